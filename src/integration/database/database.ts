@@ -1,0 +1,173 @@
+import { Kysely, sql, type LogEvent } from 'kysely';
+import { pino } from 'pino';
+import { TimeoutError, UnavailableError, WeftError } from '../errors/index.js';
+import type { DatabaseBackend, DatabaseCapabilities, PoolStats } from './backend.js';
+import { resolveOptions, type DatabaseLogger, type DatabaseOptions, type QueryEvent } from './options.js';
+import { ensurePostgresSchema, postgresBackend } from './postgres-backend.js';
+import { sqliteBackend } from './sqlite-backend.js';
+import { UnitOfWork, type TransactionOptions, type TransactionWork } from './unit-of-work.js';
+
+/** The table types of a database nobody described: any table, any column, values unknown. */
+export type UntypedTables = Record<string, Record<string, unknown>>;
+
+/**
+ * One database, whatever the backend: Kysely for queries, a unit of work that travels with
+ * the async context, health and pool figures, and an orderly close.
+ */
+export interface Database<DB = UntypedTables> extends AsyncDisposable {
+  /** What this backend can do; branch on these flags, never on its name. */
+  readonly capabilities: DatabaseCapabilities;
+  /** Where it points, for messages: never includes a password. */
+  readonly target: string;
+  /** The transaction open in the calling async context, or the pool when there is none. */
+  executor(): Kysely<DB>;
+  /**
+   * Runs `work` in a transaction: the outermost call opens one (retried on serialization
+   * failures, deadlocks and busy locks), a nested call is a savepoint that rolls back alone.
+   * @example await db.transaction(async (tx) => tx.insertInto('player').values(row).execute())
+   */
+  transaction<T>(work: TransactionWork<DB, T>, options?: TransactionOptions): Promise<T>;
+  /** Runs `callback` once the outermost transaction commits; never after a rollback. Outside a transaction it runs at once. */
+  afterCommit(callback: () => unknown): void;
+  /** True inside `transaction`. */
+  inTransaction(): boolean;
+  /** The same database, typed with the tables `T`: each part declares the tables it owns. */
+  withTables<T>(): Database<T>;
+  /** Inside a transaction: waits for and holds an exclusive lock named `name` until the transaction ends. */
+  lockInTransaction(name: string): Promise<void>;
+  /** Throws UnavailableError or TimeoutError when the database does not answer `select 1` in time. */
+  ping(options?: { timeoutMs?: number }): Promise<void>;
+  poolStats(): PoolStats;
+  /** Refuses new transactions, waits for open ones (up to `timeoutMs`), then closes the connections. */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+/**
+ * Opens a database from a URL (`sqlite:./data/weft.db`, `sqlite::memory:`, `postgres://…`)
+ * or from options, and checks that it answers.
+ * @example const db = await createDatabase('sqlite::memory:')
+ */
+export async function createDatabase<DB = UntypedTables>(input: string | DatabaseOptions): Promise<Database<DB>> {
+  const { target, retry } = resolveOptions(input);
+  const options = typeof input === 'string' ? undefined : input;
+  const logger = options?.logger ?? pino({ name: 'weft.database' });
+  const backend = target.kind === 'sqlite' ? sqliteBackend(target) : postgresBackend(target, logger);
+  const onQuery = options?.onQuery;
+  const kysely = new Kysely<DB>({
+    dialect: backend.dialect,
+    ...(onQuery === undefined ? {} : { log: queryReporter(onQuery, logger) }),
+  });
+  const db = new WeftDatabase<DB>(kysely, backend, new UnitOfWork(kysely, retry, logger));
+  try {
+    if (target.kind === 'postgres') await ensurePostgresSchema(kysely as Kysely<unknown>, target.schema);
+    await db.ping({ timeoutMs: target.kind === 'postgres' ? target.connectTimeoutMs + 1000 : 5000 });
+  } catch (error) {
+    await kysely.destroy().catch((destroyError: unknown) => {
+      logger.warn({ err: destroyError }, 'closing the connections of a database that failed to start also failed');
+    });
+    throw error;
+  }
+  return db;
+}
+
+class WeftDatabase<DB> implements Database<DB> {
+  readonly capabilities: DatabaseCapabilities;
+  readonly target: string;
+  readonly #kysely: Kysely<DB>;
+  readonly #backend: DatabaseBackend;
+  readonly #work: UnitOfWork<DB>;
+  #closing: Promise<void> | undefined;
+
+  constructor(kysely: Kysely<DB>, backend: DatabaseBackend, work: UnitOfWork<DB>) {
+    this.#kysely = kysely;
+    this.#backend = backend;
+    this.#work = work;
+    this.capabilities = backend.capabilities;
+    this.target = backend.target;
+  }
+
+  executor(): Kysely<DB> {
+    return this.#work.executor();
+  }
+
+  transaction<T>(work: TransactionWork<DB, T>, options?: TransactionOptions): Promise<T> {
+    if (this.#closing !== undefined && !this.#work.inTransaction()) {
+      return Promise.reject(new UnavailableError(`${this.target} is closed`, { code: 'WEFT_CLOSED' }));
+    }
+    return this.#work.run(work, options);
+  }
+
+  afterCommit(callback: () => unknown): void {
+    this.#work.afterCommit(callback);
+  }
+
+  inTransaction(): boolean {
+    return this.#work.inTransaction();
+  }
+
+  lockInTransaction(name: string): Promise<void> {
+    if (!this.#work.inTransaction()) {
+      return Promise.reject(new WeftError('WEFT_INTERNAL', `lockInTransaction("${name}") must be called inside db.transaction`));
+    }
+    return this.#backend.lockInTransaction(this.#work.executor() as Kysely<unknown>, name);
+  }
+
+  withTables<T>(): Database<T> {
+    return this as unknown as Database<T>;
+  }
+
+  async ping(options: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? 2000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TimeoutError(`${this.target} did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([sql`select 1`.execute(this.#kysely), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  poolStats(): PoolStats {
+    return this.#backend.poolStats();
+  }
+
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.#closing ??= this.#close(options.timeoutMs ?? 10_000);
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => {
+      timer = setTimeout(() => resolve('expired'), timeoutMs);
+    });
+    const outcome = await Promise.race([this.#work.whenIdle().then(() => 'idle' as const), expired]);
+    clearTimeout(timer);
+    const stillOpen = this.#work.openCount;
+    await this.#kysely.destroy();
+    if (outcome === 'expired') {
+      throw new TimeoutError(`Closed ${this.target} with ${stillOpen} transaction(s) still open after ${timeoutMs} ms`);
+    }
+  }
+}
+
+function queryReporter(onQuery: (event: QueryEvent) => void, logger: DatabaseLogger): (event: LogEvent) => void {
+  return (event) => {
+    try {
+      onQuery(
+        event.level === 'error'
+          ? { sql: event.query.sql, durationMs: event.queryDurationMillis, error: event.error }
+          : { sql: event.query.sql, durationMs: event.queryDurationMillis },
+      );
+    } catch (error) {
+      // A broken hook must not fail the query it observes.
+      logger.error({ err: error }, 'onQuery hook failed');
+    }
+  };
+}

@@ -1,0 +1,16 @@
+export { createDatabase } from './database.js';
+export type { Database, UntypedTables } from './database.js';
+export type { DatabaseBackend, DatabaseCapabilities, PoolStats } from './backend.js';
+export type {
+  DatabaseLogger,
+  DatabaseOptions,
+  PostgresSettings,
+  QueryEvent,
+  RetryPolicy,
+  SqliteSettings,
+  SqliteSynchronous,
+} from './options.js';
+export { redactUrl } from './options.js';
+export type { IsolationLevel, TransactionOptions, TransactionWork } from './unit-of-work.js';
+export { Migrator } from './migrator.js';
+export type { Migration, MigrationStatus, MigrationStep } from './migrator.js';

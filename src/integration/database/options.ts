@@ -1,0 +1,212 @@
+import { ConfigError } from '../errors/index.js';
+
+/** How hard SQLite syncs to disk on commit; see docs/database.md for the trade-off. */
+export type SqliteSynchronous = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
+
+/** Settings that apply only to the embedded SQLite backend. */
+export interface SqliteSettings {
+  /** `FULL` (default) survives power loss; `NORMAL` in WAL mode may lose the last commits on power loss, never on a process crash. */
+  readonly synchronous?: SqliteSynchronous;
+  /** How long one statement waits for another process's write lock before SQLITE_BUSY. Blocks the event loop while it waits. */
+  readonly busyTimeoutMs?: number;
+  /** Prepared statements kept per connection, keyed by SQL text. 0 turns the cache off. */
+  readonly statementCacheSize?: number;
+}
+
+/** Settings that apply only to the PostgreSQL backend. */
+export interface PostgresSettings {
+  /** Schema every connection uses (`search_path`); created when missing. */
+  readonly schema?: string;
+  readonly pool?: {
+    /** Most connections open at once. */
+    readonly max?: number;
+    /** Close a connection idle this long. */
+    readonly idleTimeoutMs?: number;
+    /** Give up opening a connection after this long. */
+    readonly connectTimeoutMs?: number;
+  };
+}
+
+/** Bounds for retrying a transaction that lost a race (serialization failure, deadlock, busy). */
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+/** What `onQuery` receives for each statement, including BEGIN and COMMIT. */
+export interface QueryEvent {
+  readonly sql: string;
+  readonly durationMs: number;
+  readonly error?: unknown;
+}
+
+/** The part of a logger the database layer writes to (pino fits). */
+export interface DatabaseLogger {
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+/** Everything `createDatabase` accepts; only `url` is required. */
+export interface DatabaseOptions {
+  /** `sqlite:./data/weft.db`, `sqlite::memory:`, or `postgres://user@host:5432/db`. */
+  readonly url: string;
+  readonly sqlite?: SqliteSettings;
+  readonly postgres?: PostgresSettings;
+  readonly retry?: Partial<RetryPolicy>;
+  /** Called after each statement; keep it cheap, it runs on the query path. */
+  readonly onQuery?: (event: QueryEvent) => void;
+  /** Where failures that cannot reach a caller go (an `afterCommit` callback that threw, an idle connection lost). */
+  readonly logger?: DatabaseLogger;
+}
+
+/** The SQLite target after parsing and defaults. */
+export interface ResolvedSqlite {
+  readonly kind: 'sqlite';
+  readonly filename: string;
+  readonly synchronous: SqliteSynchronous;
+  readonly busyTimeoutMs: number;
+  readonly statementCacheSize: number;
+}
+
+/** The PostgreSQL target after parsing and defaults. */
+export interface ResolvedPostgres {
+  readonly kind: 'postgres';
+  readonly connectionString: string;
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  readonly schema: string | undefined;
+  readonly poolMax: number;
+  readonly idleTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+}
+
+export type ResolvedTarget = ResolvedSqlite | ResolvedPostgres;
+
+const ACCEPTED_FORMS = '"sqlite:<path>", "sqlite::memory:" or "postgres://user[:password]@host[:port]/database"';
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 5, maxDelayMs: 250 };
+
+/** Parses and checks `createDatabase` input; any wrong setting is a ConfigError naming it. */
+export function resolveOptions(input: string | DatabaseOptions): { target: ResolvedTarget; retry: RetryPolicy } {
+  const options: DatabaseOptions = typeof input === 'string' ? { url: input } : input;
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError(`Database options must be a URL string or an object with "url"; received ${describe(options)}.`);
+  }
+  assertKnownKeys(options, ['url', 'sqlite', 'postgres', 'retry', 'onQuery', 'logger'], 'database options');
+  if (typeof options.url !== 'string' || options.url.length === 0) {
+    throw new ConfigError(`Database "url" must be one of ${ACCEPTED_FORMS}; received ${describe(options.url)}.`);
+  }
+  return { target: resolveTarget(options), retry: resolveRetry(options.retry) };
+}
+
+function resolveTarget(options: DatabaseOptions): ResolvedTarget {
+  const { url } = options;
+  if (url.startsWith('sqlite:')) {
+    if (options.postgres !== undefined) throw new ConfigError('Setting "postgres" was given with a sqlite: URL; remove it or use a postgres:// URL.');
+    return resolveSqlite(url.slice('sqlite:'.length), options.sqlite ?? {});
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    if (options.sqlite !== undefined) throw new ConfigError('Setting "sqlite" was given with a postgres:// URL; remove it or use a sqlite: URL.');
+    return resolvePostgres(url, options.postgres ?? {});
+  }
+  throw new ConfigError(`Database URL ${JSON.stringify(redactUrl(url))} is not supported; use ${ACCEPTED_FORMS}.`);
+}
+
+function resolveSqlite(path: string, settings: SqliteSettings): ResolvedSqlite {
+  assertKnownKeys(settings, ['synchronous', 'busyTimeoutMs', 'statementCacheSize'], 'sqlite');
+  const filename = path.startsWith('//') ? path.slice(2) : path;
+  if (filename.length === 0) {
+    throw new ConfigError(`Database URL "sqlite:" names no file; use ${ACCEPTED_FORMS}.`);
+  }
+  const synchronous = settings.synchronous ?? 'FULL';
+  if (!['OFF', 'NORMAL', 'FULL', 'EXTRA'].includes(synchronous)) {
+    throw new ConfigError(`Setting "sqlite.synchronous" must be one of OFF, NORMAL, FULL, EXTRA; received ${describe(synchronous)}.`);
+  }
+  return {
+    kind: 'sqlite',
+    filename,
+    synchronous,
+    busyTimeoutMs: integerSetting('sqlite.busyTimeoutMs', settings.busyTimeoutMs, 1000, 0),
+    statementCacheSize: integerSetting('sqlite.statementCacheSize', settings.statementCacheSize, 256, 0),
+  };
+}
+
+function resolvePostgres(url: string, settings: PostgresSettings): ResolvedPostgres {
+  assertKnownKeys(settings, ['schema', 'pool'], 'postgres');
+  assertKnownKeys(settings.pool ?? {}, ['max', 'idleTimeoutMs', 'connectTimeoutMs'], 'postgres.pool');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    throw new ConfigError(`Database URL ${JSON.stringify(redactUrl(url))} is not a valid URL; use ${ACCEPTED_FORMS}.`, { cause });
+  }
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  if (parsed.hostname.length === 0 || database.length === 0) {
+    throw new ConfigError(`Database URL ${JSON.stringify(redactUrl(url))} must name a host and a database; use ${ACCEPTED_FORMS}.`);
+  }
+  const schema = settings.schema;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new ConfigError(`Setting "postgres.schema" must be a lower-case identifier (a-z, 0-9, _); received ${describe(schema)}.`);
+  }
+  return {
+    kind: 'postgres',
+    connectionString: url,
+    host: parsed.hostname,
+    port: parsed.port === '' ? 5432 : Number(parsed.port),
+    database,
+    user: decodeURIComponent(parsed.username) || 'postgres',
+    schema,
+    poolMax: integerSetting('postgres.pool.max', settings.pool?.max, 10, 1),
+    idleTimeoutMs: integerSetting('postgres.pool.idleTimeoutMs', settings.pool?.idleTimeoutMs, 30_000, 0),
+    connectTimeoutMs: integerSetting('postgres.pool.connectTimeoutMs', settings.pool?.connectTimeoutMs, 5_000, 1),
+  };
+}
+
+function resolveRetry(retry: Partial<RetryPolicy> | undefined): RetryPolicy {
+  if (retry === undefined) return DEFAULT_RETRY;
+  assertKnownKeys(retry, ['maxAttempts', 'baseDelayMs', 'maxDelayMs'], 'retry');
+  return {
+    maxAttempts: integerSetting('retry.maxAttempts', retry.maxAttempts, DEFAULT_RETRY.maxAttempts, 1),
+    baseDelayMs: integerSetting('retry.baseDelayMs', retry.baseDelayMs, DEFAULT_RETRY.baseDelayMs, 0),
+    maxDelayMs: integerSetting('retry.maxDelayMs', retry.maxDelayMs, DEFAULT_RETRY.maxDelayMs, 0),
+  };
+}
+
+function integerSetting(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new ConfigError(`Setting "${name}" must be an integer >= ${min}; received ${describe(value)}.`);
+  }
+  return value;
+}
+
+/** Rejects misspelt settings instead of silently ignoring them. */
+function assertKnownKeys(value: object, allowed: readonly string[], where: string): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      throw new ConfigError(`Unknown setting "${key}" in ${where}; accepted: ${allowed.join(', ')}.`);
+    }
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === undefined) return 'nothing';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** The URL with its password replaced, safe for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}
+
+/** `host:port/database as user`, for messages; never the password. */
+export function describeTarget(target: ResolvedTarget): string {
+  return target.kind === 'sqlite'
+    ? `SQLite ${target.filename}`
+    : `PostgreSQL at ${target.host}:${target.port}/${target.database} as ${target.user}`;
+}

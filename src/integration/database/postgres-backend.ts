@@ -1,0 +1,151 @@
+import pg from 'pg';
+import {
+  PostgresDialect,
+  sql,
+  type CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  type Kysely,
+  type QueryResult,
+  type TransactionSettings,
+} from 'kysely';
+import type { DatabaseBackend } from './backend.js';
+import { classifyPostgresError, mapDriverError, type DriverErrorClassifier } from './driver-errors.js';
+import { describeTarget, type DatabaseLogger, type ResolvedPostgres } from './options.js';
+
+/** PostgreSQL through a node-postgres pool. */
+export function postgresBackend(config: ResolvedPostgres, logger: DatabaseLogger): DatabaseBackend {
+  const target = describeTarget(config);
+  const pool = new pg.Pool({
+    connectionString: config.connectionString,
+    max: config.poolMax,
+    idleTimeoutMillis: config.idleTimeoutMs,
+    connectionTimeoutMillis: config.connectTimeoutMs,
+    ...(config.schema === undefined ? {} : { options: `-c search_path=${config.schema}` }),
+  });
+  // Without a listener, an idle connection dropped by the server would crash the process.
+  pool.on('error', (error) => {
+    logger.warn({ err: error, target }, 'idle PostgreSQL connection failed; the pool will open a new one');
+  });
+  const stock = new PostgresDialect({ pool });
+  return {
+    capabilities: { dialect: 'postgres', isolationLevels: true, concurrentWriters: true, returning: true, jsonb: true },
+    target,
+    dialect: {
+      createDriver: () => new ErrorMappingDriver(stock.createDriver(), classifyPostgresError, target),
+      createQueryCompiler: () => stock.createQueryCompiler(),
+      createAdapter: () => stock.createAdapter(),
+      createIntrospector: (db) => stock.createIntrospector(db),
+    },
+    classifyError: classifyPostgresError,
+    lockInTransaction: async (executor: Kysely<unknown>, name: string) => {
+      // Keyed by schema too, so two schemas (parallel tests, tenants) never wait on each other.
+      await sql`select pg_advisory_xact_lock(hashtext(current_schema() || '.' || ${name}))`.execute(executor);
+    },
+    poolStats: () => ({ size: pool.totalCount, inUse: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }),
+  };
+}
+
+/** Creates the configured schema when it is missing; run once at start. */
+export async function ensurePostgresSchema(executor: Kysely<unknown>, schema: string | undefined): Promise<void> {
+  if (schema !== undefined) await sql`create schema if not exists ${sql.id(schema)}`.execute(executor);
+}
+
+/** Decorates a stock Kysely driver so every failure leaves it as a typed Weft error. */
+class ErrorMappingDriver implements Driver {
+  readonly #inner: Driver;
+  readonly #classify: DriverErrorClassifier;
+  readonly #target: string;
+  readonly #wrapped = new WeakMap<DatabaseConnection, DatabaseConnection>();
+
+  constructor(inner: Driver, classify: DriverErrorClassifier, target: string) {
+    this.#inner = inner;
+    this.#classify = classify;
+    this.#target = target;
+  }
+
+  init(): Promise<void> {
+    return this.#inner.init();
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await this.#map(() => this.#inner.acquireConnection());
+    let wrapped = this.#wrapped.get(connection);
+    if (wrapped === undefined) {
+      wrapped = this.#wrap(connection);
+      this.#wrapped.set(connection, wrapped);
+    }
+    return wrapped;
+  }
+
+  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    return this.#map(() => this.#inner.beginTransaction(connection, settings));
+  }
+
+  commitTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.#map(() => this.#inner.commitTransaction(connection));
+  }
+
+  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.#map(() => this.#inner.rollbackTransaction(connection));
+  }
+
+  savepoint(connection: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['savepoint']>>[2]): Promise<void> {
+    return this.#map(() => this.#required('savepoint')(connection, name, compile));
+  }
+
+  rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['savepoint']>>[2]): Promise<void> {
+    return this.#map(() => this.#required('rollbackToSavepoint')(connection, name, compile));
+  }
+
+  releaseSavepoint(connection: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['savepoint']>>[2]): Promise<void> {
+    return this.#map(() => this.#required('releaseSavepoint')(connection, name, compile));
+  }
+
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
+    return this.#inner.releaseConnection(connection);
+  }
+
+  destroy(): Promise<void> {
+    return this.#inner.destroy();
+  }
+
+  #required(method: 'savepoint' | 'rollbackToSavepoint' | 'releaseSavepoint'): NonNullable<Driver['savepoint']> {
+    const fn = this.#inner[method];
+    if (fn === undefined) throw new Error(`The PostgreSQL driver lacks ${method}`);
+    return fn.bind(this.#inner);
+  }
+
+  async #map<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw mapDriverError(error, this.#classify, this.#target);
+    }
+  }
+
+  #wrap(connection: DatabaseConnection): DatabaseConnection {
+    const map = <T>(run: () => Promise<T>): Promise<T> => this.#map(run);
+    const classify = this.#classify;
+    const target = this.#target;
+    const wrapped: DatabaseConnection = {
+      executeQuery: <R>(query: CompiledQuery): Promise<QueryResult<R>> => map(() => connection.executeQuery<R>(query)),
+      async *streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+        try {
+          yield* connection.streamQuery<R>(query, chunkSize);
+        } catch (error) {
+          throw mapDriverError(error, classify, target);
+        }
+      },
+    };
+    // The stock driver releases a connection through symbol-keyed methods of its own; forward them.
+    const prototype = Object.getPrototypeOf(connection) as object;
+    for (const key of Object.getOwnPropertySymbols(prototype)) {
+      const method: unknown = Reflect.get(prototype, key);
+      if (typeof method === 'function') {
+        Reflect.set(wrapped, key, (...args: unknown[]): unknown => Reflect.apply(method, connection, args));
+      }
+    }
+    return wrapped;
+  }
+}

@@ -1,0 +1,229 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import {
+  CompiledQuery,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseConnection,
+  type Driver,
+  type Kysely,
+  type QueryResult,
+  type TransactionSettings,
+} from 'kysely';
+import type { DatabaseBackend, PoolStats } from './backend.js';
+import { classifySqliteError, mapDriverError } from './driver-errors.js';
+import { describeTarget, type ResolvedSqlite } from './options.js';
+
+type Statement = BetterSqlite3.Statement<unknown[]>;
+
+/** The embedded backend: one better-sqlite3 connection, WAL, foreign keys on, prepared statements reused. */
+export function sqliteBackend(config: ResolvedSqlite): DatabaseBackend {
+  const target = describeTarget(config);
+  const driver = new SqliteDriver(config, target);
+  return {
+    capabilities: { dialect: 'sqlite', isolationLevels: false, concurrentWriters: false, returning: true, jsonb: false },
+    target,
+    dialect: {
+      createDriver: () => driver,
+      createQueryCompiler: () => new SqliteQueryCompiler(),
+      createAdapter: () => new SqliteAdapter(),
+      createIntrospector: (db) => new SqliteIntrospector(db),
+    },
+    classifyError: classifySqliteError,
+    // BEGIN IMMEDIATE already holds the database's only write lock.
+    lockInTransaction: (_executor: Kysely<unknown>, _name: string) => Promise.resolve(),
+    poolStats: () => driver.stats(),
+  };
+}
+
+/**
+ * Kysely driver over better-sqlite3. Unlike Kysely's stock one it reuses prepared statements
+ * (preparing dominates the cost of a small statement), starts write transactions with
+ * BEGIN IMMEDIATE (a deferred one can fail with SQLITE_BUSY on its first write, past the
+ * busy timeout), and maps driver errors to Weft errors.
+ */
+class SqliteDriver implements Driver {
+  readonly #config: ResolvedSqlite;
+  readonly #target: string;
+  readonly #mutex = new ConnectionMutex();
+  #connection: SqliteConnection | undefined;
+
+  constructor(config: ResolvedSqlite, target: string) {
+    this.#config = config;
+    this.#target = target;
+  }
+
+  init(): Promise<void> {
+    const { filename } = this.#config;
+    try {
+      if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+      const db = new BetterSqlite3(filename, { timeout: this.#config.busyTimeoutMs });
+      // WAL lets readers in other processes run during a write; memory databases ignore it.
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${this.#config.synchronous}`);
+      db.pragma('foreign_keys = ON');
+      db.pragma(`busy_timeout = ${this.#config.busyTimeoutMs}`);
+      this.#connection = new SqliteConnection(db, this.#config.statementCacheSize, this.#target);
+    } catch (error) {
+      return Promise.reject(mapDriverError(asConnectionError(error), classifySqliteError, this.#target));
+    }
+    return Promise.resolve();
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    await this.#mutex.lock();
+    if (this.#connection === undefined) {
+      this.#mutex.unlock();
+      throw new Error('SQLite driver is not initialised or already destroyed');
+    }
+    return this.#connection;
+  }
+
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    const begin = settings.accessMode === 'read only' ? 'begin deferred' : 'begin immediate';
+    await connection.executeQuery(CompiledQuery.raw(begin));
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('commit'));
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`savepoint "${name}"`));
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`rollback to savepoint "${name}"`));
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`release savepoint "${name}"`));
+  }
+
+  releaseConnection(): Promise<void> {
+    this.#mutex.unlock();
+    return Promise.resolve();
+  }
+
+  destroy(): Promise<void> {
+    this.#connection?.close();
+    this.#connection = undefined;
+    return Promise.resolve();
+  }
+
+  stats(): PoolStats {
+    return { size: this.#connection === undefined ? 0 : 1, inUse: this.#mutex.locked ? 1 : 0, waiting: this.#mutex.waiting };
+  }
+}
+
+class SqliteConnection implements DatabaseConnection {
+  readonly #db: BetterSqlite3.Database;
+  readonly #cache = new Map<string, Statement>();
+  readonly #cacheSize: number;
+  readonly #target: string;
+
+  constructor(db: BetterSqlite3.Database, cacheSize: number, target: string) {
+    this.#db = db;
+    this.#cacheSize = cacheSize;
+    this.#target = target;
+  }
+
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    try {
+      const statement = this.#statement(query.sql);
+      const parameters = bindable(query.parameters);
+      if (statement.reader) {
+        return Promise.resolve({ rows: statement.all(parameters) as R[] });
+      }
+      const { changes, lastInsertRowid } = statement.run(parameters);
+      return Promise.resolve({ numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] });
+    } catch (error) {
+      return Promise.reject(mapDriverError(error, classifySqliteError, this.#target));
+    }
+  }
+
+  async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    // A statement being iterated cannot run again until done, so streams never share the cache.
+    const statement = this.#db.prepare<unknown[]>(query.sql);
+    if (!statement.reader) throw new Error('SQLite can only stream queries that return rows');
+    for (const row of statement.iterate(bindable(query.parameters))) {
+      yield { rows: [row as R] };
+    }
+  }
+
+  close(): void {
+    this.#cache.clear();
+    this.#db.close();
+  }
+
+  #statement(sql: string): Statement {
+    const cached = this.#cache.get(sql);
+    if (cached !== undefined) {
+      // Re-insert to keep the Map in least-recently-used order.
+      this.#cache.delete(sql);
+      this.#cache.set(sql, cached);
+      return cached;
+    }
+    const statement = this.#db.prepare<unknown[]>(sql);
+    if (this.#cacheSize > 0) {
+      if (this.#cache.size >= this.#cacheSize) {
+        const oldest = this.#cache.keys().next();
+        if (oldest.done !== true) this.#cache.delete(oldest.value);
+      }
+      this.#cache.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+/** better-sqlite3 refuses booleans; SQLite stores them as 0 and 1 anyway. */
+function bindable(parameters: readonly unknown[]): unknown[] {
+  let copy: unknown[] | undefined;
+  for (let i = 0; i < parameters.length; i++) {
+    if (typeof parameters[i] === 'boolean') {
+      copy ??= [...parameters];
+      copy[i] = parameters[i] === true ? 1 : 0;
+    }
+  }
+  return copy ?? (parameters as unknown[]);
+}
+
+/** Opening a file can fail with a plain TypeError (a missing directory); treat every open failure as "cannot connect". */
+function asConnectionError(error: unknown): unknown {
+  if (typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string') return error;
+  return Object.assign(new Error(error instanceof Error ? error.message : String(error), { cause: error }), { code: 'SQLITE_CANTOPEN' });
+}
+
+/** First come, first served lock on the single connection. */
+class ConnectionMutex {
+  #locked = false;
+  readonly #queue: Array<() => void> = [];
+
+  get locked(): boolean {
+    return this.#locked;
+  }
+
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
+  lock(): Promise<void> {
+    if (!this.#locked) {
+      this.#locked = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#queue.push(resolve));
+  }
+
+  unlock(): void {
+    const next = this.#queue.shift();
+    if (next === undefined) this.#locked = false;
+    else next();
+  }
+}

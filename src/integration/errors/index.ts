@@ -1,0 +1,12 @@
+export {
+  ConfigError,
+  ConflictError,
+  ERROR_CODES,
+  NotFoundError,
+  TimeoutError,
+  UnavailableError,
+  ValidationError,
+  WeftError,
+  isWeftError,
+} from './weft-error.js';
+export type { WeftErrorCode, WeftErrorOptions } from './weft-error.js';

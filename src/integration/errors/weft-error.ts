@@ -1,0 +1,101 @@
+/**
+ * Every error code Weft raises, with the HTTP status it maps to.
+ * Codes are stable: clients and alert rules match on them, so a code is never renamed.
+ */
+export const ERROR_CODES = {
+  WEFT_INTERNAL: 500,
+  WEFT_INVALID_CONFIG: 500,
+  WEFT_MIGRATION_FAILED: 500,
+  WEFT_CONFLICT: 409,
+  WEFT_TRANSACTION_CONFLICT: 409,
+  WEFT_NOT_FOUND: 404,
+  WEFT_VALIDATION: 422,
+  WEFT_UNAVAILABLE: 503,
+  WEFT_DATABASE_BUSY: 503,
+  WEFT_CLOSED: 503,
+  WEFT_TIMEOUT: 504,
+} as const;
+
+/** A stable Weft error code such as `WEFT_CONFLICT`. */
+export type WeftErrorCode = keyof typeof ERROR_CODES;
+
+/** Options every Weft error accepts. */
+export interface WeftErrorOptions {
+  /** The error this one wraps (a driver error, a failed fetch). */
+  readonly cause?: unknown;
+  /** Structured facts for logs and problem documents (a constraint name, a host). Never secrets. */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The base of every error Weft throws: a stable `code`, the HTTP `status` it maps to,
+ * optional structured `details`, and the wrapped `cause`.
+ */
+export class WeftError extends Error {
+  readonly code: WeftErrorCode;
+  readonly status: number;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: WeftErrorCode, message: string, options: WeftErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = ERROR_CODES[code];
+    this.details = Object.freeze({ ...options.details });
+  }
+
+  /** A JSON-safe view for logs and HTTP bodies; the cause is left out on purpose (it may hold driver text). */
+  toJSON(): { name: string; code: WeftErrorCode; status: number; message: string; details: Readonly<Record<string, unknown>> } {
+    return { name: this.name, code: this.code, status: this.status, message: this.message, details: this.details };
+  }
+}
+
+/** A write lost a race: a unique key already taken, a stale version, a serialization failure. HTTP 409. */
+export class ConflictError extends WeftError {
+  constructor(message: string, options: WeftErrorOptions & { code?: 'WEFT_CONFLICT' | 'WEFT_TRANSACTION_CONFLICT' } = {}) {
+    super(options.code ?? 'WEFT_CONFLICT', message, options);
+  }
+}
+
+/** The thing asked for does not exist. HTTP 404. */
+export class NotFoundError extends WeftError {
+  constructor(message: string, options: WeftErrorOptions = {}) {
+    super('WEFT_NOT_FOUND', message, options);
+  }
+}
+
+/** Input broke a rule: a schema, a foreign key, a NOT NULL or CHECK constraint. HTTP 422. */
+export class ValidationError extends WeftError {
+  constructor(message: string, options: WeftErrorOptions = {}) {
+    super('WEFT_VALIDATION', message, options);
+  }
+}
+
+/** A dependency cannot serve: the database is unreachable, busy past its retries, or closed. HTTP 503. */
+export class UnavailableError extends WeftError {
+  constructor(
+    message: string,
+    options: WeftErrorOptions & { code?: 'WEFT_UNAVAILABLE' | 'WEFT_DATABASE_BUSY' | 'WEFT_CLOSED' } = {},
+  ) {
+    super(options.code ?? 'WEFT_UNAVAILABLE', message, options);
+  }
+}
+
+/** An operation ran out of time. HTTP 504. */
+export class TimeoutError extends WeftError {
+  constructor(message: string, options: WeftErrorOptions = {}) {
+    super('WEFT_TIMEOUT', message, options);
+  }
+}
+
+/** A setting is wrong; the message names the setting, the value received and what is accepted. */
+export class ConfigError extends WeftError {
+  constructor(message: string, options: WeftErrorOptions = {}) {
+    super('WEFT_INVALID_CONFIG', message, options);
+  }
+}
+
+/** True when `error` is a Weft error, optionally with the given code. */
+export function isWeftError(error: unknown, code?: WeftErrorCode): error is WeftError {
+  return error instanceof WeftError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { createDatabase, type Database, type DatabaseOptions, type UntypedTables } from '../database/index.js';
+import { postgresTestUrl } from './postgres-availability.js';
+
+/** Options of `createTestDatabase`. */
+export interface TestDatabaseOptions {
+  /** `sqlite` (default) or `postgres` (the server at `WEFT_TEST_POSTGRES_URL`). */
+  readonly dialect?: 'sqlite' | 'postgres';
+  /** SQLite only: a real file in a fresh temporary folder instead of memory. */
+  readonly file?: boolean;
+  /** Passed through to `createDatabase` (retry policy, onQuery hook, backend settings). */
+  readonly options?: Omit<DatabaseOptions, 'url'>;
+}
+
+/**
+ * A database no other test sees: SQLite in memory (or in a temporary file), or a fresh
+ * PostgreSQL schema. Closing it deletes the file or drops the schema.
+ * @example await using db = await createTestDatabase({ dialect: 'postgres' })
+ */
+export async function createTestDatabase<DB = UntypedTables>(options: TestDatabaseOptions = {}): Promise<Database<DB>> {
+  if (options.dialect === 'postgres') {
+    const schema = `weft_test_${randomBytes(6).toString('hex')}`;
+    const db = await createDatabase<DB>({ ...options.options, url: postgresTestUrl(), postgres: { ...options.options?.postgres, schema } });
+    return withCleanup(db, () => dropSchema(schema));
+  }
+  if (options.file === true) {
+    const folder = await mkdtemp(join(tmpdir(), 'weft-test-'));
+    const db = await createDatabase<DB>({ ...options.options, url: `sqlite:${join(folder, 'test.db')}` });
+    return withCleanup(db, () => rm(folder, { recursive: true, force: true }));
+  }
+  return createDatabase<DB>({ ...options.options, url: 'sqlite::memory:' });
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: postgresTestUrl() });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The same database, whose close also removes what the test created. */
+function withCleanup<DB>(db: Database<DB>, cleanup: () => Promise<void>): Database<DB> {
+  let closing: Promise<void> | undefined;
+  const close = (options?: { timeoutMs?: number }): Promise<void> => {
+    closing ??= db.close(options).finally(cleanup);
+    return closing;
+  };
+  const wrapper: Database<DB> = {
+    capabilities: db.capabilities,
+    target: db.target,
+    executor: () => db.executor(),
+    transaction: (work, options) => db.transaction(work, options),
+    afterCommit: (callback) => db.afterCommit(callback),
+    inTransaction: () => db.inTransaction(),
+    lockInTransaction: (name) => db.lockInTransaction(name),
+    withTables: <T>() => wrapper as unknown as Database<T>,
+    ping: (options) => db.ping(options),
+    poolStats: () => db.poolStats(),
+    close,
+    [Symbol.asyncDispose]: () => close(),
+  };
+  return wrapper;
+}
