@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { ConfigError } from '../errors/index.js';
 import { createDatabase, type Database, type DatabaseOptions, type UntypedTables } from '../database/index.js';
 import { postgresTestUrl } from './postgres-availability.js';
 
@@ -16,23 +17,34 @@ export interface TestDatabaseOptions {
   readonly options?: Omit<DatabaseOptions, 'url'>;
 }
 
+/** A test database, plus a way to open it a second time, as another process would. */
+export interface TestDatabase<DB> extends Database<DB> {
+  /** A second, independent connection pool on the same file or schema (not possible for memory). */
+  connectAgain(options?: Omit<DatabaseOptions, 'url'>): Promise<Database<DB>>;
+}
+
 /**
  * A database no other test sees: SQLite in memory (or in a temporary file), or a fresh
  * PostgreSQL schema. Closing it deletes the file or drops the schema.
  * @example await using db = await createTestDatabase({ dialect: 'postgres' })
  */
-export async function createTestDatabase<DB = UntypedTables>(options: TestDatabaseOptions = {}): Promise<Database<DB>> {
+export async function createTestDatabase<DB = UntypedTables>(options: TestDatabaseOptions = {}): Promise<TestDatabase<DB>> {
   if (options.dialect === 'postgres') {
     const schema = `weft_test_${randomBytes(6).toString('hex')}`;
-    const db = await createDatabase<DB>({ ...options.options, url: postgresTestUrl(), postgres: { ...options.options?.postgres, schema } });
-    return withCleanup(db, () => dropSchema(schema));
+    const open = (extra?: Omit<DatabaseOptions, 'url'>): Promise<Database<DB>> =>
+      createDatabase<DB>({ ...options.options, ...extra, url: postgresTestUrl(), postgres: { ...options.options?.postgres, ...extra?.postgres, schema } });
+    return withCleanup(await open(), open, () => dropSchema(schema));
   }
   if (options.file === true) {
     const folder = await mkdtemp(join(tmpdir(), 'weft-test-'));
-    const db = await createDatabase<DB>({ ...options.options, url: `sqlite:${join(folder, 'test.db')}` });
-    return withCleanup(db, () => rm(folder, { recursive: true, force: true }));
+    const url = `sqlite:${join(folder, 'test.db')}`;
+    const open = (extra?: Omit<DatabaseOptions, 'url'>): Promise<Database<DB>> => createDatabase<DB>({ ...options.options, ...extra, url });
+    return withCleanup(await open(), open, () => rm(folder, { recursive: true, force: true }));
   }
-  return createDatabase<DB>({ ...options.options, url: 'sqlite::memory:' });
+  const memory = await createDatabase<DB>({ ...options.options, url: 'sqlite::memory:' });
+  const refuse = (): Promise<Database<DB>> =>
+    Promise.reject(new ConfigError('An in-memory SQLite database cannot be opened twice; use createTestDatabase({ file: true }).'));
+  return withCleanup(memory, refuse, () => Promise.resolve());
 }
 
 async function dropSchema(schema: string): Promise<void> {
@@ -46,13 +58,17 @@ async function dropSchema(schema: string): Promise<void> {
 }
 
 /** The same database, whose close also removes what the test created. */
-function withCleanup<DB>(db: Database<DB>, cleanup: () => Promise<void>): Database<DB> {
+function withCleanup<DB>(
+  db: Database<DB>,
+  connectAgain: (options?: Omit<DatabaseOptions, 'url'>) => Promise<Database<DB>>,
+  cleanup: () => Promise<void>,
+): TestDatabase<DB> {
   let closing: Promise<void> | undefined;
   const close = (options?: { timeoutMs?: number }): Promise<void> => {
     closing ??= db.close(options).finally(cleanup);
     return closing;
   };
-  const wrapper: Database<DB> = {
+  const wrapper: TestDatabase<DB> = {
     capabilities: db.capabilities,
     target: db.target,
     executor: () => db.executor(),
@@ -64,6 +80,7 @@ function withCleanup<DB>(db: Database<DB>, cleanup: () => Promise<void>): Databa
     ping: (options) => db.ping(options),
     poolStats: () => db.poolStats(),
     close,
+    connectAgain,
     [Symbol.asyncDispose]: () => close(),
   };
   return wrapper;

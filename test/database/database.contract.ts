@@ -1,0 +1,326 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError, Migrator, UnavailableError, ValidationError, WeftError, type Database, type DatabaseLogger, type DatabaseOptions, type Migration, type QueryEvent } from 'weft';
+import type { TestDatabase } from 'weft/testing';
+
+/** The tables the contract writes to. */
+export interface Tables {
+  player: { id: string; gold: number };
+  item: { id: string; owner_id: string };
+}
+
+/** Opens a fresh database for one test; the contract closes it. */
+export type OpenTestDatabase = (options: Pick<DatabaseOptions, 'onQuery' | 'logger'>) => Promise<TestDatabase<Tables>>;
+
+/** A logger that keeps what it is told, so tests can check that failures are reported. */
+export function memoryLogger(): DatabaseLogger & { lines: Array<{ level: string; message: string; object: object }> } {
+  const lines: Array<{ level: string; message: string; object: object }> = [];
+  return {
+    lines,
+    warn: (object, message) => lines.push({ level: 'warn', message, object }),
+    error: (object, message) => lines.push({ level: 'error', message, object }),
+  };
+}
+
+async function createTables(db: Database<Tables>): Promise<void> {
+  await db.executor().schema.createTable('player').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('gold', 'integer', (c) => c.notNull()).execute();
+  await db
+    .executor()
+    .schema.createTable('item')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('owner_id', 'text', (c) => c.notNull().references('player.id'))
+    .execute();
+}
+
+async function players(db: Database<Tables>): Promise<string[]> {
+  const rows = await db.executor().selectFrom('player').select('id').orderBy('id').execute();
+  return rows.map((row) => row.id);
+}
+
+/** Code that knows nothing of transactions: it joins whichever one is open around it. */
+async function grantGold(db: Database<Tables>, id: string, gold: number): Promise<void> {
+  await db.executor().insertInto('player').values({ id, gold }).execute();
+}
+
+/** The behaviour every backend must show; run once per backend. */
+/**
+ * @param peer settings for a second connection to the same database (another process, in effect);
+ *   without it the tests that need one are skipped (an in-memory database has no second connection).
+ */
+export function databaseContract(name: string, open: OpenTestDatabase, peer?: Omit<DatabaseOptions, 'url'>): void {
+  describe(`database contract: ${name}`, () => {
+    let db: TestDatabase<Tables>;
+    const queries: QueryEvent[] = [];
+    let logger: ReturnType<typeof memoryLogger>;
+
+    beforeEach(async () => {
+      queries.length = 0;
+      logger = memoryLogger();
+      db = await open({ onQuery: (event) => queries.push(event), logger });
+      await createTables(db);
+    });
+
+    afterEach(async () => {
+      await db.close();
+    });
+
+    it('commits what a transaction wrote', async () => {
+      const result = await db.transaction(async (tx) => {
+        await tx.insertInto('player').values({ id: 'ann', gold: 10 }).execute();
+        return 'done';
+      });
+      expect(result).toBe('done');
+      expect(await players(db)).toEqual(['ann']);
+    });
+
+    it('rolls back everything when the work throws, and rethrows the same error', async () => {
+      const failure = new Error('crafting failed');
+      await expect(
+        db.transaction(async () => {
+          await grantGold(db, 'ann', 10);
+          await grantGold(db, 'bob', 5);
+          throw failure;
+        }),
+      ).rejects.toBe(failure);
+      expect(await players(db)).toEqual([]);
+    });
+
+    it('lets code called inside a transaction join it without being passed a handle', async () => {
+      await db.transaction(async (tx) => {
+        expect(db.inTransaction()).toBe(true);
+        expect(db.executor()).toBe(tx);
+        await grantGold(db, 'ann', 10);
+        const seen = await tx.selectFrom('player').select('id').execute();
+        expect(seen).toEqual([{ id: 'ann' }]);
+      });
+      expect(db.inTransaction()).toBe(false);
+    });
+
+    it('rolls back only a failed nested transaction (a savepoint)', async () => {
+      await db.transaction(async () => {
+        await grantGold(db, 'ann', 10);
+        await expect(
+          db.transaction(async () => {
+            await grantGold(db, 'bob', 5);
+            throw new Error('inner failure');
+          }),
+        ).rejects.toThrow('inner failure');
+        await db.transaction(() => grantGold(db, 'cid', 1));
+      });
+      expect(await players(db)).toEqual(['ann', 'cid']);
+    });
+
+    it('undoes a committed savepoint when the outer transaction rolls back', async () => {
+      await expect(
+        db.transaction(async () => {
+          await db.transaction(() => grantGold(db, 'ann', 10));
+          throw new Error('outer failure');
+        }),
+      ).rejects.toThrow('outer failure');
+      expect(await players(db)).toEqual([]);
+    });
+
+    it('recovers from a failed statement inside a savepoint and commits the rest', async () => {
+      await db.transaction(async () => {
+        await grantGold(db, 'ann', 10);
+        await expect(db.transaction(() => grantGold(db, 'ann', 99))).rejects.toBeInstanceOf(ConflictError);
+        await grantGold(db, 'bob', 5);
+      });
+      expect(await players(db)).toEqual(['ann', 'bob']);
+    });
+
+    it('runs afterCommit work only after the outermost commit', async () => {
+      const seen: string[] = [];
+      await db.transaction(async () => {
+        await grantGold(db, 'ann', 10);
+        db.afterCommit(() => seen.push('outer'));
+        await db.transaction(async () => {
+          db.afterCommit(async () => {
+            // Runs after commit: what the transaction wrote is visible outside it.
+            seen.push(`inner saw ${(await players(db)).join(',')}`);
+          });
+        });
+        expect(seen).toEqual([]);
+      });
+      expect(seen).toEqual(['outer', 'inner saw ann']);
+    });
+
+    it('never runs afterCommit work after a rollback, nor work of a rolled-back savepoint', async () => {
+      const seen: string[] = [];
+      await expect(
+        db.transaction(async () => {
+          db.afterCommit(() => seen.push('outer'));
+          throw new Error('no');
+        }),
+      ).rejects.toThrow('no');
+      await db.transaction(async () => {
+        db.afterCommit(() => seen.push('kept'));
+        await expect(
+          db.transaction(async () => {
+            db.afterCommit(() => seen.push('dropped'));
+            throw new Error('inner');
+          }),
+        ).rejects.toThrow('inner');
+      });
+      expect(seen).toEqual(['kept']);
+    });
+
+    it('keeps a transaction committed when an afterCommit callback throws, and still runs the others', async () => {
+      const seen: string[] = [];
+      await db.transaction(async () => {
+        await grantGold(db, 'ann', 10);
+        db.afterCommit(() => {
+          throw new Error('callback broke');
+        });
+        db.afterCommit(() => seen.push('second'));
+      });
+      expect(seen).toEqual(['second']);
+      expect(await players(db)).toEqual(['ann']);
+      expect(logger.lines).toEqual([
+        { level: 'error', message: 'afterCommit callback failed', object: { err: new Error('callback broke') } },
+      ]);
+    });
+
+    it('maps a unique violation to ConflictError, keeping the driver error as cause', async () => {
+      await grantGold(db, 'ann', 10);
+      const error = await grantGold(db, 'ann', 20).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConflictError);
+      expect(error).toMatchObject({ code: 'WEFT_CONFLICT', status: 409 });
+      expect((error as WeftError).cause).toBeInstanceOf(Error);
+      expect((error as WeftError).cause).not.toBeInstanceOf(WeftError);
+    });
+
+    it('maps foreign key and NOT NULL violations to ValidationError', async () => {
+      const fk = await db.executor().insertInto('item').values({ id: 'sword', owner_id: 'nobody' }).execute().catch((e: unknown) => e);
+      expect(fk).toBeInstanceOf(ValidationError);
+      expect(fk).toMatchObject({ code: 'WEFT_VALIDATION', status: 422 });
+      const notNull = await sql`insert into player (id, gold) values ('ann', null)`.execute(db.executor()).catch((e: unknown) => e);
+      expect(notNull).toBeInstanceOf(ValidationError);
+      expect(await players(db)).toEqual([]);
+    });
+
+    it('reports every statement, with its duration and any error, to onQuery', async () => {
+      queries.length = 0;
+      await db.transaction(() => grantGold(db, 'ann', 1));
+      await grantGold(db, 'ann', 1).catch(() => undefined);
+      const statements = queries.map((q) => q.sql.toLowerCase());
+      expect(statements.some((s) => s.startsWith('begin') || s.startsWith('start transaction'))).toBe(true);
+      expect(statements.filter((s) => s.startsWith('insert into "player"'))).toHaveLength(2);
+      expect(statements).toContain('commit');
+      expect(queries.every((q) => q.durationMs >= 0)).toBe(true);
+      expect(queries.at(-1)?.error).toBeInstanceOf(ConflictError);
+    });
+
+    it('answers ping and reports its pool', async () => {
+      await db.ping();
+      const stats = db.poolStats();
+      expect(stats.size).toBeGreaterThanOrEqual(1);
+      expect(stats.waiting).toBe(0);
+    });
+
+    it('waits for open transactions on close, then refuses new ones', async () => {
+      let finished = false;
+      const running = db.transaction(async () => {
+        await sleep(50);
+        await grantGold(db, 'ann', 1);
+        finished = true;
+        return 'committed';
+      });
+      await sleep(5);
+      await db.close();
+      expect(finished).toBe(true);
+      await expect(running).resolves.toBe('committed');
+      const error = await db.transaction(() => 1).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnavailableError);
+      expect(error).toMatchObject({ code: 'WEFT_CLOSED' });
+    });
+
+    describe('migrations', () => {
+      const created: string[] = [];
+      const migrations = (part: string): Migration[] => [
+        {
+          name: '001_first',
+          async up(m) {
+            await m.schema.createTable(`${part}_first`).addColumn('id', 'integer').execute();
+            created.push(`${part}_first`);
+          },
+          async down(m) {
+            await m.schema.dropTable(`${part}_first`).execute();
+          },
+        },
+        {
+          name: '002_second',
+          async up(m) {
+            await m.schema.createTable(`${part}_second`).addColumn('id', 'integer').execute();
+            created.push(`${part}_second`);
+          },
+          async down(m) {
+            await m.schema.dropTable(`${part}_second`).execute();
+          },
+        },
+      ];
+
+      beforeEach(() => {
+        created.length = 0;
+      });
+
+      it('applies pending migrations part by part, reports status, and reverts the newest first', async () => {
+        const migrator = new Migrator(db).register('events', migrations('events')).register('state', migrations('state'));
+        expect((await migrator.status()).map((s) => s.applied)).toEqual([false, false, false, false]);
+
+        const applied = await migrator.up();
+        expect(applied.map((s) => `${s.part}/${s.name}`)).toEqual(['events/001_first', 'events/002_second', 'state/001_first', 'state/002_second']);
+        expect(await migrator.up()).toEqual([]);
+        const status = await migrator.status();
+        expect(status.every((s) => s.applied && s.registered && typeof s.appliedAt === 'string')).toBe(true);
+
+        const reverted = await migrator.down({ steps: 2 });
+        expect(reverted.map((s) => `${s.part}/${s.name}`)).toEqual(['state/002_second', 'state/001_first']);
+        expect((await migrator.status()).map((s) => s.applied)).toEqual([true, true, false, false]);
+        await expect(sql`select * from state_first`.execute(db.executor())).rejects.toThrow();
+        await sql`select * from events_second`.execute(db.executor());
+      });
+
+      it('leaves nothing of a failed migration and names it in a typed error', async () => {
+        const migrator = new Migrator(db).register('broken', [
+          ...migrations('ok'),
+          {
+            name: '003_broken',
+            async up(m) {
+              await m.schema.createTable('half_done').addColumn('id', 'integer').execute();
+              throw new Error('boom');
+            },
+          },
+        ]);
+        const error = await migrator.up().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(WeftError);
+        expect(error).toMatchObject({ code: 'WEFT_MIGRATION_FAILED' });
+        expect((error as Error).message).toContain('broken/003_broken');
+        expect((await migrator.status()).map((s) => s.applied)).toEqual([true, true, false]);
+        await expect(sql`select * from half_done`.execute(db.executor())).rejects.toThrow();
+      });
+
+      it('refuses a part registered twice and a migration name used twice', () => {
+        const migrator = new Migrator(db).register('events', migrations('events'));
+        expect(() => migrator.register('events', [])).toThrow(/registered already/);
+        expect(() => new Migrator(db).register('dup', [...migrations('a'), ...migrations('b')])).toThrow(/two migrations named/);
+      });
+
+      if (peer === undefined) return;
+      it('applies each migration once when two migrators race on one database', async () => {
+        const other = await db.connectAgain({ ...peer, retry: { maxAttempts: 100, baseDelayMs: 2, maxDelayMs: 20 } });
+        try {
+          const first = new Migrator(db).register('events', migrations('events'));
+          const second = new Migrator(other).register('events', migrations('events'));
+          const [a, b] = await Promise.all([first.up(), second.up()]);
+          expect([...a, ...b].map((s) => s.name).sort()).toEqual(['001_first', '002_second']);
+          expect(created.sort()).toEqual(['events_first', 'events_second']);
+          expect((await first.status()).every((s) => s.applied)).toBe(true);
+        } finally {
+          await other.close();
+        }
+      });
+    });
+  });
+}
