@@ -194,9 +194,10 @@ function bindable(parameters: readonly unknown[]): unknown[] {
   return copy ?? (parameters as unknown[]);
 }
 
-/** Opening a file can fail with a plain TypeError (a missing directory); treat every open failure as "cannot connect". */
+/** Opening can fail outside SQLite (a folder that cannot be made); treat every such failure as "cannot open". */
 function asConnectionError(error: unknown): unknown {
-  if (typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string') return error;
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (typeof code === 'string' && code.startsWith('SQLITE_')) return error;
   return Object.assign(new Error(error instanceof Error ? error.message : String(error), { cause: error }), { code: 'SQLITE_CANTOPEN' });
 }
 
