@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, Migrator, UnavailableError, ValidationError, WeftError, type Database, type DatabaseLogger, type DatabaseOptions, type Migration, type QueryEvent } from 'weft';
 import type { TestDatabase } from 'weft/testing';
@@ -95,6 +95,17 @@ export function databaseContract(name: string, open: OpenTestDatabase, peer?: Om
         expect(seen).toEqual([{ id: 'ann' }]);
       });
       expect(db.inTransaction()).toBe(false);
+    });
+
+    it('refuses a transaction handle used after its transaction ended, and Kysely nesting that would skip savepoints', async () => {
+      let kept: Kysely<Tables> | undefined;
+      await db.transaction(async (tx) => {
+        kept = tx;
+        expect(() => tx.transaction()).toThrow(/not supported/);
+        await expect(tx.startTransaction().execute()).rejects.toThrow(/nest with db.transaction/);
+      });
+      await expect(kept?.insertInto('player').values({ id: 'late', gold: 1 }).execute()).rejects.toThrow(/outside its transaction/);
+      expect(await players(db)).toEqual([]);
     });
 
     it('rolls back only a failed nested transaction (a savepoint)', async () => {

@@ -1,4 +1,4 @@
-import type { Dialect, Kysely } from 'kysely';
+import type { CompiledQuery, Dialect, Kysely } from 'kysely';
 import type { DriverErrorClassifier } from './driver-errors.js';
 
 /**
@@ -40,5 +40,7 @@ export interface DatabaseBackend {
    * (PostgreSQL advisory lock; SQLite needs none, its write transactions already exclude each other).
    */
   lockInTransaction(executor: Kysely<unknown>, name: string): Promise<void>;
+  /** The statement that opens a transaction with these settings, compiled once and reused. */
+  begin(settings: { readonly isolation?: 'read committed' | 'repeatable read' | 'serializable'; readonly readOnly: boolean }): CompiledQuery;
   poolStats(): PoolStats;
 }

@@ -57,7 +57,7 @@ export async function createDatabase<DB = UntypedTables>(input: string | Databas
     dialect: backend.dialect,
     ...(onQuery === undefined ? {} : { log: queryReporter(onQuery, logger) }),
   });
-  const db = new WeftDatabase<DB>(kysely, backend, new UnitOfWork(kysely, retry, logger));
+  const db = new WeftDatabase<DB>(kysely, backend, new UnitOfWork(kysely, backend.dialect, (settings) => backend.begin(settings), retry, logger));
   try {
     if (target.kind === 'postgres') await ensurePostgresSchema(kysely as Kysely<unknown>, target.schema);
     await db.ping({ timeoutMs: target.kind === 'postgres' ? target.connectTimeoutMs + 1000 : 5000 });

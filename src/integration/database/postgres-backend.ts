@@ -1,8 +1,8 @@
 import pg from 'pg';
 import {
+  CompiledQuery,
   PostgresDialect,
   sql,
-  type CompiledQuery,
   type DatabaseConnection,
   type Driver,
   type Kysely,
@@ -28,6 +28,7 @@ export function postgresBackend(config: ResolvedPostgres, logger: DatabaseLogger
     logger.warn({ err: error, target }, 'idle PostgreSQL connection failed; the pool will open a new one');
   });
   const stock = new PostgresDialect({ pool });
+  const beginStatements = new Map<string, CompiledQuery>();
   return {
     capabilities: { dialect: 'postgres', isolationLevels: true, concurrentWriters: true, returning: true, jsonb: true },
     target,
@@ -41,6 +42,16 @@ export function postgresBackend(config: ResolvedPostgres, logger: DatabaseLogger
     lockInTransaction: async (executor: Kysely<unknown>, name: string) => {
       // Keyed by schema too, so two schemas (parallel tests, tenants) never wait on each other.
       await sql`select pg_advisory_xact_lock(hashtext(current_schema() || '.' || ${name}))`.execute(executor);
+    },
+    begin: ({ isolation, readOnly }) => {
+      const key = `${isolation ?? ''}|${readOnly}`;
+      let query = beginStatements.get(key);
+      if (query === undefined) {
+        const mode = readOnly ? ' read only' : '';
+        query = CompiledQuery.raw(isolation === undefined ? `begin${mode}` : `start transaction isolation level ${isolation}${mode}`);
+        beginStatements.set(key, query);
+      }
+      return query;
     },
     poolStats: () => ({ size: pool.totalCount, inUse: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }),
   };

@@ -34,9 +34,15 @@ export function sqliteBackend(config: ResolvedSqlite): DatabaseBackend {
     classifyError: classifySqliteError,
     // BEGIN IMMEDIATE already holds the database's only write lock.
     lockInTransaction: (_executor: Kysely<unknown>, _name: string) => Promise.resolve(),
+    // SQLite is always serializable; a write transaction takes the write lock up front so it
+    // waits (busy timeout) instead of failing on its first write.
+    begin: ({ readOnly }) => (readOnly ? BEGIN_DEFERRED : BEGIN_IMMEDIATE),
     poolStats: () => driver.stats(),
   };
 }
+
+const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
+const BEGIN_DEFERRED = CompiledQuery.raw('begin deferred');
 
 /**
  * Kysely driver over better-sqlite3. Unlike Kysely's stock one it reuses prepared statements
@@ -82,8 +88,7 @@ class SqliteDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    const begin = settings.accessMode === 'read only' ? 'begin deferred' : 'begin immediate';
-    await connection.executeQuery(CompiledQuery.raw(begin));
+    await connection.executeQuery(settings.accessMode === 'read only' ? BEGIN_DEFERRED : BEGIN_IMMEDIATE);
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {

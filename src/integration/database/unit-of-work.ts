@@ -1,6 +1,16 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql, type ControlledTransaction, type Kysely } from 'kysely';
+import {
+  CompiledQuery,
+  Transaction,
+  sql,
+  type ConnectionProvider,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type Kysely,
+  type QueryExecutor,
+} from 'kysely';
 import { ConflictError, UnavailableError, WeftError } from '../errors/index.js';
 import { isRetryable } from './driver-errors.js';
 import type { DatabaseLogger, RetryPolicy } from './options.js';
@@ -22,9 +32,10 @@ export type TransactionWork<DB, T> = (tx: Kysely<DB>) => Promise<T> | T;
 
 /** One open transaction or savepoint, as carried by AsyncLocalStorage. */
 interface Scope<DB> {
-  readonly trx: ControlledTransaction<DB>;
+  readonly trx: Transaction<DB>;
   /** Work to run after the outermost commit; dropped with this scope when it rolls back. */
   readonly afterCommit: Array<() => unknown>;
+  /** Shared by the outermost transaction and its savepoints. */
   readonly root: { savepoints: number };
   done: boolean;
   childOpen: boolean;
@@ -37,13 +48,19 @@ interface Scope<DB> {
 export class UnitOfWork<DB> {
   readonly #storage = new AsyncLocalStorage<Scope<DB>>();
   readonly #root: Kysely<DB>;
+  readonly #dialect: Dialect;
+  readonly #begin: BeginStatement;
+  /** One transaction handle per pooled connection, built once: building Kysely objects per transaction costs more than a small statement. */
+  readonly #handles = new WeakMap<DatabaseConnection, { handle: Transaction<DB>; slot: { scope: Scope<DB> | undefined } }>();
   readonly #retry: RetryPolicy;
   readonly #logger: DatabaseLogger;
   #open = 0;
   #idle: (() => void) | undefined;
 
-  constructor(root: Kysely<DB>, retry: RetryPolicy, logger: DatabaseLogger) {
+  constructor(root: Kysely<DB>, dialect: Dialect, begin: BeginStatement, retry: RetryPolicy, logger: DatabaseLogger) {
     this.#root = root;
+    this.#dialect = dialect;
+    this.#begin = begin;
     this.#retry = retry;
     this.#logger = logger;
   }
@@ -116,24 +133,59 @@ export class UnitOfWork<DB> {
     }
   }
 
+  /**
+   * One try: holds a connection and sends the precompiled BEGIN and COMMIT itself rather than
+   * through Kysely's controlled transaction, which costs more than the statement it wraps.
+   * The afterCommit work runs once the connection is back in the pool, so it may use the database.
+   */
   async #attempt<T>(work: TransactionWork<DB, T>, options: TransactionOptions): Promise<T> {
-    let builder = this.#root.startTransaction();
-    if (options.isolation !== undefined) builder = builder.setIsolationLevel(options.isolation);
-    if (options.readOnly === true) builder = builder.setAccessMode('read only');
-    const trx = await builder.execute();
-    const scope: Scope<DB> = { trx, afterCommit: [], root: { savepoints: 0 }, done: false, childOpen: false };
-    let result: T;
-    try {
-      result = await this.#storage.run(scope, () => work(trx));
-      await trx.commit().execute();
-    } catch (error) {
-      scope.done = true;
-      await this.#rollback(trx, error);
-      throw error;
-    }
-    scope.done = true;
+    const begin = this.#begin(options.isolation === undefined ? { readOnly: options.readOnly === true } : { isolation: options.isolation, readOnly: options.readOnly === true });
+    const executor = this.#root.getExecutor();
+    const { result, scope } = await executor.provideConnection(async (connection) => {
+      const { handle, slot } = this.#handleFor(connection, executor);
+      await connection.executeQuery(begin);
+      const scope: Scope<DB> = { trx: handle, afterCommit: [], root: { savepoints: 0 }, done: false, childOpen: false };
+      slot.scope = scope;
+      try {
+        const result = await this.#storage.run(scope, () => work(handle));
+        const committed = await connection.executeQuery<{ command?: string }>(COMMIT);
+        if (committed.rows[0]?.command === 'ROLLBACK') {
+          throw new WeftError('WEFT_INTERNAL', 'The database rolled the transaction back at commit: a statement inside it failed and the failure was caught.');
+        }
+        return { result, scope };
+      } catch (error) {
+        scope.done = true;
+        await this.#rollback(connection, error);
+        throw error;
+      } finally {
+        scope.done = true;
+        slot.scope = undefined;
+      }
+    });
     await this.#runCallbacks(scope.afterCommit);
     return result;
+  }
+
+  #handleFor(connection: DatabaseConnection, executor: QueryExecutor): { handle: Transaction<DB>; slot: { scope: Scope<DB> | undefined } } {
+    let entry = this.#handles.get(connection);
+    if (entry === undefined) {
+      const slot: { scope: Scope<DB> | undefined } = { scope: undefined };
+      // Serves queries only to the code of the transaction open on this connection: a handle kept
+      // past its transaction, or carried into another async context, would write outside it.
+      const owns = (): boolean => {
+        const open = slot.scope;
+        return open !== undefined && !open.done && this.#storage.getStore()?.root === open.root;
+      };
+      const handle = new Transaction<DB>({
+        config: { dialect: this.#dialect },
+        dialect: this.#dialect,
+        driver: NESTING_REFUSED,
+        executor: executor.withConnectionProvider(new OwnedConnectionProvider(connection, owns)),
+      });
+      entry = { handle, slot };
+      this.#handles.set(connection, entry);
+    }
+    return entry;
   }
 
   async #nested<T>(parent: Scope<DB>, work: TransactionWork<DB, T>): Promise<T> {
@@ -165,12 +217,11 @@ export class UnitOfWork<DB> {
     }
   }
 
-  async #rollback(trx: ControlledTransaction<DB>, reason: unknown): Promise<void> {
-    if (trx.isCommitted || trx.isRolledBack) return;
+  async #rollback(connection: DatabaseConnection, reason: unknown): Promise<void> {
     try {
-      await trx.rollback().execute();
+      await connection.executeQuery(ROLLBACK);
     } catch (rollbackError) {
-      // The original failure is what the caller must see; the failed rollback is logged, the connection discarded.
+      // The original failure is what the caller must see; the failed rollback is logged.
       this.#logger.error({ err: rollbackError, reason }, 'rollback failed');
     }
   }
@@ -186,6 +237,44 @@ export class UnitOfWork<DB> {
     }
   }
 }
+
+/** Picks the BEGIN statement of the backend for the requested settings. */
+export type BeginStatement = (settings: { isolation?: IsolationLevel; readOnly: boolean }) => CompiledQuery;
+
+const COMMIT = CompiledQuery.raw('commit');
+const ROLLBACK = CompiledQuery.raw('rollback');
+
+/** Lends one connection, and only while `owns()` holds. */
+class OwnedConnectionProvider implements ConnectionProvider {
+  readonly #connection: DatabaseConnection;
+  readonly #owns: () => boolean;
+
+  constructor(connection: DatabaseConnection, owns: () => boolean) {
+    this.#connection = connection;
+    this.#owns = owns;
+  }
+
+  provideConnection<T>(consumer: (connection: DatabaseConnection) => Promise<T>): Promise<T> {
+    if (!this.#owns()) {
+      return Promise.reject(new WeftError('WEFT_INTERNAL', 'This transaction handle is used outside its transaction (it has ended, or the call runs in another async context); use db.executor().'));
+    }
+    return consumer(this.#connection);
+  }
+}
+
+const nestingRefused = (): Promise<never> =>
+  Promise.reject(new WeftError('WEFT_INTERNAL', 'Inside a transaction, nest with db.transaction(...) (a savepoint), not with Kysely transaction methods.'));
+
+/** The driver a transaction handle hands to Kysely's own transaction methods: it refuses them all. */
+const NESTING_REFUSED: Driver = {
+  init: () => Promise.resolve(),
+  acquireConnection: nestingRefused,
+  beginTransaction: nestingRefused,
+  commitTransaction: nestingRefused,
+  rollbackTransaction: nestingRefused,
+  releaseConnection: () => Promise.resolve(),
+  destroy: nestingRefused,
+};
 
 function gaveUp(error: unknown, attempts: number): WeftError {
   const message = `Transaction gave up after ${attempts} attempts: ${error instanceof Error ? error.message : String(error)}`;

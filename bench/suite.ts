@@ -1,0 +1,15 @@
+/** A group of benchmark tasks measured in one run, and the ratios to print between them. */
+export interface BenchSuite {
+  readonly name: string;
+  readonly tasks: Readonly<Record<string, () => unknown>>;
+  readonly ratios: ReadonlyArray<{
+    readonly label: string;
+    /** Task measured. */
+    readonly task: string;
+    /** Task it is compared with. */
+    readonly baseline: string;
+    /** Highest acceptable ratio of mean latencies, when the issue sets one. */
+    readonly target?: number;
+  }>;
+  close(): Promise<void>;
+}
