@@ -146,7 +146,7 @@ export function databaseContract(name: string, open: OpenTestDatabase, peer?: Om
       await db.transaction(async () => {
         await grantGold(db, 'ann', 10);
         db.afterCommit(() => seen.push('outer'));
-        await db.transaction(async () => {
+        await db.transaction(() => {
           db.afterCommit(async () => {
             // Runs after commit: what the transaction wrote is visible outside it.
             seen.push(`inner saw ${(await players(db)).join(',')}`);
@@ -160,7 +160,7 @@ export function databaseContract(name: string, open: OpenTestDatabase, peer?: Om
     it('never runs afterCommit work after a rollback, nor work of a rolled-back savepoint', async () => {
       const seen: string[] = [];
       await expect(
-        db.transaction(async () => {
+        db.transaction(() => {
           db.afterCommit(() => seen.push('outer'));
           throw new Error('no');
         }),
@@ -168,7 +168,7 @@ export function databaseContract(name: string, open: OpenTestDatabase, peer?: Om
       await db.transaction(async () => {
         db.afterCommit(() => seen.push('kept'));
         await expect(
-          db.transaction(async () => {
+          db.transaction(() => {
             db.afterCommit(() => seen.push('dropped'));
             throw new Error('inner');
           }),

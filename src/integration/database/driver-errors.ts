@@ -33,12 +33,13 @@ interface Classified {
 
 /**
  * Wraps a driver error in the matching WeftError, keeping the original as `cause`.
- * Errors that are already Weft errors, or that the classifier does not know, pass through unchanged.
+ * Errors that are already Weft errors, or that the classifier does not know, pass through unchanged
+ * (a thrown non-Error is wrapped in one).
  */
-export function mapDriverError(error: unknown, classify: DriverErrorClassifier, where: string): unknown {
+export function mapDriverError(error: unknown, classify: DriverErrorClassifier, where: string): Error {
   if (error instanceof WeftError) return error;
   const kind = classify(error);
-  if (kind === undefined) return error;
+  if (kind === undefined) return error instanceof Error ? error : new Error(String(error), { cause: error });
   const text = messageOf(error);
   const details = constraintDetails(error);
   let mapped: WeftError;

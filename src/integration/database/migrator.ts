@@ -145,10 +145,10 @@ export class Migrator {
   }
 
   async #run(part: string, migration: Migration, direction: 'up' | 'down'): Promise<void> {
-    const run = direction === 'up' ? migration.up : migration.down;
-    if (run === undefined) return;
+    const executor = this.#db.executor() as Kysely<unknown>;
     try {
-      await run.call(migration, this.#db.executor() as Kysely<unknown>, this.#db.capabilities);
+      if (direction === 'up') await migration.up(executor, this.#db.capabilities);
+      else await migration.down?.(executor, this.#db.capabilities);
     } catch (cause) {
       const reason = cause instanceof Error ? cause.message : String(cause);
       throw new WeftError('WEFT_MIGRATION_FAILED', `Migration ${part}/${migration.name} (${direction}) failed: ${reason}`, { cause });

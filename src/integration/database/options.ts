@@ -194,9 +194,19 @@ function assertKnownKeys(value: object, allowed: readonly string[], where: strin
 }
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === undefined) return 'nothing';
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  switch (typeof value) {
+    case 'undefined':
+      return 'nothing';
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(value);
+    case 'string':
+    case 'object':
+      return JSON.stringify(value);
+    default:
+      return `a ${typeof value}`;
+  }
 }
 
 /** The URL with its password replaced, safe for messages and logs. */

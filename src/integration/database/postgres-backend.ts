@@ -62,6 +62,12 @@ export async function ensurePostgresSchema(executor: Kysely<unknown>, schema: st
   if (schema !== undefined) await sql`create schema if not exists ${sql.id(schema)}`.execute(executor);
 }
 
+type CompileQuery = Parameters<NonNullable<Driver['savepoint']>>[2];
+
+function lacks(method: string): Promise<never> {
+  return Promise.reject(new Error(`The PostgreSQL driver lacks ${method}`));
+}
+
 /** Decorates a stock Kysely driver so every failure leaves it as a typed Weft error. */
 class ErrorMappingDriver implements Driver {
   readonly #inner: Driver;
@@ -101,16 +107,16 @@ class ErrorMappingDriver implements Driver {
     return this.#map(() => this.#inner.rollbackTransaction(connection));
   }
 
-  savepoint(connection: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['savepoint']>>[2]): Promise<void> {
-    return this.#map(() => this.#required('savepoint')(connection, name, compile));
+  savepoint(connection: DatabaseConnection, name: string, compile: CompileQuery): Promise<void> {
+    return this.#map(() => this.#inner.savepoint?.(connection, name, compile) ?? lacks('savepoint'));
   }
 
-  rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['savepoint']>>[2]): Promise<void> {
-    return this.#map(() => this.#required('rollbackToSavepoint')(connection, name, compile));
+  rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: CompileQuery): Promise<void> {
+    return this.#map(() => this.#inner.rollbackToSavepoint?.(connection, name, compile) ?? lacks('rollbackToSavepoint'));
   }
 
-  releaseSavepoint(connection: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['savepoint']>>[2]): Promise<void> {
-    return this.#map(() => this.#required('releaseSavepoint')(connection, name, compile));
+  releaseSavepoint(connection: DatabaseConnection, name: string, compile: CompileQuery): Promise<void> {
+    return this.#map(() => this.#inner.releaseSavepoint?.(connection, name, compile) ?? lacks('releaseSavepoint'));
   }
 
   releaseConnection(connection: DatabaseConnection): Promise<void> {
@@ -119,12 +125,6 @@ class ErrorMappingDriver implements Driver {
 
   destroy(): Promise<void> {
     return this.#inner.destroy();
-  }
-
-  #required(method: 'savepoint' | 'rollbackToSavepoint' | 'releaseSavepoint'): NonNullable<Driver['savepoint']> {
-    const fn = this.#inner[method];
-    if (fn === undefined) throw new Error(`The PostgreSQL driver lacks ${method}`);
-    return fn.bind(this.#inner);
   }
 
   async #map<T>(run: () => Promise<T>): Promise<T> {
@@ -154,7 +154,7 @@ class ErrorMappingDriver implements Driver {
     for (const key of Object.getOwnPropertySymbols(prototype)) {
       const method: unknown = Reflect.get(prototype, key);
       if (typeof method === 'function') {
-        Reflect.set(wrapped, key, (...args: unknown[]): unknown => Reflect.apply(method, connection, args));
+        Reflect.set(wrapped, key, (...args: unknown[]): unknown => Reflect.apply<unknown, unknown[], unknown>(method as (...a: unknown[]) => unknown, connection, args));
       }
     }
     return wrapped;

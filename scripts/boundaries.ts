@@ -1,0 +1,120 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import ts from 'typescript';
+
+/** Imports point one way: cli -> server -> game -> integration (DESIGN.md, Layout). */
+const LAYERS = ['integration', 'game', 'server', 'cli'] as const;
+
+/** Inside src/integration, which folders each folder may import. Root files (index.ts, ...) may import all. */
+const INTEGRATION_PARTS: Readonly<Record<string, readonly string[]>> = {
+  errors: [],
+  database: ['errors'],
+  validation: ['errors'],
+  monitoring: ['errors', 'database'],
+  events: ['errors', 'database', 'validation', 'monitoring'],
+  state: ['errors', 'database', 'validation', 'monitoring', 'events'],
+  testing: ['errors', 'database', 'validation', 'monitoring', 'events', 'state'],
+};
+
+/** Source files (relative to the repository, with `/`) and the source files each imports. */
+export type ImportGraph = ReadonlyMap<string, readonly string[]>;
+
+/** Reads the import graph of every .ts file under `srcDir`, keeping only imports that resolve to files inside it. */
+export function readImportGraph(root: string, srcDir = 'src'): ImportGraph {
+  const graph = new Map<string, string[]>();
+  for (const file of walk(join(root, srcDir))) {
+    const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+    const targets: string[] = [];
+    for (const { fileName } of importedFiles) {
+      if (fileName.startsWith('.')) {
+        const target = resolve(dirname(file), fileName).replace(/\.js$/, '.ts');
+        targets.push(toKey(root, target));
+      } else if (fileName === 'weft' || fileName.startsWith('weft/')) {
+        targets.push(`package:${fileName}`);
+      }
+    }
+    graph.set(toKey(root, file), targets);
+  }
+  return graph;
+}
+
+/** Every broken rule, as one line each; empty when the graph is clean. */
+export function checkBoundaries(graph: ImportGraph): string[] {
+  const problems: string[] = [];
+  for (const [file, targets] of graph) {
+    for (const target of targets) {
+      if (target.startsWith('package:')) {
+        problems.push(`${file} imports "${target.slice(8)}" by package name; inside src use a relative import`);
+        continue;
+      }
+      const rule = violation(file, target);
+      if (rule !== undefined) problems.push(`${file} -> ${target}: ${rule}`);
+    }
+  }
+  for (const cycle of findCycles(graph)) problems.push(`import cycle: ${cycle.join(' -> ')}`);
+  return problems;
+}
+
+function violation(from: string, to: string): string | undefined {
+  const a = locate(from);
+  const b = locate(to);
+  if (a === undefined || b === undefined) return undefined;
+  if (LAYERS.indexOf(b.layer) > LAYERS.indexOf(a.layer)) return `${a.layer} must not import ${b.layer}`;
+  if (a.layer === 'integration' && b.layer === 'integration' && a.part !== undefined && b.part !== undefined && a.part !== b.part) {
+    const allowed = INTEGRATION_PARTS[a.part];
+    if (allowed === undefined) return `integration/${a.part} is not a known part; add it to scripts/boundaries.ts`;
+    if (!allowed.includes(b.part)) return `integration/${a.part} may import only ${allowed.join(', ') || 'nothing of ours'}`;
+  }
+  if (a.layer === 'integration' && a.part !== undefined && b.layer === 'integration' && b.part === undefined) {
+    return `integration/${a.part} must not import the integration root (it assembles the parts)`;
+  }
+  if (a.system !== undefined && b.system !== undefined && a.system !== b.system) {
+    return `system ${a.system} must not import system ${b.system}'s files; use its events, commands or state`;
+  }
+  return undefined;
+}
+
+function locate(key: string): { layer: (typeof LAYERS)[number]; part: string | undefined; system: string | undefined } | undefined {
+  const segments = key.split('/');
+  if (segments[0] !== 'src') return undefined;
+  const layer = LAYERS.find((l) => l === segments[1]);
+  if (layer === undefined) return undefined;
+  const inFolder = segments.length > 3;
+  return {
+    layer,
+    part: layer === 'integration' && inFolder ? segments[2] : undefined,
+    system: layer === 'game' && segments[2] === 'systems' && segments.length > 4 ? segments[3] : undefined,
+  };
+}
+
+function findCycles(graph: ImportGraph): string[][] {
+  const cycles: string[][] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (node: string): void => {
+    state.set(node, 'visiting');
+    stack.push(node);
+    for (const next of graph.get(node) ?? []) {
+      if (!graph.has(next)) continue;
+      const seen = state.get(next);
+      if (seen === 'visiting') cycles.push([...stack.slice(stack.indexOf(next)), next]);
+      else if (seen === undefined) visit(next);
+    }
+    stack.pop();
+    state.set(node, 'done');
+  };
+  for (const node of graph.keys()) if (!state.has(node)) visit(node);
+  return cycles;
+}
+
+function* walk(dir: string): Generator<string> {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) yield* walk(path);
+    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) yield path;
+  }
+}
+
+function toKey(root: string, file: string): string {
+  return relative(root, file).split(sep).join('/');
+}

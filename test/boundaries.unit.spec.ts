@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { checkBoundaries, readImportGraph } from '../scripts/boundaries.js';
+
+describe('import boundary check', () => {
+  it('passes on this repository', () => {
+    expect(checkBoundaries(readImportGraph(process.cwd()))).toEqual([]);
+  });
+
+  it('flags integration importing server, a part importing a part it may not, a system importing another, and cycles', () => {
+    const graph = new Map<string, string[]>([
+      ['src/integration/database/database.ts', ['src/server/app.ts', 'src/integration/events/bus.ts']],
+      ['src/integration/events/bus.ts', ['src/integration/database/database.ts']],
+      ['src/game/systems/crafting/craft.ts', ['src/game/systems/economy/wallet.ts']],
+      ['src/game/systems/economy/wallet.ts', []],
+      ['src/server/app.ts', ['package:weft/database']],
+    ]);
+    const problems = checkBoundaries(graph);
+    expect(problems).toContain('src/integration/database/database.ts -> src/server/app.ts: integration must not import server');
+    expect(problems).toContain('src/integration/database/database.ts -> src/integration/events/bus.ts: integration/database may import only errors');
+    expect(problems.some((p) => p.includes("system crafting must not import system economy's files"))).toBe(true);
+    expect(problems.some((p) => p.startsWith('import cycle: src/integration/database/database.ts -> src/integration/events/bus.ts'))).toBe(true);
+    expect(problems.some((p) => p.includes('imports "weft/database" by package name'))).toBe(true);
+  });
+});
