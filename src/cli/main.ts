@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, createDatabase, isWeftError } from '../integration/index.js';
+import { closeOnSignals, createLogger, createMigrator, readServeConfig, startServer } from '../server/index.js';
+
+const USAGE = `Usage: weft <command>
+
+Commands:
+  serve                    start the HTTP server (PORT, HOST, WEFT_DATABASE_URL, WEFT_LOG_LEVEL)
+  migrate up               apply every pending migration
+  migrate down [--steps N] revert the N most recent migrations (default 1)
+  migrate status           list migrations and whether each is applied
+
+The database is WEFT_DATABASE_URL (default sqlite:./data/weft.db).
+`;
+
+/** Runs one CLI command; resolves to the process exit code. */
+export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { steps: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const [command, sub] = positionals;
+  if (values.help === true || command === undefined) {
+    process.stdout.write(USAGE);
+    return command === undefined && values.help !== true ? 2 : 0;
+  }
+  const config = readServeConfig(env);
+  if (command === 'serve') {
+    const logger = createLogger(config.logLevel);
+    const server = await startServer(config, logger);
+    closeOnSignals(server, logger);
+    return -1;
+  }
+  if (command === 'migrate' && (sub === 'up' || sub === 'down' || sub === 'status')) {
+    await using db = await createDatabase({ url: config.databaseUrl, logger: createLogger('warn') });
+    const migrator = createMigrator(db);
+    if (sub === 'status') {
+      const rows = await migrator.status();
+      process.stdout.write(rows.length === 0 ? 'No migrations are registered.\n' : '');
+      for (const row of rows) {
+        const state = row.applied ? `applied ${row.appliedAt ?? ''}` : 'pending';
+        process.stdout.write(`${row.part}/${row.name}  ${state}${row.registered ? '' : '  (not registered by any part)'}\n`);
+      }
+      return 0;
+    }
+    const steps = sub === 'up' ? [] : await migrator.down({ steps: parseSteps(values.steps) });
+    const applied = sub === 'up' ? await migrator.up() : steps;
+    const verb = sub === 'up' ? 'applied' : 'reverted';
+    process.stdout.write(applied.length === 0 ? `Nothing to ${sub === 'up' ? 'apply' : 'revert'}.\n` : '');
+    for (const step of applied) process.stdout.write(`${verb} ${step.part}/${step.name}\n`);
+    return 0;
+  }
+  process.stderr.write(`Unknown command "${positionals.join(' ')}".\n\n${USAGE}`);
+  return 2;
+}
+
+function parseSteps(value: string | undefined): number {
+  if (value === undefined) return 1;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new ConfigError(`--steps must be an integer >= 1; received ${JSON.stringify(value)}.`);
+  return Number(value);
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => {
+    // serve keeps running until a signal; every other command ends here.
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`weft: ${isWeftError(error) ? `${error.message} (${error.code})` : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

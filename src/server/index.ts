@@ -1,0 +1,11 @@
+export { buildApp } from './app.js';
+export type { AppOptions } from './app.js';
+export { DEFAULT_DATABASE_URL, readServeConfig } from './config.js';
+export type { LogLevel, ServeConfig } from './config.js';
+export { runHealthChecks } from './health.js';
+export type { CheckResult, HealthCheck, HealthReport } from './health.js';
+export { createMigrator } from './migrations.js';
+export { problemHandler } from './problem.js';
+export type { Problem } from './problem.js';
+export { closeOnSignals, createLogger, startServer } from './serve.js';
+export type { RunningServer } from './serve.js';

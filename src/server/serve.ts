@@ -1,0 +1,74 @@
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { createDatabase, type Database } from '../integration/index.js';
+import { buildApp } from './app.js';
+import type { ServeConfig } from './config.js';
+import { createMigrator } from './migrations.js';
+
+/** A started server: where it listens, and how to stop it in order. */
+export interface RunningServer {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly db: Database;
+  /** Stops accepting, lets open requests finish, then closes the database. */
+  close(): Promise<void>;
+}
+
+/** Pretty lines for a person at a terminal, JSON for everything else. */
+export function createLogger(level: ServeConfig['logLevel']): Logger {
+  return process.stdout.isTTY
+    ? pino({ level, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } })
+    : pino({ level });
+}
+
+/** Opens the database, applies migrations, and listens. */
+export async function startServer(config: ServeConfig, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  const dbLogger = logger.child({ system: 'database' });
+  const db = await createDatabase({ url: config.databaseUrl, logger: dbLogger });
+  try {
+    const applied = await createMigrator(db).up();
+    dbLogger.info({ target: db.target, applied: applied.map((m) => `${m.part}/${m.name}`) }, 'database ready');
+    const app = buildApp({ logger, checks: [{ name: 'database', check: () => db.ping() }] });
+    const url = await app.listen({ port: config.port, host: config.host });
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      app,
+      db,
+      close: () => {
+        closing ??= app.close().then(() => db.close());
+        return closing;
+      },
+    };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+/** Closes the server on SIGINT or SIGTERM and exits 0; a second signal exits at once with 1. */
+export function closeOnSignals(server: RunningServer, logger: Logger): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new requests, finishing open ones');
+    server.close().then(
+      () => {
+        logger.info('shut down cleanly');
+        logger.flush();
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        logger.flush();
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+
+function run(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [...CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Resolves with the first log line whose message matches. */
+function waitForLog(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const message = (JSON.parse(line) as { msg?: string }).msg ?? '';
+      if (pattern.test(message)) resolve(message);
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${String(code)} before logging ${String(pattern)}`)));
+  });
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+function output(child: ChildProcess): Promise<string> {
+  let text = '';
+  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  return exitOf(child).then(() => text);
+}
+
+describe('weft serve and weft migrate, as real processes', () => {
+  let folder: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'weft-e2e-'));
+    env = { PORT: '0', WEFT_DATABASE_URL: `sqlite:${join(folder, 'data', 'weft.db')}`, WEFT_LOG_LEVEL: 'info' };
+  });
+
+  afterAll(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it('serves /health over a socket, then shuts down on SIGTERM and exits 0', async () => {
+    const server = run(['serve'], env);
+    const listening = await waitForLog(server, /^Server listening at /);
+    const url = listening.replace('Server listening at ', '');
+    const response = await fetch(`${url}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'up', checks: { database: { status: 'up' } } });
+
+    const exited = exitOf(server);
+    server.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('stops at start with one message naming a wrong setting', async () => {
+    const child = run(['serve'], { ...env, PORT: 'eighty' });
+    const text = await output(child);
+    expect(child.exitCode).toBe(1);
+    expect(text).toContain('Setting PORT must be an integer from 0 to 65535; received "eighty". (WEFT_INVALID_CONFIG)');
+  });
+
+  it('reports migration status on the same URL', async () => {
+    const child = run(['migrate', 'status'], env);
+    const text = await output(child);
+    expect(child.exitCode).toBe(0);
+    expect(text).toContain('No migrations are registered.');
+  });
+});
