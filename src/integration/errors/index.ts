@@ -9,4 +9,4 @@ export {
   WeftError,
   isWeftError,
 } from './weft-error.js';
-export type { WeftErrorCode, WeftErrorOptions } from './weft-error.js';
+export type { ValidationIssue, WeftErrorCode, WeftErrorOptions } from './weft-error.js';

@@ -64,10 +64,32 @@ export class NotFoundError extends WeftError {
   }
 }
 
+/**
+ * One thing wrong with a value, and where. Kept as data; formatting is the reader's choice.
+ * Produced by the validation part, carried by ValidationError, shown in problem documents.
+ */
+export interface ValidationIssue {
+  /** Keys and indexes from the root to the offending value; empty for the root itself. */
+  readonly path: readonly (string | number)[];
+  /** The same path as text: `$.inputs[2].itemId`. */
+  readonly pathText: string;
+  /** What kind of problem: `invalid_type`, `too_big`, `limit`, `reference`, `rule`, ... */
+  readonly code: string;
+  readonly message: string;
+  /** What was accepted, in words (`integer`, `<= 100`, `one of "a" | "b"`), when known. */
+  readonly expected?: string;
+  /** What was found, shortened, when known. */
+  readonly received?: string;
+}
+
 /** Input broke a rule: a schema, a foreign key, a NOT NULL or CHECK constraint. HTTP 422. */
 export class ValidationError extends WeftError {
-  constructor(message: string, options: WeftErrorOptions = {}) {
+  /** Every problem found, with its path; empty when the database reported the violation. */
+  readonly issues: readonly ValidationIssue[];
+
+  constructor(message: string, options: WeftErrorOptions & { issues?: readonly ValidationIssue[] } = {}) {
     super('WEFT_VALIDATION', message, options);
+    this.issues = Object.freeze([...(options.issues ?? [])]);
   }
 }
 
