@@ -1,6 +1,7 @@
 import { Bench } from 'tinybench';
 import { postgresTestUrl } from '../src/integration/testing/index.js';
 import { postgresInsert, sqliteInsert } from './database.bench.js';
+import { validationSuite } from './validation.bench.js';
 import type { BenchSuite } from './suite.js';
 
 /**
@@ -9,7 +10,16 @@ import type { BenchSuite } from './suite.js';
  * BENCH_TIME_MS sets how long each task runs (default 2000).
  */
 const timeMs = Number(process.env.BENCH_TIME_MS ?? 2000);
-const suites: Array<() => Promise<BenchSuite>> = [sqliteInsert, () => postgresInsert(postgresTestUrl())];
+const all: Record<string, () => Promise<BenchSuite>> = {
+  database: sqliteInsert,
+  postgres: () => postgresInsert(postgresTestUrl()),
+  validation: validationSuite,
+};
+// `npm run bench -- validation` runs only the suites named.
+const chosen = process.argv.slice(2);
+const suites = Object.entries(all)
+  .filter(([name]) => chosen.length === 0 || chosen.includes(name))
+  .map(([, open]) => open);
 let missed = 0;
 
 for (const open of suites) {

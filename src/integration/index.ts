@@ -1,2 +1,4 @@
 export * from './errors/index.js';
 export * from './database/index.js';
+export * from './validation/index.js';
+export { defaultValidationManager, validationManager } from './defaults.js';

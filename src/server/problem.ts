@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { WeftError } from '../integration/index.js';
+import { ValidationError, WeftError, type ValidationIssue } from '../integration/index.js';
 
 /** An RFC 9457 problem document, the body of every error response. */
 export interface Problem {
@@ -9,6 +9,8 @@ export interface Problem {
   readonly detail: string;
   readonly code: string;
   readonly instance: string;
+  /** For validation failures: every issue, with its path. */
+  readonly issues?: readonly ValidationIssue[];
 }
 
 /**
@@ -19,6 +21,7 @@ export function problemHandler(error: FastifyError | Error, request: FastifyRequ
   let problem: Problem;
   if (error instanceof WeftError) {
     problem = { type: `urn:weft:error:${error.code}`, title: error.name, status: error.status, detail: error.message, code: error.code, instance: request.url };
+    if (error instanceof ValidationError && error.issues.length > 0) problem = { ...problem, issues: error.issues };
   } else if ('statusCode' in error && typeof error.statusCode === 'number' && error.statusCode < 500) {
     // Fastify's own client errors (bad JSON, unknown content type) are safe to show.
     const code = 'code' in error && typeof error.code === 'string' ? error.code : 'HTTP_ERROR';

@@ -67,3 +67,18 @@ describe('server configuration', () => {
     expect(() => readServeConfig({ WEFT_LOG_LEVEL: 'loud' })).toThrow(/WEFT_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; received "loud"/);
   });
 });
+
+describe('validation failures over HTTP', () => {
+  it('answer 422 with every issue and its path in the problem document', async () => {
+    const { z } = await import('zod');
+    const { ValidationManager } = await import('weft/validation');
+    const validation = new ValidationManager();
+    validation.registerSchema('crafting.craft_request', z.object({ recipeId: z.string(), count: z.int().min(1) }));
+    const app = buildApp({ logger, checks: [] });
+    app.post('/craft', (request) => validation.assertValid('crafting.craft_request', request.body));
+    const res = await app.inject({ method: 'POST', url: '/craft', payload: { recipeId: 'sword', count: 0 } });
+    expect(res.statusCode).toBe(422);
+    expect(res.json()).toMatchObject({ code: 'WEFT_VALIDATION', issues: [{ pathText: '$.count', code: 'too_small', expected: 'number >= 1', received: 'number 0' }] });
+    await app.close();
+  });
+});

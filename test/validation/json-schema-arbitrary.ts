@@ -55,7 +55,7 @@ export function leafPaths(value: unknown, path: (string | number)[] = []): (stri
 export function replaceAt(value: unknown, path: readonly (string | number)[], replacement: unknown): unknown {
   if (path.length === 0) return replacement;
   const [head, ...rest] = path;
-  if (Array.isArray(value)) return value.map((item, i) => (i === head ? replaceAt(item, rest, replacement) : item));
+  if (Array.isArray(value)) return (value as unknown[]).map((item, i) => (i === head ? replaceAt(item, rest, replacement) : item));
   const record = value as Record<string, unknown>;
   return { ...record, [head as string]: replaceAt(record[head as string], rest, replacement) };
 }

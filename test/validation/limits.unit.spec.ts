@@ -18,7 +18,7 @@ describe('limits against hostile input', () => {
   it('stops nesting past maxDepth, where it happens, and ends on a cyclic value', () => {
     const deep: Record<string, unknown> = {};
     let node = deep;
-    for (let i = 0; i < 50; i++) node = (node.next = {}) as Record<string, unknown>;
+    for (let i = 0; i < 50; i++) node = (node.next = {});
     expect(limitIssues(manager({ maxDepth: 10 }), deep)).toEqual([
       expect.objectContaining({ code: 'limit', pathText: `$${'.next'.repeat(10)}`, expected: 'depth <= 10' }),
     ]);

@@ -9,16 +9,19 @@ export interface ValidationFailure {
   readonly correlationId?: string;
 }
 
+/** A failure as stored: the time stays a number until someone reads it (formatting a date costs more than a small validation). */
+type StoredFailure = Omit<ValidationFailure, 'time'> & { readonly at: number };
+
 /** The most recent failures, a bounded ring per schema name. */
 export class FailureLog {
   readonly #size: number;
-  readonly #rings = new Map<string, ValidationFailure[]>();
+  readonly #rings = new Map<string, StoredFailure[]>();
 
   constructor(size: number) {
     this.#size = size;
   }
 
-  add(failure: ValidationFailure): void {
+  add(failure: StoredFailure): void {
     let ring = this.#rings.get(failure.name);
     if (ring === undefined) {
       ring = [];
@@ -30,7 +33,7 @@ export class FailureLog {
 
   /** Oldest first; for one name, or for all names merged by time. */
   list(name?: string): ValidationFailure[] {
-    if (name !== undefined) return [...(this.#rings.get(name) ?? [])];
-    return [...this.#rings.values()].flat().sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+    const stored = name !== undefined ? (this.#rings.get(name) ?? []) : [...this.#rings.values()].flat().sort((a, b) => a.at - b.at);
+    return stored.map(({ at, ...failure }) => ({ ...failure, time: new Date(at).toISOString() }));
   }
 }

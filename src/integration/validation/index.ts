@@ -10,3 +10,5 @@ export type { BusinessRule, RuleContext, RuleOutcome, RuleViolation } from './ru
 export type { ValidationFailure } from './failure-log.js';
 export type { IntegrationProblem, IntegrationReport, IntegrationWiring } from './integration-lint.js';
 export { parseSettings } from './settings.js';
+export { ContentError, loadContent } from './content-loader.js';
+export type { ContentProblem, ContentReference, ContentSpec } from './content-loader.js';

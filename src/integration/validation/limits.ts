@@ -38,9 +38,48 @@ interface Walk {
  * (so cycles end too) and stops once the size is exceeded. Returns issues of code `limit`.
  */
 export function checkLimits(value: unknown, limits: ValidationLimits): ValidationIssue[] {
+  // Most values are fine: answer those with a pass that builds no paths, and walk again for the details only when one is not.
+  const budget = { bytes: 0 };
+  if (fits(value, limits, 0, budget) && budget.bytes <= limits.maxBytes) return NONE;
   const walk: Walk = { limits, issues: [], bytes: 0 };
   visit(value, walk, [], 0);
   return walk.issues;
+}
+
+const NONE: ValidationIssue[] = [];
+
+/** True when nothing in `value` breaks a limit; adds its approximate size to `budget`. */
+function fits(value: unknown, limits: ValidationLimits, depth: number, budget: { bytes: number }): boolean {
+  if (typeof value === 'number' || typeof value === 'boolean') {
+    budget.bytes += 8;
+    return true;
+  }
+  if (typeof value === 'string') {
+    budget.bytes += value.length + 2;
+    return value.length <= limits.maxStringLength;
+  }
+  if (typeof value !== 'object' || value === null) {
+    budget.bytes += 8;
+    return true;
+  }
+  if (depth >= limits.maxDepth) return false;
+  if (Array.isArray(value)) {
+    if (value.length > limits.maxArrayLength) return false;
+    budget.bytes += 2 + value.length;
+    for (let i = 0; i < value.length; i++) {
+      if (!fits(value[i], limits, depth + 1, budget) || budget.bytes > limits.maxBytes) return false;
+    }
+    return true;
+  }
+  if (!isPlainObject(value)) return true;
+  let keys = 0;
+  // for...in also meets keys inherited from a polluted Object.prototype: those fail here too, as they should.
+  for (const key in value) {
+    if (++keys > limits.maxKeys || key === '__proto__' || key === 'constructor' || key === 'prototype') return false;
+    budget.bytes += key.length + 4;
+    if (!fits((value as Record<string, unknown>)[key], limits, depth + 1, budget) || budget.bytes > limits.maxBytes) return false;
+  }
+  return true;
 }
 
 function visit(value: unknown, walk: Walk, path: (string | number)[], depth: number): void {

@@ -9,10 +9,10 @@ import { fromZodIssue } from './issues.js';
  * @example const options = parseSettings(optionsSchema, input, 'ValidationManager options')
  */
 export function parseSettings<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
-  const result = schema.safeParse(value, { reportInput: true });
+  const result = schema.safeParse(value);
   if (result.success) return result.data;
   const lines = result.error.issues.map((raw) => {
-    const issue = fromZodIssue(raw);
+    const issue = fromZodIssue(raw, value);
     const setting = issue.path.join('.') || '(root)';
     if (issue.code === 'unrecognized_keys') {
       return `unknown setting ${issue.received ?? ''} in ${where}${setting === '(root)' ? '' : `.${setting}`}`;
@@ -20,5 +20,5 @@ export function parseSettings<S extends z.ZodType>(schema: S, value: unknown, wh
     const facts = [issue.expected === undefined ? '' : `accepted: ${issue.expected}`, issue.received === undefined ? '' : `received: ${issue.received}`].filter(Boolean);
     return `setting "${setting}" in ${where}: ${issue.message}${facts.length > 0 ? ` (${facts.join('; ')})` : ''}`;
   });
-  throw new ConfigError(`Invalid ${where}: ${lines.join('; ')}.`, { details: { issues: result.error.issues.map(fromZodIssue) } });
+  throw new ConfigError(`Invalid ${where}: ${lines.join('; ')}.`, { details: { issues: result.error.issues.map((raw) => fromZodIssue(raw, value)) } });
 }

@@ -162,7 +162,7 @@ export class ValidationManager {
   /** Adds a business rule, run after the schema passes; a name registered twice is an error. */
   registerRule<T = unknown>(name: string, rule: BusinessRule<T>): void {
     if (this.#rules.has(name)) throw new WeftError('WEFT_CONFLICT', `Rule "${name}" is registered already.`);
-    const registered = registeredRule(name, rule as BusinessRule);
+    const registered = registeredRule(name, rule);
     this.#rules.set(name, registered);
     for (const schema of registered.schemas) {
       const list = this.#rulesBySchema.get(schema) ?? [];
@@ -182,7 +182,7 @@ export class ValidationManager {
     if (entry.zod === undefined) {
       throw new NotFoundError(`Schema "${name}" is not a Zod schema, so it has no JSON Schema form here.`, { details: { schema: name } });
     }
-    return z.toJSONSchema(entry.zod, { unrepresentable: 'any' }) as Record<string, unknown>;
+    return z.toJSONSchema(entry.zod, { unrepresentable: 'any' });
   }
 
   /**
@@ -201,7 +201,7 @@ export class ValidationManager {
 
   #failed(name: string, issues: readonly ValidationIssue[], warnings: readonly ValidationIssue[]): ValidationResult<never> {
     const correlationId = this.#correlationId?.();
-    this.#failures.add({ time: new Date().toISOString(), name, issues, ...(correlationId === undefined ? {} : { correlationId }) });
+    this.#failures.add({ at: Date.now(), name, issues, ...(correlationId === undefined ? {} : { correlationId }) });
     this.#onFailure?.(name, issues);
     return { ok: false, issues, warnings };
   }
@@ -209,8 +209,8 @@ export class ValidationManager {
 
 function parseWith(entry: SchemaEntry, value: unknown): { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] } {
   if (entry.zod !== undefined) {
-    const result = entry.zod.safeParse(value, { reportInput: true });
-    return result.success ? { ok: true, value: result.data } : { ok: false, issues: result.error.issues.map(fromZodIssue) };
+    const result = entry.zod.safeParse(value);
+    return result.success ? { ok: true, value: result.data } : { ok: false, issues: result.error.issues.map((raw) => fromZodIssue(raw, value)) };
   }
   const result = entry.schema['~standard'].validate(value);
   if (result instanceof Promise) {
