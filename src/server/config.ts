@@ -11,6 +11,9 @@ export interface ServeConfig {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** Every WEFT_ variable Weft reads, here or in its test fixtures. */
+const KNOWN_VARIABLES = ['WEFT_DATABASE_URL', 'WEFT_LOG_LEVEL', 'WEFT_TEST_POSTGRES_URL'];
+
 /** The embedded default: a SQLite file beside the working directory. */
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/weft.db';
 
@@ -19,6 +22,12 @@ export const DEFAULT_DATABASE_URL = 'sqlite:./data/weft.db';
  * a ConfigError naming the setting, the value received and what is accepted.
  */
 export function readServeConfig(env: Readonly<Record<string, string | undefined>>): ServeConfig {
+  // A misspelt WEFT_ variable would otherwise fall back to a default without a word.
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('WEFT_') && !KNOWN_VARIABLES.includes(name)) {
+      throw new ConfigError(`Unknown setting ${name}; accepted: ${KNOWN_VARIABLES.join(', ')}.`);
+    }
+  }
   const port = env.PORT ?? '8080';
   if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) {
     throw new ConfigError(`Setting PORT must be an integer from 0 to 65535; received ${JSON.stringify(port)}.`);
