@@ -1,4 +1,5 @@
-import { ConfigError } from '../integration/index.js';
+import { z } from 'zod';
+import { ConfigError, parseSettings } from '../integration/index.js';
 
 /** Everything `weft serve` reads from its environment, after checks. */
 export interface ServeConfig {
@@ -17,9 +18,23 @@ const KNOWN_VARIABLES = ['WEFT_DATABASE_URL', 'WEFT_LOG_LEVEL', 'WEFT_TEST_POSTG
 /** The embedded default: a SQLite file beside the working directory. */
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/weft.db';
 
+const PORT_MESSAGE = 'must be an integer from 0 to 65535';
+
+/** The environment `weft serve` reads; other variables pass through untouched. */
+const environment = z.object({
+  PORT: z
+    .string()
+    .refine((port) => /^\d{1,5}$/.test(port) && Number(port) <= 65535, PORT_MESSAGE)
+    .default('8080'),
+  HOST: z.string().regex(/^\S+$/, 'must be a host name or address such as 127.0.0.1 or 0.0.0.0').default('127.0.0.1'),
+  WEFT_DATABASE_URL: z.string().min(1, 'must be a database URL').default(DEFAULT_DATABASE_URL),
+  WEFT_LOG_LEVEL: z.enum(LOG_LEVELS, { error: 'is not a log level' }).default('info'),
+});
+
 /**
- * Reads PORT, HOST, WEFT_DATABASE_URL and WEFT_LOG_LEVEL. A wrong value stops the start with
- * a ConfigError naming the setting, the value received and what is accepted.
+ * Reads PORT, HOST, WEFT_DATABASE_URL and WEFT_LOG_LEVEL against a schema. A wrong value stops the
+ * start with a ConfigError naming the setting, the value received and what is accepted; an unknown
+ * WEFT_ variable (a misspelt one) is refused rather than ignored.
  */
 export function readServeConfig(env: Readonly<Record<string, string | undefined>>): ServeConfig {
   // A misspelt WEFT_ variable would otherwise fall back to a default without a word.
@@ -28,21 +43,6 @@ export function readServeConfig(env: Readonly<Record<string, string | undefined>
       throw new ConfigError(`Unknown setting ${name}; accepted: ${KNOWN_VARIABLES.join(', ')}.`);
     }
   }
-  const port = env.PORT ?? '8080';
-  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) {
-    throw new ConfigError(`Setting PORT must be an integer from 0 to 65535; received ${JSON.stringify(port)}.`);
-  }
-  const host = env.HOST ?? '127.0.0.1';
-  if (host.trim() === '' || /\s/.test(host)) {
-    throw new ConfigError(`Setting HOST must be a host name or address such as 127.0.0.1 or 0.0.0.0; received ${JSON.stringify(host)}.`);
-  }
-  const logLevel = env.WEFT_LOG_LEVEL ?? 'info';
-  if (!isLogLevel(logLevel)) {
-    throw new ConfigError(`Setting WEFT_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; received ${JSON.stringify(logLevel)}.`);
-  }
-  return { port: Number(port), host, databaseUrl: env.WEFT_DATABASE_URL ?? DEFAULT_DATABASE_URL, logLevel };
-}
-
-function isLogLevel(value: string): value is LogLevel {
-  return (LOG_LEVELS as readonly string[]).includes(value);
+  const settings = parseSettings(environment, env, 'environment');
+  return { port: Number(settings.PORT), host: settings.HOST, databaseUrl: settings.WEFT_DATABASE_URL, logLevel: settings.WEFT_LOG_LEVEL };
 }

@@ -62,12 +62,12 @@ describe('server configuration', () => {
   });
 
   it('names the setting, the value and what is accepted when a value is wrong', () => {
-    expect(() => readServeConfig({ PORT: 'eighty' })).toThrow('Setting PORT must be an integer from 0 to 65535; received "eighty".');
+    expect(() => readServeConfig({ PORT: 'eighty' })).toThrow('Invalid environment: setting PORT: must be an integer from 0 to 65535 (received: "eighty").');
     expect(() => readServeConfig({ PORT: '70000' })).toThrow(/PORT/);
     expect(() => readServeConfig({ WEFT_DATABSE_URL: 'sqlite::memory:' })).toThrow(
       'Unknown setting WEFT_DATABSE_URL; accepted: WEFT_DATABASE_URL, WEFT_LOG_LEVEL, WEFT_TEST_POSTGRES_URL.',
     );
-    expect(() => readServeConfig({ WEFT_LOG_LEVEL: 'loud' })).toThrow(/WEFT_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; received "loud"/);
+    expect(() => readServeConfig({ WEFT_LOG_LEVEL: 'loud' })).toThrow(/setting WEFT_LOG_LEVEL: is not a log level \(accepted: one of "fatal" \| "error" \| "warn" \| "info" \| "debug" \| "trace" \| "silent"; received: "loud"\)/);
   });
 });
 

@@ -64,7 +64,7 @@ describe('weft serve and weft migrate, as real processes', () => {
     const child = run(['serve'], { ...env, PORT: 'eighty' });
     const text = await output(child);
     expect(child.exitCode).toBe(1);
-    expect(text).toContain('Setting PORT must be an integer from 0 to 65535; received "eighty". (WEFT_INVALID_CONFIG)');
+    expect(text).toContain('Invalid environment: setting PORT: must be an integer from 0 to 65535 (received: "eighty"). (WEFT_INVALID_CONFIG)');
   });
 
   it('reports migration status on the same URL', async () => {

@@ -70,7 +70,7 @@ export function fromZodIssue(raw: core.$ZodIssue, root: unknown): ValidationIssu
     case 'invalid_value':
       return issue(path, raw.code, raw.message, `one of ${raw.values.map((v) => JSON.stringify(v)).join(' | ')}`, received);
     case 'invalid_format':
-      return issue(path, raw.code, raw.message, raw.format, received);
+      return issue(path, raw.code, raw.message, raw.format === 'regex' && 'pattern' in raw ? `matching ${String(raw.pattern)}` : raw.format, received);
     case 'unrecognized_keys':
       return issue(path, raw.code, raw.message, 'no other keys', raw.keys.join(', '));
     default:

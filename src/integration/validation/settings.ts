@@ -15,10 +15,10 @@ export function parseSettings<S extends z.ZodType>(schema: S, value: unknown, wh
     const issue = fromZodIssue(raw, value);
     const setting = issue.path.join('.') || '(root)';
     if (issue.code === 'unrecognized_keys') {
-      return `unknown setting ${issue.received ?? ''} in ${where}${setting === '(root)' ? '' : `.${setting}`}`;
+      return `unknown setting ${issue.received ?? ''}${setting === '(root)' ? '' : ` in ${setting}`}`;
     }
     const facts = [issue.expected === undefined ? '' : `accepted: ${issue.expected}`, issue.received === undefined ? '' : `received: ${issue.received}`].filter(Boolean);
-    return `setting "${setting}" in ${where}: ${issue.message}${facts.length > 0 ? ` (${facts.join('; ')})` : ''}`;
+    return `setting ${setting}: ${issue.message}${facts.length > 0 ? ` (${facts.join('; ')})` : ''}`;
   });
   throw new ConfigError(`Invalid ${where}: ${lines.join('; ')}.`, { details: { issues: result.error.issues.map((raw) => fromZodIssue(raw, value)) } });
 }
