@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError, createDatabase, isWeftError } from '../integration/index.js';
-import { closeOnSignals, createLogger, createMigrator, readServeConfig, startServer } from '../server/index.js';
+import { ConfigError, WeftLogger, createDatabase, isWeftError } from '../integration/index.js';
+import { closeOnSignals, createMigrator, readServeConfig, startServer } from '../server/index.js';
 
 const USAGE = `Usage: weft <command>
 
@@ -28,13 +28,13 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   }
   const config = readServeConfig(env);
   if (command === 'serve') {
-    const logger = createLogger(config.logLevel);
-    const server = await startServer(config, logger);
-    closeOnSignals(server, logger);
+    const logging = new WeftLogger({ level: config.logLevel });
+    const server = await startServer(config, logging);
+    closeOnSignals(server, logging);
     return -1;
   }
   if (command === 'migrate' && (sub === 'up' || sub === 'down' || sub === 'status')) {
-    await using db = await createDatabase({ url: config.databaseUrl, logger: createLogger('warn') });
+    await using db = await createDatabase({ url: config.databaseUrl, logger: new WeftLogger({ level: 'warn' }).forSystem('database') });
     const migrator = createMigrator(db);
     if (sub === 'status') {
       const rows = await migrator.status();

@@ -1,25 +1,55 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { runHealthChecks, type HealthCheck } from './health.js';
+import { runWithContext, type HealthChecks, type WeftLogger, type WeftMetrics } from '../integration/index.js';
 import { problemHandler } from './problem.js';
 
 /** What the HTTP app is built from. */
 export interface AppOptions {
-  readonly logger: FastifyBaseLogger;
-  readonly checks: readonly HealthCheck[];
+  readonly logging: WeftLogger;
+  readonly health: HealthChecks;
+  readonly metrics: WeftMetrics;
 }
 
 /**
- * The Fastify app: routes, the problem-document error handler, health.
- * It does not listen; `serve` does, and tests call `app.inject()`.
+ * The Fastify app: every request runs in its own context (correlation id from `x-correlation-id`
+ * or a new one, echoed back), errors become problem documents, and the operator routes:
+ * /health, /health/live, /health/ready, /metrics, /logs/recent. It does not listen; `serve` does,
+ * and tests call `app.inject()`.
  */
 export function buildApp(options: AppOptions): FastifyInstance {
-  const app = Fastify({ loggerInstance: options.logger, return503OnClosing: true, forceCloseConnections: 'idle' });
+  const { logging, health, metrics } = options;
+  // Typed as Fastify's logger so the app keeps Fastify's default instance type.
+  const logger: FastifyBaseLogger = logging.forSystem('http');
+  const app = Fastify({
+    loggerInstance: logger,
+    requestIdHeader: 'x-correlation-id',
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
   app.setErrorHandler(problemHandler);
 
-  app.get('/health', async (_request, reply) => {
-    const report = await runHealthChecks(options.checks);
-    return reply.status(report.status === 'up' ? 200 : 503).send(report);
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-correlation-id', request.id);
+    runWithContext({ correlationId: request.id }, done);
   });
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequestDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime);
+    done();
+  });
+
+  app.get('/health', async (_request, reply) => {
+    const report = await health.run();
+    return reply.status(report.status === 'down' ? 503 : 200).send(report);
+  });
+  app.get('/health/live', () => ({ status: 'up' }));
+  app.get('/health/ready', async (_request, reply) => {
+    const report = await health.run();
+    return reply.status(report.status === 'down' ? 503 : 200).send(report);
+  });
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
+  app.get('/logs/recent', () => ({ lines: logging.recent() }));
 
   return app;
 }

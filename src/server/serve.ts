@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { pino, type Logger } from 'pino';
-import { createDatabase, type Database } from '../integration/index.js';
+import { HealthChecks, WeftLogger, WeftMetrics, createDatabase, type Database } from '../integration/index.js';
 import { buildApp } from './app.js';
 import type { ServeConfig } from './config.js';
 import { createMigrator } from './migrations.js';
@@ -14,21 +13,19 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Pretty lines for a person at a terminal, JSON for everything else. */
-export function createLogger(level: ServeConfig['logLevel']): Logger {
-  return process.stdout.isTTY
-    ? pino({ level, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } })
-    : pino({ level });
-}
-
 /** Opens the database, applies migrations, and listens. */
-export async function startServer(config: ServeConfig, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
-  const dbLogger = logger.child({ system: 'database' });
-  const db = await createDatabase({ url: config.databaseUrl, logger: dbLogger });
+export async function startServer(config: ServeConfig, logging: WeftLogger = new WeftLogger({ level: config.logLevel })): Promise<RunningServer> {
+  const dbLogger = logging.forSystem('database');
+  const metrics = new WeftMetrics();
+  metrics.collectProcessMetrics();
+  const db = await createDatabase({ url: config.databaseUrl, logger: dbLogger, onQuery: metrics.queryObserver() });
+  metrics.watchPool(db);
   try {
     const applied = await createMigrator(db).up();
     dbLogger.info({ target: db.target, applied: applied.map((m) => `${m.part}/${m.name}`) }, 'database ready');
-    const app = buildApp({ logger, checks: [{ name: 'database', check: () => db.ping() }] });
+    const health = new HealthChecks();
+    health.register({ name: 'database', check: () => db.ping() });
+    const app = buildApp({ logging, health, metrics });
     const url = await app.listen({ port: config.port, host: config.host });
     let closing: Promise<void> | undefined;
     return {
@@ -47,7 +44,8 @@ export async function startServer(config: ServeConfig, logger: Logger = createLo
 }
 
 /** Closes the server on SIGINT or SIGTERM and exits 0; a second signal exits at once with 1. */
-export function closeOnSignals(server: RunningServer, logger: Logger): void {
+export function closeOnSignals(server: RunningServer, logging: WeftLogger): void {
+  const logger = logging.root;
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {

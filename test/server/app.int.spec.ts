@@ -1,15 +1,28 @@
-import { pino } from 'pino';
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ConflictError } from 'weft';
+import { ConflictError, HealthChecks, WeftLogger, WeftMetrics, type HealthCheck } from 'weft';
 import { createTestDatabase } from 'weft/testing';
-import { buildApp, readServeConfig } from '../../src/server/index.js';
+import { buildApp as build, readServeConfig } from '../../src/server/index.js';
 
-const logger = pino({ level: 'silent' });
+/** Log lines the app wrote, parsed. */
+const lines: Array<Record<string, unknown>> = [];
+const sink = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+    done();
+  },
+});
+
+function buildApp(options: { checks: HealthCheck[] }) {
+  const health = new HealthChecks();
+  for (const check of options.checks) health.register(check);
+  return build({ logging: new WeftLogger({ destination: sink }), health, metrics: new WeftMetrics() });
+}
 
 describe('HTTP app', () => {
   it('answers /health with 200 and each check while the database answers, 503 once it is down', async () => {
     const db = await createTestDatabase();
-    const app = buildApp({ logger, checks: [{ name: 'database', check: () => db.ping() }] });
+    const app = buildApp({ checks: [{ name: 'database', check: () => db.ping() }] });
     const up = await app.inject({ method: 'GET', url: '/health' });
     expect(up.statusCode).toBe(200);
     expect(up.json()).toMatchObject({ status: 'up', checks: { database: { status: 'up' } } });
@@ -23,7 +36,7 @@ describe('HTTP app', () => {
   });
 
   it('counts a check that hangs past its timeout as down', async () => {
-    const app = buildApp({ logger, checks: [{ name: 'slow', timeoutMs: 20, check: () => new Promise(() => undefined) }] });
+    const app = buildApp({ checks: [{ name: 'slow', timeoutMs: 20, check: () => new Promise(() => undefined) }] });
     const res = await app.inject({ method: 'GET', url: '/health' });
     expect(res.statusCode).toBe(503);
     expect(res.json()).toMatchObject({ checks: { slow: { status: 'down', error: 'slow check took longer than 20 ms' } } });
@@ -31,7 +44,7 @@ describe('HTTP app', () => {
   });
 
   it('turns a Weft error into a problem document with its status and code, and hides other errors', async () => {
-    const app = buildApp({ logger, checks: [] });
+    const app = buildApp({ checks: [] });
     app.get('/taken', () => {
       throw new ConflictError('name "ann" is taken');
     });
@@ -52,6 +65,61 @@ describe('HTTP app', () => {
     const broken = await app.inject({ method: 'GET', url: '/broken' });
     expect(broken.statusCode).toBe(500);
     expect(broken.body).not.toContain('secret driver text');
+    await app.close();
+  });
+});
+
+describe('operator routes', () => {
+  it('answers live always, ready only when no check is down, and reports degraded checks without failing readiness', async () => {
+    let lag: 'fine' | 'lagging' | 'stuck' = 'fine';
+    const app = buildApp({
+      checks: [
+        {
+          name: 'consumer-lag',
+          check: () => {
+            if (lag === 'stuck') return Promise.reject(new Error('no progress for 60 s'));
+            return Promise.resolve(lag === 'lagging' ? { status: 'degraded' as const, detail: '1200 events behind' } : undefined);
+          },
+        },
+      ],
+    });
+    expect((await app.inject({ url: '/health/live' })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/health/ready' })).statusCode).toBe(200);
+    lag = 'lagging';
+    const degraded = await app.inject({ url: '/health/ready' });
+    expect(degraded.statusCode).toBe(200);
+    expect(degraded.json()).toMatchObject({ status: 'degraded', checks: { 'consumer-lag': { status: 'degraded', detail: '1200 events behind' } } });
+    lag = 'stuck';
+    expect((await app.inject({ url: '/health/ready' })).statusCode).toBe(503);
+    expect((await app.inject({ url: '/health/live' })).statusCode).toBe(200);
+    await app.close();
+  });
+
+  it('serves /metrics in Prometheus text format with the request durations by route and status', async () => {
+    const app = buildApp({ checks: [] });
+    await app.inject({ url: '/health/live' });
+    const res = await app.inject({ url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    const samples = res.body.split('\n').filter((line) => line.startsWith('weft_http_request_duration_ms_count'));
+    expect(samples).toContain('weft_http_request_duration_ms_count{method="GET",route="/health/live",status="200"} 1');
+    await app.close();
+  });
+
+  it('takes the caller\'s correlation id, echoes it, and logs the request and its failure under it, kept in /logs/recent', async () => {
+    const app = buildApp({ checks: [] });
+    app.get('/broken', () => {
+      throw new Error('the forge is cold');
+    });
+    lines.length = 0;
+    const res = await app.inject({ url: '/broken', headers: { 'x-correlation-id': 'req-42' } });
+    expect(res.headers['x-correlation-id']).toBe('req-42');
+    const failure = lines.find((line) => line.msg === 'request failed');
+    expect(failure).toMatchObject({ correlationId: 'req-42', system: 'http', err: { message: 'the forge is cold' } });
+    const recent = (await app.inject({ url: '/logs/recent' })).json<{ lines: Array<Record<string, unknown>> }>().lines;
+    expect(recent.at(-1)).toMatchObject({ level: 'error', msg: 'request failed', correlationId: 'req-42', system: 'http', error: 'the forge is cold' });
+    const generated = await app.inject({ url: '/health/live' });
+    expect(generated.headers['x-correlation-id']).toMatch(/^[0-9a-f-]{36}$/);
     await app.close();
   });
 });
@@ -77,7 +145,7 @@ describe('validation failures over HTTP', () => {
     const { ValidationManager } = await import('weft/validation');
     const validation = new ValidationManager();
     validation.registerSchema('crafting.craft_request', z.object({ recipeId: z.string(), count: z.int().min(1) }));
-    const app = buildApp({ logger, checks: [] });
+    const app = buildApp({ checks: [] });
     app.post('/craft', (request) => validation.assertValid('crafting.craft_request', request.body));
     const res = await app.inject({ method: 'POST', url: '/craft', payload: { recipeId: 'sword', count: 0 } });
     expect(res.statusCode).toBe(422);

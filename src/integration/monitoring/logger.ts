@@ -1,0 +1,137 @@
+import { pino, stdSerializers, type DestinationStream, type Level, type Logger } from 'pino';
+import { currentContext } from './context.js';
+
+/** Level names, lowest last; `silent` turns a logger off. */
+export type LogLevel = Level | 'silent';
+
+/** A warning or error line kept for operators: what failed, without shipping logs anywhere. */
+export interface RecentLine {
+  /** ISO time. */
+  readonly time: string;
+  readonly level: 'warn' | 'error' | 'fatal';
+  readonly msg: string;
+  readonly system?: string;
+  readonly correlationId?: string;
+  /** The message of the logged error, when there is one. */
+  readonly error?: string;
+}
+
+/** Options of `createLogger`. */
+export interface LoggerOptions {
+  readonly level?: LogLevel;
+  /** Levels per system, changeable later with `setLevel`. */
+  readonly systemLevels?: Readonly<Record<string, LogLevel>>;
+  /** Pretty lines (pino-pretty) instead of JSON; default: when stdout is a terminal. */
+  readonly pretty?: boolean;
+  /** Where lines go; default stdout. Tests pass an in-memory stream. */
+  readonly destination?: DestinationStream;
+  /** Warning and error lines kept for `recent()`. Default 200. */
+  readonly recentSize?: number;
+}
+
+/** The system a logger is bound to (set on our per-system children, inherited by theirs), so the context's is not added twice. */
+const SYSTEM_BOUND = Symbol('weft.systemBound');
+
+const LEVEL_NAMES: Readonly<Record<number, RecentLine['level']>> = { 40: 'warn', 50: 'error', 60: 'fatal' };
+
+/**
+ * Weft's logger: pino, each line with the current context (correlationId, causationId, system,
+ * traceId), errors under `err` with stack and cause, one child per system with its own level,
+ * and a ring of the latest warnings and errors.
+ * @example const log = logging.forSystem('crafting'); log.info({ recipeId }, 'crafted')
+ */
+export class WeftLogger {
+  readonly root: Logger;
+  readonly #systems = new Map<string, Logger>();
+  readonly #systemLevels: Map<string, LogLevel>;
+  readonly #recent: RecentLine[] = [];
+  readonly #recentSize: number;
+
+  constructor(options: LoggerOptions = {}) {
+    this.#systemLevels = new Map(Object.entries(options.systemLevels ?? {}));
+    this.#recentSize = options.recentSize ?? 200;
+    const pretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY);
+    const remember = (logger: Logger, level: number, args: readonly unknown[]): void => this.#remember(logger, level, args);
+    const config = {
+      level: options.level ?? 'info',
+      errorKey: 'err',
+      serializers: { err: stdSerializers.errWithCause },
+      mixin: (_object: object, _level: number, logger: Logger) => contextFields(logger),
+      hooks: {
+        logMethod(this: Logger, args: Parameters<Logger['info']>, method: (...a: Parameters<Logger['info']>) => void, level: number) {
+          if (level >= 40) remember(this, level, args);
+          method.apply(this, args);
+        },
+      },
+    };
+    this.root = options.destination !== undefined
+      ? pino(config, options.destination)
+      : pretty
+        ? pino({ ...config, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } })
+        : pino(config);
+  }
+
+  /** The logger of one game system (or part): lines carry `system`, its level set separately. */
+  forSystem(system: string): Logger {
+    let child = this.#systems.get(system);
+    if (child === undefined) {
+      child = this.root.child({ system });
+      Object.defineProperty(child, SYSTEM_BOUND, { value: system });
+      const level = this.#systemLevels.get(system);
+      if (level !== undefined) child.level = level;
+      this.#systems.set(system, child);
+    }
+    return child;
+  }
+
+  /** Changes the level of one system, or of the root (and every system without its own) with `'*'`, at run time. */
+  setLevel(system: string, level: LogLevel): void {
+    if (!(level in this.root.levels.values) && level !== 'silent') throw new Error(`Unknown log level ${JSON.stringify(level)}`);
+    if (system === '*') {
+      this.root.level = level;
+      for (const [name, child] of this.#systems) if (!this.#systemLevels.has(name)) child.level = level;
+      return;
+    }
+    this.#systemLevels.set(system, level);
+    this.forSystem(system).level = level;
+  }
+
+  /** The most recent warning and error lines, oldest first. */
+  recent(): RecentLine[] {
+    return [...this.#recent];
+  }
+
+  #remember(logger: Logger, level: number, args: readonly unknown[]): void {
+    const [first, second] = args;
+    const fields = typeof first === 'object' && first !== null ? (first as Record<string, unknown>) : undefined;
+    const err = first instanceof Error ? first : fields?.err instanceof Error ? fields.err : undefined;
+    const msg = typeof first === 'string' ? first : typeof second === 'string' ? second : (err?.message ?? '');
+    const context = currentContext();
+    const bound = boundSystem(logger);
+    const system = typeof fields?.system === 'string' ? fields.system : (bound ?? context?.system);
+    this.#recent.push({
+      time: new Date().toISOString(),
+      level: LEVEL_NAMES[level] ?? 'fatal',
+      msg,
+      ...(system === undefined ? {} : { system }),
+      ...(context?.correlationId === undefined ? {} : { correlationId: context.correlationId }),
+      ...(err === undefined ? {} : { error: err.message }),
+    });
+    if (this.#recent.length > this.#recentSize) this.#recent.shift();
+  }
+}
+
+function contextFields(logger: Logger): Record<string, unknown> {
+  const context = currentContext();
+  if (context === undefined) return {};
+  const fields: Record<string, unknown> = { correlationId: context.correlationId };
+  if (context.causationId !== undefined) fields.causationId = context.causationId;
+  if (context.traceId !== undefined) fields.traceId = context.traceId;
+  if (context.system !== undefined && boundSystem(logger) === undefined) fields.system = context.system;
+  return fields;
+}
+
+function boundSystem(logger: Logger): string | undefined {
+  const system = (logger as unknown as Record<symbol, unknown>)[SYSTEM_BOUND];
+  return typeof system === 'string' ? system : undefined;
+}

@@ -1,0 +1,108 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ConfigError } from '../errors/index.js';
+import type { PoolStats, QueryEvent } from '../database/index.js';
+
+/** Buckets for durations in milliseconds: from sub-millisecond queries to 10-second stalls. */
+export const MILLISECOND_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+
+const NAME = /^weft_[a-z][a-z0-9_]*$/;
+
+/** What a custom instrument is declared with. Label values must come from a small set: never ids. */
+export interface InstrumentOptions<L extends string> {
+  /** `weft_` prefixed snake_case; counters end in `_total`. */
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames?: readonly L[];
+}
+
+/**
+ * Weft's metrics: prom-client with Weft's own Registry (never the global one), the instruments
+ * the parts record pre-registered, process metrics, and the database's query and pool figures.
+ */
+export class WeftMetrics {
+  readonly registry = new Registry();
+
+  readonly eventsPublished = this.counter({ name: 'weft_events_published_total', help: 'Events published, by type.', labelNames: ['type'] });
+  readonly eventsDelivered = this.counter({ name: 'weft_events_delivered_total', help: 'Events a subscription handled successfully.', labelNames: ['type', 'subscription'] });
+  readonly eventsFailed = this.counter({ name: 'weft_events_failed_total', help: 'Handler attempts that threw.', labelNames: ['type', 'subscription'] });
+  readonly eventsRetried = this.counter({ name: 'weft_events_retried_total', help: 'Deliveries scheduled again after a failure.', labelNames: ['type', 'subscription'] });
+  readonly eventsDeadLettered = this.counter({ name: 'weft_events_dead_lettered_total', help: 'Events moved to the dead-letter table after their last retry.', labelNames: ['type', 'subscription'] });
+  readonly handlerDuration = this.histogram({ name: 'weft_handler_duration_ms', help: 'Time a subscription handler took, in ms.', labelNames: ['type', 'subscription'] });
+  readonly transactionDuration = this.histogram({ name: 'weft_transaction_duration_ms', help: 'Time a state transaction took, in ms.', labelNames: ['system'] });
+  readonly transactionCommits = this.counter({ name: 'weft_transaction_commits_total', help: 'State transactions committed.', labelNames: ['system'] });
+  readonly transactionRollbacks = this.counter({ name: 'weft_transaction_rollbacks_total', help: 'State transactions rolled back.', labelNames: ['system'] });
+  readonly transactionConflicts = this.counter({ name: 'weft_transaction_conflicts_total', help: 'State writes that met a version conflict.', labelNames: ['system'] });
+  readonly validationFailures = this.counter({ name: 'weft_validation_failures_total', help: 'Values that failed validation, by schema.', labelNames: ['schema'] });
+  readonly queryDuration = this.histogram({ name: 'weft_db_query_duration_ms', help: 'Database statement time in ms, by operation.', labelNames: ['operation', 'outcome'] });
+  readonly httpRequestDuration = this.histogram({ name: 'weft_http_request_duration_ms', help: 'HTTP request time in ms, by route and status.', labelNames: ['method', 'route', 'status'] });
+
+  /** Adds Node.js process metrics (CPU, memory, event-loop lag, GC, handles) to this registry, prefixed `weft_`. */
+  collectProcessMetrics(): void {
+    collectDefaultMetrics({ register: this.registry, prefix: 'weft_' });
+  }
+
+  /** The `onQuery` hook for `createDatabase`: times each statement by operation (select, insert, commit, ...). */
+  queryObserver(): (event: QueryEvent) => void {
+    return (event) => this.queryDuration.observe({ operation: operationOf(event.sql), outcome: event.error === undefined ? 'ok' : 'error' }, event.durationMs);
+  }
+
+  /** Exports a pool's size, connections in use and callers waiting, read at each scrape. */
+  watchPool(pool: { poolStats(): PoolStats }): void {
+    const read = (key: keyof PoolStats) =>
+      function (this: Gauge) {
+        this.set(pool.poolStats()[key]);
+      };
+    new Gauge({ name: 'weft_db_pool_size', help: 'Database connections open.', registers: [this.registry], collect: read('size') });
+    new Gauge({ name: 'weft_db_pool_in_use', help: 'Database connections lent out.', registers: [this.registry], collect: read('inUse') });
+    new Gauge({ name: 'weft_db_pool_waiting', help: 'Callers waiting for a database connection.', registers: [this.registry], collect: read('waiting') });
+  }
+
+  /** A counter in this registry; the name must be `weft_` prefixed and end in `_total`. */
+  counter<L extends string = never>(options: InstrumentOptions<L>): Counter<L> {
+    checkName(options.name, '_total');
+    return new Counter({ name: options.name, help: options.help, labelNames: options.labelNames ?? [], registers: [this.registry] });
+  }
+
+  /** A gauge in this registry. */
+  gauge<L extends string = never>(options: InstrumentOptions<L>): Gauge<L> {
+    checkName(options.name);
+    return new Gauge({ name: options.name, help: options.help, labelNames: options.labelNames ?? [], registers: [this.registry] });
+  }
+
+  /** A histogram in this registry, in milliseconds unless other buckets are given. */
+  histogram<L extends string = never>(options: InstrumentOptions<L> & { readonly buckets?: readonly number[] }): Histogram<L> {
+    checkName(options.name);
+    return new Histogram({
+      name: options.name,
+      help: options.help,
+      labelNames: options.labelNames ?? [],
+      buckets: [...(options.buckets ?? MILLISECOND_BUCKETS)],
+      registers: [this.registry],
+    });
+  }
+
+  /** Everything in Prometheus text format, for `GET /metrics`. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** The content type of `text()`. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+function checkName(name: string, suffix?: string): void {
+  if (!NAME.test(name) || (suffix !== undefined && !name.endsWith(suffix))) {
+    throw new ConfigError(`Metric name ${JSON.stringify(name)} must be weft_ prefixed snake_case${suffix === undefined ? '' : ` ending in ${suffix}`}.`);
+  }
+}
+
+const OPERATIONS = new Set(['select', 'insert', 'update', 'delete', 'begin', 'start', 'commit', 'rollback', 'savepoint', 'release', 'create', 'drop', 'alter', 'with', 'pragma']);
+
+/** The first keyword of a statement, from a small fixed set: the label must never carry SQL text. */
+function operationOf(sql: string): string {
+  const match = /^\s*([A-Za-z]+)/.exec(sql);
+  const keyword = match?.[1]?.toLowerCase() ?? '';
+  return OPERATIONS.has(keyword) ? keyword : 'other';
+}
