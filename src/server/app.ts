@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { runWithContext, type HealthChecks, type WeftLogger, type WeftMetrics } from '../integration/index.js';
+import { runWithContext, type Alerting, type HealthChecks, type WeftLogger, type WeftMetrics } from '../integration/index.js';
 import { problemHandler } from './problem.js';
 
 /** What the HTTP app is built from. */
@@ -8,16 +8,17 @@ export interface AppOptions {
   readonly logging: WeftLogger;
   readonly health: HealthChecks;
   readonly metrics: WeftMetrics;
+  readonly alerting: Alerting;
 }
 
 /**
  * The Fastify app: every request runs in its own context (correlation id from `x-correlation-id`
  * or a new one, echoed back), errors become problem documents, and the operator routes:
- * /health, /health/live, /health/ready, /metrics, /logs/recent. It does not listen; `serve` does,
+ * /health, /health/live, /health/ready, /metrics, /alerts, /logs/recent. It does not listen; `serve` does,
  * and tests call `app.inject()`.
  */
 export function buildApp(options: AppOptions): FastifyInstance {
-  const { logging, health, metrics } = options;
+  const { logging, health, metrics, alerting } = options;
   // Typed as Fastify's logger so the app keeps Fastify's default instance type.
   const logger: FastifyBaseLogger = logging.forSystem('http');
   const app = Fastify({
@@ -49,6 +50,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return reply.status(report.status === 'down' ? 503 : 200).send(report);
   });
   app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
+  app.get('/alerts', () => ({ rules: alerting.list() }));
   app.get('/logs/recent', () => ({ lines: logging.recent() }));
 
   return app;

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { HealthChecks, WeftLogger, WeftMetrics, createDatabase, type Database } from '../integration/index.js';
+import { Alerting, HealthChecks, WeftLogger, WeftMetrics, builtinRules, createDatabase, logChannel, type Database } from '../integration/index.js';
 import { buildApp } from './app.js';
 import type { ServeConfig } from './config.js';
 import { createMigrator } from './migrations.js';
@@ -19,13 +19,16 @@ export async function startServer(config: ServeConfig, logging: WeftLogger = new
   const metrics = new WeftMetrics();
   metrics.collectProcessMetrics();
   const db = await createDatabase({ url: config.databaseUrl, logger: dbLogger, onQuery: metrics.queryObserver() });
-  metrics.watchPool(db);
+  metrics.watchDatabase(db);
   try {
     const applied = await createMigrator(db).up();
     dbLogger.info({ target: db.target, applied: applied.map((m) => `${m.part}/${m.name}`) }, 'database ready');
     const health = new HealthChecks();
     health.register({ name: 'database', check: () => db.ping() });
-    const app = buildApp({ logging, health, metrics });
+    const alerting = new Alerting({ metrics, logger: logging.forSystem('alerting'), channels: [logChannel(logging.forSystem('alerting'))] });
+    for (const rule of builtinRules()) alerting.addRule(rule);
+    alerting.start();
+    const app = buildApp({ logging, health, metrics, alerting });
     const url = await app.listen({ port: config.port, host: config.host });
     let closing: Promise<void> | undefined;
     return {
@@ -33,7 +36,10 @@ export async function startServer(config: ServeConfig, logging: WeftLogger = new
       app,
       db,
       close: () => {
-        closing ??= app.close().then(() => db.close());
+        closing ??= app
+          .close()
+          .then(() => alerting.stop())
+          .then(() => db.close());
         return closing;
       },
     };

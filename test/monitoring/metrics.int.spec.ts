@@ -49,7 +49,7 @@ describe('WeftMetrics', () => {
   it('times database statements by operation and exports the pool', async () => {
     const metrics = new WeftMetrics();
     await using db = await createTestDatabase({ options: { onQuery: metrics.queryObserver() } });
-    metrics.watchPool(db);
+    metrics.watchDatabase(db);
     await db.transaction((tx) => tx.schema.createTable('t').addColumn('id', 'integer').execute());
     await db.executor().selectFrom('t').selectAll().execute();
     await db.executor().selectFrom('missing').selectAll().execute().catch(() => undefined);

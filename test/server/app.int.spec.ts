@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ConflictError, HealthChecks, WeftLogger, WeftMetrics, type HealthCheck } from 'weft';
+import { Alerting, ConflictError, HealthChecks, WeftLogger, WeftMetrics, builtinRules, type HealthCheck } from 'weft';
 import { createTestDatabase } from 'weft/testing';
 import { buildApp as build, readServeConfig } from '../../src/server/index.js';
 
@@ -16,7 +16,11 @@ const sink = new Writable({
 function buildApp(options: { checks: HealthCheck[] }) {
   const health = new HealthChecks();
   for (const check of options.checks) health.register(check);
-  return build({ logging: new WeftLogger({ destination: sink }), health, metrics: new WeftMetrics() });
+  const logging = new WeftLogger({ destination: sink });
+  const metrics = new WeftMetrics();
+  const alerting = new Alerting({ metrics, logger: logging.forSystem('alerting') });
+  for (const rule of builtinRules()) alerting.addRule(rule);
+  return build({ logging, health, metrics, alerting });
 }
 
 describe('HTTP app', () => {
@@ -92,6 +96,17 @@ describe('operator routes', () => {
     lag = 'stuck';
     expect((await app.inject({ url: '/health/ready' })).statusCode).toBe(503);
     expect((await app.inject({ url: '/health/live' })).statusCode).toBe(200);
+    await app.close();
+  });
+
+  it('lists alert rules with their state, last value and since when at /alerts', async () => {
+    const app = buildApp({ checks: [] });
+    const res = await app.inject({ url: '/alerts' });
+    expect(res.statusCode).toBe(200);
+    const rules = res.json<{ rules: Array<Record<string, unknown>> }>().rules;
+    expect(rules.map((r) => r.name)).toContain('weft.database_unavailable');
+    expect(rules[0]).toMatchObject({ state: 'inactive', severity: 'warning' });
+    expect(typeof rules[0]?.since).toBe('string');
     await app.close();
   });
 

@@ -6,3 +6,4 @@ export { MILLISECOND_BUCKETS, WeftMetrics } from './metrics.js';
 export type { InstrumentOptions } from './metrics.js';
 export { HealthChecks, runHealthChecks } from './health.js';
 export type { CheckResult, Degraded, HealthCheck, HealthReport } from './health.js';
+export * from './alerting/index.js';

@@ -34,6 +34,8 @@ export class WeftMetrics {
   readonly transactionConflicts = this.counter({ name: 'weft_transaction_conflicts_total', help: 'State writes that met a version conflict.', labelNames: ['system'] });
   readonly validationFailures = this.counter({ name: 'weft_validation_failures_total', help: 'Values that failed validation, by schema.', labelNames: ['schema'] });
   readonly queryDuration = this.histogram({ name: 'weft_db_query_duration_ms', help: 'Database statement time in ms, by operation.', labelNames: ['operation', 'outcome'] });
+  readonly eventDeliveryLag = this.gauge({ name: 'weft_event_delivery_lag_ms', help: 'Age of the oldest event a subscription has not handled yet, in ms.', labelNames: ['subscription'] });
+  readonly alertChannelFailures = this.counter({ name: 'weft_alert_channel_failures_total', help: 'Alert notifications a channel failed to deliver.', labelNames: ['channel'] });
   readonly httpRequestDuration = this.histogram({ name: 'weft_http_request_duration_ms', help: 'HTTP request time in ms, by route and status.', labelNames: ['method', 'route', 'status'] });
 
   /** Adds Node.js process metrics (CPU, memory, event-loop lag, GC, handles) to this registry, prefixed `weft_`. */
@@ -46,8 +48,20 @@ export class WeftMetrics {
     return (event) => this.queryDuration.observe({ operation: operationOf(event.sql), outcome: event.error === undefined ? 'ok' : 'error' }, event.durationMs);
   }
 
-  /** Exports a pool's size, connections in use and callers waiting, read at each scrape. */
-  watchPool(pool: { poolStats(): PoolStats }): void {
+  /**
+   * Exports a database's pool (size, connections in use, callers waiting) and `weft_db_up`
+   * (1 when it answers a ping within a second), read at each scrape or alert evaluation.
+   */
+  watchDatabase(db: { poolStats(): PoolStats; ping(options?: { timeoutMs?: number }): Promise<void> }): void {
+    const pool = db;
+    new Gauge({
+      name: 'weft_db_up',
+      help: 'Whether the database answers (1) or not (0).',
+      registers: [this.registry],
+      async collect() {
+        this.set(await db.ping({ timeoutMs: 1000 }).then(() => 1, () => 0));
+      },
+    });
     const read = (key: keyof PoolStats) =>
       function (this: Gauge) {
         this.set(pool.poolStats()[key]);
