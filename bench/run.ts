@@ -1,6 +1,7 @@
 import { Bench } from 'tinybench';
 import { postgresTestUrl } from '../src/integration/testing/index.js';
 import { postgresInsert, sqliteInsert } from './database.bench.js';
+import { monitoringSuite } from './monitoring.bench.js';
 import { validationSuite } from './validation.bench.js';
 import type { BenchSuite } from './suite.js';
 
@@ -14,6 +15,7 @@ const all: Record<string, () => Promise<BenchSuite>> = {
   database: sqliteInsert,
   postgres: () => postgresInsert(postgresTestUrl()),
   validation: validationSuite,
+  monitoring: monitoringSuite,
 };
 // `npm run bench -- validation` runs only the suites named.
 const chosen = process.argv.slice(2);
@@ -27,7 +29,7 @@ for (const open of suites) {
   try {
     const bench = new Bench({ name: suite.name, time: timeMs, warmupTime: Math.min(500, timeMs / 4) });
     for (const [name, fn] of Object.entries(suite.tasks)) bench.add(name, fn);
-    await bench.run();
+    await (suite.around ? suite.around(() => bench.run()) : bench.run());
     const mean = new Map<string, number>();
     process.stdout.write(`\n## ${suite.name}\n\n| task | ops/s | mean µs | p99 µs |\n|---|---:|---:|---:|\n`);
     for (const task of bench.tasks) {

@@ -11,5 +11,7 @@ export interface BenchSuite {
     /** Highest acceptable ratio of mean latencies, when the issue sets one. */
     readonly target?: number;
   }>;
+  /** Runs the measurement inside something the tasks need (a request context); default: as is. */
+  around?<T>(run: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { pino, stdSerializers, type DestinationStream, type Level, type Logger } from 'pino';
-import { currentContext } from './context.js';
+import { currentContext, type WeftContext } from './context.js';
 
 /** Level names, lowest last; `silent` turns a logger off. */
 export type LogLevel = Level | 'silent';
@@ -56,11 +56,22 @@ export class WeftLogger {
       level: options.level ?? 'info',
       errorKey: 'err',
       serializers: { err: stdSerializers.errWithCause },
-      mixin: (_object: object, _level: number, logger: Logger) => contextFields(logger),
       hooks: {
         logMethod(this: Logger, args: Parameters<Logger['info']>, method: (...a: Parameters<Logger['info']>) => void, level: number) {
+          if (isContextChild(this)) {
+            method.apply(this, args);
+            return;
+          }
           if (level >= 40) remember(this, level, args);
-          method.apply(this, args);
+          const context = currentContext();
+          if (context === undefined) {
+            method.apply(this, args);
+            return;
+          }
+          // The context's fields ride as child bindings, serialized once per context and logger, not per line.
+          const child = contextChild(this, context);
+          const write = child[this.levels.labels[level] as Level] as (...a: Parameters<Logger['info']>) => void;
+          write.apply(child, args);
         },
       },
     };
@@ -121,9 +132,32 @@ export class WeftLogger {
   }
 }
 
-function contextFields(logger: Logger): Record<string, unknown> {
-  const context = currentContext();
-  if (context === undefined) return {};
+/** Marks the children that carry a context's fields, so their lines are written as they are. */
+const CONTEXT_BOUND = Symbol('weft.contextBound');
+
+/** Per context, per logger: the child carrying that context's fields. Gone with the context. */
+const contextChildren = new WeakMap<WeftContext, Map<Logger, Logger>>();
+
+function isContextChild(logger: Logger): boolean {
+  return (logger as unknown as Record<symbol, unknown>)[CONTEXT_BOUND] === true;
+}
+
+function contextChild(logger: Logger, context: WeftContext): Logger {
+  let byLogger = contextChildren.get(context);
+  if (byLogger === undefined) {
+    byLogger = new Map();
+    contextChildren.set(context, byLogger);
+  }
+  let child = byLogger.get(logger);
+  if (child === undefined) {
+    child = logger.child(contextFields(logger, context));
+    Object.defineProperty(child, CONTEXT_BOUND, { value: true });
+    byLogger.set(logger, child);
+  }
+  return child;
+}
+
+function contextFields(logger: Logger, context: WeftContext): Record<string, unknown> {
   const fields: Record<string, unknown> = { correlationId: context.correlationId };
   if (context.causationId !== undefined) fields.causationId = context.causationId;
   if (context.traceId !== undefined) fields.traceId = context.traceId;
