@@ -70,7 +70,7 @@ export class WeftLogger {
           }
           // The context's fields ride as child bindings, serialized once per context and logger, not per line.
           const child = contextChild(this, context);
-          const write = child[this.levels.labels[level] as Level] as (...a: Parameters<Logger['info']>) => void;
+          const write = child[this.levels.labels[level] as Level];
           write.apply(child, args);
         },
       },
