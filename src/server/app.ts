@@ -1,6 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { runWithContext, type Alerting, type HealthChecks, type WeftLogger, type WeftMetrics } from '../integration/index.js';
+import type { Span } from '@opentelemetry/api';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import {
+  SpanKind,
+  formatTraceparent,
+  idsOf,
+  parseTraceparent,
+  runWithContext,
+  startSpan,
+  type Alerting,
+  type HealthChecks,
+  type WeftLogger,
+  type WeftMetrics,
+} from '../integration/index.js';
 import { problemHandler } from './problem.js';
 
 /** What the HTTP app is built from. */
@@ -13,7 +25,8 @@ export interface AppOptions {
 
 /**
  * The Fastify app: every request runs in its own context (correlation id from `x-correlation-id`
- * or a new one, echoed back), errors become problem documents, and the operator routes:
+ * or a new one, echoed back; trace from W3C `traceparent` or a new one, answered with the
+ * request's own `traceparent`) inside a server span, errors become problem documents, and the operator routes:
  * /health, /health/live, /health/ready, /metrics, /alerts, /logs/recent. It does not listen; `serve` does,
  * and tests call `app.inject()`.
  */
@@ -30,13 +43,22 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   app.setErrorHandler(problemHandler);
 
+  const spans = new WeakMap<FastifyRequest, Span>();
   app.addHook('onRequest', (request, reply, done) => {
+    const incoming = parseTraceparent(typeof request.headers.traceparent === 'string' ? request.headers.traceparent : undefined);
+    const span = startSpan(`HTTP ${request.method}`, { kind: SpanKind.SERVER, ...(incoming === undefined ? {} : { parent: incoming }), attributes: { 'http.request.method': request.method, 'url.path': request.url } });
+    spans.set(request, span);
+    const ids = idsOf(span, incoming);
     void reply.header('x-correlation-id', request.id);
-    runWithContext({ correlationId: request.id }, done);
+    void reply.header('traceparent', formatTraceparent(ids));
+    runWithContext({ correlationId: request.id, traceId: ids.traceId, spanId: ids.spanId }, done);
   });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequestDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime);
+    const span = spans.get(request);
+    span?.setAttributes({ 'http.route': route, 'http.response.status_code': reply.statusCode });
+    span?.end();
     done();
   });
 

@@ -139,6 +139,25 @@ describe('operator routes', () => {
   });
 });
 
+describe('trace context over HTTP', () => {
+  it('continues the caller\'s trace: the answer\'s traceparent and the log lines carry its trace id', async () => {
+    const app = buildApp({ checks: [] });
+    app.get('/work', (request) => {
+      request.log.info('working');
+      return { ok: true };
+    });
+    lines.length = 0;
+    const res = await app.inject({ url: '/work', headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } });
+    expect(res.headers.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+    expect(res.headers.traceparent).not.toContain('00f067aa0ba902b7');
+    expect(lines.find((l) => l.msg === 'working')).toMatchObject({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736' });
+    const fresh = await app.inject({ url: '/work', headers: { traceparent: 'not-a-traceparent' } });
+    expect(fresh.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(fresh.headers.traceparent).not.toContain('4bf92f3577b34da6a3ce929d0e0e4736');
+    await app.close();
+  });
+});
+
 describe('server configuration', () => {
   it('uses the embedded default and port 8080 when nothing is set', () => {
     expect(readServeConfig({})).toEqual({ port: 8080, host: '127.0.0.1', databaseUrl: 'sqlite:./data/weft.db', logLevel: 'info' });

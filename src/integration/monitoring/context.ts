@@ -11,6 +11,8 @@ export interface WeftContext {
   readonly system?: string;
   /** W3C trace id, when the work is traced. */
   readonly traceId?: string;
+  /** The current span's id within that trace. */
+  readonly spanId?: string;
   /** True while history is being replayed. */
   readonly replay?: boolean;
 }

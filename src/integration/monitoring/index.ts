@@ -7,3 +7,4 @@ export type { InstrumentOptions } from './metrics.js';
 export { HealthChecks, runHealthChecks } from './health.js';
 export type { CheckResult, Degraded, HealthCheck, HealthReport } from './health.js';
 export * from './alerting/index.js';
+export { SpanKind, currentSpanContext, formatTraceparent, idsOf, newSpanContext, parseTraceparent, startSpan, withSpan } from './tracing.js';
