@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError, WeftLogger, createDatabase, isWeftError } from '../integration/index.js';
+import { ConfigError, MonitoringManager, WeftLogger, createDatabase, isWeftError } from '../integration/index.js';
 import { closeOnSignals, createMigrator, readServeConfig, startServer } from '../server/index.js';
 
 const USAGE = `Usage: weft <command>
@@ -28,9 +28,9 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   }
   const config = readServeConfig(env);
   if (command === 'serve') {
-    const logging = new WeftLogger({ level: config.logLevel });
-    const server = await startServer(config, logging);
-    closeOnSignals(server, logging);
+    const monitoring = new MonitoringManager({ logger: { level: config.logLevel } });
+    const server = await startServer(config, monitoring);
+    closeOnSignals(server, monitoring);
     return -1;
   }
   if (command === 'migrate' && (sub === 'up' || sub === 'down' || sub === 'status')) {

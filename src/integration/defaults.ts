@@ -1,32 +1,36 @@
+import { IntegrationAlerting, IntegrationLogger, IntegrationMetrics, MonitoringManager } from './monitoring/index.js';
 import { ValidationManager } from './validation/index.js';
 
 /**
  * The seed-style default instances, for code written against the seed's module-level API.
- * They are a thin layer: the parts never use them, and tests build their own instances.
- * More arrive with their parts (integrationEventBus, stateSyncManager, monitoringManager, ...).
+ * Each is created on first use. They are a thin layer: the parts never use them, and tests and
+ * applications build their own instances (createIntegration, as the composition root lands).
  */
 
-let validation: ValidationManager | undefined;
-
-/** The default ValidationManager, created on first use. */
-export function defaultValidationManager(): ValidationManager {
-  validation ??= new ValidationManager();
-  return validation;
+/** An object that creates its instance on first use and forwards to it. */
+function lazy<T extends object>(create: () => T): T {
+  let instance: T | undefined;
+  const target = (): T => (instance ??= create());
+  return new Proxy({} as T, {
+    get(_, property) {
+      const value: unknown = Reflect.get(target(), property);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target()) : value;
+    },
+    has: (_, property) => property in target(),
+  });
 }
 
 /** The seed's `validation_manager`: registerSchema, validate, validateData, validateCrossSystem, getValidationErrors, validateIntegration. */
-export const validationManager: Pick<
-  ValidationManager,
-  'registerSchema' | 'validate' | 'validateData' | 'validateCrossSystem' | 'getValidationErrors' | 'validateIntegration' | 'registerReference' | 'registerRule' | 'assertValid' | 'toJSONSchema'
-> = {
-  registerSchema: (...args) => defaultValidationManager().registerSchema(...args),
-  validate: (...args) => defaultValidationManager().validate(...args),
-  validateData: (...args) => defaultValidationManager().validateData(...args),
-  validateCrossSystem: (...args) => defaultValidationManager().validateCrossSystem(...args),
-  getValidationErrors: (...args) => defaultValidationManager().getValidationErrors(...args),
-  validateIntegration: (...args) => defaultValidationManager().validateIntegration(...args),
-  registerReference: (...args) => defaultValidationManager().registerReference(...args),
-  registerRule: (...args) => defaultValidationManager().registerRule(...args),
-  assertValid: (...args) => defaultValidationManager().assertValid(...args),
-  toJSONSchema: (...args) => defaultValidationManager().toJSONSchema(...args),
-};
+export const validationManager: ValidationManager = lazy(() => new ValidationManager());
+
+/** The seed's `monitoring_manager`: logging, metrics, health, alerting and budgets together. Call `start()` to evaluate alert rules. */
+export const monitoringManager: MonitoringManager = lazy(() => new MonitoringManager());
+
+/** The seed's `integration_logger`: `await integrationLogger.log('info' | 20, message, fields)`. */
+export const integrationLogger: IntegrationLogger = lazy(() => new IntegrationLogger(monitoringManager.logging));
+
+/** The seed's `integration_metrics`: record, get, summary, increment. */
+export const integrationMetrics: IntegrationMetrics = lazy(() => new IntegrationMetrics(monitoringManager.metrics));
+
+/** The seed's `integration_alerting`: alert, getAlert. */
+export const integrationAlerting: IntegrationAlerting = lazy(() => new IntegrationAlerting(monitoringManager.alerting));

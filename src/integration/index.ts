@@ -2,4 +2,4 @@ export * from './errors/index.js';
 export * from './database/index.js';
 export * from './validation/index.js';
 export * from './monitoring/index.js';
-export { defaultValidationManager, validationManager } from './defaults.js';
+export { integrationAlerting, integrationLogger, integrationMetrics, monitoringManager, validationManager } from './defaults.js';

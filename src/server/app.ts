@@ -8,19 +8,14 @@ import {
   parseTraceparent,
   runWithContext,
   startSpan,
-  type Alerting,
-  type HealthChecks,
-  type WeftLogger,
-  type WeftMetrics,
+  type MonitoringManager,
 } from '../integration/index.js';
 import { problemHandler } from './problem.js';
 
 /** What the HTTP app is built from. */
 export interface AppOptions {
-  readonly logging: WeftLogger;
-  readonly health: HealthChecks;
-  readonly metrics: WeftMetrics;
-  readonly alerting: Alerting;
+  /** Logs, metrics, health checks and alerts of the process. */
+  readonly monitoring: MonitoringManager;
 }
 
 /**
@@ -31,7 +26,7 @@ export interface AppOptions {
  * and tests call `app.inject()`.
  */
 export function buildApp(options: AppOptions): FastifyInstance {
-  const { logging, health, metrics, alerting } = options;
+  const { logging, health, metrics, alerting } = options.monitoring;
   // Typed as Fastify's logger so the app keeps Fastify's default instance type.
   const logger: FastifyBaseLogger = logging.forSystem('http');
   const app = Fastify({

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Alerting, HealthChecks, WeftLogger, WeftMetrics, builtinRules, createDatabase, logChannel, type Database } from '../integration/index.js';
+import { MonitoringManager, createDatabase, type Database } from '../integration/index.js';
 import { buildApp } from './app.js';
 import type { ServeConfig } from './config.js';
 import { createMigrator } from './migrations.js';
@@ -14,21 +14,16 @@ export interface RunningServer {
 }
 
 /** Opens the database, applies migrations, and listens. */
-export async function startServer(config: ServeConfig, logging: WeftLogger = new WeftLogger({ level: config.logLevel })): Promise<RunningServer> {
-  const dbLogger = logging.forSystem('database');
-  const metrics = new WeftMetrics();
-  metrics.collectProcessMetrics();
-  const db = await createDatabase({ url: config.databaseUrl, logger: dbLogger, onQuery: metrics.queryObserver() });
-  metrics.watchDatabase(db);
+export async function startServer(config: ServeConfig, monitoring = new MonitoringManager({ logger: { level: config.logLevel } })): Promise<RunningServer> {
+  const dbLogger = monitoring.logger('database');
+  const db = await createDatabase({ url: config.databaseUrl, logger: dbLogger, onQuery: monitoring.metrics.queryObserver() });
+  monitoring.metrics.watchDatabase(db);
   try {
     const applied = await createMigrator(db).up();
     dbLogger.info({ target: db.target, applied: applied.map((m) => `${m.part}/${m.name}`) }, 'database ready');
-    const health = new HealthChecks();
-    health.register({ name: 'database', check: () => db.ping() });
-    const alerting = new Alerting({ metrics, logger: logging.forSystem('alerting'), channels: [logChannel(logging.forSystem('alerting'))] });
-    for (const rule of builtinRules()) alerting.addRule(rule);
-    alerting.start();
-    const app = buildApp({ logging, health, metrics, alerting });
+    monitoring.health.register({ name: 'database', check: () => db.ping() });
+    monitoring.start();
+    const app = buildApp({ monitoring });
     const url = await app.listen({ port: config.port, host: config.host });
     let closing: Promise<void> | undefined;
     return {
@@ -38,7 +33,7 @@ export async function startServer(config: ServeConfig, logging: WeftLogger = new
       close: () => {
         closing ??= app
           .close()
-          .then(() => alerting.stop())
+          .then(() => monitoring.stop())
           .then(() => db.close());
         return closing;
       },
@@ -50,8 +45,8 @@ export async function startServer(config: ServeConfig, logging: WeftLogger = new
 }
 
 /** Closes the server on SIGINT or SIGTERM and exits 0; a second signal exits at once with 1. */
-export function closeOnSignals(server: RunningServer, logging: WeftLogger): void {
-  const logger = logging.root;
+export function closeOnSignals(server: RunningServer, monitoring: MonitoringManager): void {
+  const logger = monitoring.logging.root;
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Alerting, ConflictError, HealthChecks, WeftLogger, WeftMetrics, builtinRules, type HealthCheck } from 'weft';
+import { ConflictError, MonitoringManager, type HealthCheck } from 'weft';
 import { createTestDatabase } from 'weft/testing';
 import { buildApp as build, readServeConfig } from '../../src/server/index.js';
 
@@ -14,13 +14,9 @@ const sink = new Writable({
 });
 
 function buildApp(options: { checks: HealthCheck[] }) {
-  const health = new HealthChecks();
-  for (const check of options.checks) health.register(check);
-  const logging = new WeftLogger({ destination: sink });
-  const metrics = new WeftMetrics();
-  const alerting = new Alerting({ metrics, logger: logging.forSystem('alerting') });
-  for (const rule of builtinRules()) alerting.addRule(rule);
-  return build({ logging, health, metrics, alerting });
+  const monitoring = new MonitoringManager({ logger: { destination: sink }, processMetrics: false });
+  for (const check of options.checks) monitoring.health.register(check);
+  return build({ monitoring });
 }
 
 describe('HTTP app', () => {

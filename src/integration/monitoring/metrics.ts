@@ -36,7 +36,21 @@ export class WeftMetrics {
   readonly queryDuration = this.histogram({ name: 'weft_db_query_duration_ms', help: 'Database statement time in ms, by operation.', labelNames: ['operation', 'outcome'] });
   readonly eventDeliveryLag = this.gauge({ name: 'weft_event_delivery_lag_ms', help: 'Age of the oldest event a subscription has not handled yet, in ms.', labelNames: ['subscription'] });
   readonly alertChannelFailures = this.counter({ name: 'weft_alert_channel_failures_total', help: 'Alert notifications a channel failed to deliver.', labelNames: ['channel'] });
+  readonly operationDuration = this.histogram({ name: 'weft_operation_duration_ms', help: 'Time a named operation (a command, a job) took, in ms, by outcome.', labelNames: ['operation', 'outcome'] });
   readonly httpRequestDuration = this.histogram({ name: 'weft_http_request_duration_ms', help: 'HTTP request time in ms, by route and status.', labelNames: ['method', 'route', 'status'] });
+
+  /** Runs `fn`, recording its duration under `operation` with outcome ok or error; performance budgets read this. */
+  async timeOperation<T>(operation: string, fn: () => Promise<T> | T): Promise<T> {
+    const started = performance.now();
+    let outcome = 'error';
+    try {
+      const result = await fn();
+      outcome = 'ok';
+      return result;
+    } finally {
+      this.operationDuration.observe({ operation, outcome }, performance.now() - started);
+    }
+  }
 
   /** Adds Node.js process metrics (CPU, memory, event-loop lag, GC, handles) to this registry, prefixed `weft_`. */
   collectProcessMetrics(): void {

@@ -19,6 +19,8 @@ export interface AlertRule {
   readonly aggregate: Aggregate;
   /** For `ratio`: the metric below the line (failed / (the denominator)). */
   readonly denominator?: string;
+  /** For `ratio`: the label filter of the denominator; default `labels`. */
+  readonly denominatorLabels?: Readonly<Record<string, string>>;
   /** `30s`, `5m`, `1h`, or milliseconds. */
   readonly window: string | number;
   readonly op: Comparison;
@@ -48,6 +50,7 @@ export const alertRuleSchema = z
     labels: z.record(z.string(), z.string()).optional(),
     aggregate: z.enum(['value', 'rate', 'ratio', 'p50', 'p95', 'p99']),
     denominator: z.string().optional(),
+    denominatorLabels: z.record(z.string(), z.string()).optional(),
     window: duration,
     op: z.enum(['>', '>=', '<', '<=', '==', '!=']),
     threshold: z.number(),

@@ -5,4 +5,6 @@ export type { Aggregate, AlertRule, Comparison, Severity } from './alert-rule.js
 export { callbackChannel, logChannel, webhookChannel } from './channels.js';
 export type { Alert, AlertChannel, WebhookOptions } from './channels.js';
 export { builtinRules } from './builtin-rules.js';
+export { PerformanceBudgets } from './budgets.js';
+export type { BudgetReport, PerformanceBudget } from './budgets.js';
 export type { BuiltinThresholds } from './builtin-rules.js';

@@ -14,11 +14,12 @@ export interface Sample {
 export async function readSample(registry: Registry, rule: CompiledRule, time: number): Promise<Sample | undefined> {
   const main = await sumSeries(registry, rule.metric, rule.labels);
   if (main === undefined) return undefined;
-  const denominator = rule.denominator === undefined ? undefined : await sumSeries(registry, rule.denominator, rule.labels);
+  const denominator = rule.denominator === undefined ? undefined : await sumSeries(registry, rule.denominator, rule.denominatorLabels ?? rule.labels);
   return { time, value: main.value, denominator: denominator?.value ?? 0, buckets: main.buckets };
 }
 
-async function sumSeries(registry: Registry, name: string, labels: Readonly<Record<string, string>> | undefined): Promise<{ value: number; buckets: Map<number, number> } | undefined> {
+/** Sums the matching series of one metric: the value (a histogram's count) and the histogram's buckets. */
+export async function sumSeries(registry: Registry, name: string, labels: Readonly<Record<string, string>> | undefined): Promise<{ value: number; buckets: Map<number, number> } | undefined> {
   const metric = registry.getSingleMetric(name);
   if (metric === undefined) return undefined;
   const { type, values } = await metric.get();
@@ -77,7 +78,7 @@ export function aggregateOf(rule: CompiledRule, samples: readonly Sample[]): num
 }
 
 /** Prometheus' histogram_quantile on the observations between two bucket snapshots. */
-function quantile(q: number, now: ReadonlyMap<number, number>, before: ReadonlyMap<number, number> | undefined): number | undefined {
+export function quantile(q: number, now: ReadonlyMap<number, number>, before: ReadonlyMap<number, number> | undefined): number | undefined {
   const bounds = [...now.keys()].sort((a, b) => a - b);
   const counts = bounds.map((bound) => (now.get(bound) ?? 0) - (before?.get(bound) ?? 0));
   const total = counts.at(-1) ?? 0;
