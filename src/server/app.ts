@@ -8,8 +8,12 @@ import {
   parseTraceparent,
   runWithContext,
   startSpan,
+  ValidationError,
+  type LogLevel,
   type MonitoringManager,
 } from '../integration/index.js';
+
+const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 import { problemHandler } from './problem.js';
 
 /** What the HTTP app is built from. */
@@ -22,7 +26,7 @@ export interface AppOptions {
  * The Fastify app: every request runs in its own context (correlation id from `x-correlation-id`
  * or a new one, echoed back; trace from W3C `traceparent` or a new one, answered with the
  * request's own `traceparent`) inside a server span, errors become problem documents, and the operator routes:
- * /health, /health/live, /health/ready, /metrics, /alerts, /logs/recent. It does not listen; `serve` does,
+ * /health, /health/live, /health/ready, /metrics, /alerts, /logs/recent, PUT /logs/levels/:system. It does not listen; `serve` does,
  * and tests call `app.inject()`.
  */
 export function buildApp(options: AppOptions): FastifyInstance {
@@ -69,6 +73,17 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
   app.get('/alerts', () => ({ rules: alerting.list() }));
   app.get('/logs/recent', () => ({ lines: logging.recent() }));
+  // Change a system's log level (or every one's, with "*") while the server runs.
+  app.put<{ Params: { system: string }; Body: { level?: unknown } }>('/logs/levels/:system', (request) => {
+    const level = request.body.level;
+    if (typeof level !== 'string' || !LOG_LEVELS.includes(level)) {
+      throw new ValidationError(`"level" must be one of ${LOG_LEVELS.join(', ')}`, {
+        issues: [{ path: ['level'], pathText: '$.level', code: 'invalid_value', message: 'not a log level', expected: LOG_LEVELS.join(' | '), received: JSON.stringify(level) ?? 'undefined' }],
+      });
+    }
+    logging.setLevel(request.params.system, level as LogLevel);
+    return { system: request.params.system, level };
+  });
 
   return app;
 }

@@ -135,6 +135,27 @@ describe('operator routes', () => {
   });
 });
 
+describe('log levels at run time', () => {
+  it('changes a system\'s level through PUT /logs/levels/:system and refuses an unknown level with 422', async () => {
+    const app = buildApp({ checks: [] });
+    lines.length = 0;
+    app.get('/chatty', (request) => {
+      request.log.debug('detail');
+      return {};
+    });
+    await app.inject({ url: '/chatty' });
+    expect(lines.some((l) => l.msg === 'detail')).toBe(false);
+    const changed = await app.inject({ method: 'PUT', url: '/logs/levels/http', payload: { level: 'debug' } });
+    expect(changed.json()).toEqual({ system: 'http', level: 'debug' });
+    await app.inject({ url: '/chatty' });
+    expect(lines.some((l) => l.msg === 'detail')).toBe(true);
+    const refused = await app.inject({ method: 'PUT', url: '/logs/levels/http', payload: { level: 'loud' } });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json()).toMatchObject({ code: 'WEFT_VALIDATION', issues: [{ pathText: '$.level', received: '"loud"' }] });
+    await app.close();
+  });
+});
+
 describe('trace context over HTTP', () => {
   it('continues the caller\'s trace: the answer\'s traceparent and the log lines carry its trace id', async () => {
     const app = buildApp({ checks: [] });
