@@ -3,3 +3,4 @@ export * from './database/index.js';
 export * from './validation/index.js';
 export * from './monitoring/index.js';
 export { integrationAlerting, integrationLogger, integrationMetrics, monitoringManager, validationManager } from './defaults.js';
+export * from './events/index.js';

@@ -67,10 +67,16 @@ describe('weft serve and weft migrate, as real processes', () => {
     expect(text).toContain('Invalid environment: setting PORT: must be an integer from 0 to 65535 (received: "eighty"). (WEFT_INVALID_CONFIG)');
   });
 
-  it('reports migration status on the same URL', async () => {
+  it('applied the migrations at start, and reports them on the same URL; down reverts, up reapplies', async () => {
     const child = run(['migrate', 'status'], env);
     const text = await output(child);
     expect(child.exitCode).toBe(0);
-    expect(text).toContain('No migrations are registered.');
+    expect(text).toContain('events/001_event_log  applied');
+    const down = run(['migrate', 'down'], env);
+    expect(await output(down)).toContain('reverted events/001_event_log');
+    const status = run(['migrate', 'status'], env);
+    expect(await output(status)).toContain('events/001_event_log  pending');
+    const up = run(['migrate', 'up'], env);
+    expect(await output(up)).toContain('applied events/001_event_log');
   });
 });

@@ -1,6 +1,7 @@
 export {
   ConfigError,
   ConflictError,
+  ForbiddenError,
   ERROR_CODES,
   NotFoundError,
   TimeoutError,

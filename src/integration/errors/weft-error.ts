@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   WEFT_CONFLICT: 409,
   WEFT_TRANSACTION_CONFLICT: 409,
   WEFT_NOT_FOUND: 404,
+  WEFT_FORBIDDEN: 403,
   WEFT_VALIDATION: 422,
   WEFT_UNAVAILABLE: 503,
   WEFT_DATABASE_BUSY: 503,
@@ -54,6 +55,13 @@ export class WeftError extends Error {
 export class ConflictError extends WeftError {
   constructor(message: string, options: WeftErrorOptions & { code?: 'WEFT_CONFLICT' | 'WEFT_TRANSACTION_CONFLICT' } = {}) {
     super(options.code ?? 'WEFT_CONFLICT', message, options);
+  }
+}
+
+/** The caller may not do this: a system publishing an event it does not own. HTTP 403. */
+export class ForbiddenError extends WeftError {
+  constructor(message: string, options: WeftErrorOptions = {}) {
+    super('WEFT_FORBIDDEN', message, options);
   }
 }
 

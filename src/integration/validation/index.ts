@@ -9,6 +9,7 @@ export type { ReferenceId, ReferenceRule } from './references.js';
 export type { BusinessRule, RuleContext, RuleOutcome, RuleViolation } from './rules.js';
 export type { ValidationFailure } from './failure-log.js';
 export type { IntegrationProblem, IntegrationReport, IntegrationWiring } from './integration-lint.js';
+export { matches as matchesEventPattern } from './integration-lint.js';
 export { parseSettings } from './settings.js';
 export { ContentError, loadContent } from './content-loader.js';
 export type { ContentProblem, ContentReference, ContentSpec } from './content-loader.js';

@@ -1,0 +1,18 @@
+/** An event as it travels and is stored: CloudEvents-like, with Weft's names. */
+export interface EventEnvelope<Type extends string = string, Data = unknown> {
+  /** UUIDv7: sorts by creation time. */
+  readonly id: string;
+  readonly type: Type;
+  readonly version: number;
+  /** The system that published it. */
+  readonly source: string;
+  /** ISO time of publication. */
+  readonly time: string;
+  readonly partitionKey: string | undefined;
+  readonly correlationId: string;
+  /** The id of the event (or request) that caused this one. */
+  readonly causationId: string | undefined;
+  /** W3C traceparent of the publishing span. */
+  readonly traceparent: string | undefined;
+  readonly data: Data;
+}

@@ -1,0 +1,336 @@
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import type { Database, RetryPolicy } from '../database/index.js';
+import { ConfigError, ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors/index.js';
+import { currentContext, currentSpanContext, formatTraceparent, parseTraceparent, runWithContext, type WeftMetrics } from '../monitoring/index.js';
+import { formatIssues, matchesEventPattern, type ValidationManager } from '../validation/index.js';
+import type { EventDefinition } from './definition.js';
+import { DeliveryQueue } from './delivery-queue.js';
+import { DurableConsumer } from './durable-consumer.js';
+import type { EventEnvelope } from './envelope.js';
+import { EventLog, type EventTables } from './event-log.js';
+import { uuidv7 } from './uuid.js';
+
+/** Event type -> data type, built up by `define`. */
+export type EventMap = Record<string, unknown>;
+
+/** The event types a pattern matches: exact, `system.*`, or `*`. */
+export type MatchingTypes<M extends EventMap, P extends string> = P extends '*'
+  ? keyof M & string
+  : P extends `${infer System}.*`
+    ? Extract<keyof M & string, `${System}.${string}`>
+    : Extract<keyof M & string, P>;
+
+/** The envelope a handler of pattern `P` receives. */
+export type EnvelopeFor<M extends EventMap, P extends string> = { [T in MatchingTypes<M, P>]: EventEnvelope<T, M[T]> }[MatchingTypes<M, P>];
+
+/** A pattern a bus accepts: a defined type, `system.*`, or `*`. */
+export type EventPattern<M extends EventMap> = (keyof M & string) | `${string}.*` | '*';
+
+/** How a subscription behaves. */
+export interface SubscribeOptions<E> {
+  /** Stable name: required for durable delivery, where it is the consumer id. Also unsubscribes by name. */
+  readonly name?: string;
+  readonly filter?: (event: E) => boolean;
+  /** Higher starts first for the same event. Default 0. */
+  readonly priority?: number;
+  /** Unsubscribe after the first event handled. */
+  readonly once?: boolean;
+  /** Events handled at once (different partition keys only). Default 1. */
+  readonly concurrency?: number;
+  /** Durable, for a name seen for the first time: from now on (default) or the whole log. */
+  readonly startFrom?: 'now' | 'beginning';
+  /** Bound of the in-memory queue of volatile events; beyond it they are dropped and counted. Default 10 000. */
+  readonly queueSize?: number;
+  /** Durable: attempts and backoff before the dead-letter table. */
+  readonly retry?: Partial<RetryPolicy>;
+}
+
+/** A handler: sync or async. */
+export type EventHandler<E> = (event: E) => unknown;
+
+/** Options of an EventBus. */
+export interface EventBusOptions {
+  readonly db: Database<unknown>;
+  readonly validation: ValidationManager;
+  readonly metrics?: WeftMetrics;
+  readonly logger?: Logger;
+  /** How often durable subscriptions look for events committed by other processes. Default 1000 ms. */
+  readonly pollIntervalMs?: number;
+  /** Default retry policy of durable subscriptions. */
+  readonly retry?: Partial<RetryPolicy>;
+}
+
+/** How to publish one event. */
+export interface PublishOptions {
+  /** The publishing system; must own the type. Default: the current context's system. */
+  readonly source?: string;
+}
+
+interface Subscription {
+  readonly id: number;
+  readonly name: string | undefined;
+  readonly pattern: string;
+  readonly priority: number;
+  readonly once: boolean;
+  readonly filter: ((event: EventEnvelope) => boolean) | undefined;
+  readonly handler: EventHandler<EventEnvelope>;
+  readonly queue: DeliveryQueue;
+  durable: DurableConsumer | undefined;
+  active: boolean;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 10_000 };
+
+/**
+ * Typed, validated cross-system events. Volatile events are delivered in memory, at most once;
+ * durable events are appended to the event log in the publishing transaction and delivered after
+ * it commits, at least once, with the inbox making the effects of a redelivery happen once.
+ * @example
+ * const bus = new EventBus({ db, validation }).define(itemCrafted)
+ * bus.subscribe('crafting.item_crafted', (e) => e.data.itemId, { name: 'quest-tracker' })
+ */
+export class EventBus<M extends EventMap = Record<never, never>> {
+  readonly log: EventLog;
+  readonly #db: Database<EventTables>;
+  readonly #validation: ValidationManager;
+  readonly #metrics: WeftMetrics | undefined;
+  readonly #logger: Logger;
+  readonly #retry: RetryPolicy;
+  readonly #definitions = new Map<string, EventDefinition>();
+  readonly #subscriptions: Subscription[] = [];
+  readonly #poller: NodeJS.Timeout;
+  #nextId = 1;
+  #closed = false;
+
+  constructor(options: EventBusOptions) {
+    this.#db = options.db.withTables<EventTables>();
+    this.log = new EventLog(options.db);
+    this.#validation = options.validation;
+    this.#metrics = options.metrics;
+    this.#logger = options.logger ?? pino({ name: 'weft.events' });
+    this.#retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.#poller = setInterval(() => this.#wakeDurable(), options.pollIntervalMs ?? 1000);
+    this.#poller.unref();
+  }
+
+  /** Registers an event type (its schema goes to the validation part); returns the bus typed with it. */
+  define<T extends string, D>(definition: EventDefinition<T, D>): EventBus<M & Record<T, D>> {
+    const known = this.#definitions.get(definition.type);
+    if (known !== undefined && known !== definition) throw new ConfigError(`Event ${definition.type} is defined already.`);
+    this.#validation.registerSchema(definition.type, definition.schema, { version: definition.version, owner: definition.owner });
+    this.#definitions.set(definition.type, definition as EventDefinition);
+    return this as unknown as EventBus<M & Record<T, D>>;
+  }
+
+  /** Every defined event type with its owner, for the integration lint. */
+  definitions(): EventDefinition[] {
+    return [...this.#definitions.values()];
+  }
+
+  /**
+   * Publishes an event: validated, owned by its source, stamped with the current context.
+   * Durable: appended in the caller's transaction (or one of its own) and delivered after commit.
+   * Volatile: delivered after the caller's transaction commits, or now outside one.
+   */
+  async publish<T extends keyof M & string>(type: T, data: M[T], options: PublishOptions = {}): Promise<EventEnvelope<T, M[T]>> {
+    const { envelope, definition } = this.#envelope(type, data, options);
+    if (definition.durable) {
+      await Promise.all(this.#durables().map((d) => d.ready));
+      await this.#db.transaction(() => this.log.append(envelope));
+      this.#db.afterCommit(() => this.#wakeDurable());
+    } else if (this.#db.inTransaction()) {
+      this.#db.afterCommit(() => void this.#deliverVolatile(envelope));
+    } else {
+      void this.#deliverVolatile(envelope);
+    }
+    this.#metrics?.eventsPublished.inc({ type });
+    return envelope as EventEnvelope<T, M[T]>;
+  }
+
+  /** Publishes a volatile event and resolves once every handler of it has finished (the seed's `dispatch`). */
+  async publishAndWait<T extends keyof M & string>(type: T, data: M[T], options: PublishOptions = {}): Promise<EventEnvelope<T, M[T]>> {
+    const { envelope, definition } = this.#envelope(type, data, options);
+    if (definition.durable) throw new ConfigError(`publishAndWait is for volatile events; ${type} is durable (its delivery outlives the call).`);
+    this.#metrics?.eventsPublished.inc({ type });
+    await this.#deliverVolatile(envelope);
+    return envelope as EventEnvelope<T, M[T]>;
+  }
+
+  /** Subscribes to a type, `system.*` or `*`; returns the function that unsubscribes. */
+  subscribe<P extends EventPattern<M>>(pattern: P, handler: EventHandler<EnvelopeFor<M, P>>, options: SubscribeOptions<EnvelopeFor<M, P>> = {}): () => Promise<void> {
+    if (this.#closed) throw new UnavailableError('The event bus is closed.', { code: 'WEFT_CLOSED' });
+    if (!/^([a-z][a-z0-9_]*\.([a-z][a-z0-9_]*|\*)|\*)$/.test(pattern)) {
+      throw new ConfigError(`Subscription pattern must be a type, system.* or *; received ${JSON.stringify(pattern)}.`);
+    }
+    if (options.name !== undefined && this.#subscriptions.some((s) => s.name === options.name)) {
+      throw new ConfigError(`A subscription named "${options.name}" exists already.`);
+    }
+    const subscription: Subscription = {
+      id: this.#nextId++,
+      name: options.name,
+      pattern,
+      priority: options.priority ?? 0,
+      once: options.once === true,
+      filter: options.filter as ((event: EventEnvelope) => boolean) | undefined,
+      handler: handler as EventHandler<EventEnvelope>,
+      queue: new DeliveryQueue({ capacity: options.queueSize ?? 10_000, concurrency: options.concurrency ?? 1 }),
+      durable: undefined,
+      active: true,
+    };
+    if (this.#matchesDurable(pattern)) {
+      if (options.name === undefined) throw new ConfigError(`Subscription to ${pattern} receives durable events, so it needs a stable name (its consumer id).`);
+      subscription.durable = new DurableConsumer(
+        this.#db,
+        this.log,
+        {
+          name: options.name,
+          pattern,
+          startFrom: options.startFrom ?? 'now',
+          filter: subscription.filter,
+          retry: { ...this.#retry, ...options.retry },
+          // The durable consumer counts, retries and logs its own attempts.
+          handle: (envelope) => this.#runHandler(subscription, envelope, false),
+        },
+        this.#metrics,
+        this.#logger,
+      );
+      void subscription.durable.ready.then(() => subscription.durable?.wake());
+    }
+    this.#subscriptions.push(subscription);
+    this.#subscriptions.sort((a, b) => b.priority - a.priority || a.id - b.id);
+    return () => this.#remove(subscription);
+  }
+
+  /** Removes the subscription of that name. */
+  unsubscribe(name: string): Promise<void> {
+    const subscription = this.#subscriptions.find((s) => s.name === name);
+    if (subscription === undefined) return Promise.reject(new NotFoundError(`No subscription is named "${name}".`));
+    return this.#remove(subscription);
+  }
+
+  /** Resolves once every durable subscription has read its cursor (tests, start-up). */
+  async ready(): Promise<void> {
+    await Promise.all(this.#durables().map((d) => d.ready));
+  }
+
+  /** Delivers what durable subscriptions have not handled yet, and resolves when they are done. */
+  async drain(): Promise<void> {
+    await Promise.all(this.#durables().map((d) => d.wake()));
+    await Promise.all(this.#subscriptions.map((s) => s.queue.idle()));
+  }
+
+  /** Stops intake, lets handlers in flight finish (up to `timeoutMs`), then stops. */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#poller);
+    const settle = Promise.all([...this.#subscriptions.map((s) => s.queue.idle()), ...this.#durables().map((d) => d.stop())]);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), options.timeoutMs ?? 10_000)));
+    const outcome = await Promise.race([settle.then(() => 'settled' as const), expired]);
+    clearTimeout(timer);
+    if (outcome === 'expired') this.#logger.warn('event bus closed with handlers still running');
+  }
+
+  #envelope(type: string, data: unknown, options: PublishOptions): { envelope: EventEnvelope; definition: EventDefinition } {
+    if (this.#closed) throw new UnavailableError('The event bus is closed.', { code: 'WEFT_CLOSED' });
+    const definition = this.#definitions.get(type);
+    if (definition === undefined) throw new NotFoundError(`Event type ${type} is not defined; define it with defineEvent and bus.define.`);
+    const context = currentContext();
+    const source = options.source ?? context?.system;
+    if (source !== definition.owner) {
+      throw new ForbiddenError(`${source === undefined ? 'An unnamed publisher' : `System ${source}`} may not publish ${type}: it belongs to ${definition.owner}.`);
+    }
+    const result = this.#validation.validateData(type, data, { version: definition.version });
+    if (!result.ok) throw new ValidationError(`Invalid ${type}:\n${formatIssues(result.issues)}`, { issues: result.issues, details: { type } });
+    const span = currentSpanContext();
+    const envelope: EventEnvelope = {
+      id: uuidv7(),
+      type,
+      version: definition.version,
+      source,
+      time: new Date().toISOString(),
+      partitionKey: definition.partitionKey?.(result.value),
+      correlationId: context?.correlationId ?? uuidv7(),
+      causationId: context?.causationId,
+      traceparent: span === undefined ? undefined : formatTraceparent(span),
+      data: result.value,
+    };
+    return { envelope, definition };
+  }
+
+  /** Hands a volatile event to each matching subscription's queue; resolves when all of them handled it. */
+  #deliverVolatile(envelope: EventEnvelope): Promise<void> {
+    const handled: Array<Promise<void>> = [];
+    for (const subscription of this.#subscriptions) {
+      if (!subscription.active || !matchesEventPattern(subscription.pattern, envelope.type)) continue;
+      if (subscription.filter !== undefined && !subscription.filter(envelope)) continue;
+      handled.push(
+        new Promise<void>((resolve) => {
+          const accepted = subscription.queue.offer({
+            partitionKey: envelope.partitionKey,
+            run: async () => {
+              try {
+                if (!subscription.active) return;
+                if (subscription.once) void this.#remove(subscription);
+                await this.#runHandler(subscription, envelope, true);
+              } catch {
+                // Counted and logged in #runHandler; one handler's failure never reaches the publisher.
+              } finally {
+                resolve();
+              }
+            },
+          });
+          if (!accepted) {
+            this.#metrics?.eventsFailed.inc({ type: envelope.type, subscription: subscription.name ?? 'anonymous' });
+            this.#logger.warn({ eventId: envelope.id, type: envelope.type, subscription: subscription.name }, 'volatile event dropped: subscription queue full');
+            resolve();
+          }
+        }),
+      );
+    }
+    return Promise.all(handled).then(() => undefined);
+  }
+
+  /** Runs a handler in the event's context (so what it publishes has the event as cause); reports (when `report`) and rethrows a failure. */
+  async #runHandler(subscription: Subscription, envelope: EventEnvelope, report: boolean): Promise<void> {
+    const labels = { type: envelope.type, subscription: subscription.name ?? 'anonymous' };
+    const started = performance.now();
+    const trace = parseTraceparent(envelope.traceparent);
+    try {
+      await runWithContext({ correlationId: envelope.correlationId, causationId: envelope.id, ...(trace === undefined ? {} : { traceId: trace.traceId, spanId: trace.spanId }) }, () => subscription.handler(envelope));
+      if (report) {
+        this.#metrics?.eventsDelivered.inc(labels);
+        this.#metrics?.handlerDuration.observe(labels, performance.now() - started);
+      }
+    } catch (error) {
+      if (report) {
+        this.#metrics?.eventsFailed.inc(labels);
+        this.#logger.error({ err: error, eventId: envelope.id, type: envelope.type, subscription: subscription.name, correlationId: envelope.correlationId }, 'event handler failed');
+      }
+      throw error;
+    }
+  }
+
+  #durables(): DurableConsumer[] {
+    return this.#subscriptions.flatMap((s) => (s.durable === undefined ? [] : [s.durable]));
+  }
+
+  #matchesDurable(pattern: string): boolean {
+    return [...this.#definitions.values()].some((d) => d.durable && matchesEventPattern(pattern, d.type));
+  }
+
+  #wakeDurable(): void {
+    for (const subscription of this.#subscriptions) {
+      subscription.durable?.wake().catch((error: unknown) => this.#logger.error({ err: error, subscription: subscription.name }, 'durable delivery failed'));
+    }
+  }
+
+  async #remove(subscription: Subscription): Promise<void> {
+    subscription.active = false;
+    const index = this.#subscriptions.indexOf(subscription);
+    if (index !== -1) this.#subscriptions.splice(index, 1);
+    await subscription.durable?.stop();
+  }
+}

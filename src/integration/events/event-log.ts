@@ -1,0 +1,131 @@
+import type { Generated, Selectable } from 'kysely';
+import type { Database } from '../database/index.js';
+import type { EventEnvelope } from './envelope.js';
+
+/** The tables of the events part, for Kysely's types. */
+export interface EventTables {
+  weft_event_log: {
+    seq: Generated<number>;
+    id: string;
+    type: string;
+    version: number;
+    source: string;
+    time: string;
+    partition_key: string | null;
+    correlation_id: string;
+    causation_id: string | null;
+    traceparent: string | null;
+    data: string;
+  };
+  weft_event_cursors: { subscription: string; seq: number; updated_at: string };
+  weft_event_inbox: { subscription: string; event_id: string; handled_at: string };
+  weft_dead_letters: {
+    id: string;
+    subscription: string;
+    event_id: string;
+    event_seq: number;
+    type: string;
+    envelope: string;
+    error: string;
+    attempts: number;
+    correlation_id: string;
+    created_at: string;
+  };
+}
+
+/** An envelope with its place in the log. */
+export interface LoggedEvent {
+  readonly seq: number;
+  readonly envelope: EventEnvelope;
+}
+
+const LOCK = 'weft_event_log';
+
+/** The durable event log: the outbox that publishing appends to and subscriptions read in order. */
+export class EventLog {
+  readonly #db: Database<EventTables>;
+
+  constructor(db: Pick<Database<unknown>, 'withTables'>) {
+    this.#db = db.withTables<EventTables>();
+  }
+
+  /**
+   * Appends in the caller's transaction. On PostgreSQL the append takes a lock held to commit, so
+   * sequence numbers become visible in order and a reader never skips one that commits later.
+   */
+  async append(envelope: EventEnvelope): Promise<void> {
+    await this.#db.lockInTransaction(LOCK);
+    await this.#db
+      .executor()
+      .insertInto('weft_event_log')
+      .values({
+        id: envelope.id,
+        type: envelope.type,
+        version: envelope.version,
+        source: envelope.source,
+        time: envelope.time,
+        partition_key: envelope.partitionKey ?? null,
+        correlation_id: envelope.correlationId,
+        causation_id: envelope.causationId ?? null,
+        traceparent: envelope.traceparent ?? null,
+        data: JSON.stringify(envelope.data),
+      })
+      .execute();
+  }
+
+  /** Events after `seq` whose type matches `pattern` (exact, `system.*` or `*`), oldest first. */
+  async readAfter(seq: number, pattern: string, limit: number, before?: number): Promise<LoggedEvent[]> {
+    let query = this.#db.executor().selectFrom('weft_event_log').selectAll().where('seq', '>', seq);
+    if (pattern.endsWith('.*')) query = query.where('type', 'like', `${pattern.slice(0, -1)}%`);
+    else if (pattern !== '*') query = query.where('type', '=', pattern);
+    if (before !== undefined) query = query.where('seq', '<=', before);
+    const rows = await query.orderBy('seq').limit(limit).execute();
+    return rows.map(toLogged);
+  }
+
+  /** The highest sequence number, 0 for an empty log. */
+  async lastSeq(): Promise<number> {
+    const row = await this.#db
+      .executor()
+      .selectFrom('weft_event_log')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .executeTakeFirst();
+    return Number(row?.seq ?? 0);
+  }
+
+  /** Every event of one correlation, as a causal tree: roots first, each with the events it caused. */
+  async trace(correlationId: string): Promise<CausalNode[]> {
+    const rows = await this.#db.executor().selectFrom('weft_event_log').selectAll().where('correlation_id', '=', correlationId).orderBy('seq').execute();
+    const nodes = new Map(rows.map((row) => [row.id, { event: toLogged(row).envelope, caused: [] as CausalNode[] }]));
+    const roots: CausalNode[] = [];
+    for (const node of nodes.values()) {
+      const parent = node.event.causationId === undefined ? undefined : nodes.get(node.event.causationId);
+      (parent?.caused ?? roots).push(node);
+    }
+    return roots;
+  }
+}
+
+/** One event and what it caused. */
+export interface CausalNode {
+  readonly event: EventEnvelope;
+  readonly caused: CausalNode[];
+}
+
+function toLogged(row: Selectable<EventTables['weft_event_log']>): LoggedEvent {
+  return {
+    seq: Number(row.seq),
+    envelope: {
+      id: row.id,
+      type: row.type,
+      version: row.version,
+      source: row.source,
+      time: row.time,
+      partitionKey: row.partition_key ?? undefined,
+      correlationId: row.correlation_id,
+      causationId: row.causation_id ?? undefined,
+      traceparent: row.traceparent ?? undefined,
+      data: JSON.parse(row.data) as unknown,
+    },
+  };
+}

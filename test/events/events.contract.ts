@@ -1,0 +1,252 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { z } from 'zod';
+import {
+  EventBus,
+  ForbiddenError,
+  Migrator,
+  ValidationError,
+  ValidationManager,
+  WeftMetrics,
+  defineEvent,
+  eventMigrations,
+  runWithContext,
+  type EventEnvelope,
+  type WeftLogger,
+} from 'weft';
+import type { TestDatabase } from 'weft/testing';
+
+const itemCrafted = defineEvent({
+  type: 'crafting.item_crafted',
+  version: 1,
+  owner: 'crafting',
+  durable: true,
+  schema: z.object({ itemId: z.string(), playerId: z.string(), count: z.int().min(1) }),
+  partitionKey: (data) => data.playerId,
+});
+const goldSpent = defineEvent({ type: 'economy.gold_spent', version: 1, owner: 'economy', durable: true, schema: z.object({ playerId: z.string(), gold: z.int() }) });
+const worldTick = defineEvent({ type: 'world_state.tick', version: 1, owner: 'world_state', durable: false, schema: z.object({ n: z.int() }) });
+
+interface Effects {
+  effects: { id: string; event_id: string };
+}
+
+const quiet = { warn: () => undefined, error: () => undefined, info: () => undefined } as unknown as WeftLogger['root'];
+
+/** The same behaviour on every database backend. */
+export function eventsContract(name: string, open: () => Promise<TestDatabase<unknown>>): void {
+  describe(`events contract: ${name}`, () => {
+    let db: TestDatabase<unknown>;
+    let buses: Array<{ close(): Promise<void> }>;
+
+    const newBus = () => {
+      const bus = new EventBus({ db, validation: new ValidationManager(), metrics: new WeftMetrics(), logger: quiet, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 }, pollIntervalMs: 20 })
+        .define(itemCrafted)
+        .define(goldSpent)
+        .define(worldTick);
+      buses.push(bus);
+      return bus;
+    };
+
+    beforeEach(async () => {
+      buses = [];
+      db = await open();
+      await new Migrator(db).register('events', eventMigrations).up();
+      await db.executor().schema.createTable('effects').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('event_id', 'text').execute();
+    });
+
+    afterEach(async () => {
+      for (const bus of buses) await bus.close();
+      await db.close();
+    });
+
+    it('types handlers from the event map', () => {
+      const bus = newBus();
+      bus.subscribe('world_state.tick', (e) => {
+        expectTypeOf(e.data.n).toEqualTypeOf<number>();
+      });
+      bus.subscribe('crafting.*', (e) => {
+        expectTypeOf(e.data.itemId).toEqualTypeOf<string>();
+      }, { name: 'typed' });
+    });
+
+    it('refuses invalid data and a publisher that does not own the type, storing nothing', async () => {
+      const bus = newBus();
+      await expect(bus.publish('crafting.item_crafted', { itemId: 'sword', playerId: 'ann', count: 0 }, { source: 'crafting' })).rejects.toBeInstanceOf(ValidationError);
+      await expect(bus.publish('crafting.item_crafted', { itemId: 'sword', playerId: 'ann', count: 1 }, { source: 'economy' })).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(bus.publish('crafting.item_crafted', { itemId: 'sword', playerId: 'ann', count: 1 })).rejects.toThrow(/unnamed publisher/);
+      expect(await bus.log.lastSeq()).toBe(0);
+    });
+
+    it('stamps envelopes with a UUIDv7, the context, and the handled event as cause', async () => {
+      const bus = newBus();
+      const seen: EventEnvelope[] = [];
+      bus.subscribe('crafting.item_crafted', async (e) => {
+        seen.push(e);
+        await bus.publish('economy.gold_spent', { playerId: e.data.playerId, gold: 5 }, { source: 'economy' });
+      }, { name: 'economy-charger' });
+      bus.subscribe('economy.gold_spent', (e) => void seen.push(e), { name: 'ledger' });
+      await bus.ready();
+      const crafted = await runWithContext({ correlationId: 'req-1', system: 'crafting' }, () => bus.publish('crafting.item_crafted', { itemId: 'sword', playerId: 'ann', count: 1 }));
+      await bus.drain();
+      await bus.drain();
+      expect(crafted.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(crafted).toMatchObject({ type: 'crafting.item_crafted', version: 1, source: 'crafting', correlationId: 'req-1', partitionKey: 'ann' });
+      const spent = seen.find((e) => e.type === 'economy.gold_spent');
+      expect(spent).toMatchObject({ correlationId: 'req-1', causationId: crafted.id, source: 'economy' });
+      const tree = await bus.log.trace('req-1');
+      expect(tree).toHaveLength(1);
+      expect(tree[0]?.event.id).toBe(crafted.id);
+      expect(tree[0]?.caused.map((n) => n.event.type)).toEqual(['economy.gold_spent']);
+    });
+
+    it('delivers volatile events by pattern, filter, priority and once; one failing handler stops no other', async () => {
+      const bus = newBus();
+      const order: string[] = [];
+      bus.subscribe('world_state.tick', () => void order.push('low'), { priority: -1 });
+      bus.subscribe('world_state.*', () => void order.push('high'), { priority: 10 });
+      bus.subscribe('*', () => {
+        order.push('throws');
+        throw new Error('broken handler');
+      }, { name: 'catch-all' });
+      bus.subscribe('world_state.tick', () => void order.push('once'), { once: true });
+      bus.subscribe('world_state.tick', (e) => void order.push(`even ${e.data.n}`), { filter: (e) => e.data.n % 2 === 0 });
+      const stop = bus.subscribe('world_state.tick', () => void order.push('stopped'), { name: 'stoppable' });
+      await bus.publishAndWait('world_state.tick', { n: 1 }, { source: 'world_state' });
+      expect(order[0]).toBe('high');
+      expect(order.at(-1)).toBe('low');
+      expect(order).toEqual(expect.arrayContaining(['throws', 'once', 'stopped']));
+      order.length = 0;
+      await stop();
+      await bus.publishAndWait('world_state.tick', { n: 2 }, { source: 'world_state' });
+      expect(order.sort()).toEqual(['even 2', 'high', 'low', 'throws']);
+    });
+
+    it('delivers events of a transaction only after it commits, and none of a rolled-back one', async () => {
+      const bus = newBus();
+      const got: string[] = [];
+      bus.subscribe('world_state.tick', (e) => void got.push(`tick ${e.data.n}`));
+      bus.subscribe('crafting.item_crafted', (e) => void got.push(`crafted ${e.data.itemId}`), { name: 'inventory' });
+      await bus.ready();
+      await expect(
+        db.transaction(async () => {
+          await bus.publish('crafting.item_crafted', { itemId: 'lost', playerId: 'ann', count: 1 }, { source: 'crafting' });
+          await bus.publish('world_state.tick', { n: 0 }, { source: 'world_state' });
+          throw new Error('craft failed');
+        }),
+      ).rejects.toThrow('craft failed');
+      await db.transaction(async () => {
+        await bus.publish('crafting.item_crafted', { itemId: 'sword', playerId: 'ann', count: 1 }, { source: 'crafting' });
+        await bus.publish('world_state.tick', { n: 1 }, { source: 'world_state' });
+        await sleep(30);
+        expect(got).toEqual([]);
+      });
+      await bus.drain();
+      expect(got.sort()).toEqual(['crafted sword', 'tick 1']);
+      const rows = await bus.log.readAfter(0, '*', 10);
+      expect(rows.map((r) => (r.envelope.data as { itemId: string }).itemId)).toEqual(['sword']);
+    });
+
+    it('resumes a durable subscription from its cursor after a restart, from now or from the beginning', async () => {
+      const first = newBus();
+      const seen: string[] = [];
+      first.subscribe('crafting.item_crafted', (e) => void seen.push(e.data.itemId), { name: 'inventory' });
+      await first.ready();
+      await first.publish('crafting.item_crafted', { itemId: 'a', playerId: 'ann', count: 1 }, { source: 'crafting' });
+      await first.drain();
+      await first.close();
+      await newBus().publish('crafting.item_crafted', { itemId: 'b', playerId: 'ann', count: 1 }, { source: 'crafting' }); // while the subscriber is down
+
+      const second = newBus();
+      second.subscribe('crafting.item_crafted', (e) => void seen.push(e.data.itemId), { name: 'inventory' });
+      const late: string[] = [];
+      second.subscribe('crafting.*', (e) => void late.push(e.data.itemId), { name: 'newcomer' });
+      const all: string[] = [];
+      second.subscribe('*', (e) => void all.push(e.type), { name: 'auditor', startFrom: 'beginning' });
+      await second.ready();
+      await second.publish('crafting.item_crafted', { itemId: 'c', playerId: 'ann', count: 1 }, { source: 'crafting' });
+      await second.drain();
+      expect(seen).toEqual(['a', 'b', 'c']);
+      expect(late).toEqual(['c']);
+      expect(all).toEqual(['crafting.item_crafted', 'crafting.item_crafted', 'crafting.item_crafted']);
+    });
+
+    it('has no second effect when an event comes again: the inbox remembers it', async () => {
+      const bus = newBus();
+      const typed = db.withTables<Effects>();
+      let calls = 0;
+      bus.subscribe('crafting.item_crafted', async (e) => {
+        calls++;
+        await typed.executor().insertInto('effects').values({ id: `effect-${e.id}`, event_id: e.id }).execute();
+      }, { name: 'effects' });
+      await bus.ready();
+      await bus.publish('crafting.item_crafted', { itemId: 'sword', playerId: 'ann', count: 1 }, { source: 'crafting' });
+      await bus.drain();
+      await bus.close();
+      // As after a crash between the handler's commit and the cursor's move: the cursor goes back.
+      await db.withTables<{ weft_event_cursors: { subscription: string; seq: number } }>().executor().updateTable('weft_event_cursors').set({ seq: 0 }).where('subscription', '=', 'effects').execute();
+      const again = newBus();
+      again.subscribe('crafting.item_crafted', () => {
+        calls++;
+      }, { name: 'effects' });
+      await again.ready();
+      await again.drain();
+      expect(calls).toBe(1);
+      expect(await typed.executor().selectFrom('effects').selectAll().execute()).toHaveLength(1);
+    });
+
+    it('retries a failing handler, then dead-letters the event with its error and goes on; the handler\'s writes roll back', async () => {
+      const bus = newBus();
+      const typed = db.withTables<Effects>();
+      let attempts = 0;
+      const handled: string[] = [];
+      bus.subscribe('crafting.item_crafted', async (e) => {
+        if (e.data.itemId === 'cursed') {
+          attempts++;
+          await typed.executor().insertInto('effects').values({ id: `try-${attempts}`, event_id: e.id }).execute();
+          throw new Error('cannot store a cursed item');
+        }
+        handled.push(e.data.itemId);
+      }, { name: 'inventory' });
+      await bus.ready();
+      await bus.publish('crafting.item_crafted', { itemId: 'cursed', playerId: 'ann', count: 1 }, { source: 'crafting' });
+      await bus.publish('crafting.item_crafted', { itemId: 'sword', playerId: 'ann', count: 1 }, { source: 'crafting' });
+      await bus.drain();
+      expect(attempts).toBe(3);
+      expect(handled).toEqual(['sword']);
+      expect(await typed.executor().selectFrom('effects').selectAll().execute()).toEqual([]);
+      const dead = await db
+        .withTables<{ weft_dead_letters: { subscription: string; type: string; error: string; attempts: number; correlation_id: string; envelope: string } }>()
+        .executor()
+        .selectFrom('weft_dead_letters')
+        .selectAll()
+        .execute();
+      expect(dead).toHaveLength(1);
+      expect(dead[0]).toMatchObject({ subscription: 'inventory', type: 'crafting.item_crafted', attempts: 3 });
+      expect(dead[0]?.error).toContain('cannot store a cursed item');
+      expect(JSON.parse(dead[0]?.envelope ?? '{}')).toMatchObject({ data: { itemId: 'cursed' } });
+    });
+
+    it('keeps publish order per partition key while other keys run alongside', async () => {
+      const bus = newBus();
+      const byKey = new Map<string, number[]>();
+      let running = 0;
+      let most = 0;
+      const tick = defineEvent({ type: 'world_state.cell_tick', version: 1, owner: 'world_state', durable: false, schema: z.object({ cell: z.string(), n: z.int() }), partitionKey: (d) => d.cell });
+      const typed = bus.define(tick);
+      typed.subscribe('world_state.cell_tick', async (e) => {
+        running++;
+        most = Math.max(most, running);
+        await sleep(Math.random() * 3);
+        byKey.set(e.data.cell, [...(byKey.get(e.data.cell) ?? []), e.data.n]);
+        running--;
+      }, { concurrency: 4 });
+      const published: Array<Promise<unknown>> = [];
+      for (let n = 0; n < 20; n++) for (const cell of ['a', 'b', 'c']) published.push(typed.publishAndWait('world_state.cell_tick', { cell, n }, { source: 'world_state' }));
+      await Promise.all(published);
+      for (const cell of ['a', 'b', 'c']) expect(byKey.get(cell)).toEqual([...Array(20).keys()]);
+      expect(most).toBeGreaterThan(1);
+      expect(most).toBeLessThanOrEqual(3);
+    });
+  });
+}
