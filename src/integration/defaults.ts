@@ -1,3 +1,4 @@
+import { SeedEventBus } from './events/index.js';
 import { IntegrationAlerting, IntegrationLogger, IntegrationMetrics, MonitoringManager } from './monitoring/index.js';
 import { ValidationManager } from './validation/index.js';
 
@@ -34,3 +35,11 @@ export const integrationMetrics: IntegrationMetrics = lazy(() => new Integration
 
 /** The seed's `integration_alerting`: alert, getAlert. */
 export const integrationAlerting: IntegrationAlerting = lazy(() => new IntegrationAlerting(monitoringManager.alerting));
+
+/** The seed's `integration_event_bus`: register, `await dispatch(type, payload)`, unregister. */
+export const integrationEventBus: SeedEventBus = lazy(
+  () => new SeedEventBus({ validation: validationManager, metrics: monitoringManager.metrics, logger: monitoringManager.logger('events') }),
+);
+
+/** The seed's `event_dispatcher`: the same instance as `integrationEventBus`. */
+export const eventDispatcher: SeedEventBus = integrationEventBus;

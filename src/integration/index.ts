@@ -2,5 +2,13 @@ export * from './errors/index.js';
 export * from './database/index.js';
 export * from './validation/index.js';
 export * from './monitoring/index.js';
-export { integrationAlerting, integrationLogger, integrationMetrics, monitoringManager, validationManager } from './defaults.js';
+export {
+  eventDispatcher,
+  integrationAlerting,
+  integrationEventBus,
+  integrationLogger,
+  integrationMetrics,
+  monitoringManager,
+  validationManager,
+} from './defaults.js';
 export * from './events/index.js';

@@ -10,6 +10,7 @@ import {
   WeftMetrics,
   defineEvent,
   eventMigrations,
+  currentContext,
   runWithContext,
   type EventEnvelope,
   type WeftLogger,
@@ -225,6 +226,49 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
       expect(dead[0]).toMatchObject({ subscription: 'inventory', type: 'crafting.item_crafted', attempts: 3 });
       expect(dead[0]?.error).toContain('cannot store a cursed item');
       expect(JSON.parse(dead[0]?.envelope ?? '{}')).toMatchObject({ data: { itemId: 'cursed' } });
+    });
+
+    it('lists dead letters, redrives them once the cause is fixed, and discards others', async () => {
+      const bus = newBus();
+      let broken = true;
+      const handled: string[] = [];
+      bus.subscribe('crafting.item_crafted', (e) => {
+        if (broken) throw new Error(`no room for ${e.data.itemId}`);
+        handled.push(e.data.itemId);
+      }, { name: 'inventory' });
+      await bus.ready();
+      const a = await runWithContext({ correlationId: 'req-a' }, () => bus.publish('crafting.item_crafted', { itemId: 'a', playerId: 'ann', count: 1 }, { source: 'crafting' }));
+      await bus.publish('crafting.item_crafted', { itemId: 'b', playerId: 'bob', count: 1 }, { source: 'crafting' });
+      await bus.drain();
+      const letters = await bus.deadLetters.list({ subscription: 'inventory' });
+      expect(letters.map((l) => l.envelope.data)).toEqual([expect.objectContaining({ itemId: 'a' }), expect.objectContaining({ itemId: 'b' })]);
+      expect(letters[0]).toMatchObject({ eventId: a.id, correlationId: 'req-a', attempts: 3, type: 'crafting.item_crafted' });
+      expect(await bus.deadLetters.list({ correlationId: 'req-a' })).toHaveLength(1);
+
+      expect(await bus.deadLetters.redrive([letters[0]!.id])).toEqual([]);
+      expect((await bus.deadLetters.list())[0]).toMatchObject({ attempts: 4 });
+      broken = false;
+      expect(await bus.deadLetters.redrive([letters[0]!.id])).toEqual([letters[0]!.id]);
+      expect(handled).toEqual(['a']);
+      expect(await bus.deadLetters.discard([letters[1]!.id])).toBe(1);
+      expect(await bus.deadLetters.list()).toEqual([]);
+      await expect(bus.deadLetters.redrive(['nope'])).rejects.toThrow(/No dead letter has id nope/);
+    });
+
+    it('replays history through a subscription or a handler, marked as a replay, leaving cursors alone', async () => {
+      const bus = newBus();
+      const live: string[] = [];
+      bus.subscribe('crafting.item_crafted', (e) => void live.push(e.data.itemId), { name: 'inventory' });
+      await bus.ready();
+      for (const itemId of ['a', 'b', 'c']) await bus.publish('crafting.item_crafted', { itemId, playerId: 'ann', count: 1 }, { source: 'crafting' });
+      await bus.publish('economy.gold_spent', { playerId: 'ann', gold: 3 }, { source: 'economy' });
+      await bus.drain();
+      const replayed: Array<{ type: string; replay: boolean | undefined }> = [];
+      const count = await bus.replay({ from: 2, types: ['crafting.*', 'economy.gold_spent'], handler: (e) => void replayed.push({ type: e.type, replay: currentContext()?.replay }) });
+      expect(count).toBe(3);
+      expect(replayed.every((r) => r.replay === true)).toBe(true);
+      expect(await bus.replay({ subscription: 'inventory', to: 2 })).toBe(2);
+      expect(live).toEqual(['a', 'b', 'c', 'a', 'b']);
     });
 
     it('keeps publish order per partition key while other keys run alongside', async () => {

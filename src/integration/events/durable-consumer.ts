@@ -135,6 +135,32 @@ export class DurableConsumer {
     }
   }
 
+  /**
+   * Runs a dead-lettered event through the handler again, in one transaction with its inbox row
+   * and the dead letter's removal. Resolves true when it went through; a new failure is recorded
+   * on the dead letter (error, attempts) and resolves false.
+   */
+  async redrive(deadLetterId: string, envelope: EventEnvelope, attempts: number): Promise<boolean> {
+    try {
+      await this.#db.transaction(async (tx) => {
+        await this.#subscription.handle(envelope);
+        await tx.insertInto('weft_event_inbox').values({ subscription: this.name, event_id: envelope.id, handled_at: new Date().toISOString() }).onConflict((oc) => oc.doNothing()).execute();
+        await tx.deleteFrom('weft_dead_letters').where('id', '=', deadLetterId).execute();
+      });
+      this.#metrics?.eventsDelivered.inc({ type: envelope.type, subscription: this.name });
+      return true;
+    } catch (error) {
+      await this.#db
+        .executor()
+        .updateTable('weft_dead_letters')
+        .set({ error: error instanceof Error ? (error.stack ?? error.message) : String(error), attempts: attempts + 1 })
+        .where('id', '=', deadLetterId)
+        .execute();
+      this.#logger.warn({ err: error, eventId: envelope.id, subscription: this.name }, 'redriven event failed again');
+      return false;
+    }
+  }
+
   async #moveCursor(seq: number): Promise<void> {
     await this.#db.executor().updateTable('weft_event_cursors').set({ seq, updated_at: new Date().toISOString() }).where('subscription', '=', this.name).execute();
   }

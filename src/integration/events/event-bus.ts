@@ -2,9 +2,10 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { Database, RetryPolicy } from '../database/index.js';
 import { ConfigError, ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors/index.js';
-import { currentContext, currentSpanContext, formatTraceparent, parseTraceparent, runWithContext, type WeftMetrics } from '../monitoring/index.js';
+import { SpanKind, currentContext, currentSpanContext, formatTraceparent, idsOf, parseTraceparent, runWithContext, startSpan, type WeftMetrics } from '../monitoring/index.js';
 import { formatIssues, matchesEventPattern, type ValidationManager } from '../validation/index.js';
 import type { EventDefinition } from './definition.js';
+import { DeadLetters } from './dead-letters.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { DurableConsumer } from './durable-consumer.js';
 import type { EventEnvelope } from './envelope.js';
@@ -92,6 +93,8 @@ const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayM
  */
 export class EventBus<M extends EventMap = Record<never, never>> {
   readonly log: EventLog;
+  /** Events durable subscriptions gave up on: list, redrive, discard. */
+  readonly deadLetters: DeadLetters;
   readonly #db: Database<EventTables>;
   readonly #validation: ValidationManager;
   readonly #metrics: WeftMetrics | undefined;
@@ -106,6 +109,10 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   constructor(options: EventBusOptions) {
     this.#db = options.db.withTables<EventTables>();
     this.log = new EventLog(options.db);
+    this.deadLetters = new DeadLetters(this.#db, (name) => {
+      const consumer = this.#durables().find((d) => d.name === name);
+      return consumer === undefined ? undefined : (id, envelope, attempts) => consumer.redrive(id, envelope, attempts);
+    });
     this.#validation = options.validation;
     this.#metrics = options.metrics;
     this.#logger = options.logger ?? pino({ name: 'weft.events' });
@@ -209,6 +216,31 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     return this.#remove(subscription);
   }
 
+  /**
+   * Re-runs history from the log, in order, through a subscription's handler (by name) or a given
+   * handler, with `replay: true` in the context. Cursors and inbox are left as they are. Returns
+   * how many events were replayed.
+   */
+  async replay(options: { subscription?: string; handler?: EventHandler<EventEnvelope>; from?: number; to?: number; types?: readonly string[] }): Promise<number> {
+    const subscription = options.subscription === undefined ? undefined : this.#subscriptions.find((s) => s.name === options.subscription);
+    if (options.subscription !== undefined && subscription === undefined) throw new NotFoundError(`No subscription is named "${options.subscription}".`);
+    const handler = options.handler ?? subscription?.handler;
+    if (handler === undefined) throw new ConfigError('replay needs a subscription name or a handler.');
+    const patterns = options.types ?? [subscription?.pattern ?? '*'];
+    let seq = Math.max(0, (options.from ?? 1) - 1);
+    let count = 0;
+    for (;;) {
+      const batch = await this.log.readAfter(seq, '*', 500, options.to);
+      for (const { seq: at, envelope } of batch) {
+        seq = at;
+        if (!patterns.some((pattern) => matchesEventPattern(pattern, envelope.type))) continue;
+        await runWithContext({ correlationId: envelope.correlationId, causationId: envelope.id, replay: true }, () => handler(envelope));
+        count++;
+      }
+      if (batch.length < 500) return count;
+    }
+  }
+
   /** Resolves once every durable subscription has read its cursor (tests, start-up). */
   async ready(): Promise<void> {
     await Promise.all(this.#durables().map((d) => d.ready));
@@ -244,7 +276,11 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     }
     const result = this.#validation.validateData(type, data, { version: definition.version });
     if (!result.ok) throw new ValidationError(`Invalid ${type}:\n${formatIssues(result.issues)}`, { issues: result.issues, details: { type } });
-    const span = currentSpanContext();
+    // The publish span: a no-op without a tracing SDK, whose ids still give the event its traceparent.
+    const parent = currentSpanContext();
+    const span = startSpan(`publish ${type}`, { kind: SpanKind.PRODUCER, ...(parent === undefined ? {} : { parent }), attributes: { 'messaging.destination.name': type } });
+    const ids = idsOf(span, parent);
+    span.end();
     const envelope: EventEnvelope = {
       id: uuidv7(),
       type,
@@ -254,7 +290,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       partitionKey: definition.partitionKey?.(result.value),
       correlationId: context?.correlationId ?? uuidv7(),
       causationId: context?.causationId,
-      traceparent: span === undefined ? undefined : formatTraceparent(span),
+      traceparent: formatTraceparent(ids),
       data: result.value,
     };
     return { envelope, definition };
@@ -282,8 +318,9 @@ export class EventBus<M extends EventMap = Record<never, never>> {
               }
             },
           });
+          this.#metrics?.eventQueueDepth.set({ subscription: subscription.name ?? 'anonymous' }, subscription.queue.depth);
           if (!accepted) {
-            this.#metrics?.eventsFailed.inc({ type: envelope.type, subscription: subscription.name ?? 'anonymous' });
+            this.#metrics?.eventsDropped.inc({ type: envelope.type, subscription: subscription.name ?? 'anonymous' });
             this.#logger.warn({ eventId: envelope.id, type: envelope.type, subscription: subscription.name }, 'volatile event dropped: subscription queue full');
             resolve();
           }
@@ -297,19 +334,24 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   async #runHandler(subscription: Subscription, envelope: EventEnvelope, report: boolean): Promise<void> {
     const labels = { type: envelope.type, subscription: subscription.name ?? 'anonymous' };
     const started = performance.now();
-    const trace = parseTraceparent(envelope.traceparent);
+    const parent = parseTraceparent(envelope.traceparent);
+    const span = startSpan(`handle ${envelope.type}`, { kind: SpanKind.CONSUMER, ...(parent === undefined ? {} : { parent }), attributes: { 'messaging.destination.name': envelope.type, 'messaging.consumer.group.name': subscription.name ?? 'anonymous' } });
+    const ids = idsOf(span, parent);
     try {
-      await runWithContext({ correlationId: envelope.correlationId, causationId: envelope.id, ...(trace === undefined ? {} : { traceId: trace.traceId, spanId: trace.spanId }) }, () => subscription.handler(envelope));
+      await runWithContext({ correlationId: envelope.correlationId, causationId: envelope.id, traceId: ids.traceId, spanId: ids.spanId }, () => subscription.handler(envelope));
       if (report) {
         this.#metrics?.eventsDelivered.inc(labels);
         this.#metrics?.handlerDuration.observe(labels, performance.now() - started);
       }
     } catch (error) {
+      span.recordException(error instanceof Error ? error : String(error));
       if (report) {
         this.#metrics?.eventsFailed.inc(labels);
         this.#logger.error({ err: error, eventId: envelope.id, type: envelope.type, subscription: subscription.name, correlationId: envelope.correlationId }, 'event handler failed');
       }
       throw error;
+    } finally {
+      span.end();
     }
   }
 

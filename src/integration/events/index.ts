@@ -7,3 +7,7 @@ export { EventLog } from './event-log.js';
 export type { CausalNode, EventTables, LoggedEvent } from './event-log.js';
 export { eventMigrations } from './migrations.js';
 export { uuidv7 } from './uuid.js';
+export { DeadLetters } from './dead-letters.js';
+export type { DeadLetter, DeadLetterFilter } from './dead-letters.js';
+export { SeedEventBus } from './seed-event-bus.js';
+export type { SeedEventBusOptions, SeedHandler } from './seed-event-bus.js';

@@ -35,6 +35,9 @@ export class WeftMetrics {
   readonly validationFailures = this.counter({ name: 'weft_validation_failures_total', help: 'Values that failed validation, by schema.', labelNames: ['schema'] });
   readonly queryDuration = this.histogram({ name: 'weft_db_query_duration_ms', help: 'Database statement time in ms, by operation.', labelNames: ['operation', 'outcome'] });
   readonly eventDeliveryLag = this.gauge({ name: 'weft_event_delivery_lag_ms', help: 'Age of the oldest event a subscription has not handled yet, in ms.', labelNames: ['subscription'] });
+  readonly eventQueueDepth = this.gauge({ name: 'weft_event_queue_depth', help: 'Volatile events waiting in a subscription queue.', labelNames: ['subscription'] });
+  readonly eventsDropped = this.counter({ name: 'weft_events_dropped_total', help: 'Volatile events dropped because a subscription queue was full.', labelNames: ['type', 'subscription'] });
+  readonly eventsUnregistered = this.counter({ name: 'weft_events_unregistered_total', help: 'Seed-style dispatches of a type that has no definition.' });
   readonly alertChannelFailures = this.counter({ name: 'weft_alert_channel_failures_total', help: 'Alert notifications a channel failed to deliver.', labelNames: ['channel'] });
   readonly operationDuration = this.histogram({ name: 'weft_operation_duration_ms', help: 'Time a named operation (a command, a job) took, in ms, by outcome.', labelNames: ['operation', 'outcome'] });
   readonly httpRequestDuration = this.histogram({ name: 'weft_http_request_duration_ms', help: 'HTTP request time in ms, by route and status.', labelNames: ['method', 'route', 'status'] });
