@@ -52,7 +52,7 @@ export type EventHandler<E> = (event: E) => unknown;
 
 /** Options of an EventBus. */
 export interface EventBusOptions {
-  readonly db: Database<unknown>;
+  readonly db: Pick<Database<unknown>, 'withTables'>;
   readonly validation: ValidationManager;
   readonly metrics?: WeftMetrics;
   readonly logger?: Logger;
@@ -144,7 +144,9 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     const { envelope, definition } = this.#envelope(type, data, options);
     if (definition.durable) {
       await Promise.all(this.#durables().map((d) => d.ready));
-      await this.#db.transaction(() => this.log.append(envelope));
+      // Inside a transaction the append joins it (no savepoint: one failed insert fails the publish, which throws anyway).
+      if (this.#db.inTransaction()) await this.log.append(envelope);
+      else await this.#db.transaction(() => this.log.append(envelope));
       this.#db.afterCommit(() => this.#wakeDurable());
     } else if (this.#db.inTransaction()) {
       this.#db.afterCommit(() => void this.#deliverVolatile(envelope));

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { randomHex } from '../monitoring/index.js';
 
 let lastMs = 0;
 let sequence = 0;
@@ -19,7 +20,7 @@ export function uuidv7(now = Date.now()): string {
       sequence = 0;
     }
   }
-  const bytes = randomBytes(16);
+  const bytes = Buffer.from(randomHex(16), 'hex');
   const ms = lastMs;
   bytes[0] = Math.floor(ms / 2 ** 40) & 0xff;
   bytes[1] = Math.floor(ms / 2 ** 32) & 0xff;

@@ -21,22 +21,17 @@ const storage = new AsyncLocalStorage<WeftContext>();
 
 /**
  * Runs `fn` with `context` as the current context; fields not given are inherited from the
- * context around the call, and a correlation id is made when there is none.
+ * context around the call (a field given as undefined clears it), and a correlation id is made
+ * when there is none.
  * @example await runWithContext({ correlationId: request.headers['x-correlation-id'] }, () => handle(request))
  */
 export function runWithContext<T>(context: Partial<WeftContext>, fn: () => T): T {
   const outer = storage.getStore();
-  const merged: WeftContext = { ...outer, ...withoutUndefined(context), correlationId: context.correlationId ?? outer?.correlationId ?? randomUUID() };
+  const merged: WeftContext = { ...outer, ...context, correlationId: context.correlationId ?? outer?.correlationId ?? randomUUID() };
   return storage.run(merged, fn);
 }
 
 /** The context of the calling async flow, if any. */
 export function currentContext(): WeftContext | undefined {
   return storage.getStore();
-}
-
-function withoutUndefined(context: Partial<WeftContext>): Partial<WeftContext> {
-  const copy: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(context)) if (value !== undefined) copy[key] = value;
-  return copy;
 }

@@ -12,3 +12,4 @@ export { MonitoringManager } from './monitoring-manager.js';
 export type { MonitoringOptions } from './monitoring-manager.js';
 export { IntegrationAlerting, IntegrationLogger, IntegrationMetrics } from './seed-api.js';
 export type { MetricSummary, SeedLevel } from './seed-api.js';
+export { randomHex } from './random-hex.js';

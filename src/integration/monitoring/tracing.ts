@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Span, type SpanContext } from '@opentelemetry/api';
 import { currentContext, runWithContext } from './context.js';
+import { randomHex } from './random-hex.js';
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const ZERO_TRACE = '0'.repeat(32);
@@ -22,7 +22,7 @@ export function formatTraceparent(span: SpanContext): string {
 
 /** A span context of our own: the given trace (or a new one) and a new span id. */
 export function newSpanContext(traceId?: string): SpanContext {
-  return { traceId: traceId ?? randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex'), traceFlags: TraceFlags.SAMPLED };
+  return { traceId: traceId ?? randomHex(16), spanId: randomHex(8), traceFlags: TraceFlags.SAMPLED };
 }
 
 /** The span context of the current Weft context, when it has one. */

@@ -1,0 +1,103 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import Emittery from 'emittery';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { EventBus, Migrator, ValidationManager, WeftMetrics, createDatabase, defineEvent, eventMigrations, runWithContext } from '../src/integration/index.js';
+import type { BenchSuite } from './suite.js';
+
+const tick = defineEvent({ type: 'world_state.tick', version: 1, owner: 'world_state', durable: false, schema: z.object({ n: z.int() }) });
+const crafted = defineEvent({ type: 'crafting.item_crafted', version: 1, owner: 'crafting', durable: true, schema: z.object({ itemId: z.string(), count: z.int() }) });
+
+/** Volatile publish awaited until every handler ran, with 1 and 10 async subscribers: Weft against emittery and a bare Promise.all loop. */
+export async function volatileEventsSuite(): Promise<BenchSuite> {
+  const db = await createDatabase('sqlite::memory:');
+  const silent = pino({ level: 'silent' });
+  const buses = [1, 10].map((subscribers) => {
+    const bus = new EventBus({ db, validation: new ValidationManager(), metrics: new WeftMetrics(), logger: silent }).define(tick);
+    for (let i = 0; i < subscribers; i++) bus.subscribe('world_state.tick', async () => {});
+    return bus;
+  });
+  const emitters = [1, 10].map((subscribers) => {
+    const emitter = new Emittery<{ tick: { n: number } }>();
+    for (let i = 0; i < subscribers; i++) emitter.on('tick', async () => {});
+    return emitter;
+  });
+  const loops = [1, 10].map((subscribers) => Array.from({ length: subscribers }, () => async (_payload: { n: number }) => {}));
+  let n = 0;
+  const [bus1, bus10] = buses;
+  const [emitter1, emitter10] = emitters;
+  const [loop1, loop10] = loops;
+  if (bus1 === undefined || bus10 === undefined || emitter1 === undefined || emitter10 === undefined || loop1 === undefined || loop10 === undefined) throw new Error('setup');
+  return {
+    name: 'volatile publish, awaited until every handler ran (envelope, validation, context and metrics on)',
+    tasks: {
+      'bare Promise.all loop, 1 subscriber': async () => {
+        await Promise.all(loop1.map((h) => h({ n: ++n })));
+      },
+      'emittery await emit, 1 subscriber': async () => {
+        await emitter1.emit('tick', { n: ++n });
+      },
+      'Weft publishAndWait, 1 subscriber': async () => {
+        await bus1.publishAndWait('world_state.tick', { n: ++n }, { source: 'world_state' });
+      },
+      'bare Promise.all loop, 10 subscribers': async () => {
+        await Promise.all(loop10.map((h) => h({ n: ++n })));
+      },
+      'emittery await emit, 10 subscribers': async () => {
+        await emitter10.emit('tick', { n: ++n });
+      },
+      'Weft publishAndWait, 10 subscribers': async () => {
+        await bus10.publishAndWait('world_state.tick', { n: ++n }, { source: 'world_state' });
+      },
+    },
+    ratios: [
+      { label: 'emittery / Weft, 1 subscriber (>= 1 means Weft is at least as fast)', task: 'emittery await emit, 1 subscriber', baseline: 'Weft publishAndWait, 1 subscriber' },
+      { label: 'emittery / Weft, 10 subscribers', task: 'emittery await emit, 10 subscribers', baseline: 'Weft publishAndWait, 10 subscribers' },
+      { label: 'Weft / bare loop, 1 subscriber', task: 'Weft publishAndWait, 1 subscriber', baseline: 'bare Promise.all loop, 1 subscriber' },
+      { label: 'Weft / bare loop, 10 subscribers', task: 'Weft publishAndWait, 10 subscribers', baseline: 'bare Promise.all loop, 10 subscribers' },
+    ],
+    around: (run) => runWithContext({ correlationId: 'bench' }, run),
+    async close() {
+      for (const bus of buses) await bus.close();
+      await db.close();
+    },
+  };
+}
+
+/** 1,000 durable events published in one transaction, against the same rows through raw better-sqlite3 in one transaction. */
+export async function durablePublishSuite(): Promise<BenchSuite> {
+  const folder = await mkdtemp(join(tmpdir(), 'weft-bench-'));
+  const db = await createDatabase({ url: `sqlite:${join(folder, 'weft.db')}`, sqlite: { synchronous: 'NORMAL' } });
+  await new Migrator(db).register('events', eventMigrations).up();
+  const bus = new EventBus({ db, validation: new ValidationManager(), metrics: new WeftMetrics(), logger: pino({ level: 'silent' }) }).define(crafted);
+  const raw = new BetterSqlite3(join(folder, 'raw.db'));
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = NORMAL');
+  raw.exec('create table log (seq integer primary key autoincrement, id text not null unique, type text not null, data text not null)');
+  const insert = raw.prepare('insert into log (id, type, data) values (?, ?, ?)');
+  const insertMany = raw.transaction((count: number, base: number) => {
+    for (let i = 0; i < count; i++) insert.run(`raw-${base}-${i}`, 'crafting.item_crafted', JSON.stringify({ itemId: 'sword', count: i }));
+  });
+  let batch = 0;
+  return {
+    name: 'durable publish: 1,000 events in one transaction (SQLite file, synchronous=NORMAL)',
+    tasks: {
+      'raw better-sqlite3, 1,000 rows in one transaction': () => insertMany(1000, ++batch),
+      'Weft publish x1,000 in db.transaction': async () => {
+        await db.transaction(async () => {
+          for (let i = 0; i < 1000; i++) await bus.publish('crafting.item_crafted', { itemId: 'sword', count: i }, { source: 'crafting' });
+        });
+      },
+    },
+    ratios: [{ label: 'raw / Weft (Weft throughput as a fraction of raw; target >= 0.5)', task: 'raw better-sqlite3, 1,000 rows in one transaction', baseline: 'Weft publish x1,000 in db.transaction' }],
+    async close() {
+      await bus.close();
+      await db.close();
+      raw.close();
+      await rm(folder, { recursive: true, force: true });
+    },
+  };
+}
