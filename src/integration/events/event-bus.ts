@@ -2,7 +2,21 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { Database, RetryPolicy } from '../database/index.js';
 import { ConfigError, ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors/index.js';
-import { SpanKind, currentContext, currentSpanContext, formatTraceparent, idsOf, parseTraceparent, runWithContext, startSpan, type WeftMetrics } from '../monitoring/index.js';
+import {
+  SpanKind,
+  currentContext,
+  currentSpanContext,
+  formatTraceparent,
+  idsOf,
+  newSpanContext,
+  parseTraceparent,
+  runInContext,
+  runWithContext,
+  startSpan,
+  tracingEnabled,
+  type WeftContext,
+  type WeftMetrics,
+} from '../monitoring/index.js';
 import { formatIssues, matchesEventPattern, type ValidationManager } from '../validation/index.js';
 import type { EventDefinition } from './definition.js';
 import { DeadLetters } from './dead-letters.js';
@@ -199,7 +213,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
           filter: subscription.filter,
           retry: { ...this.#retry, ...options.retry },
           // The durable consumer counts, retries and logs its own attempts.
-          handle: (envelope) => this.#runHandler(subscription, envelope, false),
+          handle: (envelope) => this.#runHandler(subscription, envelope, false, handlerContext(envelope)),
         },
         this.#metrics,
         this.#logger,
@@ -278,29 +292,35 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     }
     const result = this.#validation.validateData(type, data, { version: definition.version });
     if (!result.ok) throw new ValidationError(`Invalid ${type}:\n${formatIssues(result.issues)}`, { issues: result.issues, details: { type } });
-    // The publish span: a no-op without a tracing SDK, whose ids still give the event its traceparent.
-    const parent = currentSpanContext();
-    const span = startSpan(`publish ${type}`, { kind: SpanKind.PRODUCER, ...(parent === undefined ? {} : { parent }), attributes: { 'messaging.destination.name': type } });
-    const ids = idsOf(span, parent);
-    span.end();
     const envelope: EventEnvelope = {
       id: uuidv7(),
       type,
       version: definition.version,
       source,
-      time: new Date().toISOString(),
+      time: isoNow(),
       partitionKey: definition.partitionKey?.(result.value),
       correlationId: context?.correlationId ?? uuidv7(),
       causationId: context?.causationId,
-      traceparent: formatTraceparent(ids),
+      traceparent: this.#publishTraceparent(type),
       data: result.value,
     };
     return { envelope, definition };
   }
 
+  /** The traceparent of the publish: its span's when a tracing SDK records it, else the current trace's (or a new one). */
+  #publishTraceparent(type: string): string {
+    const parent = currentSpanContext();
+    if (!tracingEnabled()) return formatTraceparent(parent ?? newSpanContext());
+    const span = startSpan(`publish ${type}`, { kind: SpanKind.PRODUCER, ...(parent === undefined ? {} : { parent }), attributes: { 'messaging.destination.name': type } });
+    span.end();
+    return formatTraceparent(idsOf(span, parent));
+  }
+
   /** Hands a volatile event to each matching subscription's queue; resolves when all of them handled it. */
   #deliverVolatile(envelope: EventEnvelope): Promise<void> {
     const handled: Array<Promise<void>> = [];
+    // One context for every handler of this event: built once, not per subscription.
+    const context = handlerContext(envelope);
     for (const subscription of this.#subscriptions) {
       if (!subscription.active || !matchesEventPattern(subscription.pattern, envelope.type)) continue;
       if (subscription.filter !== undefined && !subscription.filter(envelope)) continue;
@@ -312,7 +332,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
               try {
                 if (!subscription.active) return;
                 if (subscription.once) void this.#remove(subscription);
-                await this.#runHandler(subscription, envelope, true);
+                await this.#runHandler(subscription, envelope, true, context);
               } catch {
                 // Counted and logged in #runHandler; one handler's failure never reaches the publisher.
               } finally {
@@ -333,27 +353,29 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   }
 
   /** Runs a handler in the event's context (so what it publishes has the event as cause); reports (when `report`) and rethrows a failure. */
-  async #runHandler(subscription: Subscription, envelope: EventEnvelope, report: boolean): Promise<void> {
+  async #runHandler(subscription: Subscription, envelope: EventEnvelope, report: boolean, context: WeftContext): Promise<void> {
     const labels = { type: envelope.type, subscription: subscription.name ?? 'anonymous' };
     const started = performance.now();
-    const parent = parseTraceparent(envelope.traceparent);
-    const span = startSpan(`handle ${envelope.type}`, { kind: SpanKind.CONSUMER, ...(parent === undefined ? {} : { parent }), attributes: { 'messaging.destination.name': envelope.type, 'messaging.consumer.group.name': subscription.name ?? 'anonymous' } });
-    const ids = idsOf(span, parent);
+    // Without a tracing SDK the handler span would be a no-op: skip making it.
+    const span = tracingEnabled()
+      ? startSpan(`handle ${envelope.type}`, { kind: SpanKind.CONSUMER, ...spanParent(context), attributes: { 'messaging.destination.name': envelope.type, 'messaging.consumer.group.name': labels.subscription } })
+      : undefined;
+    const own = span === undefined ? context : { ...context, ...pick(idsOf(span, spanParent(context).parent)) };
     try {
-      await runWithContext({ correlationId: envelope.correlationId, causationId: envelope.id, traceId: ids.traceId, spanId: ids.spanId }, () => subscription.handler(envelope));
+      await runInContext(own, () => subscription.handler(envelope));
       if (report) {
         this.#metrics?.eventsDelivered.inc(labels);
         this.#metrics?.handlerDuration.observe(labels, performance.now() - started);
       }
     } catch (error) {
-      span.recordException(error instanceof Error ? error : String(error));
+      span?.recordException(error instanceof Error ? error : String(error));
       if (report) {
         this.#metrics?.eventsFailed.inc(labels);
         this.#logger.error({ err: error, eventId: envelope.id, type: envelope.type, subscription: subscription.name, correlationId: envelope.correlationId }, 'event handler failed');
       }
       throw error;
     } finally {
-      span.end();
+      span?.end();
     }
   }
 
@@ -377,4 +399,33 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     if (index !== -1) this.#subscriptions.splice(index, 1);
     await subscription.durable?.stop();
   }
+}
+
+/** The context a handler of `envelope` runs in: its correlation, the event as cause, its trace. */
+function handlerContext(envelope: EventEnvelope): WeftContext {
+  const trace = parseTraceparent(envelope.traceparent);
+  return trace === undefined
+    ? { correlationId: envelope.correlationId, causationId: envelope.id }
+    : { correlationId: envelope.correlationId, causationId: envelope.id, traceId: trace.traceId, spanId: trace.spanId };
+}
+
+function spanParent(context: WeftContext): { parent?: { traceId: string; spanId: string; traceFlags: number } } {
+  return context.traceId === undefined || context.spanId === undefined ? {} : { parent: { traceId: context.traceId, spanId: context.spanId, traceFlags: 1 } };
+}
+
+function pick(ids: { traceId: string; spanId: string }): { traceId: string; spanId: string } {
+  return { traceId: ids.traceId, spanId: ids.spanId };
+}
+
+let lastIsoMs = 0;
+let lastIso = '';
+
+/** The current time as ISO text, formatted at most once per millisecond (formatting costs more than a small event). */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== lastIsoMs) {
+    lastIsoMs = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
 }

@@ -35,3 +35,11 @@ export function runWithContext<T>(context: Partial<WeftContext>, fn: () => T): T
 export function currentContext(): WeftContext | undefined {
   return storage.getStore();
 }
+
+/**
+ * Runs `fn` with exactly `context` (no merging with the outer one): for hot paths that build the
+ * whole context themselves, such as one context shared by every handler of an event.
+ */
+export function runInContext<T>(context: WeftContext, fn: () => T): T {
+  return storage.run(context, fn);
+}

@@ -1,10 +1,19 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Span, type SpanContext } from '@opentelemetry/api';
+import { ProxyTracerProvider, ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Span, type SpanContext } from '@opentelemetry/api';
 import { currentContext, runWithContext } from './context.js';
 import { randomHex } from './random-hex.js';
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const ZERO_TRACE = '0'.repeat(32);
 const ZERO_SPAN = '0'.repeat(16);
+
+/**
+ * True when the application registered a tracing SDK. Without one every span is a no-op, and hot
+ * paths skip making them (the trace ids still travel through the context and envelopes).
+ */
+export function tracingEnabled(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer('weft') !== undefined;
+}
 
 /** Reads a W3C `traceparent` header; undefined when absent or malformed (a malformed one starts a new trace). */
 export function parseTraceparent(header: string | undefined): SpanContext | undefined {
