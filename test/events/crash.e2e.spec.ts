@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { createDatabase } from 'weft';
+import { postgresAvailableForTests, postgresTestUrl } from 'weft/testing';
+
+const TOTAL = 1000;
+const KILLS_PER_POINT = 5;
+const POINTS = ['before-commit', 'after-commit', 'in-handler', 'after-handler-commit'] as const;
+
+/** Runs the worker once; resolves with its exit signal or code. */
+function runWorker(env: Record<string, string>): Promise<{ signal: NodeJS.Signals | null; code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/events/crash/worker.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('exit', (code, signal) => resolve({ code, signal, out }));
+  });
+}
+
+interface Tables {
+  published: { n: number };
+  effects: { n: number; event_id: string };
+  weft_event_log: { seq: number; type: string };
+}
+
+/** Kills the worker at every point, KILLS_PER_POINT times each, then lets it finish, and checks the books. */
+async function crashAndCheck(env: Record<string, string>, verifyUrl: () => Promise<{ url: string; schema?: string }>): Promise<void> {
+  let kills = 0;
+  const killAts = POINTS.flatMap((point, p) => Array.from({ length: KILLS_PER_POINT }, (_, k) => ({ point, at: 20 + p * 240 + k * 45 + Math.floor(Math.random() * 20) })));
+  for (const { point, at } of killAts) {
+    const result = await runWorker({ ...env, CRASH_AT: point, KILL_AT: String(at) });
+    expect(result.signal, `worker at ${point}/${at} should have been killed:\n${result.out}`).toBe('SIGKILL');
+    kills++;
+  }
+  const final = await runWorker(env);
+  expect(final.code, final.out).toBe(0);
+  expect(kills).toBe(POINTS.length * KILLS_PER_POINT);
+
+  const target = await verifyUrl();
+  await using db = await createDatabase<Tables>(target.schema === undefined ? target.url : { url: target.url, postgres: { schema: target.schema } });
+  const published = await db.executor().selectFrom('published').select('n').orderBy('n').execute();
+  expect(published.map((r) => r.n)).toEqual(Array.from({ length: TOTAL }, (_, i) => i + 1));
+  const effects = await db.executor().selectFrom('effects').select(['n', 'event_id']).orderBy('n').execute();
+  // 0 lost, 0 duplicate effects: every committed event had its effect exactly once.
+  expect(effects.map((r) => r.n)).toEqual(Array.from({ length: TOTAL }, (_, i) => i + 1));
+  expect(new Set(effects.map((r) => r.event_id)).size).toBe(TOTAL);
+  // Nothing of a killed publishing transaction was stored.
+  const logged = await db.executor().selectFrom('weft_event_log').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+  expect(Number(logged.count)).toBe(TOTAL);
+}
+
+const postgres = await postgresAvailableForTests();
+
+describe('durable events survive SIGKILL at every point', () => {
+  it('on a SQLite file', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'weft-crash-'));
+    try {
+      const url = `sqlite:${join(folder, 'game.db')}`;
+      await crashAndCheck({ CRASH_DB_URL: url, TOTAL: String(TOTAL) }, () => Promise.resolve({ url }));
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 300_000);
+
+  it.runIf(postgres)('on PostgreSQL', async () => {
+    const schema = `weft_crash_${randomBytes(4).toString('hex')}`;
+    try {
+      await crashAndCheck({ CRASH_DB_URL: postgresTestUrl(), CRASH_SCHEMA: schema, TOTAL: String(TOTAL) }, () => Promise.resolve({ url: postgresTestUrl(), schema }));
+    } finally {
+      const client = new pg.Client({ connectionString: postgresTestUrl() });
+      await client.connect();
+      await client.query(`drop schema if exists ${schema} cascade`);
+      await client.end();
+    }
+  }, 300_000);
+});

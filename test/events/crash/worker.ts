@@ -1,0 +1,67 @@
+// A game server in miniature, for the crash tests: it publishes TOTAL durable events (each in a
+// transaction with a state write) and handles them with a durable subscription that writes an
+// effect. With CRASH_AT it kills itself with SIGKILL at that point, at event KILL_AT.
+import { pino } from 'pino';
+import { z } from 'zod';
+import { EventBus, Migrator, ValidationManager, createDatabase, defineEvent, eventMigrations } from '../../../src/integration/index.js';
+
+interface Tables {
+  published: { n: number };
+  effects: { n: number; event_id: string };
+}
+
+const url = process.env.CRASH_DB_URL ?? '';
+const schema = process.env.CRASH_SCHEMA;
+const total = Number(process.env.TOTAL ?? 1000);
+const crashAt = process.env.CRASH_AT;
+const killAt = Number(process.env.KILL_AT ?? 0);
+
+const die = (): never => {
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable');
+};
+
+const numbered = defineEvent({ type: 'crafting.item_crafted', version: 1, owner: 'crafting', durable: true, schema: z.object({ n: z.int() }) });
+
+const db = (await createDatabase<Tables>(url.startsWith('sqlite:') ? { url, sqlite: { synchronous: 'NORMAL' } } : { url, postgres: { ...(schema === undefined ? {} : { schema }) } })).withTables<Tables>();
+await new Migrator(db)
+  .register('events', eventMigrations)
+  .register('crash_test', [
+    {
+      name: '001_tables',
+      up: async (m) => {
+        await m.schema.createTable('published').addColumn('n', 'integer', (c) => c.primaryKey()).execute();
+        await m.schema.createTable('effects').addColumn('n', 'integer', (c) => c.notNull()).addColumn('event_id', 'text', (c) => c.notNull()).execute();
+      },
+    },
+  ])
+  .up();
+
+const bus = new EventBus({ db, validation: new ValidationManager(), logger: pino({ level: 'silent' }), pollIntervalMs: 50, retry: { maxAttempts: 1000, baseDelayMs: 1, maxDelayMs: 10 } }).define(numbered);
+bus.subscribe(
+  'crafting.item_crafted',
+  async (e) => {
+    await db.executor().insertInto('effects').values({ n: e.data.n, event_id: e.id }).execute();
+    if (e.data.n === killAt && crashAt === 'in-handler') die();
+    // Runs once the delivery's transaction (effect, inbox row, cursor) has committed.
+    if (e.data.n === killAt && crashAt === 'after-handler-commit') db.afterCommit(die);
+  },
+  { name: 'effects', startFrom: 'beginning' },
+);
+await bus.ready();
+
+const last = await db.executor().selectFrom('published').select((eb) => eb.fn.max('n').as('n')).executeTakeFirst();
+for (let n = Number(last?.n ?? 0) + 1; n <= total; n++) {
+  await db.transaction(async () => {
+    await db.executor().insertInto('published').values({ n }).execute();
+    // Registered before publish, so it runs before the bus is woken: committed, not yet delivered.
+    if (n === killAt && crashAt === 'after-commit') db.afterCommit(die);
+    await bus.publish('crafting.item_crafted', { n }, { source: 'crafting' });
+    if (n === killAt && crashAt === 'before-commit') die();
+  });
+}
+await bus.drain();
+const effects = await db.executor().selectFrom('effects').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+process.stdout.write(`${JSON.stringify({ done: true, effects: Number(effects.count) })}\n`);
+await bus.close();
+await db.close();
