@@ -1,4 +1,4 @@
-import type { Generated, Selectable } from 'kysely';
+import { CompiledQuery, type Generated, type Selectable } from 'kysely';
 import type { Database } from '../database/index.js';
 import type { EventEnvelope } from './envelope.js';
 
@@ -55,23 +55,29 @@ export class EventLog {
    */
   async append(envelope: EventEnvelope): Promise<void> {
     await this.#db.lockInTransaction(LOCK);
-    await this.#db
+    // The statement is compiled once and reused: building it with Kysely costs more than running it.
+    this.#insertSql ??= this.#db
       .executor()
       .insertInto('weft_event_log')
-      .values({
-        id: envelope.id,
-        type: envelope.type,
-        version: envelope.version,
-        source: envelope.source,
-        time: envelope.time,
-        partition_key: envelope.partitionKey ?? null,
-        correlation_id: envelope.correlationId,
-        causation_id: envelope.causationId ?? null,
-        traceparent: envelope.traceparent ?? null,
-        data: JSON.stringify(envelope.data),
-      })
-      .execute();
+      .values({ id: '', type: '', version: 0, source: '', time: '', partition_key: '', correlation_id: '', causation_id: '', traceparent: '', data: '' })
+      .compile().sql;
+    await this.#db.executor().executeQuery(
+      CompiledQuery.raw(this.#insertSql, [
+        envelope.id,
+        envelope.type,
+        envelope.version,
+        envelope.source,
+        envelope.time,
+        envelope.partitionKey ?? null,
+        envelope.correlationId,
+        envelope.causationId ?? null,
+        envelope.traceparent ?? null,
+        JSON.stringify(envelope.data),
+      ]),
+    );
   }
+
+  #insertSql: string | undefined;
 
   /** Events after `seq` whose type matches `pattern` (exact, `system.*` or `*`), oldest first. */
   async readAfter(seq: number, pattern: string, limit: number, before?: number): Promise<LoggedEvent[]> {
