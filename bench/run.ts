@@ -46,8 +46,10 @@ for (const open of suites) {
     process.stdout.write(`\n| ratio | value | target |\n|---|---:|---:|\n`);
     for (const ratio of suite.ratios) {
       const value = (mean.get(ratio.task) ?? NaN) / (mean.get(ratio.baseline) ?? NaN);
-      const verdict = ratio.target === undefined ? '' : value <= ratio.target ? `<= ${ratio.target} met` : `<= ${ratio.target} MISSED`;
-      if (ratio.target !== undefined && !(value <= ratio.target)) missed++;
+      let verdict = '';
+      if (ratio.target !== undefined) verdict = value <= ratio.target ? `<= ${ratio.target} met` : `<= ${ratio.target} MISSED`;
+      if (ratio.atLeast !== undefined) verdict = value >= ratio.atLeast ? `>= ${ratio.atLeast} met` : `>= ${ratio.atLeast} MISSED`;
+      if (verdict.endsWith('MISSED')) missed++;
       process.stdout.write(`| ${ratio.label} | ${value.toFixed(2)}x | ${verdict} |\n`);
     }
   } finally {

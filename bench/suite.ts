@@ -4,12 +4,14 @@ export interface BenchSuite {
   readonly tasks: Readonly<Record<string, () => unknown>>;
   readonly ratios: ReadonlyArray<{
     readonly label: string;
-    /** Task measured. */
+    /** Task measured (ratio = its mean latency / the baseline's; for throughput ratios, list the peer as task). */
     readonly task: string;
     /** Task it is compared with. */
     readonly baseline: string;
     /** Highest acceptable ratio of mean latencies, when the issue sets one. */
     readonly target?: number;
+    /** Lowest acceptable ratio, for targets stated as "at least" (throughput relative to a peer). */
+    readonly atLeast?: number;
   }>;
   /** Runs the measurement inside something the tasks need (a request context); default: as is. */
   around?<T>(run: () => Promise<T>): Promise<T>;
