@@ -16,3 +16,16 @@ export interface EventEnvelope<Type extends string = string, Data = unknown> {
   readonly traceparent: string | undefined;
   readonly data: Data;
 }
+
+let lastIsoMs = 0;
+let lastIso = '';
+
+/** The current time as ISO text for an envelope, formatted at most once per millisecond (formatting costs more than a small event). */
+export function envelopeTime(): string {
+  const now = Date.now();
+  if (now !== lastIsoMs) {
+    lastIsoMs = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
+}

@@ -9,7 +9,6 @@ import {
   formatTraceparent,
   idsOf,
   newSpanContext,
-  parseTraceparent,
   runInContext,
   runWithContext,
   startSpan,
@@ -22,47 +21,11 @@ import type { EventDefinition } from './definition.js';
 import { DeadLetters } from './dead-letters.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { DurableConsumer } from './durable-consumer.js';
-import type { EventEnvelope } from './envelope.js';
+import { envelopeTime, type EventEnvelope } from './envelope.js';
 import { EventLog, type EventTables } from './event-log.js';
+import { handlerContext, pick, spanParent } from './handler-context.js';
+import type { EnvelopeFor, EventHandler, EventMap, EventPattern, PublishOptions, SubscribeOptions } from './types.js';
 import { uuidv7 } from './uuid.js';
-
-/** Event type -> data type, built up by `define`. */
-export type EventMap = Record<string, unknown>;
-
-/** The event types a pattern matches: exact, `system.*`, or `*`. */
-export type MatchingTypes<M extends EventMap, P extends string> = P extends '*'
-  ? keyof M & string
-  : P extends `${infer System}.*`
-    ? Extract<keyof M & string, `${System}.${string}`>
-    : Extract<keyof M & string, P>;
-
-/** The envelope a handler of pattern `P` receives. */
-export type EnvelopeFor<M extends EventMap, P extends string> = { [T in MatchingTypes<M, P>]: EventEnvelope<T, M[T]> }[MatchingTypes<M, P>];
-
-/** A pattern a bus accepts: a defined type, `system.*`, or `*`. */
-export type EventPattern<M extends EventMap> = (keyof M & string) | `${string}.*` | '*';
-
-/** How a subscription behaves. */
-export interface SubscribeOptions<E> {
-  /** Stable name: required for durable delivery, where it is the consumer id. Also unsubscribes by name. */
-  readonly name?: string;
-  readonly filter?: (event: E) => boolean;
-  /** Higher starts first for the same event. Default 0. */
-  readonly priority?: number;
-  /** Unsubscribe after the first event handled. */
-  readonly once?: boolean;
-  /** Events handled at once (different partition keys only). Default 1. */
-  readonly concurrency?: number;
-  /** Durable, for a name seen for the first time: from now on (default) or the whole log. */
-  readonly startFrom?: 'now' | 'beginning';
-  /** Bound of the in-memory queue of volatile events; beyond it they are dropped and counted. Default 10 000. */
-  readonly queueSize?: number;
-  /** Durable: attempts and backoff before the dead-letter table. */
-  readonly retry?: Partial<RetryPolicy>;
-}
-
-/** A handler: sync or async. */
-export type EventHandler<E> = (event: E) => unknown;
 
 /** Options of an EventBus. */
 export interface EventBusOptions {
@@ -74,12 +37,6 @@ export interface EventBusOptions {
   readonly pollIntervalMs?: number;
   /** Default retry policy of durable subscriptions. */
   readonly retry?: Partial<RetryPolicy>;
-}
-
-/** How to publish one event. */
-export interface PublishOptions {
-  /** The publishing system; must own the type. Default: the current context's system. */
-  readonly source?: string;
 }
 
 interface Subscription {
@@ -297,7 +254,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       type,
       version: definition.version,
       source,
-      time: isoNow(),
+      time: envelopeTime(),
       partitionKey: definition.partitionKey?.(result.value),
       correlationId: context?.correlationId ?? uuidv7(),
       causationId: context?.causationId,
@@ -399,33 +356,4 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     if (index !== -1) this.#subscriptions.splice(index, 1);
     await subscription.durable?.stop();
   }
-}
-
-/** The context a handler of `envelope` runs in: its correlation, the event as cause, its trace. */
-function handlerContext(envelope: EventEnvelope): WeftContext {
-  const trace = parseTraceparent(envelope.traceparent);
-  return trace === undefined
-    ? { correlationId: envelope.correlationId, causationId: envelope.id }
-    : { correlationId: envelope.correlationId, causationId: envelope.id, traceId: trace.traceId, spanId: trace.spanId };
-}
-
-function spanParent(context: WeftContext): { parent?: { traceId: string; spanId: string; traceFlags: number } } {
-  return context.traceId === undefined || context.spanId === undefined ? {} : { parent: { traceId: context.traceId, spanId: context.spanId, traceFlags: 1 } };
-}
-
-function pick(ids: { traceId: string; spanId: string }): { traceId: string; spanId: string } {
-  return { traceId: ids.traceId, spanId: ids.spanId };
-}
-
-let lastIsoMs = 0;
-let lastIso = '';
-
-/** The current time as ISO text, formatted at most once per millisecond (formatting costs more than a small event). */
-function isoNow(): string {
-  const now = Date.now();
-  if (now !== lastIsoMs) {
-    lastIsoMs = now;
-    lastIso = new Date(now).toISOString();
-  }
-  return lastIso;
 }

@@ -1,0 +1,18 @@
+import { parseTraceparent, type WeftContext } from '../monitoring/index.js';
+import type { EventEnvelope } from './envelope.js';
+
+/** The context a handler of `envelope` runs in: its correlation, the event as cause, its trace. */
+export function handlerContext(envelope: EventEnvelope): WeftContext {
+  const trace = parseTraceparent(envelope.traceparent);
+  return trace === undefined
+    ? { correlationId: envelope.correlationId, causationId: envelope.id }
+    : { correlationId: envelope.correlationId, causationId: envelope.id, traceId: trace.traceId, spanId: trace.spanId };
+}
+
+export function spanParent(context: WeftContext): { parent?: { traceId: string; spanId: string; traceFlags: number } } {
+  return context.traceId === undefined || context.spanId === undefined ? {} : { parent: { traceId: context.traceId, spanId: context.spanId, traceFlags: 1 } };
+}
+
+export function pick(ids: { traceId: string; spanId: string }): { traceId: string; spanId: string } {
+  return { traceId: ids.traceId, spanId: ids.spanId };
+}

@@ -1,0 +1,47 @@
+import type { RetryPolicy } from '../database/index.js';
+import type { EventEnvelope } from './envelope.js';
+
+/** Event type -> data type, built up by `define`. */
+export type EventMap = Record<string, unknown>;
+
+/** The event types a pattern matches: exact, `system.*`, or `*`. */
+export type MatchingTypes<M extends EventMap, P extends string> = P extends '*'
+  ? keyof M & string
+  : P extends `${infer System}.*`
+    ? Extract<keyof M & string, `${System}.${string}`>
+    : Extract<keyof M & string, P>;
+
+/** The envelope a handler of pattern `P` receives. */
+export type EnvelopeFor<M extends EventMap, P extends string> = { [T in MatchingTypes<M, P>]: EventEnvelope<T, M[T]> }[MatchingTypes<M, P>];
+
+/** A pattern a bus accepts: a defined type, `system.*`, or `*`. */
+export type EventPattern<M extends EventMap> = (keyof M & string) | `${string}.*` | '*';
+
+/** How a subscription behaves. */
+export interface SubscribeOptions<E> {
+  /** Stable name: required for durable delivery, where it is the consumer id. Also unsubscribes by name. */
+  readonly name?: string;
+  readonly filter?: (event: E) => boolean;
+  /** Higher starts first for the same event. Default 0. */
+  readonly priority?: number;
+  /** Unsubscribe after the first event handled. */
+  readonly once?: boolean;
+  /** Events handled at once (different partition keys only). Default 1. */
+  readonly concurrency?: number;
+  /** Durable, for a name seen for the first time: from now on (default) or the whole log. */
+  readonly startFrom?: 'now' | 'beginning';
+  /** Bound of the in-memory queue of volatile events; beyond it they are dropped and counted. Default 10 000. */
+  readonly queueSize?: number;
+  /** Durable: attempts and backoff before the dead-letter table. */
+  readonly retry?: Partial<RetryPolicy>;
+}
+
+/** A handler: sync or async. */
+export type EventHandler<E> = (event: E) => unknown;
+
+/** How to publish one event. */
+export interface PublishOptions {
+  /** The publishing system; must own the type. Default: the current context's system. */
+  readonly source?: string;
+}
+
