@@ -1,4 +1,5 @@
 import { pino, stdSerializers, type DestinationStream, type Level, type Logger } from 'pino';
+import { ConfigError } from '../errors/index.js';
 import { currentContext, type WeftContext } from './context.js';
 
 /** Level names, lowest last; `silent` turns a logger off. */
@@ -97,7 +98,9 @@ export class WeftLogger {
 
   /** Changes the level of one system, or of the root (and every system without its own) with `'*'`, at run time. */
   setLevel(system: string, level: LogLevel): void {
-    if (!(level in this.root.levels.values) && level !== 'silent') throw new Error(`Unknown log level ${JSON.stringify(level)}`);
+    if (!(level in this.root.levels.values) && level !== 'silent') {
+      throw new ConfigError(`Unknown log level ${JSON.stringify(level)}; accepted: fatal, error, warn, info, debug, trace, silent.`);
+    }
     if (system === '*') {
       this.root.level = level;
       for (const [name, child] of this.#systems) if (!this.#systemLevels.has(name)) child.level = level;

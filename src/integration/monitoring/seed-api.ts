@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors/index.js';
 import type { Alert } from './alerting/channels.js';
 import type { Severity } from './alerting/alert-rule.js';
 import type { Alerting } from './alerting/alerting.js';
@@ -21,7 +22,7 @@ export class IntegrationLogger {
   /** Writes one line; resolves once it is written out. */
   log(level: SeedLevel, message: string, fields: Readonly<Record<string, unknown>> = {}): Promise<void> {
     const name = typeof level === 'number' ? PYTHON_LEVELS[level] : level;
-    if (name === undefined) return Promise.reject(new Error(`Unknown log level ${String(level)}; use a pino level name or 10, 20, 30, 40, 50.`));
+    if (name === undefined) return Promise.reject(new ConfigError(`Unknown log level ${String(level)}; use a pino level name or 10, 20, 30, 40, 50.`));
     const logger = this.#logging.root;
     logger[name](fields, message);
     return new Promise((resolve, reject) => logger.flush((error) => (error === undefined || error === null ? resolve() : reject(error))));
@@ -54,7 +55,7 @@ export class IntegrationMetrics {
 
   /** Records a value for `name` (exported as gauge `weft_<name>`). */
   record(name: string, value: number, labels: Readonly<Record<string, string>> = {}): void {
-    if (!Number.isFinite(value)) throw new Error(`Metric ${name} must be a finite number; received ${String(value)}.`);
+    if (!Number.isFinite(value)) throw new ConfigError(`Metric ${name} must be a finite number; received ${String(value)}.`);
     const values = this.#recorded.get(name) ?? [];
     values.push(value);
     if (values.length > RESERVOIR) values.shift();
