@@ -108,3 +108,47 @@ export async function durablePublishSuite(): Promise<BenchSuite> {
     },
   };
 }
+
+/**
+ * Durable end to end at synchronous=FULL: one event per transaction, one durable subscriber, the
+ * publish awaited until the subscriber handled it; against raw one-row autocommit inserts at FULL
+ * (the disk's flush rate is the limit for both).
+ */
+export async function durableEndToEndSuite(): Promise<BenchSuite> {
+  const folder = await mkdtemp(join(tmpdir(), 'weft-bench-'));
+  const db = await createDatabase({ url: `sqlite:${join(folder, 'weft.db')}`, sqlite: { synchronous: 'FULL' } });
+  await new Migrator(db).register('events', eventMigrations).up();
+  const bus = new EventBus({ db, validation: new ValidationManager(), metrics: new WeftMetrics(), logger: pino({ level: 'silent' }) }).define(crafted);
+  let handled = 0;
+  let waiting: (() => void) | undefined;
+  bus.subscribe('crafting.item_crafted', () => {
+    handled++;
+    waiting?.();
+  }, { name: 'counter' });
+  await bus.ready();
+  const raw = new BetterSqlite3(join(folder, 'raw.db'));
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = FULL');
+  raw.exec('create table log (seq integer primary key autoincrement, id text not null unique, data text not null)');
+  const insert = raw.prepare('insert into log (id, data) values (?, ?)');
+  let n = 0;
+  return {
+    name: 'durable end to end, one event per transaction, SQLite file at synchronous=FULL',
+    tasks: {
+      'raw better-sqlite3 one-row autocommit insert (FULL)': () => insert.run(`raw-${++n}`, JSON.stringify({ itemId: 'sword', count: n })),
+      'Weft publish + handled by a durable subscriber (FULL)': async () => {
+        const target = handled + 1;
+        const done = new Promise<void>((resolve) => (waiting = () => handled >= target && resolve()));
+        await bus.publish('crafting.item_crafted', { itemId: 'sword', count: ++n }, { source: 'crafting' });
+        await done;
+      },
+    },
+    ratios: [{ label: 'Weft throughput / raw autocommit inserts', task: 'raw better-sqlite3 one-row autocommit insert (FULL)', baseline: 'Weft publish + handled by a durable subscriber (FULL)', atLeast: 0.6 }],
+    async close() {
+      await bus.close();
+      await db.close();
+      raw.close();
+      await rm(folder, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { Bench } from 'tinybench';
 import { postgresTestUrl } from '../src/integration/testing/index.js';
 import { postgresInsert, sqliteInsert } from './database.bench.js';
-import { durablePublishSuite, volatileEventsSuite } from './events.bench.js';
+import { durableEndToEndSuite, durablePublishSuite, volatileEventsSuite } from './events.bench.js';
 import { monitoringSuite } from './monitoring.bench.js';
 import { validationSuite } from './validation.bench.js';
 import type { BenchSuite } from './suite.js';
@@ -19,6 +19,7 @@ const all: Record<string, () => Promise<BenchSuite>> = {
   monitoring: monitoringSuite,
   events: volatileEventsSuite,
   'durable-events': durablePublishSuite,
+  'durable-e2e': durableEndToEndSuite,
 };
 // `npm run bench -- validation` runs only the suites named.
 const chosen = process.argv.slice(2);
