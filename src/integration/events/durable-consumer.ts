@@ -20,9 +20,10 @@ export interface DurableSubscription {
 const BATCH = 100;
 
 /**
- * Delivers the event log to one durable subscription, in log order. Each event is handled in a
- * transaction that also records it in the inbox and moves the cursor, so a crash at any point
- * either leaves all three undone (the event comes again) or all three done (it never does).
+ * Delivers the event log to one durable subscription, in log order. The events waiting are handled
+ * in one transaction (each in a savepoint) that also records them in the inbox and moves the
+ * cursor, so a crash at any point either leaves all of it undone (the events come again) or all of
+ * it done (they never do). A failing event is retried on its own, then dead-lettered.
  */
 export class DurableConsumer {
   readonly #db: Database<EventTables>;
@@ -92,29 +93,77 @@ export class DurableConsumer {
       for (;;) {
         if (this.#stopped) return;
         const batch = await this.#log.readAfter(this.#cursor, this.#subscription.pattern, BATCH);
-        for (const event of batch) {
-          if (this.#stopped) return;
-          await this.#deliver(event);
+        for (let next = 0; next < batch.length && !this.#stopped; ) {
+          const failed = await this.#deliverTogether(batch.slice(next));
+          if (failed === undefined) break;
+          // The event that failed gets its own transactions: retries, then the dead-letter table.
+          if ((await this.#failed(failed.event, failed.error, 1)) === 'retry') await this.#deliver(failed.event, 2);
+          next += failed.index + 1;
         }
         if (batch.length < BATCH) break;
       }
     } while (this.#again && !this.#stopped);
   }
 
-  async #deliver(event: LoggedEvent): Promise<void> {
+  /**
+   * Handles the events in one transaction, each in a savepoint with its inbox row, and moves the
+   * cursor once: the inbox and cursor writes of many events share one commit (and one flush).
+   * Stops at the first event whose handler fails, committing those before it; returns that one.
+   */
+  async #deliverTogether(events: readonly LoggedEvent[]): Promise<{ event: LoggedEvent; index: number; error: unknown } | undefined> {
+    let failed: { event: LoggedEvent; index: number; error: unknown } | undefined;
+    const handled: Array<{ event: LoggedEvent; durationMs: number }> = [];
+    await this.#db.transaction(async () => {
+      for (const [index, event] of events.entries()) {
+        if (this.#stopped) break;
+        const started = performance.now();
+        try {
+          await this.#db.transaction(() => this.#handleOnce(event));
+        } catch (error) {
+          // Its savepoint rolled back alone; the caller reports the failure and runs it again on its own.
+          failed = { event, index, error };
+          break;
+        }
+        handled.push({ event, durationMs: performance.now() - started });
+      }
+      const last = handled.at(-1);
+      if (last !== undefined) await this.#moveCursor(last.event.seq);
+    });
+    const last = handled.at(-1);
+    if (last !== undefined) this.#cursor = last.event.seq;
+    for (const { event, durationMs } of handled) {
+      const labels = { type: event.envelope.type, subscription: this.name };
+      this.#metrics?.handlerDuration.observe(labels, durationMs);
+      this.#metrics?.eventsDelivered.inc(labels);
+    }
+    return failed;
+  }
+
+  /** Runs the handler unless the inbox has the event already, and records it there; inside the caller's transaction. */
+  async #handleOnce(event: LoggedEvent): Promise<void> {
     const { envelope } = event;
-    const labels = { type: envelope.type, subscription: this.name };
-    const { retry } = this.#subscription;
-    for (let attempt = 1; ; attempt++) {
+    const seen = await this.#db
+      .executor()
+      .selectFrom('weft_event_inbox')
+      .select('event_id')
+      .where('subscription', '=', this.name)
+      .where('event_id', '=', envelope.id)
+      .executeTakeFirst();
+    if (seen !== undefined || !(this.#subscription.filter?.(envelope) ?? true)) return;
+    this.#metrics?.eventDeliveryLag.set({ subscription: this.name }, Math.max(0, Date.now() - Date.parse(envelope.time)));
+    await this.#subscription.handle(envelope);
+    await this.#db.executor().insertInto('weft_event_inbox').values({ subscription: this.name, event_id: envelope.id, handled_at: new Date().toISOString() }).execute();
+  }
+
+  /** Handles one event in its own transaction, from attempt `firstAttempt`, until it succeeds or is dead-lettered. */
+  async #deliver(event: LoggedEvent, firstAttempt = 1): Promise<void> {
+    const labels = { type: event.envelope.type, subscription: this.name };
+    for (let attempt = firstAttempt; ; attempt++) {
+      if (this.#stopped) return;
       const started = performance.now();
       try {
-        await this.#db.transaction(async (tx) => {
-          const seen = await tx.selectFrom('weft_event_inbox').select('event_id').where('subscription', '=', this.name).where('event_id', '=', envelope.id).executeTakeFirst();
-          if (seen === undefined && (this.#subscription.filter?.(envelope) ?? true)) {
-            this.#metrics?.eventDeliveryLag.set({ subscription: this.name }, Math.max(0, Date.now() - Date.parse(envelope.time)));
-            await this.#subscription.handle(envelope);
-            await tx.insertInto('weft_event_inbox').values({ subscription: this.name, event_id: envelope.id, handled_at: new Date().toISOString() }).execute();
-          }
+        await this.#db.transaction(async () => {
+          await this.#handleOnce(event);
           await this.#moveCursor(event.seq);
         });
         this.#cursor = event.seq;
@@ -122,17 +171,25 @@ export class DurableConsumer {
         this.#metrics?.eventsDelivered.inc(labels);
         return;
       } catch (error) {
-        this.#metrics?.eventsFailed.inc(labels);
-        if (attempt >= retry.maxAttempts) {
-          await this.#deadLetter(event, error, attempt);
-          return;
-        }
-        this.#metrics?.eventsRetried.inc(labels);
-        this.#logger.warn({ err: error, eventId: envelope.id, type: envelope.type, subscription: this.name, attempt }, 'event handler failed; retrying');
-        await sleep(Math.random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1)));
-        if (this.#stopped) return;
+        if ((await this.#failed(event, error, attempt)) === 'done') return;
       }
     }
+  }
+
+  /** Counts a failed attempt; dead-letters the event after the last one, else waits out the backoff. */
+  async #failed(event: LoggedEvent, error: unknown, attempt: number): Promise<'retry' | 'done'> {
+    const { envelope } = event;
+    const labels = { type: envelope.type, subscription: this.name };
+    const { retry } = this.#subscription;
+    this.#metrics?.eventsFailed.inc(labels);
+    if (attempt >= retry.maxAttempts) {
+      await this.#deadLetter(event, error, attempt);
+      return 'done';
+    }
+    this.#metrics?.eventsRetried.inc(labels);
+    this.#logger.warn({ err: error, eventId: envelope.id, type: envelope.type, subscription: this.name, attempt }, 'event handler failed; retrying');
+    await sleep(Math.random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1)));
+    return 'retry';
   }
 
   /**
