@@ -271,6 +271,27 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
       expect(live).toEqual(['a', 'b', 'c', 'a', 'b']);
     });
 
+    it('hands batch subscribers arrays: volatile by size or wait, durable from what is waiting, each event once', async () => {
+      const bus = newBus();
+      const volatileBatches: number[][] = [];
+      bus.subscribe('world_state.tick', (events) => void volatileBatches.push(events.map((e) => e.data.n)), { batch: { maxSize: 3, maxWaitMs: 20 } });
+      const waits = [1, 2, 3, 4, 5, 6, 7].map((n) => bus.publishAndWait('world_state.tick', { n }, { source: 'world_state' }));
+      await Promise.all(waits);
+      expect(volatileBatches).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
+
+      for (let count = 1; count <= 5; count++) await bus.publish('crafting.item_crafted', { itemId: 'ore', playerId: 'ann', count }, { source: 'crafting' });
+      const durableBatches: number[][] = [];
+      bus.subscribe('crafting.item_crafted', (events) => {
+        expectTypeOf(events[0]?.data.itemId).toEqualTypeOf<string | undefined>();
+        durableBatches.push(events.map((e) => e.data.count));
+      }, { name: 'analytics', startFrom: 'beginning', batch: { maxSize: 2, maxWaitMs: 0 } });
+      await bus.ready();
+      await bus.drain();
+      expect(durableBatches).toEqual([[1, 2], [3, 4], [5]]);
+      const inbox = await db.withTables<{ weft_event_inbox: { subscription: string } }>().executor().selectFrom('weft_event_inbox').selectAll().where('subscription', '=', 'analytics').execute();
+      expect(inbox).toHaveLength(5);
+    });
+
     it('keeps publish order per partition key while other keys run alongside', async () => {
       const bus = newBus();
       const byKey = new Map<string, number[]>();

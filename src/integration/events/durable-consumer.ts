@@ -13,8 +13,10 @@ export interface DurableSubscription {
   readonly startFrom: 'now' | 'beginning';
   readonly filter: ((envelope: EventEnvelope) => boolean) | undefined;
   readonly retry: RetryPolicy;
-  /** Runs the handler in the event's context; throws when it fails. */
-  readonly handle: (envelope: EventEnvelope) => Promise<void>;
+  /** Runs the handler on these events (one, or a batch for batch subscriptions); throws when it fails. */
+  readonly handle: (envelopes: readonly EventEnvelope[]) => Promise<void>;
+  /** Events handed to the handler at once: 1, or the batch size of a batch subscription. */
+  readonly batchSize: number;
 }
 
 const BATCH = 100;
@@ -113,18 +115,23 @@ export class DurableConsumer {
   async #deliverTogether(events: readonly LoggedEvent[]): Promise<{ event: LoggedEvent; index: number; error: unknown } | undefined> {
     let failed: { event: LoggedEvent; index: number; error: unknown } | undefined;
     const handled: Array<{ event: LoggedEvent; durationMs: number }> = [];
+    const size = this.#subscription.batchSize;
     await this.#db.transaction(async () => {
-      for (const [index, event] of events.entries()) {
+      for (let index = 0; index < events.length; index += size) {
         if (this.#stopped) break;
+        const chunk = events.slice(index, index + size);
         const started = performance.now();
         try {
-          await this.#db.transaction(() => this.#handleOnce(event));
+          await this.#db.transaction(() => this.#handleOnce(chunk));
         } catch (error) {
-          // Its savepoint rolled back alone; the caller reports the failure and runs it again on its own.
-          failed = { event, index, error };
+          // Its savepoint rolled back alone. A failed batch is taken apart: the caller retries its first event on
+          // its own, and the rest come again in the next round.
+          const first = chunk[0];
+          if (first !== undefined) failed = { event: first, index, error };
           break;
         }
-        handled.push({ event, durationMs: performance.now() - started });
+        const durationMs = (performance.now() - started) / chunk.length;
+        for (const event of chunk) handled.push({ event, durationMs });
       }
       const last = handled.at(-1);
       if (last !== undefined) await this.#moveCursor(last.event.seq);
@@ -139,20 +146,23 @@ export class DurableConsumer {
     return failed;
   }
 
-  /** Runs the handler unless the inbox has the event already, and records it there; inside the caller's transaction. */
-  async #handleOnce(event: LoggedEvent): Promise<void> {
-    const { envelope } = event;
-    const seen = await this.#db
+  /** Runs the handler on the events the inbox does not have yet (and the filter keeps), and records them there; inside the caller's transaction. */
+  async #handleOnce(events: readonly LoggedEvent[]): Promise<void> {
+    const ids = events.map((e) => e.envelope.id);
+    const seen = new Set(
+      (await this.#db.executor().selectFrom('weft_event_inbox').select('event_id').where('subscription', '=', this.name).where('event_id', 'in', ids).execute()).map((r) => r.event_id),
+    );
+    const fresh = events.map((e) => e.envelope).filter((envelope) => !seen.has(envelope.id) && (this.#subscription.filter?.(envelope) ?? true));
+    if (fresh.length === 0) return;
+    const oldest = fresh[0];
+    if (oldest !== undefined) this.#metrics?.eventDeliveryLag.set({ subscription: this.name }, Math.max(0, Date.now() - Date.parse(oldest.time)));
+    await this.#subscription.handle(fresh);
+    const handledAt = new Date().toISOString();
+    await this.#db
       .executor()
-      .selectFrom('weft_event_inbox')
-      .select('event_id')
-      .where('subscription', '=', this.name)
-      .where('event_id', '=', envelope.id)
-      .executeTakeFirst();
-    if (seen !== undefined || !(this.#subscription.filter?.(envelope) ?? true)) return;
-    this.#metrics?.eventDeliveryLag.set({ subscription: this.name }, Math.max(0, Date.now() - Date.parse(envelope.time)));
-    await this.#subscription.handle(envelope);
-    await this.#db.executor().insertInto('weft_event_inbox').values({ subscription: this.name, event_id: envelope.id, handled_at: new Date().toISOString() }).execute();
+      .insertInto('weft_event_inbox')
+      .values(fresh.map((envelope) => ({ subscription: this.name, event_id: envelope.id, handled_at: handledAt })))
+      .execute();
   }
 
   /** Handles one event in its own transaction, from attempt `firstAttempt`, until it succeeds or is dead-lettered. */
@@ -163,7 +173,7 @@ export class DurableConsumer {
       const started = performance.now();
       try {
         await this.#db.transaction(async () => {
-          await this.#handleOnce(event);
+          await this.#handleOnce([event]);
           await this.#moveCursor(event.seq);
         });
         this.#cursor = event.seq;
@@ -200,7 +210,7 @@ export class DurableConsumer {
   async redrive(deadLetterId: string, envelope: EventEnvelope, attempts: number): Promise<boolean> {
     try {
       await this.#db.transaction(async (tx) => {
-        await this.#subscription.handle(envelope);
+        await this.#subscription.handle([envelope]);
         await tx.insertInto('weft_event_inbox').values({ subscription: this.name, event_id: envelope.id, handled_at: new Date().toISOString() }).onConflict((oc) => oc.doNothing()).execute();
         await tx.deleteFrom('weft_dead_letters').where('id', '=', deadLetterId).execute();
       });

@@ -10,7 +10,6 @@ import {
   idsOf,
   newSpanContext,
   runInContext,
-  runWithContext,
   startSpan,
   tracingEnabled,
   type WeftContext,
@@ -18,13 +17,15 @@ import {
 } from '../monitoring/index.js';
 import { formatIssues, matchesEventPattern, type ValidationManager } from '../validation/index.js';
 import type { EventDefinition } from './definition.js';
+import { BatchCollector, type PendingEvent } from './batch-collector.js';
 import { DeadLetters } from './dead-letters.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { DurableConsumer } from './durable-consumer.js';
 import { envelopeTime, type EventEnvelope } from './envelope.js';
 import { EventLog, type EventTables } from './event-log.js';
 import { handlerContext, pick, spanParent } from './handler-context.js';
-import type { EnvelopeFor, EventHandler, EventMap, EventPattern, PublishOptions, SubscribeOptions } from './types.js';
+import { replayLog } from './replay.js';
+import type { BatchOptions, EnvelopeFor, EventHandler, EventMap, EventPattern, PublishOptions, SubscribeOptions } from './types.js';
 import { uuidv7 } from './uuid.js';
 
 /** Options of an EventBus. */
@@ -46,8 +47,12 @@ interface Subscription {
   readonly priority: number;
   readonly once: boolean;
   readonly filter: ((event: EventEnvelope) => boolean) | undefined;
-  readonly handler: EventHandler<EventEnvelope>;
+  /** Takes one envelope, or an array of them when `batch` is set. */
+  readonly handler: (events: EventEnvelope | EventEnvelope[]) => unknown;
+  readonly batch: BatchOptions | undefined;
   readonly queue: DeliveryQueue;
+  /** Volatile events waiting for their batch to fill (batch subscriptions only). */
+  collector: BatchCollector | undefined;
   durable: DurableConsumer | undefined;
   active: boolean;
 }
@@ -137,11 +142,25 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     return envelope as EventEnvelope<T, M[T]>;
   }
 
-  /** Subscribes to a type, `system.*` or `*`; returns the function that unsubscribes. */
-  subscribe<P extends EventPattern<M>>(pattern: P, handler: EventHandler<EnvelopeFor<M, P>>, options: SubscribeOptions<EnvelopeFor<M, P>> = {}): () => Promise<void> {
+  /** Subscribes to a type, `system.*` or `*`; with `batch`, the handler takes arrays. Returns the function that unsubscribes. */
+  subscribe<P extends EventPattern<M>>(
+    pattern: P,
+    handler: EventHandler<Array<EnvelopeFor<M, P>>>,
+    options: SubscribeOptions<EnvelopeFor<M, P>> & { readonly batch: BatchOptions },
+  ): () => Promise<void>;
+  subscribe<P extends EventPattern<M>>(pattern: P, handler: EventHandler<EnvelopeFor<M, P>>, options?: SubscribeOptions<EnvelopeFor<M, P>>): () => Promise<void>;
+  subscribe<P extends EventPattern<M>>(
+    pattern: P,
+    handler: EventHandler<EnvelopeFor<M, P>> | EventHandler<Array<EnvelopeFor<M, P>>>,
+    options: SubscribeOptions<EnvelopeFor<M, P>> & { readonly batch?: BatchOptions } = {},
+  ): () => Promise<void> {
     if (this.#closed) throw new UnavailableError('The event bus is closed.', { code: 'WEFT_CLOSED' });
     if (!/^([a-z][a-z0-9_]*\.([a-z][a-z0-9_]*|\*)|\*)$/.test(pattern)) {
       throw new ConfigError(`Subscription pattern must be a type, system.* or *; received ${JSON.stringify(pattern)}.`);
+    }
+    const batch = options.batch;
+    if (batch !== undefined && (!Number.isSafeInteger(batch.maxSize) || batch.maxSize < 1 || !Number.isSafeInteger(batch.maxWaitMs) || batch.maxWaitMs < 0)) {
+      throw new ConfigError(`batch needs an integer maxSize >= 1 and maxWaitMs >= 0; received ${JSON.stringify(batch)}.`);
     }
     if (options.name !== undefined && this.#subscriptions.some((s) => s.name === options.name)) {
       throw new ConfigError(`A subscription named "${options.name}" exists already.`);
@@ -153,11 +172,14 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       priority: options.priority ?? 0,
       once: options.once === true,
       filter: options.filter as ((event: EventEnvelope) => boolean) | undefined,
-      handler: handler as EventHandler<EventEnvelope>,
+      handler: handler as (events: EventEnvelope | EventEnvelope[]) => unknown,
+      batch,
       queue: new DeliveryQueue({ capacity: options.queueSize ?? 10_000, concurrency: options.concurrency ?? 1 }),
+      collector: undefined,
       durable: undefined,
       active: true,
     };
+    if (batch !== undefined) subscription.collector = new BatchCollector(batch, (events) => this.#offerBatch(subscription, events));
     if (this.#matchesDurable(pattern)) {
       if (options.name === undefined) throw new ConfigError(`Subscription to ${pattern} receives durable events, so it needs a stable name (its consumer id).`);
       subscription.durable = new DurableConsumer(
@@ -169,8 +191,9 @@ export class EventBus<M extends EventMap = Record<never, never>> {
           startFrom: options.startFrom ?? 'now',
           filter: subscription.filter,
           retry: { ...this.#retry, ...options.retry },
+          batchSize: batch?.maxSize ?? 1,
           // The durable consumer counts, retries and logs its own attempts.
-          handle: (envelope) => this.#runHandler(subscription, envelope, false, handlerContext(envelope)),
+          handle: (envelopes) => this.#runHandler(subscription, envelopes, false),
         },
         this.#metrics,
         this.#logger,
@@ -197,21 +220,10 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   async replay(options: { subscription?: string; handler?: EventHandler<EventEnvelope>; from?: number; to?: number; types?: readonly string[] }): Promise<number> {
     const subscription = options.subscription === undefined ? undefined : this.#subscriptions.find((s) => s.name === options.subscription);
     if (options.subscription !== undefined && subscription === undefined) throw new NotFoundError(`No subscription is named "${options.subscription}".`);
-    const handler = options.handler ?? subscription?.handler;
+    const handler: EventHandler<EventEnvelope> | undefined =
+      options.handler ?? (subscription === undefined ? undefined : (e: EventEnvelope) => subscription.handler(subscription.batch === undefined ? e : [e]));
     if (handler === undefined) throw new ConfigError('replay needs a subscription name or a handler.');
-    const patterns = options.types ?? [subscription?.pattern ?? '*'];
-    let seq = Math.max(0, (options.from ?? 1) - 1);
-    let count = 0;
-    for (;;) {
-      const batch = await this.log.readAfter(seq, '*', 500, options.to);
-      for (const { seq: at, envelope } of batch) {
-        seq = at;
-        if (!patterns.some((pattern) => matchesEventPattern(pattern, envelope.type))) continue;
-        await runWithContext({ correlationId: envelope.correlationId, causationId: envelope.id, replay: true }, () => handler(envelope));
-        count++;
-      }
-      if (batch.length < 500) return count;
-    }
+    return replayLog(this.log, handler, { patterns: options.types ?? [subscription?.pattern ?? '*'], ...(options.from === undefined ? {} : { from: options.from }), ...(options.to === undefined ? {} : { to: options.to }) });
   }
 
   /** Resolves once every durable subscription has read its cursor (tests, start-up). */
@@ -221,6 +233,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
 
   /** Delivers what durable subscriptions have not handled yet, and resolves when they are done. */
   async drain(): Promise<void> {
+    for (const subscription of this.#subscriptions) subscription.collector?.flush();
     await Promise.all(this.#durables().map((d) => d.wake()));
     await Promise.all(this.#subscriptions.map((s) => s.queue.idle()));
   }
@@ -230,6 +243,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#poller);
+    for (const subscription of this.#subscriptions) subscription.collector?.flush();
     const settle = Promise.all([...this.#subscriptions.map((s) => s.queue.idle()), ...this.#durables().map((d) => d.stop())]);
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), options.timeoutMs ?? 10_000)));
@@ -281,6 +295,11 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     for (const subscription of this.#subscriptions) {
       if (!subscription.active || !matchesEventPattern(subscription.pattern, envelope.type)) continue;
       if (subscription.filter !== undefined && !subscription.filter(envelope)) continue;
+      const collector = subscription.collector;
+      if (collector !== undefined) {
+        handled.push(new Promise<void>((done) => collector.add({ envelope, done })));
+        continue;
+      }
       handled.push(
         new Promise<void>((resolve) => {
           const accepted = subscription.queue.offer({
@@ -289,7 +308,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
               try {
                 if (!subscription.active) return;
                 if (subscription.once) void this.#remove(subscription);
-                await this.#runHandler(subscription, envelope, true, context);
+                await this.#runHandler(subscription, [envelope], true, context);
               } catch {
                 // Counted and logged in #runHandler; one handler's failure never reaches the publisher.
               } finally {
@@ -309,8 +328,37 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     return Promise.all(handled).then(() => undefined);
   }
 
+  /** Queues a gathered batch for its subscription's handler. */
+  #offerBatch(subscription: Subscription, items: PendingEvent[]): void {
+    const envelopes = items.map((item) => item.envelope);
+    const finish = () => {
+      for (const item of items) item.done();
+    };
+    const accepted = subscription.queue.offer({
+      partitionKey: undefined,
+      run: async () => {
+        try {
+          if (subscription.active) await this.#runHandler(subscription, envelopes, true);
+        } catch {
+          // Counted and logged in #runHandler.
+        } finally {
+          finish();
+        }
+      },
+    });
+    if (!accepted) {
+      for (const envelope of envelopes) this.#metrics?.eventsDropped.inc({ type: envelope.type, subscription: subscription.name ?? 'anonymous' });
+      this.#logger.warn({ subscription: subscription.name, events: envelopes.length }, 'volatile batch dropped: subscription queue full');
+      finish();
+    }
+  }
+
   /** Runs a handler in the event's context (so what it publishes has the event as cause); reports (when `report`) and rethrows a failure. */
-  async #runHandler(subscription: Subscription, envelope: EventEnvelope, report: boolean, context: WeftContext): Promise<void> {
+  async #runHandler(subscription: Subscription, envelopes: readonly EventEnvelope[], report: boolean, shared?: WeftContext): Promise<void> {
+    const envelope = envelopes[0];
+    if (envelope === undefined) return;
+    // A batch runs in the context of its first event (its correlation, its trace).
+    const context = shared ?? handlerContext(envelope);
     const labels = { type: envelope.type, subscription: subscription.name ?? 'anonymous' };
     const started = performance.now();
     // Without a tracing SDK the handler span would be a no-op: skip making it.
@@ -319,9 +367,9 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       : undefined;
     const own = span === undefined ? context : { ...context, ...pick(idsOf(span, spanParent(context).parent)) };
     try {
-      await runInContext(own, () => subscription.handler(envelope));
+      await runInContext(own, () => subscription.handler(subscription.batch === undefined ? envelope : [...envelopes]));
       if (report) {
-        this.#metrics?.eventsDelivered.inc(labels);
+        this.#metrics?.eventsDelivered.inc(labels, envelopes.length);
         this.#metrics?.handlerDuration.observe(labels, performance.now() - started);
       }
     } catch (error) {
@@ -352,6 +400,8 @@ export class EventBus<M extends EventMap = Record<never, never>> {
 
   async #remove(subscription: Subscription): Promise<void> {
     subscription.active = false;
+    // Pending batch events are let go (their publishers stop waiting), not handled.
+    subscription.collector?.flush();
     const index = this.#subscriptions.indexOf(subscription);
     if (index !== -1) this.#subscriptions.splice(index, 1);
     await subscription.durable?.stop();

@@ -36,6 +36,13 @@ export interface SubscribeOptions<E> {
   readonly retry?: Partial<RetryPolicy>;
 }
 
+/** Hand a handler several events at once (analytics): up to `maxSize`, or what came within `maxWaitMs`. */
+export interface BatchOptions {
+  readonly maxSize: number;
+  /** Volatile: the longest an event waits for its batch to fill. Durable batches are the events found waiting. */
+  readonly maxWaitMs: number;
+}
+
 /** A handler: sync or async. */
 export type EventHandler<E> = (event: E) => unknown;
 
