@@ -15,10 +15,13 @@ export class DeliveryQueue {
   readonly #activeKeys = new Set<string>();
   #active = 0;
   #idle: Array<() => void> = [];
+  readonly #onDepth: ((depth: number) => void) | undefined;
 
-  constructor(options: { capacity: number; concurrency: number }) {
+  /** `onDepth` hears the number of waiting items whenever it changes (a gauge). */
+  constructor(options: { capacity: number; concurrency: number; onDepth?: (depth: number) => void }) {
     this.#capacity = options.capacity;
     this.#concurrency = options.concurrency;
+    this.#onDepth = options.onDepth;
   }
 
   /** Items waiting, not counting those running. */
@@ -31,6 +34,7 @@ export class DeliveryQueue {
     if (this.#items.length >= this.#capacity) return false;
     this.#items.push(item);
     this.#pump();
+    this.#onDepth?.(this.#items.length);
     return true;
   }
 
@@ -47,6 +51,7 @@ export class DeliveryQueue {
       const [item] = this.#items.splice(index, 1);
       if (item === undefined) break;
       this.#start(item);
+      this.#onDepth?.(this.#items.length);
     }
     if (this.#active === 0 && this.#items.length === 0) {
       const waiting = this.#idle;

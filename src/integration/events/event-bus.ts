@@ -174,7 +174,11 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       filter: options.filter as ((event: EventEnvelope) => boolean) | undefined,
       handler: handler as (events: EventEnvelope | EventEnvelope[]) => unknown,
       batch,
-      queue: new DeliveryQueue({ capacity: options.queueSize ?? 10_000, concurrency: options.concurrency ?? 1 }),
+      queue: new DeliveryQueue({
+        capacity: options.queueSize ?? 10_000,
+        concurrency: options.concurrency ?? 1,
+        onDepth: (depth) => this.#metrics?.eventQueueDepth.set({ subscription: options.name ?? 'anonymous' }, depth),
+      }),
       collector: undefined,
       durable: undefined,
       active: true,
@@ -316,7 +320,6 @@ export class EventBus<M extends EventMap = Record<never, never>> {
               }
             },
           });
-          this.#metrics?.eventQueueDepth.set({ subscription: subscription.name ?? 'anonymous' }, subscription.queue.depth);
           if (!accepted) {
             this.#metrics?.eventsDropped.inc({ type: envelope.type, subscription: subscription.name ?? 'anonymous' });
             this.#logger.warn({ eventId: envelope.id, type: envelope.type, subscription: subscription.name }, 'volatile event dropped: subscription queue full');
