@@ -42,9 +42,11 @@ bus.subscribe(
   'crafting.item_crafted',
   async (e) => {
     await db.executor().insertInto('effects').values({ n: e.data.n, event_id: e.id }).execute();
-    if (e.data.n === killAt && crashAt === 'in-handler') die();
-    // Runs once the delivery's transaction (effect, inbox row, cursor) has committed.
-    if (e.data.n === killAt && crashAt === 'after-handler-commit') db.afterCommit(die);
+    // At the first event handled from KILL_AT on: a run may find KILL_AT handled already, since an
+    // earlier run can have handled events past its own kill point in the same batch transaction.
+    if (e.data.n >= killAt && crashAt === 'in-handler') die();
+    // Runs once the delivery's transaction (effects, inbox rows, cursor) has committed.
+    if (e.data.n >= killAt && crashAt === 'after-handler-commit') db.afterCommit(die);
   },
   { name: 'effects', startFrom: 'beginning' },
 );
