@@ -8,12 +8,12 @@ import {
   parseTraceparent,
   runWithContext,
   startSpan,
+  LOG_LEVELS,
   ValidationError,
   type LogLevel,
   type MonitoringManager,
 } from '../integration/index.js';
 
-const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 import { problemHandler } from './problem.js';
 
 /** What the HTTP app is built from. */
@@ -76,7 +76,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // Change a system's log level (or every one's, with "*") while the server runs.
   app.put<{ Params: { system: string }; Body: { level?: unknown } }>('/logs/levels/:system', (request) => {
     const level = request.body.level;
-    if (typeof level !== 'string' || !LOG_LEVELS.includes(level)) {
+    if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) {
       throw new ValidationError(`"level" must be one of ${LOG_LEVELS.join(', ')}`, {
         issues: [{ path: ['level'], pathText: '$.level', code: 'invalid_value', message: 'not a log level', expected: LOG_LEVELS.join(' | '), received: JSON.stringify(level) ?? 'undefined' }],
       });

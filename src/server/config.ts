@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, parseSettings } from '../integration/index.js';
+import { ConfigError, LOG_LEVELS, parseSettings } from '../integration/index.js';
 
 /** Everything `weft serve` reads from its environment, after checks. */
 export interface ServeConfig {
@@ -9,7 +9,6 @@ export interface ServeConfig {
   readonly logLevel: LogLevel;
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Every WEFT_ variable Weft reads, here or in its test fixtures. */

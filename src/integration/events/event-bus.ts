@@ -5,10 +5,7 @@ import { ConfigError, ForbiddenError, NotFoundError, UnavailableError, Validatio
 import {
   SpanKind,
   currentContext,
-  currentSpanContext,
-  formatTraceparent,
   idsOf,
-  newSpanContext,
   runInContext,
   startSpan,
   tracingEnabled,
@@ -23,7 +20,7 @@ import { DeliveryQueue } from './delivery-queue.js';
 import { DurableConsumer } from './durable-consumer.js';
 import { envelopeTime, type EventEnvelope } from './envelope.js';
 import { EventLog, type EventTables } from './event-log.js';
-import { handlerContext, pick, spanParent } from './handler-context.js';
+import { handlerContext, pick, publishTraceparent, spanParent } from './event-context.js';
 import { replayLog } from './replay.js';
 import type { BatchOptions, EnvelopeFor, EventHandler, EventMap, EventPattern, PublishOptions, SubscribeOptions } from './types.js';
 import { uuidv7 } from './uuid.js';
@@ -81,6 +78,8 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   readonly #poller: NodeJS.Timeout;
   #nextId = 1;
   #closed = false;
+  /** Every durable subscription's cursor is read: a durable publish waits for it, so a new subscriber's "now" misses nothing. */
+  #durablesReady: Promise<unknown> = Promise.resolve();
 
   constructor(options: EventBusOptions) {
     this.#db = options.db.withTables<EventTables>();
@@ -119,7 +118,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   async publish<T extends keyof M & string>(type: T, data: M[T], options: PublishOptions = {}): Promise<EventEnvelope<T, M[T]>> {
     const { envelope, definition } = this.#envelope(type, data, options);
     if (definition.durable) {
-      await Promise.all(this.#durables().map((d) => d.ready));
+      await this.#durablesReady;
       // Inside a transaction the append joins it (no savepoint: one failed insert fails the publish, which throws anyway).
       if (this.#db.inTransaction()) await this.log.append(envelope);
       else await this.#db.transaction(() => this.log.append(envelope));
@@ -202,6 +201,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
         this.#metrics,
         this.#logger,
       );
+      this.#durablesReady = Promise.all([this.#durablesReady, subscription.durable.ready]);
       void subscription.durable.ready.then(() => subscription.durable?.wake());
     }
     this.#subscriptions.push(subscription);
@@ -232,7 +232,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
 
   /** Resolves once every durable subscription has read its cursor (tests, start-up). */
   async ready(): Promise<void> {
-    await Promise.all(this.#durables().map((d) => d.ready));
+    await this.#durablesReady;
   }
 
   /** Delivers what durable subscriptions have not handled yet, and resolves when they are done. */
@@ -276,19 +276,10 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       partitionKey: definition.partitionKey?.(result.value),
       correlationId: context?.correlationId ?? uuidv7(),
       causationId: context?.causationId,
-      traceparent: this.#publishTraceparent(type),
+      traceparent: publishTraceparent(type),
       data: result.value,
     };
     return { envelope, definition };
-  }
-
-  /** The traceparent of the publish: its span's when a tracing SDK records it, else the current trace's (or a new one). */
-  #publishTraceparent(type: string): string {
-    const parent = currentSpanContext();
-    if (!tracingEnabled()) return formatTraceparent(parent ?? newSpanContext());
-    const span = startSpan(`publish ${type}`, { kind: SpanKind.PRODUCER, ...(parent === undefined ? {} : { parent }), attributes: { 'messaging.destination.name': type } });
-    span.end();
-    return formatTraceparent(idsOf(span, parent));
   }
 
   /** Hands a volatile event to each matching subscription's queue; resolves when all of them handled it. */

@@ -1,6 +1,6 @@
 export { currentContext, runInContext, runWithContext } from './context.js';
 export type { WeftContext } from './context.js';
-export { WeftLogger } from './logger.js';
+export { LOG_LEVELS, WeftLogger } from './logger.js';
 export type { LogLevel, LoggerOptions, RecentLine } from './logger.js';
 export { MILLISECOND_BUCKETS, WeftMetrics } from './metrics.js';
 export type { InstrumentOptions } from './metrics.js';

@@ -2,7 +2,10 @@ import { pino, stdSerializers, type DestinationStream, type Level, type Logger }
 import { ConfigError } from '../errors/index.js';
 import { currentContext, type WeftContext } from './context.js';
 
-/** Level names, lowest last; `silent` turns a logger off. */
+/** Every level name, most severe first; `silent` turns a logger off. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** A level name; `silent` turns a logger off. */
 export type LogLevel = Level | 'silent';
 
 /** A warning or error line kept for operators: what failed, without shipping logs anywhere. */
@@ -98,8 +101,8 @@ export class WeftLogger {
 
   /** Changes the level of one system, or of the root (and every system without its own) with `'*'`, at run time. */
   setLevel(system: string, level: LogLevel): void {
-    if (!(level in this.root.levels.values) && level !== 'silent') {
-      throw new ConfigError(`Unknown log level ${JSON.stringify(level)}; accepted: fatal, error, warn, info, debug, trace, silent.`);
+    if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+      throw new ConfigError(`Unknown log level ${JSON.stringify(level)}; accepted: ${LOG_LEVELS.join(', ')}.`);
     }
     if (system === '*') {
       this.root.level = level;

@@ -1,4 +1,14 @@
-import { parseTraceparent, type WeftContext } from '../monitoring/index.js';
+import {
+  SpanKind,
+  currentSpanContext,
+  formatTraceparent,
+  idsOf,
+  newSpanContext,
+  parseTraceparent,
+  startSpan,
+  tracingEnabled,
+  type WeftContext,
+} from '../monitoring/index.js';
 import type { EventEnvelope } from './envelope.js';
 
 /** The context a handler of `envelope` runs in: its correlation, the event as cause, its trace. */
@@ -15,4 +25,13 @@ export function spanParent(context: WeftContext): { parent?: { traceId: string; 
 
 export function pick(ids: { traceId: string; spanId: string }): { traceId: string; spanId: string } {
   return { traceId: ids.traceId, spanId: ids.spanId };
+}
+
+/** The traceparent of a publish: its span's when a tracing SDK records it, else the current trace's (or a new one). */
+export function publishTraceparent(type: string): string {
+  const parent = currentSpanContext();
+  if (!tracingEnabled()) return formatTraceparent(parent ?? newSpanContext());
+  const span = startSpan(`publish ${type}`, { kind: SpanKind.PRODUCER, ...(parent === undefined ? {} : { parent }), attributes: { 'messaging.destination.name': type } });
+  span.end();
+  return formatTraceparent(idsOf(span, parent));
 }
