@@ -9,9 +9,12 @@ import type { BenchSuite } from './suite.js';
 /**
  * `npm run bench`: every suite runs its peers in this same process, then prints each task's
  * throughput and the ratios of mean latency (task / baseline; lower is better).
- * BENCH_TIME_MS sets how long each task runs (default 2000).
+ * BENCH_TIME_MS sets how long each task runs in a round (default 2000); BENCH_ROUNDS how many
+ * rounds (default 3). Rounds run the tasks in alternating order and each task reports its median
+ * round, so a machine that speeds up or slows down during the run favours no task.
  */
 const timeMs = Number(process.env.BENCH_TIME_MS ?? 2000);
+const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const all: Record<string, () => Promise<BenchSuite>> = {
   database: sqliteInsert,
   postgres: () => postgresInsert(postgresTestUrl()),
@@ -31,18 +34,28 @@ let missed = 0;
 for (const open of suites) {
   const suite = await open();
   try {
-    const bench = new Bench({ name: suite.name, time: timeMs, warmupTime: Math.min(500, timeMs / 4) });
-    for (const [name, fn] of Object.entries(suite.tasks)) bench.add(name, fn);
-    await (suite.around ? suite.around(() => bench.run()) : bench.run());
+    const taskNames = Object.keys(suite.tasks);
+    const measured = new Map<string, Array<{ mean: number; p99: number }>>(taskNames.map((name) => [name, []]));
+    for (let round = 0; round < rounds; round++) {
+      const bench = new Bench({ name: suite.name, time: timeMs, warmupTime: Math.min(500, timeMs / 4) });
+      for (const name of round % 2 === 0 ? taskNames : [...taskNames].reverse()) {
+        const fn = suite.tasks[name];
+        if (fn !== undefined) bench.add(name, fn);
+      }
+      await (suite.around ? suite.around(() => bench.run()) : bench.run());
+      for (const task of bench.tasks) {
+        const result = task.result;
+        if (result.state !== 'completed') throw new Error(`${task.name} did not complete: ${result.state}`);
+        measured.get(task.name)?.push({ mean: result.latency.mean, p99: result.latency.p99 ?? 0 });
+      }
+    }
     const mean = new Map<string, number>();
     process.stdout.write(`\n## ${suite.name}\n\n| task | ops/s | mean µs | p99 µs |\n|---|---:|---:|---:|\n`);
-    for (const task of bench.tasks) {
-      const result = task.result;
-      if (result.state !== 'completed') throw new Error(`${task.name} did not complete: ${result.state}`);
-      mean.set(task.name, result.latency.mean);
-      process.stdout.write(
-        `| ${task.name} | ${Math.round(1000 / result.latency.mean)} | ${(result.latency.mean * 1000).toFixed(1)} | ${((result.latency.p99 ?? 0) * 1000).toFixed(1)} |\n`,
-      );
+    for (const [name, results] of measured) {
+      const median = [...results].sort((a, b) => a.mean - b.mean)[Math.floor(results.length / 2)];
+      if (median === undefined) continue;
+      mean.set(name, median.mean);
+      process.stdout.write(`| ${name} | ${Math.round(1000 / median.mean)} | ${(median.mean * 1000).toFixed(1)} | ${(median.p99 * 1000).toFixed(1)} |\n`);
     }
     process.stdout.write(`\n| ratio | value | target |\n|---|---:|---:|\n`);
     for (const ratio of suite.ratios) {

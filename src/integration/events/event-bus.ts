@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { Database, RetryPolicy } from '../database/index.js';
@@ -5,22 +6,26 @@ import { ConfigError, ForbiddenError, NotFoundError, UnavailableError, Validatio
 import {
   SpanKind,
   currentContext,
+  formatTraceparent,
   idsOf,
   runInContext,
   startSpan,
   tracingEnabled,
+  type CounterSeries,
   type WeftContext,
   type WeftMetrics,
 } from '../monitoring/index.js';
+import type { SpanContext } from '@opentelemetry/api';
 import { formatIssues, matchesEventPattern, type ValidationManager } from '../validation/index.js';
 import type { EventDefinition } from './definition.js';
 import { BatchCollector, type PendingEvent } from './batch-collector.js';
 import { DeadLetters } from './dead-letters.js';
-import { DeliveryQueue } from './delivery-queue.js';
+import { DeliveryMetrics, type DeliverySeries } from './delivery-metrics.js';
+import { DeliveryQueue, type Offered } from './delivery-queue.js';
 import { DurableConsumer } from './durable-consumer.js';
 import { envelopeTime, type EventEnvelope } from './envelope.js';
 import { EventLog, type EventTables } from './event-log.js';
-import { handlerContext, pick, publishTraceparent, spanParent } from './event-context.js';
+import { handlerContext, pick, publishTrace, spanParent } from './event-context.js';
 import { replayLog } from './replay.js';
 import type { BatchOptions, EnvelopeFor, EventHandler, EventMap, EventPattern, PublishOptions, SubscribeOptions } from './types.js';
 import { uuidv7 } from './uuid.js';
@@ -48,10 +53,18 @@ interface Subscription {
   readonly handler: (events: EventEnvelope | EventEnvelope[]) => unknown;
   readonly batch: BatchOptions | undefined;
   readonly queue: DeliveryQueue;
+  readonly metrics: DeliveryMetrics;
+  readonly stopWatching: (() => void) | undefined;
   /** Volatile events waiting for their batch to fill (batch subscriptions only). */
   collector: BatchCollector | undefined;
   durable: DurableConsumer | undefined;
   active: boolean;
+}
+
+/** A subscription an event type goes to, with its metric series for that type. */
+interface Route {
+  readonly subscription: Subscription;
+  readonly series: DeliverySeries;
 }
 
 const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 10_000 };
@@ -75,6 +88,9 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   readonly #retry: RetryPolicy;
   readonly #definitions = new Map<string, EventDefinition>();
   readonly #subscriptions: Subscription[] = [];
+  readonly #published = new Map<string, CounterSeries>();
+  /** Event type -> the subscriptions whose pattern matches it, in priority order; cleared when subscriptions change. */
+  readonly #routes = new Map<string, Route[]>();
   readonly #poller: NodeJS.Timeout;
   #nextId = 1;
   #closed = false;
@@ -116,7 +132,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
    * Volatile: delivered after the caller's transaction commits, or now outside one.
    */
   async publish<T extends keyof M & string>(type: T, data: M[T], options: PublishOptions = {}): Promise<EventEnvelope<T, M[T]>> {
-    const { envelope, definition } = this.#envelope(type, data, options);
+    const { envelope, definition, trace } = this.#envelope(type, data, options);
     if (definition.durable) {
       await this.#durablesReady;
       // Inside a transaction the append joins it (no savepoint: one failed insert fails the publish, which throws anyway).
@@ -124,20 +140,21 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       else await this.#db.transaction(() => this.log.append(envelope));
       this.#db.afterCommit(() => this.#wakeDurable());
     } else if (this.#db.inTransaction()) {
-      this.#db.afterCommit(() => void this.#deliverVolatile(envelope));
+      this.#db.afterCommit(() => void this.#deliverVolatile(envelope, trace));
     } else {
-      void this.#deliverVolatile(envelope);
+      void this.#deliverVolatile(envelope, trace);
     }
-    this.#metrics?.eventsPublished.inc({ type });
+    this.#countPublished(type);
     return envelope as EventEnvelope<T, M[T]>;
   }
 
   /** Publishes a volatile event and resolves once every handler of it has finished (the seed's `dispatch`). */
   async publishAndWait<T extends keyof M & string>(type: T, data: M[T], options: PublishOptions = {}): Promise<EventEnvelope<T, M[T]>> {
-    const { envelope, definition } = this.#envelope(type, data, options);
+    const { envelope, definition, trace } = this.#envelope(type, data, options);
     if (definition.durable) throw new ConfigError(`publishAndWait is for volatile events; ${type} is durable (its delivery outlives the call).`);
-    this.#metrics?.eventsPublished.inc({ type });
-    await this.#deliverVolatile(envelope);
+    this.#countPublished(type);
+    const delivered = this.#deliverVolatile(envelope, trace);
+    if (delivered !== undefined) await delivered;
     return envelope as EventEnvelope<T, M[T]>;
   }
 
@@ -164,8 +181,11 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     if (options.name !== undefined && this.#subscriptions.some((s) => s.name === options.name)) {
       throw new ConfigError(`A subscription named "${options.name}" exists already.`);
     }
+    const id = this.#nextId++;
+    const queue = new DeliveryQueue({ capacity: options.queueSize ?? 10_000, concurrency: options.concurrency ?? 1 });
+    const label = options.name ?? `anonymous#${id}`;
     const subscription: Subscription = {
-      id: this.#nextId++,
+      id,
       name: options.name,
       pattern,
       priority: options.priority ?? 0,
@@ -173,11 +193,9 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       filter: options.filter as ((event: EventEnvelope) => boolean) | undefined,
       handler: handler as (events: EventEnvelope | EventEnvelope[]) => unknown,
       batch,
-      queue: new DeliveryQueue({
-        capacity: options.queueSize ?? 10_000,
-        concurrency: options.concurrency ?? 1,
-        onDepth: (depth) => this.#metrics?.eventQueueDepth.set({ subscription: options.name ?? 'anonymous' }, depth),
-      }),
+      queue,
+      metrics: new DeliveryMetrics(this.#metrics, label),
+      stopWatching: this.#metrics?.watchQueueDepth(label, () => queue.depth),
       collector: undefined,
       durable: undefined,
       active: true,
@@ -206,6 +224,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     }
     this.#subscriptions.push(subscription);
     this.#subscriptions.sort((a, b) => b.priority - a.priority || a.id - b.id);
+    this.#routes.clear();
     return () => this.#remove(subscription);
   }
 
@@ -256,7 +275,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     if (outcome === 'expired') this.#logger.warn('event bus closed with handlers still running');
   }
 
-  #envelope(type: string, data: unknown, options: PublishOptions): { envelope: EventEnvelope; definition: EventDefinition } {
+  #envelope(type: string, data: unknown, options: PublishOptions): { envelope: EventEnvelope; definition: EventDefinition; trace: SpanContext } {
     if (this.#closed) throw new UnavailableError('The event bus is closed.', { code: 'WEFT_CLOSED' });
     const definition = this.#definitions.get(type);
     if (definition === undefined) throw new NotFoundError(`Event type ${type} is not defined; define it with defineEvent and bus.define.`);
@@ -267,6 +286,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     }
     const result = this.#validation.validateData(type, data, { version: definition.version });
     if (!result.ok) throw new ValidationError(`Invalid ${type}:\n${formatIssues(result.issues)}`, { issues: result.issues, details: { type } });
+    const trace = publishTrace(type);
     const envelope: EventEnvelope = {
       id: uuidv7(),
       type,
@@ -276,50 +296,103 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       partitionKey: definition.partitionKey?.(result.value),
       correlationId: context?.correlationId ?? uuidv7(),
       causationId: context?.causationId,
-      traceparent: publishTraceparent(type),
+      traceparent: formatTraceparent(trace),
       data: result.value,
     };
-    return { envelope, definition };
+    return { envelope, definition, trace };
   }
 
-  /** Hands a volatile event to each matching subscription's queue; resolves when all of them handled it. */
-  #deliverVolatile(envelope: EventEnvelope): Promise<void> {
-    const handled: Array<Promise<void>> = [];
-    // One context for every handler of this event: built once, not per subscription.
-    const context = handlerContext(envelope);
-    for (const subscription of this.#subscriptions) {
-      if (!subscription.active || !matchesEventPattern(subscription.pattern, envelope.type)) continue;
+  #countPublished(type: string): void {
+    const metrics = this.#metrics;
+    if (metrics === undefined) return;
+    let series = this.#published.get(type);
+    if (series === undefined) this.#published.set(type, (series = metrics.eventsPublished.labels({ type })));
+    series.inc();
+  }
+
+  /**
+   * Hands a volatile event to each matching subscription's queue. Returns what to await for every
+   * handler of it to finish: nothing when they all ran synchronously.
+   */
+  #deliverVolatile(envelope: EventEnvelope, trace: SpanContext): Promise<unknown> | undefined {
+    let route = this.#routes.get(envelope.type);
+    if (route === undefined) {
+      const type = envelope.type;
+      route = this.#subscriptions.filter((s) => matchesEventPattern(s.pattern, type)).map((subscription) => ({ subscription, series: subscription.metrics.of(type) }));
+      this.#routes.set(type, route);
+    }
+    if (route.length === 0) return undefined;
+    // One context for every handler of this event, entered once: the handlers started in this loop run in it.
+    const context = handlerContext(envelope, trace);
+    return runInContext(context, () => this.#offerVolatile(route, envelope, context));
+  }
+
+  /** Offers the event to each subscription; a handler started now is timed from this moment (handler duration includes the synchronous handlers before it). */
+  #offerVolatile(route: readonly Route[], envelope: EventEnvelope, context: WeftContext): Promise<unknown> | undefined {
+    const dispatched = performance.now();
+    const traced = tracingEnabled();
+    let pending: Promise<void> | Array<Promise<void>> | undefined;
+    for (const { subscription, series } of route) {
+      if (!subscription.active) continue;
       if (subscription.filter !== undefined && !subscription.filter(envelope)) continue;
       const collector = subscription.collector;
+      let offered: Offered;
       if (collector !== undefined) {
-        handled.push(new Promise<void>((done) => collector.add({ envelope, done })));
-        continue;
+        offered = new Promise<void>((done) => collector.add({ envelope, done }));
+      } else if (subscription.queue.tryStart(envelope.partitionKey)) {
+        const ran = this.#runVolatile(subscription, series, envelope, context, dispatched, traced, true);
+        offered = ran === undefined ? 'done' : ran;
+      } else {
+        // A run the queue starts later (behind others of its key) enters the event's context itself.
+        offered = subscription.queue.offer(envelope.partitionKey, () =>
+          runInContext(context, () => this.#runVolatile(subscription, series, envelope, context, performance.now(), traced, false)),
+        );
       }
-      handled.push(
-        new Promise<void>((resolve) => {
-          const accepted = subscription.queue.offer({
-            partitionKey: envelope.partitionKey,
-            run: async () => {
-              try {
-                if (!subscription.active) return;
-                if (subscription.once) void this.#remove(subscription);
-                await this.#runHandler(subscription, [envelope], true, context);
-              } catch {
-                // Counted and logged in #runHandler; one handler's failure never reaches the publisher.
-              } finally {
-                resolve();
-              }
-            },
-          });
-          if (!accepted) {
-            this.#metrics?.eventsDropped.inc({ type: envelope.type, subscription: subscription.name ?? 'anonymous' });
-            this.#logger.warn({ eventId: envelope.id, type: envelope.type, subscription: subscription.name }, 'volatile event dropped: subscription queue full');
-            resolve();
-          }
-        }),
+      if (offered === 'full') this.#dropped(subscription, [envelope]);
+      else if (offered !== 'done') pending = pending === undefined ? offered : Array.isArray(pending) ? (pending.push(offered), pending) : [pending, offered];
+    }
+    return Array.isArray(pending) ? Promise.all(pending) : pending;
+  }
+
+  /**
+   * Runs a handler on one volatile event, in the current context, without a promise of its own
+   * when the handler is synchronous (the hot path); with a tracing SDK it takes the spanned path.
+   * With `release`, gives the queue's worker back when done. Never throws.
+   */
+  #runVolatile(subscription: Subscription, series: DeliverySeries, envelope: EventEnvelope, context: WeftContext, started: number, traced: boolean, release: boolean): Promise<void> | undefined {
+    const key = envelope.partitionKey;
+    const queue = release ? subscription.queue : undefined;
+    if (!subscription.active) return void queue?.release(key);
+    if (subscription.once) void this.#remove(subscription);
+    if (traced) {
+      return this.#runHandler(subscription, [envelope], true, context).then(
+        () => queue?.release(key),
+        () => queue?.release(key),
       );
     }
-    return Promise.all(handled).then(() => undefined);
+    let result: unknown;
+    try {
+      result = subscription.handler(envelope);
+    } catch (error) {
+      this.#reportFailure(subscription, [envelope], error);
+      return void queue?.release(key);
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        () => {
+          series.delivered.inc();
+          series.duration.observe(performance.now() - started);
+          queue?.release(key);
+        },
+        (error: unknown) => {
+          this.#reportFailure(subscription, [envelope], error);
+          queue?.release(key);
+        },
+      );
+    }
+    series.delivered.inc();
+    series.duration.observe(performance.now() - started);
+    return void queue?.release(key);
   }
 
   /** Queues a gathered batch for its subscription's handler. */
@@ -328,23 +401,28 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     const finish = () => {
       for (const item of items) item.done();
     };
-    const accepted = subscription.queue.offer({
-      partitionKey: undefined,
-      run: async () => {
-        try {
-          if (subscription.active) await this.#runHandler(subscription, envelopes, true);
-        } catch {
-          // Counted and logged in #runHandler.
-        } finally {
-          finish();
-        }
-      },
-    });
-    if (!accepted) {
-      for (const envelope of envelopes) this.#metrics?.eventsDropped.inc({ type: envelope.type, subscription: subscription.name ?? 'anonymous' });
-      this.#logger.warn({ subscription: subscription.name, events: envelopes.length }, 'volatile batch dropped: subscription queue full');
+    const offered = subscription.queue.offer(undefined, () =>
+      (subscription.active ? this.#runHandler(subscription, envelopes, true) : Promise.resolve())
+        // A failure is counted and logged in #runHandler.
+        .catch(() => undefined)
+        .finally(finish),
+    );
+    if (offered === 'full') {
+      this.#dropped(subscription, envelopes);
       finish();
     }
+  }
+
+  #dropped(subscription: Subscription, envelopes: readonly EventEnvelope[]): void {
+    for (const envelope of envelopes) subscription.metrics.of(envelope.type).dropped.inc();
+    this.#logger.warn({ subscription: subscription.name, events: envelopes.length, eventId: envelopes[0]?.id, type: envelopes[0]?.type }, 'volatile events dropped: subscription queue full');
+  }
+
+  #reportFailure(subscription: Subscription, envelopes: readonly EventEnvelope[], error: unknown): void {
+    const envelope = envelopes[0];
+    if (envelope === undefined) return;
+    subscription.metrics.of(envelope.type).failed.inc();
+    this.#logger.error({ err: error, eventId: envelope.id, type: envelope.type, subscription: subscription.name, correlationId: envelope.correlationId }, 'event handler failed');
   }
 
   /** Runs a handler in the event's context (so what it publishes has the event as cause); reports (when `report`) and rethrows a failure. */
@@ -353,25 +431,23 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     if (envelope === undefined) return;
     // A batch runs in the context of its first event (its correlation, its trace).
     const context = shared ?? handlerContext(envelope);
-    const labels = { type: envelope.type, subscription: subscription.name ?? 'anonymous' };
+    const subscriptionName = subscription.name ?? 'anonymous';
     const started = performance.now();
     // Without a tracing SDK the handler span would be a no-op: skip making it.
     const span = tracingEnabled()
-      ? startSpan(`handle ${envelope.type}`, { kind: SpanKind.CONSUMER, ...spanParent(context), attributes: { 'messaging.destination.name': envelope.type, 'messaging.consumer.group.name': labels.subscription } })
+      ? startSpan(`handle ${envelope.type}`, { kind: SpanKind.CONSUMER, ...spanParent(context), attributes: { 'messaging.destination.name': envelope.type, 'messaging.consumer.group.name': subscriptionName } })
       : undefined;
     const own = span === undefined ? context : { ...context, ...pick(idsOf(span, spanParent(context).parent)) };
     try {
       await runInContext(own, () => subscription.handler(subscription.batch === undefined ? envelope : [...envelopes]));
       if (report) {
-        this.#metrics?.eventsDelivered.inc(labels, envelopes.length);
-        this.#metrics?.handlerDuration.observe(labels, performance.now() - started);
+        const series = subscription.metrics.of(envelope.type);
+        series.delivered.inc(envelopes.length);
+        series.duration.observe(performance.now() - started);
       }
     } catch (error) {
       span?.recordException(error instanceof Error ? error : String(error));
-      if (report) {
-        this.#metrics?.eventsFailed.inc(labels);
-        this.#logger.error({ err: error, eventId: envelope.id, type: envelope.type, subscription: subscription.name, correlationId: envelope.correlationId }, 'event handler failed');
-      }
+      if (report) this.#reportFailure(subscription, envelopes, error);
       throw error;
     } finally {
       span?.end();
@@ -394,10 +470,12 @@ export class EventBus<M extends EventMap = Record<never, never>> {
 
   async #remove(subscription: Subscription): Promise<void> {
     subscription.active = false;
+    subscription.stopWatching?.();
     // Pending batch events are let go (their publishers stop waiting), not handled.
     subscription.collector?.flush();
     const index = this.#subscriptions.indexOf(subscription);
     if (index !== -1) this.#subscriptions.splice(index, 1);
+    this.#routes.clear();
     await subscription.durable?.stop();
   }
 }

@@ -1,7 +1,6 @@
 import {
   SpanKind,
   currentSpanContext,
-  formatTraceparent,
   idsOf,
   newSpanContext,
   parseTraceparent,
@@ -9,11 +8,11 @@ import {
   tracingEnabled,
   type WeftContext,
 } from '../monitoring/index.js';
+import type { SpanContext } from '@opentelemetry/api';
 import type { EventEnvelope } from './envelope.js';
 
 /** The context a handler of `envelope` runs in: its correlation, the event as cause, its trace. */
-export function handlerContext(envelope: EventEnvelope): WeftContext {
-  const trace = parseTraceparent(envelope.traceparent);
+export function handlerContext(envelope: EventEnvelope, trace: SpanContext | undefined = parseTraceparent(envelope.traceparent)): WeftContext {
   return trace === undefined
     ? { correlationId: envelope.correlationId, causationId: envelope.id }
     : { correlationId: envelope.correlationId, causationId: envelope.id, traceId: trace.traceId, spanId: trace.spanId };
@@ -27,11 +26,11 @@ export function pick(ids: { traceId: string; spanId: string }): { traceId: strin
   return { traceId: ids.traceId, spanId: ids.spanId };
 }
 
-/** The traceparent of a publish: its span's when a tracing SDK records it, else the current trace's (or a new one). */
-export function publishTraceparent(type: string): string {
+/** The trace of a publish: its span's when a tracing SDK records it, else the current trace's (or a new one). */
+export function publishTrace(type: string): SpanContext {
   const parent = currentSpanContext();
-  if (!tracingEnabled()) return formatTraceparent(parent ?? newSpanContext());
+  if (!tracingEnabled()) return parent ?? newSpanContext();
   const span = startSpan(`publish ${type}`, { kind: SpanKind.PRODUCER, ...(parent === undefined ? {} : { parent }), attributes: { 'messaging.destination.name': type } });
   span.end();
-  return formatTraceparent(idsOf(span, parent));
+  return idsOf(span, parent);
 }

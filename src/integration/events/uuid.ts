@@ -1,7 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { randomHex } from '../monitoring/index.js';
 
+const VARIANT = '89ab';
 let lastMs = 0;
+let msHex = '';
+let msHexOf = -1;
 let sequence = 0;
 
 /**
@@ -11,7 +13,7 @@ let sequence = 0;
 export function uuidv7(now = Date.now()): string {
   if (now > lastMs) {
     lastMs = now;
-    sequence = randomBytes(2).readUInt16BE() & 0x3ff;
+    sequence = Number.parseInt(randomHex(2), 16) & 0x3ff;
   } else {
     sequence++;
     if (sequence > 0xfff) {
@@ -20,17 +22,12 @@ export function uuidv7(now = Date.now()): string {
       sequence = 0;
     }
   }
-  const bytes = Buffer.from(randomHex(16), 'hex');
-  const ms = lastMs;
-  bytes[0] = Math.floor(ms / 2 ** 40) & 0xff;
-  bytes[1] = Math.floor(ms / 2 ** 32) & 0xff;
-  bytes[2] = (ms >>> 24) & 0xff;
-  bytes[3] = (ms >>> 16) & 0xff;
-  bytes[4] = (ms >>> 8) & 0xff;
-  bytes[5] = ms & 0xff;
-  bytes[6] = 0x70 | ((sequence >>> 8) & 0x0f);
-  bytes[7] = sequence & 0xff;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  if (msHexOf !== lastMs) {
+    msHexOf = lastMs;
+    msHex = lastMs.toString(16).padStart(12, '0');
+  }
+  // 64 random bits, of which the first hex digit gives way to the variant (10xx): 62 remain.
+  const random = randomHex(8);
+  const variant = VARIANT[Number.parseInt(random.charAt(0), 16) & 3] ?? '8';
+  return `${msHex.slice(0, 8)}-${msHex.slice(8)}-${(0x7000 | sequence).toString(16)}-${variant}${random.slice(1, 4)}-${random.slice(4)}`;
 }

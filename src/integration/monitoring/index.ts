@@ -3,6 +3,8 @@ export type { WeftContext } from './context.js';
 export { LOG_LEVELS, WeftLogger } from './logger.js';
 export type { LogLevel, LoggerOptions, RecentLine } from './logger.js';
 export { MILLISECOND_BUCKETS, WeftMetrics } from './metrics.js';
+export { SeriesCounter, SeriesHistogram } from './series-instruments.js';
+export type { CounterSeries, HistogramSeries } from './series-instruments.js';
 export type { InstrumentOptions } from './metrics.js';
 export { HealthChecks, runHealthChecks } from './health.js';
 export type { CheckResult, Degraded, HealthCheck, HealthReport } from './health.js';

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ConfigError } from '../errors/index.js';
 import type { PoolStats, QueryEvent } from '../database/index.js';
+import { SeriesCounter, SeriesHistogram } from './series-instruments.js';
 
 /** Buckets for durations in milliseconds: from sub-millisecond queries to 10-second stalls. */
 export const MILLISECOND_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
@@ -22,12 +23,12 @@ export interface InstrumentOptions<L extends string> {
 export class WeftMetrics {
   readonly registry = new Registry();
 
-  readonly eventsPublished = this.counter({ name: 'weft_events_published_total', help: 'Events published, by type.', labelNames: ['type'] });
-  readonly eventsDelivered = this.counter({ name: 'weft_events_delivered_total', help: 'Events a subscription handled successfully.', labelNames: ['type', 'subscription'] });
-  readonly eventsFailed = this.counter({ name: 'weft_events_failed_total', help: 'Handler attempts that threw.', labelNames: ['type', 'subscription'] });
-  readonly eventsRetried = this.counter({ name: 'weft_events_retried_total', help: 'Deliveries scheduled again after a failure.', labelNames: ['type', 'subscription'] });
-  readonly eventsDeadLettered = this.counter({ name: 'weft_events_dead_lettered_total', help: 'Events moved to the dead-letter table after their last retry.', labelNames: ['type', 'subscription'] });
-  readonly handlerDuration = this.histogram({ name: 'weft_handler_duration_ms', help: 'Time a subscription handler took, in ms.', labelNames: ['type', 'subscription'] });
+  readonly eventsPublished = this.seriesCounter({ name: 'weft_events_published_total', help: 'Events published, by type.', labelNames: ['type'] });
+  readonly eventsDelivered = this.seriesCounter({ name: 'weft_events_delivered_total', help: 'Events a subscription handled successfully.', labelNames: ['type', 'subscription'] });
+  readonly eventsFailed = this.seriesCounter({ name: 'weft_events_failed_total', help: 'Handler attempts that threw.', labelNames: ['type', 'subscription'] });
+  readonly eventsRetried = this.seriesCounter({ name: 'weft_events_retried_total', help: 'Deliveries scheduled again after a failure.', labelNames: ['type', 'subscription'] });
+  readonly eventsDeadLettered = this.seriesCounter({ name: 'weft_events_dead_lettered_total', help: 'Events moved to the dead-letter table after their last retry.', labelNames: ['type', 'subscription'] });
+  readonly handlerDuration = this.seriesHistogram({ name: 'weft_handler_duration_ms', help: 'Time a subscription handler took, in ms.', labelNames: ['type', 'subscription'] });
   readonly transactionDuration = this.histogram({ name: 'weft_transaction_duration_ms', help: 'Time a state transaction took, in ms.', labelNames: ['system'] });
   readonly transactionCommits = this.counter({ name: 'weft_transaction_commits_total', help: 'State transactions committed.', labelNames: ['system'] });
   readonly transactionRollbacks = this.counter({ name: 'weft_transaction_rollbacks_total', help: 'State transactions rolled back.', labelNames: ['system'] });
@@ -35,8 +36,18 @@ export class WeftMetrics {
   readonly validationFailures = this.counter({ name: 'weft_validation_failures_total', help: 'Values that failed validation, by schema.', labelNames: ['schema'] });
   readonly queryDuration = this.histogram({ name: 'weft_db_query_duration_ms', help: 'Database statement time in ms, by operation.', labelNames: ['operation', 'outcome'] });
   readonly eventDeliveryLag = this.gauge({ name: 'weft_event_delivery_lag_ms', help: 'Age of the oldest event a subscription has not handled yet, in ms.', labelNames: ['subscription'] });
-  readonly eventQueueDepth = this.gauge({ name: 'weft_event_queue_depth', help: 'Volatile events waiting in a subscription queue.', labelNames: ['subscription'] });
-  readonly eventsDropped = this.counter({ name: 'weft_events_dropped_total', help: 'Volatile events dropped because a subscription queue was full.', labelNames: ['type', 'subscription'] });
+  readonly #queues = new Map<string, () => number>();
+  readonly eventQueueDepth = new Gauge({
+    name: 'weft_event_queue_depth',
+    help: 'Volatile events waiting in a subscription queue.',
+    labelNames: ['subscription'],
+    registers: [this.registry],
+    // Read at scrape time from the queues watched, so enqueueing costs nothing here.
+    collect: () => {
+      for (const [subscription, depth] of this.#queues) this.eventQueueDepth.set({ subscription }, depth());
+    },
+  });
+  readonly eventsDropped = this.seriesCounter({ name: 'weft_events_dropped_total', help: 'Volatile events dropped because a subscription queue was full.', labelNames: ['type', 'subscription'] });
   readonly eventsUnregistered = this.counter({ name: 'weft_events_unregistered_total', help: 'Seed-style dispatches of a type that has no definition.' });
   readonly alertChannelFailures = this.counter({ name: 'weft_alert_channel_failures_total', help: 'Alert notifications a channel failed to deliver.', labelNames: ['channel'] });
   readonly operationDuration = this.histogram({ name: 'weft_operation_duration_ms', help: 'Time a named operation (a command, a job) took, in ms, by outcome.', labelNames: ['operation', 'outcome'] });
@@ -92,6 +103,31 @@ export class WeftMetrics {
   counter<L extends string = never>(options: InstrumentOptions<L>): Counter<L> {
     checkName(options.name, '_total');
     return new Counter({ name: options.name, help: options.help, labelNames: options.labelNames ?? [], registers: [this.registry] });
+  }
+
+  /**
+   * A counter like `counter`, whose series a hot path looks up once (`labels(...)`) and then
+   * increments for the price of a number add.
+   */
+  seriesCounter<L extends string = never>(options: InstrumentOptions<L>): SeriesCounter<L> {
+    checkName(options.name, '_total');
+    return new SeriesCounter(options.name, options.help, options.labelNames ?? [], this.registry);
+  }
+
+  /** A histogram like `histogram`, whose series a hot path looks up once (`labels(...)`). */
+  seriesHistogram<L extends string = never>(options: InstrumentOptions<L> & { readonly buckets?: readonly number[] }): SeriesHistogram<L> {
+    checkName(options.name);
+    return new SeriesHistogram(options.name, options.help, options.labelNames ?? [], options.buckets ?? MILLISECOND_BUCKETS, this.registry);
+  }
+
+  /** Reports `depth()` as a subscription's queue depth at each scrape, until the returned function is called. */
+  watchQueueDepth(subscription: string, depth: () => number): () => void {
+    this.#queues.set(subscription, depth);
+    return () => {
+      if (this.#queues.get(subscription) !== depth) return;
+      this.#queues.delete(subscription);
+      this.eventQueueDepth.remove({ subscription });
+    };
   }
 
   /** A gauge in this registry. */
