@@ -74,6 +74,20 @@ export function databaseContract(name: string, open: OpenTestDatabase, peer?: Om
       expect(await players(db)).toEqual(['ann']);
     });
 
+    it('commits and rolls back a deferred-durability transaction like any other, then flushes again', async () => {
+      await db.transaction(() => grantGold(db, 'ann', 10), { durability: 'deferred' });
+      await expect(db.transaction(async () => { await grantGold(db, 'bob', 5); throw new Error('no'); }, { durability: 'deferred' })).rejects.toThrow('no');
+      expect(await players(db)).toEqual(['ann']);
+      // The connection is back at its usual durability for the next transaction.
+      const setting = await db.transaction(async (tx) =>
+        db.capabilities.dialect === 'sqlite'
+          ? (await sql<{ synchronous: number }>`pragma synchronous`.execute(tx)).rows[0]?.synchronous
+          : (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(tx)).rows[0]?.synchronous_commit,
+      );
+      expect(setting).toBe(db.capabilities.dialect === 'sqlite' ? 2 : 'on');
+      await expect(db.transaction(() => 1, { durability: 'later' as never })).rejects.toThrow(/durability/);
+    });
+
     it('rolls back everything when the work throws, and rethrows the same error', async () => {
       const failure = new Error('crafting failed');
       await expect(

@@ -313,5 +313,32 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
       expect(most).toBeGreaterThan(1);
       expect(most).toBeLessThanOrEqual(3);
     });
+    it('delivers durable events per partition key in log order, several keys at once up to concurrency, each once', async () => {
+      const bus = newBus();
+      const typed = db.withTables<Effects>();
+      const byPlayer = new Map<string, number[]>();
+      let running = 0;
+      let most = 0;
+      bus.subscribe('crafting.item_crafted', async (e) => {
+        running++;
+        most = Math.max(most, running);
+        await sleep(Math.random() * 3);
+        await typed.executor().insertInto('effects').values({ id: `effect-${e.id}`, event_id: e.id }).execute();
+        byPlayer.set(e.data.playerId, [...(byPlayer.get(e.data.playerId) ?? []), e.data.count]);
+        running--;
+      }, { name: 'lanes', concurrency: 3 });
+      await bus.ready();
+      await db.transaction(async () => {
+        for (let count = 1; count <= 15; count++) for (const playerId of ['ann', 'bob', 'cid', 'dee']) await bus.publish('crafting.item_crafted', { itemId: 'sword', playerId, count }, { source: 'crafting' });
+      });
+      await bus.drain();
+      for (const playerId of ['ann', 'bob', 'cid', 'dee']) expect(byPlayer.get(playerId)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+      expect(await typed.executor().selectFrom('effects').selectAll().execute()).toHaveLength(60);
+      expect(most).toBeLessThanOrEqual(3);
+      // SQLite has one writer: handlers that run inside their transactions take turns there.
+      if (db.capabilities.concurrentWriters) expect(most).toBeGreaterThan(1);
+      expect(() => bus.subscribe('economy.gold_spent', () => undefined, { name: 'both', concurrency: 2, batch: { maxSize: 10, maxWaitMs: 0 } })).toThrow(/concurrency/);
+      expect(() => bus.subscribe('economy.gold_spent', () => undefined, { name: 'zero', concurrency: 0 })).toThrow(/concurrency/);
+    });
   });
 }

@@ -1,5 +1,6 @@
 import type { CompiledQuery, Dialect, Kysely } from 'kysely';
 import type { DriverErrorClassifier } from './driver-errors.js';
+import type { DeferredFlush } from './unit-of-work.js';
 
 /**
  * What differs between backends, as flags the rest of Weft reads
@@ -44,5 +45,7 @@ export interface DatabaseBackend {
   lockInTransaction(executor: Kysely<unknown>, name: string): Promise<void>;
   /** The statement that opens a transaction with these settings, compiled once and reused. */
   begin(settings: { readonly isolation?: 'read committed' | 'repeatable read' | 'serializable'; readonly readOnly: boolean }): CompiledQuery;
+  /** How a transaction asked for `durability: 'deferred'` commits without waiting for the disk. */
+  readonly deferredFlush: DeferredFlush;
   poolStats(): PoolStats;
 }

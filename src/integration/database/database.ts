@@ -27,7 +27,7 @@ export interface Database<DB = UntypedTables> extends AsyncDisposable {
    * @example await db.transaction(async (tx) => tx.insertInto('player').values(row).execute())
    */
   transaction<T>(work: TransactionWork<DB, T>, options?: TransactionOptions): Promise<T>;
-  /** Runs `callback` once the outermost transaction commits; never after a rollback. Outside a transaction it runs at once. */
+  /** Runs `callback` once the outermost transaction commits; never after a rollback. Outside a transaction it runs at once. The same function registered again right after itself runs once. */
   afterCommit(callback: () => unknown): void;
   /** True inside `transaction`. */
   inTransaction(): boolean;
@@ -57,7 +57,7 @@ export async function createDatabase<DB = UntypedTables>(input: string | Databas
     dialect: backend.dialect,
     ...(onQuery === undefined ? {} : { log: queryReporter(onQuery, logger) }),
   });
-  const db = new WeftDatabase<DB>(kysely, backend, new UnitOfWork(kysely, backend.dialect, (settings) => backend.begin(settings), retry, logger));
+  const db = new WeftDatabase<DB>(kysely, backend, new UnitOfWork(kysely, backend.dialect, (settings) => backend.begin(settings), backend.deferredFlush, retry, logger));
   try {
     if (target.kind === 'postgres') await ensurePostgresSchema(kysely as Kysely<unknown>, target.schema);
     await db.ping({ timeoutMs: target.kind === 'postgres' ? target.connectTimeoutMs + 1000 : 5000 });

@@ -11,6 +11,7 @@ export type {
   SqliteSynchronous,
 } from './options.js';
 export { redactUrl } from './options.js';
-export type { IsolationLevel, TransactionOptions, TransactionWork } from './unit-of-work.js';
+export type { DeferredFlush, IsolationLevel, TransactionOptions, TransactionWork } from './unit-of-work.js';
+export { StatementCache } from './statement-cache.js';
 export { Migrator } from './migrator.js';
 export type { Migration, MigrationStatus, MigrationStep } from './migrator.js';

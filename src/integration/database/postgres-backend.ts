@@ -53,6 +53,8 @@ export function postgresBackend(config: ResolvedPostgres, logger: DatabaseLogger
       }
       return query;
     },
+    // The commit returns before the WAL flush; a server crash may lose the latest such commits, whole.
+    deferredFlush: { afterBegin: CompiledQuery.raw('set local synchronous_commit = off') },
     poolStats: () => ({ size: pool.totalCount, inUse: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }),
   };
 }

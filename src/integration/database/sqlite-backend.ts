@@ -37,6 +37,12 @@ export function sqliteBackend(config: ResolvedSqlite): DatabaseBackend {
     // SQLite is always serializable; a write transaction takes the write lock up front so it
     // waits (busy timeout) instead of failing on its first write.
     begin: ({ readOnly }) => (readOnly ? BEGIN_DEFERRED : BEGIN_IMMEDIATE),
+    // In WAL mode NORMAL commits without fsync: a process crash keeps the transaction (it is in the
+    // WAL), a machine crash may drop the latest ones whole. Only worth switching from FULL or EXTRA.
+    deferredFlush:
+      config.synchronous === 'FULL' || config.synchronous === 'EXTRA'
+        ? { beforeBegin: CompiledQuery.raw('pragma synchronous = NORMAL'), afterEnd: CompiledQuery.raw(`pragma synchronous = ${config.synchronous}`) }
+        : {},
     poolStats: () => driver.stats(),
   };
 }

@@ -11,7 +11,7 @@ import {
   type Kysely,
   type QueryExecutor,
 } from 'kysely';
-import { ConflictError, UnavailableError, WeftError } from '../errors/index.js';
+import { ConfigError, ConflictError, UnavailableError, WeftError } from '../errors/index.js';
 import { isRetryable } from './driver-errors.js';
 import type { DatabaseLogger, RetryPolicy } from './options.js';
 
@@ -25,6 +25,19 @@ export interface TransactionOptions {
   readonly readOnly?: boolean;
   /** Override the database's retry policy for this call; `false` runs it once. */
   readonly retry?: Partial<RetryPolicy> | false;
+  /**
+   * `'deferred'`: the commit returns before the transaction is flushed to disk. A process crash
+   * never loses it; a machine crash may, whole (never in part), unless a later flushed commit
+   * followed. For work that is redone when lost, such as event delivery bookkeeping. Default `'full'`.
+   */
+  readonly durability?: 'full' | 'deferred';
+}
+
+/** Statements that let one transaction's commit skip the flush: before BEGIN, after BEGIN, after COMMIT or ROLLBACK. */
+export interface DeferredFlush {
+  readonly beforeBegin?: CompiledQuery;
+  readonly afterBegin?: CompiledQuery;
+  readonly afterEnd?: CompiledQuery;
 }
 
 /** The work of a transaction; it receives the transaction, which `executor()` also returns inside it. */
@@ -50,6 +63,7 @@ export class UnitOfWork<DB> {
   readonly #root: Kysely<DB>;
   readonly #dialect: Dialect;
   readonly #begin: BeginStatement;
+  readonly #deferredFlush: DeferredFlush;
   /** One transaction handle per pooled connection, built once: building Kysely objects per transaction costs more than a small statement. */
   readonly #handles = new WeakMap<DatabaseConnection, { handle: Transaction<DB>; slot: { scope: Scope<DB> | undefined } }>();
   readonly #retry: RetryPolicy;
@@ -57,10 +71,11 @@ export class UnitOfWork<DB> {
   #open = 0;
   #idle: (() => void) | undefined;
 
-  constructor(root: Kysely<DB>, dialect: Dialect, begin: BeginStatement, retry: RetryPolicy, logger: DatabaseLogger) {
+  constructor(root: Kysely<DB>, dialect: Dialect, begin: BeginStatement, deferredFlush: DeferredFlush, retry: RetryPolicy, logger: DatabaseLogger) {
     this.#root = root;
     this.#dialect = dialect;
     this.#begin = begin;
+    this.#deferredFlush = deferredFlush;
     this.#retry = retry;
     this.#logger = logger;
   }
@@ -96,13 +111,17 @@ export class UnitOfWork<DB> {
   run<T>(work: TransactionWork<DB, T>, options: TransactionOptions = {}): Promise<T> {
     const parent = this.#storage.getStore();
     if (parent !== undefined && !parent.done) return this.#nested(parent, work);
+    if (options.durability !== undefined && options.durability !== 'full' && options.durability !== 'deferred') {
+      return Promise.reject(new ConfigError(`Transaction durability must be 'full' or 'deferred'; received ${JSON.stringify(options.durability)}.`));
+    }
     return this.#outermost(work, options);
   }
 
   afterCommit(callback: () => unknown): void {
     const scope = this.#storage.getStore();
     if (scope !== undefined && !scope.done) {
-      scope.afterCommit.push(callback);
+      // The same callback registered again right after itself (many writes, one wake-up) runs once.
+      if (scope.afterCommit.at(-1) !== callback) scope.afterCommit.push(callback);
       return;
     }
     // Nothing is pending outside a transaction: what is written is committed already.
@@ -141,12 +160,20 @@ export class UnitOfWork<DB> {
   async #attempt<T>(work: TransactionWork<DB, T>, options: TransactionOptions): Promise<T> {
     const begin = this.#begin(options.isolation === undefined ? { readOnly: options.readOnly === true } : { isolation: options.isolation, readOnly: options.readOnly === true });
     const executor = this.#root.getExecutor();
+    const deferred = options.durability === 'deferred' ? this.#deferredFlush : undefined;
     const { result, scope } = await executor.provideConnection(async (connection) => {
       const { handle, slot } = this.#handleFor(connection, executor);
-      await connection.executeQuery(begin);
+      if (deferred?.beforeBegin !== undefined) await connection.executeQuery(deferred.beforeBegin);
+      try {
+        await connection.executeQuery(begin);
+      } catch (error) {
+        if (deferred?.afterEnd !== undefined) await connection.executeQuery(deferred.afterEnd);
+        throw error;
+      }
       const scope: Scope<DB> = { trx: handle, afterCommit: [], root: { savepoints: 0 }, done: false, childOpen: false };
       slot.scope = scope;
       try {
+        if (deferred?.afterBegin !== undefined) await connection.executeQuery(deferred.afterBegin);
         const result = await this.#storage.run(scope, () => work(handle));
         const committed = await connection.executeQuery<{ command?: string }>(COMMIT);
         if (committed.rows[0]?.command === 'ROLLBACK') {
@@ -160,6 +187,8 @@ export class UnitOfWork<DB> {
       } finally {
         scope.done = true;
         slot.scope = undefined;
+        // The connection goes back to the pool with its usual durability.
+        if (deferred?.afterEnd !== undefined) await connection.executeQuery(deferred.afterEnd);
       }
     });
     await this.#runCallbacks(scope.afterCommit);

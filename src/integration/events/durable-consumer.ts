@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { Database, RetryPolicy } from '../database/index.js';
+import { StatementCache, type Database, type RetryPolicy } from '../database/index.js';
 import type { WeftMetrics } from '../monitoring/index.js';
 import type { EventEnvelope } from './envelope.js';
 import type { EventLog, EventTables, LoggedEvent } from './event-log.js';
@@ -17,6 +17,10 @@ export interface DurableSubscription {
   readonly handle: (envelopes: readonly EventEnvelope[]) => Promise<void>;
   /** Events handed to the handler at once: 1, or the batch size of a batch subscription. */
   readonly batchSize: number;
+  /** Whether delivery transactions wait for the disk (see SubscribeOptions.durability). */
+  readonly durability: 'full' | 'deferred';
+  /** Events handled at once, each in its own transaction; the same partition key never runs twice at once. */
+  readonly concurrency: number;
 }
 
 const BATCH = 100;
@@ -34,6 +38,9 @@ export class DurableConsumer {
   readonly #metrics: WeftMetrics | undefined;
   readonly #logger: Pick<Logger, 'warn' | 'error'>;
   #cursor = 0;
+  readonly #statements = new StatementCache();
+  /** The options of the transactions that handle events. */
+  readonly #durability: { readonly durability: 'full' | 'deferred' };
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = false;
@@ -43,6 +50,7 @@ export class DurableConsumer {
     this.#db = db;
     this.#log = log;
     this.#subscription = subscription;
+    this.#durability = { durability: subscription.durability };
     this.#metrics = metrics;
     this.#logger = logger;
     this.ready = this.#init();
@@ -64,6 +72,8 @@ export class DurableConsumer {
       this.#again = true;
       return this.#running;
     }
+    // Started at once rather than on a later turn of the event loop: a publisher that never yields
+    // (a loop of awaited publishes) would otherwise hold back delivery until it is done.
     this.#running = this.#drain().finally(() => {
       this.#running = undefined;
     });
@@ -95,6 +105,11 @@ export class DurableConsumer {
       for (;;) {
         if (this.#stopped) return;
         const batch = await this.#log.readAfter(this.#cursor, this.#subscription.pattern, BATCH);
+        if (this.#subscription.concurrency > 1) {
+          await this.#deliverInLanes(batch);
+          if (batch.length < BATCH) break;
+          continue;
+        }
         for (let next = 0; next < batch.length && !this.#stopped; ) {
           const failed = await this.#deliverTogether(batch.slice(next));
           if (failed === undefined) break;
@@ -116,26 +131,34 @@ export class DurableConsumer {
     let failed: { event: LoggedEvent; index: number; error: unknown } | undefined;
     const handled: Array<{ event: LoggedEvent; durationMs: number }> = [];
     const size = this.#subscription.batchSize;
-    await this.#db.transaction(async () => {
-      for (let index = 0; index < events.length; index += size) {
-        if (this.#stopped) break;
-        const chunk = events.slice(index, index + size);
-        const started = performance.now();
-        try {
-          await this.#db.transaction(() => this.#handleOnce(chunk));
-        } catch (error) {
-          // Its savepoint rolled back alone. A failed batch is taken apart: the caller retries its first event on
-          // its own, and the rest come again in the next round.
-          const first = chunk[0];
-          if (first !== undefined) failed = { event: first, index, error };
-          break;
+    // One chunk needs no savepoint: if it fails, the transaction has nothing else to keep.
+    const alone = events.length <= size;
+    try {
+      await this.#db.transaction(async () => {
+        for (let index = 0; index < events.length; index += size) {
+          if (this.#stopped) break;
+          const chunk = events.slice(index, index + size);
+          const started = performance.now();
+          try {
+            if (alone) await this.#handleOnce(chunk);
+            else await this.#db.transaction(() => this.#handleOnce(chunk));
+          } catch (error) {
+            // Its savepoint rolled back alone. A failed batch is taken apart: the caller retries its first event on
+            // its own, and the rest come again in the next round.
+            const first = chunk[0];
+            if (first !== undefined) failed = { event: first, index, error };
+            if (alone) throw error;
+            break;
+          }
+          const durationMs = (performance.now() - started) / chunk.length;
+          for (const event of chunk) handled.push({ event, durationMs });
         }
-        const durationMs = (performance.now() - started) / chunk.length;
-        for (const event of chunk) handled.push({ event, durationMs });
-      }
-      const last = handled.at(-1);
-      if (last !== undefined) await this.#moveCursor(last.event.seq);
-    });
+        const last = handled.at(-1);
+        if (last !== undefined) await this.#moveCursor(last.event.seq);
+      }, this.#durability);
+    } catch (error) {
+      if (failed === undefined || failed.error !== error) throw error;
+    }
     const last = handled.at(-1);
     if (last !== undefined) this.#cursor = last.event.seq;
     for (const { event, durationMs } of handled) {
@@ -148,25 +171,57 @@ export class DurableConsumer {
 
   /** Runs the handler on the events the inbox does not have yet (and the filter keeps), and records them there; inside the caller's transaction. */
   async #handleOnce(events: readonly LoggedEvent[]): Promise<void> {
+    const db = this.#db.executor();
     const ids = events.map((e) => e.envelope.id);
-    const seen = new Set(
-      (await this.#db.executor().selectFrom('weft_event_inbox').select('event_id').where('subscription', '=', this.name).where('event_id', 'in', ids).execute()).map((r) => r.event_id),
-    );
+    const inInbox = this.#statements.get(`inbox:${ids.length}`, () => db.selectFrom('weft_event_inbox').select('event_id').where('subscription', '=', '').where('event_id', 'in', ids), [this.name, ...ids]);
+    const seen = new Set((await db.executeQuery<{ event_id: string }>(inInbox)).rows.map((r) => r.event_id));
     const fresh = events.map((e) => e.envelope).filter((envelope) => !seen.has(envelope.id) && (this.#subscription.filter?.(envelope) ?? true));
     if (fresh.length === 0) return;
     const oldest = fresh[0];
     if (oldest !== undefined) this.#metrics?.eventDeliveryLag.set({ subscription: this.name }, Math.max(0, Date.now() - Date.parse(oldest.time)));
     await this.#subscription.handle(fresh);
     const handledAt = new Date().toISOString();
-    await this.#db
-      .executor()
-      .insertInto('weft_event_inbox')
-      .values(fresh.map((envelope) => ({ subscription: this.name, event_id: envelope.id, handled_at: handledAt })))
-      .execute();
+    const rows = fresh.map((envelope) => ({ subscription: this.name, event_id: envelope.id, handled_at: handledAt }));
+    await db.executeQuery(this.#statements.get(`record:${rows.length}`, () => db.insertInto('weft_event_inbox').values(rows), rows.flatMap((row) => [row.subscription, row.event_id, row.handled_at])));
   }
 
-  /** Handles one event in its own transaction, from attempt `firstAttempt`, until it succeeds or is dead-lettered. */
-  async #deliver(event: LoggedEvent, firstAttempt = 1): Promise<void> {
+  /**
+   * Handles the events in up to `concurrency` lanes: the events of one partition key go in one
+   * lane, in log order; an event without a key is a lane of its own. Each event commits in its own
+   * transaction with its inbox row; the cursor moves past them all once every lane is done (a crash
+   * before that brings them again, and the inbox turns each away).
+   */
+  async #deliverInLanes(events: readonly LoggedEvent[]): Promise<void> {
+    const lanes: LoggedEvent[][] = [];
+    const byKey = new Map<string, LoggedEvent[]>();
+    for (const event of events) {
+      const key = event.envelope.partitionKey;
+      let lane = key === undefined ? undefined : byKey.get(key);
+      if (lane === undefined) {
+        lane = [];
+        lanes.push(lane);
+        if (key !== undefined) byKey.set(key, lane);
+      }
+      lane.push(event);
+    }
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let lane = lanes[next++]; lane !== undefined && !this.#stopped; lane = lanes[next++]) {
+        for (const event of lane) await this.#deliver(event, 1, false);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#subscription.concurrency, lanes.length) }, worker));
+    const last = events.at(-1);
+    if (last === undefined || this.#stopped) return;
+    await this.#db.transaction(() => this.#moveCursor(last.seq), this.#durability);
+    this.#cursor = last.seq;
+  }
+
+  /**
+   * Handles one event in its own transaction, from attempt `firstAttempt`, until it succeeds or is
+   * dead-lettered; with `moveCursor` the cursor moves past it in the same transaction.
+   */
+  async #deliver(event: LoggedEvent, firstAttempt = 1, moveCursor = true): Promise<void> {
     const labels = { type: event.envelope.type, subscription: this.name };
     for (let attempt = firstAttempt; ; attempt++) {
       if (this.#stopped) return;
@@ -174,26 +229,26 @@ export class DurableConsumer {
       try {
         await this.#db.transaction(async () => {
           await this.#handleOnce([event]);
-          await this.#moveCursor(event.seq);
-        });
-        this.#cursor = event.seq;
+          if (moveCursor) await this.#moveCursor(event.seq);
+        }, this.#durability);
+        if (moveCursor) this.#cursor = event.seq;
         this.#metrics?.handlerDuration.observe(labels, performance.now() - started);
         this.#metrics?.eventsDelivered.inc(labels);
         return;
       } catch (error) {
-        if ((await this.#failed(event, error, attempt)) === 'done') return;
+        if ((await this.#failed(event, error, attempt, moveCursor)) === 'done') return;
       }
     }
   }
 
   /** Counts a failed attempt; dead-letters the event after the last one, else waits out the backoff. */
-  async #failed(event: LoggedEvent, error: unknown, attempt: number): Promise<'retry' | 'done'> {
+  async #failed(event: LoggedEvent, error: unknown, attempt: number, moveCursor = true): Promise<'retry' | 'done'> {
     const { envelope } = event;
     const labels = { type: envelope.type, subscription: this.name };
     const { retry } = this.#subscription;
     this.#metrics?.eventsFailed.inc(labels);
     if (attempt >= retry.maxAttempts) {
-      await this.#deadLetter(event, error, attempt);
+      await this.#deadLetter(event, error, attempt, moveCursor);
       return 'done';
     }
     this.#metrics?.eventsRetried.inc(labels);
@@ -229,11 +284,12 @@ export class DurableConsumer {
   }
 
   async #moveCursor(seq: number): Promise<void> {
-    await this.#db.executor().updateTable('weft_event_cursors').set({ seq, updated_at: new Date().toISOString() }).where('subscription', '=', this.name).execute();
+    const db = this.#db.executor();
+    await db.executeQuery(this.#statements.get('cursor', () => db.updateTable('weft_event_cursors').set({ seq: 0, updated_at: '' }).where('subscription', '=', ''), [seq, new Date().toISOString(), this.name]));
   }
 
-  /** Parks the event with its error and moves on, in one transaction. */
-  async #deadLetter(event: LoggedEvent, error: unknown, attempts: number): Promise<void> {
+  /** Parks the event with its error and moves on, in one transaction; its inbox row keeps a redelivery from parking it twice. */
+  async #deadLetter(event: LoggedEvent, error: unknown, attempts: number, moveCursor: boolean): Promise<void> {
     const { envelope } = event;
     await this.#db.transaction(async (tx) => {
       await tx
@@ -251,9 +307,10 @@ export class DurableConsumer {
           created_at: new Date().toISOString(),
         })
         .execute();
-      await this.#moveCursor(event.seq);
+      await tx.insertInto('weft_event_inbox').values({ subscription: this.name, event_id: envelope.id, handled_at: new Date().toISOString() }).onConflict((oc) => oc.doNothing()).execute();
+      if (moveCursor) await this.#moveCursor(event.seq);
     });
-    this.#cursor = event.seq;
+    if (moveCursor) this.#cursor = event.seq;
     this.#metrics?.eventsDeadLettered.inc({ type: envelope.type, subscription: this.name });
     this.#logger.error({ err: error, eventId: envelope.id, type: envelope.type, subscription: this.name, attempts }, 'event dead-lettered');
   }

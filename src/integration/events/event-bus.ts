@@ -96,6 +96,10 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   #closed = false;
   /** Every durable subscription's cursor is read: a durable publish waits for it, so a new subscriber's "now" misses nothing. */
   #durablesReady: Promise<unknown> = Promise.resolve();
+  /** False while some durable subscription is still reading its cursor (publish then waits for #durablesReady). */
+  #durablesSettled = true;
+  /** One function object, so a transaction that publishes many events schedules one wake-up. */
+  readonly #wakeAfterCommit = () => this.#wakeDurable();
 
   constructor(options: EventBusOptions) {
     this.#db = options.db.withTables<EventTables>();
@@ -134,11 +138,11 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   async publish<T extends keyof M & string>(type: T, data: M[T], options: PublishOptions = {}): Promise<EventEnvelope<T, M[T]>> {
     const { envelope, definition, trace } = this.#envelope(type, data, options);
     if (definition.durable) {
-      await this.#durablesReady;
+      if (!this.#durablesSettled) await this.#durablesReady;
       // Inside a transaction the append joins it (no savepoint: one failed insert fails the publish, which throws anyway).
       if (this.#db.inTransaction()) await this.log.append(envelope);
       else await this.#db.transaction(() => this.log.append(envelope));
-      this.#db.afterCommit(() => this.#wakeDurable());
+      this.#db.afterCommit(this.#wakeAfterCommit);
     } else if (this.#db.inTransaction()) {
       this.#db.afterCommit(() => void this.#deliverVolatile(envelope, trace));
     } else {
@@ -178,6 +182,12 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     if (batch !== undefined && (!Number.isSafeInteger(batch.maxSize) || batch.maxSize < 1 || !Number.isSafeInteger(batch.maxWaitMs) || batch.maxWaitMs < 0)) {
       throw new ConfigError(`batch needs an integer maxSize >= 1 and maxWaitMs >= 0; received ${JSON.stringify(batch)}.`);
     }
+    for (const [option, value] of [['concurrency', options.concurrency], ['queueSize', options.queueSize]] as const) {
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) throw new ConfigError(`${option} must be an integer >= 1; received ${JSON.stringify(value)}.`);
+    }
+    if (options.durability !== undefined && options.durability !== 'full' && options.durability !== 'deferred') {
+      throw new ConfigError(`durability must be 'full' or 'deferred'; received ${JSON.stringify(options.durability)}.`);
+    }
     if (options.name !== undefined && this.#subscriptions.some((s) => s.name === options.name)) {
       throw new ConfigError(`A subscription named "${options.name}" exists already.`);
     }
@@ -203,6 +213,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     if (batch !== undefined) subscription.collector = new BatchCollector(batch, (events) => this.#offerBatch(subscription, events));
     if (this.#matchesDurable(pattern)) {
       if (options.name === undefined) throw new ConfigError(`Subscription to ${pattern} receives durable events, so it needs a stable name (its consumer id).`);
+      if (batch !== undefined && (options.concurrency ?? 1) > 1) throw new ConfigError(`Subscription "${options.name}" receives durable events in batches, which go one batch at a time: drop concurrency or batch.`);
       subscription.durable = new DurableConsumer(
         this.#db,
         this.log,
@@ -213,13 +224,23 @@ export class EventBus<M extends EventMap = Record<never, never>> {
           filter: subscription.filter,
           retry: { ...this.#retry, ...options.retry },
           batchSize: batch?.maxSize ?? 1,
+          durability: options.durability ?? 'deferred',
+          concurrency: options.concurrency ?? 1,
           // The durable consumer counts, retries and logs its own attempts.
           handle: (envelopes) => this.#runHandler(subscription, envelopes, false),
         },
         this.#metrics,
         this.#logger,
       );
-      this.#durablesReady = Promise.all([this.#durablesReady, subscription.durable.ready]);
+      const ready = Promise.all([this.#durablesReady, subscription.durable.ready]);
+      this.#durablesReady = ready;
+      this.#durablesSettled = false;
+      void ready.then(
+        () => {
+          if (this.#durablesReady === ready) this.#durablesSettled = true;
+        },
+        () => undefined,
+      );
       void subscription.durable.ready.then(() => subscription.durable?.wake());
     }
     this.#subscriptions.push(subscription);

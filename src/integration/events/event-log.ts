@@ -1,5 +1,5 @@
-import { CompiledQuery, type Generated, type Selectable } from 'kysely';
-import type { Database } from '../database/index.js';
+import type { Generated, Selectable } from 'kysely';
+import { StatementCache, type Database } from '../database/index.js';
 import type { EventEnvelope } from './envelope.js';
 
 /** The tables of the events part, for Kysely's types. */
@@ -44,6 +44,7 @@ const LOCK = 'weft_event_log';
 /** The durable event log: the outbox that publishing appends to and subscriptions read in order. */
 export class EventLog {
   readonly #db: Database<EventTables>;
+  readonly #statements = new StatementCache();
 
   constructor(db: Pick<Database<unknown>, 'withTables'>) {
     this.#db = db.withTables<EventTables>();
@@ -54,38 +55,46 @@ export class EventLog {
    * sequence numbers become visible in order and a reader never skips one that commits later.
    */
   async append(envelope: EventEnvelope): Promise<void> {
-    await this.#db.lockInTransaction(LOCK);
-    // The statement is compiled once and reused: building it with Kysely costs more than running it.
-    this.#insertSql ??= this.#db
-      .executor()
-      .insertInto('weft_event_log')
-      .values({ id: '', type: '', version: 0, source: '', time: '', partition_key: '', correlation_id: '', causation_id: '', traceparent: '', data: '' })
-      .compile().sql;
-    await this.#db.executor().executeQuery(
-      CompiledQuery.raw(this.#insertSql, [
-        envelope.id,
-        envelope.type,
-        envelope.version,
-        envelope.source,
-        envelope.time,
-        envelope.partitionKey ?? null,
-        envelope.correlationId,
-        envelope.causationId ?? null,
-        envelope.traceparent ?? null,
-        JSON.stringify(envelope.data),
-      ]),
+    // A backend with one writer at a time (SQLite) commits in sequence order already.
+    if (this.#db.capabilities.concurrentWriters) await this.#db.lockInTransaction(LOCK);
+    const db = this.#db.executor();
+    const values = [
+      envelope.id,
+      envelope.type,
+      envelope.version,
+      envelope.source,
+      envelope.time,
+      envelope.partitionKey ?? null,
+      envelope.correlationId,
+      envelope.causationId ?? null,
+      envelope.traceparent ?? null,
+      JSON.stringify(envelope.data),
+    ];
+    await db.executeQuery(
+      this.#statements.get(
+        'append',
+        () => db.insertInto('weft_event_log').values({ id: '', type: '', version: 0, source: '', time: '', partition_key: '', correlation_id: '', causation_id: '', traceparent: '', data: '' }),
+        values,
+      ),
     );
   }
 
-  #insertSql: string | undefined;
-
   /** Events after `seq` whose type matches `pattern` (exact, `system.*` or `*`), oldest first. */
   async readAfter(seq: number, pattern: string, limit: number, before?: number): Promise<LoggedEvent[]> {
-    let query = this.#db.executor().selectFrom('weft_event_log').selectAll().where('seq', '>', seq);
-    if (pattern.endsWith('.*')) query = query.where('type', 'like', `${pattern.slice(0, -1)}%`);
-    else if (pattern !== '*') query = query.where('type', '=', pattern);
-    if (before !== undefined) query = query.where('seq', '<=', before);
-    const rows = await query.orderBy('seq').limit(limit).execute();
+    const db = this.#db.executor();
+    const kind = pattern === '*' ? 'all' : pattern.endsWith('.*') ? 'system' : 'type';
+    const parameters: unknown[] = [seq];
+    if (kind !== 'all') parameters.push(kind === 'system' ? `${pattern.slice(0, -1)}%` : pattern);
+    if (before !== undefined) parameters.push(before);
+    parameters.push(limit);
+    const query = this.#statements.get(`read:${kind}:${before === undefined ? 'open' : 'bounded'}`, () => {
+      let built = db.selectFrom('weft_event_log').selectAll().where('seq', '>', 0);
+      if (kind === 'system') built = built.where('type', 'like', '');
+      if (kind === 'type') built = built.where('type', '=', '');
+      if (before !== undefined) built = built.where('seq', '<=', 0);
+      return built.orderBy('seq').limit(1);
+    }, parameters);
+    const { rows } = await db.executeQuery<Selectable<EventTables['weft_event_log']>>(query);
     return rows.map(toLogged);
   }
 

@@ -32,6 +32,13 @@ export interface SubscribeOptions<E> {
   readonly startFrom?: 'now' | 'beginning';
   /** Bound of the in-memory queue of volatile events; beyond it they are dropped and counted. Default 10 000. */
   readonly queueSize?: number;
+  /**
+   * Durable: whether the transaction that handles an event (the handler's writes, the inbox row,
+   * the cursor) waits for the disk. `'deferred'` (default) does not: a process crash loses none
+   * of it, and a machine crash can only lose the latest ones whole, which are then delivered
+   * again. `'full'` flushes each.
+   */
+  readonly durability?: 'full' | 'deferred';
   /** Durable: attempts and backoff before the dead-letter table. */
   readonly retry?: Partial<RetryPolicy>;
 }
