@@ -1,6 +1,7 @@
 import { Bench } from 'tinybench';
 import { postgresTestUrl } from '../src/integration/testing/index.js';
 import { postgresInsert, sqliteInsert } from './database.bench.js';
+import { durableEndToEndPostgresSuite } from './events-postgres.bench.js';
 import { durableEndToEndSuite, durablePublishSuite, volatileEventsSuite } from './events.bench.js';
 import { monitoringSuite } from './monitoring.bench.js';
 import { validationSuite } from './validation.bench.js';
@@ -23,6 +24,7 @@ const all: Record<string, () => Promise<BenchSuite>> = {
   events: volatileEventsSuite,
   'durable-events': durablePublishSuite,
   'durable-e2e': durableEndToEndSuite,
+  'durable-e2e-postgres': () => durableEndToEndPostgresSuite(postgresTestUrl()),
 };
 // `npm run bench -- validation` runs only the suites named.
 const chosen = process.argv.slice(2);
@@ -66,6 +68,7 @@ for (const open of suites) {
       if (verdict.endsWith('MISSED')) missed++;
       process.stdout.write(`| ${ratio.label} | ${value.toFixed(2)}x | ${verdict} |\n`);
     }
+    if (suite.report !== undefined) process.stdout.write(`\n${suite.report()}\n`);
   } finally {
     await suite.close();
   }

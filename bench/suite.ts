@@ -15,5 +15,7 @@ export interface BenchSuite {
   }>;
   /** Runs the measurement inside something the tasks need (a request context); default: as is. */
   around?<T>(run: () => Promise<T>): Promise<T>;
+  /** Figures of its own to print after the ratios (latency percentiles). */
+  report?(): string;
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
   EventBus,
   ForbiddenError,
+  MemoryTransport,
   Migrator,
   ValidationError,
   ValidationManager,
@@ -13,6 +14,7 @@ import {
   currentContext,
   runWithContext,
   type EventEnvelope,
+  type Transport,
   type WeftLogger,
 } from 'weft';
 import type { TestDatabase } from 'weft/testing';
@@ -339,6 +341,35 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
       if (db.capabilities.concurrentWriters) expect(most).toBeGreaterThan(1);
       expect(() => bus.subscribe('economy.gold_spent', () => undefined, { name: 'both', concurrency: 2, batch: { maxSize: 10, maxWaitMs: 0 } })).toThrow(/concurrency/);
       expect(() => bus.subscribe('economy.gold_spent', () => undefined, { name: 'zero', concurrency: 0 })).toThrow(/concurrency/);
+    });
+    it('delivers durable events through the transport it is given', async () => {
+      const inner = new MemoryTransport({ db, pollIntervalMs: 20 });
+      const seen = { committed: 0, consumers: [] as string[] };
+      const transport: Transport = {
+        committed: () => {
+          seen.committed++;
+          inner.committed();
+        },
+        consume: (subscription) => {
+          seen.consumers.push(subscription.name);
+          return inner.consume(subscription);
+        },
+        close: () => inner.close(),
+      };
+      const bus = new EventBus({ db, validation: new ValidationManager(), logger: quiet, transport }).define(goldSpent);
+      buses.push(bus);
+      const spent: number[] = [];
+      bus.subscribe('economy.gold_spent', (e) => void spent.push(e.data.gold), { name: 'ledger' });
+      await bus.ready();
+      await db.transaction(async () => {
+        await bus.publish('economy.gold_spent', { playerId: 'ann', gold: 5 }, { source: 'economy' });
+        await bus.publish('economy.gold_spent', { playerId: 'ann', gold: 7 }, { source: 'economy' });
+      });
+      await bus.drain();
+      expect(spent).toEqual([5, 7]);
+      expect(seen.consumers).toEqual(['ledger']);
+      // One transaction, one cue to the transport.
+      expect(seen.committed).toBe(1);
     });
   });
 }

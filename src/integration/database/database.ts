@@ -1,4 +1,4 @@
-import { Kysely, sql, type LogEvent } from 'kysely';
+import { Kysely, sql, type CompiledQuery, type LogEvent, type QueryResult } from 'kysely';
 import { pino } from 'pino';
 import { TimeoutError, UnavailableError, WeftError } from '../errors/index.js';
 import type { DatabaseBackend, DatabaseCapabilities, PoolStats } from './backend.js';
@@ -21,6 +21,8 @@ export interface Database<DB = UntypedTables> extends AsyncDisposable {
   readonly target: string;
   /** The transaction open in the calling async context, or the pool when there is none. */
   executor(): Kysely<DB>;
+  /** Runs a compiled statement (see StatementCache) in the open transaction, or on the pool outside one; the fast path for hot statements. */
+  execute<R = unknown>(query: CompiledQuery): Promise<QueryResult<R>>;
   /**
    * Runs `work` in a transaction: the outermost call opens one (retried on serialization
    * failures, deadlocks and busy locks), a nested call is a savepoint that rolls back alone.
@@ -88,6 +90,10 @@ class WeftDatabase<DB> implements Database<DB> {
 
   executor(): Kysely<DB> {
     return this.#work.executor();
+  }
+
+  execute<R = unknown>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return this.#work.execute<R>(query);
   }
 
   transaction<T>(work: TransactionWork<DB, T>, options?: TransactionOptions): Promise<T> {

@@ -10,6 +10,7 @@ import {
   type Driver,
   type Kysely,
   type QueryExecutor,
+  type QueryResult,
 } from 'kysely';
 import { ConfigError, ConflictError, UnavailableError, WeftError } from '../errors/index.js';
 import { isRetryable } from './driver-errors.js';
@@ -46,6 +47,8 @@ export type TransactionWork<DB, T> = (tx: Kysely<DB>) => Promise<T> | T;
 /** One open transaction or savepoint, as carried by AsyncLocalStorage. */
 interface Scope<DB> {
   readonly trx: Transaction<DB>;
+  /** The connection the transaction runs on (savepoints share it). */
+  readonly connection: DatabaseConnection;
   /** Work to run after the outermost commit; dropped with this scope when it rolls back. */
   readonly afterCommit: Array<() => unknown>;
   /** Shared by the outermost transaction and its savepoints. */
@@ -84,6 +87,16 @@ export class UnitOfWork<DB> {
   executor(): Kysely<DB> {
     const scope = this.#storage.getStore();
     return scope !== undefined && !scope.done ? scope.trx : this.#root;
+  }
+
+  /**
+   * Runs a compiled statement on the open transaction's connection directly (no Kysely executor
+   * in between: for statements compiled once on hot paths), or through the pool outside one.
+   */
+  execute<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const scope = this.#storage.getStore();
+    if (scope !== undefined && !scope.done) return scope.connection.executeQuery<R>(query);
+    return this.#root.executeQuery<R>(query);
   }
 
   inTransaction(): boolean {
@@ -170,7 +183,7 @@ export class UnitOfWork<DB> {
         if (deferred?.afterEnd !== undefined) await connection.executeQuery(deferred.afterEnd);
         throw error;
       }
-      const scope: Scope<DB> = { trx: handle, afterCommit: [], root: { savepoints: 0 }, done: false, childOpen: false };
+      const scope: Scope<DB> = { trx: handle, connection, afterCommit: [], root: { savepoints: 0 }, done: false, childOpen: false };
       slot.scope = scope;
       try {
         if (deferred?.afterBegin !== undefined) await connection.executeQuery(deferred.afterBegin);
@@ -224,7 +237,7 @@ export class UnitOfWork<DB> {
     const name = `weft_sp_${++parent.root.savepoints}`;
     const { trx } = parent;
     await sql.raw(`savepoint ${name}`).execute(trx);
-    const scope: Scope<DB> = { trx, afterCommit: [], root: parent.root, done: false, childOpen: false };
+    const scope: Scope<DB> = { trx, connection: parent.connection, afterCommit: [], root: parent.root, done: false, childOpen: false };
     parent.childOpen = true;
     try {
       const result = await this.#storage.run(scope, () => work(trx));

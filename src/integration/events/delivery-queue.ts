@@ -46,7 +46,7 @@ export class DeliveryQueue {
   release(partitionKey: string | undefined): void {
     this.#active--;
     if (partitionKey !== undefined) this.#activeKeys.delete(partitionKey);
-    this.#pump();
+    if (this.#items.length > 0 || this.#idle.length > 0) this.#pump();
   }
 
   /** Starts `run` now when it can, else queues it; 'full' when there is no room (the caller decides: drop, or pause). */

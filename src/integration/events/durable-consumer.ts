@@ -66,7 +66,7 @@ export class DurableConsumer {
   }
 
   /** Reads and delivers what is new; a call while delivering makes it look again when done. */
-  wake(): Promise<void> {
+  drain(): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     if (this.#running !== undefined) {
       this.#again = true;

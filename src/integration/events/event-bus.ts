@@ -1,34 +1,25 @@
-import { performance } from 'node:perf_hooks';
+import type { SpanContext } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { Database, RetryPolicy } from '../database/index.js';
 import { ConfigError, ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors/index.js';
-import {
-  SpanKind,
-  currentContext,
-  formatTraceparent,
-  idsOf,
-  runInContext,
-  startSpan,
-  tracingEnabled,
-  type CounterSeries,
-  type WeftContext,
-  type WeftMetrics,
-} from '../monitoring/index.js';
-import type { SpanContext } from '@opentelemetry/api';
+import { currentContext, formatTraceparent, type CounterSeries, type WeftMetrics } from '../monitoring/index.js';
 import { formatIssues, matchesEventPattern, type ValidationManager } from '../validation/index.js';
-import type { EventDefinition } from './definition.js';
-import { BatchCollector, type PendingEvent } from './batch-collector.js';
+import { BatchCollector } from './batch-collector.js';
 import { DeadLetters } from './dead-letters.js';
-import { DeliveryMetrics, type DeliverySeries } from './delivery-metrics.js';
-import { DeliveryQueue, type Offered } from './delivery-queue.js';
-import { DurableConsumer } from './durable-consumer.js';
+import type { EventDefinition } from './definition.js';
+import { DeliveryMetrics } from './delivery-metrics.js';
+import { DeliveryQueue } from './delivery-queue.js';
 import { envelopeTime, type EventEnvelope } from './envelope.js';
+import { publishTrace } from './event-context.js';
 import { EventLog, type EventTables } from './event-log.js';
-import { handlerContext, pick, publishTrace, spanParent } from './event-context.js';
+import { MemoryTransport } from './memory-transport.js';
 import { replayLog } from './replay.js';
+import { runHandler, type Subscription } from './subscription.js';
+import type { Transport, TransportConsumer } from './transport.js';
 import type { BatchOptions, EnvelopeFor, EventHandler, EventMap, EventPattern, PublishOptions, SubscribeOptions } from './types.js';
 import { uuidv7 } from './uuid.js';
+import { VolatileDispatch } from './volatile-dispatch.js';
 
 /** Options of an EventBus. */
 export interface EventBusOptions {
@@ -36,35 +27,12 @@ export interface EventBusOptions {
   readonly validation: ValidationManager;
   readonly metrics?: WeftMetrics;
   readonly logger?: Logger;
-  /** How often durable subscriptions look for events committed by other processes. Default 1000 ms. */
+  /** How durable events reach durable subscriptions. Default: a MemoryTransport over `db`. */
+  readonly transport?: Transport;
+  /** For the default transport: how often durable subscriptions look for events committed by other processes. Default 1000 ms. */
   readonly pollIntervalMs?: number;
   /** Default retry policy of durable subscriptions. */
   readonly retry?: Partial<RetryPolicy>;
-}
-
-interface Subscription {
-  readonly id: number;
-  readonly name: string | undefined;
-  readonly pattern: string;
-  readonly priority: number;
-  readonly once: boolean;
-  readonly filter: ((event: EventEnvelope) => boolean) | undefined;
-  /** Takes one envelope, or an array of them when `batch` is set. */
-  readonly handler: (events: EventEnvelope | EventEnvelope[]) => unknown;
-  readonly batch: BatchOptions | undefined;
-  readonly queue: DeliveryQueue;
-  readonly metrics: DeliveryMetrics;
-  readonly stopWatching: (() => void) | undefined;
-  /** Volatile events waiting for their batch to fill (batch subscriptions only). */
-  collector: BatchCollector | undefined;
-  durable: DurableConsumer | undefined;
-  active: boolean;
-}
-
-/** A subscription an event type goes to, with its metric series for that type. */
-interface Route {
-  readonly subscription: Subscription;
-  readonly series: DeliverySeries;
 }
 
 const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 10_000 };
@@ -89,9 +57,8 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   readonly #definitions = new Map<string, EventDefinition>();
   readonly #subscriptions: Subscription[] = [];
   readonly #published = new Map<string, CounterSeries>();
-  /** Event type -> the subscriptions whose pattern matches it, in priority order; cleared when subscriptions change. */
-  readonly #routes = new Map<string, Route[]>();
-  readonly #poller: NodeJS.Timeout;
+  readonly #dispatch: VolatileDispatch;
+  readonly #transport: Transport;
   #nextId = 1;
   #closed = false;
   /** Every durable subscription's cursor is read: a durable publish waits for it, so a new subscriber's "now" misses nothing. */
@@ -99,7 +66,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   /** False while some durable subscription is still reading its cursor (publish then waits for #durablesReady). */
   #durablesSettled = true;
   /** One function object, so a transaction that publishes many events schedules one wake-up. */
-  readonly #wakeAfterCommit = () => this.#wakeDurable();
+  readonly #wakeAfterCommit = () => this.#transport.committed();
 
   constructor(options: EventBusOptions) {
     this.#db = options.db.withTables<EventTables>();
@@ -112,8 +79,10 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     this.#metrics = options.metrics;
     this.#logger = options.logger ?? pino({ name: 'weft.events' });
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.#poller = setInterval(() => this.#wakeDurable(), options.pollIntervalMs ?? 1000);
-    this.#poller.unref();
+    this.#dispatch = new VolatileDispatch(this.#logger, (subscription) => this.#remove(subscription));
+    this.#transport =
+      options.transport ??
+      new MemoryTransport({ db: options.db, logger: this.#logger, ...(options.metrics === undefined ? {} : { metrics: options.metrics }), ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }) });
   }
 
   /** Registers an event type (its schema goes to the validation part); returns the bus typed with it. */
@@ -144,9 +113,9 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       else await this.#db.transaction(() => this.log.append(envelope));
       this.#db.afterCommit(this.#wakeAfterCommit);
     } else if (this.#db.inTransaction()) {
-      this.#db.afterCommit(() => void this.#deliverVolatile(envelope, trace));
+      this.#db.afterCommit(() => void this.#dispatch.deliver(this.#subscriptions, envelope, trace));
     } else {
-      void this.#deliverVolatile(envelope, trace);
+      void this.#dispatch.deliver(this.#subscriptions, envelope, trace);
     }
     this.#countPublished(type);
     return envelope as EventEnvelope<T, M[T]>;
@@ -157,7 +126,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     const { envelope, definition, trace } = this.#envelope(type, data, options);
     if (definition.durable) throw new ConfigError(`publishAndWait is for volatile events; ${type} is durable (its delivery outlives the call).`);
     this.#countPublished(type);
-    const delivered = this.#deliverVolatile(envelope, trace);
+    const delivered = this.#dispatch.deliver(this.#subscriptions, envelope, trace);
     if (delivered !== undefined) await delivered;
     return envelope as EventEnvelope<T, M[T]>;
   }
@@ -210,14 +179,11 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       durable: undefined,
       active: true,
     };
-    if (batch !== undefined) subscription.collector = new BatchCollector(batch, (events) => this.#offerBatch(subscription, events));
+    if (batch !== undefined) subscription.collector = new BatchCollector(batch, (events) => this.#dispatch.offerBatch(subscription, events));
     if (this.#matchesDurable(pattern)) {
       if (options.name === undefined) throw new ConfigError(`Subscription to ${pattern} receives durable events, so it needs a stable name (its consumer id).`);
       if (batch !== undefined && (options.concurrency ?? 1) > 1) throw new ConfigError(`Subscription "${options.name}" receives durable events in batches, which go one batch at a time: drop concurrency or batch.`);
-      subscription.durable = new DurableConsumer(
-        this.#db,
-        this.log,
-        {
+      subscription.durable = this.#transport.consume({
           name: options.name,
           pattern,
           startFrom: options.startFrom ?? 'now',
@@ -227,11 +193,8 @@ export class EventBus<M extends EventMap = Record<never, never>> {
           durability: options.durability ?? 'deferred',
           concurrency: options.concurrency ?? 1,
           // The durable consumer counts, retries and logs its own attempts.
-          handle: (envelopes) => this.#runHandler(subscription, envelopes, false),
-        },
-        this.#metrics,
-        this.#logger,
-      );
+        handle: (envelopes) => runHandler(subscription, envelopes, undefined),
+      });
       const ready = Promise.all([this.#durablesReady, subscription.durable.ready]);
       this.#durablesReady = ready;
       this.#durablesSettled = false;
@@ -241,11 +204,10 @@ export class EventBus<M extends EventMap = Record<never, never>> {
         },
         () => undefined,
       );
-      void subscription.durable.ready.then(() => subscription.durable?.wake());
     }
     this.#subscriptions.push(subscription);
     this.#subscriptions.sort((a, b) => b.priority - a.priority || a.id - b.id);
-    this.#routes.clear();
+    this.#dispatch.invalidate();
     return () => this.#remove(subscription);
   }
 
@@ -278,7 +240,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   /** Delivers what durable subscriptions have not handled yet, and resolves when they are done. */
   async drain(): Promise<void> {
     for (const subscription of this.#subscriptions) subscription.collector?.flush();
-    await Promise.all(this.#durables().map((d) => d.wake()));
+    await Promise.all(this.#durables().map((d) => d.drain()));
     await Promise.all(this.#subscriptions.map((s) => s.queue.idle()));
   }
 
@@ -286,9 +248,8 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#poller);
     for (const subscription of this.#subscriptions) subscription.collector?.flush();
-    const settle = Promise.all([...this.#subscriptions.map((s) => s.queue.idle()), ...this.#durables().map((d) => d.stop())]);
+    const settle = Promise.all([...this.#subscriptions.map((s) => s.queue.idle()), ...this.#durables().map((d) => d.stop())]).then(() => this.#transport.close());
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), options.timeoutMs ?? 10_000)));
     const outcome = await Promise.race([settle.then(() => 'settled' as const), expired]);
@@ -331,162 +292,12 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     series.inc();
   }
 
-  /**
-   * Hands a volatile event to each matching subscription's queue. Returns what to await for every
-   * handler of it to finish: nothing when they all ran synchronously.
-   */
-  #deliverVolatile(envelope: EventEnvelope, trace: SpanContext): Promise<unknown> | undefined {
-    let route = this.#routes.get(envelope.type);
-    if (route === undefined) {
-      const type = envelope.type;
-      route = this.#subscriptions.filter((s) => matchesEventPattern(s.pattern, type)).map((subscription) => ({ subscription, series: subscription.metrics.of(type) }));
-      this.#routes.set(type, route);
-    }
-    if (route.length === 0) return undefined;
-    // One context for every handler of this event, entered once: the handlers started in this loop run in it.
-    const context = handlerContext(envelope, trace);
-    return runInContext(context, () => this.#offerVolatile(route, envelope, context));
-  }
-
-  /** Offers the event to each subscription; a handler started now is timed from this moment (handler duration includes the synchronous handlers before it). */
-  #offerVolatile(route: readonly Route[], envelope: EventEnvelope, context: WeftContext): Promise<unknown> | undefined {
-    const dispatched = performance.now();
-    const traced = tracingEnabled();
-    let pending: Promise<void> | Array<Promise<void>> | undefined;
-    for (const { subscription, series } of route) {
-      if (!subscription.active) continue;
-      if (subscription.filter !== undefined && !subscription.filter(envelope)) continue;
-      const collector = subscription.collector;
-      let offered: Offered;
-      if (collector !== undefined) {
-        offered = new Promise<void>((done) => collector.add({ envelope, done }));
-      } else if (subscription.queue.tryStart(envelope.partitionKey)) {
-        const ran = this.#runVolatile(subscription, series, envelope, context, dispatched, traced, true);
-        offered = ran === undefined ? 'done' : ran;
-      } else {
-        // A run the queue starts later (behind others of its key) enters the event's context itself.
-        offered = subscription.queue.offer(envelope.partitionKey, () =>
-          runInContext(context, () => this.#runVolatile(subscription, series, envelope, context, performance.now(), traced, false)),
-        );
-      }
-      if (offered === 'full') this.#dropped(subscription, [envelope]);
-      else if (offered !== 'done') pending = pending === undefined ? offered : Array.isArray(pending) ? (pending.push(offered), pending) : [pending, offered];
-    }
-    return Array.isArray(pending) ? Promise.all(pending) : pending;
-  }
-
-  /**
-   * Runs a handler on one volatile event, in the current context, without a promise of its own
-   * when the handler is synchronous (the hot path); with a tracing SDK it takes the spanned path.
-   * With `release`, gives the queue's worker back when done. Never throws.
-   */
-  #runVolatile(subscription: Subscription, series: DeliverySeries, envelope: EventEnvelope, context: WeftContext, started: number, traced: boolean, release: boolean): Promise<void> | undefined {
-    const key = envelope.partitionKey;
-    const queue = release ? subscription.queue : undefined;
-    if (!subscription.active) return void queue?.release(key);
-    if (subscription.once) void this.#remove(subscription);
-    if (traced) {
-      return this.#runHandler(subscription, [envelope], true, context).then(
-        () => queue?.release(key),
-        () => queue?.release(key),
-      );
-    }
-    let result: unknown;
-    try {
-      result = subscription.handler(envelope);
-    } catch (error) {
-      this.#reportFailure(subscription, [envelope], error);
-      return void queue?.release(key);
-    }
-    if (result instanceof Promise) {
-      return result.then(
-        () => {
-          series.delivered.inc();
-          series.duration.observe(performance.now() - started);
-          queue?.release(key);
-        },
-        (error: unknown) => {
-          this.#reportFailure(subscription, [envelope], error);
-          queue?.release(key);
-        },
-      );
-    }
-    series.delivered.inc();
-    series.duration.observe(performance.now() - started);
-    return void queue?.release(key);
-  }
-
-  /** Queues a gathered batch for its subscription's handler. */
-  #offerBatch(subscription: Subscription, items: PendingEvent[]): void {
-    const envelopes = items.map((item) => item.envelope);
-    const finish = () => {
-      for (const item of items) item.done();
-    };
-    const offered = subscription.queue.offer(undefined, () =>
-      (subscription.active ? this.#runHandler(subscription, envelopes, true) : Promise.resolve())
-        // A failure is counted and logged in #runHandler.
-        .catch(() => undefined)
-        .finally(finish),
-    );
-    if (offered === 'full') {
-      this.#dropped(subscription, envelopes);
-      finish();
-    }
-  }
-
-  #dropped(subscription: Subscription, envelopes: readonly EventEnvelope[]): void {
-    for (const envelope of envelopes) subscription.metrics.of(envelope.type).dropped.inc();
-    this.#logger.warn({ subscription: subscription.name, events: envelopes.length, eventId: envelopes[0]?.id, type: envelopes[0]?.type }, 'volatile events dropped: subscription queue full');
-  }
-
-  #reportFailure(subscription: Subscription, envelopes: readonly EventEnvelope[], error: unknown): void {
-    const envelope = envelopes[0];
-    if (envelope === undefined) return;
-    subscription.metrics.of(envelope.type).failed.inc();
-    this.#logger.error({ err: error, eventId: envelope.id, type: envelope.type, subscription: subscription.name, correlationId: envelope.correlationId }, 'event handler failed');
-  }
-
-  /** Runs a handler in the event's context (so what it publishes has the event as cause); reports (when `report`) and rethrows a failure. */
-  async #runHandler(subscription: Subscription, envelopes: readonly EventEnvelope[], report: boolean, shared?: WeftContext): Promise<void> {
-    const envelope = envelopes[0];
-    if (envelope === undefined) return;
-    // A batch runs in the context of its first event (its correlation, its trace).
-    const context = shared ?? handlerContext(envelope);
-    const subscriptionName = subscription.name ?? 'anonymous';
-    const started = performance.now();
-    // Without a tracing SDK the handler span would be a no-op: skip making it.
-    const span = tracingEnabled()
-      ? startSpan(`handle ${envelope.type}`, { kind: SpanKind.CONSUMER, ...spanParent(context), attributes: { 'messaging.destination.name': envelope.type, 'messaging.consumer.group.name': subscriptionName } })
-      : undefined;
-    const own = span === undefined ? context : { ...context, ...pick(idsOf(span, spanParent(context).parent)) };
-    try {
-      await runInContext(own, () => subscription.handler(subscription.batch === undefined ? envelope : [...envelopes]));
-      if (report) {
-        const series = subscription.metrics.of(envelope.type);
-        series.delivered.inc(envelopes.length);
-        series.duration.observe(performance.now() - started);
-      }
-    } catch (error) {
-      span?.recordException(error instanceof Error ? error : String(error));
-      if (report) this.#reportFailure(subscription, envelopes, error);
-      throw error;
-    } finally {
-      span?.end();
-    }
-  }
-
-  #durables(): DurableConsumer[] {
+  #durables(): TransportConsumer[] {
     return this.#subscriptions.flatMap((s) => (s.durable === undefined ? [] : [s.durable]));
   }
 
   #matchesDurable(pattern: string): boolean {
     return [...this.#definitions.values()].some((d) => d.durable && matchesEventPattern(pattern, d.type));
-  }
-
-  #wakeDurable(): void {
-    for (const subscription of this.#subscriptions) {
-      subscription.durable?.wake().catch((error: unknown) => this.#logger.error({ err: error, subscription: subscription.name }, 'durable delivery failed'));
-    }
   }
 
   async #remove(subscription: Subscription): Promise<void> {
@@ -496,7 +307,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     subscription.collector?.flush();
     const index = this.#subscriptions.indexOf(subscription);
     if (index !== -1) this.#subscriptions.splice(index, 1);
-    this.#routes.clear();
+    this.#dispatch.invalidate();
     await subscription.durable?.stop();
   }
 }

@@ -70,7 +70,7 @@ export class EventLog {
       envelope.traceparent ?? null,
       JSON.stringify(envelope.data),
     ];
-    await db.executeQuery(
+    await this.#db.execute(
       this.#statements.get(
         'append',
         () => db.insertInto('weft_event_log').values({ id: '', type: '', version: 0, source: '', time: '', partition_key: '', correlation_id: '', causation_id: '', traceparent: '', data: '' }),

@@ -12,3 +12,7 @@ export { DeadLetters } from './dead-letters.js';
 export type { DeadLetter, DeadLetterFilter } from './dead-letters.js';
 export { SeedEventBus } from './seed-event-bus.js';
 export type { SeedEventBusOptions, SeedHandler } from './seed-event-bus.js';
+export { MemoryTransport } from './memory-transport.js';
+export type { MemoryTransportOptions } from './memory-transport.js';
+export type { Transport, TransportConsumer } from './transport.js';
+export type { DurableSubscription } from './durable-consumer.js';

@@ -72,6 +72,7 @@ function withCleanup<DB>(
     capabilities: db.capabilities,
     target: db.target,
     executor: () => db.executor(),
+    execute: (query) => db.execute(query),
     transaction: (work, options) => db.transaction(work, options),
     afterCommit: (callback) => db.afterCommit(callback),
     inTransaction: () => db.inTransaction(),

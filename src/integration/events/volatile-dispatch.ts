@@ -1,0 +1,177 @@
+import { performance } from 'node:perf_hooks';
+import type { SpanContext } from '@opentelemetry/api';
+import type { Logger } from 'pino';
+import { runInContext, tracingEnabled, type WeftContext } from '../monitoring/index.js';
+import { matchesEventPattern } from '../validation/index.js';
+import type { PendingEvent } from './batch-collector.js';
+import type { DeliverySeries } from './delivery-metrics.js';
+import type { Offered } from './delivery-queue.js';
+import type { EventEnvelope } from './envelope.js';
+import { handlerContext } from './event-context.js';
+import { reportFailure, runHandler, type Route, type Subscription } from './subscription.js';
+
+/**
+ * In-memory delivery of volatile events: each event goes to the subscriptions its type matches
+ * (looked up once per type), in one context entered once, through each subscription's bounded
+ * queue; a full queue drops the event and counts it. At most once.
+ */
+export class VolatileDispatch {
+  readonly #logger: Logger;
+  readonly #remove: (subscription: Subscription) => Promise<void>;
+  /** Event type -> the subscriptions whose pattern matches it, in priority order. */
+  readonly #routes = new Map<string, Route[]>();
+
+  /** `remove` unsubscribes a `once` subscription after its first event. */
+  constructor(logger: Logger, remove: (subscription: Subscription) => Promise<void>) {
+    this.#logger = logger;
+    this.#remove = remove;
+  }
+
+  /** Forgets the routes: call whenever subscriptions change. */
+  invalidate(): void {
+    this.#routes.clear();
+  }
+
+  /**
+   * Hands a volatile event to each matching subscription's queue. Returns what to await for every
+   * handler of it to finish: nothing when they all ran synchronously.
+   */
+  deliver(subscriptions: readonly Subscription[], envelope: EventEnvelope, trace: SpanContext): Promise<unknown> | undefined {
+    let route = this.#routes.get(envelope.type);
+    if (route === undefined) {
+      const type = envelope.type;
+      route = subscriptions.filter((s) => matchesEventPattern(s.pattern, type)).map((subscription) => ({ subscription, series: subscription.metrics.of(type) }));
+      this.#routes.set(type, route);
+    }
+    if (route.length === 0) return undefined;
+    // One context for every handler of this event, entered once: the handlers started in this loop run in it.
+    const context = handlerContext(envelope, trace);
+    return runInContext(context, () => this.#offerVolatile(route, envelope, context));
+  }
+
+  /** Offers the event to each subscription; a handler started now is timed from this moment (handler duration includes the synchronous handlers before it). */
+  #offerVolatile(route: readonly Route[], envelope: EventEnvelope, context: WeftContext): Promise<unknown> | undefined {
+    const dispatched = performance.now();
+    const traced = tracingEnabled();
+    const countdown = new Countdown();
+    for (const { subscription, series } of route) {
+      if (!subscription.active) continue;
+      if (subscription.filter !== undefined && !subscription.filter(envelope)) continue;
+      const collector = subscription.collector;
+      let offered: Offered;
+      if (collector !== undefined) {
+        offered = new Promise<void>((done) => collector.add({ envelope, done }));
+      } else if (subscription.queue.tryStart(envelope.partitionKey)) {
+        const ran = this.#runVolatile(subscription, series, envelope, context, dispatched, traced, true, countdown);
+        // The run tells the countdown itself when it ends.
+        if (ran !== undefined) countdown.add();
+        continue;
+      } else {
+        // A run the queue starts later (behind others of its key) enters the event's context itself.
+        offered = subscription.queue.offer(envelope.partitionKey, () =>
+          runInContext(context, () => this.#runVolatile(subscription, series, envelope, context, performance.now(), traced, false)),
+        );
+      }
+      if (offered === 'full') this.#dropped(subscription, [envelope]);
+      else if (offered !== 'done') {
+        countdown.add();
+        void offered.then(countdown.done);
+      }
+    }
+    return countdown.settled();
+  }
+
+  /**
+   * Runs a handler on one volatile event, in the current context, without a promise of its own
+   * when the handler is synchronous (the hot path); with a tracing SDK it takes the spanned path.
+   * With `release`, gives the queue's worker back when done. Never throws.
+   */
+  #runVolatile(
+    subscription: Subscription,
+    series: DeliverySeries,
+    envelope: EventEnvelope,
+    context: WeftContext,
+    started: number,
+    traced: boolean,
+    release: boolean,
+    countdown?: Countdown,
+  ): Promise<void> | undefined {
+    const key = envelope.partitionKey;
+    const queue = release ? subscription.queue : undefined;
+    if (!subscription.active) return void queue?.release(key);
+    if (subscription.once) void this.#remove(subscription);
+    if (traced) {
+      const end = () => {
+        queue?.release(key);
+        countdown?.done();
+      };
+      return runHandler(subscription, [envelope], this.#logger, context).then(end, end);
+    }
+    let result: unknown;
+    try {
+      result = subscription.handler(envelope);
+    } catch (error) {
+      reportFailure(this.#logger, subscription, [envelope], error);
+      return void queue?.release(key);
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        () => {
+          series.delivered.inc();
+          series.duration.observe(performance.now() - started);
+          queue?.release(key);
+          countdown?.done();
+        },
+        (error: unknown) => {
+          reportFailure(this.#logger, subscription, [envelope], error);
+          queue?.release(key);
+          countdown?.done();
+        },
+      );
+    }
+    series.delivered.inc();
+    series.duration.observe(performance.now() - started);
+    return void queue?.release(key);
+  }
+
+  /** Queues a gathered batch for its subscription's handler. */
+  offerBatch(subscription: Subscription, items: PendingEvent[]): void {
+    const envelopes = items.map((item) => item.envelope);
+    const finish = () => {
+      for (const item of items) item.done();
+    };
+    const offered = subscription.queue.offer(undefined, () =>
+      (subscription.active ? runHandler(subscription, envelopes, this.#logger) : Promise.resolve())
+        // A failure is counted and logged in runHandler.
+        .catch(() => undefined)
+        .finally(finish),
+    );
+    if (offered === 'full') {
+      this.#dropped(subscription, envelopes);
+      finish();
+    }
+  }
+
+  #dropped(subscription: Subscription, envelopes: readonly EventEnvelope[]): void {
+    for (const envelope of envelopes) subscription.metrics.of(envelope.type).dropped.inc();
+    this.#logger.warn({ subscription: subscription.name, events: envelopes.length, eventId: envelopes[0]?.id, type: envelopes[0]?.type }, 'volatile events dropped: subscription queue full');
+  }
+}
+
+/** The handlers of one event still running; `settled` is what a publisher awaits (nothing when none run). */
+class Countdown {
+  #left = 0;
+  #resolve: (() => void) | undefined;
+
+  add(): void {
+    this.#left++;
+  }
+
+  readonly done = (): void => {
+    if (--this.#left === 0) this.#resolve?.();
+  };
+
+  settled(): Promise<void> | undefined {
+    return this.#left === 0 ? undefined : new Promise<void>((resolve) => (this.#resolve = resolve));
+  }
+}
