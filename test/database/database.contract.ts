@@ -88,6 +88,33 @@ export function databaseContract(name: string, open: OpenTestDatabase, peer?: Om
       await expect(db.transaction(() => 1, { durability: 'later' as never })).rejects.toThrow(/durability/);
     });
 
+    it('writes held-back rows before commit and before a savepoint, in order, and drops those of a rolled-back scope', async () => {
+      const owner = {};
+      const hold = (id: string) => {
+        const buffer = db.pending(owner, () => [] as string[], async (ids) => {
+          for (const held of ids) await grantGold(db, held, 1);
+        });
+        if (buffer === undefined) throw new Error('outside a transaction');
+        buffer.push(id);
+      };
+      await db.transaction(async () => {
+        hold('a1');
+        expect(await players(db)).toEqual([]);
+        // A savepoint opening writes what the outer scope held first; a failed one drops its own.
+        await expect(db.transaction(() => { hold('b1'); throw new Error('no'); })).rejects.toThrow('no');
+        expect(await players(db)).toEqual(['a1']);
+        await db.transaction(() => hold('b2'));
+        hold('c1');
+        await db.flushPending();
+        expect(await players(db)).toEqual(['a1', 'b2', 'c1']);
+        hold('d1');
+      });
+      expect(await players(db)).toEqual(['a1', 'b2', 'c1', 'd1']);
+      await expect(db.transaction(() => { hold('e1'); throw new Error('rolled back'); })).rejects.toThrow('rolled back');
+      expect(await players(db)).toEqual(['a1', 'b2', 'c1', 'd1']);
+      expect(db.pending(owner, () => [], () => Promise.resolve())).toBeUndefined();
+    });
+
     it('rolls back everything when the work throws, and rethrows the same error', async () => {
       const failure = new Error('crafting failed');
       await expect(

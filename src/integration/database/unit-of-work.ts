@@ -53,8 +53,15 @@ interface Scope<DB> {
   readonly afterCommit: Array<() => unknown>;
   /** Shared by the outermost transaction and its savepoints. */
   readonly root: { savepoints: number };
+  /** Writes held in memory (see `pending`), by owner; written out before this scope ends. */
+  readonly pending: Map<object, Pending>;
   done: boolean;
   childOpen: boolean;
+}
+
+interface Pending {
+  readonly buffer: unknown;
+  readonly flush: (buffer: never) => Promise<void>;
 }
 
 /**
@@ -87,6 +94,35 @@ export class UnitOfWork<DB> {
   executor(): Kysely<DB> {
     const scope = this.#storage.getStore();
     return scope !== undefined && !scope.done ? scope.trx : this.#root;
+  }
+
+  /**
+   * A buffer of writes held in memory for the open transaction (a savepoint has its own), made by
+   * `create` on the first call for `owner`. `flush(buffer)` writes it out inside the transaction
+   * before it commits, before a savepoint opens inside it, and on `flushPending()`; the next call
+   * after a flush makes a new buffer. Undefined outside a transaction.
+   */
+  pending<T>(owner: object, create: () => T, flush: (buffer: T) => Promise<void>): T | undefined {
+    const scope = this.#storage.getStore();
+    if (scope === undefined || scope.done) return undefined;
+    const known = scope.pending.get(owner);
+    if (known !== undefined) return known.buffer as T;
+    const buffer = create();
+    scope.pending.set(owner, { buffer, flush: flush });
+    return buffer;
+  }
+
+  /** Writes out what the open transaction holds back (see `pending`), so a read sees it. */
+  async flushPending(): Promise<void> {
+    const scope = this.#storage.getStore();
+    if (scope !== undefined && !scope.done) await this.#flush(scope);
+  }
+
+  async #flush(scope: Scope<DB>): Promise<void> {
+    for (const [owner, entry] of scope.pending) {
+      scope.pending.delete(owner);
+      await entry.flush(entry.buffer as never);
+    }
   }
 
   /**
@@ -183,11 +219,15 @@ export class UnitOfWork<DB> {
         if (deferred?.afterEnd !== undefined) await connection.executeQuery(deferred.afterEnd);
         throw error;
       }
-      const scope: Scope<DB> = { trx: handle, connection, afterCommit: [], root: { savepoints: 0 }, done: false, childOpen: false };
+      const scope: Scope<DB> = { trx: handle, connection, afterCommit: [], root: { savepoints: 0 }, pending: new Map(), done: false, childOpen: false };
       slot.scope = scope;
       try {
         if (deferred?.afterBegin !== undefined) await connection.executeQuery(deferred.afterBegin);
-        const result = await this.#storage.run(scope, () => work(handle));
+        const result = await this.#storage.run(scope, async () => {
+          const value = await work(handle);
+          await this.#flush(scope);
+          return value;
+        });
         const committed = await connection.executeQuery<{ command?: string }>(COMMIT);
         if (committed.rows[0]?.command === 'ROLLBACK') {
           throw new WeftError('WEFT_INTERNAL', 'The database rolled the transaction back at commit: a statement inside it failed and the failure was caught.');
@@ -236,11 +276,17 @@ export class UnitOfWork<DB> {
     }
     const name = `weft_sp_${++parent.root.savepoints}`;
     const { trx } = parent;
+    // What the parent held back goes first, so writes land in the order they were made.
+    await this.#flush(parent);
     await sql.raw(`savepoint ${name}`).execute(trx);
-    const scope: Scope<DB> = { trx, connection: parent.connection, afterCommit: [], root: parent.root, done: false, childOpen: false };
+    const scope: Scope<DB> = { trx, connection: parent.connection, afterCommit: [], root: parent.root, pending: new Map(), done: false, childOpen: false };
     parent.childOpen = true;
     try {
-      const result = await this.#storage.run(scope, () => work(trx));
+      const result = await this.#storage.run(scope, async () => {
+        const value = await work(trx);
+        await this.#flush(scope);
+        return value;
+      });
       await sql.raw(`release savepoint ${name}`).execute(trx);
       parent.afterCommit.push(...scope.afterCommit);
       return result;

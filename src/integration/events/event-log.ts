@@ -40,6 +40,9 @@ export interface LoggedEvent {
 }
 
 const LOCK = 'weft_event_log';
+const newBuffer = (): EventEnvelope[] => [];
+/** Rows per multi-row insert: 640 parameters, well under SQLite's and PostgreSQL's limits. */
+const CHUNK = 64;
 
 /** The durable event log: the outbox that publishing appends to and subscriptions read in order. */
 export class EventLog {
@@ -51,36 +54,52 @@ export class EventLog {
   }
 
   /**
-   * Appends in the caller's transaction. On PostgreSQL the append takes a lock held to commit, so
-   * sequence numbers become visible in order and a reader never skips one that commits later.
+   * Appends in the caller's transaction (or in one statement of its own outside one). Inside a
+   * transaction the rows are held in memory and written in multi-row inserts (every 64 events,
+   * and before the transaction commits or a savepoint opens): one statement for many small events.
+   * On PostgreSQL the write takes a lock held to commit, so sequence numbers become visible in
+   * order and a reader never skips one that commits later.
    */
   async append(envelope: EventEnvelope): Promise<void> {
+    const buffer = this.#db.pending(this, newBuffer, this.#insertHeld);
+    if (buffer === undefined) return this.#insert([envelope]);
+    buffer.push(envelope);
+    if (buffer.length >= CHUNK) await this.#db.flushPending();
+  }
+
+  readonly #insertHeld = (held: EventEnvelope[]): Promise<void> => this.#insert(held);
+
+  /** Writes envelopes in order, in multi-row inserts of 64, 32, ... 1 rows (a few statement shapes, each compiled once). */
+  async #insert(envelopes: readonly EventEnvelope[]): Promise<void> {
+    if (envelopes.length === 0) return;
     // A backend with one writer at a time (SQLite) commits in sequence order already.
     if (this.#db.capabilities.concurrentWriters) await this.#db.lockInTransaction(LOCK);
     const db = this.#db.executor();
-    const values = [
-      envelope.id,
-      envelope.type,
-      envelope.version,
-      envelope.source,
-      envelope.time,
-      envelope.partitionKey ?? null,
-      envelope.correlationId,
-      envelope.causationId ?? null,
-      envelope.traceparent ?? null,
-      JSON.stringify(envelope.data),
-    ];
-    await this.#db.execute(
-      this.#statements.get(
-        'append',
-        () => db.insertInto('weft_event_log').values({ id: '', type: '', version: 0, source: '', time: '', partition_key: '', correlation_id: '', causation_id: '', traceparent: '', data: '' }),
-        values,
-      ),
-    );
+    for (let start = 0; start < envelopes.length; ) {
+      let size = CHUNK;
+      while (size > envelopes.length - start) size >>= 1;
+      const rows = envelopes.slice(start, start + size);
+      const values = rows.flatMap((envelope) => [
+        envelope.id,
+        envelope.type,
+        envelope.version,
+        envelope.source,
+        envelope.time,
+        envelope.partitionKey ?? null,
+        envelope.correlationId,
+        envelope.causationId ?? null,
+        envelope.traceparent ?? null,
+        JSON.stringify(envelope.data),
+      ]);
+      const blank = { id: '', type: '', version: 0, source: '', time: '', partition_key: '', correlation_id: '', causation_id: '', traceparent: '', data: '' };
+      await this.#db.execute(this.#statements.get(`append:${size}`, () => db.insertInto('weft_event_log').values(rows.map(() => blank)), values));
+      start += size;
+    }
   }
 
   /** Events after `seq` whose type matches `pattern` (exact, `system.*` or `*`), oldest first. */
   async readAfter(seq: number, pattern: string, limit: number, before?: number): Promise<LoggedEvent[]> {
+    await this.#db.flushPending();
     const db = this.#db.executor();
     const kind = pattern === '*' ? 'all' : pattern.endsWith('.*') ? 'system' : 'type';
     const parameters: unknown[] = [seq];
@@ -100,6 +119,7 @@ export class EventLog {
 
   /** The highest sequence number, 0 for an empty log. */
   async lastSeq(): Promise<number> {
+    await this.#db.flushPending();
     const row = await this.#db
       .executor()
       .selectFrom('weft_event_log')
@@ -110,6 +130,7 @@ export class EventLog {
 
   /** Every event of one correlation, as a causal tree: roots first, each with the events it caused. */
   async trace(correlationId: string): Promise<CausalNode[]> {
+    await this.#db.flushPending();
     const rows = await this.#db.executor().selectFrom('weft_event_log').selectAll().where('correlation_id', '=', correlationId).orderBy('seq').execute();
     const nodes = new Map(rows.map((row) => [row.id, { event: toLogged(row).envelope, caused: [] as CausalNode[] }]));
     const roots: CausalNode[] = [];

@@ -73,6 +73,8 @@ function withCleanup<DB>(
     target: db.target,
     executor: () => db.executor(),
     execute: (query) => db.execute(query),
+    pending: (owner, create, flush) => db.pending(owner, create, flush),
+    flushPending: () => db.flushPending(),
     transaction: (work, options) => db.transaction(work, options),
     afterCommit: (callback) => db.afterCommit(callback),
     inTransaction: () => db.inTransaction(),
