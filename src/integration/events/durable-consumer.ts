@@ -24,6 +24,8 @@ export interface DurableSubscription {
 }
 
 const BATCH = 100;
+/** Commit notices gathered before a delivery starts without waiting for the event loop's turn. */
+const COALESCE = 32;
 
 /**
  * Delivers the event log to one durable subscription, in log order. The events waiting are handled
@@ -43,6 +45,8 @@ export class DurableConsumer {
   readonly #durability: { readonly durability: 'full' | 'deferred' };
   #running: Promise<void> | undefined;
   #again = false;
+  #notices = 0;
+  #scheduled: NodeJS.Immediate | undefined;
   #stopped = false;
   readonly ready: Promise<void>;
 
@@ -80,9 +84,28 @@ export class DurableConsumer {
     return this.#running;
   }
 
+  /**
+   * Events were committed: deliver on the next turn of the event loop, so the commits of one turn
+   * share a delivery transaction; after COALESCE notices with no turn in between, deliver at once
+   * (a publisher that never yields must not hold delivery back).
+   */
+  notify(): void {
+    if (this.#stopped) return;
+    if (++this.#notices >= COALESCE) this.#deliverNoticed();
+    else this.#scheduled ??= setImmediate(() => this.#deliverNoticed());
+  }
+
+  #deliverNoticed(): void {
+    if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
+    this.#scheduled = undefined;
+    this.#notices = 0;
+    this.drain().catch((error: unknown) => this.#logger.error({ err: error, subscription: this.name }, 'durable delivery failed'));
+  }
+
   /** Stops after the event in hand; resolves when it is done. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
     await this.#running;
   }
 

@@ -38,9 +38,7 @@ export class MemoryTransport implements Transport {
   }
 
   committed(): void {
-    for (const consumer of this.#consumers) {
-      consumer.drain().catch((error: unknown) => this.#logger.error({ err: error, subscription: consumer.name }, 'durable delivery failed'));
-    }
+    for (const consumer of this.#consumers) consumer.notify();
   }
 
   consume(subscription: DurableSubscription): TransportConsumer {
