@@ -1,4 +1,6 @@
-import { SeedEventBus } from './events/index.js';
+import { createDatabase, Migrator } from './database/index.js';
+import { EventBus, SeedEventBus, eventMigrations } from './events/index.js';
+import { StateStore, StateSyncManager, stateMigrations, type StateTransaction, type StateTransactionOptions } from './state/index.js';
 import { IntegrationAlerting, IntegrationLogger, IntegrationMetrics, MonitoringManager } from './monitoring/index.js';
 import { ValidationManager } from './validation/index.js';
 
@@ -43,3 +45,24 @@ export const integrationEventBus: SeedEventBus = lazy(
 
 /** The seed's `event_dispatcher`: the same instance as `integrationEventBus`. */
 export const eventDispatcher: SeedEventBus = integrationEventBus;
+
+let defaultStore: Promise<StateStore> | undefined;
+
+/** The default state store: on WEFT_DATABASE_URL, or an in-memory SQLite database, migrated on first use. */
+function defaultStateStore(): Promise<StateStore> {
+  defaultStore ??= (async () => {
+    const db = await createDatabase(process.env.WEFT_DATABASE_URL ?? 'sqlite::memory:');
+    await new Migrator(db).register('events', eventMigrations).register('state', stateMigrations).up();
+    const events = new EventBus({ db, validation: validationManager, metrics: monitoringManager.metrics, logger: monitoringManager.logger('events') });
+    return new StateStore({ db, validation: validationManager, events, metrics: monitoringManager.metrics, logger: monitoringManager.logger('state') });
+  })();
+  return defaultStore;
+}
+
+/** The seed's `state_sync_manager`: subscribe, notifyStateChange, rollback, unsubscribe, and syncState, rollbackState, validateState, getSyncStatus, registerStateSync. */
+export const stateSyncManager: StateSyncManager = new StateSyncManager(defaultStateStore);
+
+/** `weft.transaction`: a state transaction on the default store (see StateStore.transaction). */
+export async function transaction<T>(fn: (tx: StateTransaction) => Promise<T> | T, options?: StateTransactionOptions): Promise<T> {
+  return (await defaultStateStore()).transaction(fn, options);
+}

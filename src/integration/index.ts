@@ -9,6 +9,9 @@ export {
   integrationLogger,
   integrationMetrics,
   monitoringManager,
+  stateSyncManager,
+  transaction,
   validationManager,
 } from './defaults.js';
 export * from './events/index.js';
+export * from './state/index.js';

@@ -211,6 +211,11 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     return () => this.#remove(subscription);
   }
 
+  /** The names of the durable subscriptions that take events of `type`. */
+  durableSubscriptionsOf(type: string): string[] {
+    return this.#subscriptions.flatMap((s) => (s.durable !== undefined && s.name !== undefined && matchesEventPattern(s.pattern, type) ? [s.name] : []));
+  }
+
   /** Removes the subscription of that name. */
   unsubscribe(name: string): Promise<void> {
     const subscription = this.#subscriptions.find((s) => s.name === name);

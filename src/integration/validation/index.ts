@@ -2,7 +2,7 @@ export { ValidationManager } from './validation-manager.js';
 export type { ValidationManagerOptions, ValidationResult } from './validation-manager.js';
 export type { Schema, SchemaEntry, SchemaOptions } from './schema-registry.js';
 export type { ValidationIssue } from './issues.js';
-export { formatIssues, formatPath } from './issues.js';
+export { formatIssues, formatPath, issue } from './issues.js';
 export { DEFAULT_LIMITS } from './limits.js';
 export type { ValidationLimits } from './limits.js';
 export type { ReferenceId, ReferenceRule } from './references.js';

@@ -1,0 +1,40 @@
+import type { Migration } from '../database/index.js';
+
+/** The tables of the state part: the current entries and every version of them. */
+export const stateMigrations: readonly Migration[] = [
+  {
+    name: '001_state',
+    async up(db) {
+      await db.schema
+        .createTable('weft_state_entries')
+        .addColumn('system', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('updated_by', 'text')
+        .addPrimaryKeyConstraint('weft_state_entries_pk', ['system', 'key'])
+        .execute();
+      await db.schema
+        .createTable('weft_state_history')
+        .addColumn('system', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        // Null: the entry was deleted at this version.
+        .addColumn('value', 'text')
+        .addColumn('patch', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('transaction_id', 'text', (c) => c.notNull())
+        .addColumn('correlation_id', 'text')
+        .addColumn('changed_at', 'text', (c) => c.notNull())
+        .addColumn('changed_by', 'text')
+        .addPrimaryKeyConstraint('weft_state_history_pk', ['system', 'key', 'version'])
+        .execute();
+      await db.schema.createIndex('weft_state_history_transaction').on('weft_state_history').column('transaction_id').execute();
+    },
+    async down(db) {
+      await db.schema.dropTable('weft_state_history').execute();
+      await db.schema.dropTable('weft_state_entries').execute();
+    },
+  },
+];

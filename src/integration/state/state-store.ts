@@ -1,0 +1,349 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import type { Database } from '../database/index.js';
+import { ConfigError, ConflictError, NotFoundError, ValidationError } from '../errors/index.js';
+import type { EventDefinition, PublishOptions } from '../events/index.js';
+import { uuidv7 } from '../events/index.js';
+import type { WeftMetrics } from '../monitoring/index.js';
+import { issue, type ValidationManager } from '../validation/index.js';
+import { RecentActivity } from './recent-activity.js';
+import { syncStatus, validateState, type StateValidationReport, type SyncStatus } from './state-report.js';
+import { EntryTable, type HistoryRow, type StateTables } from './entry-table.js';
+import { StateCallbacks, type ChangeCallback } from './state-callbacks.js';
+import { stateChanged, stateRolledBack } from './state-events.js';
+import { StateTransaction, type Slice, type StateContext } from './state-transaction.js';
+import type { CrossSystemInvariant, ListOptions, SetOptions, SliceOptions, StateChange, StateEntry, StateReader, StateTransactionOptions } from './types.js';
+
+/** What the state part needs of the event bus: to define its events and publish them. */
+export interface StateEventSink {
+  define(definition: EventDefinition<'state.changed' | 'state.rolled_back', never>): unknown;
+  publish(type: 'state.changed' | 'state.rolled_back', data: never, options: PublishOptions): Promise<unknown>;
+  /** The durable subscriptions that take events of `type` (for the undelivered count of the status). */
+  durableSubscriptionsOf(type: string): string[];
+}
+
+/** Options of a StateStore. */
+export interface StateStoreOptions {
+  readonly db: Pick<Database<unknown>, 'withTables'>;
+  readonly validation: ValidationManager;
+  readonly events: StateEventSink;
+  readonly metrics?: WeftMetrics;
+  readonly logger?: Logger;
+  /** How long a callback may run before it counts as failed. Default 5000 ms. */
+  readonly callbackTimeoutMs?: number;
+  /** Tries of `update` when another writer got there first. Default 20. */
+  readonly updateAttempts?: number;
+}
+
+const SYSTEM = /^[a-z][a-z0-9_]*$/;
+
+/**
+ * Versioned state per system. Each system registers a slice; entries are read and written with
+ * optimistic concurrency; `transaction` changes any number of systems (and publishes durable
+ * events) in one database transaction, checked by cross-system invariants before it commits.
+ * Every version is kept in history, so an entry or a whole transaction can be rolled back.
+ * @example
+ * state.registerStateSync('economy', { schema: z.object({ gold: z.int().min(0) }) })
+ * await state.transaction(async (tx) => { await tx.update('economy', 'ann', (w) => ({ gold: (w?.gold ?? 0) + 5 })) })
+ */
+export class StateStore implements StateReader {
+  readonly #db: Database<StateTables>;
+  readonly #table: EntryTable;
+  readonly #validation: ValidationManager;
+  readonly #events: StateEventSink;
+  readonly #metrics: WeftMetrics | undefined;
+  readonly #logger: Logger;
+  readonly #slices = new Map<string, Slice>();
+  readonly #invariants = new Map<string, { readonly systems: ReadonlySet<string>; readonly check: CrossSystemInvariant }>();
+  readonly #callbacks: StateCallbacks;
+  readonly #onSuccess = new Set<NonNullable<StateTransactionOptions['onSuccess']>>();
+  readonly #onError = new Set<NonNullable<StateTransactionOptions['onError']>>();
+  readonly #current = new AsyncLocalStorage<StateTransaction>();
+  readonly #context: StateContext;
+  readonly #updateAttempts: number;
+  /** Changes and conflicts of the last minute, per system. */
+  readonly activity = new RecentActivity(60_000);
+
+  constructor(options: StateStoreOptions) {
+    this.#db = options.db.withTables<StateTables>();
+    this.#table = new EntryTable(this.#db);
+    this.#validation = options.validation;
+    this.#events = options.events;
+    this.#events.define(stateChanged as unknown as EventDefinition<'state.changed', never>);
+    this.#events.define(stateRolledBack as unknown as EventDefinition<'state.rolled_back', never>);
+    this.#metrics = options.metrics;
+    this.#logger = options.logger ?? pino({ name: 'weft.state' });
+    this.#callbacks = new StateCallbacks({ timeoutMs: options.callbackTimeoutMs ?? 5000, logger: this.#logger, metrics: this.#metrics });
+    this.#updateAttempts = options.updateAttempts ?? 20;
+    this.#context = {
+      table: this.#table,
+      validation: this.#validation,
+      slice: (system) => this.#slice(system),
+      conflicted: (system) => {
+        this.activity.record(system, 'conflict');
+        this.#metrics?.transactionConflicts.inc({ system });
+      },
+    };
+  }
+
+  /** Registers a system's slice (the seed's `register_state_sync`); its schema goes to the validation part. */
+  registerStateSync<T>(system: string, options: SliceOptions<T>): void {
+    if (!SYSTEM.test(system)) throw new ConfigError(`A system name is snake_case; received ${JSON.stringify(system)}.`);
+    if (this.#slices.has(system)) throw new ConfigError(`State of ${system} is registered already.`);
+    const conflict = options.conflict ?? 'reject';
+    if (conflict !== 'reject' && conflict !== 'last-write-wins' && typeof conflict !== 'function') {
+      throw new ConfigError(`conflict must be 'reject', 'last-write-wins' or a merge function; received ${JSON.stringify(conflict)}.`);
+    }
+    for (const [name, value] of Object.entries(options.retention ?? {})) {
+      if (value !== undefined && (!Number.isSafeInteger(value) || (value) < 1)) throw new ConfigError(`retention.${name} must be an integer >= 1; received ${JSON.stringify(value)}.`);
+    }
+    const schemaName = `${system}.state_entry`;
+    this.#validation.registerSchema(schemaName, options.schema, { owner: system });
+    this.#slices.set(system, { system, schemaName, options: options as SliceOptions });
+  }
+
+  /** The systems with a slice. */
+  systems(): string[] {
+    return [...this.#slices.keys()];
+  }
+
+  /** Registers a check across systems, run before any transaction that changed one of them commits. */
+  registerInvariant(name: string, systems: readonly string[], check: CrossSystemInvariant): void {
+    if (this.#invariants.has(name)) throw new ConfigError(`Invariant ${name} is registered already.`);
+    for (const system of systems) this.#slice(system);
+    this.#invariants.set(name, { systems: new Set(systems), check });
+  }
+
+  get<T = unknown>(system: string, key: string): Promise<StateEntry<T> | undefined> {
+    return (this.#current.getStore() ?? this.#reader()).get<T>(system, key);
+  }
+
+  list<T = unknown>(system: string, options?: ListOptions): Promise<{ entries: Array<StateEntry<T>>; cursor: string | undefined }> {
+    return (this.#current.getStore() ?? this.#reader()).list<T>(system, options);
+  }
+
+  /** Writes a new version; a stale `expectedVersion` is a ConflictError (409) unless the slice's policy resolves it. */
+  set<T = unknown>(system: string, key: string, value: T, options: SetOptions = {}): Promise<StateEntry<T>> {
+    return this.transaction((tx) => tx.set(system, key, value, options));
+  }
+
+  /** Reads, applies `fn`, writes; another writer in between makes it try again (a bounded number of times). */
+  async update<T = unknown>(system: string, key: string, fn: (value: T | undefined) => T | Promise<T>): Promise<StateEntry<T>> {
+    if (this.#current.getStore() !== undefined || this.#db.inTransaction()) return this.transaction((tx) => tx.update(system, key, fn));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.transaction((tx) => tx.update(system, key, fn));
+      } catch (error) {
+        if (!(error instanceof ConflictError) || attempt >= this.#updateAttempts) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
+      }
+    }
+  }
+
+  /** Removes an entry (its history stays). */
+  delete(system: string, key: string, options: SetOptions = {}): Promise<void> {
+    return this.transaction((tx) => tx.delete(system, key, options));
+  }
+
+  /**
+   * Runs `fn` in one database transaction: its writes across systems and the durable events they
+   * publish commit together or not at all. Cross-system invariants run before the commit; change
+   * callbacks and `onSuccess` after it, `onError` after a failure. Inside another state
+   * transaction it joins that one.
+   */
+  async transaction<T>(fn: (tx: StateTransaction) => Promise<T> | T, options: StateTransactionOptions = {}): Promise<T> {
+    const open = this.#current.getStore();
+    if (open !== undefined && this.#db.inTransaction()) return fn(open);
+    const id = uuidv7();
+    const started = performance.now();
+    const outer = this.#db.inTransaction();
+    let tx = new StateTransaction(id, this.#context);
+    let result: T;
+    try {
+      result = await this.#db.transaction(() => {
+        // A fresh record per attempt: the database may run the work again after losing a race.
+        tx = new StateTransaction(id, this.#context);
+        return this.#current.run(tx, async () => {
+          const value = await fn(tx);
+          await this.#checkInvariants(tx);
+          await this.#publish(tx);
+          return value;
+        });
+      });
+    } catch (error) {
+      for (const system of systemsOf(tx.changes, 'none')) this.#metrics?.transactionRollbacks.inc({ system });
+      const failure = { transactionId: id, error };
+      await Promise.all([...(options.onError === undefined ? [] : [options.onError]), ...this.#onError].map((callback) => this.#callbacks.run('transaction', 'onError', () => callback(failure))));
+      throw error;
+    }
+    const committed = tx;
+    const finish = () => this.#committed(committed, options, started);
+    if (outer) this.#db.afterCommit(finish);
+    else await finish();
+    return result;
+  }
+
+  /** Calls `callback` after each committed change of `system` (`'*'`: every system); returns the function that stops it. */
+  onChange(system: string, callback: ChangeCallback): () => void {
+    if (system !== '*') this.#slice(system);
+    return this.#callbacks.onChange(system, callback);
+  }
+
+  /** Calls `callback` after every committed transaction. */
+  onSuccess(callback: NonNullable<StateTransactionOptions['onSuccess']>): () => void {
+    this.#onSuccess.add(callback);
+    return () => void this.#onSuccess.delete(callback);
+  }
+
+  /** Calls `callback` after every failed transaction. */
+  onError(callback: NonNullable<StateTransactionOptions['onError']>): () => void {
+    this.#onError.add(callback);
+    return () => void this.#onError.delete(callback);
+  }
+
+  /** Every version of an entry still in history, oldest first, with its patch from the previous one. */
+  async history(system: string, key: string): Promise<HistoryRow[]> {
+    this.#slice(system);
+    return this.#table.history(system, key);
+  }
+
+  /** Writes a new version equal to `toVersion`'s value (validated like any write) and emits `state.rolled_back`. */
+  async rollbackState<T = unknown>(system: string, key: string, options: { toVersion: number }): Promise<StateEntry<T>> {
+    this.#slice(system);
+    const old = await this.#table.version(system, key, options.toVersion);
+    if (old === undefined) throw new NotFoundError(`${system}/${key} has no version ${options.toVersion} in history.`);
+    await this.transaction(async (tx) => {
+      tx.rollback = { toVersion: options.toVersion };
+      await tx.restore(system, key, old.value === null ? undefined : JSON.parse(old.value), undefined);
+    });
+    const entry = await this.get<T>(system, key);
+    if (entry === undefined) throw new NotFoundError(`${system}/${key} was deleted by its rollback.`);
+    return entry;
+  }
+
+  /**
+   * Reverts every entry a transaction changed, in one new transaction. When a later change touched
+   * one of them it refuses with a ConflictError listing them, unless `force`.
+   */
+  async rollbackTransaction(transactionId: string, options: { force?: boolean } = {}): Promise<{ transactionId: string; reverted: StateChange[] }> {
+    const rows = await this.#table.writtenBy(transactionId);
+    if (rows.length === 0) throw new NotFoundError(`No state change of transaction ${transactionId} is in history.`);
+    const byEntry = new Map<string, { system: string; key: string; first: number; last: number }>();
+    for (const row of rows) {
+      const id = `${row.system}\u0000${row.key}`;
+      const known = byEntry.get(id);
+      byEntry.set(id, { system: row.system, key: row.key, first: Math.min(known?.first ?? row.version, row.version), last: Math.max(known?.last ?? row.version, row.version) });
+    }
+    let reverted: StateChange[] = [];
+    let id = '';
+    await this.transaction(async (tx) => {
+      id = tx.id;
+      tx.rollback = { revertedTransactionId: transactionId };
+      const conflicts: Array<{ system: string; key: string; version: number; current: number }> = [];
+      for (const entry of byEntry.values()) {
+        const current = await this.#table.read(entry.system, entry.key, true);
+        const now = current?.version ?? (await this.#table.lastVersion(entry.system, entry.key));
+        if (now !== entry.last) conflicts.push({ system: entry.system, key: entry.key, version: entry.last, current: now });
+      }
+      if (conflicts.length > 0 && options.force !== true) {
+        throw new ConflictError(`Transaction ${transactionId} cannot be rolled back: later changes touched ${conflicts.map((c) => `${c.system}/${c.key}`).join(', ')}. Pass force to revert anyway.`, { details: { conflicts } });
+      }
+      for (const entry of byEntry.values()) {
+        const before = entry.first === 1 ? undefined : await this.#table.version(entry.system, entry.key, entry.first - 1);
+        if (entry.first !== 1 && before === undefined) throw new NotFoundError(`${entry.system}/${entry.key} version ${entry.first - 1} is no longer in history (retention).`);
+        const value: unknown = before?.value == null ? undefined : JSON.parse(before.value);
+        const exists = (await this.#table.read(entry.system, entry.key)) !== undefined;
+        if (value === undefined && !exists) continue;
+        await tx.restore(entry.system, entry.key, value, undefined);
+      }
+      reverted = tx.changes;
+    });
+    return { transactionId: id, reverted };
+  }
+
+  #reader(): StateReader {
+    return new StateTransaction('read', this.#context);
+  }
+
+  #slice(system: string): Slice {
+    const slice = this.#slices.get(system);
+    if (slice === undefined) throw new NotFoundError(`No state slice is registered for ${system}; register it with registerStateSync.`);
+    return slice;
+  }
+
+  /** The registered slices and invariants, for reports. */
+  get slices(): ReadonlyMap<string, Slice> {
+    return this.#slices;
+  }
+
+  /** The registered cross-system invariants, for reports. */
+  get invariants(): ReadonlyMap<string, { readonly systems: ReadonlySet<string>; readonly check: CrossSystemInvariant }> {
+    return this.#invariants;
+  }
+
+  async #checkInvariants(tx: StateTransaction): Promise<void> {
+    const touched = new Set(tx.changes.map((change) => change.system));
+    if (touched.size === 0) return;
+    const failures = [];
+    for (const [name, invariant] of this.#invariants) {
+      if (![...invariant.systems].some((system) => touched.has(system))) continue;
+      let outcome: boolean | string;
+      try {
+        outcome = await invariant.check(tx, tx.changes);
+      } catch (error) {
+        outcome = error instanceof Error ? error.message : String(error);
+      }
+      if (outcome !== true) failures.push(issue([], 'invariant', `${name}${typeof outcome === 'string' ? `: ${outcome}` : ' failed'}`));
+    }
+    if (failures.length > 0) {
+      throw new ValidationError(`The transaction breaks ${failures.length === 1 ? 'an invariant' : `${failures.length} invariants`}: ${failures.map((f) => f.message).join('; ')}`, {
+        issues: failures,
+        details: { transactionId: tx.id, systems: [...touched] },
+      });
+    }
+  }
+
+  async #publish(tx: StateTransaction): Promise<void> {
+    for (const change of tx.changes) {
+      const data = { system: change.system, key: change.key, version: change.version, kind: change.kind, transactionId: change.transactionId, value: change.after ?? null };
+      await this.#events.publish('state.changed', data as never, { source: 'state' });
+      if (change.kind !== 'set' && tx.rollback !== undefined) await this.#events.publish('state.rolled_back', { ...data, ...tx.rollback } as never, { source: 'state' });
+    }
+  }
+
+  async #committed(tx: StateTransaction, options: StateTransactionOptions, started: number): Promise<void> {
+    const systems = systemsOf(tx.changes, 'none');
+    for (const system of systems) {
+      this.#metrics?.transactionCommits.inc({ system });
+      this.#metrics?.transactionDuration.observe({ system }, performance.now() - started);
+    }
+    for (const change of tx.changes) this.activity.record(change.system, 'change');
+    const outcome = { transactionId: tx.id, changes: tx.changes };
+    await Promise.all([
+      this.#callbacks.changed(tx.changes),
+      ...[...(options.onSuccess === undefined ? [] : [options.onSuccess]), ...this.#onSuccess].map((callback) => this.#callbacks.run(systems[0] ?? 'none', 'onSuccess', () => callback(outcome))),
+    ]);
+  }
+
+  /** Re-checks every entry (of `system`, or all) against its slice, and every invariant: a report, read page by page. */
+  validateState(system?: string): Promise<StateValidationReport> {
+    return validateState(this, this.#validation, system);
+  }
+
+  /** Per system: entries, last change, changes and conflicts in the last minute, failing callbacks, undelivered events, dead letters. */
+  getSyncStatus(): Promise<SyncStatus> {
+    return syncStatus(this, this.#db as Database<unknown>, this.#events.durableSubscriptionsOf('state.changed'));
+  }
+
+  /** Callback failures of `system` in the last minute (for the status). */
+  callbacksFailing(system: string): number {
+    return this.#callbacks.failingRecently(system);
+  }
+}
+
+function systemsOf(changes: readonly StateChange[], none: string): string[] {
+  const systems = [...new Set(changes.map((change) => change.system))];
+  return systems.length === 0 ? [none] : systems;
+}

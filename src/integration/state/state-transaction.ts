@@ -1,0 +1,164 @@
+import { ConfigError, ConflictError, NotFoundError, ValidationError } from '../errors/index.js';
+import { currentContext } from '../monitoring/index.js';
+import { formatIssues, issue, type ValidationIssue, type ValidationManager } from '../validation/index.js';
+import type { EntryTable } from './entry-table.js';
+import { diff } from './json-patch.js';
+import type { ListOptions, SetOptions, SliceOptions, StateChange, StateEntry, StateReader } from './types.js';
+
+/** A registered slice, as writes need it. */
+export interface Slice {
+  readonly system: string;
+  /** The name its schema is registered under in the validation part. */
+  readonly schemaName: string;
+  readonly options: SliceOptions;
+}
+
+/** What a transaction needs from the store that runs it. */
+export interface StateContext {
+  readonly table: EntryTable;
+  readonly validation: ValidationManager;
+  slice(system: string): Slice;
+  /** A write met a stale version (counted whatever the policy does with it). */
+  conflicted(system: string): void;
+}
+
+/** Checks a value against a slice's schema, then its invariants: the parsed value and the issues found. */
+export function checkEntry(validation: ValidationManager, slice: Slice, key: string, value: unknown): { value: unknown; issues: ValidationIssue[] } {
+  const result = validation.validateData(slice.schemaName, value);
+  if (!result.ok) return { value, issues: [...result.issues] };
+  const issues: ValidationIssue[] = [];
+  for (const [name, check] of Object.entries(slice.options.invariants ?? {})) {
+    let outcome: boolean | string;
+    try {
+      outcome = check(result.value, key);
+    } catch (error) {
+      outcome = error instanceof Error ? error.message : String(error);
+    }
+    if (outcome !== true) issues.push(issue([], 'invariant', `${name}${typeof outcome === 'string' ? `: ${outcome}` : ' failed'}`));
+  }
+  return { value: result.value, issues };
+}
+
+/** Pages of `list` hold at most this many entries. */
+const MAX_PAGE = 1000;
+
+/**
+ * The `tx` of `state.transaction(async tx => ...)`: reads see its own writes; every write checks
+ * the version, validates the new value against the slice's schema and invariants, and records the
+ * version in history. What it changed is kept for invariants, events and callbacks.
+ */
+export class StateTransaction implements StateReader {
+  readonly id: string;
+  readonly changes: StateChange[] = [];
+  /** Set by the rollback operations: what `state.rolled_back` reports. */
+  rollback: { readonly toVersion?: number; readonly revertedTransactionId?: string } | undefined;
+  readonly #context: StateContext;
+
+  constructor(id: string, context: StateContext) {
+    this.id = id;
+    this.#context = context;
+  }
+
+  async get<T = unknown>(system: string, key: string): Promise<StateEntry<T> | undefined> {
+    this.#context.slice(system);
+    return (await this.#context.table.read(system, key)) as StateEntry<T> | undefined;
+  }
+
+  async list<T = unknown>(system: string, options: ListOptions = {}): Promise<{ entries: Array<StateEntry<T>>; cursor: string | undefined }> {
+    this.#context.slice(system);
+    const limit = options.limit ?? 100;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new ConfigError(`list limit must be an integer from 1 to ${MAX_PAGE}; received ${JSON.stringify(options.limit)}.`);
+    const entries = (await this.#context.table.list(system, { limit, ...(options.prefix === undefined ? {} : { prefix: options.prefix }), ...(options.cursor === undefined ? {} : { after: options.cursor }) })) as Array<StateEntry<T>>;
+    return { entries, cursor: entries.length === limit ? entries.at(-1)?.key : undefined };
+  }
+
+  /** Writes `value` as the entry's next version. A stale `expectedVersion` is resolved by the slice's conflict policy. */
+  async set<T = unknown>(system: string, key: string, value: T, options: SetOptions = {}): Promise<StateEntry<T>> {
+    const current = await this.#context.table.read(system, key, true);
+    return this.#write(system, key, current, value, options.expectedVersion, 'set');
+  }
+
+  /** Reads the entry (locked until commit), applies `fn` to its value (undefined when new) and writes the result. */
+  async update<T = unknown>(system: string, key: string, fn: (value: T | undefined) => T | Promise<T>): Promise<StateEntry<T>> {
+    const current = await this.#context.table.read(system, key, true);
+    const next = await fn(current?.value as T | undefined);
+    return this.#write(system, key, current, next, current?.version ?? 0, 'set');
+  }
+
+  /** Removes the entry (its history stays). */
+  async delete(system: string, key: string, options: SetOptions = {}): Promise<void> {
+    const slice = this.#context.slice(system);
+    const current = await this.#context.table.read(system, key, true);
+    if (current === undefined) throw new NotFoundError(`${system}/${key} does not exist.`);
+    if (options.expectedVersion !== undefined && options.expectedVersion !== current.version) this.#stale(slice, key, options.expectedVersion, current.version);
+    await this.#record(slice.system, key, current, undefined, 'delete');
+  }
+
+  /** Writes a value as a rollback (validated like any write); used by `rollbackState` and `rollbackTransaction`. */
+  async restore(system: string, key: string, value: unknown, expectedVersion: number | undefined): Promise<StateChange> {
+    const current = await this.#context.table.read(system, key, true);
+    if (value === undefined) {
+      if (current === undefined) throw new NotFoundError(`${system}/${key} does not exist.`);
+      await this.#record(system, key, current, undefined, 'delete');
+    } else {
+      await this.#write(system, key, current, value, expectedVersion, 'rollback');
+    }
+    const change = this.changes.at(-1);
+    if (change === undefined) throw new NotFoundError(`${system}/${key} was not written.`);
+    return change;
+  }
+
+  async #write<T>(system: string, key: string, current: StateEntry | undefined, value: T, expectedVersion: number | undefined, kind: 'set' | 'rollback'): Promise<StateEntry<T>> {
+    const slice = this.#context.slice(system);
+    let next: unknown = value;
+    const actual = current?.version ?? 0;
+    if (expectedVersion !== undefined && expectedVersion !== actual) {
+      const policy = slice.options.conflict ?? 'reject';
+      if (policy === 'reject') this.#stale(slice, key, expectedVersion, actual);
+      this.#context.conflicted(system);
+      if (typeof policy === 'function') {
+        const base = expectedVersion === 0 ? undefined : await this.#context.table.version(system, key, expectedVersion);
+        next = policy(base?.value == null ? undefined : JSON.parse(base.value), value, current?.value);
+      }
+    }
+    const checked = this.#validate(slice, key, next);
+    return (await this.#record(system, key, current, checked, kind)) as StateEntry<T>;
+  }
+
+  #stale(slice: Slice, key: string, expected: number, actual: number): never {
+    this.#context.conflicted(slice.system);
+    throw new ConflictError(`${slice.system}/${key} is at version ${actual}, not ${expected}: it changed since it was read.`, { details: { system: slice.system, key, expectedVersion: expected, actualVersion: actual } });
+  }
+
+  /** The value as the schema parses it, after every invariant passed; ValidationError otherwise. */
+  #validate(slice: Slice, key: string, value: unknown): unknown {
+    const checked = checkEntry(this.#context.validation, slice, key, value);
+    if (checked.issues.length > 0) throw new ValidationError(`Invalid ${slice.system}/${key}:\n${formatIssues(checked.issues)}`, { issues: checked.issues, details: { system: slice.system, key } });
+    return checked.value;
+  }
+
+  async #record(system: string, key: string, current: StateEntry | undefined, value: unknown, kind: StateChange['kind']): Promise<StateEntry> {
+    const { table } = this.#context;
+    // A key deleted before keeps counting up, so history never reuses a version number.
+    const version = (current?.version ?? (await table.lastVersion(system, key))) + 1;
+    const context = currentContext();
+    const at = new Date().toISOString();
+    const written = await table.write(
+      { system, key, value, version, patch: diff(current?.value, value), kind, transactionId: this.id, correlationId: context?.correlationId, by: context?.system, at },
+      current?.version,
+    );
+    if (!written) {
+      this.#context.conflicted(system);
+      throw new ConflictError(`${system}/${key} changed while it was being written.`, { details: { system, key, expectedVersion: current?.version } });
+    }
+    const retention = this.#context.slice(system).options.retention;
+    if (retention !== undefined) {
+      await table.prune(system, key, version, {
+        ...(retention.versions === undefined ? {} : { versions: retention.versions }),
+        ...(retention.maxAgeMs === undefined ? {} : { before: new Date(Date.now() - retention.maxAgeMs).toISOString() }),
+      });
+    }
+    this.changes.push({ system, key, before: current?.value, after: value, version, transactionId: this.id, kind });
+    return { system, key, value, version, updatedAt: at, updatedBy: context?.system };
+  }
+}
