@@ -12,6 +12,7 @@ import {
   ValidationError,
   type LogLevel,
   type MonitoringManager,
+  type StateStore,
 } from '../integration/index.js';
 
 import { problemHandler } from './problem.js';
@@ -20,13 +21,16 @@ import { problemHandler } from './problem.js';
 export interface AppOptions {
   /** Logs, metrics, health checks and alerts of the process. */
   readonly monitoring: MonitoringManager;
+  /** The state store whose sync status `GET /status` reports. */
+  readonly state?: Pick<StateStore, 'getSyncStatus'>;
 }
 
 /**
  * The Fastify app: every request runs in its own context (correlation id from `x-correlation-id`
  * or a new one, echoed back; trace from W3C `traceparent` or a new one, answered with the
  * request's own `traceparent`) inside a server span, errors become problem documents, and the operator routes:
- * /health, /health/live, /health/ready, /metrics, /alerts, /logs/recent, PUT /logs/levels/:system. It does not listen; `serve` does,
+ * /health, /health/live, /health/ready, /metrics, /alerts, /logs/recent, PUT /logs/levels/:system, and /status (state sync,
+ * when a state store is given). It does not listen; `serve` does,
  * and tests call `app.inject()`.
  */
 export function buildApp(options: AppOptions): FastifyInstance {
@@ -72,6 +76,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
   app.get('/alerts', () => ({ rules: alerting.list() }));
+  const state = options.state;
+  if (state !== undefined) app.get('/status', () => state.getSyncStatus());
   app.get('/logs/recent', () => ({ lines: logging.recent() }));
   // Change a system's log level (or every one's, with "*") while the server runs.
   app.put<{ Params: { system: string }; Body: { level?: unknown } }>('/logs/levels/:system', (request) => {

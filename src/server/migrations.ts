@@ -1,9 +1,9 @@
-import { Migrator, eventMigrations, type Database } from '../integration/index.js';
+import { Migrator, eventMigrations, stateMigrations, type Database } from '../integration/index.js';
 
 /**
  * The migrator with every part's migrations, in dependency order. Each part that owns tables
- * (events now; state and the game systems as they land) registers its list here.
+ * (events, state; the game systems as they land) registers its list here.
  */
 export function createMigrator(db: Database): Migrator {
-  return new Migrator(db).register('events', eventMigrations);
+  return new Migrator(db).register('events', eventMigrations).register('state', stateMigrations);
 }

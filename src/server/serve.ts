@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { MonitoringManager, createDatabase, type Database } from '../integration/index.js';
+import { EventBus, MonitoringManager, StateStore, ValidationManager, createDatabase, type Database } from '../integration/index.js';
 import { buildApp } from './app.js';
 import type { ServeConfig } from './config.js';
 import { createMigrator } from './migrations.js';
@@ -23,7 +23,10 @@ export async function startServer(config: ServeConfig, monitoring = new Monitori
     dbLogger.info({ target: db.target, applied: applied.map((m) => `${m.part}/${m.name}`) }, 'database ready');
     monitoring.health.register({ name: 'database', check: () => db.ping() });
     monitoring.start();
-    const app = buildApp({ monitoring });
+    const validation = new ValidationManager();
+    const events = new EventBus({ db, validation, metrics: monitoring.metrics, logger: monitoring.logger('events') });
+    const state = new StateStore({ db, validation, events, metrics: monitoring.metrics, logger: monitoring.logger('state') });
+    const app = buildApp({ monitoring, state });
     const url = await app.listen({ port: config.port, host: config.host });
     let closing: Promise<void> | undefined;
     return {
@@ -33,6 +36,7 @@ export async function startServer(config: ServeConfig, monitoring = new Monitori
       close: () => {
         closing ??= app
           .close()
+          .then(() => events.close())
           .then(() => monitoring.stop())
           .then(() => db.close());
         return closing;

@@ -72,11 +72,15 @@ describe('weft serve and weft migrate, as real processes', () => {
     const text = await output(child);
     expect(child.exitCode).toBe(0);
     expect(text).toContain('events/001_event_log  applied');
+    expect(text).toContain('state/001_state  applied');
+    // Down reverts the last migration applied: the state part's, registered after the events part.
     const down = run(['migrate', 'down'], env);
-    expect(await output(down)).toContain('reverted events/001_event_log');
+    expect(await output(down)).toContain('reverted state/001_state');
     const status = run(['migrate', 'status'], env);
-    expect(await output(status)).toContain('events/001_event_log  pending');
+    const afterDown = await output(status);
+    expect(afterDown).toContain('state/001_state  pending');
+    expect(afterDown).toContain('events/001_event_log  applied');
     const up = run(['migrate', 'up'], env);
-    expect(await output(up)).toContain('applied events/001_event_log');
+    expect(await output(up)).toContain('applied state/001_state');
   });
 });
