@@ -4,6 +4,7 @@ import { postgresInsert, sqliteInsert } from './database.bench.js';
 import { durableEndToEndPostgresSuite } from './events-postgres.bench.js';
 import { durableEndToEndSuite, durablePublishSuite, volatileEventsSuite } from './events.bench.js';
 import { monitoringSuite } from './monitoring.bench.js';
+import { statePostgresConcurrentSuite, statePostgresSuite, stateSqliteSuite } from './state.bench.js';
 import { validationSuite } from './validation.bench.js';
 import type { BenchSuite } from './suite.js';
 
@@ -25,6 +26,9 @@ const all: Record<string, () => Promise<BenchSuite>> = {
   'durable-events': durablePublishSuite,
   'durable-e2e': durableEndToEndSuite,
   'durable-e2e-postgres': () => durableEndToEndPostgresSuite(postgresTestUrl()),
+  state: stateSqliteSuite,
+  'state-postgres': () => statePostgresSuite(postgresTestUrl()),
+  'state-postgres-16': () => statePostgresConcurrentSuite(postgresTestUrl()),
 };
 // `npm run bench -- validation` runs only the suites named.
 const chosen = process.argv.slice(2);
@@ -47,7 +51,7 @@ for (const open of suites) {
       await (suite.around ? suite.around(() => bench.run()) : bench.run());
       for (const task of bench.tasks) {
         const result = task.result;
-        if (result.state !== 'completed') throw new Error(`${task.name} did not complete: ${result.state}`);
+        if (result.state !== 'completed') throw new Error(`${task.name} did not complete: ${result.state}`, { cause: (result as { error?: unknown }).error });
         measured.get(task.name)?.push({ mean: result.latency.mean, p99: result.latency.p99 ?? 0 });
       }
     }

@@ -1,6 +1,7 @@
 /** A group of benchmark tasks measured in one run, and the ratios to print between them. */
 export interface BenchSuite {
   readonly name: string;
+  /** An asynchronous task must be an `async` function: tinybench awaits only those. */
   readonly tasks: Readonly<Record<string, () => unknown>>;
   readonly ratios: ReadonlyArray<{
     readonly label: string;

@@ -19,7 +19,8 @@ import type { CrossSystemInvariant, ListOptions, SetOptions, SliceOptions, State
 /** What the state part needs of the event bus: to define its events and publish them. */
 export interface StateEventSink {
   define(definition: EventDefinition<'state.changed' | 'state.rolled_back', never>): unknown;
-  publish(type: 'state.changed' | 'state.rolled_back', data: never, options: PublishOptions): Promise<unknown>;
+  /** Typed loosely (any EventBus fits, whatever events it defines); the store publishes only the two it defined. */
+  publish(type: never, data: never, options: PublishOptions): Promise<unknown>;
   /** The durable subscriptions that take events of `type` (for the undelivered count of the status). */
   durableSubscriptionsOf(type: string): string[];
 }
@@ -308,8 +309,8 @@ export class StateStore implements StateReader {
   async #publish(tx: StateTransaction): Promise<void> {
     for (const change of tx.changes) {
       const data = { system: change.system, key: change.key, version: change.version, kind: change.kind, transactionId: change.transactionId, value: change.after ?? null };
-      await this.#events.publish('state.changed', data as never, { source: 'state' });
-      if (change.kind !== 'set' && tx.rollback !== undefined) await this.#events.publish('state.rolled_back', { ...data, ...tx.rollback } as never, { source: 'state' });
+      await this.#events.publish('state.changed' as never, data as never, { source: 'state' });
+      if (change.kind !== 'set' && tx.rollback !== undefined) await this.#events.publish('state.rolled_back' as never, { ...data, ...tx.rollback } as never, { source: 'state' });
     }
   }
 
