@@ -18,5 +18,8 @@ describe('JSON patch of state versions', () => {
       { op: 'add', path: '/name', value: 'ann' },
     ]);
     expect(diff({ a: 1 }, { a: 1 })).toEqual([]);
+    // Keys that objects inherit are data like any other.
+    expect(applyPatch({ toString: {} }, diff({ toString: {} }, {}))).toEqual({});
+    expect(applyPatch({}, diff({}, JSON.parse('{"__proto__": {"gold": 1}}')))).toEqual(JSON.parse('{"__proto__": {"gold": 1}}'));
   });
 });

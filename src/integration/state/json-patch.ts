@@ -9,11 +9,11 @@ export function diff(before: unknown, after: unknown, path = ''): PatchOperation
   if (isRecord(before) && isRecord(after)) {
     const operations: PatchOperation[] = [];
     for (const key of Object.keys(before)) {
-      if (!(key in after)) operations.push({ op: 'remove', path: `${path}/${escape(key)}` });
+      if (!Object.hasOwn(after, key)) operations.push({ op: 'remove', path: `${path}/${escape(key)}` });
     }
     for (const [key, value] of Object.entries(after)) {
       const child = `${path}/${escape(key)}`;
-      if (!(key in before)) operations.push({ op: 'add', path: child, value });
+      if (!Object.hasOwn(before, key)) operations.push({ op: 'add', path: child, value });
       else operations.push(...diff(before[key], value, child));
     }
     return operations;
