@@ -199,8 +199,10 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
       expect(changes).toEqual([{ system: 'economy', key: 'ann', before: undefined, after: { gold: 3 }, version: 1, transactionId: done[0], kind: 'set' }]);
       expect(await state.get('economy', 'ann')).toMatchObject({ value: { gold: 3 } });
       const text = await metrics.text();
-      expect(text).toContain('weft_state_callback_failures_total{system="economy"} 1');
-      expect(text).toContain('weft_state_callback_failures_total{system="character"} 2');
+      expect(text).toContain('weft_state_callbacks_total{system="economy",callback="onChange",outcome="ok"} 1');
+      expect(text).toContain('weft_state_callbacks_total{system="economy",callback="onChange",outcome="error"} 1');
+      expect(text).toContain('weft_state_callbacks_total{system="character",callback="onChange",outcome="error"} 1');
+      expect(text).toContain('weft_state_callbacks_total{system="character",callback="onChange",outcome="timeout"} 1');
     });
 
     it('keeps history with patches, rolls an entry back as a new version and emits state.rolled_back', async () => {

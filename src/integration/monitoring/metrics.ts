@@ -32,7 +32,7 @@ export class WeftMetrics {
   readonly transactionDuration = this.histogram({ name: 'weft_transaction_duration_ms', help: 'Time a state transaction took, in ms.', labelNames: ['system'] });
   readonly transactionCommits = this.counter({ name: 'weft_transaction_commits_total', help: 'State transactions committed.', labelNames: ['system'] });
   readonly transactionRollbacks = this.counter({ name: 'weft_transaction_rollbacks_total', help: 'State transactions rolled back.', labelNames: ['system'] });
-  readonly stateCallbackFailures = this.counter({ name: 'weft_state_callback_failures_total', help: 'State callbacks (onChange, onSuccess, onError) that threw or timed out.', labelNames: ['system'] });
+  readonly stateCallbacks = this.counter({ name: 'weft_state_callbacks_total', help: 'State callbacks (onChange, onSuccess, onError) run, by outcome: ok, error, timeout.', labelNames: ['system', 'callback', 'outcome'] });
   readonly transactionConflicts = this.counter({ name: 'weft_transaction_conflicts_total', help: 'State writes that met a version conflict.', labelNames: ['system'] });
   readonly validationFailures = this.counter({ name: 'weft_validation_failures_total', help: 'Values that failed validation, by schema.', labelNames: ['schema'] });
   readonly queryDuration = this.histogram({ name: 'weft_db_query_duration_ms', help: 'Database statement time in ms, by operation.', labelNames: ['operation', 'outcome'] });

@@ -45,13 +45,18 @@ export class StateCallbacks {
   /** Runs one callback isolated and bounded in time; never rejects. */
   async run(system: string, kind: string, callback: () => unknown): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
+    let late = false;
     try {
-      const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${kind} callback took more than ${this.#timeoutMs} ms`)), this.#timeoutMs);
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          late = true;
+          reject(new Error(`${kind} callback took more than ${this.#timeoutMs} ms`));
+        }, this.#timeoutMs);
       });
-      await Promise.race([Promise.resolve().then(callback), late]);
+      await Promise.race([Promise.resolve().then(callback), deadline]);
+      this.#metrics?.stateCallbacks.inc({ system, callback: kind, outcome: 'ok' });
     } catch (error) {
-      this.#metrics?.stateCallbackFailures.inc({ system });
+      this.#metrics?.stateCallbacks.inc({ system, callback: kind, outcome: late ? 'timeout' : 'error' });
       const times = this.#failures.get(system) ?? [];
       times.push(Date.now());
       this.#failures.set(system, times.slice(-1000));
