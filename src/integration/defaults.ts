@@ -1,6 +1,6 @@
-import { createDatabase, Migrator } from './database/index.js';
-import { EventBus, SeedEventBus, eventMigrations } from './events/index.js';
-import { StateStore, StateSyncManager, stateMigrations, type StateTransaction, type StateTransactionOptions } from './state/index.js';
+import { SeedEventBus } from './events/index.js';
+import { createIntegration } from './integration.js';
+import { StateSyncManager, type StateStore, type StateTransaction, type StateTransactionOptions } from './state/index.js';
 import { IntegrationAlerting, IntegrationLogger, IntegrationMetrics, MonitoringManager } from './monitoring/index.js';
 import { ValidationManager } from './validation/index.js';
 
@@ -50,12 +50,7 @@ let defaultStore: Promise<StateStore> | undefined;
 
 /** The default state store: on WEFT_DATABASE_URL, or an in-memory SQLite database, migrated on first use. */
 function defaultStateStore(): Promise<StateStore> {
-  defaultStore ??= (async () => {
-    const db = await createDatabase(process.env.WEFT_DATABASE_URL ?? 'sqlite::memory:');
-    await new Migrator(db).register('events', eventMigrations).register('state', stateMigrations).up();
-    const events = new EventBus({ db, validation: validationManager, metrics: monitoringManager.metrics, logger: monitoringManager.logger('events') });
-    return new StateStore({ db, validation: validationManager, events, metrics: monitoringManager.metrics, logger: monitoringManager.logger('state') });
-  })();
+  defaultStore ??= createIntegration({ database: process.env.WEFT_DATABASE_URL ?? 'sqlite::memory:', validation: validationManager, monitoring: monitoringManager }).then((integration) => integration.state);
   return defaultStore;
 }
 

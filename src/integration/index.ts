@@ -15,3 +15,5 @@ export {
 } from './defaults.js';
 export * from './events/index.js';
 export * from './state/index.js';
+export { createIntegration } from './integration.js';
+export type { Integration, IntegrationOptions } from './integration.js';

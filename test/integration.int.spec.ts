@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createIntegration, defineEvent } from 'weft';
+
+const itemCrafted = defineEvent({ type: 'crafting.item_crafted', version: 1, owner: 'crafting', durable: true, schema: z.object({ playerId: z.string(), itemId: z.string() }) });
+
+describe('createIntegration', () => {
+  it('wires validation, monitoring, events and state to one migrated database: one game action end to end', async () => {
+    const weft = await createIntegration({ database: 'sqlite::memory:', monitoring: { processMetrics: false, logger: { level: 'silent' } }, pollIntervalMs: 20 });
+    try {
+      const events = weft.events.define(itemCrafted);
+      weft.state.registerStateSync('economy', { schema: z.object({ gold: z.int().min(0) }) });
+      weft.state.registerStateSync('character', { schema: z.object({ items: z.array(z.string()) }) });
+      const quests: string[] = [];
+      events.subscribe('crafting.item_crafted', (e) => void quests.push(`${e.data.playerId}:${e.data.itemId}`), { name: 'quest-tracker' });
+      await events.ready();
+      await weft.state.set('economy', 'ann', { gold: 10 });
+      await weft.transaction(async (tx) => {
+        await tx.update<{ gold: number }>('economy', 'ann', (w) => ({ gold: (w?.gold ?? 0) - 4 }));
+        await tx.update<{ items: string[] }>('character', 'ann', (c) => ({ items: [...(c?.items ?? []), 'sword'] }));
+        await events.publish('crafting.item_crafted', { playerId: 'ann', itemId: 'sword' }, { source: 'crafting' });
+      });
+      await expect(
+        weft.transaction(async (tx) => {
+          await tx.update<{ gold: number }>('economy', 'ann', () => ({ gold: -1 }));
+          await events.publish('crafting.item_crafted', { playerId: 'ann', itemId: 'shield' }, { source: 'crafting' });
+        }),
+      ).rejects.toThrow(/never|Invalid economy/);
+      await events.drain();
+      expect(quests).toEqual(['ann:sword']);
+      expect(await weft.state.get('economy', 'ann')).toMatchObject({ value: { gold: 6 }, version: 2 });
+      expect(await weft.monitoring.metrics.text()).toContain('weft_transaction_commits_total{system="character"} 1');
+    } finally {
+      await weft.close();
+    }
+    await expect(weft.db.ping()).rejects.toThrow();
+  });
+});
