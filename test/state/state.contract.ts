@@ -14,6 +14,7 @@ import {
   stateChanged,
   stateMigrations,
   stateRolledBack,
+  runWithContext,
   type EventEnvelope,
   type StateChange,
   type WeftLogger,
@@ -210,8 +211,12 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
       const rolled: EventEnvelope[] = [];
       bus.subscribe('state.rolled_back', (e) => void rolled.push(e), { name: 'rollbacks' });
       await bus.ready();
-      for (const gold of [1, 2, 3, 4]) await state.set('economy', 'ann', { gold });
+      for (const gold of [1, 2, 3]) await state.set('economy', 'ann', { gold });
+      const fourth = await runWithContext({ correlationId: 'request-7', system: 'economy' }, () => state.set('economy', 'ann', { gold: 4 }));
+      expect(fourth.updatedBy).toBe('economy');
       const history = await state.history('economy', 'ann');
+      expect(history.at(-1)).toMatchObject({ correlation_id: 'request-7', changed_by: 'economy', kind: 'set' });
+      expect(history.at(-1)?.transaction_id).toMatch(/^[0-9a-f-]{36}$/);
       expect(history.map((h) => [h.version, JSON.parse(h.patch) as unknown])).toEqual([
         [1, [{ op: 'replace', path: '', value: { gold: 1 } }]],
         [2, [{ op: 'replace', path: '/gold', value: 2 }]],
