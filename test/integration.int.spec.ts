@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createIntegration, defineEvent } from 'weft';
+import { ConfigError, createIntegration, defineEvent } from 'weft';
 
 const itemCrafted = defineEvent({ type: 'crafting.item_crafted', version: 1, owner: 'crafting', durable: true, schema: z.object({ playerId: z.string(), itemId: z.string() }) });
 
@@ -34,5 +34,20 @@ describe('createIntegration', () => {
       await weft.close();
     }
     await expect(weft.db.ping()).rejects.toThrow();
+  });
+
+  it('refuses to go on when the wiring is wrong: a subscription that matches no defined event', async () => {
+    const weft = await createIntegration({ monitoring: { processMetrics: false, logger: { level: 'silent' } } });
+    try {
+      const events = weft.events.define(itemCrafted);
+      events.subscribe('crafting.item_crafted', () => undefined, { name: 'quest-tracker' });
+      expect(weft.checkWiring()).toEqual({ ok: true, problems: [] });
+      expect(() => weft.assertWired()).not.toThrow();
+      events.subscribe('quest.*', () => undefined);
+      expect(weft.checkWiring().problems.map((p) => p.code)).toEqual(['subscription_matches_nothing']);
+      expect(() => weft.assertWired()).toThrow(ConfigError);
+    } finally {
+      await weft.close();
+    }
   });
 });

@@ -2,7 +2,8 @@ import { Migrator, createDatabase, type Database, type DatabaseOptions } from '.
 import { EventBus, eventMigrations } from './events/index.js';
 import { MonitoringManager, type MonitoringOptions } from './monitoring/index.js';
 import { StateStore, stateMigrations } from './state/index.js';
-import { ValidationManager } from './validation/index.js';
+import { ConfigError } from './errors/index.js';
+import { ValidationManager, type IntegrationReport } from './validation/index.js';
 
 /** What `createIntegration` is built from; every one optional. */
 export interface IntegrationOptions {
@@ -27,6 +28,10 @@ export interface Integration {
   readonly state: StateStore;
   /** `state.transaction`: state writes across systems and durable events, committed together. */
   readonly transaction: StateStore['transaction'];
+  /** Lints the wiring: every defined event has a schema, every subscription matches a defined type, references and rules name known schemas, no schema has two owners. */
+  checkWiring(): IntegrationReport;
+  /** `checkWiring`, throwing a ConfigError that lists the problems: call it once every system has registered, before serving. */
+  assertWired(): void;
   /** Stops event delivery (handlers in flight finish), then closes the database. */
   close(): Promise<void>;
 }
@@ -59,6 +64,7 @@ export async function createIntegration(options: IntegrationOptions = {}): Promi
   });
   const state = new StateStore({ db, validation, events, metrics: monitoring.metrics, logger: monitoring.logger('state') });
   let closing: Promise<void> | undefined;
+  const checkWiring = () => validation.validateIntegration(events.wiring());
   return {
     db,
     validation,
@@ -66,6 +72,13 @@ export async function createIntegration(options: IntegrationOptions = {}): Promi
     events,
     state,
     transaction: (fn, transactionOptions) => state.transaction(fn, transactionOptions),
+    checkWiring,
+    assertWired: () => {
+      const report = checkWiring();
+      if (!report.ok) {
+        throw new ConfigError(`The integration is wired wrong:\n${report.problems.map((p) => `- ${p.subject}: ${p.message}`).join('\n')}`, { details: { problems: report.problems } });
+      }
+    },
     close: () => {
       closing ??= events.close().then(() => db.close());
       return closing;

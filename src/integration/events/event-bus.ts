@@ -211,6 +211,14 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     return () => this.#remove(subscription);
   }
 
+  /** The defined event types (with owners) and the subscriptions' patterns: what the integration lint checks. */
+  wiring(): { events: Array<{ type: string; owner: string }>; subscriptions: Array<{ pattern: string; name?: string }> } {
+    return {
+      events: this.definitions().map((d) => ({ type: d.type, owner: d.owner })),
+      subscriptions: this.#subscriptions.map((s) => (s.name === undefined ? { pattern: s.pattern } : { pattern: s.pattern, name: s.name })),
+    };
+  }
+
   /** The names of the durable subscriptions that take events of `type`. */
   durableSubscriptionsOf(type: string): string[] {
     return this.#subscriptions.flatMap((s) => (s.durable !== undefined && s.name !== undefined && matchesEventPattern(s.pattern, type) ? [s.name] : []));
