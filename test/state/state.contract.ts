@@ -58,13 +58,16 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
       const first = await state.set('economy', 'ann', { gold: 5 });
       expect(first).toMatchObject({ system: 'economy', key: 'ann', value: { gold: 5 }, version: 1 });
       await state.set('economy', 'ann', { gold: 7 }, { expectedVersion: 1 });
-      for (const key of ['bob', 'bea', 'cid']) await state.set('economy', key, { gold: 1 });
+      for (const key of ['bob', 'bea', 'cid', 'B-upper', 'b\u{1F409}dragon']) await state.set('economy', key, { gold: 1 });
       expect(await state.get('economy', 'ann')).toMatchObject({ value: { gold: 7 }, version: 2 });
       expect(await state.get('economy', 'nobody')).toBeUndefined();
       const page = await state.list('economy', { prefix: 'b', limit: 1 });
       expect(page.entries.map((e) => e.key)).toEqual(['bea']);
       const next = await state.list('economy', { prefix: 'b', limit: 1, ...(page.cursor === undefined ? {} : { cursor: page.cursor }) });
       expect(next.entries.map((e) => e.key)).toEqual(['bob']);
+      // Exactly the keys with the prefix: case counts, and a character outside the BMP is one character.
+      expect((await state.list('economy', { prefix: 'b' })).entries.map((e) => e.key).sort()).toEqual(['bea', 'bob', 'b\u{1F409}dragon'].sort());
+      expect((await state.list('economy', { prefix: 'b\u{1F409}' })).entries.map((e) => e.key)).toEqual(['b\u{1F409}dragon']);
       await expect(state.get('dragons', 'x')).rejects.toBeInstanceOf(NotFoundError);
     });
 

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { StatementCache, type Database } from '../database/index.js';
 import type { StateEntry } from './types.js';
 
@@ -68,7 +68,9 @@ export class EntryTable {
   /** A page of entries in key order. */
   async list(system: string, options: { prefix?: string; limit: number; after?: string }): Promise<StateEntry[]> {
     let query = this.#db.executor().selectFrom('weft_state_entries').selectAll().where('system', '=', system);
-    if (options.prefix !== undefined) query = query.where('key', '>=', options.prefix).where('key', '<', `${options.prefix}\uffff`);
+    // From the prefix on in key order, and exactly the keys that start with it: no upper bound built from a
+    // high character, whose place depends on the collation; substr counts characters on both backends.
+    if (options.prefix !== undefined) query = query.where('key', '>=', options.prefix).where(sql<string>`substr(${sql.ref('key')}, 1, ${[...options.prefix].length})`, '=', options.prefix);
     if (options.after !== undefined) query = query.where('key', '>', options.after);
     const rows = await query.orderBy('key').limit(options.limit).execute();
     return rows.map(toEntry);
