@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { EventBus, MonitoringManager, StateStore, ValidationManager, createDatabase, type Database } from '../integration/index.js';
+import { MonitoringManager, createIntegration, type Database } from '../integration/index.js';
 import { buildApp } from './app.js';
 import type { ServeConfig } from './config.js';
 import { createMigrator } from './migrations.js';
@@ -13,20 +13,19 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Opens the database, applies migrations, and listens. */
+/** Opens the database, applies migrations, builds the parts (createIntegration), and listens. */
 export async function startServer(config: ServeConfig, monitoring = new MonitoringManager({ logger: { level: config.logLevel } })): Promise<RunningServer> {
   const dbLogger = monitoring.logger('database');
-  const db = await createDatabase({ url: config.databaseUrl, logger: dbLogger, onQuery: monitoring.metrics.queryObserver() });
+  // Migrated here rather than by createIntegration, so the start-up log names what was applied.
+  const weft = await createIntegration({ database: config.databaseUrl, monitoring, migrate: false });
+  const { db } = weft;
   monitoring.metrics.watchDatabase(db);
   try {
     const applied = await createMigrator(db).up();
     dbLogger.info({ target: db.target, applied: applied.map((m) => `${m.part}/${m.name}`) }, 'database ready');
     monitoring.health.register({ name: 'database', check: () => db.ping() });
     monitoring.start();
-    const validation = new ValidationManager();
-    const events = new EventBus({ db, validation, metrics: monitoring.metrics, logger: monitoring.logger('events') });
-    const state = new StateStore({ db, validation, events, metrics: monitoring.metrics, logger: monitoring.logger('state') });
-    const app = buildApp({ monitoring, state });
+    const app = buildApp({ monitoring, state: weft.state });
     const url = await app.listen({ port: config.port, host: config.host });
     let closing: Promise<void> | undefined;
     return {
@@ -36,14 +35,13 @@ export async function startServer(config: ServeConfig, monitoring = new Monitori
       close: () => {
         closing ??= app
           .close()
-          .then(() => events.close())
           .then(() => monitoring.stop())
-          .then(() => db.close());
+          .then(() => weft.close());
         return closing;
       },
     };
   } catch (error) {
-    await db.close();
+    await weft.close();
     throw error;
   }
 }
