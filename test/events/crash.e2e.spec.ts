@@ -1,27 +1,12 @@
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createDatabase } from 'weft';
 import { postgresAvailableForTests, postgresTestUrl } from 'weft/testing';
+import { runWorker, withPostgresSchema, withSqliteFile } from '../crash-worker.js';
 
 const TOTAL = 1000;
 const KILLS_PER_POINT = 5;
 const POINTS = ['before-commit', 'after-commit', 'in-handler', 'after-handler-commit'] as const;
 
-/** Runs the worker once; resolves with its exit signal or code. */
-function runWorker(env: Record<string, string>): Promise<{ signal: NodeJS.Signals | null; code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/events/crash/worker.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('exit', (code, signal) => resolve({ code, signal, out }));
-  });
-}
 
 interface Tables {
   published: { n: number };
@@ -35,11 +20,11 @@ async function crashAndCheck(env: Record<string, string>, verifyUrl: () => Promi
   // Kill points rise through the run (at most 820), so every run has events left to reach its point.
   const killAts = POINTS.flatMap((point, p) => Array.from({ length: KILLS_PER_POINT }, (_, k) => ({ point, at: 20 + p * 200 + k * 45 + Math.floor(Math.random() * 20) })));
   for (const { point, at } of killAts) {
-    const result = await runWorker({ ...env, CRASH_AT: point, KILL_AT: String(at) });
+    const result = await runWorker('test/events/crash/worker.ts', { ...env, CRASH_AT: point, KILL_AT: String(at) });
     expect(result.signal, `worker at ${point}/${at} should have been killed:\n${result.out}`).toBe('SIGKILL');
     kills++;
   }
-  const final = await runWorker(env);
+  const final = await runWorker('test/events/crash/worker.ts', env);
   expect(final.code, final.out).toBe(0);
   expect(kills).toBe(POINTS.length * KILLS_PER_POINT);
 
@@ -59,25 +44,11 @@ async function crashAndCheck(env: Record<string, string>, verifyUrl: () => Promi
 const postgres = await postgresAvailableForTests();
 
 describe('durable events survive SIGKILL at every point', () => {
-  it('on a SQLite file', async () => {
-    const folder = await mkdtemp(join(tmpdir(), 'weft-crash-'));
-    try {
-      const url = `sqlite:${join(folder, 'game.db')}`;
-      await crashAndCheck({ CRASH_DB_URL: url, TOTAL: String(TOTAL) }, () => Promise.resolve({ url }));
-    } finally {
-      await rm(folder, { recursive: true, force: true });
-    }
-  }, 300_000);
+  it('on a SQLite file', () => withSqliteFile((url) => crashAndCheck({ CRASH_DB_URL: url, TOTAL: String(TOTAL) }, () => Promise.resolve({ url }))), 300_000);
 
-  it.runIf(postgres)('on PostgreSQL', async () => {
-    const schema = `weft_crash_${randomBytes(4).toString('hex')}`;
-    try {
-      await crashAndCheck({ CRASH_DB_URL: postgresTestUrl(), CRASH_SCHEMA: schema, TOTAL: String(TOTAL) }, () => Promise.resolve({ url: postgresTestUrl(), schema }));
-    } finally {
-      const client = new pg.Client({ connectionString: postgresTestUrl() });
-      await client.connect();
-      await client.query(`drop schema if exists ${schema} cascade`);
-      await client.end();
-    }
-  }, 300_000);
+  it.runIf(postgres)(
+    'on PostgreSQL',
+    () => withPostgresSchema((schema) => crashAndCheck({ CRASH_DB_URL: postgresTestUrl(), CRASH_SCHEMA: schema, TOTAL: String(TOTAL) }, () => Promise.resolve({ url: postgresTestUrl(), schema }))),
+    300_000,
+  );
 });

@@ -1,27 +1,11 @@
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createDatabase } from 'weft';
 import { postgresAvailableForTests, postgresTestUrl } from 'weft/testing';
+import { runWorker, withPostgresSchema, withSqliteFile } from '../crash-worker.js';
 
 const KILLS = 20;
 const START = 1_000_000;
 
-/** Runs the worker; with `killAfterMs`, kills it with SIGKILL that long after it started. */
-function runWorker(env: Record<string, string>, killAfterMs?: number): Promise<{ signal: NodeJS.Signals | null; code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/state/crash/worker.ts'], { env: { ...process.env, ...env, ...(killAfterMs === undefined ? {} : { LOOP: 'forever' }) }, stdio: ['ignore', 'pipe', 'pipe'] });
-    if (killAfterMs !== undefined) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('exit', (code, signal) => resolve({ code, signal, out }));
-  });
-}
 
 interface Tables {
   weft_state_entries: { system: string; key: string; value: string; version: number };
@@ -33,10 +17,10 @@ interface Tables {
 async function crashAndCheck(env: Record<string, string>, open: () => Promise<{ url: string; schema?: string }>): Promise<void> {
   for (let kill = 0; kill < KILLS; kill++) {
     // The first moments are start-up; the rest land anywhere in the loop of transactions.
-    const result = await runWorker(env, 900 + Math.floor(Math.random() * 600));
+    const result = await runWorker('test/state/crash/worker.ts', { ...env, LOOP: 'forever' }, 900 + Math.floor(Math.random() * 600));
     expect(result.signal, result.out).toBe('SIGKILL');
   }
-  const final = await runWorker(env);
+  const final = await runWorker('test/state/crash/worker.ts', env);
   expect(final.code, final.out).toBe(0);
 
   const target = await open();
@@ -60,25 +44,11 @@ async function crashAndCheck(env: Record<string, string>, open: () => Promise<{ 
 const postgres = await postgresAvailableForTests();
 
 describe('state transactions survive SIGKILL at random moments', () => {
-  it('on a SQLite file', async () => {
-    const folder = await mkdtemp(join(tmpdir(), 'weft-state-crash-'));
-    try {
-      const url = `sqlite:${join(folder, 'game.db')}`;
-      await crashAndCheck({ CRASH_DB_URL: url }, () => Promise.resolve({ url }));
-    } finally {
-      await rm(folder, { recursive: true, force: true });
-    }
-  }, 300_000);
+  it('on a SQLite file', () => withSqliteFile((url) => crashAndCheck({ CRASH_DB_URL: url }, () => Promise.resolve({ url }))), 300_000);
 
-  it.runIf(postgres)('on PostgreSQL', async () => {
-    const schema = `weft_state_crash_${randomBytes(4).toString('hex')}`;
-    try {
-      await crashAndCheck({ CRASH_DB_URL: postgresTestUrl(), CRASH_SCHEMA: schema }, () => Promise.resolve({ url: postgresTestUrl(), schema }));
-    } finally {
-      const client = new pg.Client({ connectionString: postgresTestUrl() });
-      await client.connect();
-      await client.query(`drop schema if exists ${schema} cascade`);
-      await client.end();
-    }
-  }, 300_000);
+  it.runIf(postgres)(
+    'on PostgreSQL',
+    () => withPostgresSchema((schema) => crashAndCheck({ CRASH_DB_URL: postgresTestUrl(), CRASH_SCHEMA: schema }, () => Promise.resolve({ url: postgresTestUrl(), schema }))),
+    300_000,
+  );
 });

@@ -1,6 +1,6 @@
 // A game server in miniature for the state crash test: it runs multi-system transactions in a
 // loop (economy: bank -1, spent +1; character: log +1; three durable state.changed events) until
-// the test kills it with SIGKILL at a random moment (LOOP=forever), or runs 50 and exits.
+// with LOOP=forever it runs until the test kills it with SIGKILL at a random moment; else it runs 50 and exits.
 import { pino } from 'pino';
 import { z } from 'zod';
 import { EventBus, Migrator, StateStore, ValidationManager, createDatabase, eventMigrations, stateMigrations } from '../../../src/integration/index.js';
