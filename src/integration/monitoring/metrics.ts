@@ -35,7 +35,7 @@ export class WeftMetrics {
   readonly stateCallbacks = this.counter({ name: 'weft_state_callbacks_total', help: 'State callbacks (onChange, onSuccess, onError) run, by outcome: ok, error, timeout.', labelNames: ['system', 'callback', 'outcome'] });
   readonly transactionConflicts = this.counter({ name: 'weft_transaction_conflicts_total', help: 'State writes that met a version conflict.', labelNames: ['system'] });
   readonly validationFailures = this.counter({ name: 'weft_validation_failures_total', help: 'Values that failed validation, by schema.', labelNames: ['schema'] });
-  readonly queryDuration = this.histogram({ name: 'weft_db_query_duration_ms', help: 'Database statement time in ms, by operation.', labelNames: ['operation', 'outcome'] });
+  readonly queryDuration = this.seriesHistogram({ name: 'weft_db_query_duration_ms', help: 'Database statement time in ms, by operation.', labelNames: ['operation', 'outcome'] });
   readonly eventDeliveryLag = this.gauge({ name: 'weft_event_delivery_lag_ms', help: 'Age of the oldest event a subscription has not handled yet, in ms.', labelNames: ['subscription'] });
   readonly #queues = new Map<string, () => number>();
   readonly eventQueueDepth = new Gauge({
@@ -74,7 +74,16 @@ export class WeftMetrics {
 
   /** The `onQuery` hook for `createDatabase`: times each statement by operation (select, insert, commit, ...). */
   queryObserver(): (event: QueryEvent) => void {
-    return (event) => this.queryDuration.observe({ operation: operationOf(event.sql), outcome: event.error === undefined ? 'ok' : 'error' }, event.durationMs);
+    // Statements repeat (most are compiled once), so each text is classified once; the cache is dropped when it grows large.
+    const operations = new Map<string, string>();
+    return (event) => {
+      let operation = operations.get(event.sql);
+      if (operation === undefined) {
+        if (operations.size >= 1000) operations.clear();
+        operations.set(event.sql, (operation = operationOf(event.sql)));
+      }
+      this.queryDuration.labels({ operation, outcome: event.error === undefined ? 'ok' : 'error' }).observe(event.durationMs);
+    };
   }
 
   /**
