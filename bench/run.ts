@@ -42,8 +42,10 @@ for (const open of suites) {
   try {
     const taskNames = Object.keys(suite.tasks);
     const measured = new Map<string, Array<{ mean: number; p99: number }>>(taskNames.map((name) => [name, []]));
-    for (let round = 0; round < rounds; round++) {
-      const bench = new Bench({ name: suite.name, time: timeMs, warmupTime: Math.min(500, timeMs / 4) });
+    const count = suite.rounds?.count ?? rounds;
+    const time = suite.rounds?.timeMs ?? timeMs;
+    for (let round = 0; round < count; round++) {
+      const bench = new Bench({ name: suite.name, time, warmupTime: Math.min(500, time / 4) });
       for (const name of round % 2 === 0 ? taskNames : [...taskNames].reverse()) {
         const fn = suite.tasks[name];
         if (fn !== undefined) bench.add(name, fn);

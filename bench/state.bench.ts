@@ -176,6 +176,8 @@ export async function statePostgresSuite(url: string): Promise<BenchSuite> {
       },
     },
     ratios: [{ label: 'Weft / hand-written SQL', task: 'Weft state.transaction', baseline: 'hand-written SQL, raw pg transaction', target: 1.5 }],
+    // The server's commit latency swings over seconds: many short rounds, so both sides meet the same swings.
+    rounds: { count: 11, timeMs: 600 },
     async close() {
       await store.events.close();
       await db.close();
@@ -203,6 +205,7 @@ export async function statePostgresConcurrentSuite(url: string): Promise<BenchSu
       },
     },
     ratios: [{ label: 'Weft / hand-written SQL at 16 clients (reported, no target)', task: 'Weft state.transaction, 16 at once', baseline: 'hand-written SQL, 16 pg clients' }],
+    rounds: { count: 11, timeMs: 600 },
     async close() {
       await store.events.close();
       await db.close();

@@ -16,6 +16,11 @@ export interface BenchSuite {
   }>;
   /** Runs the measurement inside something the tasks need (a request context); default: as is. */
   around?<T>(run: () => Promise<T>): Promise<T>;
+  /**
+   * Rounds and time per task per round, when the suite needs other than the run's: a peer whose
+   * speed swings (a database server's flushes) is compared over many short rounds in alternating order.
+   */
+  readonly rounds?: { readonly count: number; readonly timeMs: number };
   /** Figures of its own to print after the ratios (latency percentiles). */
   report?(): string;
   close(): Promise<void>;

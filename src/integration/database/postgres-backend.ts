@@ -30,7 +30,7 @@ export function postgresBackend(config: ResolvedPostgres, logger: DatabaseLogger
   const stock = new PostgresDialect({ pool });
   const beginStatements = new Map<string, CompiledQuery>();
   return {
-    capabilities: { dialect: 'postgres', isolationLevels: true, concurrentWriters: true, returning: true, jsonb: true, identityColumns: 'identity' },
+    capabilities: { dialect: 'postgres', isolationLevels: true, concurrentWriters: true, returning: true, jsonb: true, writableCte: true, identityColumns: 'identity' },
     target,
     dialect: {
       createDriver: () => new ErrorMappingDriver(stock.createDriver(), classifyPostgresError, target),

@@ -23,7 +23,7 @@ export function sqliteBackend(config: ResolvedSqlite): DatabaseBackend {
   const target = describeTarget(config);
   const driver = new SqliteDriver(config, target);
   return {
-    capabilities: { dialect: 'sqlite', isolationLevels: false, concurrentWriters: false, returning: true, jsonb: false, identityColumns: 'autoincrement' },
+    capabilities: { dialect: 'sqlite', isolationLevels: false, concurrentWriters: false, returning: true, jsonb: false, writableCte: false, identityColumns: 'autoincrement' },
     target,
     dialect: {
       createDriver: () => driver,

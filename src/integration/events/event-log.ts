@@ -69,15 +69,14 @@ export class EventLog {
 
   readonly #insertHeld = (held: EventEnvelope[]): Promise<void> => this.#insert(held);
 
-  /** Writes envelopes in order, in multi-row inserts of 64, 32, ... 1 rows (a few statement shapes, each compiled once). */
+  /** Writes envelopes in order, in multi-row inserts of up to 64 rows: one round trip for a transaction's events (each statement shape compiled once). */
   async #insert(envelopes: readonly EventEnvelope[]): Promise<void> {
     if (envelopes.length === 0) return;
     // A backend with one writer at a time (SQLite) commits in sequence order already.
     if (this.#db.capabilities.concurrentWriters) await this.#db.lockInTransaction(LOCK);
     const db = this.#db.executor();
     for (let start = 0; start < envelopes.length; ) {
-      let size = CHUNK;
-      while (size > envelopes.length - start) size >>= 1;
+      const size = Math.min(CHUNK, envelopes.length - start);
       const rows = envelopes.slice(start, start + size);
       const values = rows.flatMap((envelope) => [
         envelope.id,

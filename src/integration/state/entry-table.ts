@@ -1,4 +1,4 @@
-import { sql, type Selectable } from 'kysely';
+import { CompiledQuery, sql, type Selectable } from 'kysely';
 import { StatementCache, type Database } from '../database/index.js';
 import type { StateEntry } from './types.js';
 
@@ -45,11 +45,13 @@ export class EntryTable {
   readonly #db: Database<StateTables>;
   readonly #statements = new StatementCache();
   readonly #lockRows: boolean;
+  readonly #writableCte: boolean;
 
   constructor(db: Database<StateTables>) {
     this.#db = db;
     // A backend with one writer at a time (SQLite) needs no row locks: its write transactions exclude each other.
     this.#lockRows = db.capabilities.concurrentWriters;
+    this.#writableCte = db.capabilities.writableCte;
   }
 
   /** The entry, locked until the transaction ends when `forUpdate` (on backends with row locks). */
@@ -76,16 +78,30 @@ export class EntryTable {
     return rows.map(toEntry);
   }
 
-  /** Writes a new version of the entry; false when its version is no longer `previous` (someone else wrote it). */
+  /** Writes a new version of the entry and its history row; false when its version is no longer `previous` (someone else wrote it). */
   async write(entry: NewVersion, previous: number | undefined): Promise<boolean> {
+    const history = [
+      entry.system,
+      entry.key,
+      entry.version,
+      entry.kind === 'delete' ? null : JSON.stringify(entry.value),
+      JSON.stringify(entry.patch),
+      entry.kind,
+      entry.transactionId,
+      entry.correlationId ?? null,
+      entry.at,
+      entry.by ?? null,
+    ];
+    if (this.#writableCte) return this.#writeInOneTrip(entry, previous, history);
     const db = this.#db.executor();
     if (entry.kind === 'delete') {
       const deleted = await this.#db.execute(this.#statements.get('delete', () => db.deleteFrom('weft_state_entries').where('system', '=', '').where('key', '=', '').where('version', '=', 0), [entry.system, entry.key, previous ?? 0]));
       if (Number(deleted.numAffectedRows ?? 0) !== 1) return false;
     } else if (previous === undefined) {
-      const row = { value: JSON.stringify(entry.value), version: entry.version, updated_at: entry.at, updated_by: entry.by ?? null };
       // A concurrent first write of the same key fails here with a unique violation (ConflictError).
-      await this.#db.execute(this.#statements.get('insert', () => db.insertInto('weft_state_entries').values({ system: '', key: '', value: '', version: 0, updated_at: '', updated_by: '' }), [entry.system, entry.key, row.value, row.version, row.updated_at, row.updated_by]));
+      await this.#db.execute(
+        this.#statements.get('insert', () => db.insertInto('weft_state_entries').values({ system: '', key: '', value: '', version: 0, updated_at: '', updated_by: '' }), [entry.system, entry.key, JSON.stringify(entry.value), entry.version, entry.at, entry.by ?? null]),
+      );
     } else {
       const updated = await this.#db.execute(
         this.#statements.get(
@@ -100,21 +116,26 @@ export class EntryTable {
       this.#statements.get(
         'history',
         () => db.insertInto('weft_state_history').values({ system: '', key: '', version: 0, value: '', patch: '', kind: '', transaction_id: '', correlation_id: '', changed_at: '', changed_by: '' }),
-        [
-          entry.system,
-          entry.key,
-          entry.version,
-          entry.kind === 'delete' ? null : JSON.stringify(entry.value),
-          JSON.stringify(entry.patch),
-          entry.kind,
-          entry.transactionId,
-          entry.correlationId ?? null,
-          entry.at,
-          entry.by ?? null,
-        ],
+        history,
       ),
     );
     return true;
+  }
+
+  /** The same write as one statement: the entry's change in a CTE, and the history row inserted only when it took place. */
+  async #writeInOneTrip(entry: NewVersion, previous: number | undefined, history: unknown[]): Promise<boolean> {
+    const change =
+      entry.kind === 'delete'
+        ? { sql: 'delete from weft_state_entries where system = $11 and key = $12 and version = $13', parameters: [entry.system, entry.key, previous ?? 0] }
+        : previous === undefined
+          ? { sql: 'insert into weft_state_entries (system, key, value, version, updated_at, updated_by) values ($11, $12, $13, $14, $15, $16)', parameters: [entry.system, entry.key, JSON.stringify(entry.value), entry.version, entry.at, entry.by ?? null] }
+          : {
+              sql: 'update weft_state_entries set value = $13, version = $14, updated_at = $15, updated_by = $16 where system = $11 and key = $12 and version = $17',
+              parameters: [entry.system, entry.key, JSON.stringify(entry.value), entry.version, entry.at, entry.by ?? null, previous],
+            };
+    const text = `with changed as (${change.sql} returning 1) insert into weft_state_history (system, key, version, value, patch, kind, transaction_id, correlation_id, changed_at, changed_by) select $1::text, $2::text, $3::integer, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text from changed`;
+    const result = await this.#db.execute(CompiledQuery.raw(text, [...history, ...change.parameters]));
+    return Number(result.numAffectedRows ?? 0) === 1;
   }
 
   /** The highest version the entry ever had (it may have been deleted since), 0 if none. */
