@@ -53,8 +53,8 @@ interface Scope<DB> {
   readonly afterCommit: Array<() => unknown>;
   /** Shared by the outermost transaction and its savepoints. */
   readonly root: { savepoints: number };
-  /** Writes held in memory (see `pending`), by owner; written out before this scope ends. */
-  readonly pending: Map<object, Pending>;
+  /** Writes held in memory (see `pending`), by owner; written out before this scope ends. Made on first use. */
+  pending: Map<object, Pending> | undefined;
   done: boolean;
   childOpen: boolean;
 }
@@ -105,10 +105,10 @@ export class UnitOfWork<DB> {
   pending<T>(owner: object, create: () => T, flush: (buffer: T) => Promise<void>): T | undefined {
     const scope = this.#storage.getStore();
     if (scope === undefined || scope.done) return undefined;
-    const known = scope.pending.get(owner);
+    const known = scope.pending?.get(owner);
     if (known !== undefined) return known.buffer as T;
     const buffer = create();
-    scope.pending.set(owner, { buffer, flush: flush });
+    (scope.pending ??= new Map()).set(owner, { buffer, flush });
     return buffer;
   }
 
@@ -119,8 +119,10 @@ export class UnitOfWork<DB> {
   }
 
   async #flush(scope: Scope<DB>): Promise<void> {
-    for (const [owner, entry] of scope.pending) {
-      scope.pending.delete(owner);
+    const pending = scope.pending;
+    if (pending === undefined) return;
+    for (const [owner, entry] of pending) {
+      pending.delete(owner);
       await entry.flush(entry.buffer as never);
     }
   }
@@ -219,15 +221,12 @@ export class UnitOfWork<DB> {
         if (deferred?.afterEnd !== undefined) await connection.executeQuery(deferred.afterEnd);
         throw error;
       }
-      const scope: Scope<DB> = { trx: handle, connection, afterCommit: [], root: { savepoints: 0 }, pending: new Map(), done: false, childOpen: false };
+      const scope: Scope<DB> = { trx: handle, connection, afterCommit: [], root: { savepoints: 0 }, pending: undefined, done: false, childOpen: false };
       slot.scope = scope;
       try {
         if (deferred?.afterBegin !== undefined) await connection.executeQuery(deferred.afterBegin);
-        const result = await this.#storage.run(scope, async () => {
-          const value = await work(handle);
-          await this.#flush(scope);
-          return value;
-        });
+        const result = await this.#storage.run(scope, () => work(handle));
+        if (scope.pending !== undefined) await this.#storage.run(scope, () => this.#flush(scope));
         const committed = await connection.executeQuery<{ command?: string }>(COMMIT);
         if (committed.rows[0]?.command === 'ROLLBACK') {
           throw new WeftError('WEFT_INTERNAL', 'The database rolled the transaction back at commit: a statement inside it failed and the failure was caught.');
@@ -277,16 +276,13 @@ export class UnitOfWork<DB> {
     const name = `weft_sp_${++parent.root.savepoints}`;
     const { trx } = parent;
     // What the parent held back goes first, so writes land in the order they were made.
-    await this.#flush(parent);
+    if (parent.pending !== undefined) await this.#flush(parent);
     await sql.raw(`savepoint ${name}`).execute(trx);
-    const scope: Scope<DB> = { trx, connection: parent.connection, afterCommit: [], root: parent.root, pending: new Map(), done: false, childOpen: false };
+    const scope: Scope<DB> = { trx, connection: parent.connection, afterCommit: [], root: parent.root, pending: undefined, done: false, childOpen: false };
     parent.childOpen = true;
     try {
-      const result = await this.#storage.run(scope, async () => {
-        const value = await work(trx);
-        await this.#flush(scope);
-        return value;
-      });
+      const result = await this.#storage.run(scope, () => work(trx));
+      if (scope.pending !== undefined) await this.#storage.run(scope, () => this.#flush(scope));
       await sql.raw(`release savepoint ${name}`).execute(trx);
       parent.afterCommit.push(...scope.afterCommit);
       return result;
