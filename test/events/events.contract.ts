@@ -103,6 +103,19 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
       expect(tree[0]?.caused.map((n) => n.event.type)).toEqual(['economy.gold_spent']);
     });
 
+    it('carries the trace of the publishing context to the envelope and the handlers, and none when there is none', async () => {
+      const bus = newBus();
+      const traces: Array<string | undefined> = [];
+      bus.subscribe('world_state.tick', () => void traces.push(currentContext()?.traceId));
+      const traced = await runWithContext({ correlationId: 'req-9', traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' }, () =>
+        bus.publishAndWait('world_state.tick', { n: 1 }, { source: 'world_state' }),
+      );
+      expect(traced.traceparent).toBe('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+      const untraced = await runWithContext({ correlationId: 'job-1' }, () => bus.publishAndWait('world_state.tick', { n: 2 }, { source: 'world_state' }));
+      expect(untraced.traceparent).toBeUndefined();
+      expect(traces).toEqual(['4bf92f3577b34da6a3ce929d0e0e4736', undefined]);
+    });
+
     it('delivers volatile events by pattern, filter, priority and once; one failing handler stops no other', async () => {
       const bus = newBus();
       const order: string[] = [];

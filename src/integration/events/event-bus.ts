@@ -122,13 +122,20 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   }
 
   /** Publishes a volatile event and resolves once every handler of it has finished (the seed's `dispatch`). */
-  async publishAndWait<T extends keyof M & string>(type: T, data: M[T], options: PublishOptions = {}): Promise<EventEnvelope<T, M[T]>> {
-    const { envelope, definition, trace } = this.#envelope(type, data, options);
-    if (definition.durable) throw new ConfigError(`publishAndWait is for volatile events; ${type} is durable (its delivery outlives the call).`);
-    this.#countPublished(type);
-    const delivered = this.#dispatch.deliver(this.#subscriptions, envelope, trace);
-    if (delivered !== undefined) await delivered;
-    return envelope as EventEnvelope<T, M[T]>;
+  publishAndWait<T extends keyof M & string>(type: T, data: M[T], options: PublishOptions = {}): Promise<EventEnvelope<T, M[T]>> {
+    // Not an async function: on the hot path one promise (the handlers') is enough.
+    let delivered: Promise<EventEnvelope> | undefined;
+    let envelope: EventEnvelope;
+    try {
+      const made = this.#envelope(type, data, options);
+      if (made.definition.durable) throw new ConfigError(`publishAndWait is for volatile events; ${type} is durable (its delivery outlives the call).`);
+      envelope = made.envelope;
+      this.#countPublished(type);
+      delivered = this.#dispatch.deliver(this.#subscriptions, envelope, made.trace);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return (delivered ?? Promise.resolve(envelope)) as Promise<EventEnvelope<T, M[T]>>;
   }
 
   /** Subscribes to a type, `system.*` or `*`; with `batch`, the handler takes arrays. Returns the function that unsubscribes. */
@@ -270,7 +277,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     if (outcome === 'expired') this.#logger.warn('event bus closed with handlers still running');
   }
 
-  #envelope(type: string, data: unknown, options: PublishOptions): { envelope: EventEnvelope; definition: EventDefinition; trace: SpanContext } {
+  #envelope(type: string, data: unknown, options: PublishOptions): { envelope: EventEnvelope; definition: EventDefinition; trace: SpanContext | undefined } {
     if (this.#closed) throw new UnavailableError('The event bus is closed.', { code: 'WEFT_CLOSED' });
     const definition = this.#definitions.get(type);
     if (definition === undefined) throw new NotFoundError(`Event type ${type} is not defined; define it with defineEvent and bus.define.`);
@@ -291,7 +298,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       partitionKey: definition.partitionKey?.(result.value),
       correlationId: context?.correlationId ?? uuidv7(),
       causationId: context?.causationId,
-      traceparent: formatTraceparent(trace),
+      traceparent: trace === undefined ? undefined : formatTraceparent(trace),
       data: result.value,
     };
     return { envelope, definition, trace };

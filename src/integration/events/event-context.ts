@@ -2,7 +2,6 @@ import {
   SpanKind,
   currentSpanContext,
   idsOf,
-  newSpanContext,
   parseTraceparent,
   startSpan,
   tracingEnabled,
@@ -26,10 +25,13 @@ export function pick(ids: { traceId: string; spanId: string }): { traceId: strin
   return { traceId: ids.traceId, spanId: ids.spanId };
 }
 
-/** The trace of a publish: its span's when a tracing SDK records it, else the current trace's (or a new one). */
-export function publishTrace(type: string): SpanContext {
+/**
+ * The trace of a publish: its span's when a tracing SDK records it, else the current context's;
+ * none when the publish runs outside any trace and no SDK is there to start one.
+ */
+export function publishTrace(type: string): SpanContext | undefined {
   const parent = currentSpanContext();
-  if (!tracingEnabled()) return parent ?? newSpanContext();
+  if (!tracingEnabled()) return parent;
   const span = startSpan(`publish ${type}`, { kind: SpanKind.PRODUCER, ...(parent === undefined ? {} : { parent }), attributes: { 'messaging.destination.name': type } });
   span.end();
   return idsOf(span, parent);

@@ -1,9 +1,11 @@
 import { randomHex } from '../monitoring/index.js';
 
-const VARIANT = '89ab';
+/** Hex digit -> the variant digit (10xx) keeping its two low bits. */
+const VARIANT: Readonly<Record<string, string>> = Object.fromEntries([...'0123456789abcdef'].map((digit) => [digit, '89ab'.charAt(Number.parseInt(digit, 16) & 3)]));
 let lastMs = 0;
-let msHex = '';
-let msHexOf = -1;
+/** `tttttttt-tttt-` for the current millisecond, formatted once per millisecond. */
+let prefix = '';
+let prefixOf = -1;
 let sequence = 0;
 
 /**
@@ -22,12 +24,12 @@ export function uuidv7(now = Date.now()): string {
       sequence = 0;
     }
   }
-  if (msHexOf !== lastMs) {
-    msHexOf = lastMs;
-    msHex = lastMs.toString(16).padStart(12, '0');
+  if (prefixOf !== lastMs) {
+    prefixOf = lastMs;
+    const hex = lastMs.toString(16).padStart(12, '0');
+    prefix = `${hex.slice(0, 8)}-${hex.slice(8)}-`;
   }
   // 64 random bits, of which the first hex digit gives way to the variant (10xx): 62 remain.
   const random = randomHex(8);
-  const variant = VARIANT[Number.parseInt(random.charAt(0), 16) & 3] ?? '8';
-  return `${msHex.slice(0, 8)}-${msHex.slice(8)}-${(0x7000 | sequence).toString(16)}-${variant}${random.slice(1, 4)}-${random.slice(4)}`;
+  return `${prefix}${(0x7000 | sequence).toString(16)}-${VARIANT[random.charAt(0)] ?? '8'}${random.slice(1, 4)}-${random.slice(4)}`;
 }

@@ -34,9 +34,9 @@ export class VolatileDispatch {
 
   /**
    * Hands a volatile event to each matching subscription's queue. Returns what to await for every
-   * handler of it to finish: nothing when they all ran synchronously.
+   * handler of it to finish (it resolves with the envelope): nothing when they all ran synchronously.
    */
-  deliver(subscriptions: readonly Subscription[], envelope: EventEnvelope, trace: SpanContext): Promise<unknown> | undefined {
+  deliver(subscriptions: readonly Subscription[], envelope: EventEnvelope, trace: SpanContext | undefined): Promise<EventEnvelope> | undefined {
     let route = this.#routes.get(envelope.type);
     if (route === undefined) {
       const type = envelope.type;
@@ -50,10 +50,12 @@ export class VolatileDispatch {
   }
 
   /** Offers the event to each subscription; a handler started now is timed from this moment (handler duration includes the synchronous handlers before it). */
-  #offerVolatile(route: readonly Route[], envelope: EventEnvelope, context: WeftContext): Promise<unknown> | undefined {
+  #offerVolatile(route: readonly Route[], envelope: EventEnvelope, context: WeftContext): Promise<EventEnvelope> | undefined {
     const dispatched = performance.now();
     const traced = tracingEnabled();
     const countdown = new Countdown();
+    // The common case, one handler still running: its own promise is what the publisher awaits.
+    let only: Promise<EventEnvelope> | undefined;
     for (const { subscription, series } of route) {
       if (!subscription.active) continue;
       if (subscription.filter !== undefined && !subscription.filter(envelope)) continue;
@@ -64,7 +66,10 @@ export class VolatileDispatch {
       } else if (subscription.queue.tryStart(envelope.partitionKey)) {
         const ran = this.#runVolatile(subscription, series, envelope, context, dispatched, traced, true, countdown);
         // The run tells the countdown itself when it ends.
-        if (ran !== undefined) countdown.add();
+        if (ran !== undefined) {
+          countdown.add();
+          only ??= ran;
+        }
         continue;
       } else {
         // A run the queue starts later (behind others of its key) enters the event's context itself.
@@ -78,7 +83,7 @@ export class VolatileDispatch {
         void offered.then(countdown.done);
       }
     }
-    return countdown.settled();
+    return countdown.running === 1 && only !== undefined ? only : countdown.settled(envelope);
   }
 
   /**
@@ -95,7 +100,7 @@ export class VolatileDispatch {
     traced: boolean,
     release: boolean,
     countdown?: Countdown,
-  ): Promise<void> | undefined {
+  ): Promise<EventEnvelope> | undefined {
     const key = envelope.partitionKey;
     const queue = release ? subscription.queue : undefined;
     if (!subscription.active) return void queue?.release(key);
@@ -104,6 +109,7 @@ export class VolatileDispatch {
       const end = () => {
         queue?.release(key);
         countdown?.done();
+        return envelope;
       };
       return runHandler(subscription, [envelope], this.#logger, context).then(end, end);
     }
@@ -121,11 +127,13 @@ export class VolatileDispatch {
           series.duration.observe(performance.now() - started);
           queue?.release(key);
           countdown?.done();
+          return envelope;
         },
         (error: unknown) => {
           reportFailure(this.#logger, subscription, [envelope], error);
           queue?.release(key);
           countdown?.done();
+          return envelope;
         },
       );
     }
@@ -167,11 +175,17 @@ class Countdown {
     this.#left++;
   }
 
+  /** Handlers still running. */
+  get running(): number {
+    return this.#left;
+  }
+
   readonly done = (): void => {
     if (--this.#left === 0) this.#resolve?.();
   };
 
-  settled(): Promise<void> | undefined {
-    return this.#left === 0 ? undefined : new Promise<void>((resolve) => (this.#resolve = resolve));
+  /** What resolves with `value` once the last handler ended; undefined when none is running. */
+  settled<T>(value: T): Promise<T> | undefined {
+    return this.#left === 0 ? undefined : new Promise<T>((resolve) => (this.#resolve = () => resolve(value)));
   }
 }
