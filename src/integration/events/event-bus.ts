@@ -133,7 +133,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       this.#countPublished(type);
       delivered = this.#dispatch.deliver(this.#subscriptions, envelope, made.trace);
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     return (delivered ?? Promise.resolve(envelope)) as Promise<EventEnvelope<T, M[T]>>;
   }
