@@ -4,6 +4,7 @@ import { StatementCache, type Database, type RetryPolicy } from '../database/ind
 import type { WeftMetrics } from '../monitoring/index.js';
 import type { EventEnvelope } from './envelope.js';
 import type { EventLog, EventTables, LoggedEvent } from './event-log.js';
+import { DeliveryMetrics } from './delivery-metrics.js';
 import { uuidv7 } from './uuid.js';
 
 /** What a durable consumer needs to know about its subscription. */
@@ -43,6 +44,8 @@ export class DurableConsumer {
   readonly #logger: Pick<Logger, 'warn' | 'error'>;
   #cursor = 0;
   readonly #statements = new StatementCache();
+  /** Its metric series per event type, looked up once. */
+  readonly #series: DeliveryMetrics;
   /** The options of the transactions that handle events. */
   readonly #durability: { readonly durability: 'full' | 'deferred' };
   #running: Promise<void> | undefined;
@@ -58,6 +61,7 @@ export class DurableConsumer {
     this.#subscription = subscription;
     this.#durability = { durability: subscription.durability };
     this.#metrics = metrics;
+    this.#series = new DeliveryMetrics(metrics, subscription.name);
     this.#logger = logger;
     this.ready = this.#init();
   }
@@ -177,9 +181,9 @@ export class DurableConsumer {
     this.#cursor = last.seq;
     const durationMs = (performance.now() - started) / events.length;
     for (const event of events) {
-      const labels = { type: event.envelope.type, subscription: this.name };
-      this.#metrics?.handlerDuration.observe(labels, durationMs);
-      this.#metrics?.eventsDelivered.inc(labels);
+      const series = this.#series.of(event.envelope.type);
+      series.duration.observe(durationMs);
+      series.delivered.inc();
     }
     return undefined;
   }
@@ -224,9 +228,9 @@ export class DurableConsumer {
     const last = handled.at(-1);
     if (last !== undefined) this.#cursor = last.event.seq;
     for (const { event, durationMs } of handled) {
-      const labels = { type: event.envelope.type, subscription: this.name };
-      this.#metrics?.handlerDuration.observe(labels, durationMs);
-      this.#metrics?.eventsDelivered.inc(labels);
+      const series = this.#series.of(event.envelope.type);
+      series.duration.observe(durationMs);
+      series.delivered.inc();
     }
     return failed;
   }
@@ -292,7 +296,7 @@ export class DurableConsumer {
    * dead-lettered; with `moveCursor` the cursor moves past it in the same transaction.
    */
   async #deliver(event: LoggedEvent, firstAttempt = 1, moveCursor = true): Promise<void> {
-    const labels = { type: event.envelope.type, subscription: this.name };
+    const series = this.#series.of(event.envelope.type);
     for (let attempt = firstAttempt; ; attempt++) {
       if (this.#stopped) return;
       const started = performance.now();
@@ -302,8 +306,8 @@ export class DurableConsumer {
           if (moveCursor) await this.#moveCursor(event.seq);
         }, this.#durability);
         if (moveCursor) this.#cursor = event.seq;
-        this.#metrics?.handlerDuration.observe(labels, performance.now() - started);
-        this.#metrics?.eventsDelivered.inc(labels);
+        series.duration.observe(performance.now() - started);
+        series.delivered.inc();
         return;
       } catch (error) {
         if ((await this.#failed(event, error, attempt, moveCursor)) === 'done') return;
@@ -314,14 +318,14 @@ export class DurableConsumer {
   /** Counts a failed attempt; dead-letters the event after the last one, else waits out the backoff. */
   async #failed(event: LoggedEvent, error: unknown, attempt: number, moveCursor = true): Promise<'retry' | 'done'> {
     const { envelope } = event;
-    const labels = { type: envelope.type, subscription: this.name };
+    const series = this.#series.of(envelope.type);
     const { retry } = this.#subscription;
-    this.#metrics?.eventsFailed.inc(labels);
+    series.failed.inc();
     if (attempt >= retry.maxAttempts) {
       await this.#deadLetter(event, error, attempt, moveCursor);
       return 'done';
     }
-    this.#metrics?.eventsRetried.inc(labels);
+    series.retried.inc();
     this.#logger.warn({ err: error, eventId: envelope.id, type: envelope.type, subscription: this.name, attempt }, 'event handler failed; retrying');
     await sleep(Math.random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1)));
     return 'retry';
@@ -339,7 +343,7 @@ export class DurableConsumer {
         await tx.insertInto('weft_event_inbox').values({ subscription: this.name, event_id: envelope.id, handled_at: new Date().toISOString() }).onConflict((oc) => oc.doNothing()).execute();
         await tx.deleteFrom('weft_dead_letters').where('id', '=', deadLetterId).execute();
       });
-      this.#metrics?.eventsDelivered.inc({ type: envelope.type, subscription: this.name });
+      this.#series.of(envelope.type).delivered.inc();
       return true;
     } catch (error) {
       await this.#db
@@ -381,7 +385,7 @@ export class DurableConsumer {
       if (moveCursor) await this.#moveCursor(event.seq);
     });
     if (moveCursor) this.#cursor = event.seq;
-    this.#metrics?.eventsDeadLettered.inc({ type: envelope.type, subscription: this.name });
+    this.#series.of(envelope.type).deadLettered.inc();
     this.#logger.error({ err: error, eventId: envelope.id, type: envelope.type, subscription: this.name, attempts }, 'event dead-lettered');
   }
 }
