@@ -11,6 +11,23 @@ import type { BenchSuite } from './suite.js';
 const tick = defineEvent({ type: 'world_state.tick', version: 1, owner: 'world_state', durable: false, schema: z.object({ n: z.int() }) });
 const crafted = defineEvent({ type: 'crafting.item_crafted', version: 1, owner: 'crafting', durable: true, schema: z.object({ itemId: z.string(), count: z.int() }) });
 
+/**
+ * The peers' side of the durable suites: raw better-sqlite3 on its own file, whose event log table
+ * (same columns and indexes) is made by the same migration, so both sides write the same rows.
+ */
+async function rawEventLog(folder: string, synchronous: 'NORMAL' | 'FULL') {
+  const setup = await createDatabase(`sqlite:${join(folder, 'raw.db')}`);
+  await new Migrator(setup).register('events', eventMigrations).up();
+  await setup.close();
+  const raw = new BetterSqlite3(join(folder, 'raw.db'));
+  raw.pragma('journal_mode = WAL');
+  raw.pragma(`synchronous = ${synchronous}`);
+  const insert = raw.prepare(
+    'insert into weft_event_log (id, type, version, source, time, partition_key, correlation_id, causation_id, traceparent, data) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  return { raw, insert };
+}
+
 /** Volatile publish awaited until every handler ran, with 1 and 10 async subscribers: Weft against emittery and a bare Promise.all loop. */
 export async function volatileEventsSuite(): Promise<BenchSuite> {
   const db = await createDatabase('sqlite::memory:');
@@ -73,16 +90,7 @@ export async function durablePublishSuite(): Promise<BenchSuite> {
   const db = await createDatabase({ url: `sqlite:${join(folder, 'weft.db')}`, sqlite: { synchronous: 'NORMAL' } });
   await new Migrator(db).register('events', eventMigrations).up();
   const bus = new EventBus({ db, validation: new ValidationManager(), metrics: new WeftMetrics(), logger: pino({ level: 'silent' }) }).define(crafted);
-  // The peer writes the same rows into the same table (same columns and indexes), made by the same migration.
-  const rawSetup = await createDatabase(`sqlite:${join(folder, 'raw.db')}`);
-  await new Migrator(rawSetup).register('events', eventMigrations).up();
-  await rawSetup.close();
-  const raw = new BetterSqlite3(join(folder, 'raw.db'));
-  raw.pragma('journal_mode = WAL');
-  raw.pragma('synchronous = NORMAL');
-  const insert = raw.prepare(
-    'insert into weft_event_log (id, type, version, source, time, partition_key, correlation_id, causation_id, traceparent, data) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
+  const { raw, insert } = await rawEventLog(folder, 'NORMAL');
   const insertMany = raw.transaction((count: number, base: number) => {
     for (let i = 0; i < count; i++) {
       insert.run(`raw-${base}-${i}`, 'crafting.item_crafted', 1, 'crafting', new Date().toISOString(), null, 'corr', null, null, JSON.stringify({ itemId: 'sword', count: i }));
@@ -126,16 +134,7 @@ export async function durableEndToEndSuite(): Promise<BenchSuite> {
     waiting?.();
   }, { name: 'counter' });
   await bus.ready();
-  // The peer writes the same event rows into the same table (same columns and indexes), made by the same migration.
-  const rawSetup = await createDatabase(`sqlite:${join(folder, 'raw.db')}`);
-  await new Migrator(rawSetup).register('events', eventMigrations).up();
-  await rawSetup.close();
-  const raw = new BetterSqlite3(join(folder, 'raw.db'));
-  raw.pragma('journal_mode = WAL');
-  raw.pragma('synchronous = FULL');
-  const insert = raw.prepare(
-    'insert into weft_event_log (id, type, version, source, time, partition_key, correlation_id, causation_id, traceparent, data) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
+  const { raw, insert } = await rawEventLog(folder, 'FULL');
   let n = 0;
   return {
     name: 'durable end to end, one event per transaction, SQLite file at synchronous=FULL',
