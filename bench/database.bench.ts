@@ -31,7 +31,9 @@ export async function sqliteInsert(): Promise<BenchSuite> {
   const rawInsert = raw.prepare('insert into player (id, name, gold) values (?, ?, ?)');
   const kysely = new Kysely<Tables>({ dialect: new SqliteDialect({ database: open('kysely.db') }) });
   const kyselyTx = new Kysely<Tables>({ dialect: new SqliteDialect({ database: open('kysely-tx.db') }) });
-  const weft = (await createDatabase({ url: `sqlite:${join(folder, 'weft.db')}`, sqlite: { synchronous: 'NORMAL' } })).withTables<Tables>();
+  const weft = (
+    await createDatabase({ url: `sqlite:${join(folder, 'weft.db')}`, sqlite: { synchronous: 'NORMAL' } })
+  ).withTables<Tables>();
   await sql.raw(CREATE).execute(weft.executor());
 
   let id = 0;
@@ -53,10 +55,28 @@ export async function sqliteInsert(): Promise<BenchSuite> {
       },
     },
     ratios: [
-      { label: 'bare Kysely / raw better-sqlite3', task: 'bare Kysely insert (autocommit)', baseline: 'raw better-sqlite3 (prepared, autocommit)' },
-      { label: 'Weft unit of work / bare Kysely insert', task: 'Weft db.transaction + insert', baseline: 'bare Kysely insert (autocommit)', target: 1.2 },
-      { label: 'Weft unit of work / bare Kysely transaction', task: 'Weft db.transaction + insert', baseline: 'bare Kysely transaction + insert', target: 1.2 },
-      { label: 'Weft unit of work / raw better-sqlite3', task: 'Weft db.transaction + insert', baseline: 'raw better-sqlite3 (prepared, autocommit)' },
+      {
+        label: 'bare Kysely / raw better-sqlite3',
+        task: 'bare Kysely insert (autocommit)',
+        baseline: 'raw better-sqlite3 (prepared, autocommit)',
+      },
+      {
+        label: 'Weft unit of work / bare Kysely insert',
+        task: 'Weft db.transaction + insert',
+        baseline: 'bare Kysely insert (autocommit)',
+        target: 1.2,
+      },
+      {
+        label: 'Weft unit of work / bare Kysely transaction',
+        task: 'Weft db.transaction + insert',
+        baseline: 'bare Kysely transaction + insert',
+        target: 1.2,
+      },
+      {
+        label: 'Weft unit of work / raw better-sqlite3',
+        task: 'Weft db.transaction + insert',
+        baseline: 'raw better-sqlite3 (prepared, autocommit)',
+      },
     ],
     async close() {
       raw.close();
@@ -72,11 +92,15 @@ export async function postgresInsert(url: string): Promise<BenchSuite> {
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`create schema ${schema}`);
-  await admin.query(`create table ${schema}.player (id integer primary key, name text not null, gold integer not null)`);
+  await admin.query(
+    `create table ${schema}.player (id integer primary key, name text not null, gold integer not null)`,
+  );
   const options = `-c search_path=${schema}`;
 
   const raw = new pg.Pool({ connectionString: url, max: 1, options });
-  const kysely = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1, options }) }) });
+  const kysely = new Kysely<Tables>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1, options }) }),
+  });
   const weft = (await createDatabase({ url, postgres: { schema, pool: { max: 1 } } })).withTables<Tables>();
 
   let id = 0;
@@ -110,9 +134,22 @@ export async function postgresInsert(url: string): Promise<BenchSuite> {
     },
     ratios: [
       { label: 'bare Kysely / raw pg', task: 'bare Kysely insert (autocommit)', baseline: 'raw pg (autocommit)' },
-      { label: 'Weft unit of work / bare Kysely transaction', task: 'Weft db.transaction + insert', baseline: 'bare Kysely transaction + insert', target: 1.2 },
-      { label: 'Weft unit of work / raw pg transaction', task: 'Weft db.transaction + insert', baseline: 'raw pg transaction + insert' },
-      { label: 'Weft unit of work / bare Kysely insert (1 vs 3 round trips)', task: 'Weft db.transaction + insert', baseline: 'bare Kysely insert (autocommit)' },
+      {
+        label: 'Weft unit of work / bare Kysely transaction',
+        task: 'Weft db.transaction + insert',
+        baseline: 'bare Kysely transaction + insert',
+        target: 1.2,
+      },
+      {
+        label: 'Weft unit of work / raw pg transaction',
+        task: 'Weft db.transaction + insert',
+        baseline: 'raw pg transaction + insert',
+      },
+      {
+        label: 'Weft unit of work / bare Kysely insert (1 vs 3 round trips)',
+        task: 'Weft db.transaction + insert',
+        baseline: 'bare Kysely insert (autocommit)',
+      },
     ],
     async close() {
       await Promise.all([raw.end(), kysely.destroy(), weft.close()]);

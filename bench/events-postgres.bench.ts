@@ -3,10 +3,24 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { EventBus, Migrator, ValidationManager, WeftMetrics, createDatabase, defineEvent, eventMigrations } from '../src/integration/index.js';
+import {
+  EventBus,
+  Migrator,
+  ValidationManager,
+  WeftMetrics,
+  createDatabase,
+  defineEvent,
+  eventMigrations,
+} from '../src/integration/index.js';
 import type { BenchSuite } from './suite.js';
 
-const crafted = defineEvent({ type: 'crafting.item_crafted', version: 1, owner: 'crafting', durable: true, schema: z.object({ itemId: z.string(), count: z.int() }) });
+const crafted = defineEvent({
+  type: 'crafting.item_crafted',
+  version: 1,
+  owner: 'crafting',
+  durable: true,
+  schema: z.object({ itemId: z.string(), count: z.int() }),
+});
 
 /**
  * Durable end to end on PostgreSQL: 100 events, each published in its own transaction, all handled
@@ -20,18 +34,27 @@ export async function durableEndToEndPostgresSuite(url: string): Promise<BenchSu
   await admin.query(`create schema ${schema}`);
   const db = await createDatabase({ url, postgres: { schema } });
   await new Migrator(db).register('events', eventMigrations).up();
-  const bus = new EventBus({ db, validation: new ValidationManager(), metrics: new WeftMetrics(), logger: pino({ level: 'silent' }) }).define(crafted);
+  const bus = new EventBus({
+    db,
+    validation: new ValidationManager(),
+    metrics: new WeftMetrics(),
+    logger: pino({ level: 'silent' }),
+  }).define(crafted);
   const committedAt = new Map<string, number>();
   const lags: number[] = [];
   let handled = 0;
   let waiting: (() => void) | undefined;
-  bus.subscribe('crafting.item_crafted', (e) => {
-    const at = committedAt.get(e.id);
-    if (at !== undefined) lags.push(performance.now() - at);
-    committedAt.delete(e.id);
-    handled++;
-    waiting?.();
-  }, { name: 'counter' });
+  bus.subscribe(
+    'crafting.item_crafted',
+    (e) => {
+      const at = committedAt.get(e.id);
+      if (at !== undefined) lags.push(performance.now() - at);
+      committedAt.delete(e.id);
+      handled++;
+      waiting?.();
+    },
+    { name: 'counter' },
+  );
   await bus.ready();
   // The peer writes the same event rows into a log table made by the same migration, in its own schema.
   const rawSchema = `${schema}_raw`;
@@ -49,7 +72,18 @@ export async function durableEndToEndPostgresSuite(url: string): Promise<BenchSu
         for (let i = 0; i < 100; i++) {
           await raw.query(
             'insert into weft_event_log (id, type, version, source, time, partition_key, correlation_id, causation_id, traceparent, data) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
-            [`raw-${++n}`, 'crafting.item_crafted', 1, 'crafting', new Date().toISOString(), null, 'corr', null, null, JSON.stringify({ itemId: 'sword', count: n })],
+            [
+              `raw-${++n}`,
+              'crafting.item_crafted',
+              1,
+              'crafting',
+              new Date().toISOString(),
+              null,
+              'corr',
+              null,
+              null,
+              JSON.stringify({ itemId: 'sword', count: n }),
+            ],
           );
         }
       },
@@ -58,7 +92,11 @@ export async function durableEndToEndPostgresSuite(url: string): Promise<BenchSu
         const done = new Promise<void>((resolve) => (waiting = () => handled >= target && resolve()));
         for (let i = 0; i < 100; i++) {
           await db.transaction(async () => {
-            const envelope = await bus.publish('crafting.item_crafted', { itemId: 'sword', count: ++n }, { source: 'crafting' });
+            const envelope = await bus.publish(
+              'crafting.item_crafted',
+              { itemId: 'sword', count: ++n },
+              { source: 'crafting' },
+            );
             db.afterCommit(() => committedAt.set(envelope.id, performance.now()));
           });
         }
@@ -66,11 +104,16 @@ export async function durableEndToEndPostgresSuite(url: string): Promise<BenchSu
       },
     },
     ratios: [
-      { label: 'Weft throughput / raw autocommit inserts (reported, no target)', task: 'raw pg, the same 100 event rows as autocommit inserts', baseline: 'Weft, 100 events each in its own transaction, all handled by a durable subscriber' },
+      {
+        label: 'Weft throughput / raw autocommit inserts (reported, no target)',
+        task: 'raw pg, the same 100 event rows as autocommit inserts',
+        baseline: 'Weft, 100 events each in its own transaction, all handled by a durable subscriber',
+      },
     ],
     report() {
       const sorted = [...lags].sort((a, b) => a - b);
-      const at = (q: number) => (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN).toFixed(2);
+      const at = (q: number) =>
+        (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN).toFixed(2);
       return `commit-to-handler lag over ${sorted.length} events: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms`;
     },
     async close() {

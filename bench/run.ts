@@ -50,8 +50,12 @@ if (chosen.length !== 1) {
   // leaves behind (heap, open databases, timers) never weighs on the next one's figures.
   let missedInAll = 0;
   for (const name of chosen.length === 0 ? Object.keys(all) : chosen) {
-    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name], { stdio: 'inherit', env: { ...process.env, BENCH_CHILD: '1' } });
-    if (child.status === null || child.status >= FAILED) throw new Error(`Suite ${name} did not finish (${child.signal ?? `exit ${child.status}`}).`);
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name], {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_CHILD: '1' },
+    });
+    if (child.status === null || child.status >= FAILED)
+      throw new Error(`Suite ${name} did not finish (${child.signal ?? `exit ${child.status}`}).`);
     missedInAll += child.status;
   }
   process.stdout.write(`\n${missedInAll === 0 ? 'All targets met.' : `${missedInAll} target(s) missed.`}\n`);
@@ -78,7 +82,10 @@ for (const open of suites) {
       await (suite.around ? suite.around(() => bench.run()) : bench.run());
       for (const task of bench.tasks) {
         const result = task.result;
-        if (result.state !== 'completed') throw new Error(`${task.name} did not complete: ${result.state}`, { cause: (result as { error?: unknown }).error });
+        if (result.state !== 'completed')
+          throw new Error(`${task.name} did not complete: ${result.state}`, {
+            cause: (result as { error?: unknown }).error,
+          });
         measured.get(task.name)?.push({ mean: result.latency.mean, p99: result.latency.p99 ?? 0 });
       }
     }
@@ -88,14 +95,18 @@ for (const open of suites) {
       const median = [...results].sort((a, b) => a.mean - b.mean)[Math.floor(results.length / 2)];
       if (median === undefined) continue;
       mean.set(name, median.mean);
-      process.stdout.write(`| ${name} | ${Math.round(1000 / median.mean)} | ${(median.mean * 1000).toFixed(1)} | ${(median.p99 * 1000).toFixed(1)} |\n`);
+      process.stdout.write(
+        `| ${name} | ${Math.round(1000 / median.mean)} | ${(median.mean * 1000).toFixed(1)} | ${(median.p99 * 1000).toFixed(1)} |\n`,
+      );
     }
     process.stdout.write(`\n| ratio | value | target |\n|---|---:|---:|\n`);
     for (const ratio of suite.ratios) {
       const value = (mean.get(ratio.task) ?? NaN) / (mean.get(ratio.baseline) ?? NaN);
       let verdict = '';
-      if (ratio.target !== undefined) verdict = value <= ratio.target ? `<= ${ratio.target} met` : `<= ${ratio.target} MISSED`;
-      if (ratio.atLeast !== undefined) verdict = value >= ratio.atLeast ? `>= ${ratio.atLeast} met` : `>= ${ratio.atLeast} MISSED`;
+      if (ratio.target !== undefined)
+        verdict = value <= ratio.target ? `<= ${ratio.target} met` : `<= ${ratio.target} MISSED`;
+      if (ratio.atLeast !== undefined)
+        verdict = value >= ratio.atLeast ? `>= ${ratio.atLeast} met` : `>= ${ratio.atLeast} MISSED`;
       if (verdict.endsWith('MISSED')) missed++;
       process.stdout.write(`| ${ratio.label} | ${value.toFixed(2)}x | ${verdict} |\n`);
     }

@@ -6,7 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { EventBus, Migrator, ValidationManager, WeftMetrics, createDatabase, defineEvent, eventMigrations } from '../src/integration/index.js';
+import {
+  EventBus,
+  Migrator,
+  ValidationManager,
+  WeftMetrics,
+  createDatabase,
+  defineEvent,
+  eventMigrations,
+} from '../src/integration/index.js';
 
 const VOLATILE = Number(process.env.SOAK_VOLATILE ?? 1_000_000);
 const DURABLE = Number(process.env.SOAK_DURABLE ?? 100_000);
@@ -15,23 +23,41 @@ const SUBSCRIPTIONS = 10;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('Run with node --expose-gc (npm run soak does).');
 
-const tick = defineEvent({ type: 'world_state.tick', version: 1, owner: 'world_state', durable: false, schema: z.object({ n: z.int() }) });
-const crafted = defineEvent({ type: 'crafting.item_crafted', version: 1, owner: 'crafting', durable: true, schema: z.object({ n: z.int() }) });
+const tick = defineEvent({
+  type: 'world_state.tick',
+  version: 1,
+  owner: 'world_state',
+  durable: false,
+  schema: z.object({ n: z.int() }),
+});
+const crafted = defineEvent({
+  type: 'crafting.item_crafted',
+  version: 1,
+  owner: 'crafting',
+  durable: true,
+  schema: z.object({ n: z.int() }),
+});
 
 const folder = await mkdtemp(join(tmpdir(), 'weft-soak-'));
 const db = await createDatabase({ url: `sqlite:${join(folder, 'soak.db')}`, sqlite: { synchronous: 'NORMAL' } });
 await new Migrator(db).register('events', eventMigrations).up();
 const metrics = new WeftMetrics();
-const bus = new EventBus({ db, validation: new ValidationManager(), metrics, logger: pino({ level: 'silent' }) }).define(tick).define(crafted);
+const bus = new EventBus({ db, validation: new ValidationManager(), metrics, logger: pino({ level: 'silent' }) })
+  .define(tick)
+  .define(crafted);
 let volatileHandled = 0;
 let durableHandled = 0;
 for (let i = 0; i < SUBSCRIPTIONS; i++) {
   bus.subscribe('world_state.tick', () => {
     volatileHandled++;
   });
-  bus.subscribe('crafting.item_crafted', () => {
-    durableHandled++;
-  }, { name: `durable-${i}` });
+  bus.subscribe(
+    'crafting.item_crafted',
+    () => {
+      durableHandled++;
+    },
+    { name: `durable-${i}` },
+  );
 }
 await bus.ready();
 
@@ -56,12 +82,14 @@ for (let n = 0; n < VOLATILE; n++) {
 }
 for (let n = 0; n < DURABLE; n += 1000) {
   await db.transaction(async () => {
-    for (let i = n; i < Math.min(DURABLE, n + 1000); i++) await bus.publish('crafting.item_crafted', { n: i }, { source: 'crafting' });
+    for (let i = n; i < Math.min(DURABLE, n + 1000); i++)
+      await bus.publish('crafting.item_crafted', { n: i }, { source: 'crafting' });
   });
 }
 await bus.drain();
 const after = heap();
-const queueDepths = (await metrics.registry.getSingleMetric('weft_event_queue_depth')?.get())?.values.map((v) => v.value) ?? [];
+const queueDepths =
+  (await metrics.registry.getSingleMetric('weft_event_queue_depth')?.get())?.values.map((v) => v.value) ?? [];
 
 const growth = (after - before) / before;
 const report = {

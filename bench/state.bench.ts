@@ -6,22 +6,48 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { EventBus, Migrator, StateStore, ValidationManager, WeftMetrics, createDatabase, defineEvent, eventMigrations, stateMigrations, type Database } from '../src/integration/index.js';
+import {
+  EventBus,
+  Migrator,
+  StateStore,
+  ValidationManager,
+  WeftMetrics,
+  createDatabase,
+  defineEvent,
+  eventMigrations,
+  stateMigrations,
+  type Database,
+} from '../src/integration/index.js';
 import type { BenchSuite } from './suite.js';
 
-const crafted = defineEvent({ type: 'crafting.item_crafted', version: 1, owner: 'crafting', durable: true, schema: z.object({ playerId: z.string(), itemId: z.string() }) });
+const crafted = defineEvent({
+  type: 'crafting.item_crafted',
+  version: 1,
+  owner: 'crafting',
+  durable: true,
+  schema: z.object({ playerId: z.string(), itemId: z.string() }),
+});
 const wallet = z.object({ gold: z.int().min(0) });
 const inventory = z.object({ crafted: z.int().min(0) });
 
 const EVENT_COLUMNS = 'id, type, version, source, time, partition_key, correlation_id, causation_id, traceparent, data';
-const HISTORY_COLUMNS = 'system, key, version, value, patch, kind, transaction_id, correlation_id, changed_at, changed_by';
+const HISTORY_COLUMNS =
+  'system, key, version, value, patch, kind, transaction_id, correlation_id, changed_at, changed_by';
 
 /** A Weft store on `db`, with the two slices the benchmark writes. */
 async function weftStore(db: Database) {
   await new Migrator(db).register('events', eventMigrations).register('state', stateMigrations).up();
   const validation = new ValidationManager();
-  const events = new EventBus({ db, validation, metrics: new WeftMetrics(), logger: pino({ level: 'silent' }) }).define(crafted);
-  const state = new StateStore({ db, validation, events, metrics: new WeftMetrics(), logger: pino({ level: 'silent' }) });
+  const events = new EventBus({ db, validation, metrics: new WeftMetrics(), logger: pino({ level: 'silent' }) }).define(
+    crafted,
+  );
+  const state = new StateStore({
+    db,
+    validation,
+    events,
+    metrics: new WeftMetrics(),
+    logger: pino({ level: 'silent' }),
+  });
   state.registerStateSync('economy', { schema: wallet });
   state.registerStateSync('character', { schema: inventory });
   return { events, state };
@@ -37,7 +63,15 @@ function craftWith(store: Awaited<ReturnType<typeof weftStore>>, player: string)
 }
 
 /** The rows the hand-written side writes for one entry: the new value, the history row, the state.changed event. */
-function entryRows(system: string, key: string, before: unknown, after: unknown, version: number, transactionId: string, now: string) {
+function entryRows(
+  system: string,
+  key: string,
+  before: unknown,
+  after: unknown,
+  version: number,
+  transactionId: string,
+  now: string,
+) {
   const patch = JSON.stringify([{ op: 'replace', path: '', value: after }]);
   const change = JSON.stringify({ system, key, version, kind: 'set', transactionId, value: after });
   return {
@@ -63,12 +97,26 @@ export async function stateSqliteSuite(): Promise<BenchSuite> {
   const raw = new BetterSqlite3(join(folder, 'raw.db'));
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = NORMAL');
-  const read = raw.prepare<[string, string], { value: string; version: number }>('select value, version from weft_state_entries where system = ? and key = ?');
-  const insert = raw.prepare('insert into weft_state_entries (system, key, value, version, updated_at, updated_by) values (?, ?, ?, ?, ?, null)');
-  const update = raw.prepare('update weft_state_entries set value = ?, version = ?, updated_at = ? where system = ? and key = ? and version = ?');
-  const history = raw.prepare(`insert into weft_state_history (${HISTORY_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const read = raw.prepare<[string, string], { value: string; version: number }>(
+    'select value, version from weft_state_entries where system = ? and key = ?',
+  );
+  const insert = raw.prepare(
+    'insert into weft_state_entries (system, key, value, version, updated_at, updated_by) values (?, ?, ?, ?, ?, null)',
+  );
+  const update = raw.prepare(
+    'update weft_state_entries set value = ?, version = ?, updated_at = ? where system = ? and key = ? and version = ?',
+  );
+  const history = raw.prepare(
+    `insert into weft_state_history (${HISTORY_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
   const event = raw.prepare(`insert into weft_event_log (${EVENT_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  const write = (system: string, key: string, next: (value: Record<string, number> | undefined) => Record<string, number>, transactionId: string, now: string) => {
+  const write = (
+    system: string,
+    key: string,
+    next: (value: Record<string, number> | undefined) => Record<string, number>,
+    transactionId: string,
+    now: string,
+  ) => {
     const row = read.get(system, key);
     const before = row === undefined ? undefined : (JSON.parse(row.value) as Record<string, number>);
     const version = (row?.version ?? 0) + 1;
@@ -83,7 +131,18 @@ export async function stateSqliteSuite(): Promise<BenchSuite> {
     const now = new Date().toISOString();
     write('economy', player, (w) => ({ gold: (w?.gold ?? 1_000_000_000) - 1 }), transactionId, now);
     write('character', player, (c) => ({ crafted: (c?.crafted ?? 0) + 1 }), transactionId, now);
-    event.run(randomUUID(), 'crafting.item_crafted', 1, 'crafting', now, null, 'bench', null, null, JSON.stringify({ playerId: player, itemId: 'sword' }));
+    event.run(
+      randomUUID(),
+      'crafting.item_crafted',
+      1,
+      'crafting',
+      now,
+      null,
+      'bench',
+      null,
+      null,
+      JSON.stringify({ playerId: player, itemId: 'sword' }),
+    );
   });
   return {
     name: 'two-system state transaction (2 updates + 1 durable event), SQLite file at synchronous=NORMAL',
@@ -93,7 +152,14 @@ export async function stateSqliteSuite(): Promise<BenchSuite> {
         await craftWith(store, 'ann');
       },
     },
-    ratios: [{ label: 'Weft / hand-written SQL', task: 'Weft state.transaction', baseline: 'hand-written SQL, raw better-sqlite3 transaction', target: 1.5 }],
+    ratios: [
+      {
+        label: 'Weft / hand-written SQL',
+        task: 'Weft state.transaction',
+        baseline: 'hand-written SQL, raw better-sqlite3 transaction',
+        target: 1.5,
+      },
+    ],
     async close() {
       await store.events.close();
       await db.close();
@@ -113,22 +179,49 @@ async function rawPostgresCraft(client: pg.Client, player: string): Promise<void
       ['economy', (v: Record<string, number> | undefined) => ({ gold: (v?.gold ?? 1_000_000_000) - 1 })],
       ['character', (v: Record<string, number> | undefined) => ({ crafted: (v?.crafted ?? 0) + 1 })],
     ] as const) {
-      const { rows } = await client.query<{ value: string; version: number }>('select value, version from weft_state_entries where system = $1 and key = $2 for update', [system, player]);
+      const { rows } = await client.query<{ value: string; version: number }>(
+        'select value, version from weft_state_entries where system = $1 and key = $2 for update',
+        [system, player],
+      );
       const row = rows[0];
       const before = row === undefined ? undefined : (JSON.parse(row.value) as Record<string, number>);
       const version = (row?.version ?? 0) + 1;
       const written = entryRows(system, player, before, next(before), version, transactionId, now);
-      if (row === undefined) await client.query('insert into weft_state_entries (system, key, value, version, updated_at) values ($1, $2, $3, $4, $5)', [system, player, written.value, version, now]);
-      else await client.query('update weft_state_entries set value = $1, version = $2, updated_at = $3 where system = $4 and key = $5 and version = $6', [written.value, version, now, system, player, row.version]);
-      await client.query(`insert into weft_state_history (${HISTORY_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, written.history);
+      if (row === undefined)
+        await client.query(
+          'insert into weft_state_entries (system, key, value, version, updated_at) values ($1, $2, $3, $4, $5)',
+          [system, player, written.value, version, now],
+        );
+      else
+        await client.query(
+          'update weft_state_entries set value = $1, version = $2, updated_at = $3 where system = $4 and key = $5 and version = $6',
+          [written.value, version, now, system, player, row.version],
+        );
+      await client.query(
+        `insert into weft_state_history (${HISTORY_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        written.history,
+      );
       (client as pg.Client & { events?: unknown[][] }).events ??= [];
-      ((client as pg.Client & { events: unknown[][] }).events).push(written.event);
+      (client as pg.Client & { events: unknown[][] }).events.push(written.event);
     }
     const pending = (client as pg.Client & { events: unknown[][] }).events;
-    pending.push([randomUUID(), 'crafting.item_crafted', 1, 'crafting', now, null, 'bench', null, null, JSON.stringify({ playerId: player, itemId: 'sword' })]);
+    pending.push([
+      randomUUID(),
+      'crafting.item_crafted',
+      1,
+      'crafting',
+      now,
+      null,
+      'bench',
+      null,
+      null,
+      JSON.stringify({ playerId: player, itemId: 'sword' }),
+    ]);
     // The outbox ordering lock, then the events in one multi-row insert, as Weft writes them.
     await client.query(`select pg_advisory_xact_lock(hashtext(current_schema() || '.weft_event_log'))`);
-    const values = pending.map((_, row) => `(${Array.from({ length: 10 }, (__, column) => `$${row * 10 + column + 1}`).join(', ')})`).join(', ');
+    const values = pending
+      .map((_, row) => `(${Array.from({ length: 10 }, (__, column) => `$${row * 10 + column + 1}`).join(', ')})`)
+      .join(', ');
     await client.query(`insert into weft_event_log (${EVENT_COLUMNS}) values ${values}`, pending.flat());
     pending.length = 0;
     await client.query('commit');
@@ -175,7 +268,14 @@ export async function statePostgresSuite(url: string): Promise<BenchSuite> {
         await craftWith(store, 'ann');
       },
     },
-    ratios: [{ label: 'Weft / hand-written SQL', task: 'Weft state.transaction', baseline: 'hand-written SQL, raw pg transaction', target: 1.5 }],
+    ratios: [
+      {
+        label: 'Weft / hand-written SQL',
+        task: 'Weft state.transaction',
+        baseline: 'hand-written SQL, raw pg transaction',
+        target: 1.5,
+      },
+    ],
     // The server's commit latency swings over seconds: many short rounds, so both sides meet the same swings.
     rounds: { count: 11, timeMs: 600 },
     async close() {
@@ -204,7 +304,13 @@ export async function statePostgresConcurrentSuite(url: string): Promise<BenchSu
         await Promise.all(players.map((player) => craftWith(store, player)));
       },
     },
-    ratios: [{ label: 'Weft / hand-written SQL at 16 clients (reported, no target)', task: 'Weft state.transaction, 16 at once', baseline: 'hand-written SQL, 16 pg clients' }],
+    ratios: [
+      {
+        label: 'Weft / hand-written SQL at 16 clients (reported, no target)',
+        task: 'Weft state.transaction, 16 at once',
+        baseline: 'hand-written SQL, 16 pg clients',
+      },
+    ],
     rounds: { count: 11, timeMs: 600 },
     async close() {
       await store.events.close();

@@ -9,7 +9,11 @@ const monsterSlain = z.object({
   killerId: z.string().min(1).max(64),
   level: z.int().min(1).max(100),
   xp: z.int().min(0).max(1_000_000),
-  position: z.object({ x: z.number().min(-10_000).max(10_000), y: z.number().min(-10_000).max(10_000), zone: z.string().max(32) }),
+  position: z.object({
+    x: z.number().min(-10_000).max(10_000),
+    y: z.number().min(-10_000).max(10_000),
+    zone: z.string().max(32),
+  }),
   tags: z.array(z.string().max(24)).max(16),
   rarity: z.enum(['common', 'uncommon', 'rare', 'epic', 'legendary']),
 });
@@ -33,7 +37,8 @@ export function validationSuite(): Promise<BenchSuite> {
   const ajv = new Ajv2020({ allErrors: false });
   const ajvValidate = ajv.compile(validation.toJSONSchema('combat.monster_slain'));
   if (!ajvValidate(valid) || ajvValidate(invalid)) throw new Error('the Ajv peer does not judge like the Zod schema');
-  if (!validation.validate('combat.monster_slain', valid) || validation.validate('combat.monster_slain', invalid)) throw new Error('validateData misjudges');
+  if (!validation.validate('combat.monster_slain', valid) || validation.validate('combat.monster_slain', invalid))
+    throw new Error('validateData misjudges');
 
   let sink = 0;
   return Promise.resolve({
@@ -56,8 +61,17 @@ export function validationSuite(): Promise<BenchSuite> {
       },
     },
     ratios: [
-      { label: 'Weft validateData / bare Zod, valid (limits included)', task: 'Weft validateData, valid', baseline: 'bare Zod safeParse, valid', target: 1.3 },
-      { label: 'Weft validateData / bare Zod, invalid', task: 'Weft validateData, invalid', baseline: 'bare Zod safeParse, invalid' },
+      {
+        label: 'Weft validateData / bare Zod, valid (limits included)',
+        task: 'Weft validateData, valid',
+        baseline: 'bare Zod safeParse, valid',
+        target: 1.3,
+      },
+      {
+        label: 'Weft validateData / bare Zod, invalid',
+        task: 'Weft validateData, invalid',
+        baseline: 'bare Zod safeParse, invalid',
+      },
       { label: 'Ajv / bare Zod, valid', task: 'Ajv compiled, valid', baseline: 'bare Zod safeParse, valid' },
     ],
     close() {

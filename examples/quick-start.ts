@@ -8,21 +8,42 @@ interface Tables {
 const migrations: Migration[] = [
   {
     name: '001_wallet',
-    up: (db) => db.schema.createTable('wallet').addColumn('player_id', 'text', (c) => c.primaryKey()).addColumn('gold', 'integer', (c) => c.notNull()).execute(),
+    up: (db) =>
+      db.schema
+        .createTable('wallet')
+        .addColumn('player_id', 'text', (c) => c.primaryKey())
+        .addColumn('gold', 'integer', (c) => c.notNull())
+        .execute(),
     down: (db) => db.schema.dropTable('wallet').execute(),
   },
 ];
 
 /** Code that takes no transaction handle: it joins whichever transaction is open around it. */
-async function credit(db: Awaited<ReturnType<typeof createDatabase<Tables>>>, playerId: string, gold: number): Promise<void> {
-  await db.executor().updateTable('wallet').set((eb) => ({ gold: eb('gold', '+', gold) })).where('player_id', '=', playerId).execute();
+async function credit(
+  db: Awaited<ReturnType<typeof createDatabase<Tables>>>,
+  playerId: string,
+  gold: number,
+): Promise<void> {
+  await db
+    .executor()
+    .updateTable('wallet')
+    .set((eb) => ({ gold: eb('gold', '+', gold) }))
+    .where('player_id', '=', playerId)
+    .execute();
 }
 
 export async function quickStart(url = 'sqlite::memory:'): Promise<{ ann: number; bob: number; duplicate: string }> {
   await using db = await createDatabase<Tables>(url);
   await new Migrator(db).register('economy', migrations).up();
 
-  await db.executor().insertInto('wallet').values([{ player_id: 'ann', gold: 100 }, { player_id: 'bob', gold: 0 }]).execute();
+  await db
+    .executor()
+    .insertInto('wallet')
+    .values([
+      { player_id: 'ann', gold: 100 },
+      { player_id: 'bob', gold: 0 },
+    ])
+    .execute();
 
   // Both updates commit together, or neither does.
   await db.transaction(async () => {
@@ -32,10 +53,15 @@ export async function quickStart(url = 'sqlite::memory:'): Promise<{ ann: number
   });
 
   // Driver errors arrive typed: a taken key is a ConflictError (HTTP 409).
-  const duplicate = await db.executor().insertInto('wallet').values({ player_id: 'ann', gold: 1 }).execute().then(
-    () => 'inserted',
-    (error: unknown) => (error instanceof ConflictError ? error.code : 'unexpected'),
-  );
+  const duplicate = await db
+    .executor()
+    .insertInto('wallet')
+    .values({ player_id: 'ann', gold: 1 })
+    .execute()
+    .then(
+      () => 'inserted',
+      (error: unknown) => (error instanceof ConflictError ? error.code : 'unexpected'),
+    );
 
   const rows = await db.executor().selectFrom('wallet').select(['player_id', 'gold']).orderBy('player_id').execute();
   const gold = Object.fromEntries(rows.map((r) => [r.player_id, r.gold]));

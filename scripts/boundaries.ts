@@ -60,10 +60,17 @@ function violation(from: string, to: string): string | undefined {
   const b = locate(to);
   if (a === undefined || b === undefined) return undefined;
   if (LAYERS.indexOf(b.layer) > LAYERS.indexOf(a.layer)) return `${a.layer} must not import ${b.layer}`;
-  if (a.layer === 'integration' && b.layer === 'integration' && a.part !== undefined && b.part !== undefined && a.part !== b.part) {
+  if (
+    a.layer === 'integration' &&
+    b.layer === 'integration' &&
+    a.part !== undefined &&
+    b.part !== undefined &&
+    a.part !== b.part
+  ) {
     const allowed = INTEGRATION_PARTS[a.part];
     if (allowed === undefined) return `integration/${a.part} is not a known part; add it to scripts/boundaries.ts`;
-    if (!allowed.includes(b.part)) return `integration/${a.part} may import only ${allowed.join(', ') || 'nothing of ours'}`;
+    if (!allowed.includes(b.part))
+      return `integration/${a.part} may import only ${allowed.join(', ') || 'nothing of ours'}`;
   }
   if (a.layer === 'integration' && a.part !== undefined && b.layer === 'integration' && b.part === undefined) {
     return `integration/${a.part} must not import the integration root (it assembles the parts)`;
@@ -74,7 +81,9 @@ function violation(from: string, to: string): string | undefined {
   return undefined;
 }
 
-function locate(key: string): { layer: (typeof LAYERS)[number]; part: string | undefined; system: string | undefined } | undefined {
+function locate(
+  key: string,
+): { layer: (typeof LAYERS)[number]; part: string | undefined; system: string | undefined } | undefined {
   const segments = key.split('/');
   if (segments[0] !== 'src') return undefined;
   const layer = LAYERS.find((l) => l === segments[1]);

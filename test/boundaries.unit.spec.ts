@@ -15,10 +15,18 @@ describe('import boundary check', () => {
       ['src/server/app.ts', ['package:weft/database']],
     ]);
     const problems = checkBoundaries(graph);
-    expect(problems).toContain('src/integration/database/database.ts -> src/server/app.ts: integration must not import server');
-    expect(problems).toContain('src/integration/database/database.ts -> src/integration/events/bus.ts: integration/database may import only errors');
+    expect(problems).toContain(
+      'src/integration/database/database.ts -> src/server/app.ts: integration must not import server',
+    );
+    expect(problems).toContain(
+      'src/integration/database/database.ts -> src/integration/events/bus.ts: integration/database may import only errors',
+    );
     expect(problems.some((p) => p.includes("system crafting must not import system economy's files"))).toBe(true);
-    expect(problems.some((p) => p.startsWith('import cycle: src/integration/database/database.ts -> src/integration/events/bus.ts'))).toBe(true);
+    expect(
+      problems.some((p) =>
+        p.startsWith('import cycle: src/integration/database/database.ts -> src/integration/events/bus.ts'),
+      ),
+    ).toBe(true);
     expect(problems.some((p) => p.includes('imports "weft/database" by package name'))).toBe(true);
   });
 });

@@ -17,7 +17,10 @@ export interface WorkerExit {
 /** Runs `script` (TypeScript, through tsx) in a child process; with `killAfterMs`, kills it with SIGKILL that long after it started. */
 export function runWorker(script: string, env: Record<string, string>, killAfterMs?: number): Promise<WorkerExit> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     if (killAfterMs !== undefined) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));

@@ -2,17 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, createIntegration, defineEvent } from 'weft';
 
-const itemCrafted = defineEvent({ type: 'crafting.item_crafted', version: 1, owner: 'crafting', durable: true, schema: z.object({ playerId: z.string(), itemId: z.string() }) });
+const itemCrafted = defineEvent({
+  type: 'crafting.item_crafted',
+  version: 1,
+  owner: 'crafting',
+  durable: true,
+  schema: z.object({ playerId: z.string(), itemId: z.string() }),
+});
 
 describe('createIntegration', () => {
   it('wires validation, monitoring, events and state to one migrated database: one game action end to end', async () => {
-    const weft = await createIntegration({ database: 'sqlite::memory:', monitoring: { processMetrics: false, logger: { level: 'silent' } }, pollIntervalMs: 20 });
+    const weft = await createIntegration({
+      database: 'sqlite::memory:',
+      monitoring: { processMetrics: false, logger: { level: 'silent' } },
+      pollIntervalMs: 20,
+    });
     try {
       const events = weft.events.define(itemCrafted);
       weft.state.registerStateSync('economy', { schema: z.object({ gold: z.int().min(0) }) });
       weft.state.registerStateSync('character', { schema: z.object({ items: z.array(z.string()) }) });
       const quests: string[] = [];
-      events.subscribe('crafting.item_crafted', (e) => void quests.push(`${e.data.playerId}:${e.data.itemId}`), { name: 'quest-tracker' });
+      events.subscribe('crafting.item_crafted', (e) => void quests.push(`${e.data.playerId}:${e.data.itemId}`), {
+        name: 'quest-tracker',
+      });
       await events.ready();
       await weft.state.set('economy', 'ann', { gold: 10 });
       await weft.transaction(async (tx) => {

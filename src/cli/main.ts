@@ -15,7 +15,10 @@ The database is WEFT_DATABASE_URL (default sqlite:./data/weft.db).
 `;
 
 /** Runs one CLI command; resolves to the process exit code. */
-export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
   const { positionals, values } = parseArgs({
     args: [...argv],
     allowPositionals: true,
@@ -34,14 +37,19 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     return -1;
   }
   if (command === 'migrate' && (sub === 'up' || sub === 'down' || sub === 'status')) {
-    await using db = await createDatabase({ url: config.databaseUrl, logger: new WeftLogger({ level: 'warn' }).forSystem('database') });
+    await using db = await createDatabase({
+      url: config.databaseUrl,
+      logger: new WeftLogger({ level: 'warn' }).forSystem('database'),
+    });
     const migrator = createMigrator(db);
     if (sub === 'status') {
       const rows = await migrator.status();
       process.stdout.write(rows.length === 0 ? 'No migrations are registered.\n' : '');
       for (const row of rows) {
         const state = row.applied ? `applied ${row.appliedAt ?? ''}` : 'pending';
-        process.stdout.write(`${row.part}/${row.name}  ${state}${row.registered ? '' : '  (not registered by any part)'}\n`);
+        process.stdout.write(
+          `${row.part}/${row.name}  ${state}${row.registered ? '' : '  (not registered by any part)'}\n`,
+        );
       }
       return 0;
     }
@@ -58,7 +66,8 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
 
 function parseSteps(value: string | undefined): number {
   if (value === undefined) return 1;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new ConfigError(`--steps must be an integer >= 1; received ${JSON.stringify(value)}.`);
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new ConfigError(`--steps must be an integer >= 1; received ${JSON.stringify(value)}.`);
   return Number(value);
 }
 
@@ -68,7 +77,9 @@ main(process.argv.slice(2), process.env).then(
     if (code >= 0) process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`weft: ${isWeftError(error) ? `${error.message} (${error.code})` : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `weft: ${isWeftError(error) ? `${error.message} (${error.code})` : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = 1;
   },
 );

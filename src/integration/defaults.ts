@@ -1,6 +1,11 @@
 import { SeedEventBus } from './events/index.js';
 import { createIntegration } from './integration.js';
-import { StateSyncManager, type StateStore, type StateTransaction, type StateTransactionOptions } from './state/index.js';
+import {
+  StateSyncManager,
+  type StateStore,
+  type StateTransaction,
+  type StateTransactionOptions,
+} from './state/index.js';
 import { IntegrationAlerting, IntegrationLogger, IntegrationMetrics, MonitoringManager } from './monitoring/index.js';
 import { ValidationManager } from './validation/index.js';
 
@@ -40,7 +45,12 @@ export const integrationAlerting: IntegrationAlerting = lazy(() => new Integrati
 
 /** The seed's `integration_event_bus`: register, `await dispatch(type, payload)`, unregister. */
 export const integrationEventBus: SeedEventBus = lazy(
-  () => new SeedEventBus({ validation: validationManager, metrics: monitoringManager.metrics, logger: monitoringManager.logger('events') }),
+  () =>
+    new SeedEventBus({
+      validation: validationManager,
+      metrics: monitoringManager.metrics,
+      logger: monitoringManager.logger('events'),
+    }),
 );
 
 /** The seed's `event_dispatcher`: the same instance as `integrationEventBus`. */
@@ -50,7 +60,11 @@ let defaultStore: Promise<StateStore> | undefined;
 
 /** The default state store: on WEFT_DATABASE_URL, or an in-memory SQLite database, migrated on first use. */
 function defaultStateStore(): Promise<StateStore> {
-  defaultStore ??= createIntegration({ database: process.env.WEFT_DATABASE_URL ?? 'sqlite::memory:', validation: validationManager, monitoring: monitoringManager }).then((integration) => integration.state);
+  defaultStore ??= createIntegration({
+    database: process.env.WEFT_DATABASE_URL ?? 'sqlite::memory:',
+    validation: validationManager,
+    monitoring: monitoringManager,
+  }).then((integration) => integration.state);
   return defaultStore;
 }
 
@@ -58,6 +72,9 @@ function defaultStateStore(): Promise<StateStore> {
 export const stateSyncManager: StateSyncManager = new StateSyncManager(defaultStateStore);
 
 /** `weft.transaction`: a state transaction on the default store (see StateStore.transaction). */
-export async function transaction<T>(fn: (tx: StateTransaction) => Promise<T> | T, options?: StateTransactionOptions): Promise<T> {
+export async function transaction<T>(
+  fn: (tx: StateTransaction) => Promise<T> | T,
+  options?: StateTransactionOptions,
+): Promise<T> {
   return (await defaultStateStore()).transaction(fn, options);
 }

@@ -45,11 +45,20 @@ export interface Integration {
  * await weft.close()
  */
 export async function createIntegration(options: IntegrationOptions = {}): Promise<Integration> {
-  const monitoring = options.monitoring instanceof MonitoringManager ? options.monitoring : new MonitoringManager(options.monitoring);
-  const given = typeof options.database === 'string' || options.database === undefined ? { url: options.database ?? 'sqlite::memory:' } : options.database;
-  const db = await createDatabase({ logger: monitoring.logger('database'), onQuery: monitoring.metrics.queryObserver(), ...given });
+  const monitoring =
+    options.monitoring instanceof MonitoringManager ? options.monitoring : new MonitoringManager(options.monitoring);
+  const given =
+    typeof options.database === 'string' || options.database === undefined
+      ? { url: options.database ?? 'sqlite::memory:' }
+      : options.database;
+  const db = await createDatabase({
+    logger: monitoring.logger('database'),
+    onQuery: monitoring.metrics.queryObserver(),
+    ...given,
+  });
   try {
-    if (options.migrate !== false) await new Migrator(db).register('events', eventMigrations).register('state', stateMigrations).up();
+    if (options.migrate !== false)
+      await new Migrator(db).register('events', eventMigrations).register('state', stateMigrations).up();
   } catch (error) {
     await db.close();
     throw error;
@@ -62,7 +71,13 @@ export async function createIntegration(options: IntegrationOptions = {}): Promi
     logger: monitoring.logger('events'),
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
   });
-  const state = new StateStore({ db, validation, events, metrics: monitoring.metrics, logger: monitoring.logger('state') });
+  const state = new StateStore({
+    db,
+    validation,
+    events,
+    metrics: monitoring.metrics,
+    logger: monitoring.logger('state'),
+  });
   let closing: Promise<void> | undefined;
   const checkWiring = () => validation.validateIntegration(events.wiring());
   return {
@@ -76,7 +91,10 @@ export async function createIntegration(options: IntegrationOptions = {}): Promi
     assertWired: () => {
       const report = checkWiring();
       if (!report.ok) {
-        throw new ConfigError(`The integration is wired wrong:\n${report.problems.map((p) => `- ${p.subject}: ${p.message}`).join('\n')}`, { details: { problems: report.problems } });
+        throw new ConfigError(
+          `The integration is wired wrong:\n${report.problems.map((p) => `- ${p.subject}: ${p.message}`).join('\n')}`,
+          { details: { problems: report.problems } },
+        );
       }
     },
     close: () => {

@@ -48,8 +48,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   const spans = new WeakMap<FastifyRequest, Span>();
   app.addHook('onRequest', (request, reply, done) => {
-    const incoming = parseTraceparent(typeof request.headers.traceparent === 'string' ? request.headers.traceparent : undefined);
-    const span = startSpan(`HTTP ${request.method}`, { kind: SpanKind.SERVER, ...(incoming === undefined ? {} : { parent: incoming }), attributes: { 'http.request.method': request.method, 'url.path': request.url } });
+    const incoming = parseTraceparent(
+      typeof request.headers.traceparent === 'string' ? request.headers.traceparent : undefined,
+    );
+    const span = startSpan(`HTTP ${request.method}`, {
+      kind: SpanKind.SERVER,
+      ...(incoming === undefined ? {} : { parent: incoming }),
+      attributes: { 'http.request.method': request.method, 'url.path': request.url },
+    });
     spans.set(request, span);
     const ids = idsOf(span, incoming);
     void reply.header('x-correlation-id', request.id);
@@ -58,7 +64,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.httpRequestDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime);
+    metrics.httpRequestDuration.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime,
+    );
     const span = spans.get(request);
     span?.setAttributes({ 'http.route': route, 'http.response.status_code': reply.statusCode });
     span?.end();
@@ -84,7 +93,16 @@ export function buildApp(options: AppOptions): FastifyInstance {
     const level = request.body.level;
     if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) {
       throw new ValidationError(`"level" must be one of ${LOG_LEVELS.join(', ')}`, {
-        issues: [{ path: ['level'], pathText: '$.level', code: 'invalid_value', message: 'not a log level', expected: LOG_LEVELS.join(' | '), received: JSON.stringify(level) ?? 'undefined' }],
+        issues: [
+          {
+            path: ['level'],
+            pathText: '$.level',
+            code: 'invalid_value',
+            message: 'not a log level',
+            expected: LOG_LEVELS.join(' | '),
+            received: JSON.stringify(level) ?? 'undefined',
+          },
+        ],
       });
     }
     logging.setLevel(request.params.system, level as LogLevel);

@@ -43,5 +43,10 @@ export function readServeConfig(env: Readonly<Record<string, string | undefined>
     }
   }
   const settings = parseSettings(environment, env, 'environment');
-  return { port: Number(settings.PORT), host: settings.HOST, databaseUrl: settings.WEFT_DATABASE_URL, logLevel: settings.WEFT_LOG_LEVEL };
+  return {
+    port: Number(settings.PORT),
+    host: settings.HOST,
+    databaseUrl: settings.WEFT_DATABASE_URL,
+    logLevel: settings.WEFT_LOG_LEVEL,
+  };
 }

@@ -14,7 +14,10 @@ export interface RunningServer {
 }
 
 /** Opens the database, applies migrations, builds the parts (createIntegration), and listens. */
-export async function startServer(config: ServeConfig, monitoring = new MonitoringManager({ logger: { level: config.logLevel } })): Promise<RunningServer> {
+export async function startServer(
+  config: ServeConfig,
+  monitoring = new MonitoringManager({ logger: { level: config.logLevel } }),
+): Promise<RunningServer> {
   const dbLogger = monitoring.logger('database');
   // Migrated here rather than by createIntegration, so the start-up log names what was applied.
   const weft = await createIntegration({ database: config.databaseUrl, monitoring, migrate: false });

@@ -20,7 +20,9 @@ describe('createDatabase input', () => {
   it('refuses any string that is not a sqlite: or postgres:// URL, and never with anything but a ConfigError', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.string().filter((s) => !s.startsWith('sqlite:') && !s.startsWith('postgres://') && !s.startsWith('postgresql://')),
+        fc
+          .string()
+          .filter((s) => !s.startsWith('sqlite:') && !s.startsWith('postgres://') && !s.startsWith('postgresql://')),
         async (url) => {
           await expect(createDatabase(url)).rejects.toBeInstanceOf(ConfigError);
         },
@@ -32,13 +34,15 @@ describe('createDatabase input', () => {
     await expect(createDatabase({ url: 'sqlite::memory:', sqlite: { synchronus: 'FULL' } as never })).rejects.toThrow(
       /Unknown setting "synchronus" in sqlite; accepted: synchronous, busyTimeoutMs, statementCacheSize/,
     );
-    await expect(createDatabase({ url: 'sqlite::memory:', sqlite: { synchronous: 'SOMETIMES' as never } })).rejects.toThrow(
-      /"sqlite.synchronous" must be one of OFF, NORMAL, FULL, EXTRA; received "SOMETIMES"/,
-    );
+    await expect(
+      createDatabase({ url: 'sqlite::memory:', sqlite: { synchronous: 'SOMETIMES' as never } }),
+    ).rejects.toThrow(/"sqlite.synchronous" must be one of OFF, NORMAL, FULL, EXTRA; received "SOMETIMES"/);
     await expect(createDatabase({ url: postgresTestUrl(), postgres: { pool: { max: 0 } } })).rejects.toThrow(
       /"postgres.pool.max" must be an integer >= 1; received 0/,
     );
-    await expect(createDatabase({ url: 'sqlite::memory:', retry: { maxAttempts: 1.5 } })).rejects.toBeInstanceOf(ConfigError);
+    await expect(createDatabase({ url: 'sqlite::memory:', retry: { maxAttempts: 1.5 } })).rejects.toBeInstanceOf(
+      ConfigError,
+    );
   });
 
   it('never shows a password in a URL it reports', () => {
@@ -52,9 +56,10 @@ describe('createDatabase input', () => {
   });
 
   it('reports an unreachable PostgreSQL server as unavailable, naming host and failure but not the password', async () => {
-    const error = await createDatabase({ url: 'postgres://postgres:hunter2@127.0.0.1:1/test', postgres: { pool: { connectTimeoutMs: 1000 } } }).catch(
-      (e: unknown) => e,
-    );
+    const error = await createDatabase({
+      url: 'postgres://postgres:hunter2@127.0.0.1:1/test',
+      postgres: { pool: { connectTimeoutMs: 1000 } },
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnavailableError);
     expect(error).toMatchObject({ code: 'WEFT_UNAVAILABLE', status: 503 });
     const message = (error as Error).message;
@@ -88,8 +93,12 @@ describe('createDatabase input', () => {
   it('creates the folder of a new SQLite file and applies the durability settings', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'weft-'));
     try {
-      await using db = await createDatabase({ url: `sqlite:${join(folder, 'nested', 'game.db')}`, sqlite: { synchronous: 'NORMAL' } });
-      const pragma = async (name: string): Promise<unknown> => Object.values((await sql.raw(`pragma ${name}`).execute(db.executor())).rows[0] as object)[0];
+      await using db = await createDatabase({
+        url: `sqlite:${join(folder, 'nested', 'game.db')}`,
+        sqlite: { synchronous: 'NORMAL' },
+      });
+      const pragma = async (name: string): Promise<unknown> =>
+        Object.values((await sql.raw(`pragma ${name}`).execute(db.executor())).rows[0] as object)[0];
       expect(await pragma('journal_mode')).toBe('wal');
       expect(await pragma('synchronous')).toBe(1);
       expect(await pragma('foreign_keys')).toBe(1);

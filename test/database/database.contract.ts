@@ -1,7 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError, Migrator, UnavailableError, ValidationError, WeftError, type Database, type DatabaseLogger, type DatabaseOptions, type Migration, type QueryEvent } from 'weft';
+import {
+  ConflictError,
+  Migrator,
+  UnavailableError,
+  ValidationError,
+  WeftError,
+  type Database,
+  type DatabaseLogger,
+  type DatabaseOptions,
+  type Migration,
+  type QueryEvent,
+} from 'weft';
 import type { TestDatabase } from 'weft/testing';
 
 /** The tables the contract writes to. */
@@ -24,7 +35,12 @@ export function memoryLogger(): DatabaseLogger & { lines: Array<{ level: string;
 }
 
 async function createTables(db: Database<Tables>): Promise<void> {
-  await db.executor().schema.createTable('player').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('gold', 'integer', (c) => c.notNull()).execute();
+  await db
+    .executor()
+    .schema.createTable('player')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('gold', 'integer', (c) => c.notNull())
+    .execute();
   await db
     .executor()
     .schema.createTable('item')
@@ -76,13 +92,22 @@ export function databaseContract(name: string, open: OpenTestDatabase, peer?: Om
 
     it('commits and rolls back a deferred-durability transaction like any other, then flushes again', async () => {
       await db.transaction(() => grantGold(db, 'ann', 10), { durability: 'deferred' });
-      await expect(db.transaction(async () => { await grantGold(db, 'bob', 5); throw new Error('no'); }, { durability: 'deferred' })).rejects.toThrow('no');
+      await expect(
+        db.transaction(
+          async () => {
+            await grantGold(db, 'bob', 5);
+            throw new Error('no');
+          },
+          { durability: 'deferred' },
+        ),
+      ).rejects.toThrow('no');
       expect(await players(db)).toEqual(['ann']);
       // The connection is back at its usual durability for the next transaction.
       const setting = await db.transaction(async (tx) =>
         db.capabilities.dialect === 'sqlite'
           ? (await sql<{ synchronous: number }>`pragma synchronous`.execute(tx)).rows[0]?.synchronous
-          : (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(tx)).rows[0]?.synchronous_commit,
+          : (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(tx)).rows[0]
+              ?.synchronous_commit,
       );
       expect(setting).toBe(db.capabilities.dialect === 'sqlite' ? 2 : 'on');
       await expect(db.transaction(() => 1, { durability: 'later' as never })).rejects.toThrow(/durability/);
@@ -91,9 +116,13 @@ export function databaseContract(name: string, open: OpenTestDatabase, peer?: Om
     it('writes held-back rows before commit and before a savepoint, in order, and drops those of a rolled-back scope', async () => {
       const owner = {};
       const hold = (id: string) => {
-        const buffer = db.pending(owner, () => [] as string[], async (ids) => {
-          for (const held of ids) await grantGold(db, held, 1);
-        });
+        const buffer = db.pending(
+          owner,
+          () => [] as string[],
+          async (ids) => {
+            for (const held of ids) await grantGold(db, held, 1);
+          },
+        );
         if (buffer === undefined) throw new Error('outside a transaction');
         buffer.push(id);
       };
@@ -101,7 +130,12 @@ export function databaseContract(name: string, open: OpenTestDatabase, peer?: Om
         hold('a1');
         expect(await players(db)).toEqual([]);
         // A savepoint opening writes what the outer scope held first; a failed one drops its own.
-        await expect(db.transaction(() => { hold('b1'); throw new Error('no'); })).rejects.toThrow('no');
+        await expect(
+          db.transaction(() => {
+            hold('b1');
+            throw new Error('no');
+          }),
+        ).rejects.toThrow('no');
         expect(await players(db)).toEqual(['a1']);
         await db.transaction(() => hold('b2'));
         hold('c1');
@@ -110,9 +144,20 @@ export function databaseContract(name: string, open: OpenTestDatabase, peer?: Om
         hold('d1');
       });
       expect(await players(db)).toEqual(['a1', 'b2', 'c1', 'd1']);
-      await expect(db.transaction(() => { hold('e1'); throw new Error('rolled back'); })).rejects.toThrow('rolled back');
+      await expect(
+        db.transaction(() => {
+          hold('e1');
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
       expect(await players(db)).toEqual(['a1', 'b2', 'c1', 'd1']);
-      expect(db.pending(owner, () => [], () => Promise.resolve())).toBeUndefined();
+      expect(
+        db.pending(
+          owner,
+          () => [],
+          () => Promise.resolve(),
+        ),
+      ).toBeUndefined();
     });
 
     it('rolls back everything when the work throws, and rethrows the same error', async () => {
@@ -145,7 +190,9 @@ export function databaseContract(name: string, open: OpenTestDatabase, peer?: Om
         expect(() => tx.transaction()).toThrow(/not supported/);
         await expect(tx.startTransaction().execute()).rejects.toThrow(/nest with db.transaction/);
       });
-      await expect(kept?.insertInto('player').values({ id: 'late', gold: 1 }).execute()).rejects.toThrow(/outside its transaction/);
+      await expect(kept?.insertInto('player').values({ id: 'late', gold: 1 }).execute()).rejects.toThrow(
+        /outside its transaction/,
+      );
       expect(await players(db)).toEqual([]);
     });
 
@@ -244,10 +291,17 @@ export function databaseContract(name: string, open: OpenTestDatabase, peer?: Om
     });
 
     it('maps foreign key and NOT NULL violations to ValidationError', async () => {
-      const fk = await db.executor().insertInto('item').values({ id: 'sword', owner_id: 'nobody' }).execute().catch((e: unknown) => e);
+      const fk = await db
+        .executor()
+        .insertInto('item')
+        .values({ id: 'sword', owner_id: 'nobody' })
+        .execute()
+        .catch((e: unknown) => e);
       expect(fk).toBeInstanceOf(ValidationError);
       expect(fk).toMatchObject({ code: 'WEFT_VALIDATION', status: 422 });
-      const notNull = await sql`insert into player (id, gold) values ('ann', null)`.execute(db.executor()).catch((e: unknown) => e);
+      const notNull = await sql`insert into player (id, gold) values ('ann', null)`
+        .execute(db.executor())
+        .catch((e: unknown) => e);
       expect(notNull).toBeInstanceOf(ValidationError);
       expect(await players(db)).toEqual([]);
     });
@@ -318,11 +372,18 @@ export function databaseContract(name: string, open: OpenTestDatabase, peer?: Om
       });
 
       it('applies pending migrations part by part, reports status, and reverts the newest first', async () => {
-        const migrator = new Migrator(db).register('events', migrations('events')).register('state', migrations('state'));
+        const migrator = new Migrator(db)
+          .register('events', migrations('events'))
+          .register('state', migrations('state'));
         expect((await migrator.status()).map((s) => s.applied)).toEqual([false, false, false, false]);
 
         const applied = await migrator.up();
-        expect(applied.map((s) => `${s.part}/${s.name}`)).toEqual(['events/001_first', 'events/002_second', 'state/001_first', 'state/002_second']);
+        expect(applied.map((s) => `${s.part}/${s.name}`)).toEqual([
+          'events/001_first',
+          'events/002_second',
+          'state/001_first',
+          'state/002_second',
+        ]);
         expect(await migrator.up()).toEqual([]);
         const status = await migrator.status();
         expect(status.every((s) => s.applied && s.registered && typeof s.appliedAt === 'string')).toBe(true);
@@ -356,7 +417,9 @@ export function databaseContract(name: string, open: OpenTestDatabase, peer?: Om
       it('refuses a part registered twice and a migration name used twice', () => {
         const migrator = new Migrator(db).register('events', migrations('events'));
         expect(() => migrator.register('events', [])).toThrow(/registered already/);
-        expect(() => new Migrator(db).register('dup', [...migrations('a'), ...migrations('b')])).toThrow(/two migrations named/);
+        expect(() => new Migrator(db).register('dup', [...migrations('a'), ...migrations('b')])).toThrow(
+          /two migrations named/,
+        );
       });
 
       if (peer === undefined) return;

@@ -26,7 +26,11 @@ function racingIncrement(db: Database<Tables>, bothRead: () => Promise<void>, at
       const first = attempts.count <= 2;
       const { n } = await tx.selectFrom('counter').select('n').where('id', '=', 'c').executeTakeFirstOrThrow();
       if (first) await bothRead();
-      await tx.updateTable('counter').set({ n: n + 1 }).where('id', '=', 'c').execute();
+      await tx
+        .updateTable('counter')
+        .set({ n: n + 1 })
+        .where('id', '=', 'c')
+        .execute();
     },
     { isolation: 'serializable' },
   );
@@ -37,7 +41,12 @@ describe.runIf(await postgresAvailableForTests())('PostgreSQL transactions under
 
   beforeEach(async () => {
     db = await createTestDatabase<Tables>({ dialect: 'postgres' });
-    await db.executor().schema.createTable('counter').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('n', 'integer', (c) => c.notNull()).execute();
+    await db
+      .executor()
+      .schema.createTable('counter')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('n', 'integer', (c) => c.notNull())
+      .execute();
     await db.executor().insertInto('counter').values({ id: 'c', n: 0 }).execute();
   });
 
@@ -59,7 +68,10 @@ describe.runIf(await postgresAvailableForTests())('PostgreSQL transactions under
     try {
       const attempts = { count: 0 };
       const bothRead = barrier(2);
-      const results = await Promise.allSettled([racingIncrement(impatient, bothRead, attempts), racingIncrement(impatient, bothRead, attempts)]);
+      const results = await Promise.allSettled([
+        racingIncrement(impatient, bothRead, attempts),
+        racingIncrement(impatient, bothRead, attempts),
+      ]);
       const failed = results.filter((r) => r.status === 'rejected');
       expect(failed).toHaveLength(1);
       const error: unknown = failed[0]?.reason;
@@ -81,9 +93,17 @@ describe.runIf(await postgresAvailableForTests())('PostgreSQL transactions under
     const lockInOrder = (first: string, second: string) =>
       db.transaction(async (tx) => {
         attempts++;
-        await tx.updateTable('counter').set((eb) => ({ n: eb('n', '+', 1) })).where('id', '=', first).execute();
+        await tx
+          .updateTable('counter')
+          .set((eb) => ({ n: eb('n', '+', 1) }))
+          .where('id', '=', first)
+          .execute();
         if (attempts <= 2) await bothLocked();
-        await tx.updateTable('counter').set((eb) => ({ n: eb('n', '+', 1) })).where('id', '=', second).execute();
+        await tx
+          .updateTable('counter')
+          .set((eb) => ({ n: eb('n', '+', 1) }))
+          .where('id', '=', second)
+          .execute();
       });
     await Promise.all([lockInOrder('c', 'd'), lockInOrder('d', 'c')]);
     const rows = await db.executor().selectFrom('counter').select(['id', 'n']).orderBy('id').execute();

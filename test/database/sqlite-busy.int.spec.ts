@@ -12,7 +12,11 @@ describe('SQLite file shared by two connections', () => {
 
   beforeEach(async () => {
     db = await createTestDatabase<Tables>({ file: true });
-    await db.executor().schema.createTable('player').addColumn('id', 'text', (c) => c.primaryKey()).execute();
+    await db
+      .executor()
+      .schema.createTable('player')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .execute();
   });
 
   afterEach(async () => {
@@ -51,11 +55,16 @@ describe('SQLite file shared by two connections', () => {
   });
 
   it('gives up with a typed busy error once its attempts are spent, and writes nothing', async () => {
-    const other = await db.connectAgain({ sqlite: { busyTimeoutMs: 1 }, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
+    const other = await db.connectAgain({
+      sqlite: { busyTimeoutMs: 1 },
+      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
+    });
     try {
       const holding = holdWriteLock(150);
       await sleep(5);
-      const error = await other.transaction((tx) => tx.insertInto('player').values({ id: 'waiter' }).execute()).catch((e: unknown) => e);
+      const error = await other
+        .transaction((tx) => tx.insertInto('player').values({ id: 'waiter' }).execute())
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UnavailableError);
       expect(error).toMatchObject({ code: 'WEFT_DATABASE_BUSY', status: 503, details: { attempts: 2 } });
       await holding;

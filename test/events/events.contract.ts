@@ -27,8 +27,20 @@ const itemCrafted = defineEvent({
   schema: z.object({ itemId: z.string(), playerId: z.string(), count: z.int().min(1) }),
   partitionKey: (data) => data.playerId,
 });
-const goldSpent = defineEvent({ type: 'economy.gold_spent', version: 1, owner: 'economy', durable: true, schema: z.object({ playerId: z.string(), gold: z.int() }) });
-const worldTick = defineEvent({ type: 'world_state.tick', version: 1, owner: 'world_state', durable: false, schema: z.object({ n: z.int() }) });
+const goldSpent = defineEvent({
+  type: 'economy.gold_spent',
+  version: 1,
+  owner: 'economy',
+  durable: true,
+  schema: z.object({ playerId: z.string(), gold: z.int() }),
+});
+const worldTick = defineEvent({
+  type: 'world_state.tick',
+  version: 1,
+  owner: 'world_state',
+  durable: false,
+  schema: z.object({ n: z.int() }),
+});
 
 interface Effects {
   effects: { id: string; event_id: string };
@@ -43,7 +55,14 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
     let buses: Array<{ close(): Promise<void> }>;
 
     const newBus = () => {
-      const bus = new EventBus({ db, validation: new ValidationManager(), metrics: new WeftMetrics(), logger: quiet, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 }, pollIntervalMs: 20 })
+      const bus = new EventBus({
+        db,
+        validation: new ValidationManager(),
+        metrics: new WeftMetrics(),
+        logger: quiet,
+        retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+        pollIntervalMs: 20,
+      })
         .define(itemCrafted)
         .define(goldSpent)
         .define(worldTick);
@@ -55,7 +74,12 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
       buses = [];
       db = await open();
       await new Migrator(db).register('events', eventMigrations).up();
-      await db.executor().schema.createTable('effects').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('event_id', 'text').execute();
+      await db
+        .executor()
+        .schema.createTable('effects')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('event_id', 'text')
+        .execute();
     });
 
     afterEach(async () => {
@@ -68,33 +92,55 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
       bus.subscribe('world_state.tick', (e) => {
         expectTypeOf(e.data.n).toEqualTypeOf<number>();
       });
-      bus.subscribe('crafting.*', (e) => {
-        expectTypeOf(e.data.itemId).toEqualTypeOf<string>();
-      }, { name: 'typed' });
+      bus.subscribe(
+        'crafting.*',
+        (e) => {
+          expectTypeOf(e.data.itemId).toEqualTypeOf<string>();
+        },
+        { name: 'typed' },
+      );
     });
 
     it('refuses invalid data and a publisher that does not own the type, storing nothing', async () => {
       const bus = newBus();
-      await expect(bus.publish('crafting.item_crafted', { itemId: 'sword', playerId: 'ann', count: 0 }, { source: 'crafting' })).rejects.toBeInstanceOf(ValidationError);
-      await expect(bus.publish('crafting.item_crafted', { itemId: 'sword', playerId: 'ann', count: 1 }, { source: 'economy' })).rejects.toBeInstanceOf(ForbiddenError);
-      await expect(bus.publish('crafting.item_crafted', { itemId: 'sword', playerId: 'ann', count: 1 })).rejects.toThrow(/unnamed publisher/);
+      await expect(
+        bus.publish('crafting.item_crafted', { itemId: 'sword', playerId: 'ann', count: 0 }, { source: 'crafting' }),
+      ).rejects.toBeInstanceOf(ValidationError);
+      await expect(
+        bus.publish('crafting.item_crafted', { itemId: 'sword', playerId: 'ann', count: 1 }, { source: 'economy' }),
+      ).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(
+        bus.publish('crafting.item_crafted', { itemId: 'sword', playerId: 'ann', count: 1 }),
+      ).rejects.toThrow(/unnamed publisher/);
       expect(await bus.log.lastSeq()).toBe(0);
     });
 
     it('stamps envelopes with a UUIDv7, the context, and the handled event as cause', async () => {
       const bus = newBus();
       const seen: EventEnvelope[] = [];
-      bus.subscribe('crafting.item_crafted', async (e) => {
-        seen.push(e);
-        await bus.publish('economy.gold_spent', { playerId: e.data.playerId, gold: 5 }, { source: 'economy' });
-      }, { name: 'economy-charger' });
+      bus.subscribe(
+        'crafting.item_crafted',
+        async (e) => {
+          seen.push(e);
+          await bus.publish('economy.gold_spent', { playerId: e.data.playerId, gold: 5 }, { source: 'economy' });
+        },
+        { name: 'economy-charger' },
+      );
       bus.subscribe('economy.gold_spent', (e) => void seen.push(e), { name: 'ledger' });
       await bus.ready();
-      const crafted = await runWithContext({ correlationId: 'req-1', system: 'crafting' }, () => bus.publish('crafting.item_crafted', { itemId: 'sword', playerId: 'ann', count: 1 }));
+      const crafted = await runWithContext({ correlationId: 'req-1', system: 'crafting' }, () =>
+        bus.publish('crafting.item_crafted', { itemId: 'sword', playerId: 'ann', count: 1 }),
+      );
       await bus.drain();
       await bus.drain();
       expect(crafted.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-      expect(crafted).toMatchObject({ type: 'crafting.item_crafted', version: 1, source: 'crafting', correlationId: 'req-1', partitionKey: 'ann' });
+      expect(crafted).toMatchObject({
+        type: 'crafting.item_crafted',
+        version: 1,
+        source: 'crafting',
+        correlationId: 'req-1',
+        partitionKey: 'ann',
+      });
       const spent = seen.find((e) => e.type === 'economy.gold_spent');
       expect(spent).toMatchObject({ correlationId: 'req-1', causationId: crafted.id, source: 'economy' });
       const tree = await bus.log.trace('req-1');
@@ -107,11 +153,14 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
       const bus = newBus();
       const traces: Array<string | undefined> = [];
       bus.subscribe('world_state.tick', () => void traces.push(currentContext()?.traceId));
-      const traced = await runWithContext({ correlationId: 'req-9', traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' }, () =>
-        bus.publishAndWait('world_state.tick', { n: 1 }, { source: 'world_state' }),
+      const traced = await runWithContext(
+        { correlationId: 'req-9', traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' },
+        () => bus.publishAndWait('world_state.tick', { n: 1 }, { source: 'world_state' }),
       );
       expect(traced.traceparent).toBe('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
-      const untraced = await runWithContext({ correlationId: 'job-1' }, () => bus.publishAndWait('world_state.tick', { n: 2 }, { source: 'world_state' }));
+      const untraced = await runWithContext({ correlationId: 'job-1' }, () =>
+        bus.publishAndWait('world_state.tick', { n: 2 }, { source: 'world_state' }),
+      );
       expect(untraced.traceparent).toBeUndefined();
       expect(traces).toEqual(['4bf92f3577b34da6a3ce929d0e0e4736', undefined]);
     });
@@ -121,12 +170,18 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
       const order: string[] = [];
       bus.subscribe('world_state.tick', () => void order.push('low'), { priority: -1 });
       bus.subscribe('world_state.*', () => void order.push('high'), { priority: 10 });
-      bus.subscribe('*', () => {
-        order.push('throws');
-        throw new Error('broken handler');
-      }, { name: 'catch-all' });
+      bus.subscribe(
+        '*',
+        () => {
+          order.push('throws');
+          throw new Error('broken handler');
+        },
+        { name: 'catch-all' },
+      );
       bus.subscribe('world_state.tick', () => void order.push('once'), { once: true });
-      bus.subscribe('world_state.tick', (e) => void order.push(`even ${e.data.n}`), { filter: (e) => e.data.n % 2 === 0 });
+      bus.subscribe('world_state.tick', (e) => void order.push(`even ${e.data.n}`), {
+        filter: (e) => e.data.n % 2 === 0,
+      });
       const stop = bus.subscribe('world_state.tick', () => void order.push('stopped'), { name: 'stoppable' });
       await bus.publishAndWait('world_state.tick', { n: 1 }, { source: 'world_state' });
       expect(order[0]).toBe('high');
@@ -146,13 +201,21 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
       await bus.ready();
       await expect(
         db.transaction(async () => {
-          await bus.publish('crafting.item_crafted', { itemId: 'lost', playerId: 'ann', count: 1 }, { source: 'crafting' });
+          await bus.publish(
+            'crafting.item_crafted',
+            { itemId: 'lost', playerId: 'ann', count: 1 },
+            { source: 'crafting' },
+          );
           await bus.publish('world_state.tick', { n: 0 }, { source: 'world_state' });
           throw new Error('craft failed');
         }),
       ).rejects.toThrow('craft failed');
       await db.transaction(async () => {
-        await bus.publish('crafting.item_crafted', { itemId: 'sword', playerId: 'ann', count: 1 }, { source: 'crafting' });
+        await bus.publish(
+          'crafting.item_crafted',
+          { itemId: 'sword', playerId: 'ann', count: 1 },
+          { source: 'crafting' },
+        );
         await bus.publish('world_state.tick', { n: 1 }, { source: 'world_state' });
         await sleep(30);
         expect(got).toEqual([]);
@@ -171,7 +234,11 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
       await first.publish('crafting.item_crafted', { itemId: 'a', playerId: 'ann', count: 1 }, { source: 'crafting' });
       await first.drain();
       await first.close();
-      await newBus().publish('crafting.item_crafted', { itemId: 'b', playerId: 'ann', count: 1 }, { source: 'crafting' }); // while the subscriber is down
+      await newBus().publish(
+        'crafting.item_crafted',
+        { itemId: 'b', playerId: 'ann', count: 1 },
+        { source: 'crafting' },
+      ); // while the subscriber is down
 
       const second = newBus();
       second.subscribe('crafting.item_crafted', (e) => void seen.push(e.data.itemId), { name: 'inventory' });
@@ -191,48 +258,95 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
       const bus = newBus();
       const typed = db.withTables<Effects>();
       let calls = 0;
-      bus.subscribe('crafting.item_crafted', async (e) => {
-        calls++;
-        await typed.executor().insertInto('effects').values({ id: `effect-${e.id}`, event_id: e.id }).execute();
-      }, { name: 'effects' });
+      bus.subscribe(
+        'crafting.item_crafted',
+        async (e) => {
+          calls++;
+          await typed
+            .executor()
+            .insertInto('effects')
+            .values({ id: `effect-${e.id}`, event_id: e.id })
+            .execute();
+        },
+        { name: 'effects' },
+      );
       await bus.ready();
-      await bus.publish('crafting.item_crafted', { itemId: 'sword', playerId: 'ann', count: 1 }, { source: 'crafting' });
+      await bus.publish(
+        'crafting.item_crafted',
+        { itemId: 'sword', playerId: 'ann', count: 1 },
+        { source: 'crafting' },
+      );
       await bus.drain();
       await bus.close();
       // As after a crash between the handler's commit and the cursor's move: the cursor goes back.
-      await db.withTables<{ weft_event_cursors: { subscription: string; seq: number } }>().executor().updateTable('weft_event_cursors').set({ seq: 0 }).where('subscription', '=', 'effects').execute();
+      await db
+        .withTables<{ weft_event_cursors: { subscription: string; seq: number } }>()
+        .executor()
+        .updateTable('weft_event_cursors')
+        .set({ seq: 0 })
+        .where('subscription', '=', 'effects')
+        .execute();
       const again = newBus();
-      again.subscribe('crafting.item_crafted', () => {
-        calls++;
-      }, { name: 'effects' });
+      again.subscribe(
+        'crafting.item_crafted',
+        () => {
+          calls++;
+        },
+        { name: 'effects' },
+      );
       await again.ready();
       await again.drain();
       expect(calls).toBe(1);
       expect(await typed.executor().selectFrom('effects').selectAll().execute()).toHaveLength(1);
     });
 
-    it('retries a failing handler, then dead-letters the event with its error and goes on; the handler\'s writes roll back', async () => {
+    it("retries a failing handler, then dead-letters the event with its error and goes on; the handler's writes roll back", async () => {
       const bus = newBus();
       const typed = db.withTables<Effects>();
       let attempts = 0;
       const handled: string[] = [];
-      bus.subscribe('crafting.item_crafted', async (e) => {
-        if (e.data.itemId === 'cursed') {
-          attempts++;
-          await typed.executor().insertInto('effects').values({ id: `try-${attempts}`, event_id: e.id }).execute();
-          throw new Error('cannot store a cursed item');
-        }
-        handled.push(e.data.itemId);
-      }, { name: 'inventory' });
+      bus.subscribe(
+        'crafting.item_crafted',
+        async (e) => {
+          if (e.data.itemId === 'cursed') {
+            attempts++;
+            await typed
+              .executor()
+              .insertInto('effects')
+              .values({ id: `try-${attempts}`, event_id: e.id })
+              .execute();
+            throw new Error('cannot store a cursed item');
+          }
+          handled.push(e.data.itemId);
+        },
+        { name: 'inventory' },
+      );
       await bus.ready();
-      await bus.publish('crafting.item_crafted', { itemId: 'cursed', playerId: 'ann', count: 1 }, { source: 'crafting' });
-      await bus.publish('crafting.item_crafted', { itemId: 'sword', playerId: 'ann', count: 1 }, { source: 'crafting' });
+      await bus.publish(
+        'crafting.item_crafted',
+        { itemId: 'cursed', playerId: 'ann', count: 1 },
+        { source: 'crafting' },
+      );
+      await bus.publish(
+        'crafting.item_crafted',
+        { itemId: 'sword', playerId: 'ann', count: 1 },
+        { source: 'crafting' },
+      );
       await bus.drain();
       expect(attempts).toBe(3);
       expect(handled).toEqual(['sword']);
       expect(await typed.executor().selectFrom('effects').selectAll().execute()).toEqual([]);
       const dead = await db
-        .withTables<{ weft_dead_letters: { subscription: string; type: string; error: string; attempts: number; correlation_id: string; envelope: string } }>()
+        .withTables<{
+          weft_dead_letters: {
+            subscription: string;
+            type: string;
+            error: string;
+            attempts: number;
+            correlation_id: string;
+            envelope: string;
+          };
+        }>()
         .executor()
         .selectFrom('weft_dead_letters')
         .selectAll()
@@ -247,17 +361,31 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
       const bus = newBus();
       let broken = true;
       const handled: string[] = [];
-      bus.subscribe('crafting.item_crafted', (e) => {
-        if (broken) throw new Error(`no room for ${e.data.itemId}`);
-        handled.push(e.data.itemId);
-      }, { name: 'inventory' });
+      bus.subscribe(
+        'crafting.item_crafted',
+        (e) => {
+          if (broken) throw new Error(`no room for ${e.data.itemId}`);
+          handled.push(e.data.itemId);
+        },
+        { name: 'inventory' },
+      );
       await bus.ready();
-      const a = await runWithContext({ correlationId: 'req-a' }, () => bus.publish('crafting.item_crafted', { itemId: 'a', playerId: 'ann', count: 1 }, { source: 'crafting' }));
+      const a = await runWithContext({ correlationId: 'req-a' }, () =>
+        bus.publish('crafting.item_crafted', { itemId: 'a', playerId: 'ann', count: 1 }, { source: 'crafting' }),
+      );
       await bus.publish('crafting.item_crafted', { itemId: 'b', playerId: 'bob', count: 1 }, { source: 'crafting' });
       await bus.drain();
       const letters = await bus.deadLetters.list({ subscription: 'inventory' });
-      expect(letters.map((l) => l.envelope.data)).toEqual([expect.objectContaining({ itemId: 'a' }), expect.objectContaining({ itemId: 'b' })]);
-      expect(letters[0]).toMatchObject({ eventId: a.id, correlationId: 'req-a', attempts: 3, type: 'crafting.item_crafted' });
+      expect(letters.map((l) => l.envelope.data)).toEqual([
+        expect.objectContaining({ itemId: 'a' }),
+        expect.objectContaining({ itemId: 'b' }),
+      ]);
+      expect(letters[0]).toMatchObject({
+        eventId: a.id,
+        correlationId: 'req-a',
+        attempts: 3,
+        type: 'crafting.item_crafted',
+      });
       expect(await bus.deadLetters.list({ correlationId: 'req-a' })).toHaveLength(1);
 
       expect(await bus.deadLetters.redrive([letters[0]!.id])).toEqual([]);
@@ -275,11 +403,16 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
       const live: string[] = [];
       bus.subscribe('crafting.item_crafted', (e) => void live.push(e.data.itemId), { name: 'inventory' });
       await bus.ready();
-      for (const itemId of ['a', 'b', 'c']) await bus.publish('crafting.item_crafted', { itemId, playerId: 'ann', count: 1 }, { source: 'crafting' });
+      for (const itemId of ['a', 'b', 'c'])
+        await bus.publish('crafting.item_crafted', { itemId, playerId: 'ann', count: 1 }, { source: 'crafting' });
       await bus.publish('economy.gold_spent', { playerId: 'ann', gold: 3 }, { source: 'economy' });
       await bus.drain();
       const replayed: Array<{ type: string; replay: boolean | undefined }> = [];
-      const count = await bus.replay({ from: 2, types: ['crafting.*', 'economy.gold_spent'], handler: (e) => void replayed.push({ type: e.type, replay: currentContext()?.replay }) });
+      const count = await bus.replay({
+        from: 2,
+        types: ['crafting.*', 'economy.gold_spent'],
+        handler: (e) => void replayed.push({ type: e.type, replay: currentContext()?.replay }),
+      });
       expect(count).toBe(3);
       expect(replayed.every((r) => r.replay === true)).toBe(true);
       expect(await bus.replay({ subscription: 'inventory', to: 2 })).toBe(2);
@@ -289,21 +422,36 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
     it('hands batch subscribers arrays: volatile by size or wait, durable from what is waiting, each event once', async () => {
       const bus = newBus();
       const volatileBatches: number[][] = [];
-      bus.subscribe('world_state.tick', (events) => void volatileBatches.push(events.map((e) => e.data.n)), { batch: { maxSize: 3, maxWaitMs: 20 } });
-      const waits = [1, 2, 3, 4, 5, 6, 7].map((n) => bus.publishAndWait('world_state.tick', { n }, { source: 'world_state' }));
+      bus.subscribe('world_state.tick', (events) => void volatileBatches.push(events.map((e) => e.data.n)), {
+        batch: { maxSize: 3, maxWaitMs: 20 },
+      });
+      const waits = [1, 2, 3, 4, 5, 6, 7].map((n) =>
+        bus.publishAndWait('world_state.tick', { n }, { source: 'world_state' }),
+      );
       await Promise.all(waits);
       expect(volatileBatches).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
 
-      for (let count = 1; count <= 5; count++) await bus.publish('crafting.item_crafted', { itemId: 'ore', playerId: 'ann', count }, { source: 'crafting' });
+      for (let count = 1; count <= 5; count++)
+        await bus.publish('crafting.item_crafted', { itemId: 'ore', playerId: 'ann', count }, { source: 'crafting' });
       const durableBatches: number[][] = [];
-      bus.subscribe('crafting.item_crafted', (events) => {
-        expectTypeOf(events[0]?.data.itemId).toEqualTypeOf<string | undefined>();
-        durableBatches.push(events.map((e) => e.data.count));
-      }, { name: 'analytics', startFrom: 'beginning', batch: { maxSize: 2, maxWaitMs: 0 } });
+      bus.subscribe(
+        'crafting.item_crafted',
+        (events) => {
+          expectTypeOf(events[0]?.data.itemId).toEqualTypeOf<string | undefined>();
+          durableBatches.push(events.map((e) => e.data.count));
+        },
+        { name: 'analytics', startFrom: 'beginning', batch: { maxSize: 2, maxWaitMs: 0 } },
+      );
       await bus.ready();
       await bus.drain();
       expect(durableBatches).toEqual([[1, 2], [3, 4], [5]]);
-      const inbox = await db.withTables<{ weft_event_inbox: { subscription: string } }>().executor().selectFrom('weft_event_inbox').selectAll().where('subscription', '=', 'analytics').execute();
+      const inbox = await db
+        .withTables<{ weft_event_inbox: { subscription: string } }>()
+        .executor()
+        .selectFrom('weft_event_inbox')
+        .selectAll()
+        .where('subscription', '=', 'analytics')
+        .execute();
       expect(inbox).toHaveLength(5);
     });
 
@@ -312,17 +460,30 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
       const byKey = new Map<string, number[]>();
       let running = 0;
       let most = 0;
-      const tick = defineEvent({ type: 'world_state.cell_tick', version: 1, owner: 'world_state', durable: false, schema: z.object({ cell: z.string(), n: z.int() }), partitionKey: (d) => d.cell });
+      const tick = defineEvent({
+        type: 'world_state.cell_tick',
+        version: 1,
+        owner: 'world_state',
+        durable: false,
+        schema: z.object({ cell: z.string(), n: z.int() }),
+        partitionKey: (d) => d.cell,
+      });
       const typed = bus.define(tick);
-      typed.subscribe('world_state.cell_tick', async (e) => {
-        running++;
-        most = Math.max(most, running);
-        await sleep(Math.random() * 3);
-        byKey.set(e.data.cell, [...(byKey.get(e.data.cell) ?? []), e.data.n]);
-        running--;
-      }, { concurrency: 4 });
+      typed.subscribe(
+        'world_state.cell_tick',
+        async (e) => {
+          running++;
+          most = Math.max(most, running);
+          await sleep(Math.random() * 3);
+          byKey.set(e.data.cell, [...(byKey.get(e.data.cell) ?? []), e.data.n]);
+          running--;
+        },
+        { concurrency: 4 },
+      );
       const published: Array<Promise<unknown>> = [];
-      for (let n = 0; n < 20; n++) for (const cell of ['a', 'b', 'c']) published.push(typed.publishAndWait('world_state.cell_tick', { cell, n }, { source: 'world_state' }));
+      for (let n = 0; n < 20; n++)
+        for (const cell of ['a', 'b', 'c'])
+          published.push(typed.publishAndWait('world_state.cell_tick', { cell, n }, { source: 'world_state' }));
       await Promise.all(published);
       for (const cell of ['a', 'b', 'c']) expect(byKey.get(cell)).toEqual([...Array(20).keys()]);
       expect(most).toBeGreaterThan(1);
@@ -334,26 +495,45 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
       const byPlayer = new Map<string, number[]>();
       let running = 0;
       let most = 0;
-      bus.subscribe('crafting.item_crafted', async (e) => {
-        running++;
-        most = Math.max(most, running);
-        await sleep(Math.random() * 3);
-        await typed.executor().insertInto('effects').values({ id: `effect-${e.id}`, event_id: e.id }).execute();
-        byPlayer.set(e.data.playerId, [...(byPlayer.get(e.data.playerId) ?? []), e.data.count]);
-        running--;
-      }, { name: 'lanes', concurrency: 3 });
+      bus.subscribe(
+        'crafting.item_crafted',
+        async (e) => {
+          running++;
+          most = Math.max(most, running);
+          await sleep(Math.random() * 3);
+          await typed
+            .executor()
+            .insertInto('effects')
+            .values({ id: `effect-${e.id}`, event_id: e.id })
+            .execute();
+          byPlayer.set(e.data.playerId, [...(byPlayer.get(e.data.playerId) ?? []), e.data.count]);
+          running--;
+        },
+        { name: 'lanes', concurrency: 3 },
+      );
       await bus.ready();
       await db.transaction(async () => {
-        for (let count = 1; count <= 15; count++) for (const playerId of ['ann', 'bob', 'cid', 'dee']) await bus.publish('crafting.item_crafted', { itemId: 'sword', playerId, count }, { source: 'crafting' });
+        for (let count = 1; count <= 15; count++)
+          for (const playerId of ['ann', 'bob', 'cid', 'dee'])
+            await bus.publish('crafting.item_crafted', { itemId: 'sword', playerId, count }, { source: 'crafting' });
       });
       await bus.drain();
-      for (const playerId of ['ann', 'bob', 'cid', 'dee']) expect(byPlayer.get(playerId)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+      for (const playerId of ['ann', 'bob', 'cid', 'dee'])
+        expect(byPlayer.get(playerId)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
       expect(await typed.executor().selectFrom('effects').selectAll().execute()).toHaveLength(60);
       expect(most).toBeLessThanOrEqual(3);
       // SQLite has one writer: handlers that run inside their transactions take turns there.
       if (db.capabilities.concurrentWriters) expect(most).toBeGreaterThan(1);
-      expect(() => bus.subscribe('economy.gold_spent', () => undefined, { name: 'both', concurrency: 2, batch: { maxSize: 10, maxWaitMs: 0 } })).toThrow(/concurrency/);
-      expect(() => bus.subscribe('economy.gold_spent', () => undefined, { name: 'zero', concurrency: 0 })).toThrow(/concurrency/);
+      expect(() =>
+        bus.subscribe('economy.gold_spent', () => undefined, {
+          name: 'both',
+          concurrency: 2,
+          batch: { maxSize: 10, maxWaitMs: 0 },
+        }),
+      ).toThrow(/concurrency/);
+      expect(() => bus.subscribe('economy.gold_spent', () => undefined, { name: 'zero', concurrency: 0 })).toThrow(
+        /concurrency/,
+      );
     });
     it('delivers durable events through the transport it is given', async () => {
       const inner = new MemoryTransport({ db, pollIntervalMs: 20 });

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { NotFoundError, SeedEventBus, ValidationError, ValidationManager, WeftMetrics, eventDispatcher, integrationEventBus } from 'weft';
+import {
+  NotFoundError,
+  SeedEventBus,
+  ValidationError,
+  ValidationManager,
+  WeftMetrics,
+  eventDispatcher,
+  integrationEventBus,
+} from 'weft';
 
 const quiet = { warn: () => undefined, error: () => undefined };
 
@@ -14,7 +22,10 @@ describe('seed-style event bus', () => {
     integrationEventBus.register('test_event', (payload) => void got.push(['fast', payload]));
     integrationEventBus.register('test_event', slow);
     await integrationEventBus.dispatch('test_event', 'payload');
-    expect(got).toEqual([['fast', 'payload'], ['slow', 'payload']]);
+    expect(got).toEqual([
+      ['fast', 'payload'],
+      ['slow', 'payload'],
+    ]);
     integrationEventBus.unregister('test_event', slow);
     got.length = 0;
     await eventDispatcher.dispatch('test_event', 'again');

@@ -36,7 +36,11 @@ describe('webhook channel against a real HTTP server', () => {
 
   it('POSTs the alert as JSON, retrying a 500 and a timeout until the server takes it', async () => {
     answers = [500, 'hang', 204];
-    const alerting = new Alerting({ metrics: new WeftMetrics(), logger: quiet, channels: [webhookChannel({ name: 'ops', url, timeoutMs: 200, backoffMs: 10 })] });
+    const alerting = new Alerting({
+      metrics: new WeftMetrics(),
+      logger: quiet,
+      channels: [webhookChannel({ name: 'ops', url, timeoutMs: 200, backoffMs: 10 })],
+    });
     const started = Date.now();
     alerting.alert('weft.database_unavailable', 'The database does not answer', { severity: 'critical' });
     expect(Date.now() - started).toBeLessThan(50); // evaluation never waits for the webhook
@@ -44,7 +48,12 @@ describe('webhook channel against a real HTTP server', () => {
     expect(bodies).toHaveLength(3);
     expect(bodies[2]).toEqual({
       contentType: 'application/json',
-      body: expect.objectContaining({ name: 'weft.database_unavailable', state: 'firing', severity: 'critical', summary: 'The database does not answer' }) as Alert,
+      body: expect.objectContaining({
+        name: 'weft.database_unavailable',
+        state: 'firing',
+        severity: 'critical',
+        summary: 'The database does not answer',
+      }) as Alert,
     });
   });
 
@@ -52,7 +61,11 @@ describe('webhook channel against a real HTTP server', () => {
     answers = [503, 503, 503];
     const metrics = new WeftMetrics();
     const errors: object[] = [];
-    const alerting = new Alerting({ metrics, logger: { ...quiet, error: (o: object) => void errors.push(o) }, channels: [webhookChannel({ name: 'ops', url, retries: 2, backoffMs: 5 })] });
+    const alerting = new Alerting({
+      metrics,
+      logger: { ...quiet, error: (o: object) => void errors.push(o) },
+      channels: [webhookChannel({ name: 'ops', url, retries: 2, backoffMs: 5 })],
+    });
     alerting.alert('x', 'y');
     await alerting.flush();
     expect(bodies).toHaveLength(3);
@@ -68,16 +81,27 @@ describe('built-in database rule on a real database', () => {
     metrics.watchDatabase(db);
     let now = Date.parse('2026-11-26T10:00:00Z');
     const received: Alert[] = [];
-    const alerting = new Alerting({ metrics, logger: quiet, clock: { now: () => now }, channels: [{ name: 'inbox', send: (a) => void received.push(a) }] });
+    const alerting = new Alerting({
+      metrics,
+      logger: quiet,
+      clock: { now: () => now },
+      channels: [{ name: 'inbox', send: (a) => void received.push(a) }],
+    });
     for (const rule of builtinRules()) alerting.addRule(rule);
     await alerting.evaluate();
-    expect(alerting.list().find((r) => r.name === 'weft.database_unavailable')).toMatchObject({ state: 'inactive', lastValue: 1 });
+    expect(alerting.list().find((r) => r.name === 'weft.database_unavailable')).toMatchObject({
+      state: 'inactive',
+      lastValue: 1,
+    });
     await db.close();
     await alerting.evaluate();
     now += 31_000;
     await alerting.evaluate();
     await alerting.flush();
-    expect(alerting.list().find((r) => r.name === 'weft.database_unavailable')).toMatchObject({ state: 'firing', lastValue: 0 });
+    expect(alerting.list().find((r) => r.name === 'weft.database_unavailable')).toMatchObject({
+      state: 'firing',
+      lastValue: 0,
+    });
     expect(received).toEqual([expect.objectContaining({ name: 'weft.database_unavailable', severity: 'critical' })]);
   });
 });

@@ -16,7 +16,13 @@ function setup(rules: AlertRule[], extra: Partial<ConstructorParameters<typeof A
   const metrics = new WeftMetrics();
   const clock = fakeClock();
   const received: Alert[] = [];
-  const alerting = new Alerting({ metrics, logger: quiet, clock, channels: [callbackChannel('inbox', (a) => void received.push(a))], ...extra });
+  const alerting = new Alerting({
+    metrics,
+    logger: quiet,
+    clock,
+    channels: [callbackChannel('inbox', (a) => void received.push(a))],
+    ...extra,
+  });
   for (const rule of rules) alerting.addRule(rule);
   const tick = async (ms: number) => {
     clock.advance(ms);
@@ -53,7 +59,15 @@ describe('Alerting', () => {
     expect(alerting.list()[0]?.state).toBe('pending');
     await tick(20_000);
     expect(alerting.list()[0]?.state).toBe('firing');
-    expect(received).toEqual([expect.objectContaining({ name: 'lag', state: 'firing', value: 5000, severity: 'warning', summary: 'falling behind' })]);
+    expect(received).toEqual([
+      expect.objectContaining({
+        name: 'lag',
+        state: 'firing',
+        value: 5000,
+        severity: 'warning',
+        summary: 'falling behind',
+      }),
+    ]);
 
     lag.set({ subscription: 'quest' }, 10);
     await tick(10_000);
@@ -66,7 +80,11 @@ describe('Alerting', () => {
     await tick(20_000);
     expect(alerting.list()[0]?.state).toBe('resolved');
     expect(received.map((a) => a.state)).toEqual(['firing', 'resolved']);
-    expect(alerting.list()[0]?.history.map((t) => `${t.from}->${t.to}`)).toEqual(['inactive->pending', 'pending->firing', 'firing->resolved']);
+    expect(alerting.list()[0]?.history.map((t) => `${t.from}->${t.to}`)).toEqual([
+      'inactive->pending',
+      'pending->firing',
+      'firing->resolved',
+    ]);
     expect(alerting.list()[0]?.history[1]).toMatchObject({ at: '2026-11-26T10:00:40.000Z', value: 5000 });
   });
 
@@ -82,7 +100,16 @@ describe('Alerting', () => {
 
   it('computes rate over the window', async () => {
     const { metrics, alerting, received, tick } = setup([
-      { name: 'dead', metric: 'weft_events_dead_lettered_total', aggregate: 'rate', window: '1m', op: '>', threshold: 0.5, severity: 'critical', summary: 'dead letters' },
+      {
+        name: 'dead',
+        metric: 'weft_events_dead_lettered_total',
+        aggregate: 'rate',
+        window: '1m',
+        op: '>',
+        threshold: 0.5,
+        severity: 'critical',
+        summary: 'dead letters',
+      },
     ]);
     const dead = metrics.eventsDeadLettered.labels({ type: 'crafting.item_crafted', subscription: 'economy' });
     await tick(0);
@@ -98,8 +125,28 @@ describe('Alerting', () => {
 
   it('computes a ratio between two counters and a quantile of a histogram over the window', async () => {
     const { metrics, alerting, tick } = setup([
-      { name: 'errors', metric: 'weft_events_failed_total', denominator: 'weft_events_delivered_total', aggregate: 'ratio', window: '5m', op: '>', threshold: 0.1, severity: 'warning', summary: 'x' },
-      { name: 'slow', metric: 'weft_handler_duration_ms', labels: { subscription: 'quest' }, aggregate: 'p99', window: '5m', op: '>', threshold: 200, severity: 'warning', summary: 'x' },
+      {
+        name: 'errors',
+        metric: 'weft_events_failed_total',
+        denominator: 'weft_events_delivered_total',
+        aggregate: 'ratio',
+        window: '5m',
+        op: '>',
+        threshold: 0.1,
+        severity: 'warning',
+        summary: 'x',
+      },
+      {
+        name: 'slow',
+        metric: 'weft_handler_duration_ms',
+        labels: { subscription: 'quest' },
+        aggregate: 'p99',
+        window: '5m',
+        op: '>',
+        threshold: 200,
+        severity: 'warning',
+        summary: 'x',
+      },
     ]);
     const labels = { type: 'combat.monster_slain', subscription: 'quest' };
     metrics.eventsDelivered.inc(labels, 80);
@@ -140,16 +187,26 @@ describe('Alerting', () => {
     await tick(1000);
     expect(received.map((a) => a.state)).toEqual(['resolved']);
     expect(alerting.getAlert('lag')).toMatchObject({ state: 'resolved' });
-    expect(alerting.getAlert('manual.check')).toMatchObject({ state: 'firing', summary: 'the forge is cold', severity: 'critical' });
+    expect(alerting.getAlert('manual.check')).toMatchObject({
+      state: 'firing',
+      summary: 'the forge is cold',
+      severity: 'critical',
+    });
   });
 
   it('keeps notifying the other channels when one throws, and counts the failure', async () => {
     const { metrics, alerting, received } = setup([]);
     const failures: unknown[] = [];
-    alerting.addChannel(callbackChannel('broken', () => {
-      throw new Error('smtp down');
-    }));
-    const logged = new Alerting({ metrics: new WeftMetrics(), logger: { ...quiet, error: (o: object) => void failures.push(o) }, channels: [callbackChannel('broken', () => Promise.reject(new Error('down')))] });
+    alerting.addChannel(
+      callbackChannel('broken', () => {
+        throw new Error('smtp down');
+      }),
+    );
+    const logged = new Alerting({
+      metrics: new WeftMetrics(),
+      logger: { ...quiet, error: (o: object) => void failures.push(o) },
+      channels: [callbackChannel('broken', () => Promise.reject(new Error('down')))],
+    });
     alerting.alert('x', 'y');
     logged.alert('x', 'y');
     await alerting.flush();

@@ -21,7 +21,15 @@ describe('WeftLogger', () => {
       logging.root.info({ questId: 'q1' }, 'quest advanced');
     });
     logging.root.info('outside');
-    expect(lines[0]).toMatchObject({ level: 30, msg: 'quest advanced', questId: 'q1', correlationId: 'c-1', causationId: 'e-9', traceId: 't-3', system: 'quest' });
+    expect(lines[0]).toMatchObject({
+      level: 30,
+      msg: 'quest advanced',
+      questId: 'q1',
+      correlationId: 'c-1',
+      causationId: 'e-9',
+      traceId: 't-3',
+      system: 'quest',
+    });
     expect(typeof lines[0]?.time).toBe('number');
     expect(lines[1]).not.toHaveProperty('correlationId');
   });
@@ -37,8 +45,14 @@ describe('WeftLogger', () => {
 
   it('puts errors under err with stack and cause', () => {
     const { logging, lines } = capture();
-    logging.root.error({ err: new ConflictError('gold changed', { cause: new Error('version 3 != 4') }) }, 'trade failed');
-    expect(lines[0]).toMatchObject({ msg: 'trade failed', err: { type: 'ConflictError', message: 'gold changed', cause: { message: 'version 3 != 4' } } });
+    logging.root.error(
+      { err: new ConflictError('gold changed', { cause: new Error('version 3 != 4') }) },
+      'trade failed',
+    );
+    expect(lines[0]).toMatchObject({
+      msg: 'trade failed',
+      err: { type: 'ConflictError', message: 'gold changed', cause: { message: 'version 3 != 4' } },
+    });
     expect(String((lines[0]?.err as { stack: string }).stack)).toContain('ConflictError: gold changed');
   });
 

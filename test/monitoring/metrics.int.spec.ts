@@ -52,7 +52,12 @@ describe('WeftMetrics', () => {
     metrics.watchDatabase(db);
     await db.transaction((tx) => tx.schema.createTable('t').addColumn('id', 'integer').execute());
     await db.executor().selectFrom('t').selectAll().execute();
-    await db.executor().selectFrom('missing').selectAll().execute().catch(() => undefined);
+    await db
+      .executor()
+      .selectFrom('missing')
+      .selectAll()
+      .execute()
+      .catch(() => undefined);
     const samples = parse(await metrics.text());
     expect(samples.get('weft_db_query_duration_ms_count{operation="begin",outcome="ok"}')).toBe(1);
     expect(samples.get('weft_db_query_duration_ms_count{operation="create",outcome="ok"}')).toBe(1);
@@ -65,7 +70,12 @@ describe('WeftMetrics', () => {
     const metrics = new WeftMetrics();
     metrics.collectProcessMetrics();
     const text = await metrics.text();
-    for (const name of ['weft_process_cpu_seconds_total', 'weft_process_resident_memory_bytes', 'weft_nodejs_eventloop_lag_seconds', 'weft_nodejs_active_handles_total']) {
+    for (const name of [
+      'weft_process_cpu_seconds_total',
+      'weft_process_resident_memory_bytes',
+      'weft_nodejs_eventloop_lag_seconds',
+      'weft_nodejs_active_handles_total',
+    ]) {
       expect(text).toContain(name);
     }
   });
@@ -74,6 +84,8 @@ describe('WeftMetrics', () => {
     const metrics = new WeftMetrics();
     expect(() => metrics.counter({ name: 'gold_spent', help: 'x' })).toThrow(ConfigError);
     expect(() => metrics.counter({ name: 'weft_gold_spent', help: 'x' })).toThrow(/ending in _total/);
-    metrics.histogram({ name: 'weft_craft_duration_ms', help: 'Crafting time.', labelNames: ['station'] }).observe({ station: 'forge' }, 12);
+    metrics
+      .histogram({ name: 'weft_craft_duration_ms', help: 'Crafting time.', labelNames: ['station'] })
+      .observe({ station: 'forge' }, 12);
   });
 });

@@ -7,7 +7,13 @@ describe('series instruments', () => {
   it('print the same Prometheus text as prom-client for the same observations', async () => {
     const metrics = new WeftMetrics();
     const registry = new Registry();
-    const peer = new Histogram({ name: 'weft_handler_duration_ms', help: 'Time a subscription handler took, in ms.', labelNames: ['type', 'subscription'], buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000], registers: [registry] });
+    const peer = new Histogram({
+      name: 'weft_handler_duration_ms',
+      help: 'Time a subscription handler took, in ms.',
+      labelNames: ['type', 'subscription'],
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+      registers: [registry],
+    });
     const labels = { type: 'crafting.item_crafted', subscription: 'quest' };
     const series = metrics.handlerDuration.labels(labels);
     for (const value of [0.05, 0.1, 3, 3, 7000, 20000]) {

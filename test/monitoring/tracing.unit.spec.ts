@@ -1,4 +1,12 @@
-import { trace, type Context, type Span, type SpanContext, type SpanOptions, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import {
+  trace,
+  type Context,
+  type Span,
+  type SpanContext,
+  type SpanOptions,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { currentContext, formatTraceparent, parseTraceparent, runWithContext, withSpan } from 'weft';
 
@@ -7,12 +15,22 @@ const PARENT = '00f067aa0ba902b7';
 
 /** A stand-in for an SDK a user would register: records each span with its parent. */
 function recordingProvider() {
-  const spans: Array<{ name: string; parent: SpanContext | undefined; ended: boolean; error?: string; context: SpanContext }> = [];
+  const spans: Array<{
+    name: string;
+    parent: SpanContext | undefined;
+    ended: boolean;
+    error?: string;
+    context: SpanContext;
+  }> = [];
   let next = 1;
   const tracer: Tracer = {
     startSpan(name: string, _options?: SpanOptions, context?: Context): Span {
       const parent = context === undefined ? undefined : trace.getSpanContext(context);
-      const own: SpanContext = { traceId: parent?.traceId ?? 'a'.repeat(32), spanId: (next++).toString(16).padStart(16, '0'), traceFlags: 1 };
+      const own: SpanContext = {
+        traceId: parent?.traceId ?? 'a'.repeat(32),
+        spanId: (next++).toString(16).padStart(16, '0'),
+        traceFlags: 1,
+      };
       const record: (typeof spans)[number] = { name, parent, ended: false, context: own };
       spans.push(record);
       const span = trace.wrapSpanContext(own);
@@ -39,7 +57,14 @@ describe('trace context', () => {
     const parsed = parseTraceparent(`00-${TRACE}-${PARENT}-01`);
     expect(parsed).toMatchObject({ traceId: TRACE, spanId: PARENT, traceFlags: 1, isRemote: true });
     expect(formatTraceparent(parsed!)).toBe(`00-${TRACE}-${PARENT}-01`);
-    for (const bad of ['', 'garbage', `ff-${TRACE}-${PARENT}-01`, `00-${'0'.repeat(32)}-${PARENT}-01`, `00-${TRACE}-${'0'.repeat(16)}-01`, `00-${TRACE.slice(1)}-${PARENT}-01`]) {
+    for (const bad of [
+      '',
+      'garbage',
+      `ff-${TRACE}-${PARENT}-01`,
+      `00-${'0'.repeat(32)}-${PARENT}-01`,
+      `00-${TRACE}-${'0'.repeat(16)}-01`,
+      `00-${TRACE.slice(1)}-${PARENT}-01`,
+    ]) {
       expect(parseTraceparent(bad)).toBeUndefined();
     }
   });
@@ -59,7 +84,9 @@ describe('trace context', () => {
     await runWithContext({ traceId: TRACE, spanId: PARENT }, () =>
       withSpan('crafting.craft', async () => {
         await withSpan('economy.debit', () => undefined);
-        await expect(withSpan('quest.advance', () => Promise.reject(new Error('quest closed')))).rejects.toThrow('quest closed');
+        await expect(withSpan('quest.advance', () => Promise.reject(new Error('quest closed')))).rejects.toThrow(
+          'quest closed',
+        );
       }),
     );
     const [craft, debit, quest] = spans;

@@ -39,7 +39,9 @@ describe('HTTP app', () => {
     const app = buildApp({ checks: [{ name: 'slow', timeoutMs: 20, check: () => new Promise(() => undefined) }] });
     const res = await app.inject({ method: 'GET', url: '/health' });
     expect(res.statusCode).toBe(503);
-    expect(res.json()).toMatchObject({ checks: { slow: { status: 'down', error: 'slow check took longer than 20 ms' } } });
+    expect(res.json()).toMatchObject({
+      checks: { slow: { status: 'down', error: 'slow check took longer than 20 ms' } },
+    });
     await app.close();
   });
 
@@ -78,7 +80,9 @@ describe('operator routes', () => {
           name: 'consumer-lag',
           check: () => {
             if (lag === 'stuck') return Promise.reject(new Error('no progress for 60 s'));
-            return Promise.resolve(lag === 'lagging' ? { status: 'degraded' as const, detail: '1200 events behind' } : undefined);
+            return Promise.resolve(
+              lag === 'lagging' ? { status: 'degraded' as const, detail: '1200 events behind' } : undefined,
+            );
           },
         },
       ],
@@ -88,7 +92,10 @@ describe('operator routes', () => {
     lag = 'lagging';
     const degraded = await app.inject({ url: '/health/ready' });
     expect(degraded.statusCode).toBe(200);
-    expect(degraded.json()).toMatchObject({ status: 'degraded', checks: { 'consumer-lag': { status: 'degraded', detail: '1200 events behind' } } });
+    expect(degraded.json()).toMatchObject({
+      status: 'degraded',
+      checks: { 'consumer-lag': { status: 'degraded', detail: '1200 events behind' } },
+    });
     lag = 'stuck';
     expect((await app.inject({ url: '/health/ready' })).statusCode).toBe(503);
     expect((await app.inject({ url: '/health/live' })).statusCode).toBe(200);
@@ -117,7 +124,7 @@ describe('operator routes', () => {
     await app.close();
   });
 
-  it('takes the caller\'s correlation id, echoes it, and logs the request and its failure under it, kept in /logs/recent', async () => {
+  it("takes the caller's correlation id, echoes it, and logs the request and its failure under it, kept in /logs/recent", async () => {
     const app = buildApp({ checks: [] });
     app.get('/broken', () => {
       throw new Error('the forge is cold');
@@ -128,7 +135,13 @@ describe('operator routes', () => {
     const failure = lines.find((line) => line.msg === 'request failed');
     expect(failure).toMatchObject({ correlationId: 'req-42', system: 'http', err: { message: 'the forge is cold' } });
     const recent = (await app.inject({ url: '/logs/recent' })).json<{ lines: Array<Record<string, unknown>> }>().lines;
-    expect(recent.at(-1)).toMatchObject({ level: 'error', msg: 'request failed', correlationId: 'req-42', system: 'http', error: 'the forge is cold' });
+    expect(recent.at(-1)).toMatchObject({
+      level: 'error',
+      msg: 'request failed',
+      correlationId: 'req-42',
+      system: 'http',
+      error: 'the forge is cold',
+    });
     const generated = await app.inject({ url: '/health/live' });
     expect(generated.headers['x-correlation-id']).toMatch(/^[0-9a-f-]{36}$/);
     await app.close();
@@ -136,7 +149,7 @@ describe('operator routes', () => {
 });
 
 describe('log levels at run time', () => {
-  it('changes a system\'s level through PUT /logs/levels/:system and refuses an unknown level with 422', async () => {
+  it("changes a system's level through PUT /logs/levels/:system and refuses an unknown level with 422", async () => {
     const app = buildApp({ checks: [] });
     lines.length = 0;
     app.get('/chatty', (request) => {
@@ -151,20 +164,26 @@ describe('log levels at run time', () => {
     expect(lines.some((l) => l.msg === 'detail')).toBe(true);
     const refused = await app.inject({ method: 'PUT', url: '/logs/levels/http', payload: { level: 'loud' } });
     expect(refused.statusCode).toBe(422);
-    expect(refused.json()).toMatchObject({ code: 'WEFT_VALIDATION', issues: [{ pathText: '$.level', received: '"loud"' }] });
+    expect(refused.json()).toMatchObject({
+      code: 'WEFT_VALIDATION',
+      issues: [{ pathText: '$.level', received: '"loud"' }],
+    });
     await app.close();
   });
 });
 
 describe('trace context over HTTP', () => {
-  it('continues the caller\'s trace: the answer\'s traceparent and the log lines carry its trace id', async () => {
+  it("continues the caller's trace: the answer's traceparent and the log lines carry its trace id", async () => {
     const app = buildApp({ checks: [] });
     app.get('/work', (request) => {
       request.log.info('working');
       return { ok: true };
     });
     lines.length = 0;
-    const res = await app.inject({ url: '/work', headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } });
+    const res = await app.inject({
+      url: '/work',
+      headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+    });
     expect(res.headers.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
     expect(res.headers.traceparent).not.toContain('00f067aa0ba902b7');
     expect(lines.find((l) => l.msg === 'working')).toMatchObject({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736' });
@@ -177,16 +196,25 @@ describe('trace context over HTTP', () => {
 
 describe('server configuration', () => {
   it('uses the embedded default and port 8080 when nothing is set', () => {
-    expect(readServeConfig({})).toEqual({ port: 8080, host: '127.0.0.1', databaseUrl: 'sqlite:./data/weft.db', logLevel: 'info' });
+    expect(readServeConfig({})).toEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      databaseUrl: 'sqlite:./data/weft.db',
+      logLevel: 'info',
+    });
   });
 
   it('names the setting, the value and what is accepted when a value is wrong', () => {
-    expect(() => readServeConfig({ PORT: 'eighty' })).toThrow('Invalid environment: setting PORT: must be an integer from 0 to 65535 (received: "eighty").');
+    expect(() => readServeConfig({ PORT: 'eighty' })).toThrow(
+      'Invalid environment: setting PORT: must be an integer from 0 to 65535 (received: "eighty").',
+    );
     expect(() => readServeConfig({ PORT: '70000' })).toThrow(/PORT/);
     expect(() => readServeConfig({ WEFT_DATABSE_URL: 'sqlite::memory:' })).toThrow(
       'Unknown setting WEFT_DATABSE_URL; accepted: WEFT_DATABASE_URL, WEFT_LOG_LEVEL, WEFT_TEST_POSTGRES_URL.',
     );
-    expect(() => readServeConfig({ WEFT_LOG_LEVEL: 'loud' })).toThrow(/setting WEFT_LOG_LEVEL: is not a log level \(accepted: one of "fatal" \| "error" \| "warn" \| "info" \| "debug" \| "trace" \| "silent"; received: "loud"\)/);
+    expect(() => readServeConfig({ WEFT_LOG_LEVEL: 'loud' })).toThrow(
+      /setting WEFT_LOG_LEVEL: is not a log level \(accepted: one of "fatal" \| "error" \| "warn" \| "info" \| "debug" \| "trace" \| "silent"; received: "loud"\)/,
+    );
   });
 });
 
@@ -200,7 +228,10 @@ describe('validation failures over HTTP', () => {
     app.post('/craft', (request) => validation.assertValid('crafting.craft_request', request.body));
     const res = await app.inject({ method: 'POST', url: '/craft', payload: { recipeId: 'sword', count: 0 } });
     expect(res.statusCode).toBe(422);
-    expect(res.json()).toMatchObject({ code: 'WEFT_VALIDATION', issues: [{ pathText: '$.count', code: 'too_small', expected: 'number >= 1', received: 'number 0' }] });
+    expect(res.json()).toMatchObject({
+      code: 'WEFT_VALIDATION',
+      issues: [{ pathText: '$.count', code: 'too_small', expected: 'number >= 1', received: 'number 0' }],
+    });
     await app.close();
   });
 });

@@ -8,7 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
 
 function run(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [...CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [...CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Resolves with the first log line whose message matches. */
@@ -64,7 +67,9 @@ describe('weft serve and weft migrate, as real processes', () => {
     const child = run(['serve'], { ...env, PORT: 'eighty' });
     const text = await output(child);
     expect(child.exitCode).toBe(1);
-    expect(text).toContain('Invalid environment: setting PORT: must be an integer from 0 to 65535 (received: "eighty"). (WEFT_INVALID_CONFIG)');
+    expect(text).toContain(
+      'Invalid environment: setting PORT: must be an integer from 0 to 65535 (received: "eighty"). (WEFT_INVALID_CONFIG)',
+    );
   });
 
   it('applied the migrations at start, and reports them on the same URL; down reverts, up reapplies', async () => {

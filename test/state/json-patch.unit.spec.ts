@@ -20,6 +20,8 @@ describe('JSON patch of state versions', () => {
     expect(diff({ a: 1 }, { a: 1 })).toEqual([]);
     // Keys that objects inherit are data like any other.
     expect(applyPatch({ toString: {} }, diff({ toString: {} }, {}))).toEqual({});
-    expect(applyPatch({}, diff({}, JSON.parse('{"__proto__": {"gold": 1}}')))).toEqual(JSON.parse('{"__proto__": {"gold": 1}}'));
+    expect(applyPatch({}, diff({}, JSON.parse('{"__proto__": {"gold": 1}}')))).toEqual(
+      JSON.parse('{"__proto__": {"gold": 1}}'),
+    );
   });
 });

@@ -1,7 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConflictError, EventBus, Migrator, StateStore, ValidationError, ValidationManager, eventMigrations, stateMigrations } from 'weft';
+import {
+  ConflictError,
+  EventBus,
+  Migrator,
+  StateStore,
+  ValidationError,
+  ValidationManager,
+  eventMigrations,
+  stateMigrations,
+} from 'weft';
 import { createTestDatabase, postgresAvailableForTests, type TestDatabaseOptions } from 'weft/testing';
 
 /** The plain model: per key, every version's gold (index = version - 1). */
@@ -35,7 +44,11 @@ async function outcome(write: () => Promise<unknown>): Promise<'invalid' | 'stal
 }
 
 class SetCommand implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly key: string, readonly gold: number, readonly stale: boolean) {}
+  constructor(
+    readonly key: string,
+    readonly gold: number,
+    readonly stale: boolean,
+  ) {}
   check = () => true;
   async run(model: Model, real: Real): Promise<void> {
     const versions = model.get(this.key) ?? [];
@@ -49,12 +62,17 @@ class SetCommand implements fc.AsyncCommand<Model, Real> {
 }
 
 class UpdateCommand implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly key: string, readonly delta: number) {}
+  constructor(
+    readonly key: string,
+    readonly delta: number,
+  ) {}
   check = () => true;
   async run(model: Model, real: Real): Promise<void> {
     const versions = model.get(this.key) ?? [];
     const next = (versions.at(-1) ?? 0) + this.delta;
-    const got = await outcome(() => real.state.update<{ gold: number }>('economy', this.key, (w) => ({ gold: (w?.gold ?? 0) + this.delta })));
+    const got = await outcome(() =>
+      real.state.update<{ gold: number }>('economy', this.key, (w) => ({ gold: (w?.gold ?? 0) + this.delta })),
+    );
     expect(got).toBe(next < 0 ? 'invalid' : 'written');
     if (got === 'written') model.set(this.key, [...versions, next]);
     await expectSame(model, real);
@@ -63,7 +81,10 @@ class UpdateCommand implements fc.AsyncCommand<Model, Real> {
 }
 
 class TransactionCommand implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly moves: ReadonlyArray<readonly [string, number]>, readonly fails: boolean) {}
+  constructor(
+    readonly moves: ReadonlyArray<readonly [string, number]>,
+    readonly fails: boolean,
+  ) {}
   check = () => true;
   async run(model: Model, real: Real): Promise<void> {
     const staged = new Map([...model].map(([k, v]) => [k, [...v]]));
@@ -76,7 +97,8 @@ class TransactionCommand implements fc.AsyncCommand<Model, Real> {
     }
     const got = await outcome(() =>
       real.state.transaction(async (tx) => {
-        for (const [k, delta] of this.moves) await tx.update<{ gold: number }>('economy', k, (w) => ({ gold: (w?.gold ?? 0) + delta }));
+        for (const [k, delta] of this.moves)
+          await tx.update<{ gold: number }>('economy', k, (w) => ({ gold: (w?.gold ?? 0) + delta }));
         if (this.fails) throw new ValidationError('the game refused the craft');
       }),
     );
@@ -88,7 +110,10 @@ class TransactionCommand implements fc.AsyncCommand<Model, Real> {
 }
 
 class RollbackCommand implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly key: string, readonly pick: number) {}
+  constructor(
+    readonly key: string,
+    readonly pick: number,
+  ) {}
   check = (model: Readonly<Model>) => (model.get(this.key)?.length ?? 0) > 0;
   async run(model: Model, real: Real): Promise<void> {
     const versions = model.get(this.key) ?? [];
@@ -102,9 +127,13 @@ class RollbackCommand implements fc.AsyncCommand<Model, Real> {
 
 const commands = fc.commands(
   [
-    fc.tuple(key, fc.integer({ min: -2, max: 20 }), fc.boolean()).map(([k, gold, stale]) => new SetCommand(k, gold, stale)),
+    fc
+      .tuple(key, fc.integer({ min: -2, max: 20 }), fc.boolean())
+      .map(([k, gold, stale]) => new SetCommand(k, gold, stale)),
     fc.tuple(key, fc.integer({ min: -10, max: 10 })).map(([k, delta]) => new UpdateCommand(k, delta)),
-    fc.tuple(fc.array(fc.tuple(key, fc.integer({ min: -8, max: 8 })), { minLength: 1, maxLength: 4 }), fc.boolean()).map(([moves, fails]) => new TransactionCommand(moves, fails)),
+    fc
+      .tuple(fc.array(fc.tuple(key, fc.integer({ min: -8, max: 8 })), { minLength: 1, maxLength: 4 }), fc.boolean())
+      .map(([moves, fails]) => new TransactionCommand(moves, fails)),
     fc.tuple(key, fc.nat(20)).map(([k, pick]) => new RollbackCommand(k, pick)),
   ],
   { maxCommands: 25 },
@@ -133,7 +162,15 @@ async function agreesWithModel(options: TestDatabaseOptions, numRuns: number): P
 const postgres = await postgresAvailableForTests();
 
 describe('state against a plain in-memory model', () => {
-  it('agrees after any sequence of set, update, transaction and rollback, on SQLite', () => agreesWithModel({}, 60), 120_000);
+  it(
+    'agrees after any sequence of set, update, transaction and rollback, on SQLite',
+    () => agreesWithModel({}, 60),
+    120_000,
+  );
   // Each run gets a schema of its own, which costs more on PostgreSQL: fewer runs.
-  it.runIf(postgres)('agrees after any sequence of set, update, transaction and rollback, on PostgreSQL', () => agreesWithModel({ dialect: 'postgres' }, 40), 120_000);
+  it.runIf(postgres)(
+    'agrees after any sequence of set, update, transaction and rollback, on PostgreSQL',
+    () => agreesWithModel({ dialect: 'postgres' }, 40),
+    120_000,
+  );
 });

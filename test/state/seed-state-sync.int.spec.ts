@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { EventBus, Migrator, StateStore, StateSyncManager, ValidationManager, eventMigrations, stateMigrations, stateSyncManager, transaction } from 'weft';
+import {
+  EventBus,
+  Migrator,
+  StateStore,
+  StateSyncManager,
+  ValidationManager,
+  eventMigrations,
+  stateMigrations,
+  stateSyncManager,
+  transaction,
+} from 'weft';
 import { createTestDatabase } from 'weft/testing';
 
 describe("the seed's StateSyncManager", () => {
@@ -23,7 +33,10 @@ describe("the seed's StateSyncManager", () => {
     await manager.notifyStateChange('economy', { gold: 9 });
     expect(heard).toHaveLength(2);
     expect((await manager.getSyncStatus()).systems).toMatchObject([{ system: 'economy', entries: 1, lastVersion: 3 }]);
-    expect(await manager.rollbackState('economy', 'state', { toVersion: 1 })).toMatchObject({ value: { gold: 5 }, version: 4 });
+    expect(await manager.rollbackState('economy', 'state', { toVersion: 1 })).toMatchObject({
+      value: { gold: 5 },
+      version: 4,
+    });
     expect((await manager.validateState()).ok).toBe(true);
     await events.close();
   });

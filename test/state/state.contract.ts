@@ -28,7 +28,9 @@ const inventory = z.object({ items: z.array(z.string()) });
 type Wallet = z.infer<typeof wallet>;
 
 const busOn = (db: TestDatabase<unknown>, validation: ValidationManager, metrics: WeftMetrics) =>
-  new EventBus({ db, validation, metrics, logger: quiet, pollIntervalMs: 20 }).define(stateChanged).define(stateRolledBack);
+  new EventBus({ db, validation, metrics, logger: quiet, pollIntervalMs: 20 })
+    .define(stateChanged)
+    .define(stateRolledBack);
 
 /** The same behaviour on every database backend. */
 export function stateContract(name: string, open: () => Promise<TestDatabase<unknown>>): void {
@@ -45,7 +47,10 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
       const validation = new ValidationManager();
       bus = busOn(db, validation, metrics);
       state = new StateStore({ db, validation, events: bus, metrics, logger: quiet, callbackTimeoutMs: 200 });
-      state.registerStateSync<Wallet>('economy', { schema: wallet, invariants: { 'never negative': (w) => w.gold >= 0 || `gold is ${w.gold}` } });
+      state.registerStateSync<Wallet>('economy', {
+        schema: wallet,
+        invariants: { 'never negative': (w) => w.gold >= 0 || `gold is ${w.gold}` },
+      });
       state.registerStateSync('character', { schema: inventory });
     });
 
@@ -58,22 +63,33 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
       const first = await state.set('economy', 'ann', { gold: 5 });
       expect(first).toMatchObject({ system: 'economy', key: 'ann', value: { gold: 5 }, version: 1 });
       await state.set('economy', 'ann', { gold: 7 }, { expectedVersion: 1 });
-      for (const key of ['bob', 'bea', 'cid', 'B-upper', 'b\u{1F409}dragon']) await state.set('economy', key, { gold: 1 });
+      for (const key of ['bob', 'bea', 'cid', 'B-upper', 'b\u{1F409}dragon'])
+        await state.set('economy', key, { gold: 1 });
       expect(await state.get('economy', 'ann')).toMatchObject({ value: { gold: 7 }, version: 2 });
       expect(await state.get('economy', 'nobody')).toBeUndefined();
       const page = await state.list('economy', { prefix: 'b', limit: 1 });
       expect(page.entries.map((e) => e.key)).toEqual(['bea']);
-      const next = await state.list('economy', { prefix: 'b', limit: 1, ...(page.cursor === undefined ? {} : { cursor: page.cursor }) });
+      const next = await state.list('economy', {
+        prefix: 'b',
+        limit: 1,
+        ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
+      });
       expect(next.entries.map((e) => e.key)).toEqual(['bob']);
       // Exactly the keys with the prefix: case counts, and a character outside the BMP is one character.
-      expect((await state.list('economy', { prefix: 'b' })).entries.map((e) => e.key).sort()).toEqual(['bea', 'bob', 'b\u{1F409}dragon'].sort());
-      expect((await state.list('economy', { prefix: 'b\u{1F409}' })).entries.map((e) => e.key)).toEqual(['b\u{1F409}dragon']);
+      expect((await state.list('economy', { prefix: 'b' })).entries.map((e) => e.key).sort()).toEqual(
+        ['bea', 'bob', 'b\u{1F409}dragon'].sort(),
+      );
+      expect((await state.list('economy', { prefix: 'b\u{1F409}' })).entries.map((e) => e.key)).toEqual([
+        'b\u{1F409}dragon',
+      ]);
       await expect(state.get('dragons', 'x')).rejects.toBeInstanceOf(NotFoundError);
     });
 
     it('refuses a stale version with a 409 and a bad value with its issues, writing nothing', async () => {
       await state.set('economy', 'ann', { gold: 5 });
-      const stale = await state.set('economy', 'ann', { gold: 9 }, { expectedVersion: 0 }).catch((error: unknown) => error);
+      const stale = await state
+        .set('economy', 'ann', { gold: 9 }, { expectedVersion: 0 })
+        .catch((error: unknown) => error);
       expect(stale).toBeInstanceOf(ConflictError);
       expect((stale as ConflictError).status).toBe(409);
       const invalid = await state.set('economy', 'ann', { gold: -3 }).catch((error: unknown) => error);
@@ -85,21 +101,35 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
     });
 
     it('resolves stale writes by the slice policy: last write wins, or a merge of base, mine and theirs', async () => {
-      state.registerStateSync<{ n: number }>('world_state', { schema: z.object({ n: z.int() }), conflict: 'last-write-wins' });
+      state.registerStateSync<{ n: number }>('world_state', {
+        schema: z.object({ n: z.int() }),
+        conflict: 'last-write-wins',
+      });
       state.registerStateSync<{ tags: string[] }>('quest', {
         schema: z.object({ tags: z.array(z.string()) }),
-        conflict: (base, mine, theirs) => ({ tags: [...new Set([...(theirs.tags ?? []), ...mine.tags.filter((t) => !(base?.tags ?? []).includes(t))])] }),
+        conflict: (base, mine, theirs) => ({
+          tags: [...new Set([...(theirs.tags ?? []), ...mine.tags.filter((t) => !(base?.tags ?? []).includes(t))])],
+        }),
       });
       await state.set('world_state', 'clock', { n: 1 });
       await state.set('world_state', 'clock', { n: 2 });
-      expect(await state.set('world_state', 'clock', { n: 3 }, { expectedVersion: 1 })).toMatchObject({ value: { n: 3 }, version: 3 });
+      expect(await state.set('world_state', 'clock', { n: 3 }, { expectedVersion: 1 })).toMatchObject({
+        value: { n: 3 },
+        version: 3,
+      });
       await state.set('quest', 'q1', { tags: ['a'] });
       await state.set('quest', 'q1', { tags: ['a', 'theirs'] });
-      expect(await state.set('quest', 'q1', { tags: ['a', 'mine'] }, { expectedVersion: 1 })).toMatchObject({ value: { tags: ['a', 'theirs', 'mine'] } });
+      expect(await state.set('quest', 'q1', { tags: ['a', 'mine'] }, { expectedVersion: 1 })).toMatchObject({
+        value: { tags: ['a', 'theirs', 'mine'] },
+      });
     });
 
     it('loses no increment under 200 concurrent updates of one key', async () => {
-      await Promise.all(Array.from({ length: 200 }, () => state.update<Wallet>('economy', 'pot', (w) => ({ gold: (w?.gold ?? 0) + 1 }))));
+      await Promise.all(
+        Array.from({ length: 200 }, () =>
+          state.update<Wallet>('economy', 'pot', (w) => ({ gold: (w?.gold ?? 0) + 1 })),
+        ),
+      );
       expect(await state.get('economy', 'pot')).toMatchObject({ value: { gold: 200 }, version: 200 });
     });
 
@@ -123,7 +153,9 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
       await bus.drain();
       expect(await state.get('character', 'ann')).toMatchObject({ value: { items: ['sword'] }, version: 1 });
       expect(await state.get('economy', 'ann')).toMatchObject({ value: { gold: 6 }, version: 2 });
-      expect(seen.map((e) => `${(e.data as { system: string }).system}@${(e.data as { version: number }).version}`)).toEqual(['economy@1', 'economy@2', 'character@1']);
+      expect(
+        seen.map((e) => `${(e.data as { system: string }).system}@${(e.data as { version: number }).version}`),
+      ).toEqual(['economy@1', 'economy@2', 'character@1']);
     });
 
     it('aborts a transaction that breaks a cross-system invariant, with a report, and counts the rollback', async () => {
@@ -138,7 +170,10 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
       });
       const failures: unknown[] = [];
       const broken = await state
-        .transaction(async (tx) => void (await tx.update<Wallet>('economy', 'ann', (w) => ({ gold: (w?.gold ?? 0) + 1 }))), { onError: ({ error }) => void failures.push(error) })
+        .transaction(
+          async (tx) => void (await tx.update<Wallet>('economy', 'ann', (w) => ({ gold: (w?.gold ?? 0) + 1 }))),
+          { onError: ({ error }) => void failures.push(error) },
+        )
         .catch((error: unknown) => error);
       expect(broken).toBeInstanceOf(ValidationError);
       expect((broken as Error).message).toContain('gold is conserved: total gold is 101, not 100');
@@ -166,8 +201,12 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
             try {
               return await state.transaction(async (tx) => {
                 // Written in key order, so two transfers never wait on each other's row locks in a circle.
-                const moves = [{ key: from, delta: -amount }, { key: to, delta: amount }].sort((a, b) => a.key.localeCompare(b.key));
-                for (const { key, delta } of moves) await tx.update<Wallet>('economy', key, (w) => ({ gold: (w?.gold ?? 0) + delta }));
+                const moves = [
+                  { key: from, delta: -amount },
+                  { key: to, delta: amount },
+                ].sort((a, b) => a.key.localeCompare(b.key));
+                for (const { key, delta } of moves)
+                  await tx.update<Wallet>('economy', key, (w) => ({ gold: (w?.gold ?? 0) + delta }));
               });
             } catch (error) {
               if (!(error instanceof ConflictError) || attempt > 20) throw error;
@@ -175,7 +214,7 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
           }
         }),
       );
-      const refused = results.filter((r) => r.status === 'rejected').map((r) => (r).reason as unknown);
+      const refused = results.filter((r) => r.status === 'rejected').map((r) => r.reason as unknown);
       // The only refusals are transfers that would have made a balance negative.
       for (const reason of refused) expect(reason).toBeInstanceOf(ValidationError);
       const { entries } = await state.list<Wallet>('economy', { limit: 100 });
@@ -200,7 +239,17 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
         { onSuccess: ({ transactionId }) => void done.push(transactionId) },
       );
       expect(result).toBe('crafted');
-      expect(changes).toEqual([{ system: 'economy', key: 'ann', before: undefined, after: { gold: 3 }, version: 1, transactionId: done[0], kind: 'set' }]);
+      expect(changes).toEqual([
+        {
+          system: 'economy',
+          key: 'ann',
+          before: undefined,
+          after: { gold: 3 },
+          version: 1,
+          transactionId: done[0],
+          kind: 'set',
+        },
+      ]);
       expect(await state.get('economy', 'ann')).toMatchObject({ value: { gold: 3 } });
       const text = await metrics.text();
       expect(text).toContain('weft_state_callbacks_total{system="economy",callback="onChange",outcome="ok"} 1');
@@ -215,7 +264,9 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
       bus.subscribe('state.rolled_back', (e) => void rolled.push(e), { name: 'rollbacks' });
       await bus.ready();
       for (const gold of [1, 2, 3]) await state.set('economy', 'ann', { gold });
-      const fourth = await runWithContext({ correlationId: 'request-7', system: 'economy' }, () => state.set('economy', 'ann', { gold: 4 }));
+      const fourth = await runWithContext({ correlationId: 'request-7', system: 'economy' }, () =>
+        state.set('economy', 'ann', { gold: 4 }),
+      );
       expect(fourth.updatedBy).toBe('economy');
       const history = await state.history('economy', 'ann');
       expect(history.at(-1)).toMatchObject({ correlation_id: 'request-7', changed_by: 'economy', kind: 'set' });
@@ -226,8 +277,17 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
         [3, [{ op: 'replace', path: '/gold', value: 3 }]],
         [4, [{ op: 'replace', path: '/gold', value: 4 }]],
       ]);
-      expect(await state.rollbackState('economy', 'ann', { toVersion: 2 })).toMatchObject({ value: { gold: 2 }, version: 5 });
-      expect((await state.history('economy', 'ann')).map((h) => h.kind)).toEqual(['set', 'set', 'set', 'set', 'rollback']);
+      expect(await state.rollbackState('economy', 'ann', { toVersion: 2 })).toMatchObject({
+        value: { gold: 2 },
+        version: 5,
+      });
+      expect((await state.history('economy', 'ann')).map((h) => h.kind)).toEqual([
+        'set',
+        'set',
+        'set',
+        'set',
+        'rollback',
+      ]);
       await expect(state.rollbackState('economy', 'ann', { toVersion: 99 })).rejects.toBeInstanceOf(NotFoundError);
       for (const gold of [1, 2, 3, 4, 5]) await state.set('quest', 'q', { gold });
       expect((await state.history('quest', 'q')).map((h) => h.version)).toEqual([3, 4, 5]);
@@ -244,7 +304,10 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
         await tx.set('character', 'ann', { items: ['sword'] });
       });
       const undone = await state.rollbackTransaction(id);
-      expect(undone.reverted.map((c) => `${c.system}:${c.kind}`).sort()).toEqual(['character:delete', 'economy:rollback']);
+      expect(undone.reverted.map((c) => `${c.system}:${c.kind}`).sort()).toEqual([
+        'character:delete',
+        'economy:rollback',
+      ]);
       expect(await state.get('economy', 'ann')).toMatchObject({ value: { gold: 10 }, version: 3 });
       expect(await state.get('character', 'ann')).toBeUndefined();
 
@@ -256,7 +319,9 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
       await state.set('economy', 'ann', { gold: 2 });
       const refused = await state.rollbackTransaction(second).catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(ConflictError);
-      expect((refused as ConflictError).details).toMatchObject({ conflicts: [{ system: 'economy', key: 'ann', version: 4, current: 5 }] });
+      expect((refused as ConflictError).details).toMatchObject({
+        conflicts: [{ system: 'economy', key: 'ann', version: 4, current: 5 }],
+      });
       expect(await state.get('economy', 'ann')).toMatchObject({ value: { gold: 2 } });
       await state.rollbackTransaction(second, { force: true });
       expect(await state.get('economy', 'ann')).toMatchObject({ value: { gold: 10 }, version: 6 });
@@ -267,14 +332,29 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
       await state.set('economy', 'ann', { gold: 5 });
       await state.set('economy', 'bob', { gold: 6 });
       // A value written behind the store's back, as an old release or a manual fix might have.
-      await db.withTables<{ weft_state_entries: { system: string; key: string; value: string } }>().executor().updateTable('weft_state_entries').set({ value: '{"gold":-2}' }).where('key', '=', 'bob').execute();
+      await db
+        .withTables<{ weft_state_entries: { system: string; key: string; value: string } }>()
+        .executor()
+        .updateTable('weft_state_entries')
+        .set({ value: '{"gold":-2}' })
+        .where('key', '=', 'bob')
+        .execute();
       const report = await state.validateState('economy');
       expect(report.ok).toBe(false);
       expect(report.systems).toMatchObject([{ system: 'economy', entries: 2, failing: 1, issues: [{ key: 'bob' }] }]);
-      await expect(state.set('economy', 'ann', { gold: 1 }, { expectedVersion: 0 })).rejects.toBeInstanceOf(ConflictError);
+      await expect(state.set('economy', 'ann', { gold: 1 }, { expectedVersion: 0 })).rejects.toBeInstanceOf(
+        ConflictError,
+      );
       const status = await state.getSyncStatus();
       expect(status.health).toBe('ok');
-      expect(status.systems.find((s) => s.system === 'economy')).toMatchObject({ entries: 2, lastVersion: 1, changesLastMinute: 2, conflictsLastMinute: 1, undeliveredEvents: 0, deadLetters: 0 });
+      expect(status.systems.find((s) => s.system === 'economy')).toMatchObject({
+        entries: 2,
+        lastVersion: 1,
+        changesLastMinute: 2,
+        conflictsLastMinute: 1,
+        undeliveredEvents: 0,
+        deadLetters: 0,
+      });
       expect(status.systems.find((s) => s.system === 'character')).toMatchObject({ entries: 0, changesLastMinute: 0 });
     });
   });

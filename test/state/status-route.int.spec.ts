@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { EventBus, MonitoringManager, Migrator, StateStore, ValidationManager, eventMigrations, stateMigrations } from 'weft';
+import {
+  EventBus,
+  MonitoringManager,
+  Migrator,
+  StateStore,
+  ValidationManager,
+  eventMigrations,
+  stateMigrations,
+} from 'weft';
 import { createTestDatabase } from 'weft/testing';
 import { buildApp } from '../../src/server/index.js';
 
@@ -17,7 +25,10 @@ describe('GET /status', () => {
     const app = buildApp({ monitoring, state });
     const response = await app.inject({ method: 'GET', url: '/status' });
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toMatchObject({ health: 'ok', systems: [{ system: 'economy', entries: 1, lastVersion: 1, changesLastMinute: 1, conflictsLastMinute: 0 }] });
+    expect(response.json()).toMatchObject({
+      health: 'ok',
+      systems: [{ system: 'economy', entries: 1, lastVersion: 1, changesLastMinute: 1, conflictsLastMinute: 0 }],
+    });
     await events.close();
   });
 });

@@ -7,16 +7,45 @@ const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 function contentValidation(): ValidationManager {
   const validation = new ValidationManager();
-  validation.registerSchema('data.item', z.strictObject({ id: z.string(), name: z.string(), value: z.int().min(0) }), { owner: 'data' });
-  validation.registerSchema('crafting.recipe', z.object({ id: z.string(), inputs: z.array(z.object({ itemId: z.string(), count: z.int().min(1) })).min(1), output: z.string() }), {
-    owner: 'crafting',
+  validation.registerSchema('data.item', z.strictObject({ id: z.string(), name: z.string(), value: z.int().min(0) }), {
+    owner: 'data',
   });
-  validation.registerSchema('combat.monster', z.object({ id: z.string(), level: z.int().min(1), loot: z.array(z.string()) }), { owner: 'combat' });
-  validation.registerSchema('quest.quest', z.object({ id: z.string(), objectives: z.array(z.object({ kill: z.string(), count: z.int().min(1) })), rewardItems: z.array(z.string()), faction: z.string() }), {
-    owner: 'quest',
+  validation.registerSchema(
+    'crafting.recipe',
+    z.object({
+      id: z.string(),
+      inputs: z.array(z.object({ itemId: z.string(), count: z.int().min(1) })).min(1),
+      output: z.string(),
+    }),
+    {
+      owner: 'crafting',
+    },
+  );
+  validation.registerSchema(
+    'combat.monster',
+    z.object({ id: z.string(), level: z.int().min(1), loot: z.array(z.string()) }),
+    { owner: 'combat' },
+  );
+  validation.registerSchema(
+    'quest.quest',
+    z.object({
+      id: z.string(),
+      objectives: z.array(z.object({ kill: z.string(), count: z.int().min(1) })),
+      rewardItems: z.array(z.string()),
+      faction: z.string(),
+    }),
+    {
+      owner: 'quest',
+    },
+  );
+  validation.registerSchema('diplomacy.faction', z.object({ id: z.string(), name: z.string() }), {
+    owner: 'diplomacy',
   });
-  validation.registerSchema('diplomacy.faction', z.object({ id: z.string(), name: z.string() }), { owner: 'diplomacy' });
-  validation.registerSchema('dialogue.line_set', z.object({ id: z.string(), speaker: z.string(), lines: z.array(z.string()).min(1) }), { owner: 'dialogue' });
+  validation.registerSchema(
+    'dialogue.line_set',
+    z.object({ id: z.string(), speaker: z.string(), lines: z.array(z.string()).min(1) }),
+    { owner: 'dialogue' },
+  );
   return validation;
 }
 

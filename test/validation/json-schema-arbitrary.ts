@@ -24,19 +24,29 @@ export function arbitraryFor(schema: JsonSchema): fc.Arbitrary<unknown> {
     case 'object': {
       const required = new Set(schema.required ?? []);
       const entries = Object.entries(schema.properties ?? {});
-      return fc.record(
-        Object.fromEntries(entries.map(([key, sub]) => [key, arbitraryFor(sub)])),
-        { requiredKeys: entries.map(([key]) => key).filter((key) => required.has(key)) },
-      );
+      return fc.record(Object.fromEntries(entries.map(([key, sub]) => [key, arbitraryFor(sub)])), {
+        requiredKeys: entries.map(([key]) => key).filter((key) => required.has(key)),
+      });
     }
     case 'array':
-      return fc.array(arbitraryFor(schema.items ?? {}), { minLength: schema.minItems ?? 0, maxLength: Math.min(schema.maxItems ?? 5, 5) });
+      return fc.array(arbitraryFor(schema.items ?? {}), {
+        minLength: schema.minItems ?? 0,
+        maxLength: Math.min(schema.maxItems ?? 5, 5),
+      });
     case 'string':
       return fc.string({ minLength: schema.minLength ?? 0, maxLength: Math.min(schema.maxLength ?? 12, 12) });
     case 'integer':
-      return fc.integer({ min: Math.max(schema.minimum ?? -1e6, Number.MIN_SAFE_INTEGER), max: Math.min(schema.maximum ?? 1e6, Number.MAX_SAFE_INTEGER) });
+      return fc.integer({
+        min: Math.max(schema.minimum ?? -1e6, Number.MIN_SAFE_INTEGER),
+        max: Math.min(schema.maximum ?? 1e6, Number.MAX_SAFE_INTEGER),
+      });
     case 'number':
-      return fc.double({ min: schema.minimum ?? -1e6, max: schema.maximum ?? 1e6, noNaN: true, noDefaultInfinity: true });
+      return fc.double({
+        min: schema.minimum ?? -1e6,
+        max: schema.maximum ?? 1e6,
+        noNaN: true,
+        noDefaultInfinity: true,
+      });
     case 'boolean':
       return fc.boolean();
     default:
@@ -47,7 +57,8 @@ export function arbitraryFor(schema: JsonSchema): fc.Arbitrary<unknown> {
 /** Paths to every leaf (string, number, boolean) of a value. */
 export function leafPaths(value: unknown, path: (string | number)[] = []): (string | number)[][] {
   if (Array.isArray(value)) return value.flatMap((item, i) => leafPaths(item, [...path, i]));
-  if (typeof value === 'object' && value !== null) return Object.entries(value).flatMap(([key, item]) => leafPaths(item, [...path, key]));
+  if (typeof value === 'object' && value !== null)
+    return Object.entries(value).flatMap(([key, item]) => leafPaths(item, [...path, key]));
   return [path];
 }
 
@@ -55,7 +66,8 @@ export function leafPaths(value: unknown, path: (string | number)[] = []): (stri
 export function replaceAt(value: unknown, path: readonly (string | number)[], replacement: unknown): unknown {
   if (path.length === 0) return replacement;
   const [head, ...rest] = path;
-  if (Array.isArray(value)) return (value as unknown[]).map((item, i) => (i === head ? replaceAt(item, rest, replacement) : item));
+  if (Array.isArray(value))
+    return (value as unknown[]).map((item, i) => (i === head ? replaceAt(item, rest, replacement) : item));
   const record = value as Record<string, unknown>;
   return { ...record, [head as string]: replaceAt(record[head as string], rest, replacement) };
 }

@@ -18,7 +18,7 @@ describe('limits against hostile input', () => {
   it('stops nesting past maxDepth, where it happens, and ends on a cyclic value', () => {
     const deep: Record<string, unknown> = {};
     let node = deep;
-    for (let i = 0; i < 50; i++) node = (node.next = {});
+    for (let i = 0; i < 50; i++) node = node.next = {};
     expect(limitIssues(manager({ maxDepth: 10 }), deep)).toEqual([
       expect.objectContaining({ code: 'limit', pathText: `$${'.next'.repeat(10)}`, expected: 'depth <= 10' }),
     ]);
@@ -29,12 +29,21 @@ describe('limits against hostile input', () => {
 
   it('bounds arrays, strings, keys and total size', () => {
     const validation = manager({ maxArrayLength: 3, maxStringLength: 5, maxKeys: 2, maxBytes: 100 });
-    expect(limitIssues(validation, { a: [1, 2, 3, 4] })).toEqual([expect.objectContaining({ pathText: '$.a', received: 'length 4' })]);
-    expect(limitIssues(validation, { a: 'toolong' })).toEqual([expect.objectContaining({ pathText: '$.a', expected: 'length <= 5' })]);
-    expect(limitIssues(validation, { a: 1, b: 2, c: 3 })).toEqual([expect.objectContaining({ pathText: '$', received: '3 keys' })]);
-    expect(limitIssues(validation, Array.from({ length: 3 }, () => ({ s: '12345', t: ['12345', '12345'] })))).toEqual([
-      expect.objectContaining({ pathText: '$', message: 'Value is larger than 100 bytes' }),
+    expect(limitIssues(validation, { a: [1, 2, 3, 4] })).toEqual([
+      expect.objectContaining({ pathText: '$.a', received: 'length 4' }),
     ]);
+    expect(limitIssues(validation, { a: 'toolong' })).toEqual([
+      expect.objectContaining({ pathText: '$.a', expected: 'length <= 5' }),
+    ]);
+    expect(limitIssues(validation, { a: 1, b: 2, c: 3 })).toEqual([
+      expect.objectContaining({ pathText: '$', received: '3 keys' }),
+    ]);
+    expect(
+      limitIssues(
+        validation,
+        Array.from({ length: 3 }, () => ({ s: '12345', t: ['12345', '12345'] })),
+      ),
+    ).toEqual([expect.objectContaining({ pathText: '$', message: 'Value is larger than 100 bytes' })]);
   });
 
   it('refuses __proto__, constructor and prototype keys, even when JSON.parse made them own keys', () => {

@@ -24,14 +24,39 @@ describe('ValidationManager: schemas and issues', () => {
   });
 
   it('reports every issue with path (array and text), code, message, expected and received', () => {
-    const result = manager().validateData('crafting.recipe', { id: 'sword', inputs: [{ itemId: 'iron', count: 2 }, { itemId: 7, count: 1.5 }], output: 'sword', station: 'oven' });
+    const result = manager().validateData('crafting.recipe', {
+      id: 'sword',
+      inputs: [
+        { itemId: 'iron', count: 2 },
+        { itemId: 7, count: 1.5 },
+      ],
+      output: 'sword',
+      station: 'oven',
+    });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.issues).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ path: ['inputs', 1, 'itemId'], pathText: '$.inputs[1].itemId', code: 'invalid_type', expected: 'string', received: 'number 7' }),
-        expect.objectContaining({ path: ['inputs', 1, 'count'], pathText: '$.inputs[1].count', code: 'invalid_type', expected: 'int', received: 'number 1.5' }),
-        expect.objectContaining({ pathText: '$.station', code: 'invalid_value', expected: 'one of "forge" | "loom"', received: '"oven"' }),
+        expect.objectContaining({
+          path: ['inputs', 1, 'itemId'],
+          pathText: '$.inputs[1].itemId',
+          code: 'invalid_type',
+          expected: 'string',
+          received: 'number 7',
+        }),
+        expect.objectContaining({
+          path: ['inputs', 1, 'count'],
+          pathText: '$.inputs[1].count',
+          code: 'invalid_type',
+          expected: 'int',
+          received: 'number 1.5',
+        }),
+        expect.objectContaining({
+          pathText: '$.station',
+          code: 'invalid_value',
+          expected: 'one of "forge" | "loom"',
+          received: '"oven"',
+        }),
       ]),
     );
     expect(result.issues.every((i) => typeof i.message === 'string' && i.message.length > 0)).toBe(true);
@@ -52,7 +77,9 @@ describe('ValidationManager: schemas and issues', () => {
     })();
     expect(error).toBeInstanceOf(ValidationError);
     expect(error).toMatchObject({ status: 422, code: 'WEFT_VALIDATION' });
-    expect((error as ValidationError).issues.map((i) => i.pathText)).toEqual(expect.arrayContaining(['$.id', '$.inputs', '$.output', '$.station']));
+    expect((error as ValidationError).issues.map((i) => i.pathText)).toEqual(
+      expect.arrayContaining(['$.id', '$.inputs', '$.output', '$.station']),
+    );
     expect((error as Error).message).toContain('$.id:');
   });
 
@@ -60,10 +87,15 @@ describe('ValidationManager: schemas and issues', () => {
     const validation = manager();
     validation.registerSchema('crafting.recipe', recipe, { owner: 'crafting' }); // same schema again: no-op
     expect(() => validation.registerSchema('crafting.recipe', z.object({ id: z.string() }))).toThrow(ConflictError);
-    validation.registerSchema('crafting.recipe', z.object({ id: z.string(), tier: z.int() }), { version: 2, owner: 'crafting' });
+    validation.registerSchema('crafting.recipe', z.object({ id: z.string(), tier: z.int() }), {
+      version: 2,
+      owner: 'crafting',
+    });
     expect(validation.validate('crafting.recipe', { id: 'a', tier: 1 })).toBe(true);
     expect(validation.validateData('crafting.recipe', { id: 'a', tier: 1 }, { version: 1 }).ok).toBe(false);
-    expect(() => validation.validateData('crafting.recipe', {}, { version: 3 })).toThrow(/has no version 3; registered: 1, 2/);
+    expect(() => validation.validateData('crafting.recipe', {}, { version: 3 })).toThrow(
+      /has no version 3; registered: 1, 2/,
+    );
   });
 
   it('accepts any Standard Schema validator, not only Zod', () => {
@@ -71,13 +103,19 @@ describe('ValidationManager: schemas and issues', () => {
       '~standard': {
         version: 1,
         vendor: 'handmade',
-        validate: (value) => (typeof value === 'number' && value % 2 === 0 ? { value } : { issues: [{ message: 'must be even', path: ['n'] }] }),
+        validate: (value) =>
+          typeof value === 'number' && value % 2 === 0
+            ? { value }
+            : { issues: [{ message: 'must be even', path: ['n'] }] },
       },
     };
     const validation = new ValidationManager();
     validation.registerSchema('data.even', evenNumber);
     expect(validation.validateData('data.even', 4)).toEqual({ ok: true, value: 4, warnings: [] });
-    expect(validation.validateData('data.even', 3)).toMatchObject({ ok: false, issues: [{ pathText: '$.n', message: 'must be even' }] });
+    expect(validation.validateData('data.even', 3)).toMatchObject({
+      ok: false,
+      issues: [{ pathText: '$.n', message: 'must be even' }],
+    });
     expect(() => validation.toJSONSchema('data.even')).toThrow(NotFoundError);
   });
 
@@ -114,7 +152,9 @@ describe('ValidationManager: schemas and issues', () => {
   });
 
   it('names a wrong option, the value and what is accepted', () => {
-    expect(() => new ValidationManager({ limits: { maxDepth: -1 } })).toThrow(/setting limits.maxDepth: .*received: number -1/);
+    expect(() => new ValidationManager({ limits: { maxDepth: -1 } })).toThrow(
+      /setting limits.maxDepth: .*received: number -1/,
+    );
     expect(() => new ValidationManager({ histroySize: 5 } as never)).toThrow(/unknown setting histroySize/);
   });
 });
@@ -125,13 +165,34 @@ describe('ValidationManager: business rules', () => {
     validation.registerRule('crafting.no_self_input', {
       appliesTo: 'crafting.recipe',
       message: 'A recipe never takes its own output as an input',
-      check: (value: z.infer<typeof recipe>) => value.inputs.flatMap((input, i) => (input.itemId === value.output ? [{ path: ['inputs', i, 'itemId'] }] : [])),
+      check: (value: z.infer<typeof recipe>) =>
+        value.inputs.flatMap((input, i) => (input.itemId === value.output ? [{ path: ['inputs', i, 'itemId'] }] : [])),
     });
-    validation.registerRule('crafting.small_recipe', { appliesTo: 'crafting.recipe', severity: 'warning', message: 'Big recipes confuse players', check: (value: z.infer<typeof recipe>) => value.inputs.length < 2 });
-    const result = validation.validateData('crafting.recipe', { id: 'x', inputs: [{ itemId: 'a', count: 1 }, { itemId: 'x', count: 1 }], output: 'x', station: 'forge' });
+    validation.registerRule('crafting.small_recipe', {
+      appliesTo: 'crafting.recipe',
+      severity: 'warning',
+      message: 'Big recipes confuse players',
+      check: (value: z.infer<typeof recipe>) => value.inputs.length < 2,
+    });
+    const result = validation.validateData('crafting.recipe', {
+      id: 'x',
+      inputs: [
+        { itemId: 'a', count: 1 },
+        { itemId: 'x', count: 1 },
+      ],
+      output: 'x',
+      station: 'forge',
+    });
     expect(result).toMatchObject({
       ok: false,
-      issues: [{ code: 'rule', pathText: '$.inputs[1].itemId', message: 'A recipe never takes its own output as an input', expected: 'crafting.no_self_input' }],
+      issues: [
+        {
+          code: 'rule',
+          pathText: '$.inputs[1].itemId',
+          message: 'A recipe never takes its own output as an input',
+          expected: 'crafting.no_self_input',
+        },
+      ],
       warnings: [{ code: 'rule', pathText: '$', message: 'Big recipes confuse players' }],
     });
   });
@@ -149,16 +210,33 @@ describe('ValidationManager: business rules', () => {
     });
     expect(validation.validate('crafting.recipe', { id: 1 })).toBe(false);
     expect(ran).toBe(0);
-    const result = validation.validateData('crafting.recipe', { id: 'x', inputs: [{ itemId: 'a', count: 1 }], output: 'x', station: 'loom' });
-    expect(result).toMatchObject({ ok: false, issues: [{ code: 'rule', message: 'Rule "crafting.counts" failed to run: rule bug' }] });
+    const result = validation.validateData('crafting.recipe', {
+      id: 'x',
+      inputs: [{ itemId: 'a', count: 1 }],
+      output: 'x',
+      station: 'loom',
+    });
+    expect(result).toMatchObject({
+      ok: false,
+      issues: [{ code: 'rule', message: 'Rule "crafting.counts" failed to run: rule bug' }],
+    });
   });
 
   it('runs async rules in validateCrossSystem, and says so when validateData meets one', async () => {
     const validation = manager();
-    validation.registerRule('crafting.station_open', { appliesTo: 'crafting.recipe', message: 'station closed', check: (value: z.infer<typeof recipe>) => Promise.resolve(value.station === 'forge') });
+    validation.registerRule('crafting.station_open', {
+      appliesTo: 'crafting.recipe',
+      message: 'station closed',
+      check: (value: z.infer<typeof recipe>) => Promise.resolve(value.station === 'forge'),
+    });
     const loom = { id: 'x', inputs: [{ itemId: 'a', count: 1 }], output: 'x', station: 'loom' };
-    expect(() => validation.validateData('crafting.recipe', loom)).toThrow(/asynchronous; validate with validateCrossSystem/);
-    expect(await validation.validateCrossSystem('crafting.recipe', loom)).toMatchObject({ ok: false, issues: [{ code: 'rule', message: 'station closed' }] });
+    expect(() => validation.validateData('crafting.recipe', loom)).toThrow(
+      /asynchronous; validate with validateCrossSystem/,
+    );
+    expect(await validation.validateCrossSystem('crafting.recipe', loom)).toMatchObject({
+      ok: false,
+      issues: [{ code: 'rule', message: 'station closed' }],
+    });
   });
 });
 
@@ -177,15 +255,44 @@ describe('ValidationManager: cross-system references', () => {
         return ids.filter((id) => items.has(String(id)));
       },
     });
-    const value = { id: 'axe', inputs: [{ itemId: 'iron', count: 1 }, { itemId: 'wood', count: 1 }, { itemId: 'iron_ore', count: 2 }, { itemId: 'iron', count: 1 }], output: 'axe', station: 'forge' };
+    const value = {
+      id: 'axe',
+      inputs: [
+        { itemId: 'iron', count: 1 },
+        { itemId: 'wood', count: 1 },
+        { itemId: 'iron_ore', count: 2 },
+        { itemId: 'iron', count: 1 },
+      ],
+      output: 'axe',
+      station: 'forge',
+    };
     const result = await validation.validateCrossSystem('crafting.recipe', value);
     expect(calls).toEqual([['iron', 'wood', 'iron_ore']]);
-    expect(result).toMatchObject({ ok: false, issues: [{ code: 'reference', path: ['inputs', 2, 'itemId'], pathText: '$.inputs[2].itemId', message: 'unknown data.item "iron_ore"' }] });
-    expect(await validation.validateCrossSystem('crafting.recipe', { ...value, inputs: value.inputs.slice(0, 2) })).toMatchObject({ ok: true });
+    expect(result).toMatchObject({
+      ok: false,
+      issues: [
+        {
+          code: 'reference',
+          path: ['inputs', 2, 'itemId'],
+          pathText: '$.inputs[2].itemId',
+          message: 'unknown data.item "iron_ore"',
+        },
+      ],
+    });
+    expect(
+      await validation.validateCrossSystem('crafting.recipe', { ...value, inputs: value.inputs.slice(0, 2) }),
+    ).toMatchObject({ ok: true });
   });
 
   it('refuses a malformed reference path', () => {
-    expect(() => manager().registerReference({ from: 'crafting.recipe', path: 'inputs[.itemId', to: 'data.item', resolve: () => [] })).toThrow(ConfigError);
+    expect(() =>
+      manager().registerReference({
+        from: 'crafting.recipe',
+        path: 'inputs[.itemId',
+        to: 'data.item',
+        resolve: () => [],
+      }),
+    ).toThrow(ConfigError);
   });
 });
 
@@ -193,12 +300,19 @@ describe('ValidationManager: integration lint', () => {
   it('reports events without schema, subscriptions matching nothing, rules and references naming unknown schemas, and two owners', () => {
     const validation = manager();
     validation.registerSchema('crafting.item_crafted', z.object({ itemId: z.string() }), { owner: 'crafting' });
-    validation.registerSchema('crafting.item_crafted', z.object({ itemId: z.string(), n: z.int() }), { owner: 'economy', version: 2 });
+    validation.registerSchema('crafting.item_crafted', z.object({ itemId: z.string(), n: z.int() }), {
+      owner: 'economy',
+      version: 2,
+    });
     validation.registerReference({ from: 'crafting.recipe', path: 'output', to: 'data.item', resolve: () => [] });
     validation.registerRule('quest.rule', { appliesTo: 'quest.quest', message: 'x', check: () => true });
     const report = validation.validateIntegration({
       events: [{ type: 'crafting.item_crafted' }, { type: 'combat.monster_slain' }],
-      subscriptions: [{ pattern: 'crafting.*' }, { pattern: '*' }, { pattern: 'economy.gold_spent', name: 'quest-tracker' }],
+      subscriptions: [
+        { pattern: 'crafting.*' },
+        { pattern: '*' },
+        { pattern: 'economy.gold_spent', name: 'quest-tracker' },
+      ],
     });
     expect(report.ok).toBe(false);
     expect(report.problems.map((p) => p.code).sort()).toEqual([
@@ -216,6 +330,11 @@ describe('ValidationManager: integration lint', () => {
   it('passes a clean wiring', () => {
     const validation = manager();
     validation.registerSchema('crafting.item_crafted', z.object({ itemId: z.string() }), { owner: 'crafting' });
-    expect(validation.validateIntegration({ events: [{ type: 'crafting.item_crafted' }], subscriptions: [{ pattern: 'crafting.item_crafted' }] })).toEqual({ ok: true, problems: [] });
+    expect(
+      validation.validateIntegration({
+        events: [{ type: 'crafting.item_crafted' }],
+        subscriptions: [{ pattern: 'crafting.item_crafted' }],
+      }),
+    ).toEqual({ ok: true, problems: [] });
   });
 });

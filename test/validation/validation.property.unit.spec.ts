@@ -17,10 +17,17 @@ const schemas = {
   }),
   'crafting.recipe': z.object({
     id: z.string().min(1),
-    inputs: z.array(z.object({ itemId: z.string().min(1), count: z.int().min(1).max(99) })).min(1).max(6),
+    inputs: z
+      .array(z.object({ itemId: z.string().min(1), count: z.int().min(1).max(99) }))
+      .min(1)
+      .max(6),
     output: z.string().min(1),
   }),
-  'economy.wallet': z.object({ owner: z.string(), gold: z.int().min(0), history: z.array(z.object({ delta: z.int(), reason: z.enum(['loot', 'trade', 'craft']) })) }),
+  'economy.wallet': z.object({
+    owner: z.string(),
+    gold: z.int().min(0),
+    history: z.array(z.object({ delta: z.int(), reason: z.enum(['loot', 'trade', 'craft']) })),
+  }),
 };
 
 const validation = new ValidationManager();
@@ -36,21 +43,37 @@ describe.each(Object.keys(schemas))('fuzzing %s', (name) => {
   it('rejects a value with one leaf mutated to the wrong type, with an issue at the mutation', () => {
     const mutated = valid.chain((value) => fc.constantFrom(...leafPaths(value)).map((path) => ({ value, path })));
     fc.assert(
-      fc.property(mutated, fc.constantFrom<unknown>(null, { nested: true }, [1, 2], Symbol.for('x')), ({ value, path }, wrong) => {
-        const result = validation.validateData(name, replaceAt(value, path, wrong));
-        expect(result.ok).toBe(false);
-        if (result.ok) return;
-        expect(result.issues.map((issue) => issue.path)).toContainEqual(path);
-      }),
+      fc.property(
+        mutated,
+        fc.constantFrom<unknown>(null, { nested: true }, [1, 2], Symbol.for('x')),
+        ({ value, path }, wrong) => {
+          const result = validation.validateData(name, replaceAt(value, path, wrong));
+          expect(result.ok).toBe(false);
+          if (result.ok) return;
+          expect(result.issues.map((issue) => issue.path)).toContainEqual(path);
+        },
+      ),
     );
   });
 
   it('never throws on random junk', () => {
     fc.assert(
-      fc.property(fc.anything({ withNullPrototype: true, withObjectString: true, withMap: true, withSet: true, withBigInt: true, withDate: true, withTypedArray: true, withSparseArray: true }), (junk) => {
-        const result = validation.validateData(name, junk);
-        expect(typeof result.ok).toBe('boolean');
-      }),
+      fc.property(
+        fc.anything({
+          withNullPrototype: true,
+          withObjectString: true,
+          withMap: true,
+          withSet: true,
+          withBigInt: true,
+          withDate: true,
+          withTypedArray: true,
+          withSparseArray: true,
+        }),
+        (junk) => {
+          const result = validation.validateData(name, junk);
+          expect(typeof result.ok).toBe('boolean');
+        },
+      ),
     );
   });
 });

@@ -46,7 +46,10 @@ export interface DatabaseBackend {
    */
   lockInTransaction(executor: Kysely<unknown>, name: string): Promise<void>;
   /** The statement that opens a transaction with these settings, compiled once and reused. */
-  begin(settings: { readonly isolation?: 'read committed' | 'repeatable read' | 'serializable'; readonly readOnly: boolean }): CompiledQuery;
+  begin(settings: {
+    readonly isolation?: 'read committed' | 'repeatable read' | 'serializable';
+    readonly readOnly: boolean;
+  }): CompiledQuery;
   /** How a transaction asked for `durability: 'deferred'` commits without waiting for the disk. */
   readonly deferredFlush: DeferredFlush;
   poolStats(): PoolStats;

@@ -67,7 +67,18 @@ export async function createDatabase<DB = UntypedTables>(input: string | Databas
     dialect: backend.dialect,
     ...(onQuery === undefined ? {} : { log: queryReporter(onQuery, logger) }),
   });
-  const db = new WeftDatabase<DB>(kysely, backend, new UnitOfWork(kysely, backend.dialect, (settings) => backend.begin(settings), backend.deferredFlush, retry, logger));
+  const db = new WeftDatabase<DB>(
+    kysely,
+    backend,
+    new UnitOfWork(
+      kysely,
+      backend.dialect,
+      (settings) => backend.begin(settings),
+      backend.deferredFlush,
+      retry,
+      logger,
+    ),
+  );
   try {
     if (target.kind === 'postgres') await ensurePostgresSchema(kysely as Kysely<unknown>, target.schema);
     await db.ping({ timeoutMs: target.kind === 'postgres' ? target.connectTimeoutMs + 1000 : 5000 });
@@ -129,7 +140,9 @@ class WeftDatabase<DB> implements Database<DB> {
 
   lockInTransaction(name: string): Promise<void> {
     if (!this.#work.inTransaction()) {
-      return Promise.reject(new WeftError('WEFT_INTERNAL', `lockInTransaction("${name}") must be called inside db.transaction`));
+      return Promise.reject(
+        new WeftError('WEFT_INTERNAL', `lockInTransaction("${name}") must be called inside db.transaction`),
+      );
     }
     return this.#backend.lockInTransaction(this.#work.executor() as Kysely<unknown>, name);
   }
@@ -142,7 +155,10 @@ class WeftDatabase<DB> implements Database<DB> {
     const timeoutMs = options.timeoutMs ?? 2000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TimeoutError(`${this.target} did not answer within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new TimeoutError(`${this.target} did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     });
     try {
       await Promise.race([sql`select 1`.execute(this.#kysely), timeout]);

@@ -1,22 +1,8 @@
-import {
-  ConflictError,
-  TimeoutError,
-  UnavailableError,
-  ValidationError,
-  WeftError,
-} from '../errors/index.js';
+import { ConflictError, TimeoutError, UnavailableError, ValidationError, WeftError } from '../errors/index.js';
 
 /** What a driver error means, independent of the driver that raised it. */
 export type DriverErrorKind =
-  | 'unique'
-  | 'foreign-key'
-  | 'not-null'
-  | 'check'
-  | 'serialization'
-  | 'deadlock'
-  | 'busy'
-  | 'connection'
-  | 'timeout';
+  'unique' | 'foreign-key' | 'not-null' | 'check' | 'serialization' | 'deadlock' | 'busy' | 'connection' | 'timeout';
 
 /** Reads one backend's errors; each backend supplies its own. */
 export type DriverErrorClassifier = (error: unknown) => DriverErrorKind | undefined;
@@ -54,10 +40,16 @@ export function mapDriverError(error: unknown, classify: DriverErrorClassifier, 
       break;
     case 'serialization':
     case 'deadlock':
-      mapped = new ConflictError(`Transaction lost a race (${kind}): ${text}`, { cause: error, code: 'WEFT_TRANSACTION_CONFLICT' });
+      mapped = new ConflictError(`Transaction lost a race (${kind}): ${text}`, {
+        cause: error,
+        code: 'WEFT_TRANSACTION_CONFLICT',
+      });
       break;
     case 'busy':
-      mapped = new UnavailableError(`${where} is busy (locked by another writer): ${text}`, { cause: error, code: 'WEFT_DATABASE_BUSY' });
+      mapped = new UnavailableError(`${where} is busy (locked by another writer): ${text}`, {
+        cause: error,
+        code: 'WEFT_DATABASE_BUSY',
+      });
       break;
     case 'connection':
       mapped = new UnavailableError(`${where} is unavailable: ${text}`, { cause: error });
@@ -113,7 +105,16 @@ export const classifySqliteError: DriverErrorClassifier = (error) => {
   return undefined;
 };
 
-const NODE_CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE']);
+const NODE_CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EPIPE',
+]);
 
 /** Classifies node-postgres errors: SQLSTATE codes, socket errors, and the pool's own messages. */
 export const classifyPostgresError: DriverErrorClassifier = (error) => {
@@ -128,7 +129,13 @@ export const classifyPostgresError: DriverErrorClassifier = (error) => {
     if (code === '57014') return 'timeout';
     if (code === '55P03') return 'busy';
     // 08: connection exception; 28: invalid authorization; 3D000: no such database; 53300: too many connections; 57P0x: server shutting down.
-    if (code.startsWith('08') || code.startsWith('28') || code === '3D000' || code === '53300' || /^57P0[1-3]$/.test(code)) {
+    if (
+      code.startsWith('08') ||
+      code.startsWith('28') ||
+      code === '3D000' ||
+      code === '53300' ||
+      /^57P0[1-3]$/.test(code)
+    ) {
       return 'connection';
     }
     if (NODE_CONNECTION_CODES.has(code)) return 'connection';
@@ -138,7 +145,10 @@ export const classifyPostgresError: DriverErrorClassifier = (error) => {
     const inner = (error as AggregateError).errors;
     if (inner.some((e) => classifyPostgresError(e) === 'connection')) return 'connection';
   }
-  if (error instanceof Error && /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect/i.test(error.message)) {
+  if (
+    error instanceof Error &&
+    /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect/i.test(error.message)
+  ) {
     return 'connection';
   }
   return undefined;

@@ -51,12 +51,15 @@ export class Migrator {
   /** Adds a part's ordered migrations; a part registered twice, or a repeated name, is an error. */
   register(part: string, migrations: readonly Migration[]): this {
     if (!/^[a-z][a-z0-9_.-]*$/.test(part)) {
-      throw new ConfigError(`Migration part name must be lower-case letters, digits, ".", "_" or "-"; received ${JSON.stringify(part)}.`);
+      throw new ConfigError(
+        `Migration part name must be lower-case letters, digits, ".", "_" or "-"; received ${JSON.stringify(part)}.`,
+      );
     }
     if (this.#parts.has(part)) throw new ConfigError(`Migrations of part "${part}" are registered already.`);
     const names = new Set<string>();
     for (const migration of migrations) {
-      if (names.has(migration.name)) throw new ConfigError(`Part "${part}" has two migrations named "${migration.name}".`);
+      if (names.has(migration.name))
+        throw new ConfigError(`Part "${part}" has two migrations named "${migration.name}".`);
       names.add(migration.name);
     }
     this.#parts.set(part, [...migrations]);
@@ -77,16 +80,25 @@ export class Migrator {
   /** Reverts the `steps` most recently applied migrations, newest first. */
   async down(options: { steps?: number } = {}): Promise<MigrationStep[]> {
     const steps = options.steps ?? 1;
-    if (!Number.isSafeInteger(steps) || steps < 1) throw new ConfigError(`"steps" must be an integer >= 1; received ${String(steps)}.`);
+    if (!Number.isSafeInteger(steps) || steps < 1)
+      throw new ConfigError(`"steps" must be an integer >= 1; received ${String(steps)}.`);
     const reverted: MigrationStep[] = [];
     for (let i = 0; i < steps; i++) {
       const step = await this.#db.transaction(async (tx) => {
         await this.#lockAndEnsureJournal();
-        const last = await tx.selectFrom('weft_migrations').select(['part', 'name']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+        const last = await tx
+          .selectFrom('weft_migrations')
+          .select(['part', 'name'])
+          .orderBy('seq', 'desc')
+          .limit(1)
+          .executeTakeFirst();
         if (last === undefined) return undefined;
         const migration = this.#parts.get(last.part)?.find((m) => m.name === last.name);
         if (migration === undefined) {
-          throw new WeftError('WEFT_MIGRATION_FAILED', `Cannot revert ${last.part}/${last.name}: no registered part provides it.`);
+          throw new WeftError(
+            'WEFT_MIGRATION_FAILED',
+            `Cannot revert ${last.part}/${last.name}: no registered part provides it.`,
+          );
         }
         if (migration.down === undefined) {
           throw new WeftError('WEFT_MIGRATION_FAILED', `Cannot revert ${last.part}/${last.name}: it has no down().`);
@@ -135,7 +147,10 @@ export class Migrator {
         .executeTakeFirst();
       if (done !== undefined) return false;
       await this.#run(part, migration, direction);
-      const last = await tx.selectFrom('weft_migrations').select(sql<number>`coalesce(max(seq), 0)`.as('seq')).executeTakeFirstOrThrow();
+      const last = await tx
+        .selectFrom('weft_migrations')
+        .select(sql<number>`coalesce(max(seq), 0)`.as('seq'))
+        .executeTakeFirstOrThrow();
       await tx
         .insertInto('weft_migrations')
         .values({ part, name: migration.name, seq: Number(last.seq) + 1, applied_at: new Date().toISOString() })
@@ -151,7 +166,11 @@ export class Migrator {
       else await migration.down?.(executor, this.#db.capabilities);
     } catch (cause) {
       const reason = cause instanceof Error ? cause.message : String(cause);
-      throw new WeftError('WEFT_MIGRATION_FAILED', `Migration ${part}/${migration.name} (${direction}) failed: ${reason}`, { cause });
+      throw new WeftError(
+        'WEFT_MIGRATION_FAILED',
+        `Migration ${part}/${migration.name} (${direction}) failed: ${reason}`,
+        { cause },
+      );
     }
   }
 

@@ -94,7 +94,9 @@ export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 5, maxD
 export function resolveOptions(input: string | DatabaseOptions): { target: ResolvedTarget; retry: RetryPolicy } {
   const options: DatabaseOptions = typeof input === 'string' ? { url: input } : input;
   if (typeof options !== 'object' || options === null) {
-    throw new ConfigError(`Database options must be a URL string or an object with "url"; received ${describe(options)}.`);
+    throw new ConfigError(
+      `Database options must be a URL string or an object with "url"; received ${describe(options)}.`,
+    );
   }
   assertKnownKeys(options, ['url', 'sqlite', 'postgres', 'retry', 'onQuery', 'logger'], 'database options');
   if (typeof options.url !== 'string' || options.url.length === 0) {
@@ -106,11 +108,13 @@ export function resolveOptions(input: string | DatabaseOptions): { target: Resol
 function resolveTarget(options: DatabaseOptions): ResolvedTarget {
   const { url } = options;
   if (url.startsWith('sqlite:')) {
-    if (options.postgres !== undefined) throw new ConfigError('Setting "postgres" was given with a sqlite: URL; remove it or use a postgres:// URL.');
+    if (options.postgres !== undefined)
+      throw new ConfigError('Setting "postgres" was given with a sqlite: URL; remove it or use a postgres:// URL.');
     return resolveSqlite(url.slice('sqlite:'.length), options.sqlite ?? {});
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    if (options.sqlite !== undefined) throw new ConfigError('Setting "sqlite" was given with a postgres:// URL; remove it or use a sqlite: URL.');
+    if (options.sqlite !== undefined)
+      throw new ConfigError('Setting "sqlite" was given with a postgres:// URL; remove it or use a sqlite: URL.');
     return resolvePostgres(url, options.postgres ?? {});
   }
   throw new ConfigError(`Database URL ${JSON.stringify(redactUrl(url))} is not supported; use ${ACCEPTED_FORMS}.`);
@@ -124,7 +128,9 @@ function resolveSqlite(path: string, settings: SqliteSettings): ResolvedSqlite {
   }
   const synchronous = settings.synchronous ?? 'FULL';
   if (!['OFF', 'NORMAL', 'FULL', 'EXTRA'].includes(synchronous)) {
-    throw new ConfigError(`Setting "sqlite.synchronous" must be one of OFF, NORMAL, FULL, EXTRA; received ${describe(synchronous)}.`);
+    throw new ConfigError(
+      `Setting "sqlite.synchronous" must be one of OFF, NORMAL, FULL, EXTRA; received ${describe(synchronous)}.`,
+    );
   }
   return {
     kind: 'sqlite',
@@ -142,15 +148,21 @@ function resolvePostgres(url: string, settings: PostgresSettings): ResolvedPostg
   try {
     parsed = new URL(url);
   } catch (cause) {
-    throw new ConfigError(`Database URL ${JSON.stringify(redactUrl(url))} is not a valid URL; use ${ACCEPTED_FORMS}.`, { cause });
+    throw new ConfigError(`Database URL ${JSON.stringify(redactUrl(url))} is not a valid URL; use ${ACCEPTED_FORMS}.`, {
+      cause,
+    });
   }
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   if (parsed.hostname.length === 0 || database.length === 0) {
-    throw new ConfigError(`Database URL ${JSON.stringify(redactUrl(url))} must name a host and a database; use ${ACCEPTED_FORMS}.`);
+    throw new ConfigError(
+      `Database URL ${JSON.stringify(redactUrl(url))} must name a host and a database; use ${ACCEPTED_FORMS}.`,
+    );
   }
   const schema = settings.schema;
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-    throw new ConfigError(`Setting "postgres.schema" must be a lower-case identifier (a-z, 0-9, _); received ${describe(schema)}.`);
+    throw new ConfigError(
+      `Setting "postgres.schema" must be a lower-case identifier (a-z, 0-9, _); received ${describe(schema)}.`,
+    );
   }
   return {
     kind: 'postgres',

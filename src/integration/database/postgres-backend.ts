@@ -30,7 +30,15 @@ export function postgresBackend(config: ResolvedPostgres, logger: DatabaseLogger
   const stock = new PostgresDialect({ pool });
   const beginStatements = new Map<string, CompiledQuery>();
   return {
-    capabilities: { dialect: 'postgres', isolationLevels: true, concurrentWriters: true, returning: true, jsonb: true, writableCte: true, identityColumns: 'identity' },
+    capabilities: {
+      dialect: 'postgres',
+      isolationLevels: true,
+      concurrentWriters: true,
+      returning: true,
+      jsonb: true,
+      writableCte: true,
+      identityColumns: 'identity',
+    },
     target,
     dialect: {
       createDriver: () => new ErrorMappingDriver(stock.createDriver(), classifyPostgresError, target),
@@ -48,7 +56,9 @@ export function postgresBackend(config: ResolvedPostgres, logger: DatabaseLogger
       let query = beginStatements.get(key);
       if (query === undefined) {
         const mode = readOnly ? ' read only' : '';
-        query = CompiledQuery.raw(isolation === undefined ? `begin${mode}` : `start transaction isolation level ${isolation}${mode}`);
+        query = CompiledQuery.raw(
+          isolation === undefined ? `begin${mode}` : `start transaction isolation level ${isolation}${mode}`,
+        );
         beginStatements.set(key, query);
       }
       return query;
@@ -114,7 +124,9 @@ class ErrorMappingDriver implements Driver {
   }
 
   rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: CompileQuery): Promise<void> {
-    return this.#map(() => this.#inner.rollbackToSavepoint?.(connection, name, compile) ?? lacks('rollbackToSavepoint'));
+    return this.#map(
+      () => this.#inner.rollbackToSavepoint?.(connection, name, compile) ?? lacks('rollbackToSavepoint'),
+    );
   }
 
   releaseSavepoint(connection: DatabaseConnection, name: string, compile: CompileQuery): Promise<void> {
@@ -156,7 +168,9 @@ class ErrorMappingDriver implements Driver {
     for (const key of Object.getOwnPropertySymbols(prototype)) {
       const method: unknown = Reflect.get(prototype, key);
       if (typeof method === 'function') {
-        Reflect.set(wrapped, key, (...args: unknown[]): unknown => Reflect.apply<unknown, unknown[], unknown>(method as (...a: unknown[]) => unknown, connection, args));
+        Reflect.set(wrapped, key, (...args: unknown[]): unknown =>
+          Reflect.apply<unknown, unknown[], unknown>(method as (...a: unknown[]) => unknown, connection, args),
+        );
       }
     }
     return wrapped;

@@ -23,7 +23,15 @@ export function sqliteBackend(config: ResolvedSqlite): DatabaseBackend {
   const target = describeTarget(config);
   const driver = new SqliteDriver(config, target);
   return {
-    capabilities: { dialect: 'sqlite', isolationLevels: false, concurrentWriters: false, returning: true, jsonb: false, writableCte: false, identityColumns: 'autoincrement' },
+    capabilities: {
+      dialect: 'sqlite',
+      isolationLevels: false,
+      concurrentWriters: false,
+      returning: true,
+      jsonb: false,
+      writableCte: false,
+      identityColumns: 'autoincrement',
+    },
     target,
     dialect: {
       createDriver: () => driver,
@@ -41,7 +49,10 @@ export function sqliteBackend(config: ResolvedSqlite): DatabaseBackend {
     // WAL), a machine crash may drop the latest ones whole. Only worth switching from FULL or EXTRA.
     deferredFlush:
       config.synchronous === 'FULL' || config.synchronous === 'EXTRA'
-        ? { beforeBegin: CompiledQuery.raw('pragma synchronous = NORMAL'), afterEnd: CompiledQuery.raw(`pragma synchronous = ${config.synchronous}`) }
+        ? {
+            beforeBegin: CompiledQuery.raw('pragma synchronous = NORMAL'),
+            afterEnd: CompiledQuery.raw(`pragma synchronous = ${config.synchronous}`),
+          }
         : {},
     poolStats: () => driver.stats(),
   };
@@ -129,7 +140,11 @@ class SqliteDriver implements Driver {
   }
 
   stats(): PoolStats {
-    return { size: this.#connection === undefined ? 0 : 1, inUse: this.#mutex.locked ? 1 : 0, waiting: this.#mutex.waiting };
+    return {
+      size: this.#connection === undefined ? 0 : 1,
+      inUse: this.#mutex.locked ? 1 : 0,
+      waiting: this.#mutex.waiting,
+    };
   }
 }
 
@@ -211,7 +226,9 @@ function bindable(parameters: readonly unknown[]): unknown[] {
 function asConnectionError(error: unknown): unknown {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   if (typeof code === 'string' && code.startsWith('SQLITE_')) return error;
-  return Object.assign(new Error(error instanceof Error ? error.message : String(error), { cause: error }), { code: 'SQLITE_CANTOPEN' });
+  return Object.assign(new Error(error instanceof Error ? error.message : String(error), { cause: error }), {
+    code: 'SQLITE_CANTOPEN',
+  });
 }
 
 /** First come, first served lock on the single connection. */

@@ -18,7 +18,10 @@ export class StatementCache {
     if (text === undefined) {
       const compiled = build().compile();
       if (compiled.parameters.length !== parameters.length) {
-        throw new WeftError('WEFT_INTERNAL', `Statement ${key} has ${compiled.parameters.length} placeholders but was given ${parameters.length} values.`);
+        throw new WeftError(
+          'WEFT_INTERNAL',
+          `Statement ${key} has ${compiled.parameters.length} placeholders but was given ${parameters.length} values.`,
+        );
       }
       text = compiled.sql;
       this.#sql.set(key, text);

@@ -75,13 +75,23 @@ export class UnitOfWork<DB> {
   readonly #begin: BeginStatement;
   readonly #deferredFlush: DeferredFlush;
   /** One transaction handle per pooled connection, built once: building Kysely objects per transaction costs more than a small statement. */
-  readonly #handles = new WeakMap<DatabaseConnection, { handle: Transaction<DB>; slot: { scope: Scope<DB> | undefined } }>();
+  readonly #handles = new WeakMap<
+    DatabaseConnection,
+    { handle: Transaction<DB>; slot: { scope: Scope<DB> | undefined } }
+  >();
   readonly #retry: RetryPolicy;
   readonly #logger: DatabaseLogger;
   #open = 0;
   #idle: (() => void) | undefined;
 
-  constructor(root: Kysely<DB>, dialect: Dialect, begin: BeginStatement, deferredFlush: DeferredFlush, retry: RetryPolicy, logger: DatabaseLogger) {
+  constructor(
+    root: Kysely<DB>,
+    dialect: Dialect,
+    begin: BeginStatement,
+    deferredFlush: DeferredFlush,
+    retry: RetryPolicy,
+    logger: DatabaseLogger,
+  ) {
     this.#root = root;
     this.#dialect = dialect;
     this.#begin = begin;
@@ -163,7 +173,11 @@ export class UnitOfWork<DB> {
     const parent = this.#storage.getStore();
     if (parent !== undefined && !parent.done) return this.#nested(parent, work);
     if (options.durability !== undefined && options.durability !== 'full' && options.durability !== 'deferred') {
-      return Promise.reject(new ConfigError(`Transaction durability must be 'full' or 'deferred'; received ${JSON.stringify(options.durability)}.`));
+      return Promise.reject(
+        new ConfigError(
+          `Transaction durability must be 'full' or 'deferred'; received ${JSON.stringify(options.durability)}.`,
+        ),
+      );
     }
     return this.#outermost(work, options);
   }
@@ -209,7 +223,11 @@ export class UnitOfWork<DB> {
    * The afterCommit work runs once the connection is back in the pool, so it may use the database.
    */
   async #attempt<T>(work: TransactionWork<DB, T>, options: TransactionOptions): Promise<T> {
-    const begin = this.#begin(options.isolation === undefined ? { readOnly: options.readOnly === true } : { isolation: options.isolation, readOnly: options.readOnly === true });
+    const begin = this.#begin(
+      options.isolation === undefined
+        ? { readOnly: options.readOnly === true }
+        : { isolation: options.isolation, readOnly: options.readOnly === true },
+    );
     const executor = this.#root.getExecutor();
     const deferred = options.durability === 'deferred' ? this.#deferredFlush : undefined;
     const { result, scope } = await executor.provideConnection(async (connection) => {
@@ -221,7 +239,15 @@ export class UnitOfWork<DB> {
         if (deferred?.afterEnd !== undefined) await connection.executeQuery(deferred.afterEnd);
         throw error;
       }
-      const scope: Scope<DB> = { trx: handle, connection, afterCommit: [], root: { savepoints: 0 }, pending: undefined, done: false, childOpen: false };
+      const scope: Scope<DB> = {
+        trx: handle,
+        connection,
+        afterCommit: [],
+        root: { savepoints: 0 },
+        pending: undefined,
+        done: false,
+        childOpen: false,
+      };
       slot.scope = scope;
       try {
         if (deferred?.afterBegin !== undefined) await connection.executeQuery(deferred.afterBegin);
@@ -229,7 +255,10 @@ export class UnitOfWork<DB> {
         if (scope.pending !== undefined) await this.#storage.run(scope, () => this.#flush(scope));
         const committed = await connection.executeQuery<{ command?: string }>(COMMIT);
         if (committed.rows[0]?.command === 'ROLLBACK') {
-          throw new WeftError('WEFT_INTERNAL', 'The database rolled the transaction back at commit: a statement inside it failed and the failure was caught.');
+          throw new WeftError(
+            'WEFT_INTERNAL',
+            'The database rolled the transaction back at commit: a statement inside it failed and the failure was caught.',
+          );
         }
         return { result, scope };
       } catch (error) {
@@ -247,7 +276,10 @@ export class UnitOfWork<DB> {
     return result;
   }
 
-  #handleFor(connection: DatabaseConnection, executor: QueryExecutor): { handle: Transaction<DB>; slot: { scope: Scope<DB> | undefined } } {
+  #handleFor(
+    connection: DatabaseConnection,
+    executor: QueryExecutor,
+  ): { handle: Transaction<DB>; slot: { scope: Scope<DB> | undefined } } {
     let entry = this.#handles.get(connection);
     if (entry === undefined) {
       const slot: { scope: Scope<DB> | undefined } = { scope: undefined };
@@ -271,14 +303,25 @@ export class UnitOfWork<DB> {
 
   async #nested<T>(parent: Scope<DB>, work: TransactionWork<DB, T>): Promise<T> {
     if (parent.childOpen) {
-      throw new WeftError('WEFT_INTERNAL', 'Nested transactions inside one transaction must run one at a time; await each before starting the next.');
+      throw new WeftError(
+        'WEFT_INTERNAL',
+        'Nested transactions inside one transaction must run one at a time; await each before starting the next.',
+      );
     }
     const name = `weft_sp_${++parent.root.savepoints}`;
     const { trx } = parent;
     // What the parent held back goes first, so writes land in the order they were made.
     if (parent.pending !== undefined) await this.#flush(parent);
     await sql.raw(`savepoint ${name}`).execute(trx);
-    const scope: Scope<DB> = { trx, connection: parent.connection, afterCommit: [], root: parent.root, pending: undefined, done: false, childOpen: false };
+    const scope: Scope<DB> = {
+      trx,
+      connection: parent.connection,
+      afterCommit: [],
+      root: parent.root,
+      pending: undefined,
+      done: false,
+      childOpen: false,
+    };
     parent.childOpen = true;
     try {
       const result = await this.#storage.run(scope, () => work(trx));
@@ -340,14 +383,24 @@ class OwnedConnectionProvider implements ConnectionProvider {
 
   provideConnection<T>(consumer: (connection: DatabaseConnection) => Promise<T>): Promise<T> {
     if (!this.#owns()) {
-      return Promise.reject(new WeftError('WEFT_INTERNAL', 'This transaction handle is used outside its transaction (it has ended, or the call runs in another async context); use db.executor().'));
+      return Promise.reject(
+        new WeftError(
+          'WEFT_INTERNAL',
+          'This transaction handle is used outside its transaction (it has ended, or the call runs in another async context); use db.executor().',
+        ),
+      );
     }
     return consumer(this.#connection);
   }
 }
 
 const nestingRefused = (): Promise<never> =>
-  Promise.reject(new WeftError('WEFT_INTERNAL', 'Inside a transaction, nest with db.transaction(...) (a savepoint), not with Kysely transaction methods.'));
+  Promise.reject(
+    new WeftError(
+      'WEFT_INTERNAL',
+      'Inside a transaction, nest with db.transaction(...) (a savepoint), not with Kysely transaction methods.',
+    ),
+  );
 
 /** The driver a transaction handle hands to Kysely's own transaction methods: it refuses them all. */
 const NESTING_REFUSED: Driver = {

@@ -46,14 +46,23 @@ export class WeftError extends Error {
   }
 
   /** A JSON-safe view for logs and HTTP bodies; the cause is left out on purpose (it may hold driver text). */
-  toJSON(): { name: string; code: WeftErrorCode; status: number; message: string; details: Readonly<Record<string, unknown>> } {
+  toJSON(): {
+    name: string;
+    code: WeftErrorCode;
+    status: number;
+    message: string;
+    details: Readonly<Record<string, unknown>>;
+  } {
     return { name: this.name, code: this.code, status: this.status, message: this.message, details: this.details };
   }
 }
 
 /** A write lost a race: a unique key already taken, a stale version, a serialization failure. HTTP 409. */
 export class ConflictError extends WeftError {
-  constructor(message: string, options: WeftErrorOptions & { code?: 'WEFT_CONFLICT' | 'WEFT_TRANSACTION_CONFLICT' } = {}) {
+  constructor(
+    message: string,
+    options: WeftErrorOptions & { code?: 'WEFT_CONFLICT' | 'WEFT_TRANSACTION_CONFLICT' } = {},
+  ) {
     super(options.code ?? 'WEFT_CONFLICT', message, options);
   }
 }

@@ -25,7 +25,9 @@ export interface DeadLetterFilter {
 }
 
 /** What redrive needs from the bus: the consumer of a subscription, by name. */
-export type Redriver = (subscription: string) => ((deadLetterId: string, envelope: EventEnvelope, attempts: number) => Promise<boolean>) | undefined;
+export type Redriver = (
+  subscription: string,
+) => ((deadLetterId: string, envelope: EventEnvelope, attempts: number) => Promise<boolean>) | undefined;
 
 /** The dead-letter table: look, run again, or throw away. */
 export class DeadLetters {
@@ -43,7 +45,11 @@ export class DeadLetters {
     if (filter.subscription !== undefined) query = query.where('subscription', '=', filter.subscription);
     if (filter.type !== undefined) query = query.where('type', '=', filter.type);
     if (filter.correlationId !== undefined) query = query.where('correlation_id', '=', filter.correlationId);
-    const rows = await query.orderBy('created_at').orderBy('id').limit(filter.limit ?? 100).execute();
+    const rows = await query
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(filter.limit ?? 100)
+      .execute();
     return rows.map(toDeadLetter);
   }
 
@@ -55,7 +61,10 @@ export class DeadLetters {
     const done: string[] = [];
     for (const letter of await this.#byIds(ids)) {
       const redrive = this.#redriver(letter.subscription);
-      if (redrive === undefined) throw new NotFoundError(`Subscription "${letter.subscription}" is not subscribed here; subscribe it before redriving its dead letters.`);
+      if (redrive === undefined)
+        throw new NotFoundError(
+          `Subscription "${letter.subscription}" is not subscribed here; subscribe it before redriving its dead letters.`,
+        );
       if (await redrive(letter.id, letter.envelope, letter.attempts)) done.push(letter.id);
     }
     return done;
@@ -70,7 +79,13 @@ export class DeadLetters {
 
   async #byIds(ids: readonly string[]): Promise<DeadLetter[]> {
     if (ids.length === 0) return [];
-    const rows = await this.#db.executor().selectFrom('weft_dead_letters').selectAll().where('id', 'in', ids).orderBy('created_at').execute();
+    const rows = await this.#db
+      .executor()
+      .selectFrom('weft_dead_letters')
+      .selectAll()
+      .where('id', 'in', ids)
+      .orderBy('created_at')
+      .execute();
     const found = rows.map(toDeadLetter);
     if (found.length !== new Set(ids).size) {
       const missing = ids.filter((id) => !found.some((letter) => letter.id === id));

@@ -21,15 +21,21 @@ const TYPE = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
  * Defines an event type. Its data type is the schema's output, so subscribers get it typed.
  * @example export const itemCrafted = defineEvent({ type: 'crafting.item_crafted', version: 1, owner: 'crafting', durable: true, schema: z.object({ itemId: z.string() }) })
  */
-export function defineEvent<const Type extends string, Data>(definition: EventDefinition<Type, Data>): EventDefinition<Type, Data> {
+export function defineEvent<const Type extends string, Data>(
+  definition: EventDefinition<Type, Data>,
+): EventDefinition<Type, Data> {
   if (!TYPE.test(definition.type)) {
     throw new ConfigError(`Event type must be system.snake_case_name; received ${JSON.stringify(definition.type)}.`);
   }
   if (!Number.isSafeInteger(definition.version) || definition.version < 1) {
-    throw new ConfigError(`Event ${definition.type} version must be an integer >= 1; received ${String(definition.version)}.`);
+    throw new ConfigError(
+      `Event ${definition.type} version must be an integer >= 1; received ${String(definition.version)}.`,
+    );
   }
   if (!/^[a-z][a-z0-9_]*$/.test(definition.owner)) {
-    throw new ConfigError(`Event ${definition.type} owner must be a system name such as crafting; received ${JSON.stringify(definition.owner)}.`);
+    throw new ConfigError(
+      `Event ${definition.type} owner must be a system name such as crafting; received ${JSON.stringify(definition.owner)}.`,
+    );
   }
   return Object.freeze({ ...definition });
 }

@@ -11,7 +11,14 @@ export interface DeliverySeries {
 }
 
 const IGNORED: CounterSeries & HistogramSeries = { inc() {}, observe() {} };
-const UNMEASURED: DeliverySeries = { delivered: IGNORED, failed: IGNORED, retried: IGNORED, deadLettered: IGNORED, dropped: IGNORED, duration: IGNORED };
+const UNMEASURED: DeliverySeries = {
+  delivered: IGNORED,
+  failed: IGNORED,
+  retried: IGNORED,
+  deadLettered: IGNORED,
+  dropped: IGNORED,
+  duration: IGNORED,
+};
 
 /** One subscription's metric series, looked up once per event type so that a delivery costs a few number adds. */
 export class DeliveryMetrics {

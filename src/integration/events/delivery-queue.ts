@@ -36,7 +36,12 @@ export class DeliveryQueue {
    * key is idle; the caller must `release` it when the run ends. False: `offer` the run instead.
    */
   tryStart(partitionKey: string | undefined): boolean {
-    if (this.#items.length !== 0 || this.#active >= this.#concurrency || (partitionKey !== undefined && this.#activeKeys.has(partitionKey))) return false;
+    if (
+      this.#items.length !== 0 ||
+      this.#active >= this.#concurrency ||
+      (partitionKey !== undefined && this.#activeKeys.has(partitionKey))
+    )
+      return false;
     this.#active++;
     if (partitionKey !== undefined) this.#activeKeys.add(partitionKey);
     return true;
@@ -85,7 +90,9 @@ export class DeliveryQueue {
     this.#pumping = true;
     try {
       while (this.#active < this.#concurrency && this.#items.length > 0) {
-        const index = this.#items.findIndex((item) => item.partitionKey === undefined || !this.#activeKeys.has(item.partitionKey));
+        const index = this.#items.findIndex(
+          (item) => item.partitionKey === undefined || !this.#activeKeys.has(item.partitionKey),
+        );
         if (index === -1) break;
         const [item] = this.#items.splice(index, 1);
         if (item === undefined) break;

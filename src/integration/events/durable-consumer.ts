@@ -55,7 +55,13 @@ export class DurableConsumer {
   #stopped = false;
   readonly ready: Promise<void>;
 
-  constructor(db: Database<EventTables>, log: EventLog, subscription: DurableSubscription, metrics: WeftMetrics | undefined, logger: Pick<Logger, 'warn' | 'error'>) {
+  constructor(
+    db: Database<EventTables>,
+    log: EventLog,
+    subscription: DurableSubscription,
+    metrics: WeftMetrics | undefined,
+    logger: Pick<Logger, 'warn' | 'error'>,
+  ) {
     this.#db = db;
     this.#log = log;
     this.#subscription = subscription;
@@ -105,7 +111,9 @@ export class DurableConsumer {
     if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
     this.#scheduled = undefined;
     this.#notices = 0;
-    this.drain().catch((error: unknown) => this.#logger.error({ err: error, subscription: this.name }, 'durable delivery failed'));
+    this.drain().catch((error: unknown) =>
+      this.#logger.error({ err: error, subscription: this.name }, 'durable delivery failed'),
+    );
   }
 
   /** Stops after the event in hand; resolves when it is done. */
@@ -117,13 +125,20 @@ export class DurableConsumer {
 
   async #init(): Promise<void> {
     await this.#db.transaction(async (tx) => {
-      const row = await tx.selectFrom('weft_event_cursors').select('seq').where('subscription', '=', this.name).executeTakeFirst();
+      const row = await tx
+        .selectFrom('weft_event_cursors')
+        .select('seq')
+        .where('subscription', '=', this.name)
+        .executeTakeFirst();
       if (row !== undefined) {
         this.#cursor = Number(row.seq);
         return;
       }
       this.#cursor = this.#subscription.startFrom === 'now' ? await this.#log.lastSeq() : 0;
-      await tx.insertInto('weft_event_cursors').values({ subscription: this.name, seq: this.#cursor, updated_at: new Date().toISOString() }).execute();
+      await tx
+        .insertInto('weft_event_cursors')
+        .values({ subscription: this.name, seq: this.#cursor, updated_at: new Date().toISOString() })
+        .execute();
     });
   }
 
@@ -139,15 +154,19 @@ export class DurableConsumer {
           if (batch.length < BATCH) break;
           continue;
         }
-        for (let next = 0; next < batch.length && !this.#stopped; ) {
+        for (let next = 0; next < batch.length && !this.#stopped;) {
           const rest = batch.slice(next);
           const quick = rest.length > this.#subscription.batchSize ? await this.#deliverAllAtOnce(rest) : UNTRIED;
           if (quick === undefined) break;
           // The events before the one that failed (all of them when that is not known) go one savepoint each.
-          let failed = quick.index === 0 ? undefined : await this.#deliverTogether(quick.index === -1 ? rest : rest.slice(0, quick.index));
+          let failed =
+            quick.index === 0
+              ? undefined
+              : await this.#deliverTogether(quick.index === -1 ? rest : rest.slice(0, quick.index));
           if (failed === undefined && quick.index === -1) break;
           const failedQuick = rest[quick.index];
-          if (failed === undefined && failedQuick !== undefined) failed = { event: failedQuick, index: quick.index, error: quick.error };
+          if (failed === undefined && failedQuick !== undefined)
+            failed = { event: failedQuick, index: quick.index, error: quick.error };
           if (failed === undefined) break;
           // The event that failed gets its own transactions: retries, then the dead-letter table.
           if ((await this.#failed(failed.event, failed.error, 1)) === 'retry') await this.#deliver(failed.event, 2);
@@ -176,7 +195,10 @@ export class DurableConsumer {
       }, this.#durability);
     } catch (error) {
       const failing = running;
-      return { index: failing === undefined ? -1 : events.findIndex((event) => event.envelope.id === failing.id), error };
+      return {
+        index: failing === undefined ? -1 : events.findIndex((event) => event.envelope.id === failing.id),
+        error,
+      };
     }
     this.#cursor = last.seq;
     const durationMs = (performance.now() - started) / events.length;
@@ -193,7 +215,9 @@ export class DurableConsumer {
    * cursor once: the inbox and cursor writes of many events share one commit (and one flush).
    * Stops at the first event whose handler fails, committing those before it; returns that one.
    */
-  async #deliverTogether(events: readonly LoggedEvent[]): Promise<{ event: LoggedEvent; index: number; error: unknown } | undefined> {
+  async #deliverTogether(
+    events: readonly LoggedEvent[],
+  ): Promise<{ event: LoggedEvent; index: number; error: unknown } | undefined> {
     let failed: { event: LoggedEvent; index: number; error: unknown } | undefined;
     const handled: Array<{ event: LoggedEvent; durationMs: number }> = [];
     const size = this.#subscription.batchSize;
@@ -239,15 +263,34 @@ export class DurableConsumer {
    * Runs the handler on the events the inbox does not have yet (and the filter keeps), `size` at a
    * time (all at once by default: one batch), and records them there; inside the caller's transaction.
    */
-  async #handleOnce(events: readonly LoggedEvent[], size = events.length, running?: (first: EventEnvelope | undefined) => void): Promise<void> {
+  async #handleOnce(
+    events: readonly LoggedEvent[],
+    size = events.length,
+    running?: (first: EventEnvelope | undefined) => void,
+  ): Promise<void> {
     const db = this.#db.executor();
     const ids = events.map((e) => e.envelope.id);
-    const inInbox = this.#statements.get(`inbox:${ids.length}`, () => db.selectFrom('weft_event_inbox').select('event_id').where('subscription', '=', '').where('event_id', 'in', ids), [this.name, ...ids]);
+    const inInbox = this.#statements.get(
+      `inbox:${ids.length}`,
+      () =>
+        db
+          .selectFrom('weft_event_inbox')
+          .select('event_id')
+          .where('subscription', '=', '')
+          .where('event_id', 'in', ids),
+      [this.name, ...ids],
+    );
     const seen = new Set((await db.executeQuery<{ event_id: string }>(inInbox)).rows.map((r) => r.event_id));
-    const fresh = events.map((e) => e.envelope).filter((envelope) => !seen.has(envelope.id) && (this.#subscription.filter?.(envelope) ?? true));
+    const fresh = events
+      .map((e) => e.envelope)
+      .filter((envelope) => !seen.has(envelope.id) && (this.#subscription.filter?.(envelope) ?? true));
     if (fresh.length === 0) return;
     const oldest = fresh[0];
-    if (oldest !== undefined) this.#metrics?.eventDeliveryLag.set({ subscription: this.name }, Math.max(0, Date.now() - Date.parse(oldest.time)));
+    if (oldest !== undefined)
+      this.#metrics?.eventDeliveryLag.set(
+        { subscription: this.name },
+        Math.max(0, Date.now() - Date.parse(oldest.time)),
+      );
     for (let index = 0; index < fresh.length; index += size) {
       const chunk = fresh.slice(index, index + size);
       running?.(chunk[0]);
@@ -256,7 +299,13 @@ export class DurableConsumer {
     running?.(undefined);
     const handledAt = new Date().toISOString();
     const rows = fresh.map((envelope) => ({ subscription: this.name, event_id: envelope.id, handled_at: handledAt }));
-    await db.executeQuery(this.#statements.get(`record:${rows.length}`, () => db.insertInto('weft_event_inbox').values(rows), rows.flatMap((row) => [row.subscription, row.event_id, row.handled_at])));
+    await db.executeQuery(
+      this.#statements.get(
+        `record:${rows.length}`,
+        () => db.insertInto('weft_event_inbox').values(rows),
+        rows.flatMap((row) => [row.subscription, row.event_id, row.handled_at]),
+      ),
+    );
   }
 
   /**
@@ -326,7 +375,10 @@ export class DurableConsumer {
       return 'done';
     }
     series.retried.inc();
-    this.#logger.warn({ err: error, eventId: envelope.id, type: envelope.type, subscription: this.name, attempt }, 'event handler failed; retrying');
+    this.#logger.warn(
+      { err: error, eventId: envelope.id, type: envelope.type, subscription: this.name, attempt },
+      'event handler failed; retrying',
+    );
     await sleep(Math.random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1)));
     return 'retry';
   }
@@ -340,7 +392,11 @@ export class DurableConsumer {
     try {
       await this.#db.transaction(async (tx) => {
         await this.#subscription.handle([envelope]);
-        await tx.insertInto('weft_event_inbox').values({ subscription: this.name, event_id: envelope.id, handled_at: new Date().toISOString() }).onConflict((oc) => oc.doNothing()).execute();
+        await tx
+          .insertInto('weft_event_inbox')
+          .values({ subscription: this.name, event_id: envelope.id, handled_at: new Date().toISOString() })
+          .onConflict((oc) => oc.doNothing())
+          .execute();
         await tx.deleteFrom('weft_dead_letters').where('id', '=', deadLetterId).execute();
       });
       this.#series.of(envelope.type).delivered.inc();
@@ -359,7 +415,13 @@ export class DurableConsumer {
 
   async #moveCursor(seq: number): Promise<void> {
     const db = this.#db.executor();
-    await db.executeQuery(this.#statements.get('cursor', () => db.updateTable('weft_event_cursors').set({ seq: 0, updated_at: '' }).where('subscription', '=', ''), [seq, new Date().toISOString(), this.name]));
+    await db.executeQuery(
+      this.#statements.get(
+        'cursor',
+        () => db.updateTable('weft_event_cursors').set({ seq: 0, updated_at: '' }).where('subscription', '=', ''),
+        [seq, new Date().toISOString(), this.name],
+      ),
+    );
   }
 
   /** Parks the event with its error and moves on, in one transaction; its inbox row keeps a redelivery from parking it twice. */
@@ -381,11 +443,18 @@ export class DurableConsumer {
           created_at: new Date().toISOString(),
         })
         .execute();
-      await tx.insertInto('weft_event_inbox').values({ subscription: this.name, event_id: envelope.id, handled_at: new Date().toISOString() }).onConflict((oc) => oc.doNothing()).execute();
+      await tx
+        .insertInto('weft_event_inbox')
+        .values({ subscription: this.name, event_id: envelope.id, handled_at: new Date().toISOString() })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
       if (moveCursor) await this.#moveCursor(event.seq);
     });
     if (moveCursor) this.#cursor = event.seq;
     this.#series.of(envelope.type).deadLettered.inc();
-    this.#logger.error({ err: error, eventId: envelope.id, type: envelope.type, subscription: this.name, attempts }, 'event dead-lettered');
+    this.#logger.error(
+      { err: error, eventId: envelope.id, type: envelope.type, subscription: this.name, attempts },
+      'event dead-lettered',
+    );
   }
 }

@@ -17,7 +17,15 @@ import { MemoryTransport } from './memory-transport.js';
 import { replayLog } from './replay.js';
 import { runHandler, type Subscription } from './subscription.js';
 import type { Transport, TransportConsumer } from './transport.js';
-import type { BatchOptions, EnvelopeFor, EventHandler, EventMap, EventPattern, PublishOptions, SubscribeOptions } from './types.js';
+import type {
+  BatchOptions,
+  EnvelopeFor,
+  EventHandler,
+  EventMap,
+  EventPattern,
+  PublishOptions,
+  SubscribeOptions,
+} from './types.js';
 import { uuidv7 } from './uuid.js';
 import { VolatileDispatch } from './volatile-dispatch.js';
 
@@ -82,14 +90,23 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     this.#dispatch = new VolatileDispatch(this.#logger, (subscription) => this.#remove(subscription));
     this.#transport =
       options.transport ??
-      new MemoryTransport({ db: options.db, logger: this.#logger, ...(options.metrics === undefined ? {} : { metrics: options.metrics }), ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }) });
+      new MemoryTransport({
+        db: options.db,
+        logger: this.#logger,
+        ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+        ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+      });
   }
 
   /** Registers an event type (its schema goes to the validation part); returns the bus typed with it. */
   define<T extends string, D>(definition: EventDefinition<T, D>): EventBus<M & Record<T, D>> {
     const known = this.#definitions.get(definition.type);
-    if (known !== undefined && known !== definition) throw new ConfigError(`Event ${definition.type} is defined already.`);
-    this.#validation.registerSchema(definition.type, definition.schema, { version: definition.version, owner: definition.owner });
+    if (known !== undefined && known !== definition)
+      throw new ConfigError(`Event ${definition.type} is defined already.`);
+    this.#validation.registerSchema(definition.type, definition.schema, {
+      version: definition.version,
+      owner: definition.owner,
+    });
     this.#definitions.set(definition.type, definition as EventDefinition);
     return this as unknown as EventBus<M & Record<T, D>>;
   }
@@ -104,7 +121,11 @@ export class EventBus<M extends EventMap = Record<never, never>> {
    * Durable: appended in the caller's transaction (or one of its own) and delivered after commit.
    * Volatile: delivered after the caller's transaction commits, or now outside one.
    */
-  async publish<T extends keyof M & string>(type: T, data: M[T], options: PublishOptions = {}): Promise<EventEnvelope<T, M[T]>> {
+  async publish<T extends keyof M & string>(
+    type: T,
+    data: M[T],
+    options: PublishOptions = {},
+  ): Promise<EventEnvelope<T, M[T]>> {
     const { envelope, definition, trace } = this.#envelope(type, data, options);
     if (definition.durable) {
       if (!this.#durablesSettled) await this.#durablesReady;
@@ -122,13 +143,20 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   }
 
   /** Publishes a volatile event and resolves once every handler of it has finished (the seed's `dispatch`). */
-  publishAndWait<T extends keyof M & string>(type: T, data: M[T], options: PublishOptions = {}): Promise<EventEnvelope<T, M[T]>> {
+  publishAndWait<T extends keyof M & string>(
+    type: T,
+    data: M[T],
+    options: PublishOptions = {},
+  ): Promise<EventEnvelope<T, M[T]>> {
     // Not an async function: on the hot path one promise (the handlers') is enough.
     let delivered: Promise<EventEnvelope> | undefined;
     let envelope: EventEnvelope;
     try {
       const made = this.#envelope(type, data, options);
-      if (made.definition.durable) throw new ConfigError(`publishAndWait is for volatile events; ${type} is durable (its delivery outlives the call).`);
+      if (made.definition.durable)
+        throw new ConfigError(
+          `publishAndWait is for volatile events; ${type} is durable (its delivery outlives the call).`,
+        );
       envelope = made.envelope;
       this.#countPublished(type);
       delivered = this.#dispatch.deliver(this.#subscriptions, envelope, made.trace);
@@ -144,7 +172,11 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     handler: EventHandler<Array<EnvelopeFor<M, P>>>,
     options: SubscribeOptions<EnvelopeFor<M, P>> & { readonly batch: BatchOptions },
   ): () => Promise<void>;
-  subscribe<P extends EventPattern<M>>(pattern: P, handler: EventHandler<EnvelopeFor<M, P>>, options?: SubscribeOptions<EnvelopeFor<M, P>>): () => Promise<void>;
+  subscribe<P extends EventPattern<M>>(
+    pattern: P,
+    handler: EventHandler<EnvelopeFor<M, P>>,
+    options?: SubscribeOptions<EnvelopeFor<M, P>>,
+  ): () => Promise<void>;
   subscribe<P extends EventPattern<M>>(
     pattern: P,
     handler: EventHandler<EnvelopeFor<M, P>> | EventHandler<Array<EnvelopeFor<M, P>>>,
@@ -155,11 +187,23 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       throw new ConfigError(`Subscription pattern must be a type, system.* or *; received ${JSON.stringify(pattern)}.`);
     }
     const batch = options.batch;
-    if (batch !== undefined && (!Number.isSafeInteger(batch.maxSize) || batch.maxSize < 1 || !Number.isSafeInteger(batch.maxWaitMs) || batch.maxWaitMs < 0)) {
-      throw new ConfigError(`batch needs an integer maxSize >= 1 and maxWaitMs >= 0; received ${JSON.stringify(batch)}.`);
+    if (
+      batch !== undefined &&
+      (!Number.isSafeInteger(batch.maxSize) ||
+        batch.maxSize < 1 ||
+        !Number.isSafeInteger(batch.maxWaitMs) ||
+        batch.maxWaitMs < 0)
+    ) {
+      throw new ConfigError(
+        `batch needs an integer maxSize >= 1 and maxWaitMs >= 0; received ${JSON.stringify(batch)}.`,
+      );
     }
-    for (const [option, value] of [['concurrency', options.concurrency], ['queueSize', options.queueSize]] as const) {
-      if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) throw new ConfigError(`${option} must be an integer >= 1; received ${JSON.stringify(value)}.`);
+    for (const [option, value] of [
+      ['concurrency', options.concurrency],
+      ['queueSize', options.queueSize],
+    ] as const) {
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
+        throw new ConfigError(`${option} must be an integer >= 1; received ${JSON.stringify(value)}.`);
     }
     if (options.durability !== undefined && options.durability !== 'full' && options.durability !== 'deferred') {
       throw new ConfigError(`durability must be 'full' or 'deferred'; received ${JSON.stringify(options.durability)}.`);
@@ -186,20 +230,27 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       durable: undefined,
       active: true,
     };
-    if (batch !== undefined) subscription.collector = new BatchCollector(batch, (events) => this.#dispatch.offerBatch(subscription, events));
+    if (batch !== undefined)
+      subscription.collector = new BatchCollector(batch, (events) => this.#dispatch.offerBatch(subscription, events));
     if (this.#matchesDurable(pattern)) {
-      if (options.name === undefined) throw new ConfigError(`Subscription to ${pattern} receives durable events, so it needs a stable name (its consumer id).`);
-      if (batch !== undefined && (options.concurrency ?? 1) > 1) throw new ConfigError(`Subscription "${options.name}" receives durable events in batches, which go one batch at a time: drop concurrency or batch.`);
+      if (options.name === undefined)
+        throw new ConfigError(
+          `Subscription to ${pattern} receives durable events, so it needs a stable name (its consumer id).`,
+        );
+      if (batch !== undefined && (options.concurrency ?? 1) > 1)
+        throw new ConfigError(
+          `Subscription "${options.name}" receives durable events in batches, which go one batch at a time: drop concurrency or batch.`,
+        );
       subscription.durable = this.#transport.consume({
-          name: options.name,
-          pattern,
-          startFrom: options.startFrom ?? 'now',
-          filter: subscription.filter,
-          retry: { ...this.#retry, ...options.retry },
-          batchSize: batch?.maxSize ?? 1,
-          durability: options.durability ?? 'deferred',
-          concurrency: options.concurrency ?? 1,
-          // The durable consumer counts, retries and logs its own attempts.
+        name: options.name,
+        pattern,
+        startFrom: options.startFrom ?? 'now',
+        filter: subscription.filter,
+        retry: { ...this.#retry, ...options.retry },
+        batchSize: batch?.maxSize ?? 1,
+        durability: options.durability ?? 'deferred',
+        concurrency: options.concurrency ?? 1,
+        // The durable consumer counts, retries and logs its own attempts.
         handle: (envelopes) => runHandler(subscription, envelopes, undefined),
       });
       const ready = Promise.all([this.#durablesReady, subscription.durable.ready]);
@@ -219,16 +270,23 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   }
 
   /** The defined event types (with owners) and the subscriptions' patterns: what the integration lint checks. */
-  wiring(): { events: Array<{ type: string; owner: string }>; subscriptions: Array<{ pattern: string; name?: string }> } {
+  wiring(): {
+    events: Array<{ type: string; owner: string }>;
+    subscriptions: Array<{ pattern: string; name?: string }>;
+  } {
     return {
       events: this.definitions().map((d) => ({ type: d.type, owner: d.owner })),
-      subscriptions: this.#subscriptions.map((s) => (s.name === undefined ? { pattern: s.pattern } : { pattern: s.pattern, name: s.name })),
+      subscriptions: this.#subscriptions.map((s) =>
+        s.name === undefined ? { pattern: s.pattern } : { pattern: s.pattern, name: s.name },
+      ),
     };
   }
 
   /** The names of the durable subscriptions that take events of `type`. */
   durableSubscriptionsOf(type: string): string[] {
-    return this.#subscriptions.flatMap((s) => (s.durable !== undefined && s.name !== undefined && matchesEventPattern(s.pattern, type) ? [s.name] : []));
+    return this.#subscriptions.flatMap((s) =>
+      s.durable !== undefined && s.name !== undefined && matchesEventPattern(s.pattern, type) ? [s.name] : [],
+    );
   }
 
   /** Removes the subscription of that name. */
@@ -243,13 +301,28 @@ export class EventBus<M extends EventMap = Record<never, never>> {
    * handler, with `replay: true` in the context. Cursors and inbox are left as they are. Returns
    * how many events were replayed.
    */
-  async replay(options: { subscription?: string; handler?: EventHandler<EventEnvelope>; from?: number; to?: number; types?: readonly string[] }): Promise<number> {
-    const subscription = options.subscription === undefined ? undefined : this.#subscriptions.find((s) => s.name === options.subscription);
-    if (options.subscription !== undefined && subscription === undefined) throw new NotFoundError(`No subscription is named "${options.subscription}".`);
+  async replay(options: {
+    subscription?: string;
+    handler?: EventHandler<EventEnvelope>;
+    from?: number;
+    to?: number;
+    types?: readonly string[];
+  }): Promise<number> {
+    const subscription =
+      options.subscription === undefined ? undefined : this.#subscriptions.find((s) => s.name === options.subscription);
+    if (options.subscription !== undefined && subscription === undefined)
+      throw new NotFoundError(`No subscription is named "${options.subscription}".`);
     const handler: EventHandler<EventEnvelope> | undefined =
-      options.handler ?? (subscription === undefined ? undefined : (e: EventEnvelope) => subscription.handler(subscription.batch === undefined ? e : [e]));
+      options.handler ??
+      (subscription === undefined
+        ? undefined
+        : (e: EventEnvelope) => subscription.handler(subscription.batch === undefined ? e : [e]));
     if (handler === undefined) throw new ConfigError('replay needs a subscription name or a handler.');
-    return replayLog(this.log, handler, { patterns: options.types ?? [subscription?.pattern ?? '*'], ...(options.from === undefined ? {} : { from: options.from }), ...(options.to === undefined ? {} : { to: options.to }) });
+    return replayLog(this.log, handler, {
+      patterns: options.types ?? [subscription?.pattern ?? '*'],
+      ...(options.from === undefined ? {} : { from: options.from }),
+      ...(options.to === undefined ? {} : { to: options.to }),
+    });
   }
 
   /** Resolves once every durable subscription has read its cursor (tests, start-up). */
@@ -269,25 +342,41 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     if (this.#closed) return;
     this.#closed = true;
     for (const subscription of this.#subscriptions) subscription.collector?.flush();
-    const settle = Promise.all([...this.#subscriptions.map((s) => s.queue.idle()), ...this.#durables().map((d) => d.stop())]).then(() => this.#transport.close());
+    const settle = Promise.all([
+      ...this.#subscriptions.map((s) => s.queue.idle()),
+      ...this.#durables().map((d) => d.stop()),
+    ]).then(() => this.#transport.close());
     let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), options.timeoutMs ?? 10_000)));
+    const expired = new Promise<'expired'>(
+      (resolve) => (timer = setTimeout(() => resolve('expired'), options.timeoutMs ?? 10_000)),
+    );
     const outcome = await Promise.race([settle.then(() => 'settled' as const), expired]);
     clearTimeout(timer);
     if (outcome === 'expired') this.#logger.warn('event bus closed with handlers still running');
   }
 
-  #envelope(type: string, data: unknown, options: PublishOptions): { envelope: EventEnvelope; definition: EventDefinition; trace: SpanContext | undefined } {
+  #envelope(
+    type: string,
+    data: unknown,
+    options: PublishOptions,
+  ): { envelope: EventEnvelope; definition: EventDefinition; trace: SpanContext | undefined } {
     if (this.#closed) throw new UnavailableError('The event bus is closed.', { code: 'WEFT_CLOSED' });
     const definition = this.#definitions.get(type);
-    if (definition === undefined) throw new NotFoundError(`Event type ${type} is not defined; define it with defineEvent and bus.define.`);
+    if (definition === undefined)
+      throw new NotFoundError(`Event type ${type} is not defined; define it with defineEvent and bus.define.`);
     const context = currentContext();
     const source = options.source ?? context?.system;
     if (source !== definition.owner) {
-      throw new ForbiddenError(`${source === undefined ? 'An unnamed publisher' : `System ${source}`} may not publish ${type}: it belongs to ${definition.owner}.`);
+      throw new ForbiddenError(
+        `${source === undefined ? 'An unnamed publisher' : `System ${source}`} may not publish ${type}: it belongs to ${definition.owner}.`,
+      );
     }
     const result = this.#validation.validateData(type, data, { version: definition.version });
-    if (!result.ok) throw new ValidationError(`Invalid ${type}:\n${formatIssues(result.issues)}`, { issues: result.issues, details: { type } });
+    if (!result.ok)
+      throw new ValidationError(`Invalid ${type}:\n${formatIssues(result.issues)}`, {
+        issues: result.issues,
+        details: { type },
+      });
     const trace = publishTrace(type);
     const envelope: EventEnvelope = {
       id: uuidv7(),

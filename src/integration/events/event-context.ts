@@ -11,14 +11,19 @@ import type { SpanContext } from '@opentelemetry/api';
 import type { EventEnvelope } from './envelope.js';
 
 /** The context a handler of `envelope` runs in: its correlation, the event as cause, its trace. */
-export function handlerContext(envelope: EventEnvelope, trace: SpanContext | undefined = parseTraceparent(envelope.traceparent)): WeftContext {
+export function handlerContext(
+  envelope: EventEnvelope,
+  trace: SpanContext | undefined = parseTraceparent(envelope.traceparent),
+): WeftContext {
   return trace === undefined
     ? { correlationId: envelope.correlationId, causationId: envelope.id }
     : { correlationId: envelope.correlationId, causationId: envelope.id, traceId: trace.traceId, spanId: trace.spanId };
 }
 
 export function spanParent(context: WeftContext): { parent?: { traceId: string; spanId: string; traceFlags: number } } {
-  return context.traceId === undefined || context.spanId === undefined ? {} : { parent: { traceId: context.traceId, spanId: context.spanId, traceFlags: 1 } };
+  return context.traceId === undefined || context.spanId === undefined
+    ? {}
+    : { parent: { traceId: context.traceId, spanId: context.spanId, traceFlags: 1 } };
 }
 
 export function pick(ids: { traceId: string; spanId: string }): { traceId: string; spanId: string } {
@@ -32,7 +37,11 @@ export function pick(ids: { traceId: string; spanId: string }): { traceId: strin
 export function publishTrace(type: string): SpanContext | undefined {
   const parent = currentSpanContext();
   if (!tracingEnabled()) return parent;
-  const span = startSpan(`publish ${type}`, { kind: SpanKind.PRODUCER, ...(parent === undefined ? {} : { parent }), attributes: { 'messaging.destination.name': type } });
+  const span = startSpan(`publish ${type}`, {
+    kind: SpanKind.PRODUCER,
+    ...(parent === undefined ? {} : { parent }),
+    attributes: { 'messaging.destination.name': type },
+  });
   span.end();
   return idsOf(span, parent);
 }

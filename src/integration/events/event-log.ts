@@ -75,7 +75,7 @@ export class EventLog {
     // A backend with one writer at a time (SQLite) commits in sequence order already.
     if (this.#db.capabilities.concurrentWriters) await this.#db.lockInTransaction(LOCK);
     const db = this.#db.executor();
-    for (let start = 0; start < envelopes.length; ) {
+    for (let start = 0; start < envelopes.length;) {
       const size = Math.min(CHUNK, envelopes.length - start);
       const rows = envelopes.slice(start, start + size);
       const values = rows.flatMap((envelope) => [
@@ -90,8 +90,25 @@ export class EventLog {
         envelope.traceparent ?? null,
         JSON.stringify(envelope.data),
       ]);
-      const blank = { id: '', type: '', version: 0, source: '', time: '', partition_key: '', correlation_id: '', causation_id: '', traceparent: '', data: '' };
-      await this.#db.execute(this.#statements.get(`append:${size}`, () => db.insertInto('weft_event_log').values(rows.map(() => blank)), values));
+      const blank = {
+        id: '',
+        type: '',
+        version: 0,
+        source: '',
+        time: '',
+        partition_key: '',
+        correlation_id: '',
+        causation_id: '',
+        traceparent: '',
+        data: '',
+      };
+      await this.#db.execute(
+        this.#statements.get(
+          `append:${size}`,
+          () => db.insertInto('weft_event_log').values(rows.map(() => blank)),
+          values,
+        ),
+      );
       start += size;
     }
   }
@@ -105,13 +122,17 @@ export class EventLog {
     if (kind !== 'all') parameters.push(kind === 'system' ? `${pattern.slice(0, -1)}%` : pattern);
     if (before !== undefined) parameters.push(before);
     parameters.push(limit);
-    const query = this.#statements.get(`read:${kind}:${before === undefined ? 'open' : 'bounded'}`, () => {
-      let built = db.selectFrom('weft_event_log').selectAll().where('seq', '>', 0);
-      if (kind === 'system') built = built.where('type', 'like', '');
-      if (kind === 'type') built = built.where('type', '=', '');
-      if (before !== undefined) built = built.where('seq', '<=', 0);
-      return built.orderBy('seq').limit(1);
-    }, parameters);
+    const query = this.#statements.get(
+      `read:${kind}:${before === undefined ? 'open' : 'bounded'}`,
+      () => {
+        let built = db.selectFrom('weft_event_log').selectAll().where('seq', '>', 0);
+        if (kind === 'system') built = built.where('type', 'like', '');
+        if (kind === 'type') built = built.where('type', '=', '');
+        if (before !== undefined) built = built.where('seq', '<=', 0);
+        return built.orderBy('seq').limit(1);
+      },
+      parameters,
+    );
     const { rows } = await db.executeQuery<Selectable<EventTables['weft_event_log']>>(query);
     return rows.map(toLogged);
   }
@@ -130,7 +151,13 @@ export class EventLog {
   /** Every event of one correlation, as a causal tree: roots first, each with the events it caused. */
   async trace(correlationId: string): Promise<CausalNode[]> {
     await this.#db.flushPending();
-    const rows = await this.#db.executor().selectFrom('weft_event_log').selectAll().where('correlation_id', '=', correlationId).orderBy('seq').execute();
+    const rows = await this.#db
+      .executor()
+      .selectFrom('weft_event_log')
+      .selectAll()
+      .where('correlation_id', '=', correlationId)
+      .orderBy('seq')
+      .execute();
     const nodes = new Map(rows.map((row) => [row.id, { event: toLogged(row).envelope, caused: [] as CausalNode[] }]));
     const roots: CausalNode[] = [];
     for (const node of nodes.values()) {

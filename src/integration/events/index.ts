@@ -3,7 +3,15 @@ export type { DataOf, EventDefinition } from './definition.js';
 export type { EventEnvelope } from './envelope.js';
 export { EventBus } from './event-bus.js';
 export type { EventBusOptions } from './event-bus.js';
-export type { EnvelopeFor, EventHandler, EventMap, EventPattern, MatchingTypes, PublishOptions, SubscribeOptions } from './types.js';
+export type {
+  EnvelopeFor,
+  EventHandler,
+  EventMap,
+  EventPattern,
+  MatchingTypes,
+  PublishOptions,
+  SubscribeOptions,
+} from './types.js';
 export { EventLog } from './event-log.js';
 export type { CausalNode, EventTables, LoggedEvent } from './event-log.js';
 export { eventMigrations } from './migrations.js';

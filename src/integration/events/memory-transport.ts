@@ -46,7 +46,9 @@ export class MemoryTransport implements Transport {
     this.#consumers.add(consumer);
     consumer.ready
       .then(() => (this.#consumers.has(consumer) ? consumer.drain() : undefined))
-      .catch((error: unknown) => this.#logger.error({ err: error, subscription: consumer.name }, 'durable delivery failed to start'));
+      .catch((error: unknown) =>
+        this.#logger.error({ err: error, subscription: consumer.name }, 'durable delivery failed to start'),
+      );
     return {
       name: consumer.name,
       ready: consumer.ready,

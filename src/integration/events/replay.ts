@@ -10,7 +10,11 @@ const PAGE = 500;
  * Runs the log's events with sequence numbers in [from, to] whose type matches one of `patterns`
  * through `handler`, in order, each with `replay: true` in its context. Returns how many ran.
  */
-export async function replayLog(log: EventLog, handler: EventHandler<EventEnvelope>, range: { patterns: readonly string[]; from?: number; to?: number }): Promise<number> {
+export async function replayLog(
+  log: EventLog,
+  handler: EventHandler<EventEnvelope>,
+  range: { patterns: readonly string[]; from?: number; to?: number },
+): Promise<number> {
   let seq = Math.max(0, (range.from ?? 1) - 1);
   let count = 0;
   for (;;) {
@@ -18,7 +22,9 @@ export async function replayLog(log: EventLog, handler: EventHandler<EventEnvelo
     for (const { seq: at, envelope } of page) {
       seq = at;
       if (!range.patterns.some((pattern) => matchesEventPattern(pattern, envelope.type))) continue;
-      await runWithContext({ correlationId: envelope.correlationId, causationId: envelope.id, replay: true }, () => handler(envelope));
+      await runWithContext({ correlationId: envelope.correlationId, causationId: envelope.id, replay: true }, () =>
+        handler(envelope),
+      );
       count++;
     }
     if (page.length < PAGE) return count;

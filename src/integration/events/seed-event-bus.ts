@@ -45,7 +45,8 @@ export class SeedEventBus {
     const validation = this.#options.validation;
     if (validation?.hasSchema(type) === true) {
       const result = validation.validateData(type, payload);
-      if (!result.ok) throw new ValidationError(`Invalid ${type}:\n${formatIssues(result.issues)}`, { issues: result.issues });
+      if (!result.ok)
+        throw new ValidationError(`Invalid ${type}:\n${formatIssues(result.issues)}`, { issues: result.issues });
     } else if (this.#options.strict === true) {
       throw new NotFoundError(`Event type ${type} has no registered schema, and this bus is strict.`);
     } else {
@@ -53,7 +54,9 @@ export class SeedEventBus {
     }
     const handlers = [...(this.#handlers.get(type) ?? [])];
     // Promise.resolve().then: a handler that throws synchronously is reported like one that rejects.
-    const outcomes = await Promise.allSettled(handlers.map((handler) => Promise.resolve().then(() => handler(payload))));
+    const outcomes = await Promise.allSettled(
+      handlers.map((handler) => Promise.resolve().then(() => handler(payload))),
+    );
     for (const outcome of outcomes) {
       if (outcome.status === 'rejected') {
         this.#options.metrics?.eventsFailed.inc({ type, subscription: 'seed' });

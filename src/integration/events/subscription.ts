@@ -36,7 +36,12 @@ export interface Route {
 }
 
 /** Runs a handler in the event's context (so what it publishes has the event as cause); counts and logs (to `report`, when given) and rethrows a failure. */
-export async function runHandler(subscription: Subscription, envelopes: readonly EventEnvelope[], report: Logger | undefined, shared?: WeftContext): Promise<void> {
+export async function runHandler(
+  subscription: Subscription,
+  envelopes: readonly EventEnvelope[],
+  report: Logger | undefined,
+  shared?: WeftContext,
+): Promise<void> {
   const envelope = envelopes[0];
   if (envelope === undefined) return;
   // A batch runs in the context of its first event (its correlation, its trace).
@@ -45,7 +50,11 @@ export async function runHandler(subscription: Subscription, envelopes: readonly
   const started = performance.now();
   // Without a tracing SDK the handler span would be a no-op: skip making it.
   const span = tracingEnabled()
-    ? startSpan(`handle ${envelope.type}`, { kind: SpanKind.CONSUMER, ...spanParent(context), attributes: { 'messaging.destination.name': envelope.type, 'messaging.consumer.group.name': subscriptionName } })
+    ? startSpan(`handle ${envelope.type}`, {
+        kind: SpanKind.CONSUMER,
+        ...spanParent(context),
+        attributes: { 'messaging.destination.name': envelope.type, 'messaging.consumer.group.name': subscriptionName },
+      })
     : undefined;
   const own = span === undefined ? context : { ...context, ...pick(idsOf(span, spanParent(context).parent)) };
   try {
@@ -65,9 +74,23 @@ export async function runHandler(subscription: Subscription, envelopes: readonly
 }
 
 /** Counts a failed handler run and logs it with the event's ids. */
-export function reportFailure(logger: Logger, subscription: Subscription, envelopes: readonly EventEnvelope[], error: unknown): void {
+export function reportFailure(
+  logger: Logger,
+  subscription: Subscription,
+  envelopes: readonly EventEnvelope[],
+  error: unknown,
+): void {
   const envelope = envelopes[0];
   if (envelope === undefined) return;
   subscription.metrics.of(envelope.type).failed.inc();
-  logger.error({ err: error, eventId: envelope.id, type: envelope.type, subscription: subscription.name, correlationId: envelope.correlationId }, 'event handler failed');
+  logger.error(
+    {
+      err: error,
+      eventId: envelope.id,
+      type: envelope.type,
+      subscription: subscription.name,
+      correlationId: envelope.correlationId,
+    },
+    'event handler failed',
+  );
 }

@@ -12,7 +12,9 @@ export type MatchingTypes<M extends EventMap, P extends string> = P extends '*'
     : Extract<keyof M & string, P>;
 
 /** The envelope a handler of pattern `P` receives. */
-export type EnvelopeFor<M extends EventMap, P extends string> = { [T in MatchingTypes<M, P>]: EventEnvelope<T, M[T]> }[MatchingTypes<M, P>];
+export type EnvelopeFor<M extends EventMap, P extends string> = {
+  [T in MatchingTypes<M, P>]: EventEnvelope<T, M[T]>;
+}[MatchingTypes<M, P>];
 
 /** A pattern a bus accepts: a defined type, `system.*`, or `*`. */
 export type EventPattern<M extends EventMap> = (keyof M & string) | `${string}.*` | '*';
@@ -58,4 +60,3 @@ export interface PublishOptions {
   /** The publishing system; must own the type. Default: the current context's system. */
   readonly source?: string;
 }
-

@@ -1,7 +1,9 @@
 import { randomHex } from '../monitoring/index.js';
 
 /** Hex digit -> the variant digit (10xx) keeping its two low bits. */
-const VARIANT: Readonly<Record<string, string>> = Object.fromEntries([...'0123456789abcdef'].map((digit) => [digit, '89ab'.charAt(Number.parseInt(digit, 16) & 3)]));
+const VARIANT: Readonly<Record<string, string>> = Object.fromEntries(
+  [...'0123456789abcdef'].map((digit) => [digit, '89ab'.charAt(Number.parseInt(digit, 16) & 3)]),
+);
 let lastMs = 0;
 /** `tttttttt-tttt-` for the current millisecond, formatted once per millisecond. */
 let prefix = '';

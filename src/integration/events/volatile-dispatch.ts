@@ -36,11 +36,17 @@ export class VolatileDispatch {
    * Hands a volatile event to each matching subscription's queue. Returns what to await for every
    * handler of it to finish (it resolves with the envelope): nothing when they all ran synchronously.
    */
-  deliver(subscriptions: readonly Subscription[], envelope: EventEnvelope, trace: SpanContext | undefined): Promise<EventEnvelope> | undefined {
+  deliver(
+    subscriptions: readonly Subscription[],
+    envelope: EventEnvelope,
+    trace: SpanContext | undefined,
+  ): Promise<EventEnvelope> | undefined {
     let route = this.#routes.get(envelope.type);
     if (route === undefined) {
       const type = envelope.type;
-      route = subscriptions.filter((s) => matchesEventPattern(s.pattern, type)).map((subscription) => ({ subscription, series: subscription.metrics.of(type) }));
+      route = subscriptions
+        .filter((s) => matchesEventPattern(s.pattern, type))
+        .map((subscription) => ({ subscription, series: subscription.metrics.of(type) }));
       this.#routes.set(type, route);
     }
     if (route.length === 0) return undefined;
@@ -50,7 +56,11 @@ export class VolatileDispatch {
   }
 
   /** Offers the event to each subscription; a handler started now is timed from this moment (handler duration includes the synchronous handlers before it). */
-  #offerVolatile(route: readonly Route[], envelope: EventEnvelope, context: WeftContext): Promise<EventEnvelope> | undefined {
+  #offerVolatile(
+    route: readonly Route[],
+    envelope: EventEnvelope,
+    context: WeftContext,
+  ): Promise<EventEnvelope> | undefined {
     const dispatched = performance.now();
     const traced = tracingEnabled();
     const countdown = new Countdown();
@@ -74,7 +84,9 @@ export class VolatileDispatch {
       } else {
         // A run the queue starts later (behind others of its key) enters the event's context itself.
         offered = subscription.queue.offer(envelope.partitionKey, () =>
-          runInContext(context, () => this.#runVolatile(subscription, series, envelope, context, performance.now(), traced, false)),
+          runInContext(context, () =>
+            this.#runVolatile(subscription, series, envelope, context, performance.now(), traced, false),
+          ),
         );
       }
       if (offered === 'full') this.#dropped(subscription, [envelope]);
@@ -162,7 +174,15 @@ export class VolatileDispatch {
 
   #dropped(subscription: Subscription, envelopes: readonly EventEnvelope[]): void {
     for (const envelope of envelopes) subscription.metrics.of(envelope.type).dropped.inc();
-    this.#logger.warn({ subscription: subscription.name, events: envelopes.length, eventId: envelopes[0]?.id, type: envelopes[0]?.type }, 'volatile events dropped: subscription queue full');
+    this.#logger.warn(
+      {
+        subscription: subscription.name,
+        events: envelopes.length,
+        eventId: envelopes[0]?.id,
+        type: envelopes[0]?.type,
+      },
+      'volatile events dropped: subscription queue full',
+    );
   }
 }
 

@@ -27,7 +27,11 @@ const storage = new AsyncLocalStorage<WeftContext>();
  */
 export function runWithContext<T>(context: Partial<WeftContext>, fn: () => T): T {
   const outer = storage.getStore();
-  const merged: WeftContext = { ...outer, ...context, correlationId: context.correlationId ?? outer?.correlationId ?? randomUUID() };
+  const merged: WeftContext = {
+    ...outer,
+    ...context,
+    correlationId: context.correlationId ?? outer?.correlationId ?? randomUUID(),
+  };
   return storage.run(merged, fn);
 }
 

@@ -34,7 +34,8 @@ export class HealthChecks {
   readonly #checks = new Map<string, HealthCheck>();
 
   register(check: HealthCheck): void {
-    if (this.#checks.has(check.name)) throw new ConfigError(`A health check named "${check.name}" is registered already.`);
+    if (this.#checks.has(check.name))
+      throw new ConfigError(`A health check named "${check.name}" is registered already.`);
     this.#checks.set(check.name, check);
   }
 
@@ -62,12 +63,21 @@ async function runOne(check: HealthCheck): Promise<CheckResult> {
     const outcome = await Promise.race([
       check.check(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TimeoutError(`${check.name} check took longer than ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(
+          () => reject(new TimeoutError(`${check.name} check took longer than ${timeoutMs} ms`)),
+          timeoutMs,
+        );
       }),
     ]);
-    return outcome === undefined ? { status: 'up', durationMs: elapsed(started) } : { status: 'degraded', durationMs: elapsed(started), detail: outcome.detail };
+    return outcome === undefined
+      ? { status: 'up', durationMs: elapsed(started) }
+      : { status: 'degraded', durationMs: elapsed(started), detail: outcome.detail };
   } catch (error) {
-    return { status: 'down', durationMs: elapsed(started), error: error instanceof Error ? error.message : String(error) };
+    return {
+      status: 'down',
+      durationMs: elapsed(started),
+      error: error instanceof Error ? error.message : String(error),
+    };
   } finally {
     clearTimeout(timer);
   }

@@ -9,7 +9,17 @@ export type { InstrumentOptions } from './metrics.js';
 export { HealthChecks, runHealthChecks } from './health.js';
 export type { CheckResult, Degraded, HealthCheck, HealthReport } from './health.js';
 export * from './alerting/index.js';
-export { SpanKind, currentSpanContext, formatTraceparent, idsOf, newSpanContext, parseTraceparent, startSpan, tracingEnabled, withSpan } from './tracing.js';
+export {
+  SpanKind,
+  currentSpanContext,
+  formatTraceparent,
+  idsOf,
+  newSpanContext,
+  parseTraceparent,
+  startSpan,
+  tracingEnabled,
+  withSpan,
+} from './tracing.js';
 export { MonitoringManager } from './monitoring-manager.js';
 export type { MonitoringOptions } from './monitoring-manager.js';
 export { IntegrationAlerting, IntegrationLogger, IntegrationMetrics } from './seed-api.js';

@@ -55,13 +55,19 @@ export class WeftLogger {
     this.#systemLevels = new Map(Object.entries(options.systemLevels ?? {}));
     this.#recentSize = options.recentSize ?? 200;
     const pretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY);
-    const remember = (logger: Logger, level: number, args: readonly unknown[]): void => this.#remember(logger, level, args);
+    const remember = (logger: Logger, level: number, args: readonly unknown[]): void =>
+      this.#remember(logger, level, args);
     const config = {
       level: options.level ?? 'info',
       errorKey: 'err',
       serializers: { err: stdSerializers.errWithCause },
       hooks: {
-        logMethod(this: Logger, args: Parameters<Logger['info']>, method: (...a: Parameters<Logger['info']>) => void, level: number) {
+        logMethod(
+          this: Logger,
+          args: Parameters<Logger['info']>,
+          method: (...a: Parameters<Logger['info']>) => void,
+          level: number,
+        ) {
           if (isContextChild(this)) {
             method.apply(this, args);
             return;
@@ -79,11 +85,12 @@ export class WeftLogger {
         },
       },
     };
-    this.root = options.destination !== undefined
-      ? pino(config, options.destination)
-      : pretty
-        ? pino({ ...config, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } })
-        : pino(config);
+    this.root =
+      options.destination !== undefined
+        ? pino(config, options.destination)
+        : pretty
+          ? pino({ ...config, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } })
+          : pino(config);
   }
 
   /** The logger of one game system (or part): lines carry `system`, its level set separately. */

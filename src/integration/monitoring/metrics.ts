@@ -23,20 +23,76 @@ export interface InstrumentOptions<L extends string> {
 export class WeftMetrics {
   readonly registry = new Registry();
 
-  readonly eventsPublished = this.seriesCounter({ name: 'weft_events_published_total', help: 'Events published, by type.', labelNames: ['type'] });
-  readonly eventsDelivered = this.seriesCounter({ name: 'weft_events_delivered_total', help: 'Events a subscription handled successfully.', labelNames: ['type', 'subscription'] });
-  readonly eventsFailed = this.seriesCounter({ name: 'weft_events_failed_total', help: 'Handler attempts that threw.', labelNames: ['type', 'subscription'] });
-  readonly eventsRetried = this.seriesCounter({ name: 'weft_events_retried_total', help: 'Deliveries scheduled again after a failure.', labelNames: ['type', 'subscription'] });
-  readonly eventsDeadLettered = this.seriesCounter({ name: 'weft_events_dead_lettered_total', help: 'Events moved to the dead-letter table after their last retry.', labelNames: ['type', 'subscription'] });
-  readonly handlerDuration = this.seriesHistogram({ name: 'weft_handler_duration_ms', help: 'Time a subscription handler took, in ms.', labelNames: ['type', 'subscription'] });
-  readonly transactionDuration = this.histogram({ name: 'weft_transaction_duration_ms', help: 'Time a state transaction took, in ms.', labelNames: ['system'] });
-  readonly transactionCommits = this.counter({ name: 'weft_transaction_commits_total', help: 'State transactions committed.', labelNames: ['system'] });
-  readonly transactionRollbacks = this.counter({ name: 'weft_transaction_rollbacks_total', help: 'State transactions rolled back.', labelNames: ['system'] });
-  readonly stateCallbacks = this.counter({ name: 'weft_state_callbacks_total', help: 'State callbacks (onChange, onSuccess, onError) run, by outcome: ok, error, timeout.', labelNames: ['system', 'callback', 'outcome'] });
-  readonly transactionConflicts = this.counter({ name: 'weft_transaction_conflicts_total', help: 'State writes that met a version conflict.', labelNames: ['system'] });
-  readonly validationFailures = this.counter({ name: 'weft_validation_failures_total', help: 'Values that failed validation, by schema.', labelNames: ['schema'] });
-  readonly queryDuration = this.seriesHistogram({ name: 'weft_db_query_duration_ms', help: 'Database statement time in ms, by operation.', labelNames: ['operation', 'outcome'] });
-  readonly eventDeliveryLag = this.gauge({ name: 'weft_event_delivery_lag_ms', help: 'Age of the oldest event a subscription has not handled yet, in ms.', labelNames: ['subscription'] });
+  readonly eventsPublished = this.seriesCounter({
+    name: 'weft_events_published_total',
+    help: 'Events published, by type.',
+    labelNames: ['type'],
+  });
+  readonly eventsDelivered = this.seriesCounter({
+    name: 'weft_events_delivered_total',
+    help: 'Events a subscription handled successfully.',
+    labelNames: ['type', 'subscription'],
+  });
+  readonly eventsFailed = this.seriesCounter({
+    name: 'weft_events_failed_total',
+    help: 'Handler attempts that threw.',
+    labelNames: ['type', 'subscription'],
+  });
+  readonly eventsRetried = this.seriesCounter({
+    name: 'weft_events_retried_total',
+    help: 'Deliveries scheduled again after a failure.',
+    labelNames: ['type', 'subscription'],
+  });
+  readonly eventsDeadLettered = this.seriesCounter({
+    name: 'weft_events_dead_lettered_total',
+    help: 'Events moved to the dead-letter table after their last retry.',
+    labelNames: ['type', 'subscription'],
+  });
+  readonly handlerDuration = this.seriesHistogram({
+    name: 'weft_handler_duration_ms',
+    help: 'Time a subscription handler took, in ms.',
+    labelNames: ['type', 'subscription'],
+  });
+  readonly transactionDuration = this.histogram({
+    name: 'weft_transaction_duration_ms',
+    help: 'Time a state transaction took, in ms.',
+    labelNames: ['system'],
+  });
+  readonly transactionCommits = this.counter({
+    name: 'weft_transaction_commits_total',
+    help: 'State transactions committed.',
+    labelNames: ['system'],
+  });
+  readonly transactionRollbacks = this.counter({
+    name: 'weft_transaction_rollbacks_total',
+    help: 'State transactions rolled back.',
+    labelNames: ['system'],
+  });
+  readonly stateCallbacks = this.counter({
+    name: 'weft_state_callbacks_total',
+    help: 'State callbacks (onChange, onSuccess, onError) run, by outcome: ok, error, timeout.',
+    labelNames: ['system', 'callback', 'outcome'],
+  });
+  readonly transactionConflicts = this.counter({
+    name: 'weft_transaction_conflicts_total',
+    help: 'State writes that met a version conflict.',
+    labelNames: ['system'],
+  });
+  readonly validationFailures = this.counter({
+    name: 'weft_validation_failures_total',
+    help: 'Values that failed validation, by schema.',
+    labelNames: ['schema'],
+  });
+  readonly queryDuration = this.seriesHistogram({
+    name: 'weft_db_query_duration_ms',
+    help: 'Database statement time in ms, by operation.',
+    labelNames: ['operation', 'outcome'],
+  });
+  readonly eventDeliveryLag = this.gauge({
+    name: 'weft_event_delivery_lag_ms',
+    help: 'Age of the oldest event a subscription has not handled yet, in ms.',
+    labelNames: ['subscription'],
+  });
   readonly #queues = new Map<string, () => number>();
   readonly eventQueueDepth = new Gauge({
     name: 'weft_event_queue_depth',
@@ -48,11 +104,30 @@ export class WeftMetrics {
       for (const [subscription, depth] of this.#queues) this.eventQueueDepth.set({ subscription }, depth());
     },
   });
-  readonly eventsDropped = this.seriesCounter({ name: 'weft_events_dropped_total', help: 'Volatile events dropped because a subscription queue was full.', labelNames: ['type', 'subscription'] });
-  readonly eventsUnregistered = this.counter({ name: 'weft_events_unregistered_total', help: 'Seed-style dispatches of a type that has no definition.' });
-  readonly alertChannelFailures = this.counter({ name: 'weft_alert_channel_failures_total', help: 'Alert notifications a channel failed to deliver.', labelNames: ['channel'] });
-  readonly operationDuration = this.histogram({ name: 'weft_operation_duration_ms', help: 'Time a named operation (a command, a job) took, in ms, by outcome.', labelNames: ['operation', 'outcome'] });
-  readonly httpRequestDuration = this.histogram({ name: 'weft_http_request_duration_ms', help: 'HTTP request time in ms, by route and status.', labelNames: ['method', 'route', 'status'] });
+  readonly eventsDropped = this.seriesCounter({
+    name: 'weft_events_dropped_total',
+    help: 'Volatile events dropped because a subscription queue was full.',
+    labelNames: ['type', 'subscription'],
+  });
+  readonly eventsUnregistered = this.counter({
+    name: 'weft_events_unregistered_total',
+    help: 'Seed-style dispatches of a type that has no definition.',
+  });
+  readonly alertChannelFailures = this.counter({
+    name: 'weft_alert_channel_failures_total',
+    help: 'Alert notifications a channel failed to deliver.',
+    labelNames: ['channel'],
+  });
+  readonly operationDuration = this.histogram({
+    name: 'weft_operation_duration_ms',
+    help: 'Time a named operation (a command, a job) took, in ms, by outcome.',
+    labelNames: ['operation', 'outcome'],
+  });
+  readonly httpRequestDuration = this.histogram({
+    name: 'weft_http_request_duration_ms',
+    help: 'HTTP request time in ms, by route and status.',
+    labelNames: ['method', 'route', 'status'],
+  });
 
   /** Runs `fn`, recording its duration under `operation` with outcome ok or error; performance budgets read this. */
   async timeOperation<T>(operation: string, fn: () => Promise<T> | T): Promise<T> {
@@ -82,7 +157,9 @@ export class WeftMetrics {
         if (operations.size >= 1000) operations.clear();
         operations.set(event.sql, (operation = operationOf(event.sql)));
       }
-      this.queryDuration.labels({ operation, outcome: event.error === undefined ? 'ok' : 'error' }).observe(event.durationMs);
+      this.queryDuration
+        .labels({ operation, outcome: event.error === undefined ? 'ok' : 'error' })
+        .observe(event.durationMs);
     };
   }
 
@@ -97,22 +174,47 @@ export class WeftMetrics {
       help: 'Whether the database answers (1) or not (0).',
       registers: [this.registry],
       async collect() {
-        this.set(await db.ping({ timeoutMs: 1000 }).then(() => 1, () => 0));
+        this.set(
+          await db.ping({ timeoutMs: 1000 }).then(
+            () => 1,
+            () => 0,
+          ),
+        );
       },
     });
     const read = (key: keyof PoolStats) =>
       function (this: Gauge) {
         this.set(pool.poolStats()[key]);
       };
-    new Gauge({ name: 'weft_db_pool_size', help: 'Database connections open.', registers: [this.registry], collect: read('size') });
-    new Gauge({ name: 'weft_db_pool_in_use', help: 'Database connections lent out.', registers: [this.registry], collect: read('inUse') });
-    new Gauge({ name: 'weft_db_pool_waiting', help: 'Callers waiting for a database connection.', registers: [this.registry], collect: read('waiting') });
+    new Gauge({
+      name: 'weft_db_pool_size',
+      help: 'Database connections open.',
+      registers: [this.registry],
+      collect: read('size'),
+    });
+    new Gauge({
+      name: 'weft_db_pool_in_use',
+      help: 'Database connections lent out.',
+      registers: [this.registry],
+      collect: read('inUse'),
+    });
+    new Gauge({
+      name: 'weft_db_pool_waiting',
+      help: 'Callers waiting for a database connection.',
+      registers: [this.registry],
+      collect: read('waiting'),
+    });
   }
 
   /** A counter in this registry; the name must be `weft_` prefixed and end in `_total`. */
   counter<L extends string = never>(options: InstrumentOptions<L>): Counter<L> {
     checkName(options.name, '_total');
-    return new Counter({ name: options.name, help: options.help, labelNames: options.labelNames ?? [], registers: [this.registry] });
+    return new Counter({
+      name: options.name,
+      help: options.help,
+      labelNames: options.labelNames ?? [],
+      registers: [this.registry],
+    });
   }
 
   /**
@@ -125,9 +227,17 @@ export class WeftMetrics {
   }
 
   /** A histogram like `histogram`, whose series a hot path looks up once (`labels(...)`). */
-  seriesHistogram<L extends string = never>(options: InstrumentOptions<L> & { readonly buckets?: readonly number[] }): SeriesHistogram<L> {
+  seriesHistogram<L extends string = never>(
+    options: InstrumentOptions<L> & { readonly buckets?: readonly number[] },
+  ): SeriesHistogram<L> {
     checkName(options.name);
-    return new SeriesHistogram(options.name, options.help, options.labelNames ?? [], options.buckets ?? MILLISECOND_BUCKETS, this.registry);
+    return new SeriesHistogram(
+      options.name,
+      options.help,
+      options.labelNames ?? [],
+      options.buckets ?? MILLISECOND_BUCKETS,
+      this.registry,
+    );
   }
 
   /** Reports `depth()` as a subscription's queue depth at each scrape, until the returned function is called. */
@@ -143,11 +253,18 @@ export class WeftMetrics {
   /** A gauge in this registry. */
   gauge<L extends string = never>(options: InstrumentOptions<L>): Gauge<L> {
     checkName(options.name);
-    return new Gauge({ name: options.name, help: options.help, labelNames: options.labelNames ?? [], registers: [this.registry] });
+    return new Gauge({
+      name: options.name,
+      help: options.help,
+      labelNames: options.labelNames ?? [],
+      registers: [this.registry],
+    });
   }
 
   /** A histogram in this registry, in milliseconds unless other buckets are given. */
-  histogram<L extends string = never>(options: InstrumentOptions<L> & { readonly buckets?: readonly number[] }): Histogram<L> {
+  histogram<L extends string = never>(
+    options: InstrumentOptions<L> & { readonly buckets?: readonly number[] },
+  ): Histogram<L> {
     checkName(options.name);
     return new Histogram({
       name: options.name,
@@ -171,11 +288,29 @@ export class WeftMetrics {
 
 function checkName(name: string, suffix?: string): void {
   if (!NAME.test(name) || (suffix !== undefined && !name.endsWith(suffix))) {
-    throw new ConfigError(`Metric name ${JSON.stringify(name)} must be weft_ prefixed snake_case${suffix === undefined ? '' : ` ending in ${suffix}`}.`);
+    throw new ConfigError(
+      `Metric name ${JSON.stringify(name)} must be weft_ prefixed snake_case${suffix === undefined ? '' : ` ending in ${suffix}`}.`,
+    );
   }
 }
 
-const OPERATIONS = new Set(['select', 'insert', 'update', 'delete', 'begin', 'start', 'commit', 'rollback', 'savepoint', 'release', 'create', 'drop', 'alter', 'with', 'pragma']);
+const OPERATIONS = new Set([
+  'select',
+  'insert',
+  'update',
+  'delete',
+  'begin',
+  'start',
+  'commit',
+  'rollback',
+  'savepoint',
+  'release',
+  'create',
+  'drop',
+  'alter',
+  'with',
+  'pragma',
+]);
 
 /** The first keyword of a statement, from a small fixed set: the label must never carry SQL text. */
 function operationOf(sql: string): string {

@@ -45,7 +45,8 @@ export class MonitoringManager {
       ...(options.evaluationIntervalMs === undefined ? {} : { intervalMs: options.evaluationIntervalMs }),
     });
     if (options.builtinRules !== false) {
-      for (const rule of builtinRules(options.builtinRules === true ? {} : options.builtinRules)) this.alerting.addRule(rule);
+      for (const rule of builtinRules(options.builtinRules === true ? {} : options.builtinRules))
+        this.alerting.addRule(rule);
     }
     this.budgets = new PerformanceBudgets(this.metrics, this.alerting);
   }

@@ -22,10 +22,15 @@ export class IntegrationLogger {
   /** Writes one line; resolves once it is written out. */
   log(level: SeedLevel, message: string, fields: Readonly<Record<string, unknown>> = {}): Promise<void> {
     const name = typeof level === 'number' ? PYTHON_LEVELS[level] : level;
-    if (name === undefined) return Promise.reject(new ConfigError(`Unknown log level ${String(level)}; use a pino level name or 10, 20, 30, 40, 50.`));
+    if (name === undefined)
+      return Promise.reject(
+        new ConfigError(`Unknown log level ${String(level)}; use a pino level name or 10, 20, 30, 40, 50.`),
+      );
     const logger = this.#logging.root;
     logger[name](fields, message);
-    return new Promise((resolve, reject) => logger.flush((error) => (error === undefined || error === null ? resolve() : reject(error))));
+    return new Promise((resolve, reject) =>
+      logger.flush((error) => (error === undefined || error === null ? resolve() : reject(error))),
+    );
   }
 }
 
@@ -55,14 +60,19 @@ export class IntegrationMetrics {
 
   /** Records a value for `name` (exported as gauge `weft_<name>`). */
   record(name: string, value: number, labels: Readonly<Record<string, string>> = {}): void {
-    if (!Number.isFinite(value)) throw new ConfigError(`Metric ${name} must be a finite number; received ${String(value)}.`);
+    if (!Number.isFinite(value))
+      throw new ConfigError(`Metric ${name} must be a finite number; received ${String(value)}.`);
     const values = this.#recorded.get(name) ?? [];
     values.push(value);
     if (values.length > RESERVOIR) values.shift();
     this.#recorded.set(name, values);
     let gauge = this.#gauges.get(name);
     if (gauge === undefined) {
-      gauge = this.#metrics.gauge({ name: `weft_${slug(name)}`, help: `Recorded through integrationMetrics.record("${name}").`, labelNames: Object.keys(labels) });
+      gauge = this.#metrics.gauge({
+        name: `weft_${slug(name)}`,
+        help: `Recorded through integrationMetrics.record("${name}").`,
+        labelNames: Object.keys(labels),
+      });
       this.#gauges.set(name, gauge);
     }
     gauge.set(labels, value);
@@ -72,7 +82,11 @@ export class IntegrationMetrics {
   increment(name: string, by = 1, labels: Readonly<Record<string, string>> = {}): void {
     let counter = this.#counters.get(name);
     if (counter === undefined) {
-      counter = this.#metrics.counter({ name: `weft_${slug(name)}_total`, help: `Counted through integrationMetrics.increment("${name}").`, labelNames: Object.keys(labels) });
+      counter = this.#metrics.counter({
+        name: `weft_${slug(name)}_total`,
+        help: `Counted through integrationMetrics.increment("${name}").`,
+        labelNames: Object.keys(labels),
+      });
       this.#counters.set(name, counter);
     }
     counter.inc(labels, by);
@@ -91,7 +105,15 @@ export class IntegrationMetrics {
     if (values === undefined || values.length === 0) return undefined;
     const sorted = [...values].sort((a, b) => a - b);
     const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
-    return { count: sorted.length, sum: sorted.reduce((s, v) => s + v, 0), min: sorted[0] ?? 0, max: sorted.at(-1) ?? 0, p50: at(0.5), p95: at(0.95), p99: at(0.99) };
+    return {
+      count: sorted.length,
+      sum: sorted.reduce((s, v) => s + v, 0),
+      min: sorted[0] ?? 0,
+      max: sorted.at(-1) ?? 0,
+      p50: at(0.5),
+      p95: at(0.95),
+      p99: at(0.99),
+    };
   }
 }
 
@@ -116,5 +138,8 @@ export class IntegrationAlerting {
 }
 
 function slug(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '');
 }

@@ -37,7 +37,10 @@ abstract class SeriesInstrument<L extends string, S> {
     const known = this.#series.get(key);
     if (known !== undefined) return known.series;
     for (const name of Object.keys(labels)) {
-      if (!this.labelNames.includes(name as L)) throw new ConfigError(`Metric ${this.name} has no label "${name}"; its labels are ${this.labelNames.join(', ') || 'none'}.`);
+      if (!this.labelNames.includes(name as L))
+        throw new ConfigError(
+          `Metric ${this.name} has no label "${name}"; its labels are ${this.labelNames.join(', ') || 'none'}.`,
+        );
     }
     const series = this.create();
     this.#series.set(key, { labels: { ...labels }, series });
@@ -68,14 +71,21 @@ export class SeriesCounter<L extends string> extends SeriesInstrument<L, Counter
   /** prom-client's `get`, read by the registry. */
   get(): Promise<MetricObjectWithValues<MetricValue<L>>> {
     const values = [...this.entries()].map(({ labels, series }) => ({ labels, value: series.value }));
-    return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values } as unknown as MetricObjectWithValues<MetricValue<L>>);
+    return Promise.resolve({
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values,
+    } as unknown as MetricObjectWithValues<MetricValue<L>>);
   }
 
   protected create(): CounterSeries & { value: number } {
     const series = {
       value: 0,
       inc(value = 1): void {
-        if (!(value >= 0) || !Number.isFinite(value)) throw new ConfigError(`A counter only goes up by a finite amount; received ${value}.`);
+        if (!(value >= 0) || !Number.isFinite(value))
+          throw new ConfigError(`A counter only goes up by a finite amount; received ${value}.`);
         series.value += value;
       },
     };
@@ -84,7 +94,10 @@ export class SeriesCounter<L extends string> extends SeriesInstrument<L, Counter
 }
 
 /** A Prometheus histogram whose series are held by the code that observes. */
-export class SeriesHistogram<L extends string> extends SeriesInstrument<L, HistogramSeries & { counts: number[]; sum: number; count: number }> {
+export class SeriesHistogram<L extends string> extends SeriesInstrument<
+  L,
+  HistogramSeries & { counts: number[]; sum: number; count: number }
+> {
   readonly type = 'histogram';
   readonly #bounds: readonly number[];
 
@@ -111,7 +124,13 @@ export class SeriesHistogram<L extends string> extends SeriesInstrument<L, Histo
       values.push({ labels, value: series.sum, metricName: `${this.name}_sum` });
       values.push({ labels, value: series.count, metricName: `${this.name}_count` });
     }
-    return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values } as unknown as MetricObjectWithValues<MetricValue<L>>);
+    return Promise.resolve({
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values,
+    } as unknown as MetricObjectWithValues<MetricValue<L>>);
   }
 
   protected create(): HistogramSeries & { counts: number[]; sum: number; count: number } {

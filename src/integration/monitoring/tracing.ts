@@ -1,4 +1,14 @@
-import { ProxyTracerProvider, ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Span, type SpanContext } from '@opentelemetry/api';
+import {
+  ProxyTracerProvider,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  trace,
+  type Attributes,
+  type Span,
+  type SpanContext,
+} from '@opentelemetry/api';
 import { currentContext, runWithContext } from './context.js';
 import { randomHex } from './random-hex.js';
 
@@ -20,7 +30,14 @@ export function parseTraceparent(header: string | undefined): SpanContext | unde
   const match = header === undefined ? null : TRACEPARENT.exec(header.trim().toLowerCase());
   if (match === null) return undefined;
   const [, version, traceId, spanId, flags] = match;
-  if (version === 'ff' || traceId === ZERO_TRACE || spanId === ZERO_SPAN || traceId === undefined || spanId === undefined) return undefined;
+  if (
+    version === 'ff' ||
+    traceId === ZERO_TRACE ||
+    spanId === ZERO_SPAN ||
+    traceId === undefined ||
+    spanId === undefined
+  )
+    return undefined;
   return { traceId, spanId, traceFlags: Number.parseInt(flags ?? '00', 16) & TraceFlags.SAMPLED, isRemote: true };
 }
 
@@ -47,7 +64,11 @@ export function currentSpanContext(): SpanContext | undefined {
  * traceId), records a throw on the span, and ends it.
  * @example await withSpan('crafting.craft', () => craft(request), { attributes: { recipeId } })
  */
-export async function withSpan<T>(name: string, fn: (span: Span) => Promise<T> | T, options: { attributes?: Attributes; kind?: SpanKind; parent?: SpanContext } = {}): Promise<T> {
+export async function withSpan<T>(
+  name: string,
+  fn: (span: Span) => Promise<T> | T,
+  options: { attributes?: Attributes; kind?: SpanKind; parent?: SpanContext } = {},
+): Promise<T> {
   const span = startSpan(name, options);
   const ids = idsOf(span, options.parent ?? currentSpanContext());
   try {
@@ -62,10 +83,20 @@ export async function withSpan<T>(name: string, fn: (span: Span) => Promise<T> |
 }
 
 /** Starts (and does not end) a span under `parent` or the current span; the caller ends it. */
-export function startSpan(name: string, options: { attributes?: Attributes; kind?: SpanKind; parent?: SpanContext } = {}): Span {
+export function startSpan(
+  name: string,
+  options: { attributes?: Attributes; kind?: SpanKind; parent?: SpanContext } = {},
+): Span {
   const parent = options.parent ?? currentSpanContext();
   const parentContext = parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, parent);
-  return trace.getTracer('weft').startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, ...(options.attributes === undefined ? {} : { attributes: options.attributes }) }, parentContext);
+  return trace.getTracer('weft').startSpan(
+    name,
+    {
+      kind: options.kind ?? SpanKind.INTERNAL,
+      ...(options.attributes === undefined ? {} : { attributes: options.attributes }),
+    },
+    parentContext,
+  );
 }
 
 /**

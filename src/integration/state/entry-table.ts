@@ -4,7 +4,14 @@ import type { StateEntry } from './types.js';
 
 /** The tables of the state part, for Kysely's types. */
 export interface StateTables {
-  weft_state_entries: { system: string; key: string; value: string; version: number; updated_at: string; updated_by: string | null };
+  weft_state_entries: {
+    system: string;
+    key: string;
+    value: string;
+    version: number;
+    updated_at: string;
+    updated_by: string | null;
+  };
   weft_state_history: {
     system: string;
     key: string;
@@ -58,10 +65,14 @@ export class EntryTable {
   async read(system: string, key: string, forUpdate = false): Promise<StateEntry | undefined> {
     const lock = forUpdate && this.#lockRows;
     const db = this.#db.executor();
-    const query = this.#statements.get(lock ? 'read:lock' : 'read', () => {
-      const select = db.selectFrom('weft_state_entries').selectAll().where('system', '=', '').where('key', '=', '');
-      return lock ? select.forUpdate() : select;
-    }, [system, key]);
+    const query = this.#statements.get(
+      lock ? 'read:lock' : 'read',
+      () => {
+        const select = db.selectFrom('weft_state_entries').selectAll().where('system', '=', '').where('key', '=', '');
+        return lock ? select.forUpdate() : select;
+      },
+      [system, key],
+    );
     const { rows } = await this.#db.execute<Selectable<StateTables['weft_state_entries']>>(query);
     const row = rows[0];
     return row === undefined ? undefined : toEntry(row);
@@ -72,7 +83,10 @@ export class EntryTable {
     let query = this.#db.executor().selectFrom('weft_state_entries').selectAll().where('system', '=', system);
     // From the prefix on in key order, and exactly the keys that start with it: no upper bound built from a
     // high character, whose place depends on the collation; substr counts characters on both backends.
-    if (options.prefix !== undefined) query = query.where('key', '>=', options.prefix).where(sql<string>`substr(${sql.ref('key')}, 1, ${[...options.prefix].length})`, '=', options.prefix);
+    if (options.prefix !== undefined)
+      query = query
+        .where('key', '>=', options.prefix)
+        .where(sql<string>`substr(${sql.ref('key')}, 1, ${[...options.prefix].length})`, '=', options.prefix);
     if (options.after !== undefined) query = query.where('key', '>', options.after);
     const rows = await query.orderBy('key').limit(options.limit).execute();
     return rows.map(toEntry);
@@ -95,18 +109,38 @@ export class EntryTable {
     if (this.#writableCte) return this.#writeInOneTrip(entry, previous, history);
     const db = this.#db.executor();
     if (entry.kind === 'delete') {
-      const deleted = await this.#db.execute(this.#statements.get('delete', () => db.deleteFrom('weft_state_entries').where('system', '=', '').where('key', '=', '').where('version', '=', 0), [entry.system, entry.key, previous ?? 0]));
+      const deleted = await this.#db.execute(
+        this.#statements.get(
+          'delete',
+          () =>
+            db.deleteFrom('weft_state_entries').where('system', '=', '').where('key', '=', '').where('version', '=', 0),
+          [entry.system, entry.key, previous ?? 0],
+        ),
+      );
       if (Number(deleted.numAffectedRows ?? 0) !== 1) return false;
     } else if (previous === undefined) {
       // A concurrent first write of the same key fails here with a unique violation (ConflictError).
       await this.#db.execute(
-        this.#statements.get('insert', () => db.insertInto('weft_state_entries').values({ system: '', key: '', value: '', version: 0, updated_at: '', updated_by: '' }), [entry.system, entry.key, JSON.stringify(entry.value), entry.version, entry.at, entry.by ?? null]),
+        this.#statements.get(
+          'insert',
+          () =>
+            db
+              .insertInto('weft_state_entries')
+              .values({ system: '', key: '', value: '', version: 0, updated_at: '', updated_by: '' }),
+          [entry.system, entry.key, JSON.stringify(entry.value), entry.version, entry.at, entry.by ?? null],
+        ),
       );
     } else {
       const updated = await this.#db.execute(
         this.#statements.get(
           'update',
-          () => db.updateTable('weft_state_entries').set({ value: '', version: 0, updated_at: '', updated_by: '' }).where('system', '=', '').where('key', '=', '').where('version', '=', 0),
+          () =>
+            db
+              .updateTable('weft_state_entries')
+              .set({ value: '', version: 0, updated_at: '', updated_by: '' })
+              .where('system', '=', '')
+              .where('key', '=', '')
+              .where('version', '=', 0),
           [JSON.stringify(entry.value), entry.version, entry.at, entry.by ?? null, entry.system, entry.key, previous],
         ),
       );
@@ -115,7 +149,19 @@ export class EntryTable {
     await this.#db.execute(
       this.#statements.get(
         'history',
-        () => db.insertInto('weft_state_history').values({ system: '', key: '', version: 0, value: '', patch: '', kind: '', transaction_id: '', correlation_id: '', changed_at: '', changed_by: '' }),
+        () =>
+          db.insertInto('weft_state_history').values({
+            system: '',
+            key: '',
+            version: 0,
+            value: '',
+            patch: '',
+            kind: '',
+            transaction_id: '',
+            correlation_id: '',
+            changed_at: '',
+            changed_by: '',
+          }),
         history,
       ),
     );
@@ -126,12 +172,33 @@ export class EntryTable {
   async #writeInOneTrip(entry: NewVersion, previous: number | undefined, history: unknown[]): Promise<boolean> {
     const change =
       entry.kind === 'delete'
-        ? { sql: 'delete from weft_state_entries where system = $11 and key = $12 and version = $13', parameters: [entry.system, entry.key, previous ?? 0] }
+        ? {
+            sql: 'delete from weft_state_entries where system = $11 and key = $12 and version = $13',
+            parameters: [entry.system, entry.key, previous ?? 0],
+          }
         : previous === undefined
-          ? { sql: 'insert into weft_state_entries (system, key, value, version, updated_at, updated_by) values ($11, $12, $13, $14, $15, $16)', parameters: [entry.system, entry.key, JSON.stringify(entry.value), entry.version, entry.at, entry.by ?? null] }
+          ? {
+              sql: 'insert into weft_state_entries (system, key, value, version, updated_at, updated_by) values ($11, $12, $13, $14, $15, $16)',
+              parameters: [
+                entry.system,
+                entry.key,
+                JSON.stringify(entry.value),
+                entry.version,
+                entry.at,
+                entry.by ?? null,
+              ],
+            }
           : {
               sql: 'update weft_state_entries set value = $13, version = $14, updated_at = $15, updated_by = $16 where system = $11 and key = $12 and version = $17',
-              parameters: [entry.system, entry.key, JSON.stringify(entry.value), entry.version, entry.at, entry.by ?? null, previous],
+              parameters: [
+                entry.system,
+                entry.key,
+                JSON.stringify(entry.value),
+                entry.version,
+                entry.at,
+                entry.by ?? null,
+                previous,
+              ],
             };
     const text = `with changed as (${change.sql} returning 1) insert into weft_state_history (system, key, version, value, patch, kind, transaction_id, correlation_id, changed_at, changed_by) select $1::text, $2::text, $3::integer, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text from changed`;
     const result = await this.#db.execute(CompiledQuery.raw(text, [...history, ...change.parameters]));
@@ -152,27 +219,66 @@ export class EntryTable {
 
   /** The recorded version, if history still holds it. */
   async version(system: string, key: string, version: number): Promise<HistoryRow | undefined> {
-    return this.#db.executor().selectFrom('weft_state_history').selectAll().where('system', '=', system).where('key', '=', key).where('version', '=', version).executeTakeFirst();
+    return this.#db
+      .executor()
+      .selectFrom('weft_state_history')
+      .selectAll()
+      .where('system', '=', system)
+      .where('key', '=', key)
+      .where('version', '=', version)
+      .executeTakeFirst();
   }
 
   /** Every version, oldest first. */
   async history(system: string, key: string): Promise<HistoryRow[]> {
-    return this.#db.executor().selectFrom('weft_state_history').selectAll().where('system', '=', system).where('key', '=', key).orderBy('version').execute();
+    return this.#db
+      .executor()
+      .selectFrom('weft_state_history')
+      .selectAll()
+      .where('system', '=', system)
+      .where('key', '=', key)
+      .orderBy('version')
+      .execute();
   }
 
   /** The versions one transaction wrote, in the order it wrote them. */
   async writtenBy(transactionId: string): Promise<HistoryRow[]> {
-    return this.#db.executor().selectFrom('weft_state_history').selectAll().where('transaction_id', '=', transactionId).orderBy('changed_at').orderBy('system').orderBy('key').orderBy('version').execute();
+    return this.#db
+      .executor()
+      .selectFrom('weft_state_history')
+      .selectAll()
+      .where('transaction_id', '=', transactionId)
+      .orderBy('changed_at')
+      .orderBy('system')
+      .orderBy('key')
+      .orderBy('version')
+      .execute();
   }
 
   /** Drops history beyond the retention: older than the last `versions`, or than `before` (the current version always stays). */
-  async prune(system: string, key: string, current: number, retention: { versions?: number; before?: string }): Promise<void> {
+  async prune(
+    system: string,
+    key: string,
+    current: number,
+    retention: { versions?: number; before?: string },
+  ): Promise<void> {
     const db = this.#db.executor();
     if (retention.versions !== undefined) {
-      await db.deleteFrom('weft_state_history').where('system', '=', system).where('key', '=', key).where('version', '<=', current - retention.versions).execute();
+      await db
+        .deleteFrom('weft_state_history')
+        .where('system', '=', system)
+        .where('key', '=', key)
+        .where('version', '<=', current - retention.versions)
+        .execute();
     }
     if (retention.before !== undefined) {
-      await db.deleteFrom('weft_state_history').where('system', '=', system).where('key', '=', key).where('version', '<', current).where('changed_at', '<', retention.before).execute();
+      await db
+        .deleteFrom('weft_state_history')
+        .where('system', '=', system)
+        .where('key', '=', key)
+        .where('version', '<', current)
+        .where('changed_at', '<', retention.before)
+        .execute();
     }
   }
 
@@ -189,5 +295,12 @@ export class EntryTable {
 }
 
 function toEntry(row: Selectable<StateTables['weft_state_entries']>): StateEntry {
-  return { system: row.system, key: row.key, value: JSON.parse(row.value) as unknown, version: Number(row.version), updatedAt: row.updated_at, updatedBy: row.updated_by ?? undefined };
+  return {
+    system: row.system,
+    key: row.key,
+    value: JSON.parse(row.value) as unknown,
+    version: Number(row.version),
+    updatedAt: row.updated_at,
+    updatedBy: row.updated_by ?? undefined,
+  };
 }

@@ -36,7 +36,13 @@ export function applyPatch(document: unknown, operations: readonly PatchOperatio
     if (!isRecord(parent)) throw new TypeError(`Patch path ${operation.path} does not lead to an object.`);
     if (operation.op === 'remove') delete parent[last];
     // defineProperty, so a key named __proto__ is data, not the prototype.
-    else Object.defineProperty(parent, last, { value: structuredClone(operation.value), enumerable: true, writable: true, configurable: true });
+    else
+      Object.defineProperty(parent, last, {
+        value: structuredClone(operation.value),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
   }
   return root;
 }

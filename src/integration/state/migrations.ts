@@ -30,7 +30,11 @@ export const stateMigrations: readonly Migration[] = [
         .addColumn('changed_by', 'text')
         .addPrimaryKeyConstraint('weft_state_history_pk', ['system', 'key', 'version'])
         .execute();
-      await db.schema.createIndex('weft_state_history_transaction').on('weft_state_history').column('transaction_id').execute();
+      await db.schema
+        .createIndex('weft_state_history_transaction')
+        .on('weft_state_history')
+        .column('transaction_id')
+        .execute();
     },
     async down(db) {
       await db.schema.dropTable('weft_state_history').execute();

@@ -10,7 +10,14 @@ export class RecentActivity {
   record(system: string, kind: string, now = Date.now()): void {
     const id = `${system}\u0000${kind}`;
     let ring = this.#buckets.get(id);
-    if (ring === undefined) this.#buckets.set(id, (ring = { seconds: new Array<number>(this.#windowSeconds).fill(-1), counts: new Array<number>(this.#windowSeconds).fill(0) }));
+    if (ring === undefined)
+      this.#buckets.set(
+        id,
+        (ring = {
+          seconds: new Array<number>(this.#windowSeconds).fill(-1),
+          counts: new Array<number>(this.#windowSeconds).fill(0),
+        }),
+      );
     const second = Math.floor(now / 1000);
     const slot = second % this.#windowSeconds;
     if (ring.seconds[slot] !== second) {

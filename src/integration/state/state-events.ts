@@ -12,7 +12,14 @@ const change = z.object({
 });
 
 /** Every committed state change, durable: other processes and systems react to it. Ordered per entry. */
-export const stateChanged = defineEvent({ type: 'state.changed', version: 1, owner: 'state', durable: true, schema: change, partitionKey: (data) => `${data.system}:${data.key}` });
+export const stateChanged = defineEvent({
+  type: 'state.changed',
+  version: 1,
+  owner: 'state',
+  durable: true,
+  schema: change,
+  partitionKey: (data) => `${data.system}:${data.key}`,
+});
 
 /** A rollback (of an entry or of a transaction) was committed. */
 export const stateRolledBack = defineEvent({

@@ -10,7 +10,10 @@ import type { CrossSystemInvariant, StateReader } from './types.js';
 /** What the reports read of a store. */
 export interface ReportedStore extends StateReader {
   readonly slices: ReadonlyMap<string, Slice>;
-  readonly invariants: ReadonlyMap<string, { readonly systems: ReadonlySet<string>; readonly check: CrossSystemInvariant }>;
+  readonly invariants: ReadonlyMap<
+    string,
+    { readonly systems: ReadonlySet<string>; readonly check: CrossSystemInvariant }
+  >;
   readonly activity: RecentActivity;
   callbacksFailing(system: string): number;
 }
@@ -52,8 +55,13 @@ const PAGE = 500;
 const KEPT_FAILURES = 100;
 
 /** Re-checks entries against their slice (page by page, so a large slice is never all in memory) and every invariant. */
-export async function validateState(store: ReportedStore, validation: ValidationManager, system?: string): Promise<StateValidationReport> {
-  if (system !== undefined && !store.slices.has(system)) throw new NotFoundError(`No state slice is registered for ${system}.`);
+export async function validateState(
+  store: ReportedStore,
+  validation: ValidationManager,
+  system?: string,
+): Promise<StateValidationReport> {
+  if (system !== undefined && !store.slices.has(system))
+    throw new NotFoundError(`No state slice is registered for ${system}.`);
   const systems = [];
   for (const slice of store.slices.values()) {
     if (system !== undefined && slice.system !== system) continue;
@@ -82,28 +90,53 @@ export async function validateState(store: ReportedStore, validation: Validation
     } catch (error) {
       outcome = error instanceof Error ? error.message : String(error);
     }
-    invariants.push(outcome === true ? { name, ok: true } : { name, ok: false, message: typeof outcome === 'string' ? outcome : 'failed' });
+    invariants.push(
+      outcome === true
+        ? { name, ok: true }
+        : { name, ok: false, message: typeof outcome === 'string' ? outcome : 'failed' },
+    );
   }
   return { ok: systems.every((s) => s.failing === 0) && invariants.every((i) => i.ok), systems, invariants };
 }
 
 /** Per system: entries, last change, recent changes and conflicts, failing callbacks, undelivered events, dead letters. */
-export async function syncStatus(store: ReportedStore, db: Database<unknown>, durableSubscriptions: readonly string[]): Promise<SyncStatus> {
+export async function syncStatus(
+  store: ReportedStore,
+  db: Database<unknown>,
+  durableSubscriptions: readonly string[],
+): Promise<SyncStatus> {
   const tables = db.withTables<StateTables & EventTables>().executor();
-  const counts = new Map<string, { entries: number; lastChangeAt: string | undefined; lastVersion: number | undefined }>();
+  const counts = new Map<
+    string,
+    { entries: number; lastChangeAt: string | undefined; lastVersion: number | undefined }
+  >();
   const rows = await tables
     .selectFrom('weft_state_entries')
     .select((eb) => ['system', eb.fn.countAll<number>().as('entries'), eb.fn.max('updated_at').as('last')])
     .groupBy('system')
     .execute();
   for (const row of rows) {
-    const latest = await tables.selectFrom('weft_state_entries').select('version').where('system', '=', row.system).orderBy('updated_at', 'desc').limit(1).executeTakeFirst();
-    counts.set(row.system, { entries: Number(row.entries), lastChangeAt: row.last ?? undefined, lastVersion: latest === undefined ? undefined : Number(latest.version) });
+    const latest = await tables
+      .selectFrom('weft_state_entries')
+      .select('version')
+      .where('system', '=', row.system)
+      .orderBy('updated_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    counts.set(row.system, {
+      entries: Number(row.entries),
+      lastChangeAt: row.last ?? undefined,
+      lastVersion: latest === undefined ? undefined : Number(latest.version),
+    });
   }
   // Undelivered: past the cursor of the slowest durable subscription that takes state.changed.
   const undelivered = new Map<string, number>();
   if (durableSubscriptions.length > 0) {
-    const cursor = await tables.selectFrom('weft_event_cursors').select((eb) => eb.fn.min('seq').as('seq')).where('subscription', 'in', durableSubscriptions).executeTakeFirst();
+    const cursor = await tables
+      .selectFrom('weft_event_cursors')
+      .select((eb) => eb.fn.min('seq').as('seq'))
+      .where('subscription', 'in', durableSubscriptions)
+      .executeTakeFirst();
     const pending = await tables
       .selectFrom('weft_event_log')
       .select(['partition_key'])
@@ -117,7 +150,12 @@ export async function syncStatus(store: ReportedStore, db: Database<unknown>, du
     }
   }
   const deadLetters = new Map<string, number>();
-  const letters = await tables.selectFrom('weft_dead_letters').select('envelope').where('type', 'in', ['state.changed', 'state.rolled_back']).limit(10_000).execute();
+  const letters = await tables
+    .selectFrom('weft_dead_letters')
+    .select('envelope')
+    .where('type', 'in', ['state.changed', 'state.rolled_back'])
+    .limit(10_000)
+    .execute();
   for (const letter of letters) {
     const system = (JSON.parse(letter.envelope) as { data?: { system?: string } }).data?.system ?? '';
     deadLetters.set(system, (deadLetters.get(system) ?? 0) + 1);

@@ -14,7 +14,16 @@ import { EntryTable, type HistoryRow, type StateTables } from './entry-table.js'
 import { StateCallbacks, type ChangeCallback } from './state-callbacks.js';
 import { stateChanged, stateRolledBack } from './state-events.js';
 import { StateTransaction, type Slice, type StateContext } from './state-transaction.js';
-import type { CrossSystemInvariant, ListOptions, SetOptions, SliceOptions, StateChange, StateEntry, StateReader, StateTransactionOptions } from './types.js';
+import type {
+  CrossSystemInvariant,
+  ListOptions,
+  SetOptions,
+  SliceOptions,
+  StateChange,
+  StateEntry,
+  StateReader,
+  StateTransactionOptions,
+} from './types.js';
 
 /** What the state part needs of the event bus: to define its events and publish them. */
 export interface StateEventSink {
@@ -57,7 +66,10 @@ export class StateStore implements StateReader {
   readonly #metrics: WeftMetrics | undefined;
   readonly #logger: Logger;
   readonly #slices = new Map<string, Slice>();
-  readonly #invariants = new Map<string, { readonly systems: ReadonlySet<string>; readonly check: CrossSystemInvariant }>();
+  readonly #invariants = new Map<
+    string,
+    { readonly systems: ReadonlySet<string>; readonly check: CrossSystemInvariant }
+  >();
   readonly #callbacks: StateCallbacks;
   readonly #onSuccess = new Set<NonNullable<StateTransactionOptions['onSuccess']>>();
   readonly #onError = new Set<NonNullable<StateTransactionOptions['onError']>>();
@@ -76,7 +88,11 @@ export class StateStore implements StateReader {
     this.#events.define(stateRolledBack as unknown as EventDefinition<'state.rolled_back', never>);
     this.#metrics = options.metrics;
     this.#logger = options.logger ?? pino({ name: 'weft.state' });
-    this.#callbacks = new StateCallbacks({ timeoutMs: options.callbackTimeoutMs ?? 5000, logger: this.#logger, metrics: this.#metrics });
+    this.#callbacks = new StateCallbacks({
+      timeoutMs: options.callbackTimeoutMs ?? 5000,
+      logger: this.#logger,
+      metrics: this.#metrics,
+    });
     this.#updateAttempts = options.updateAttempts ?? 20;
     this.#context = {
       table: this.#table,
@@ -95,10 +111,13 @@ export class StateStore implements StateReader {
     if (this.#slices.has(system)) throw new ConfigError(`State of ${system} is registered already.`);
     const conflict = options.conflict ?? 'reject';
     if (conflict !== 'reject' && conflict !== 'last-write-wins' && typeof conflict !== 'function') {
-      throw new ConfigError(`conflict must be 'reject', 'last-write-wins' or a merge function; received ${JSON.stringify(conflict)}.`);
+      throw new ConfigError(
+        `conflict must be 'reject', 'last-write-wins' or a merge function; received ${JSON.stringify(conflict)}.`,
+      );
     }
     for (const [name, value] of Object.entries(options.retention ?? {})) {
-      if (value !== undefined && (!Number.isSafeInteger(value) || (value) < 1)) throw new ConfigError(`retention.${name} must be an integer >= 1; received ${JSON.stringify(value)}.`);
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
+        throw new ConfigError(`retention.${name} must be an integer >= 1; received ${JSON.stringify(value)}.`);
     }
     const schemaName = `${system}.state_entry`;
     this.#validation.registerSchema(schemaName, options.schema, { owner: system });
@@ -121,7 +140,10 @@ export class StateStore implements StateReader {
     return (this.#current.getStore() ?? this.#reader()).get<T>(system, key);
   }
 
-  list<T = unknown>(system: string, options?: ListOptions): Promise<{ entries: Array<StateEntry<T>>; cursor: string | undefined }> {
+  list<T = unknown>(
+    system: string,
+    options?: ListOptions,
+  ): Promise<{ entries: Array<StateEntry<T>>; cursor: string | undefined }> {
     return (this.#current.getStore() ?? this.#reader()).list<T>(system, options);
   }
 
@@ -131,8 +153,13 @@ export class StateStore implements StateReader {
   }
 
   /** Reads, applies `fn`, writes; another writer in between makes it try again (a bounded number of times). */
-  async update<T = unknown>(system: string, key: string, fn: (value: T | undefined) => T | Promise<T>): Promise<StateEntry<T>> {
-    if (this.#current.getStore() !== undefined || this.#db.inTransaction()) return this.transaction((tx) => tx.update(system, key, fn));
+  async update<T = unknown>(
+    system: string,
+    key: string,
+    fn: (value: T | undefined) => T | Promise<T>,
+  ): Promise<StateEntry<T>> {
+    if (this.#current.getStore() !== undefined || this.#db.inTransaction())
+      return this.transaction((tx) => tx.update(system, key, fn));
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.transaction((tx) => tx.update(system, key, fn));
@@ -154,7 +181,10 @@ export class StateStore implements StateReader {
    * callbacks and `onSuccess` after it, `onError` after a failure. Inside another state
    * transaction it joins that one.
    */
-  async transaction<T>(fn: (tx: StateTransaction) => Promise<T> | T, options: StateTransactionOptions = {}): Promise<T> {
+  async transaction<T>(
+    fn: (tx: StateTransaction) => Promise<T> | T,
+    options: StateTransactionOptions = {},
+  ): Promise<T> {
     const open = this.#current.getStore();
     if (open !== undefined && this.#db.inTransaction()) return fn(open);
     const id = uuidv7();
@@ -176,7 +206,11 @@ export class StateStore implements StateReader {
     } catch (error) {
       for (const system of systemsOf(tx.changes, 'none')) this.#metrics?.transactionRollbacks.inc({ system });
       const failure = { transactionId: id, error };
-      await Promise.all([...(options.onError === undefined ? [] : [options.onError]), ...this.#onError].map((callback) => this.#callbacks.run('transaction', 'onError', () => callback(failure))));
+      await Promise.all(
+        [...(options.onError === undefined ? [] : [options.onError]), ...this.#onError].map((callback) =>
+          this.#callbacks.run('transaction', 'onError', () => callback(failure)),
+        ),
+      );
       throw error;
     }
     const committed = tx;
@@ -211,7 +245,11 @@ export class StateStore implements StateReader {
   }
 
   /** Writes a new version equal to `toVersion`'s value (validated like any write) and emits `state.rolled_back`. */
-  async rollbackState<T = unknown>(system: string, key: string, options: { toVersion: number }): Promise<StateEntry<T>> {
+  async rollbackState<T = unknown>(
+    system: string,
+    key: string,
+    options: { toVersion: number },
+  ): Promise<StateEntry<T>> {
     this.#slice(system);
     const old = await this.#table.version(system, key, options.toVersion);
     if (old === undefined) throw new NotFoundError(`${system}/${key} has no version ${options.toVersion} in history.`);
@@ -228,14 +266,22 @@ export class StateStore implements StateReader {
    * Reverts every entry a transaction changed, in one new transaction. When a later change touched
    * one of them it refuses with a ConflictError listing them, unless `force`.
    */
-  async rollbackTransaction(transactionId: string, options: { force?: boolean } = {}): Promise<{ transactionId: string; reverted: StateChange[] }> {
+  async rollbackTransaction(
+    transactionId: string,
+    options: { force?: boolean } = {},
+  ): Promise<{ transactionId: string; reverted: StateChange[] }> {
     const rows = await this.#table.writtenBy(transactionId);
     if (rows.length === 0) throw new NotFoundError(`No state change of transaction ${transactionId} is in history.`);
     const byEntry = new Map<string, { system: string; key: string; first: number; last: number }>();
     for (const row of rows) {
       const id = `${row.system}\u0000${row.key}`;
       const known = byEntry.get(id);
-      byEntry.set(id, { system: row.system, key: row.key, first: Math.min(known?.first ?? row.version, row.version), last: Math.max(known?.last ?? row.version, row.version) });
+      byEntry.set(id, {
+        system: row.system,
+        key: row.key,
+        first: Math.min(known?.first ?? row.version, row.version),
+        last: Math.max(known?.last ?? row.version, row.version),
+      });
     }
     let reverted: StateChange[] = [];
     let id = '';
@@ -246,14 +292,22 @@ export class StateStore implements StateReader {
       for (const entry of byEntry.values()) {
         const current = await this.#table.read(entry.system, entry.key, true);
         const now = current?.version ?? (await this.#table.lastVersion(entry.system, entry.key));
-        if (now !== entry.last) conflicts.push({ system: entry.system, key: entry.key, version: entry.last, current: now });
+        if (now !== entry.last)
+          conflicts.push({ system: entry.system, key: entry.key, version: entry.last, current: now });
       }
       if (conflicts.length > 0 && options.force !== true) {
-        throw new ConflictError(`Transaction ${transactionId} cannot be rolled back: later changes touched ${conflicts.map((c) => `${c.system}/${c.key}`).join(', ')}. Pass force to revert anyway.`, { details: { conflicts } });
+        throw new ConflictError(
+          `Transaction ${transactionId} cannot be rolled back: later changes touched ${conflicts.map((c) => `${c.system}/${c.key}`).join(', ')}. Pass force to revert anyway.`,
+          { details: { conflicts } },
+        );
       }
       for (const entry of byEntry.values()) {
-        const before = entry.first === 1 ? undefined : await this.#table.version(entry.system, entry.key, entry.first - 1);
-        if (entry.first !== 1 && before === undefined) throw new NotFoundError(`${entry.system}/${entry.key} version ${entry.first - 1} is no longer in history (retention).`);
+        const before =
+          entry.first === 1 ? undefined : await this.#table.version(entry.system, entry.key, entry.first - 1);
+        if (entry.first !== 1 && before === undefined)
+          throw new NotFoundError(
+            `${entry.system}/${entry.key} version ${entry.first - 1} is no longer in history (retention).`,
+          );
         const value: unknown = before?.value == null ? undefined : JSON.parse(before.value);
         const exists = (await this.#table.read(entry.system, entry.key)) !== undefined;
         if (value === undefined && !exists) continue;
@@ -270,7 +324,8 @@ export class StateStore implements StateReader {
 
   #slice(system: string): Slice {
     const slice = this.#slices.get(system);
-    if (slice === undefined) throw new NotFoundError(`No state slice is registered for ${system}; register it with registerStateSync.`);
+    if (slice === undefined)
+      throw new NotFoundError(`No state slice is registered for ${system}; register it with registerStateSync.`);
     return slice;
   }
 
@@ -280,7 +335,10 @@ export class StateStore implements StateReader {
   }
 
   /** The registered cross-system invariants, for reports. */
-  get invariants(): ReadonlyMap<string, { readonly systems: ReadonlySet<string>; readonly check: CrossSystemInvariant }> {
+  get invariants(): ReadonlyMap<
+    string,
+    { readonly systems: ReadonlySet<string>; readonly check: CrossSystemInvariant }
+  > {
     return this.#invariants;
   }
 
@@ -296,21 +354,35 @@ export class StateStore implements StateReader {
       } catch (error) {
         outcome = error instanceof Error ? error.message : String(error);
       }
-      if (outcome !== true) failures.push(issue([], 'invariant', `${name}${typeof outcome === 'string' ? `: ${outcome}` : ' failed'}`));
+      if (outcome !== true)
+        failures.push(issue([], 'invariant', `${name}${typeof outcome === 'string' ? `: ${outcome}` : ' failed'}`));
     }
     if (failures.length > 0) {
-      throw new ValidationError(`The transaction breaks ${failures.length === 1 ? 'an invariant' : `${failures.length} invariants`}: ${failures.map((f) => f.message).join('; ')}`, {
-        issues: failures,
-        details: { transactionId: tx.id, systems: [...touched] },
-      });
+      throw new ValidationError(
+        `The transaction breaks ${failures.length === 1 ? 'an invariant' : `${failures.length} invariants`}: ${failures.map((f) => f.message).join('; ')}`,
+        {
+          issues: failures,
+          details: { transactionId: tx.id, systems: [...touched] },
+        },
+      );
     }
   }
 
   async #publish(tx: StateTransaction): Promise<void> {
     for (const change of tx.changes) {
-      const data = { system: change.system, key: change.key, version: change.version, kind: change.kind, transactionId: change.transactionId, value: change.after ?? null };
+      const data = {
+        system: change.system,
+        key: change.key,
+        version: change.version,
+        kind: change.kind,
+        transactionId: change.transactionId,
+        value: change.after ?? null,
+      };
       await this.#events.publish('state.changed' as never, data as never, { source: 'state' });
-      if (change.kind !== 'set' && tx.rollback !== undefined) await this.#events.publish('state.rolled_back' as never, { ...data, ...tx.rollback } as never, { source: 'state' });
+      if (change.kind !== 'set' && tx.rollback !== undefined)
+        await this.#events.publish('state.rolled_back' as never, { ...data, ...tx.rollback } as never, {
+          source: 'state',
+        });
     }
   }
 
@@ -324,7 +396,9 @@ export class StateStore implements StateReader {
     const outcome = { transactionId: tx.id, changes: tx.changes };
     await Promise.all([
       this.#callbacks.changed(tx.changes),
-      ...[...(options.onSuccess === undefined ? [] : [options.onSuccess]), ...this.#onSuccess].map((callback) => this.#callbacks.run(systems[0] ?? 'none', 'onSuccess', () => callback(outcome))),
+      ...[...(options.onSuccess === undefined ? [] : [options.onSuccess]), ...this.#onSuccess].map((callback) =>
+        this.#callbacks.run(systems[0] ?? 'none', 'onSuccess', () => callback(outcome)),
+      ),
     ]);
   }
 

@@ -23,7 +23,12 @@ export interface StateContext {
 }
 
 /** Checks a value against a slice's schema, then its invariants: the parsed value and the issues found. */
-export function checkEntry(validation: ValidationManager, slice: Slice, key: string, value: unknown): { value: unknown; issues: ValidationIssue[] } {
+export function checkEntry(
+  validation: ValidationManager,
+  slice: Slice,
+  key: string,
+  value: unknown,
+): { value: unknown; issues: ValidationIssue[] } {
   const result = validation.validateData(slice.schemaName, value);
   if (!result.ok) return { value, issues: [...result.issues] };
   const issues: ValidationIssue[] = [];
@@ -34,7 +39,8 @@ export function checkEntry(validation: ValidationManager, slice: Slice, key: str
     } catch (error) {
       outcome = error instanceof Error ? error.message : String(error);
     }
-    if (outcome !== true) issues.push(issue([], 'invariant', `${name}${typeof outcome === 'string' ? `: ${outcome}` : ' failed'}`));
+    if (outcome !== true)
+      issues.push(issue([], 'invariant', `${name}${typeof outcome === 'string' ? `: ${outcome}` : ' failed'}`));
   }
   return { value: result.value, issues };
 }
@@ -64,11 +70,21 @@ export class StateTransaction implements StateReader {
     return (await this.#context.table.read(system, key)) as StateEntry<T> | undefined;
   }
 
-  async list<T = unknown>(system: string, options: ListOptions = {}): Promise<{ entries: Array<StateEntry<T>>; cursor: string | undefined }> {
+  async list<T = unknown>(
+    system: string,
+    options: ListOptions = {},
+  ): Promise<{ entries: Array<StateEntry<T>>; cursor: string | undefined }> {
     this.#context.slice(system);
     const limit = options.limit ?? 100;
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new ConfigError(`list limit must be an integer from 1 to ${MAX_PAGE}; received ${JSON.stringify(options.limit)}.`);
-    const entries = (await this.#context.table.list(system, { limit, ...(options.prefix === undefined ? {} : { prefix: options.prefix }), ...(options.cursor === undefined ? {} : { after: options.cursor }) })) as Array<StateEntry<T>>;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE)
+      throw new ConfigError(
+        `list limit must be an integer from 1 to ${MAX_PAGE}; received ${JSON.stringify(options.limit)}.`,
+      );
+    const entries = (await this.#context.table.list(system, {
+      limit,
+      ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+      ...(options.cursor === undefined ? {} : { after: options.cursor }),
+    })) as Array<StateEntry<T>>;
     return { entries, cursor: entries.length === limit ? entries.at(-1)?.key : undefined };
   }
 
@@ -79,7 +95,11 @@ export class StateTransaction implements StateReader {
   }
 
   /** Reads the entry (locked until commit), applies `fn` to its value (undefined when new) and writes the result. */
-  async update<T = unknown>(system: string, key: string, fn: (value: T | undefined) => T | Promise<T>): Promise<StateEntry<T>> {
+  async update<T = unknown>(
+    system: string,
+    key: string,
+    fn: (value: T | undefined) => T | Promise<T>,
+  ): Promise<StateEntry<T>> {
     const current = await this.#context.table.read(system, key, true);
     const next = await fn(current?.value as T | undefined);
     return this.#write(system, key, current, next, current?.version ?? 0, 'set');
@@ -90,12 +110,18 @@ export class StateTransaction implements StateReader {
     const slice = this.#context.slice(system);
     const current = await this.#context.table.read(system, key, true);
     if (current === undefined) throw new NotFoundError(`${system}/${key} does not exist.`);
-    if (options.expectedVersion !== undefined && options.expectedVersion !== current.version) this.#stale(slice, key, options.expectedVersion, current.version);
+    if (options.expectedVersion !== undefined && options.expectedVersion !== current.version)
+      this.#stale(slice, key, options.expectedVersion, current.version);
     await this.#record(slice.system, key, current, undefined, 'delete');
   }
 
   /** Writes a value as a rollback (validated like any write); used by `rollbackState` and `rollbackTransaction`. */
-  async restore(system: string, key: string, value: unknown, expectedVersion: number | undefined): Promise<StateChange> {
+  async restore(
+    system: string,
+    key: string,
+    value: unknown,
+    expectedVersion: number | undefined,
+  ): Promise<StateChange> {
     const current = await this.#context.table.read(system, key, true);
     if (value === undefined) {
       if (current === undefined) throw new NotFoundError(`${system}/${key} does not exist.`);
@@ -108,7 +134,14 @@ export class StateTransaction implements StateReader {
     return change;
   }
 
-  async #write<T>(system: string, key: string, current: StateEntry | undefined, value: T, expectedVersion: number | undefined, kind: 'set' | 'rollback'): Promise<StateEntry<T>> {
+  async #write<T>(
+    system: string,
+    key: string,
+    current: StateEntry | undefined,
+    value: T,
+    expectedVersion: number | undefined,
+    kind: 'set' | 'rollback',
+  ): Promise<StateEntry<T>> {
     const slice = this.#context.slice(system);
     let next: unknown = value;
     const actual = current?.version ?? 0;
@@ -117,7 +150,8 @@ export class StateTransaction implements StateReader {
       if (policy === 'reject') this.#stale(slice, key, expectedVersion, actual);
       this.#context.conflicted(system);
       if (typeof policy === 'function') {
-        const base = expectedVersion === 0 ? undefined : await this.#context.table.version(system, key, expectedVersion);
+        const base =
+          expectedVersion === 0 ? undefined : await this.#context.table.version(system, key, expectedVersion);
         next = policy(base?.value == null ? undefined : JSON.parse(base.value), value, current?.value);
       }
     }
@@ -127,35 +161,63 @@ export class StateTransaction implements StateReader {
 
   #stale(slice: Slice, key: string, expected: number, actual: number): never {
     this.#context.conflicted(slice.system);
-    throw new ConflictError(`${slice.system}/${key} is at version ${actual}, not ${expected}: it changed since it was read.`, { details: { system: slice.system, key, expectedVersion: expected, actualVersion: actual } });
+    throw new ConflictError(
+      `${slice.system}/${key} is at version ${actual}, not ${expected}: it changed since it was read.`,
+      { details: { system: slice.system, key, expectedVersion: expected, actualVersion: actual } },
+    );
   }
 
   /** The value as the schema parses it, after every invariant passed; ValidationError otherwise. */
   #validate(slice: Slice, key: string, value: unknown): unknown {
     const checked = checkEntry(this.#context.validation, slice, key, value);
-    if (checked.issues.length > 0) throw new ValidationError(`Invalid ${slice.system}/${key}:\n${formatIssues(checked.issues)}`, { issues: checked.issues, details: { system: slice.system, key } });
+    if (checked.issues.length > 0)
+      throw new ValidationError(`Invalid ${slice.system}/${key}:\n${formatIssues(checked.issues)}`, {
+        issues: checked.issues,
+        details: { system: slice.system, key },
+      });
     return checked.value;
   }
 
-  async #record(system: string, key: string, current: StateEntry | undefined, value: unknown, kind: StateChange['kind']): Promise<StateEntry> {
+  async #record(
+    system: string,
+    key: string,
+    current: StateEntry | undefined,
+    value: unknown,
+    kind: StateChange['kind'],
+  ): Promise<StateEntry> {
     const { table } = this.#context;
     // A key deleted before keeps counting up, so history never reuses a version number.
     const version = (current?.version ?? (await table.lastVersion(system, key))) + 1;
     const context = currentContext();
     const at = new Date().toISOString();
     const written = await table.write(
-      { system, key, value, version, patch: diff(current?.value, value), kind, transactionId: this.id, correlationId: context?.correlationId, by: context?.system, at },
+      {
+        system,
+        key,
+        value,
+        version,
+        patch: diff(current?.value, value),
+        kind,
+        transactionId: this.id,
+        correlationId: context?.correlationId,
+        by: context?.system,
+        at,
+      },
       current?.version,
     );
     if (!written) {
       this.#context.conflicted(system);
-      throw new ConflictError(`${system}/${key} changed while it was being written.`, { details: { system, key, expectedVersion: current?.version } });
+      throw new ConflictError(`${system}/${key} changed while it was being written.`, {
+        details: { system, key, expectedVersion: current?.version },
+      });
     }
     const retention = this.#context.slice(system).options.retention;
     if (retention !== undefined) {
       await table.prune(system, key, version, {
         ...(retention.versions === undefined ? {} : { versions: retention.versions }),
-        ...(retention.maxAgeMs === undefined ? {} : { before: new Date(Date.now() - retention.maxAgeMs).toISOString() }),
+        ...(retention.maxAgeMs === undefined
+          ? {}
+          : { before: new Date(Date.now() - retention.maxAgeMs).toISOString() }),
       });
     }
     this.changes.push({ system, key, before: current?.value, after: value, version, transactionId: this.id, kind });

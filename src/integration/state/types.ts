@@ -1,7 +1,8 @@
 import type { Schema } from '../validation/index.js';
 
 /** What a slice does when a write's expected version is stale: refuse (409), write anyway, or merge. */
-export type ConflictPolicy<T = unknown> = 'reject' | 'last-write-wins' | ((base: T | undefined, mine: T, theirs: T) => T);
+export type ConflictPolicy<T = unknown> =
+  'reject' | 'last-write-wins' | ((base: T | undefined, mine: T, theirs: T) => T);
 
 /** A check on one entry's value: true passes; false or a message fails. */
 export type EntryInvariant<T = unknown> = (value: T, key: string) => boolean | string;
@@ -44,7 +45,10 @@ export interface StateChange<T = unknown> {
 export interface StateReader {
   get<T = unknown>(system: string, key: string): Promise<StateEntry<T> | undefined>;
   /** Entries in key order, from after `cursor` (a key); `prefix` narrows the keys. */
-  list<T = unknown>(system: string, options?: ListOptions): Promise<{ entries: Array<StateEntry<T>>; cursor: string | undefined }>;
+  list<T = unknown>(
+    system: string,
+    options?: ListOptions,
+  ): Promise<{ entries: Array<StateEntry<T>>; cursor: string | undefined }>;
 }
 
 /** A page of `list`. */
@@ -57,7 +61,10 @@ export interface ListOptions {
 }
 
 /** A check across systems, run before a transaction that changed one of them commits. */
-export type CrossSystemInvariant = (view: StateReader, changes: readonly StateChange[]) => boolean | string | Promise<boolean | string>;
+export type CrossSystemInvariant = (
+  view: StateReader,
+  changes: readonly StateChange[],
+) => boolean | string | Promise<boolean | string>;
 
 /** Options of one write. */
 export interface SetOptions {

@@ -19,7 +19,9 @@ export async function postgresAvailableForTests(): Promise<boolean> {
   if (failure === undefined) return true;
   const line = `PostgreSQL at ${redactUrl(postgresTestUrl())} is not reachable (${failure})`;
   if (process.env.CI === 'true') {
-    throw new Error(`${line}; CI=true, so PostgreSQL tests fail instead of skipping. Start PostgreSQL or set WEFT_TEST_POSTGRES_URL.`);
+    throw new Error(
+      `${line}; CI=true, so PostgreSQL tests fail instead of skipping. Start PostgreSQL or set WEFT_TEST_POSTGRES_URL.`,
+    );
   }
   process.stderr.write(`\n!!! SKIPPING POSTGRESQL TESTS: ${line}. Set CI=true to make this a failure.\n\n`);
   return false;

@@ -13,11 +13,14 @@ export async function withRollback<DB, T>(db: Database<DB>, work: (tx: Kysely<DB
   let result: T | undefined;
   let finished = false;
   try {
-    await db.transaction(async (tx) => {
-      result = await work(tx);
-      finished = true;
-      throw new RollbackSignal('rolled back by withRollback');
-    }, { retry: false });
+    await db.transaction(
+      async (tx) => {
+        result = await work(tx);
+        finished = true;
+        throw new RollbackSignal('rolled back by withRollback');
+      },
+      { retry: false },
+    );
   } catch (error) {
     if (!(error instanceof RollbackSignal)) throw error;
   }

@@ -28,22 +28,32 @@ export interface TestDatabase<DB> extends Database<DB> {
  * PostgreSQL schema. Closing it deletes the file or drops the schema.
  * @example await using db = await createTestDatabase({ dialect: 'postgres' })
  */
-export async function createTestDatabase<DB = UntypedTables>(options: TestDatabaseOptions = {}): Promise<TestDatabase<DB>> {
+export async function createTestDatabase<DB = UntypedTables>(
+  options: TestDatabaseOptions = {},
+): Promise<TestDatabase<DB>> {
   if (options.dialect === 'postgres') {
     const schema = `weft_test_${randomBytes(6).toString('hex')}`;
     const open = (extra?: Omit<DatabaseOptions, 'url'>): Promise<Database<DB>> =>
-      createDatabase<DB>({ ...options.options, ...extra, url: postgresTestUrl(), postgres: { ...options.options?.postgres, ...extra?.postgres, schema } });
+      createDatabase<DB>({
+        ...options.options,
+        ...extra,
+        url: postgresTestUrl(),
+        postgres: { ...options.options?.postgres, ...extra?.postgres, schema },
+      });
     return withCleanup(await open(), open, () => dropSchema(schema));
   }
   if (options.file === true) {
     const folder = await mkdtemp(join(tmpdir(), 'weft-test-'));
     const url = `sqlite:${join(folder, 'test.db')}`;
-    const open = (extra?: Omit<DatabaseOptions, 'url'>): Promise<Database<DB>> => createDatabase<DB>({ ...options.options, ...extra, url });
+    const open = (extra?: Omit<DatabaseOptions, 'url'>): Promise<Database<DB>> =>
+      createDatabase<DB>({ ...options.options, ...extra, url });
     return withCleanup(await open(), open, () => rm(folder, { recursive: true, force: true }));
   }
   const memory = await createDatabase<DB>({ ...options.options, url: 'sqlite::memory:' });
   const refuse = (): Promise<Database<DB>> =>
-    Promise.reject(new ConfigError('An in-memory SQLite database cannot be opened twice; use createTestDatabase({ file: true }).'));
+    Promise.reject(
+      new ConfigError('An in-memory SQLite database cannot be opened twice; use createTestDatabase({ file: true }).'),
+    );
   return withCleanup(memory, refuse, () => Promise.resolve());
 }
 

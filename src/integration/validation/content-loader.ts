@@ -30,9 +30,12 @@ export class ContentError extends ValidationError {
   readonly problems: readonly ContentProblem[];
 
   constructor(problems: readonly ContentProblem[]) {
-    super(`Content has ${problems.length} problem(s):\n${problems.map((p) => `${p.file} ${p.pathText}: ${p.message}`).join('\n')}`, {
-      issues: problems,
-    });
+    super(
+      `Content has ${problems.length} problem(s):\n${problems.map((p) => `${p.file} ${p.pathText}: ${p.message}`).join('\n')}`,
+      {
+        issues: problems,
+      },
+    );
     this.problems = problems;
   }
 }
@@ -69,13 +72,26 @@ export async function loadContent<C extends Record<string, string>>(
     const sources = content[reference.from];
     if (targets === undefined || sources === undefined) continue;
     const key = reference.key ?? 'id';
-    const known = new Set(targets.map((t) => (typeof t === 'object' && t !== null ? (t as Record<string, unknown>)[key] : undefined)));
-    const { segments } = compileReference({ from: reference.from, path: reference.path, to: reference.to, resolve: () => [] });
+    const known = new Set(
+      targets.map((t) => (typeof t === 'object' && t !== null ? (t as Record<string, unknown>)[key] : undefined)),
+    );
+    const { segments } = compileReference({
+      from: reference.from,
+      path: reference.path,
+      to: reference.to,
+      resolve: () => [],
+    });
     for (const [index, record] of sources.entries()) {
       for (const found of collectIds(record, segments)) {
         if (!known.has(found.id)) {
           const path = [index, ...found.path];
-          problems.push(inFile(`${reference.from}.json`, path, issue(path, 'reference', `unknown ${reference.to} ${JSON.stringify(found.id)}`)));
+          problems.push(
+            inFile(
+              `${reference.from}.json`,
+              path,
+              issue(path, 'reference', `unknown ${reference.to} ${JSON.stringify(found.id)}`),
+            ),
+          );
         }
       }
     }
@@ -90,18 +106,28 @@ async function readRecords(path: string, file: string, problems: ContentProblem[
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    problems.push(inFile(file, [], issue([], 'missing_file', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)));
+    problems.push(
+      inFile(
+        file,
+        [],
+        issue([], 'missing_file', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`),
+      ),
+    );
     return undefined;
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    problems.push(inFile(file, [], issue([], 'invalid_json', `${file} is not valid JSON: ${(error as Error).message}`)));
+    problems.push(
+      inFile(file, [], issue([], 'invalid_json', `${file} is not valid JSON: ${(error as Error).message}`)),
+    );
     return undefined;
   }
   if (!Array.isArray(parsed)) {
-    problems.push(inFile(file, [], issue([], 'invalid_type', `${file} must hold a JSON array of records`, 'array', typeof parsed)));
+    problems.push(
+      inFile(file, [], issue([], 'invalid_type', `${file} must hold a JSON array of records`, 'array', typeof parsed)),
+    );
     return undefined;
   }
   return parsed as unknown[];

@@ -33,7 +33,8 @@ export class FailureLog {
 
   /** Oldest first; for one name, or for all names merged by time. */
   list(name?: string): ValidationFailure[] {
-    const stored = name !== undefined ? (this.#rings.get(name) ?? []) : [...this.#rings.values()].flat().sort((a, b) => a.at - b.at);
+    const stored =
+      name !== undefined ? (this.#rings.get(name) ?? []) : [...this.#rings.values()].flat().sort((a, b) => a.at - b.at);
     return stored.map(({ at, ...failure }) => ({ ...failure, time: new Date(at).toISOString() }));
   }
 }

@@ -12,7 +12,12 @@ export interface IntegrationWiring {
 
 /** One thing wrong with the wiring. */
 export interface IntegrationProblem {
-  readonly code: 'event_without_schema' | 'subscription_matches_nothing' | 'reference_unknown_schema' | 'rule_unknown_schema' | 'schema_two_owners';
+  readonly code:
+    | 'event_without_schema'
+    | 'subscription_matches_nothing'
+    | 'reference_unknown_schema'
+    | 'rule_unknown_schema'
+    | 'schema_two_owners';
   /** What the problem is about: an event type, a subscription, a rule. */
   readonly subject: string;
   readonly message: string;
@@ -41,7 +46,11 @@ export function lintIntegration(wiring: IntegrationWiring, input: LintInput): In
   for (const event of events) {
     const schema = event.schema ?? event.type;
     if (!names.has(schema)) {
-      problems.push({ code: 'event_without_schema', subject: event.type, message: `Event "${event.type}" is published but no schema "${schema}" is registered.` });
+      problems.push({
+        code: 'event_without_schema',
+        subject: event.type,
+        message: `Event "${event.type}" is published but no schema "${schema}" is registered.`,
+      });
     }
   }
   for (const subscription of wiring.subscriptions ?? []) {
@@ -68,7 +77,11 @@ export function lintIntegration(wiring: IntegrationWiring, input: LintInput): In
   for (const rule of input.rules) {
     for (const schema of rule.schemas) {
       if (!names.has(schema)) {
-        problems.push({ code: 'rule_unknown_schema', subject: rule.name, message: `Rule "${rule.name}" applies to "${schema}", which is not a registered schema.` });
+        problems.push({
+          code: 'rule_unknown_schema',
+          subject: rule.name,
+          message: `Rule "${rule.name}" applies to "${schema}", which is not a registered schema.`,
+        });
       }
     }
   }
@@ -81,7 +94,11 @@ export function lintIntegration(wiring: IntegrationWiring, input: LintInput): In
   }
   for (const [name, set] of owners) {
     if (set.size > 1) {
-      problems.push({ code: 'schema_two_owners', subject: name, message: `Schema "${name}" is registered by ${[...set].sort().join(' and ')}; one system owns a shape.` });
+      problems.push({
+        code: 'schema_two_owners',
+        subject: name,
+        message: `Schema "${name}" is registered by ${[...set].sort().join(' and ')}; one system owns a shape.`,
+      });
     }
   }
   return { ok: problems.length === 0, problems };

@@ -18,7 +18,13 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Builds an issue, deriving `pathText` from `path`. */
-export function issue(path: readonly (string | number)[], code: string, message: string, expected?: string, received?: string): ValidationIssue {
+export function issue(
+  path: readonly (string | number)[],
+  code: string,
+  message: string,
+  expected?: string,
+  received?: string,
+): ValidationIssue {
   return {
     path,
     pathText: formatPath(path),
@@ -35,7 +41,9 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return `array(${value.length})`;
   switch (typeof value) {
     case 'string':
-      return value.length > 40 ? `string(${value.length}) ${JSON.stringify(value.slice(0, 37))}...` : JSON.stringify(value);
+      return value.length > 40
+        ? `string(${value.length}) ${JSON.stringify(value.slice(0, 37))}...`
+        : JSON.stringify(value);
     case 'number':
     case 'boolean':
     case 'bigint':
@@ -64,13 +72,37 @@ export function fromZodIssue(raw: core.$ZodIssue, root: unknown): ValidationIssu
     case 'invalid_type':
       return issue(path, raw.code, raw.message, raw.expected, received);
     case 'too_big':
-      return issue(path, raw.code, raw.message, `${raw.origin} ${raw.inclusive === false ? '<' : '<='} ${String(raw.maximum)}`, received);
+      return issue(
+        path,
+        raw.code,
+        raw.message,
+        `${raw.origin} ${raw.inclusive === false ? '<' : '<='} ${String(raw.maximum)}`,
+        received,
+      );
     case 'too_small':
-      return issue(path, raw.code, raw.message, `${raw.origin} ${raw.inclusive === false ? '>' : '>='} ${String(raw.minimum)}`, received);
+      return issue(
+        path,
+        raw.code,
+        raw.message,
+        `${raw.origin} ${raw.inclusive === false ? '>' : '>='} ${String(raw.minimum)}`,
+        received,
+      );
     case 'invalid_value':
-      return issue(path, raw.code, raw.message, `one of ${raw.values.map((v) => JSON.stringify(v)).join(' | ')}`, received);
+      return issue(
+        path,
+        raw.code,
+        raw.message,
+        `one of ${raw.values.map((v) => JSON.stringify(v)).join(' | ')}`,
+        received,
+      );
     case 'invalid_format':
-      return issue(path, raw.code, raw.message, raw.format === 'regex' && 'pattern' in raw ? `matching ${String(raw.pattern)}` : raw.format, received);
+      return issue(
+        path,
+        raw.code,
+        raw.message,
+        raw.format === 'regex' && 'pattern' in raw ? `matching ${String(raw.pattern)}` : raw.format,
+        received,
+      );
     case 'unrecognized_keys':
       return issue(path, raw.code, raw.message, 'no other keys', raw.keys.join(', '));
     default:
@@ -97,7 +129,10 @@ export function fromStandardIssue(raw: StandardSchemaV1.Issue): ValidationIssue 
 export function formatIssues(issues: readonly ValidationIssue[]): string {
   return issues
     .map((i) => {
-      const facts = [i.expected === undefined ? '' : `expected ${i.expected}`, i.received === undefined ? '' : `received ${i.received}`].filter(Boolean);
+      const facts = [
+        i.expected === undefined ? '' : `expected ${i.expected}`,
+        i.received === undefined ? '' : `received ${i.received}`,
+      ].filter(Boolean);
       return `${i.pathText}: ${i.message}${facts.length > 0 ? ` (${facts.join(', ')})` : ''}`;
     })
     .join('\n');

@@ -77,7 +77,8 @@ function fits(value: unknown, limits: ValidationLimits, depth: number, budget: {
   for (const key in value) {
     if (++keys > limits.maxKeys || key === '__proto__' || key === 'constructor' || key === 'prototype') return false;
     budget.bytes += key.length + 4;
-    if (!fits((value as Record<string, unknown>)[key], limits, depth + 1, budget) || budget.bytes > limits.maxBytes) return false;
+    if (!fits((value as Record<string, unknown>)[key], limits, depth + 1, budget) || budget.bytes > limits.maxBytes)
+      return false;
   }
   return true;
 }
@@ -88,17 +89,35 @@ function visit(value: unknown, walk: Walk, path: (string | number)[], depth: num
   if (typeof value === 'string') {
     walk.bytes += value.length + 2;
     if (value.length > limits.maxStringLength) {
-      report(walk, path, `String is longer than ${limits.maxStringLength} characters`, `length <= ${limits.maxStringLength}`, `length ${value.length}`);
+      report(
+        walk,
+        path,
+        `String is longer than ${limits.maxStringLength} characters`,
+        `length <= ${limits.maxStringLength}`,
+        `length ${value.length}`,
+      );
     }
   } else if (typeof value === 'object' && value !== null) {
     if (depth >= limits.maxDepth) {
-      report(walk, path, `Nested deeper than ${limits.maxDepth} levels`, `depth <= ${limits.maxDepth}`, `depth > ${limits.maxDepth}`);
+      report(
+        walk,
+        path,
+        `Nested deeper than ${limits.maxDepth} levels`,
+        `depth <= ${limits.maxDepth}`,
+        `depth > ${limits.maxDepth}`,
+      );
       return;
     }
     if (Array.isArray(value)) {
       walk.bytes += 2 + value.length;
       if (value.length > limits.maxArrayLength) {
-        report(walk, path, `Array has more than ${limits.maxArrayLength} items`, `length <= ${limits.maxArrayLength}`, `length ${value.length}`);
+        report(
+          walk,
+          path,
+          `Array has more than ${limits.maxArrayLength} items`,
+          `length <= ${limits.maxArrayLength}`,
+          `length ${value.length}`,
+        );
         return;
       }
       for (let i = 0; i < value.length && walk.bytes <= limits.maxBytes; i++) {
@@ -110,13 +129,25 @@ function visit(value: unknown, walk: Walk, path: (string | number)[], depth: num
       const keys = Object.keys(value);
       walk.bytes += 2 + keys.length;
       if (keys.length > limits.maxKeys) {
-        report(walk, path, `Object has more than ${limits.maxKeys} keys`, `keys <= ${limits.maxKeys}`, `${keys.length} keys`);
+        report(
+          walk,
+          path,
+          `Object has more than ${limits.maxKeys} keys`,
+          `keys <= ${limits.maxKeys}`,
+          `${keys.length} keys`,
+        );
         return;
       }
       for (const key of keys) {
         walk.bytes += key.length + 3;
         if (FORBIDDEN_KEYS.has(key)) {
-          report(walk, [...path, key], `Key "${key}" is not allowed`, 'a key other than __proto__, constructor, prototype', JSON.stringify(key));
+          report(
+            walk,
+            [...path, key],
+            `Key "${key}" is not allowed`,
+            'a key other than __proto__, constructor, prototype',
+            JSON.stringify(key),
+          );
           continue;
         }
         if (walk.bytes > limits.maxBytes) break;
@@ -129,11 +160,23 @@ function visit(value: unknown, walk: Walk, path: (string | number)[], depth: num
     walk.bytes += 8;
   }
   if (depth === 0 && walk.bytes > limits.maxBytes) {
-    report(walk, [], `Value is larger than ${limits.maxBytes} bytes`, `<= ${limits.maxBytes} bytes`, `> ${limits.maxBytes} bytes`);
+    report(
+      walk,
+      [],
+      `Value is larger than ${limits.maxBytes} bytes`,
+      `<= ${limits.maxBytes} bytes`,
+      `> ${limits.maxBytes} bytes`,
+    );
   }
 }
 
-function report(walk: Walk, path: readonly (string | number)[], message: string, expected: string, received: string): void {
+function report(
+  walk: Walk,
+  path: readonly (string | number)[],
+  message: string,
+  expected: string,
+  received: string,
+): void {
   walk.issues.push(issue([...path], 'limit', message, expected, received));
 }
 

@@ -31,7 +31,9 @@ export function compileReference(rule: ReferenceRule): CompiledReference {
   for (const part of rule.path.split('.')) {
     const match = /^([^[\]]+)((?:\[\])*)$/.exec(part);
     if (match === null || !SEGMENT.test(match[1] ?? '')) {
-      throw new ConfigError(`Reference path ${JSON.stringify(rule.path)} of "${rule.from}" is malformed; use keys and [] as in "inputs[].itemId".`);
+      throw new ConfigError(
+        `Reference path ${JSON.stringify(rule.path)} of "${rule.from}" is malformed; use keys and [] as in "inputs[].itemId".`,
+      );
     }
     segments.push(match[1] ?? '');
     for (let i = 0; i < (match[2] ?? '').length / 2; i++) segments.push('[]');
@@ -40,7 +42,10 @@ export function compileReference(rule: ReferenceRule): CompiledReference {
 }
 
 /** Every id at the rule's path in `value`, with where it stands. Missing keys and non-arrays are skipped: the schema judges shape. */
-export function collectIds(value: unknown, segments: readonly string[]): Array<{ path: (string | number)[]; id: ReferenceId }> {
+export function collectIds(
+  value: unknown,
+  segments: readonly string[],
+): Array<{ path: (string | number)[]; id: ReferenceId }> {
   const found: Array<{ path: (string | number)[]; id: ReferenceId }> = [];
   const walk = (node: unknown, index: number, path: (string | number)[]): void => {
     if (index === segments.length) {
@@ -66,5 +71,13 @@ export async function checkReference(rule: CompiledReference, value: unknown): P
   const existing = new Set(await rule.resolve(distinct));
   return found
     .filter((f) => !existing.has(f.id))
-    .map((f) => issue(f.path, 'reference', `unknown ${rule.to} ${JSON.stringify(f.id)}`, `an existing ${rule.to}`, JSON.stringify(f.id)));
+    .map((f) =>
+      issue(
+        f.path,
+        'reference',
+        `unknown ${rule.to} ${JSON.stringify(f.id)}`,
+        `an existing ${rule.to}`,
+        JSON.stringify(f.id),
+      ),
+    );
 }

@@ -39,7 +39,9 @@ export function registeredRule(name: string, rule: BusinessRule): RegisteredRule
   if (schemas.length === 0) throw new ConfigError(`Rule "${name}" applies to no schema; set appliesTo.`);
   if (typeof rule.check !== 'function') throw new ConfigError(`Rule "${name}" has no check function.`);
   if (rule.severity !== undefined && rule.severity !== 'error' && rule.severity !== 'warning') {
-    throw new ConfigError(`Rule "${name}" severity must be "error" or "warning"; received ${JSON.stringify(rule.severity)}.`);
+    throw new ConfigError(
+      `Rule "${name}" severity must be "error" or "warning"; received ${JSON.stringify(rule.severity)}.`,
+    );
   }
   return { ...rule, name, schemas };
 }
@@ -53,5 +55,10 @@ export function ruleIssues(rule: RegisteredRule, outcome: RuleOutcome): Validati
 
 /** A rule's check that threw: reported as an issue of that rule, never as an exception of the validation. */
 export function ruleFailure(rule: RegisteredRule, error: unknown): ValidationIssue {
-  return issue([], 'rule', `Rule "${rule.name}" failed to run: ${error instanceof Error ? error.message : String(error)}`, rule.name);
+  return issue(
+    [],
+    'rule',
+    `Rule "${rule.name}" failed to run: ${error instanceof Error ? error.message : String(error)}`,
+    rule.name,
+  );
 }

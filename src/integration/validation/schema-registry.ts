@@ -31,16 +31,28 @@ export class SchemaRegistry {
 
   register(name: string, schema: Schema, options: SchemaOptions = {}): SchemaEntry {
     if (!NAME.test(name)) {
-      throw new ConfigError(`Schema name must be dot-separated snake_case words (crafting.recipe); received ${JSON.stringify(name)}.`);
+      throw new ConfigError(
+        `Schema name must be dot-separated snake_case words (crafting.recipe); received ${JSON.stringify(name)}.`,
+      );
     }
-    if (typeof schema !== 'object' || schema === null || typeof (schema as Partial<Schema>)['~standard']?.validate !== 'function') {
+    if (
+      typeof schema !== 'object' ||
+      schema === null ||
+      typeof (schema as Partial<Schema>)['~standard']?.validate !== 'function'
+    ) {
       throw new ConfigError(`Schema "${name}" is not a Zod schema or any Standard Schema validator.`);
     }
     const version = options.version ?? 1;
     if (!Number.isSafeInteger(version) || version < 1) {
       throw new ConfigError(`Schema "${name}" version must be an integer >= 1; received ${String(version)}.`);
     }
-    const entry: SchemaEntry = { name, version, owner: options.owner, schema, zod: schema instanceof z.ZodType ? schema : undefined };
+    const entry: SchemaEntry = {
+      name,
+      version,
+      owner: options.owner,
+      schema,
+      zod: schema instanceof z.ZodType ? schema : undefined,
+    };
     const known = this.#byName.get(name);
     if (known === undefined) {
       this.#byName.set(name, { latest: entry, versions: new Map([[version, entry]]) });
@@ -49,7 +61,9 @@ export class SchemaRegistry {
     const existing = known.versions.get(version);
     if (existing !== undefined) {
       if (existing.schema === schema && existing.owner === entry.owner) return existing;
-      throw new ConflictError(`Schema "${name}" version ${version} is registered already with a different schema; register it as a new version.`);
+      throw new ConflictError(
+        `Schema "${name}" version ${version} is registered already with a different schema; register it as a new version.`,
+      );
     }
     known.versions.set(version, entry);
     if (version > known.latest.version) known.latest = entry;
@@ -59,13 +73,17 @@ export class SchemaRegistry {
   /** The requested version, or the latest; an unknown name or version is a NotFoundError. */
   get(name: string, version?: number): SchemaEntry {
     const known = this.#byName.get(name);
-    if (known === undefined) throw new NotFoundError(`No schema is registered as "${name}".`, { details: { schema: name } });
+    if (known === undefined)
+      throw new NotFoundError(`No schema is registered as "${name}".`, { details: { schema: name } });
     if (version === undefined) return known.latest;
     const entry = known.versions.get(version);
     if (entry === undefined) {
-      throw new NotFoundError(`Schema "${name}" has no version ${version}; registered: ${[...known.versions.keys()].join(', ')}.`, {
-        details: { schema: name, version },
-      });
+      throw new NotFoundError(
+        `Schema "${name}" has no version ${version}; registered: ${[...known.versions.keys()].join(', ')}.`,
+        {
+          details: { schema: name, version },
+        },
+      );
     }
     return entry;
   }

@@ -17,8 +17,13 @@ export function parseSettings<S extends z.ZodType>(schema: S, value: unknown, wh
     if (issue.code === 'unrecognized_keys') {
       return `unknown setting ${issue.received ?? ''}${setting === '(root)' ? '' : ` in ${setting}`}`;
     }
-    const facts = [issue.expected === undefined ? '' : `accepted: ${issue.expected}`, issue.received === undefined ? '' : `received: ${issue.received}`].filter(Boolean);
+    const facts = [
+      issue.expected === undefined ? '' : `accepted: ${issue.expected}`,
+      issue.received === undefined ? '' : `received: ${issue.received}`,
+    ].filter(Boolean);
     return `setting ${setting}: ${issue.message}${facts.length > 0 ? ` (${facts.join('; ')})` : ''}`;
   });
-  throw new ConfigError(`Invalid ${where}: ${lines.join('; ')}.`, { details: { issues: result.error.issues.map((raw) => fromZodIssue(raw, value)) } });
+  throw new ConfigError(`Invalid ${where}: ${lines.join('; ')}.`, {
+    details: { issues: result.error.issues.map((raw) => fromZodIssue(raw, value)) },
+  });
 }

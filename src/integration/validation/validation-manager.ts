@@ -6,7 +6,14 @@ import { lintIntegration, type IntegrationReport, type IntegrationWiring } from 
 import { formatIssues, fromStandardIssue, fromZodIssue } from './issues.js';
 import { DEFAULT_LIMITS, checkLimits, type ValidationLimits } from './limits.js';
 import { checkReference, compileReference, type CompiledReference, type ReferenceRule } from './references.js';
-import { registeredRule, ruleFailure, ruleIssues, type BusinessRule, type RegisteredRule, type RuleOutcome } from './rules.js';
+import {
+  registeredRule,
+  ruleFailure,
+  ruleIssues,
+  type BusinessRule,
+  type RegisteredRule,
+  type RuleOutcome,
+} from './rules.js';
 import { SchemaRegistry, type Schema, type SchemaEntry, type SchemaOptions } from './schema-registry.js';
 
 /** The verdict of a validation: the parsed value, or every issue found. Warnings never fail it. */
@@ -39,7 +46,9 @@ const optionsSchema = z.strictObject({
     .optional(),
   historySize: z.int().positive().optional(),
   correlationId: z.custom<() => string | undefined>((v) => typeof v === 'function', 'a function').optional(),
-  onFailure: z.custom<(name: string, issues: readonly ValidationIssue[]) => void>((v) => typeof v === 'function', 'a function').optional(),
+  onFailure: z
+    .custom<(name: string, issues: readonly ValidationIssue[]) => void>((v) => typeof v === 'function', 'a function')
+    .optional(),
 });
 
 const NO_WARNINGS: readonly ValidationIssue[] = Object.freeze([]);
@@ -109,7 +118,10 @@ export class ValidationManager {
       if (outcome instanceof Promise) {
         // Keep the promise from going unhandled, then say plainly what to call instead.
         outcome.catch(() => undefined);
-        throw new WeftError('WEFT_INTERNAL', `Rule "${rule.name}" on "${name}" is asynchronous; validate with validateCrossSystem, which awaits it.`);
+        throw new WeftError(
+          'WEFT_INTERNAL',
+          `Rule "${rule.name}" on "${name}" is asynchronous; validate with validateCrossSystem, which awaits it.`,
+        );
       }
       (rule.severity === 'warning' ? warnings : errors).push(...ruleIssues(rule, outcome));
     }
@@ -125,7 +137,10 @@ export class ValidationManager {
   assertValid<T = unknown>(name: string, value: unknown): T {
     const result = this.validateData<T>(name, value);
     if (result.ok) return result.value;
-    throw new ValidationError(`Invalid ${name}:\n${formatIssues(result.issues)}`, { issues: result.issues, details: { schema: name } });
+    throw new ValidationError(`Invalid ${name}:\n${formatIssues(result.issues)}`, {
+      issues: result.issues,
+      details: { schema: name },
+    });
   }
 
   /**
@@ -149,13 +164,15 @@ export class ValidationManager {
     });
     const errors = (await Promise.all(references)).flat();
     const warnings: ValidationIssue[] = [];
-    for (const { rule, issues } of await Promise.all(rules)) (rule.severity === 'warning' ? warnings : errors).push(...issues);
+    for (const { rule, issues } of await Promise.all(rules))
+      (rule.severity === 'warning' ? warnings : errors).push(...issues);
     return errors.length > 0 ? this.#failed(name, errors, warnings) : { ok: true, value: parsed.value as T, warnings };
   }
 
   /** Declares that ids at `path` in values of `from` must exist in `to`. */
   registerReference(rule: ReferenceRule): void {
-    if (typeof rule.resolve !== 'function') throw new WeftError('WEFT_INVALID_CONFIG', `Reference ${rule.from}.${rule.path} has no resolve function.`);
+    if (typeof rule.resolve !== 'function')
+      throw new WeftError('WEFT_INVALID_CONFIG', `Reference ${rule.from}.${rule.path} has no resolve function.`);
     this.#references.push(compileReference(rule));
   }
 
@@ -180,7 +197,9 @@ export class ValidationManager {
   toJSONSchema(name: string, options: { version?: number } = {}): Record<string, unknown> {
     const entry = this.#schemas.get(name, options.version);
     if (entry.zod === undefined) {
-      throw new NotFoundError(`Schema "${name}" is not a Zod schema, so it has no JSON Schema form here.`, { details: { schema: name } });
+      throw new NotFoundError(`Schema "${name}" is not a Zod schema, so it has no JSON Schema form here.`, {
+        details: { schema: name },
+      });
     }
     return z.toJSONSchema(entry.zod, { unrepresentable: 'any' });
   }
@@ -191,7 +210,11 @@ export class ValidationManager {
    * and no schema name has two owners.
    */
   validateIntegration(wiring: IntegrationWiring = {}): IntegrationReport {
-    return lintIntegration(wiring, { schemas: [...this.#schemas.entries()], references: this.#references, rules: [...this.#rules.values()] });
+    return lintIntegration(wiring, {
+      schemas: [...this.#schemas.entries()],
+      references: this.#references,
+      rules: [...this.#rules.values()],
+    });
   }
 
   /** Every registered schema version. */
@@ -199,7 +222,11 @@ export class ValidationManager {
     return [...this.#schemas.entries()];
   }
 
-  #failed(name: string, issues: readonly ValidationIssue[], warnings: readonly ValidationIssue[]): ValidationResult<never> {
+  #failed(
+    name: string,
+    issues: readonly ValidationIssue[],
+    warnings: readonly ValidationIssue[],
+  ): ValidationResult<never> {
     const correlationId = this.#correlationId?.();
     this.#failures.add({ at: Date.now(), name, issues, ...(correlationId === undefined ? {} : { correlationId }) });
     this.#onFailure?.(name, issues);
@@ -207,14 +234,24 @@ export class ValidationManager {
   }
 }
 
-function parseWith(entry: SchemaEntry, value: unknown): { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] } {
+function parseWith(
+  entry: SchemaEntry,
+  value: unknown,
+): { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] } {
   if (entry.zod !== undefined) {
     const result = entry.zod.safeParse(value);
-    return result.success ? { ok: true, value: result.data } : { ok: false, issues: result.error.issues.map((raw) => fromZodIssue(raw, value)) };
+    return result.success
+      ? { ok: true, value: result.data }
+      : { ok: false, issues: result.error.issues.map((raw) => fromZodIssue(raw, value)) };
   }
   const result = entry.schema['~standard'].validate(value);
   if (result instanceof Promise) {
-    throw new WeftError('WEFT_INTERNAL', `Schema "${entry.name}" validates asynchronously, which Weft does not support; use a synchronous validator.`);
+    throw new WeftError(
+      'WEFT_INTERNAL',
+      `Schema "${entry.name}" validates asynchronously, which Weft does not support; use a synchronous validator.`,
+    );
   }
-  return result.issues === undefined ? { ok: true, value: result.value } : { ok: false, issues: result.issues.map(fromStandardIssue) };
+  return result.issues === undefined
+    ? { ok: true, value: result.value }
+    : { ok: false, issues: result.issues.map(fromStandardIssue) };
 }

@@ -3,7 +3,14 @@
 // effect. With CRASH_AT it kills itself with SIGKILL at that point, at event KILL_AT.
 import { pino } from 'pino';
 import { z } from 'zod';
-import { EventBus, Migrator, ValidationManager, createDatabase, defineEvent, eventMigrations } from '../../../src/integration/index.js';
+import {
+  EventBus,
+  Migrator,
+  ValidationManager,
+  createDatabase,
+  defineEvent,
+  eventMigrations,
+} from '../../../src/integration/index.js';
 
 interface Tables {
   published: { n: number };
@@ -21,23 +28,48 @@ const die = (): never => {
   throw new Error('unreachable');
 };
 
-const numbered = defineEvent({ type: 'crafting.item_crafted', version: 1, owner: 'crafting', durable: true, schema: z.object({ n: z.int() }) });
+const numbered = defineEvent({
+  type: 'crafting.item_crafted',
+  version: 1,
+  owner: 'crafting',
+  durable: true,
+  schema: z.object({ n: z.int() }),
+});
 
-const db = (await createDatabase<Tables>(url.startsWith('sqlite:') ? { url, sqlite: { synchronous: 'NORMAL' } } : { url, postgres: { ...(schema === undefined ? {} : { schema }) } })).withTables<Tables>();
+const db = (
+  await createDatabase<Tables>(
+    url.startsWith('sqlite:')
+      ? { url, sqlite: { synchronous: 'NORMAL' } }
+      : { url, postgres: { ...(schema === undefined ? {} : { schema }) } },
+  )
+).withTables<Tables>();
 await new Migrator(db)
   .register('events', eventMigrations)
   .register('crash_test', [
     {
       name: '001_tables',
       up: async (m) => {
-        await m.schema.createTable('published').addColumn('n', 'integer', (c) => c.primaryKey()).execute();
-        await m.schema.createTable('effects').addColumn('n', 'integer', (c) => c.notNull()).addColumn('event_id', 'text', (c) => c.notNull()).execute();
+        await m.schema
+          .createTable('published')
+          .addColumn('n', 'integer', (c) => c.primaryKey())
+          .execute();
+        await m.schema
+          .createTable('effects')
+          .addColumn('n', 'integer', (c) => c.notNull())
+          .addColumn('event_id', 'text', (c) => c.notNull())
+          .execute();
       },
     },
   ])
   .up();
 
-const bus = new EventBus({ db, validation: new ValidationManager(), logger: pino({ level: 'silent' }), pollIntervalMs: 50, retry: { maxAttempts: 1000, baseDelayMs: 1, maxDelayMs: 10 } }).define(numbered);
+const bus = new EventBus({
+  db,
+  validation: new ValidationManager(),
+  logger: pino({ level: 'silent' }),
+  pollIntervalMs: 50,
+  retry: { maxAttempts: 1000, baseDelayMs: 1, maxDelayMs: 10 },
+}).define(numbered);
 bus.subscribe(
   'crafting.item_crafted',
   async (e) => {
@@ -52,7 +84,11 @@ bus.subscribe(
 );
 await bus.ready();
 
-const last = await db.executor().selectFrom('published').select((eb) => eb.fn.max('n').as('n')).executeTakeFirst();
+const last = await db
+  .executor()
+  .selectFrom('published')
+  .select((eb) => eb.fn.max('n').as('n'))
+  .executeTakeFirst();
 for (let n = Number(last?.n ?? 0) + 1; n <= total; n++) {
   await db.transaction(async () => {
     await db.executor().insertInto('published').values({ n }).execute();
@@ -63,7 +99,11 @@ for (let n = Number(last?.n ?? 0) + 1; n <= total; n++) {
   });
 }
 await bus.drain();
-const effects = await db.executor().selectFrom('effects').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+const effects = await db
+  .executor()
+  .selectFrom('effects')
+  .select((eb) => eb.fn.countAll<number>().as('count'))
+  .executeTakeFirstOrThrow();
 process.stdout.write(`${JSON.stringify({ done: true, effects: Number(effects.count) })}\n`);
 await bus.close();
 await db.close();

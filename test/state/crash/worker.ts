@@ -3,14 +3,26 @@
 // with LOOP=forever it runs until the test kills it with SIGKILL at a random moment; else it runs 50 and exits.
 import { pino } from 'pino';
 import { z } from 'zod';
-import { EventBus, Migrator, StateStore, ValidationManager, createDatabase, eventMigrations, stateMigrations } from '../../../src/integration/index.js';
+import {
+  EventBus,
+  Migrator,
+  StateStore,
+  ValidationManager,
+  createDatabase,
+  eventMigrations,
+  stateMigrations,
+} from '../../../src/integration/index.js';
 
 const url = process.env.CRASH_DB_URL ?? '';
 const schema = process.env.CRASH_SCHEMA;
 const forever = process.env.LOOP === 'forever';
 const START = 1_000_000;
 
-const db = await createDatabase(url.startsWith('sqlite:') ? { url, sqlite: { synchronous: 'FULL' } } : { url, postgres: { ...(schema === undefined ? {} : { schema }) } });
+const db = await createDatabase(
+  url.startsWith('sqlite:')
+    ? { url, sqlite: { synchronous: 'FULL' } }
+    : { url, postgres: { ...(schema === undefined ? {} : { schema }) } },
+);
 await new Migrator(db).register('events', eventMigrations).register('state', stateMigrations).up();
 const validation = new ValidationManager();
 const events = new EventBus({ db, validation, logger: pino({ level: 'silent' }) });

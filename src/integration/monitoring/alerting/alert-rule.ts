@@ -40,7 +40,10 @@ export interface CompiledRule extends AlertRule {
   readonly resolveAfterMs: number;
 }
 
-const duration = z.union([z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration such as 30s, 5m or 1h'), z.int().nonnegative()]);
+const duration = z.union([
+  z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration such as 30s, 5m or 1h'),
+  z.int().nonnegative(),
+]);
 
 /** The schema of a rule, for rules in code and in JSON files alike. */
 export const alertRuleSchema = z
@@ -59,7 +62,10 @@ export const alertRuleSchema = z
     severity: z.enum(['info', 'warning', 'critical']),
     summary: z.string().min(1),
   })
-  .refine((rule) => rule.aggregate !== 'ratio' || rule.denominator !== undefined, { message: 'a ratio rule needs a denominator metric', path: ['denominator'] });
+  .refine((rule) => rule.aggregate !== 'ratio' || rule.denominator !== undefined, {
+    message: 'a ratio rule needs a denominator metric',
+    path: ['denominator'],
+  });
 
 /** Milliseconds of `30s`, `5m`, `1h`, `250ms`, or a number of milliseconds. */
 export function durationMs(value: string | number): number {
@@ -75,9 +81,16 @@ export function compileRule(rule: AlertRule): CompiledRule {
   const parsed = alertRuleSchema.safeParse(rule);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(rule)'}: ${i.message}`).join('; ');
-    throw new ConfigError(`Alert rule ${JSON.stringify((rule as { name?: unknown }).name ?? '?')} is invalid: ${problems}.`);
+    throw new ConfigError(
+      `Alert rule ${JSON.stringify((rule as { name?: unknown }).name ?? '?')} is invalid: ${problems}.`,
+    );
   }
-  return { ...rule, windowMs: durationMs(rule.window), forMs: durationMs(rule.for ?? 0), resolveAfterMs: durationMs(rule.resolveAfter ?? 0) };
+  return {
+    ...rule,
+    windowMs: durationMs(rule.window),
+    forMs: durationMs(rule.for ?? 0),
+    resolveAfterMs: durationMs(rule.resolveAfter ?? 0),
+  };
 }
 
 /** True when `value op threshold` holds. */

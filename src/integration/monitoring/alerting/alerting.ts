@@ -108,7 +108,8 @@ export class Alerting {
 
   /** Adds a channel; a name used twice is an error. */
   addChannel(channel: AlertChannel): void {
-    if (this.#channels.has(channel.name)) throw new ConfigError(`An alert channel named "${channel.name}" exists already.`);
+    if (this.#channels.has(channel.name))
+      throw new ConfigError(`An alert channel named "${channel.name}" exists already.`);
     this.#channels.set(channel.name, channel);
   }
 
@@ -117,7 +118,17 @@ export class Alerting {
     const compiled = compileRule(rule);
     if (this.#rules.has(compiled.name)) throw new ConfigError(`An alert rule named "${compiled.name}" exists already.`);
     const now = this.#clock.now();
-    this.#rules.set(compiled.name, { rule: compiled, samples: [], state: 'inactive', since: now, pendingSince: undefined, clearSince: undefined, lastValue: undefined, firedAt: undefined, history: [] });
+    this.#rules.set(compiled.name, {
+      rule: compiled,
+      samples: [],
+      state: 'inactive',
+      since: now,
+      pendingSince: undefined,
+      clearSince: undefined,
+      lastValue: undefined,
+      firedAt: undefined,
+      history: [],
+    });
   }
 
   /** Adds the rules of a JSON file holding an array of rules. */
@@ -126,7 +137,10 @@ export class Alerting {
     try {
       rules = JSON.parse(await readFile(path, 'utf8'));
     } catch (cause) {
-      throw new ConfigError(`Cannot read alert rules from ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      throw new ConfigError(
+        `Cannot read alert rules from ${path}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { cause },
+      );
     }
     if (!Array.isArray(rules)) throw new ConfigError(`${path} must hold a JSON array of alert rules.`);
     for (const rule of rules) this.addRule(rule as AlertRule);
@@ -173,8 +187,19 @@ export class Alerting {
   }
 
   /** Raises an alert by hand (the seed's `alert`), through the same routing and silences. */
-  alert(name: string, summary: string, options: { severity?: Severity; labels?: Readonly<Record<string, string>> } = {}): Alert {
-    const alert: Alert = { name, state: 'firing', severity: options.severity ?? 'warning', summary, labels: options.labels ?? {}, firedAt: new Date(this.#clock.now()).toISOString() };
+  alert(
+    name: string,
+    summary: string,
+    options: { severity?: Severity; labels?: Readonly<Record<string, string>> } = {},
+  ): Alert {
+    const alert: Alert = {
+      name,
+      state: 'firing',
+      severity: options.severity ?? 'warning',
+      summary,
+      labels: options.labels ?? {},
+      firedAt: new Date(this.#clock.now()).toISOString(),
+    };
     this.#notify(alert);
     return alert;
   }
@@ -204,7 +229,8 @@ export class Alerting {
       if (sample !== undefined) {
         track.samples.push(sample);
         // Keep one sample older than the window: the window's baseline.
-        while (track.samples.length > 2 && (track.samples[1]?.time ?? now) <= now - track.rule.windowMs) track.samples.shift();
+        while (track.samples.length > 2 && (track.samples[1]?.time ?? now) <= now - track.rule.windowMs)
+          track.samples.shift();
       }
       const value = aggregateOf(track.rule, track.samples);
       track.lastValue = value;
@@ -304,7 +330,10 @@ export class Alerting {
   }
 }
 
-function labelsMatch(labels: Readonly<Record<string, string>>, wanted: Readonly<Record<string, string>> | undefined): boolean {
+function labelsMatch(
+  labels: Readonly<Record<string, string>>,
+  wanted: Readonly<Record<string, string>> | undefined,
+): boolean {
   if (wanted === undefined) return true;
   return Object.entries(wanted).every(([key, value]) => labels[key] === value);
 }

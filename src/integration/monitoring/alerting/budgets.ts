@@ -45,9 +45,35 @@ export class PerformanceBudgets {
     const metric = budget.metric ?? OPERATION_HISTOGRAM;
     const labels = budget.labels ?? { operation };
     const slug = operation.replace(/[^a-z0-9_.-]/gi, '_').toLowerCase();
-    this.#alerting.addRule({ name: `budget.${slug}.p99`, metric, labels, aggregate: 'p99', window: '5m', op: '>', threshold: budget.p99Ms, for: '1m', resolveAfter: '1m', severity: 'warning', summary: `${operation} is slower than its budget (p99 ${budget.p99Ms} ms)` });
+    this.#alerting.addRule({
+      name: `budget.${slug}.p99`,
+      metric,
+      labels,
+      aggregate: 'p99',
+      window: '5m',
+      op: '>',
+      threshold: budget.p99Ms,
+      for: '1m',
+      resolveAfter: '1m',
+      severity: 'warning',
+      summary: `${operation} is slower than its budget (p99 ${budget.p99Ms} ms)`,
+    });
     if (budget.errorRate !== undefined) {
-      this.#alerting.addRule({ name: `budget.${slug}.error_rate`, metric, labels: { ...labels, outcome: 'error' }, denominator: metric, denominatorLabels: labels, aggregate: 'ratio', window: '5m', op: '>', threshold: budget.errorRate, for: '1m', resolveAfter: '1m', severity: 'warning', summary: `${operation} fails more often than its budget (${budget.errorRate * 100} %)` });
+      this.#alerting.addRule({
+        name: `budget.${slug}.error_rate`,
+        metric,
+        labels: { ...labels, outcome: 'error' },
+        denominator: metric,
+        denominatorLabels: labels,
+        aggregate: 'ratio',
+        window: '5m',
+        op: '>',
+        threshold: budget.errorRate,
+        for: '1m',
+        resolveAfter: '1m',
+        severity: 'warning',
+        summary: `${operation} fails more often than its budget (${budget.errorRate * 100} %)`,
+      });
     }
     this.#budgets.set(operation, { ...budget, metric, labels });
   }
@@ -66,7 +92,8 @@ export class PerformanceBudgets {
         errorRate = { budget: budget.errorRate, measured: samples > 0 ? (failed?.value ?? 0) / samples : undefined };
       }
       const enough = samples >= (budget.minSamples ?? 20);
-      const exceeded = (p99 ?? 0) > budget.p99Ms || (errorRate?.measured ?? 0) > (errorRate?.budget ?? Number.POSITIVE_INFINITY);
+      const exceeded =
+        (p99 ?? 0) > budget.p99Ms || (errorRate?.measured ?? 0) > (errorRate?.budget ?? Number.POSITIVE_INFINITY);
       reports.push({
         operation,
         status: !enough ? 'not enough data' : exceeded ? 'exceeded' : 'met',

@@ -14,12 +14,19 @@ export interface Sample {
 export async function readSample(registry: Registry, rule: CompiledRule, time: number): Promise<Sample | undefined> {
   const main = await sumSeries(registry, rule.metric, rule.labels);
   if (main === undefined) return undefined;
-  const denominator = rule.denominator === undefined ? undefined : await sumSeries(registry, rule.denominator, rule.denominatorLabels ?? rule.labels);
+  const denominator =
+    rule.denominator === undefined
+      ? undefined
+      : await sumSeries(registry, rule.denominator, rule.denominatorLabels ?? rule.labels);
   return { time, value: main.value, denominator: denominator?.value ?? 0, buckets: main.buckets };
 }
 
 /** Sums the matching series of one metric: the value (a histogram's count) and the histogram's buckets. */
-export async function sumSeries(registry: Registry, name: string, labels: Readonly<Record<string, string>> | undefined): Promise<{ value: number; buckets: Map<number, number> } | undefined> {
+export async function sumSeries(
+  registry: Registry,
+  name: string,
+  labels: Readonly<Record<string, string>> | undefined,
+): Promise<{ value: number; buckets: Map<number, number> } | undefined> {
   const metric = registry.getSingleMetric(name);
   if (metric === undefined) return undefined;
   const { type, values } = await metric.get();
@@ -43,7 +50,10 @@ export async function sumSeries(registry: Registry, name: string, labels: Readon
   return { value, buckets };
 }
 
-function matches(series: Partial<Record<string, string | number>>, wanted: Readonly<Record<string, string>> | undefined): boolean {
+function matches(
+  series: Partial<Record<string, string | number>>,
+  wanted: Readonly<Record<string, string>> | undefined,
+): boolean {
   if (wanted === undefined) return true;
   for (const [key, value] of Object.entries(wanted)) if (String(series[key]) !== value) return false;
   return true;
@@ -73,12 +83,20 @@ export function aggregateOf(rule: CompiledRule, samples: readonly Sample[]): num
     case 'p50':
     case 'p95':
     case 'p99':
-      return quantile(Number(rule.aggregate.slice(1)) / 100, latest.buckets, oldest === latest ? undefined : oldest.buckets);
+      return quantile(
+        Number(rule.aggregate.slice(1)) / 100,
+        latest.buckets,
+        oldest === latest ? undefined : oldest.buckets,
+      );
   }
 }
 
 /** Prometheus' histogram_quantile on the observations between two bucket snapshots. */
-export function quantile(q: number, now: ReadonlyMap<number, number>, before: ReadonlyMap<number, number> | undefined): number | undefined {
+export function quantile(
+  q: number,
+  now: ReadonlyMap<number, number>,
+  before: ReadonlyMap<number, number> | undefined,
+): number | undefined {
   const bounds = [...now.keys()].sort((a, b) => a - b);
   const counts = bounds.map((bound) => (now.get(bound) ?? 0) - (before?.get(bound) ?? 0));
   const total = counts.at(-1) ?? 0;
