@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
-import { createDatabase } from '../src/integration/index.js';
+import { createDatabase } from '../src/integration/internal.js';
 import type { BenchSuite } from './suite.js';
 
 interface Tables {

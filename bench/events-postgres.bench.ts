@@ -11,7 +11,7 @@ import {
   createDatabase,
   defineEvent,
   eventMigrations,
-} from '../src/integration/index.js';
+} from '../src/integration/internal.js';
 import type { BenchSuite } from './suite.js';
 
 const crafted = defineEvent({

@@ -14,7 +14,7 @@ import {
   defineEvent,
   eventMigrations,
   runWithContext,
-} from '../src/integration/index.js';
+} from '../src/integration/internal.js';
 import type { BenchSuite } from './suite.js';
 
 const tick = defineEvent({

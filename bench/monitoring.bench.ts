@@ -1,6 +1,6 @@
 import { Histogram, Registry } from 'prom-client';
 import { pino } from 'pino';
-import { WeftLogger, WeftMetrics, runWithContext } from '../src/integration/index.js';
+import { WeftLogger, WeftMetrics, runWithContext } from '../src/integration/internal.js';
 import type { BenchSuite } from './suite.js';
 
 /** A log line with 3 fields and a histogram observation with 2 labels, against bare pino and bare prom-client. */

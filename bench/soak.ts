@@ -14,7 +14,7 @@ import {
   createDatabase,
   defineEvent,
   eventMigrations,
-} from '../src/integration/index.js';
+} from '../src/integration/internal.js';
 
 const VOLATILE = Number(process.env.SOAK_VOLATILE ?? 1_000_000);
 const DURABLE = Number(process.env.SOAK_DURABLE ?? 100_000);

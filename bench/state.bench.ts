@@ -17,7 +17,7 @@ import {
   eventMigrations,
   stateMigrations,
   type Database,
-} from '../src/integration/index.js';
+} from '../src/integration/internal.js';
 import type { BenchSuite } from './suite.js';
 
 const crafted = defineEvent({

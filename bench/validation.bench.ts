@@ -1,6 +1,6 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { z } from 'zod';
-import { ValidationManager } from '../src/integration/index.js';
+import { ValidationManager } from '../src/integration/internal.js';
 import type { BenchSuite } from './suite.js';
 
 const monsterSlain = z.object({

@@ -13,8 +13,13 @@ const INTEGRATION_PARTS: Readonly<Record<string, readonly string[]>> = {
   monitoring: ['errors', 'database'],
   events: ['errors', 'database', 'validation', 'monitoring'],
   state: ['errors', 'database', 'validation', 'monitoring', 'events'],
+  system: ['errors', 'database', 'validation', 'monitoring', 'events', 'state'],
+  seed: ['errors', 'database', 'validation', 'monitoring', 'events', 'state'],
   testing: ['errors', 'database', 'validation', 'monitoring', 'events', 'state'],
 };
+
+/** The files of a part that code outside it may import: its public face and its face inside Weft. */
+const PART_FACES = ['index.ts', 'internal.ts'];
 
 /** Source files (relative to the repository, with `/`) and the source files each imports. */
 export type ImportGraph = ReadonlyMap<string, readonly string[]>;
@@ -75,15 +80,27 @@ function violation(from: string, to: string): string | undefined {
   if (a.layer === 'integration' && a.part !== undefined && b.layer === 'integration' && b.part === undefined) {
     return `integration/${a.part} must not import the integration root (it assembles the parts)`;
   }
+  if (b.layer === 'integration' && b.part !== undefined && a.part !== b.part && !PART_FACES.includes(b.file)) {
+    return `integration/${b.part} is reached only through its index.ts or internal.ts`;
+  }
+  if (a.layer === 'game' && b.layer === 'integration' && to !== 'src/integration/index.ts') {
+    return 'the game uses only the public API of integration (src/integration/index.ts)';
+  }
   if (a.system !== undefined && b.system !== undefined && a.system !== b.system) {
     return `system ${a.system} must not import system ${b.system}'s files; use its events, commands or state`;
   }
   return undefined;
 }
 
-function locate(
-  key: string,
-): { layer: (typeof LAYERS)[number]; part: string | undefined; system: string | undefined } | undefined {
+interface Place {
+  readonly layer: (typeof LAYERS)[number];
+  readonly part: string | undefined;
+  readonly system: string | undefined;
+  /** The path inside the part's folder. */
+  readonly file: string;
+}
+
+function locate(key: string): Place | undefined {
   const segments = key.split('/');
   if (segments[0] !== 'src') return undefined;
   const layer = LAYERS.find((l) => l === segments[1]);
@@ -93,6 +110,7 @@ function locate(
     layer,
     part: layer === 'integration' && inFolder ? segments[2] : undefined,
     system: layer === 'game' && segments[2] === 'systems' && segments.length > 4 ? segments[3] : undefined,
+    file: segments.slice(3).join('/'),
   };
 }
 

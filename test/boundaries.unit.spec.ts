@@ -29,4 +29,19 @@ describe('import boundary check', () => {
     ).toBe(true);
     expect(problems.some((p) => p.includes('imports "weft/database" by package name'))).toBe(true);
   });
+
+  it("flags a reach past a part's faces, and a game system using Weft's internals", () => {
+    const graph = new Map<string, string[]>([
+      ['src/integration/state/store.ts', ['src/integration/events/event-log.ts', 'src/integration/events/internal.ts']],
+      ['src/game/systems/economy/wallet.ts', ['src/integration/internal.ts', 'src/integration/index.ts']],
+      ['src/integration/events/event-log.ts', []],
+      ['src/integration/events/internal.ts', []],
+      ['src/integration/internal.ts', []],
+      ['src/integration/index.ts', []],
+    ]);
+    expect(checkBoundaries(graph)).toEqual([
+      'src/integration/state/store.ts -> src/integration/events/event-log.ts: integration/events is reached only through its index.ts or internal.ts',
+      'src/game/systems/economy/wallet.ts -> src/integration/internal.ts: the game uses only the public API of integration (src/integration/index.ts)',
+    ]);
+  });
 });

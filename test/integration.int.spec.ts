@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, createIntegration, defineEvent } from 'weft';
+import { ConfigError, createIntegration, defineEvent } from 'weft/internal';
 
 const itemCrafted = defineEvent({
   type: 'crafting.item_crafted',

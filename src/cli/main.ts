@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError, MonitoringManager, WeftLogger, createDatabase, isWeftError } from '../integration/index.js';
+import { ConfigError, MonitoringManager, WeftLogger, createDatabase, isWeftError } from '../integration/internal.js';
 import { closeOnSignals, createMigrator, readServeConfig, startServer } from '../server/index.js';
 
 const USAGE = `Usage: weft <command>

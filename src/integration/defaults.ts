@@ -1,12 +1,9 @@
-import { SeedEventBus } from './events/index.js';
+import { SeedEventBus } from './seed/index.js';
 import { createIntegration } from './integration.js';
-import {
-  StateSyncManager,
-  type StateStore,
-  type StateTransaction,
-  type StateTransactionOptions,
-} from './state/index.js';
-import { IntegrationAlerting, IntegrationLogger, IntegrationMetrics, MonitoringManager } from './monitoring/index.js';
+import { StateSyncManager } from './seed/index.js';
+import type { StateStore, StateTransaction, StateTransactionOptions } from './state/index.js';
+import { IntegrationAlerting, IntegrationLogger, IntegrationMetrics } from './seed/index.js';
+import { MonitoringManager } from './monitoring/index.js';
 import { ValidationManager } from './validation/index.js';
 
 /**

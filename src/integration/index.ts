@@ -1,7 +1,46 @@
-export * from './errors/index.js';
-export * from './database/index.js';
-export * from './validation/index.js';
-export * from './monitoring/index.js';
+// `weft`: the public API, listed by hand. Each part's own public face is also a subpath
+// (`weft/database`, `weft/events`, ...); internals are in `weft/internal`, for Weft's tests.
+
+// The composition root and what a system author writes.
+export { createIntegration } from './integration.js';
+export type { Integration, IntegrationOptions } from './integration.js';
+export { defineEvent } from './events/index.js';
+export type {
+  BatchOptions,
+  DataOf,
+  EventDefinition,
+  EventEnvelope,
+  EventHandler,
+  PublishOptions,
+  SubscribeOptions,
+} from './events/index.js';
+export type { ConflictPolicy, EntryInvariant, SliceOptions, StateChange, StateEntry } from './state/index.js';
+export type { Schema, ValidationIssue } from './validation/index.js';
+export type { Migration } from './database/index.js';
+
+// Errors: one registry of codes and HTTP statuses.
+export {
+  ConfigError,
+  ConflictError,
+  ERROR_CODES,
+  ForbiddenError,
+  NotFoundError,
+  TimeoutError,
+  UnavailableError,
+  ValidationError,
+  WeftError,
+  isWeftError,
+} from './errors/index.js';
+export type { WeftErrorCode, WeftErrorOptions } from './errors/index.js';
+
+// The parts, for code that uses one on its own.
+export { createDatabase, Migrator } from './database/index.js';
+export type { Database, DatabaseOptions, TransactionOptions } from './database/index.js';
+export { ValidationManager } from './validation/index.js';
+export { MonitoringManager, runWithContext, currentContext } from './monitoring/index.js';
+export type { WeftContext } from './monitoring/index.js';
+
+// The seed's names: the default instances and the classes behind them.
 export {
   eventDispatcher,
   integrationAlerting,
@@ -13,7 +52,11 @@ export {
   transaction,
   validationManager,
 } from './defaults.js';
-export * from './events/index.js';
-export * from './state/index.js';
-export { createIntegration } from './integration.js';
-export type { Integration, IntegrationOptions } from './integration.js';
+export {
+  IntegrationAlerting,
+  IntegrationLogger,
+  IntegrationMetrics,
+  SeedEventBus,
+  StateSyncManager,
+} from './seed/index.js';
+export type { SeedHandler, SeedStateCallback } from './seed/index.js';

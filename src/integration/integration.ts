@@ -1,7 +1,7 @@
 import { Migrator, createDatabase, type Database, type DatabaseOptions } from './database/index.js';
-import { EventBus, eventMigrations } from './events/index.js';
+import { EventBus, eventMigrations } from './events/internal.js';
 import { MonitoringManager, type MonitoringOptions } from './monitoring/index.js';
-import { StateStore, stateMigrations } from './state/index.js';
+import { StateStore, stateMigrations } from './state/internal.js';
 import { ConfigError } from './errors/index.js';
 import { ValidationManager, type IntegrationReport } from './validation/index.js';
 

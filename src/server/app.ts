@@ -13,7 +13,7 @@ import {
   type LogLevel,
   type MonitoringManager,
   type StateStore,
-} from '../integration/index.js';
+} from '../integration/internal.js';
 
 import { problemHandler } from './problem.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, LOG_LEVELS, parseSettings } from '../integration/index.js';
+import { ConfigError, LOG_LEVELS, parseSettings } from '../integration/internal.js';
 
 /** Everything `weft serve` reads from its environment, after checks. */
 export interface ServeConfig {

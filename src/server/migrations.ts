@@ -1,4 +1,4 @@
-import { Migrator, eventMigrations, stateMigrations, type Database } from '../integration/index.js';
+import { Migrator, eventMigrations, stateMigrations, type Database } from '../integration/internal.js';
 
 /**
  * The migrator with every part's migrations, in dependency order. Each part that owns tables

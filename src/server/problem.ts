@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ValidationError, WeftError, type ValidationIssue } from '../integration/index.js';
+import { ValidationError, WeftError, type ValidationIssue } from '../integration/internal.js';
 
 /** An RFC 9457 problem document, the body of every error response. */
 export interface Problem {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { MonitoringManager, createIntegration, type Database } from '../integration/index.js';
+import { MonitoringManager, createIntegration, type Database } from '../integration/internal.js';
 import { buildApp } from './app.js';
 import type { ServeConfig } from './config.js';
 import { createMigrator } from './migrations.js';

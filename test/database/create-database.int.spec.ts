@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, UnavailableError, createDatabase, redactUrl } from 'weft';
+import { ConfigError, UnavailableError, createDatabase, redactUrl } from 'weft/internal';
 import { postgresAvailableForTests, postgresTestUrl } from 'weft/testing';
 
 const postgres = await postgresAvailableForTests();

@@ -12,7 +12,7 @@ import {
   type DatabaseOptions,
   type Migration,
   type QueryEvent,
-} from 'weft';
+} from 'weft/internal';
 import type { TestDatabase } from 'weft/testing';
 
 /** The tables the contract writes to. */

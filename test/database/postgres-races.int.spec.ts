@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError, type Database } from 'weft';
+import { ConflictError, type Database } from 'weft/internal';
 import { createTestDatabase, postgresAvailableForTests, type TestDatabase } from 'weft/testing';
 
 interface Tables {

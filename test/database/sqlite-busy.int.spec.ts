@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { UnavailableError, type QueryEvent } from 'weft';
+import { UnavailableError, type QueryEvent } from 'weft/internal';
 import { createTestDatabase, type TestDatabase } from 'weft/testing';
 
 interface Tables {

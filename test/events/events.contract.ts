@@ -16,7 +16,7 @@ import {
   type EventEnvelope,
   type Transport,
   type WeftLogger,
-} from 'weft';
+} from 'weft/internal';
 import type { TestDatabase } from 'weft/testing';
 
 const itemCrafted = defineEvent({

@@ -8,7 +8,7 @@ import {
   WeftMetrics,
   eventDispatcher,
   integrationEventBus,
-} from 'weft';
+} from 'weft/internal';
 
 const quiet = { warn: () => undefined, error: () => undefined };
 

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Alerting, WeftMetrics, builtinRules, webhookChannel, type Alert } from 'weft';
+import { Alerting, WeftMetrics, builtinRules, webhookChannel, type Alert } from 'weft/internal';
 import { createTestDatabase } from 'weft/testing';
 
 const quiet = { warn: () => undefined, error: () => undefined, info: () => undefined };

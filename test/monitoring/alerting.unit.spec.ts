@@ -2,7 +2,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Alerting, ConfigError, WeftMetrics, builtinRules, callbackChannel, type Alert, type AlertRule } from 'weft';
+import {
+  Alerting,
+  ConfigError,
+  WeftMetrics,
+  builtinRules,
+  callbackChannel,
+  type Alert,
+  type AlertRule,
+} from 'weft/internal';
 
 /** A clock that moves only when told. */
 function fakeClock(start = Date.parse('2026-11-26T10:00:00Z')) {

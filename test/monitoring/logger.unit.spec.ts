@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ConflictError, WeftLogger, currentContext, runWithContext } from 'weft';
+import { ConflictError, WeftLogger, currentContext, runWithContext } from 'weft/internal';
 
 function capture(options: ConstructorParameters<typeof WeftLogger>[0] = {}) {
   const lines: Array<Record<string, unknown>> = [];

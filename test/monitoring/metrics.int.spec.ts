@@ -1,6 +1,6 @@
 import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, WeftMetrics } from 'weft';
+import { ConfigError, WeftMetrics } from 'weft/internal';
 import { createTestDatabase } from 'weft/testing';
 
 /** Parses Prometheus text back into `name{labels}` -> value. */

@@ -7,7 +7,7 @@ import {
   integrationLogger,
   integrationMetrics,
   monitoringManager,
-} from 'weft';
+} from 'weft/internal';
 
 describe('seed-style monitoring API', () => {
   it("logs with pino level names or the seed's numbers, resolving once written, and refuses unknown levels", async () => {

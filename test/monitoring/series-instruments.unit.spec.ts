@@ -1,7 +1,7 @@
 import { Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/integration/errors/index.js';
-import { WeftMetrics } from '../../src/integration/monitoring/index.js';
+import { ConfigError } from 'weft/internal';
+import { WeftMetrics } from 'weft/internal';
 
 describe('series instruments', () => {
   it('print the same Prometheus text as prom-client for the same observations', async () => {

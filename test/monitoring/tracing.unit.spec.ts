@@ -8,7 +8,7 @@ import {
   type TracerProvider,
 } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { currentContext, formatTraceparent, parseTraceparent, runWithContext, withSpan } from 'weft';
+import { currentContext, formatTraceparent, parseTraceparent, runWithContext, withSpan } from 'weft/internal';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = '00f067aa0ba902b7';

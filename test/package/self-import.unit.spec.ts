@@ -1,13 +1,61 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictError, createDatabase, isWeftError } from 'weft';
-import { createDatabase as fromSubpath } from 'weft/database';
+import * as weft from 'weft';
+import * as database from 'weft/database';
+import * as events from 'weft/events';
+import * as internal from 'weft/internal';
+import * as monitoring from 'weft/monitoring';
+import * as state from 'weft/state';
+import * as validation from 'weft/validation';
 import { createTestDatabase } from 'weft/testing';
+
+const INTERNALS = [
+  'StatementCache',
+  'randomHex',
+  'uuidv7',
+  'EventLog',
+  'applyPatch',
+  'diff',
+  'parseSettings',
+  'issue',
+  'matchesEventPattern',
+  'eventMigrations',
+  'stateMigrations',
+  'redactUrl',
+  'SeriesCounter',
+  'startSpan',
+];
 
 describe('the package imports itself by name', () => {
   it('exposes createDatabase from weft and weft/database, and fixtures from weft/testing', async () => {
-    expect(fromSubpath).toBe(createDatabase);
+    expect(database.createDatabase).toBe(weft.createDatabase);
     await using db = await createTestDatabase();
     await db.ping();
-    expect(isWeftError(new ConflictError('taken'), 'WEFT_CONFLICT')).toBe(true);
+    expect(weft.isWeftError(new weft.ConflictError('taken'), 'WEFT_CONFLICT')).toBe(true);
+  });
+
+  it('keeps internals out of the public faces, and in weft/internal', () => {
+    for (const face of [weft, database, events, monitoring, state, validation]) {
+      expect(INTERNALS.filter((name) => name in face)).toEqual([]);
+    }
+    expect(INTERNALS.filter((name) => !(name in internal))).toEqual([]);
+  });
+
+  it("keeps the seed's names importable from weft", () => {
+    for (const name of [
+      'integrationEventBus',
+      'eventDispatcher',
+      'stateSyncManager',
+      'validationManager',
+      'integrationLogger',
+      'integrationMetrics',
+      'integrationAlerting',
+      'monitoringManager',
+      'transaction',
+      'StateSyncManager',
+      'ValidationManager',
+      'MonitoringManager',
+    ]) {
+      expect(name in weft).toBe(true);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ConflictError, MonitoringManager, type HealthCheck } from 'weft';
+import { ConflictError, MonitoringManager, type HealthCheck } from 'weft/internal';
 import { createTestDatabase } from 'weft/testing';
 import { buildApp as build, readServeConfig } from '../../src/server/index.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createDatabase } from 'weft';
+import { createDatabase } from 'weft/internal';
 import { postgresAvailableForTests, postgresTestUrl } from 'weft/testing';
 import { runWorker, withPostgresSchema, withSqliteFile } from '../crash-worker.js';
 

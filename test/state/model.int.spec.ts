@@ -10,7 +10,7 @@ import {
   ValidationManager,
   eventMigrations,
   stateMigrations,
-} from 'weft';
+} from 'weft/internal';
 import { createTestDatabase, postgresAvailableForTests, type TestDatabaseOptions } from 'weft/testing';
 
 /** The plain model: per key, every version's gold (index = version - 1). */

@@ -9,7 +9,7 @@ import {
   stateMigrations,
   stateSyncManager,
   transaction,
-} from 'weft';
+} from 'weft/internal';
 import { createTestDatabase } from 'weft/testing';
 
 describe("the seed's StateSyncManager", () => {

@@ -18,7 +18,7 @@ import {
   type EventEnvelope,
   type StateChange,
   type WeftLogger,
-} from 'weft';
+} from 'weft/internal';
 import type { TestDatabase } from 'weft/testing';
 
 const quiet = { warn: () => undefined, error: () => undefined, info: () => undefined } as unknown as WeftLogger['root'];

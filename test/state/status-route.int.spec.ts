@@ -8,7 +8,7 @@ import {
   ValidationManager,
   eventMigrations,
   stateMigrations,
-} from 'weft';
+} from 'weft/internal';
 import { createTestDatabase } from 'weft/testing';
 import { buildApp } from '../../src/server/index.js';
 

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ContentError, ValidationManager, loadContent, type ContentSpec } from 'weft/validation';
+import { ContentError, ValidationManager, loadContent, type ContentSpec } from 'weft/internal';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { validationManager } from 'weft';
+import { validationManager } from 'weft/internal';
 
 describe('the seed-style default validationManager', () => {
   it('registers and validates with the seed names', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ValidationManager } from 'weft/validation';
+import { ValidationManager } from 'weft/internal';
 
 function manager(limits = {}): ValidationManager {
   const validation = new ValidationManager({ limits });

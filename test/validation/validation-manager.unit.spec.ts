@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, ConflictError, NotFoundError, ValidationError } from 'weft';
-import { ValidationManager, type Schema } from 'weft/validation';
+import { ConfigError, ConflictError, NotFoundError, ValidationError } from 'weft/internal';
+import { ValidationManager, type Schema } from 'weft/internal';
 
 const recipe = z.object({
   id: z.string().min(1),

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ValidationManager } from 'weft/validation';
+import { ValidationManager } from 'weft/internal';
 import { arbitraryFor, leafPaths, replaceAt } from './json-schema-arbitrary.js';
 
 /** Schemas shaped like game data: every one is fuzzed the same way. */

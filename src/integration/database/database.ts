@@ -1,6 +1,6 @@
 import { Kysely, sql, type CompiledQuery, type LogEvent, type QueryResult } from 'kysely';
 import { pino } from 'pino';
-import { TimeoutError, UnavailableError, WeftError } from '../errors/index.js';
+import { TimeoutError, UnavailableError, WeftError } from '../errors/internal.js';
 import type { DatabaseBackend, DatabaseCapabilities, PoolStats } from './backend.js';
 import { resolveOptions, type DatabaseLogger, type DatabaseOptions, type QueryEvent } from './options.js';
 import { ensurePostgresSchema, postgresBackend } from './postgres-backend.js';

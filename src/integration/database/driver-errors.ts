@@ -1,4 +1,4 @@
-import { ConflictError, TimeoutError, UnavailableError, ValidationError, WeftError } from '../errors/index.js';
+import { ConflictError, TimeoutError, UnavailableError, ValidationError, WeftError } from '../errors/internal.js';
 
 /** What a driver error means, independent of the driver that raised it. */
 export type DriverErrorKind =

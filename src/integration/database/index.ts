@@ -1,6 +1,7 @@
+// The database part's public face (`weft/database`). What only Weft's own parts use is in internal.ts.
 export { createDatabase } from './database.js';
 export type { Database, UntypedTables } from './database.js';
-export type { DatabaseBackend, DatabaseCapabilities, PoolStats } from './backend.js';
+export type { DatabaseCapabilities, PoolStats } from './backend.js';
 export type {
   DatabaseLogger,
   DatabaseOptions,
@@ -10,8 +11,6 @@ export type {
   SqliteSettings,
   SqliteSynchronous,
 } from './options.js';
-export { redactUrl } from './options.js';
-export type { DeferredFlush, IsolationLevel, TransactionOptions, TransactionWork } from './unit-of-work.js';
-export { StatementCache } from './statement-cache.js';
+export type { IsolationLevel, TransactionOptions, TransactionWork } from './unit-of-work.js';
 export { Migrator } from './migrator.js';
 export type { Migration, MigrationStatus, MigrationStep } from './migrator.js';

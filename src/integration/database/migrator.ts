@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { ConfigError, WeftError } from '../errors/index.js';
+import { ConfigError, WeftError } from '../errors/internal.js';
 import type { DatabaseCapabilities } from './backend.js';
 import type { Database } from './database.js';
 

@@ -1,5 +1,5 @@
 import { CompiledQuery, type Compilable } from 'kysely';
-import { WeftError } from '../errors/index.js';
+import { WeftError } from '../errors/internal.js';
 
 /**
  * Kysely queries compiled once per shape and reused with fresh parameters: on a hot path,

@@ -12,7 +12,7 @@ import {
   type QueryExecutor,
   type QueryResult,
 } from 'kysely';
-import { ConfigError, ConflictError, UnavailableError, WeftError } from '../errors/index.js';
+import { ConfigError, ConflictError, UnavailableError, WeftError } from '../errors/internal.js';
 import { isRetryable } from './driver-errors.js';
 import type { DatabaseLogger, RetryPolicy } from './options.js';
 

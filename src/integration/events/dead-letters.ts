@@ -1,5 +1,5 @@
-import { NotFoundError } from '../errors/index.js';
-import type { Database } from '../database/index.js';
+import { NotFoundError } from '../errors/internal.js';
+import type { Database } from '../database/internal.js';
 import type { EventEnvelope } from './envelope.js';
 import type { EventTables } from './event-log.js';
 

@@ -1,5 +1,5 @@
-import type { Schema } from '../validation/index.js';
-import { ConfigError } from '../errors/index.js';
+import type { Schema } from '../validation/internal.js';
+import { ConfigError } from '../errors/internal.js';
 
 /** What an event is: its type, the shape of its data, who may publish it, and how it travels. */
 export interface EventDefinition<Type extends string = string, Data = unknown> {

@@ -1,4 +1,4 @@
-import type { CounterSeries, HistogramSeries, WeftMetrics } from '../monitoring/index.js';
+import type { CounterSeries, HistogramSeries, WeftMetrics } from '../monitoring/internal.js';
 
 /** A subscription's figures for one event type. */
 export interface DeliverySeries {

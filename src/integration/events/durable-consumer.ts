@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { StatementCache, type Database, type RetryPolicy } from '../database/index.js';
-import type { WeftMetrics } from '../monitoring/index.js';
+import { StatementCache, type Database, type RetryPolicy } from '../database/internal.js';
+import type { WeftMetrics } from '../monitoring/internal.js';
 import type { EventEnvelope } from './envelope.js';
 import type { EventLog, EventTables, LoggedEvent } from './event-log.js';
 import { DeliveryMetrics } from './delivery-metrics.js';

@@ -1,10 +1,10 @@
 import type { SpanContext } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import type { Database, RetryPolicy } from '../database/index.js';
-import { ConfigError, ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors/index.js';
-import { currentContext, formatTraceparent, type CounterSeries, type WeftMetrics } from '../monitoring/index.js';
-import { formatIssues, matchesEventPattern, type ValidationManager } from '../validation/index.js';
+import type { Database, RetryPolicy } from '../database/internal.js';
+import { ConfigError, ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors/internal.js';
+import { currentContext, formatTraceparent, type CounterSeries, type WeftMetrics } from '../monitoring/internal.js';
+import { formatIssues, matchesEventPattern, type ValidationManager } from '../validation/internal.js';
 import { BatchCollector } from './batch-collector.js';
 import { DeadLetters } from './dead-letters.js';
 import type { EventDefinition } from './definition.js';

@@ -6,7 +6,7 @@ import {
   startSpan,
   tracingEnabled,
   type WeftContext,
-} from '../monitoring/index.js';
+} from '../monitoring/internal.js';
 import type { SpanContext } from '@opentelemetry/api';
 import type { EventEnvelope } from './envelope.js';
 

@@ -1,5 +1,5 @@
 import type { Generated, Selectable } from 'kysely';
-import { StatementCache, type Database } from '../database/index.js';
+import { StatementCache, type Database } from '../database/internal.js';
 import type { EventEnvelope } from './envelope.js';
 
 /** The tables of the events part, for Kysely's types. */

@@ -1,9 +1,10 @@
+// The events part's public face (`weft/events`). What only Weft's own parts use is in internal.ts.
 export { defineEvent } from './definition.js';
 export type { DataOf, EventDefinition } from './definition.js';
 export type { EventEnvelope } from './envelope.js';
-export { EventBus } from './event-bus.js';
-export type { EventBusOptions } from './event-bus.js';
+export type { EventBus, EventBusOptions } from './event-bus.js';
 export type {
+  BatchOptions,
   EnvelopeFor,
   EventHandler,
   EventMap,
@@ -12,14 +13,8 @@ export type {
   PublishOptions,
   SubscribeOptions,
 } from './types.js';
-export { EventLog } from './event-log.js';
-export type { CausalNode, EventTables, LoggedEvent } from './event-log.js';
-export { eventMigrations } from './migrations.js';
-export { uuidv7 } from './uuid.js';
-export { DeadLetters } from './dead-letters.js';
-export type { DeadLetter, DeadLetterFilter } from './dead-letters.js';
-export { SeedEventBus } from './seed-event-bus.js';
-export type { SeedEventBusOptions, SeedHandler } from './seed-event-bus.js';
+export type { CausalNode } from './event-log.js';
+export type { DeadLetter, DeadLetterFilter, DeadLetters } from './dead-letters.js';
 export { MemoryTransport } from './memory-transport.js';
 export type { MemoryTransportOptions } from './memory-transport.js';
 export type { Transport, TransportConsumer } from './transport.js';

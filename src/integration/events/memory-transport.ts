@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import type { Database } from '../database/index.js';
-import type { WeftMetrics } from '../monitoring/index.js';
+import type { Database } from '../database/internal.js';
+import type { WeftMetrics } from '../monitoring/internal.js';
 import { DurableConsumer, type DurableSubscription } from './durable-consumer.js';
 import { EventLog, type EventTables } from './event-log.js';
 import type { Transport, TransportConsumer } from './transport.js';

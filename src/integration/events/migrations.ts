@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Migration } from '../database/index.js';
+import type { Migration } from '../database/internal.js';
 
 /** The tables of the events part: the log (outbox), cursors, inbox, dead letters. */
 export const eventMigrations: readonly Migration[] = [

@@ -1,5 +1,5 @@
-import { runWithContext } from '../monitoring/index.js';
-import { matchesEventPattern } from '../validation/index.js';
+import { runWithContext } from '../monitoring/internal.js';
+import { matchesEventPattern } from '../validation/internal.js';
 import type { EventEnvelope } from './envelope.js';
 import type { EventLog } from './event-log.js';
 import type { EventHandler } from './types.js';

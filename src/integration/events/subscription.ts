@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { SpanKind, idsOf, runInContext, startSpan, tracingEnabled, type WeftContext } from '../monitoring/index.js';
+import { SpanKind, idsOf, runInContext, startSpan, tracingEnabled, type WeftContext } from '../monitoring/internal.js';
 import type { BatchCollector } from './batch-collector.js';
 import type { DeliveryMetrics, DeliverySeries } from './delivery-metrics.js';
 import type { DeliveryQueue } from './delivery-queue.js';

@@ -1,4 +1,4 @@
-import type { RetryPolicy } from '../database/index.js';
+import type { RetryPolicy } from '../database/internal.js';
 import type { EventEnvelope } from './envelope.js';
 
 /** Event type -> data type, built up by `define`. */

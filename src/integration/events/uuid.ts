@@ -1,4 +1,4 @@
-import { randomHex } from '../monitoring/index.js';
+import { randomHex } from '../monitoring/internal.js';
 
 /** Hex digit -> the variant digit (10xx) keeping its two low bits. */
 const VARIANT: Readonly<Record<string, string>> = Object.fromEntries(

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { SpanContext } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { runInContext, tracingEnabled, type WeftContext } from '../monitoring/index.js';
-import { matchesEventPattern } from '../validation/index.js';
+import { runInContext, tracingEnabled, type WeftContext } from '../monitoring/internal.js';
+import { matchesEventPattern } from '../validation/internal.js';
 import type { PendingEvent } from './batch-collector.js';
 import type { DeliverySeries } from './delivery-metrics.js';
 import type { Offered } from './delivery-queue.js';

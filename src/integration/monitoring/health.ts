@@ -1,4 +1,4 @@
-import { ConfigError, TimeoutError } from '../errors/index.js';
+import { ConfigError, TimeoutError } from '../errors/internal.js';
 
 /** What a check may answer besides "up": working, but worse than it should (a lagging consumer). */
 export interface Degraded {

@@ -1,5 +1,5 @@
 import { pino, stdSerializers, type DestinationStream, type Level, type Logger } from 'pino';
-import { ConfigError } from '../errors/index.js';
+import { ConfigError } from '../errors/internal.js';
 import { currentContext, type WeftContext } from './context.js';
 
 /** Every level name, most severe first; `silent` turns a logger off. */

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { ConfigError } from '../errors/index.js';
-import type { PoolStats, QueryEvent } from '../database/index.js';
+import { ConfigError } from '../errors/internal.js';
+import type { PoolStats, QueryEvent } from '../database/internal.js';
 import { SeriesCounter, SeriesHistogram } from './series-instruments.js';
 
 /** Buckets for durations in milliseconds: from sub-millisecond queries to 10-second stalls. */

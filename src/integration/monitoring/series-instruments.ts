@@ -1,5 +1,5 @@
 import type { Metric, MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
-import { ConfigError } from '../errors/index.js';
+import { ConfigError } from '../errors/internal.js';
 
 type LabelValues<L extends string> = Partial<Record<L, string | number>>;
 

@@ -1,5 +1,5 @@
 import { CompiledQuery, sql, type Selectable } from 'kysely';
-import { StatementCache, type Database } from '../database/index.js';
+import { StatementCache, type Database } from '../database/internal.js';
 import type { StateEntry } from './types.js';
 
 /** The tables of the state part, for Kysely's types. */

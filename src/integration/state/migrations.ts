@@ -1,4 +1,4 @@
-import type { Migration } from '../database/index.js';
+import type { Migration } from '../database/internal.js';
 
 /** The tables of the state part: the current entries and every version of them. */
 export const stateMigrations: readonly Migration[] = [

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { WeftMetrics } from '../monitoring/index.js';
+import type { WeftMetrics } from '../monitoring/internal.js';
 import type { StateChange } from './types.js';
 
 /** A callback for committed changes. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineEvent } from '../events/index.js';
+import { defineEvent } from '../events/internal.js';
 
 const change = z.object({
   system: z.string(),

@@ -1,7 +1,7 @@
-import type { Database } from '../database/index.js';
-import { NotFoundError } from '../errors/index.js';
-import type { EventTables } from '../events/index.js';
-import type { ValidationIssue, ValidationManager } from '../validation/index.js';
+import type { Database } from '../database/internal.js';
+import { NotFoundError } from '../errors/internal.js';
+import type { EventTables } from '../events/internal.js';
+import type { ValidationIssue, ValidationManager } from '../validation/internal.js';
 import type { StateTables } from './entry-table.js';
 import type { RecentActivity } from './recent-activity.js';
 import { checkEntry, type Slice } from './state-transaction.js';

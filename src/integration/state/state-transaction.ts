@@ -1,6 +1,6 @@
-import { ConfigError, ConflictError, NotFoundError, ValidationError } from '../errors/index.js';
-import { currentContext } from '../monitoring/index.js';
-import { formatIssues, issue, type ValidationIssue, type ValidationManager } from '../validation/index.js';
+import { ConfigError, ConflictError, NotFoundError, ValidationError } from '../errors/internal.js';
+import { currentContext } from '../monitoring/internal.js';
+import { formatIssues, issue, type ValidationIssue, type ValidationManager } from '../validation/internal.js';
 import type { EntryTable } from './entry-table.js';
 import { diff } from './json-patch.js';
 import type { ListOptions, SetOptions, SliceOptions, StateChange, StateEntry, StateReader } from './types.js';

@@ -1,4 +1,4 @@
-import type { Schema } from '../validation/index.js';
+import type { Schema } from '../validation/internal.js';
 
 /** What a slice does when a write's expected version is stale: refuse (409), write anyway, or merge. */
 export type ConflictPolicy<T = unknown> =

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { redactUrl } from '../database/index.js';
+import { redactUrl } from '../database/internal.js';
 
 /** The PostgreSQL server tests use: `WEFT_TEST_POSTGRES_URL`, else the local trust-auth default. */
 export function postgresTestUrl(): string {

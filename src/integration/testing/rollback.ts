@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../database/index.js';
+import type { Database } from '../database/internal.js';
 
 /** Thrown inside `withRollback` to undo the transaction; never escapes it. */
 class RollbackSignal extends Error {}

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { ConfigError } from '../errors/index.js';
-import { createDatabase, type Database, type DatabaseOptions, type UntypedTables } from '../database/index.js';
+import { ConfigError } from '../errors/internal.js';
+import { createDatabase, type Database, type DatabaseOptions, type UntypedTables } from '../database/internal.js';
 import { postgresTestUrl } from './postgres-availability.js';
 
 /** Options of `createTestDatabase`. */

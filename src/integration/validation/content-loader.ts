@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ValidationError, type ValidationIssue } from '../errors/index.js';
+import { ValidationError, type ValidationIssue } from '../errors/internal.js';
 import { formatPath, issue } from './issues.js';
 import { collectIds, compileReference } from './references.js';
 import type { ValidationManager } from './validation-manager.js';

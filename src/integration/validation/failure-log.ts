@@ -1,4 +1,4 @@
-import type { ValidationIssue } from '../errors/index.js';
+import type { ValidationIssue } from '../errors/internal.js';
 
 /** One failed validation, kept for inspection. */
 export interface ValidationFailure {

@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { core } from 'zod';
-import type { ValidationIssue } from '../errors/index.js';
+import type { ValidationIssue } from '../errors/internal.js';
 
 export type { ValidationIssue };
 

@@ -1,4 +1,4 @@
-import type { ValidationIssue } from '../errors/index.js';
+import type { ValidationIssue } from '../errors/internal.js';
 import { issue } from './issues.js';
 
 /** Bounds every value is checked against before its schema, so hostile input costs little and never hangs. */

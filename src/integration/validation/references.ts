@@ -1,4 +1,4 @@
-import { ConfigError, type ValidationIssue } from '../errors/index.js';
+import { ConfigError, type ValidationIssue } from '../errors/internal.js';
 import { issue } from './issues.js';
 
 /** An id found in a value at a reference path. */

@@ -1,4 +1,4 @@
-import { ConfigError, type ValidationIssue } from '../errors/index.js';
+import { ConfigError, type ValidationIssue } from '../errors/internal.js';
 import { issue } from './issues.js';
 
 /** Where a failing rule points, when it knows better than the root. */

@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { z } from 'zod';
-import { ConflictError, ConfigError, NotFoundError } from '../errors/index.js';
+import { ConflictError, ConfigError, NotFoundError } from '../errors/internal.js';
 
 /** Any Standard Schema validator: Zod 4 (the default), Valibot, ArkType, ... */
 export type Schema<Output = unknown> = StandardSchemaV1<unknown, Output>;

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ConfigError } from '../errors/index.js';
+import { ConfigError } from '../errors/internal.js';
 import { fromZodIssue } from './issues.js';
 
 /**

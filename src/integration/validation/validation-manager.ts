@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NotFoundError, ValidationError, WeftError, type ValidationIssue } from '../errors/index.js';
+import { NotFoundError, ValidationError, WeftError, type ValidationIssue } from '../errors/internal.js';
 import { parseSettings } from './settings.js';
 import { FailureLog, type ValidationFailure } from './failure-log.js';
 import { lintIntegration, type IntegrationReport, type IntegrationWiring } from './integration-lint.js';

@@ -11,7 +11,7 @@ import {
   createDatabase,
   eventMigrations,
   stateMigrations,
-} from '../../../src/integration/index.js';
+} from 'weft/internal';
 
 const url = process.env.CRASH_DB_URL ?? '';
 const schema = process.env.CRASH_SCHEMA;

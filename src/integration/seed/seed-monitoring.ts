@@ -1,9 +1,9 @@
 import { ConfigError } from '../errors/index.js';
-import type { Alert } from './alerting/channels.js';
-import type { Severity } from './alerting/alert-rule.js';
-import type { Alerting } from './alerting/alerting.js';
-import type { WeftLogger } from './logger.js';
-import type { WeftMetrics } from './metrics.js';
+import type { Alert } from '../monitoring/index.js';
+import type { Severity } from '../monitoring/index.js';
+import type { Alerting } from '../monitoring/index.js';
+import type { WeftLogger } from '../monitoring/index.js';
+import type { WeftMetrics } from '../monitoring/index.js';
 import type { Gauge, Counter } from 'prom-client';
 
 /** pino level names, and the seed's Python numbers: 10 debug, 20 info, 30 warn, 40 error, 50 fatal. */

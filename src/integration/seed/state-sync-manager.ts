@@ -1,6 +1,6 @@
-import type { StateStore } from './state-store.js';
-import type { StateTransaction } from './state-transaction.js';
-import type { SliceOptions, StateEntry, StateTransactionOptions } from './types.js';
+import type { StateStore } from '../state/index.js';
+import type { StateTransaction } from '../state/index.js';
+import type { SliceOptions, StateEntry, StateTransactionOptions } from '../state/index.js';
 
 /** The seed's callback: called with the system that changed and its new state. */
 export type SeedStateCallback = (system: string, state: unknown) => unknown;

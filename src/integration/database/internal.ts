@@ -1,0 +1,6 @@
+// The database part's face inside Weft: the public face, and what other parts and tests may use.
+export * from './index.js';
+export type { DatabaseBackend } from './backend.js';
+export type { DeferredFlush } from './unit-of-work.js';
+export { redactUrl } from './options.js';
+export { StatementCache } from './statement-cache.js';

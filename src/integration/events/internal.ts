@@ -1,0 +1,7 @@
+// The events part's face inside Weft: the public face, and what other parts and tests may use.
+export * from './index.js';
+export { EventBus } from './event-bus.js';
+export { EventLog } from './event-log.js';
+export type { EventTables, LoggedEvent } from './event-log.js';
+export { eventMigrations } from './migrations.js';
+export { uuidv7 } from './uuid.js';

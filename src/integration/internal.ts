@@ -1,0 +1,9 @@
+// `weft/internal`: every part's inside face, for Weft's own tests and benchmarks. Not a stable API.
+export * from './errors/internal.js';
+export * from './database/internal.js';
+export * from './validation/internal.js';
+export * from './monitoring/internal.js';
+export * from './events/internal.js';
+export * from './state/internal.js';
+export * from './seed/index.js';
+export * from './index.js';
