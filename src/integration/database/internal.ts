@@ -4,3 +4,4 @@ export type { DatabaseBackend } from './backend.js';
 export type { DeferredFlush } from './unit-of-work.js';
 export { redactUrl } from './options.js';
 export { StatementCache } from './statement-cache.js';
+export { backoffDelay } from './backoff.js';

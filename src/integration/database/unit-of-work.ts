@@ -13,6 +13,7 @@ import {
   type QueryResult,
 } from 'kysely';
 import { ConfigError, ConflictError, UnavailableError, WeftError } from '../errors/internal.js';
+import { backoffDelay } from './backoff.js';
 import { isRetryable } from './driver-errors.js';
 import type { DatabaseLogger, RetryPolicy } from './options.js';
 
@@ -204,7 +205,7 @@ export class UnitOfWork<DB> {
           if (!isRetryable(error)) throw error;
           if (attempt >= policy.maxAttempts) throw gaveUp(error, attempt);
           // Full jitter: spreads the retries of transactions that collided so they do not collide again.
-          await sleep(Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)));
+          await sleep(backoffDelay(policy, attempt));
         }
       }
     } finally {

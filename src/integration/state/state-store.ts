@@ -1,8 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import type { Database } from '../database/internal.js';
+import { backoffDelay, type Database } from '../database/internal.js';
 import { ConfigError, ConflictError, NotFoundError, ValidationError } from '../errors/internal.js';
 import type { EventDefinition, PublishOptions } from '../events/internal.js';
 import { uuidv7 } from '../events/internal.js';
@@ -46,6 +47,9 @@ export interface StateStoreOptions {
   /** Tries of `update` when another writer got there first. Default 20. */
   readonly updateAttempts?: number;
 }
+
+/** Waits between tries of `update` that lost a race: short, since the other writer is done already. */
+const UPDATE_BACKOFF = { baseDelayMs: 2, maxDelayMs: 50 };
 
 const SYSTEM = /^[a-z][a-z0-9_]*$/;
 
@@ -165,7 +169,7 @@ export class StateStore implements StateReader {
         return await this.transaction((tx) => tx.update(system, key, fn));
       } catch (error) {
         if (!(error instanceof ConflictError) || attempt >= this.#updateAttempts) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
+        await sleep(backoffDelay(UPDATE_BACKOFF, attempt));
       }
     }
   }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { backoffDelay } from '../../database/internal.js';
 import type { Severity } from './alert-rule.js';
 
 /** One notification: a rule (or a manual alert) that started firing or resolved. */
@@ -58,7 +59,8 @@ export function webhookChannel(options: WebhookOptions): AlertChannel {
     async send(alert) {
       let lastError: unknown;
       for (let attempt = 0; attempt <= retries; attempt++) {
-        if (attempt > 0) await sleep(backoffMs * 2 ** (attempt - 1));
+        if (attempt > 0)
+          await sleep(backoffDelay({ baseDelayMs: backoffMs, maxDelayMs: backoffMs * 2 ** retries }, attempt));
         try {
           const response = await fetch(options.url, {
             method: 'POST',
