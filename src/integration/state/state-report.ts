@@ -4,6 +4,7 @@ import type { EventTables } from '../events/internal.js';
 import type { ValidationIssue, ValidationManager } from '../validation/internal.js';
 import type { StateTables } from './entry-table.js';
 import type { RecentActivity } from './recent-activity.js';
+import { invariantIssue } from './invariant-check.js';
 import { checkEntry, type Slice } from './state-transaction.js';
 import type { CrossSystemInvariant, StateReader } from './types.js';
 
@@ -84,17 +85,8 @@ export async function validateState(
   const invariants = [];
   for (const [name, invariant] of store.invariants) {
     if (system !== undefined && !invariant.systems.has(system)) continue;
-    let outcome: boolean | string;
-    try {
-      outcome = await invariant.check(store, []);
-    } catch (error) {
-      outcome = error instanceof Error ? error.message : String(error);
-    }
-    invariants.push(
-      outcome === true
-        ? { name, ok: true }
-        : { name, ok: false, message: typeof outcome === 'string' ? outcome : 'failed' },
-    );
+    const failed = await invariantIssue(name, async () => invariant.check(store, []));
+    invariants.push(failed === undefined ? { name, ok: true } : { name, ok: false, message: failed.message });
   }
   return { ok: systems.every((s) => s.failing === 0) && invariants.every((i) => i.ok), systems, invariants };
 }

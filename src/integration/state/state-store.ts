@@ -8,7 +8,8 @@ import { ConfigError, ConflictError, NotFoundError, ValidationError } from '../e
 import type { EventDefinition, PublishOptions } from '../events/internal.js';
 import { uuidv7 } from '../events/internal.js';
 import type { WeftMetrics } from '../monitoring/internal.js';
-import { issue, type ValidationManager } from '../validation/internal.js';
+import type { ValidationManager } from '../validation/internal.js';
+import { invariantIssue } from './invariant-check.js';
 import { RecentActivity } from './recent-activity.js';
 import { syncStatus, validateState, type StateValidationReport, type SyncStatus } from './state-report.js';
 import { EntryTable, type HistoryRow, type StateTables } from './entry-table.js';
@@ -352,14 +353,8 @@ export class StateStore implements StateReader {
     const failures = [];
     for (const [name, invariant] of this.#invariants) {
       if (![...invariant.systems].some((system) => touched.has(system))) continue;
-      let outcome: boolean | string;
-      try {
-        outcome = await invariant.check(tx, tx.changes);
-      } catch (error) {
-        outcome = error instanceof Error ? error.message : String(error);
-      }
-      if (outcome !== true)
-        failures.push(issue([], 'invariant', `${name}${typeof outcome === 'string' ? `: ${outcome}` : ' failed'}`));
+      const failed = await invariantIssue(name, async () => invariant.check(tx, tx.changes));
+      if (failed !== undefined) failures.push(failed);
     }
     if (failures.length > 0) {
       throw new ValidationError(

@@ -1,7 +1,8 @@
 import { ConfigError, ConflictError, NotFoundError, ValidationError } from '../errors/internal.js';
 import { currentContext } from '../monitoring/internal.js';
-import { formatIssues, issue, type ValidationIssue, type ValidationManager } from '../validation/internal.js';
+import { formatIssues, type ValidationIssue, type ValidationManager } from '../validation/internal.js';
 import type { EntryTable } from './entry-table.js';
+import { invariantIssue } from './invariant-check.js';
 import { diff } from './json-patch.js';
 import type { ListOptions, SetOptions, SliceOptions, StateChange, StateEntry, StateReader } from './types.js';
 
@@ -33,14 +34,8 @@ export function checkEntry(
   if (!result.ok) return { value, issues: [...result.issues] };
   const issues: ValidationIssue[] = [];
   for (const [name, check] of Object.entries(slice.options.invariants ?? {})) {
-    let outcome: boolean | string;
-    try {
-      outcome = check(result.value, key);
-    } catch (error) {
-      outcome = error instanceof Error ? error.message : String(error);
-    }
-    if (outcome !== true)
-      issues.push(issue([], 'invariant', `${name}${typeof outcome === 'string' ? `: ${outcome}` : ' failed'}`));
+    const failed = invariantIssue(name, () => check(result.value, key));
+    if (failed !== undefined) issues.push(failed);
   }
   return { value: result.value, issues };
 }

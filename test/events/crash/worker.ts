@@ -3,7 +3,7 @@
 // effect. With CRASH_AT it kills itself with SIGKILL at that point, at event KILL_AT.
 import { pino } from 'pino';
 import { z } from 'zod';
-import { EventBus, Migrator, ValidationManager, createDatabase, defineEvent, eventMigrations } from 'weft/internal';
+import { EventBus, Migrator, ValidationManager, createDatabase, defineEvent, eventMigrations } from '../../../src/integration/internal.js';
 
 interface Tables {
   published: { n: number };

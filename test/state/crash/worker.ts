@@ -11,7 +11,7 @@ import {
   createDatabase,
   eventMigrations,
   stateMigrations,
-} from 'weft/internal';
+} from '../../../src/integration/internal.js';
 
 const url = process.env.CRASH_DB_URL ?? '';
 const schema = process.env.CRASH_SCHEMA;
