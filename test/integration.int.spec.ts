@@ -49,7 +49,10 @@ describe('createIntegration', () => {
   });
 
   it('refuses to go on when the wiring is wrong: a subscription that matches no defined event', async () => {
-    const weft = await createIntegration({ monitoring: { processMetrics: false, logger: { level: 'silent' } } });
+    const weft = await createIntegration({
+      database: 'sqlite::memory:',
+      monitoring: { processMetrics: false, logger: { level: 'silent' } },
+    });
     try {
       const events = weft.events.define(itemCrafted);
       events.subscribe('crafting.item_crafted', () => undefined, { name: 'quest-tracker' });

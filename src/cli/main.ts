@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError, MonitoringManager, WeftLogger, createDatabase, isWeftError } from '../integration/internal.js';
-import { closeOnSignals, createMigrator, readServeConfig, startServer } from '../server/index.js';
+import { ConfigError, MonitoringManager, createIntegration, isWeftError } from '../integration/internal.js';
+import { closeOnSignals, readServeConfig, startServer } from '../server/index.js';
 
 const USAGE = `Usage: weft <command>
 
@@ -37,11 +37,12 @@ export async function main(
     return -1;
   }
   if (command === 'migrate' && (sub === 'up' || sub === 'down' || sub === 'status')) {
-    await using db = await createDatabase({
-      url: config.databaseUrl,
-      logger: new WeftLogger({ level: 'warn' }).forSystem('database'),
+    await using weft = await createIntegration({
+      database: config.databaseUrl,
+      migrate: false,
+      monitoring: { logger: { level: 'warn' }, processMetrics: false },
     });
-    const migrator = createMigrator(db);
+    const migrator = weft.migrator();
     if (sub === 'status') {
       const rows = await migrator.status();
       process.stdout.write(rows.length === 0 ? 'No migrations are registered.\n' : '');

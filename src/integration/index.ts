@@ -4,6 +4,38 @@
 // The composition root and what a system author writes.
 export { createIntegration } from './integration.js';
 export type { Integration, IntegrationOptions } from './integration.js';
+export { defineSystem } from './system/index.js';
+export type {
+  CommandInput,
+  CommandName,
+  CommandOutput,
+  Execute,
+  OwnEventType,
+  SystemCounter,
+  SystemDefinition,
+  SystemEventOptions,
+  SystemEvents,
+  SystemGauge,
+  SystemHandle,
+  SystemHistogram,
+  SystemInstrumentOptions,
+  SystemLogger,
+  SystemMetrics,
+  SystemState,
+  SystemSubscribeOptions,
+  SystemValidation,
+  WeftCommands,
+  WeftEvents,
+} from './system/index.js';
+export type {
+  Actor,
+  CommandContext,
+  CommandHandler,
+  CommandInfo,
+  CommandOptions,
+  CommandRef,
+  ExecuteOptions,
+} from './commands/index.js';
 export { defineEvent } from './events/index.js';
 export type {
   BatchOptions,
@@ -14,7 +46,18 @@ export type {
   PublishOptions,
   SubscribeOptions,
 } from './events/index.js';
-export type { ConflictPolicy, EntryInvariant, SliceOptions, StateChange, StateEntry } from './state/index.js';
+export type {
+  ConflictPolicy,
+  CrossSystemInvariant,
+  EntryInvariant,
+  ListOptions,
+  SetOptions,
+  SliceOptions,
+  StateChange,
+  StateEntry,
+  StateReader,
+  StateSlice,
+} from './state/index.js';
 export type { Schema, ValidationIssue } from './validation/index.js';
 export type { Migration } from './database/index.js';
 

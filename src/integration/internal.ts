@@ -5,5 +5,19 @@ export * from './validation/internal.js';
 export * from './monitoring/internal.js';
 export * from './events/internal.js';
 export * from './state/internal.js';
+export * from './commands/internal.js';
+export * from './system/internal.js';
 export * from './seed/index.js';
-export * from './index.js';
+export { DEFAULT_DATABASE_URL, PART_MIGRATIONS, createIntegration } from './integration.js';
+export type { Integration, IntegrationOptions } from './integration.js';
+export {
+  eventDispatcher,
+  integrationAlerting,
+  integrationEventBus,
+  integrationLogger,
+  integrationMetrics,
+  monitoringManager,
+  stateSyncManager,
+  transaction,
+  validationManager,
+} from './defaults.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, LOG_LEVELS, parseSettings } from '../integration/internal.js';
+import { ConfigError, DEFAULT_DATABASE_URL, LOG_LEVELS, parseSettings } from '../integration/internal.js';
 
 /** Everything `weft serve` reads from its environment, after checks. */
 export interface ServeConfig {
@@ -14,8 +14,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** Every WEFT_ variable Weft reads, here or in its test fixtures. */
 const KNOWN_VARIABLES = ['WEFT_DATABASE_URL', 'WEFT_LOG_LEVEL', 'WEFT_TEST_POSTGRES_URL'];
 
-/** The embedded default: a SQLite file beside the working directory. */
-export const DEFAULT_DATABASE_URL = 'sqlite:./data/weft.db';
+export { DEFAULT_DATABASE_URL };
 
 const PORT_MESSAGE = 'must be an integer from 0 to 65535';
 

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { MonitoringManager, createIntegration, type Database } from '../integration/internal.js';
 import { buildApp } from './app.js';
 import type { ServeConfig } from './config.js';
-import { createMigrator } from './migrations.js';
 
 /** A started server: where it listens, and how to stop it in order. */
 export interface RunningServer {
@@ -24,7 +23,7 @@ export async function startServer(
   const { db } = weft;
   monitoring.metrics.watchDatabase(db);
   try {
-    const applied = await createMigrator(db).up();
+    const applied = await weft.migrator().up();
     dbLogger.info({ target: db.target, applied: applied.map((m) => `${m.part}/${m.name}`) }, 'database ready');
     monitoring.health.register({ name: 'database', check: () => db.ping() });
     monitoring.start();

@@ -158,6 +158,42 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
       ).toEqual(['economy@1', 'economy@2', 'character@1']);
     });
 
+    it('runs a transaction inside another as a savepoint: its failure undoes its writes and changes only', async () => {
+      const seen: EventEnvelope[] = [];
+      bus.subscribe('state.changed', (e) => void seen.push(e), { name: 'watcher' });
+      await bus.ready();
+      const changed: string[] = [];
+      state.onChange('*', (change) => void changed.push(`${change.system}/${change.key}@${change.version}`));
+      const succeeded: number[] = [];
+      await state.transaction(async (tx) => {
+        await tx.set('economy', 'ann', { gold: 10 });
+        await expect(
+          state.transaction(
+            async (inner) => {
+              await inner.set('character', 'ann', { items: ['cursed'] });
+              throw new Error('the inner step failed');
+            },
+            { onSuccess: () => void succeeded.push(1) },
+          ),
+        ).rejects.toThrow('the inner step failed');
+        await state.transaction(
+          async (inner) => {
+            await inner.set('character', 'bob', { items: ['sword'] });
+          },
+          { onSuccess: ({ changes }) => void succeeded.push(changes.length) },
+        );
+      });
+      await bus.drain();
+      expect(await state.get('character', 'ann')).toBeUndefined();
+      expect(await state.get('character', 'bob')).toMatchObject({ version: 1 });
+      expect(changed.sort()).toEqual(['character/bob@1', 'economy/ann@1']);
+      expect(seen.map((e) => (e.data as { key: string; system: string }).system).sort()).toEqual([
+        'character',
+        'economy',
+      ]);
+      expect(succeeded).toEqual([1]);
+    });
+
     it('aborts a transaction that breaks a cross-system invariant, with a report, and counts the rollback', async () => {
       state.registerInvariant('gold is conserved', ['economy'], async (view) => {
         const { entries } = await view.list<Wallet>('economy', { limit: 1000 });

@@ -7,3 +7,4 @@ export { stateChanged, stateRolledBack } from './state-events.js';
 export type { StateTables } from './entry-table.js';
 export { applyPatch, diff } from './json-patch.js';
 export type { PatchOperation } from './json-patch.js';
+export { StateSlice } from './state-slice.js';

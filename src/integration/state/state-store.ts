@@ -8,9 +8,10 @@ import { ConfigError, ConflictError, NotFoundError, ValidationError } from '../e
 import type { EventDefinition, PublishOptions } from '../events/internal.js';
 import { uuidv7 } from '../events/internal.js';
 import type { WeftMetrics } from '../monitoring/internal.js';
-import type { ValidationManager } from '../validation/internal.js';
+import type { Schema, ValidationManager } from '../validation/internal.js';
 import { invariantIssue } from './invariant-check.js';
 import { RecentActivity } from './recent-activity.js';
+import { StateSlice } from './state-slice.js';
 import { syncStatus, validateState, type StateValidationReport, type SyncStatus } from './state-report.js';
 import { EntryTable, type HistoryRow, type StateTables } from './entry-table.js';
 import { StateCallbacks, type ChangeCallback } from './state-callbacks.js';
@@ -52,7 +53,13 @@ export interface StateStoreOptions {
 /** Waits between tries of `update` that lost a race: short, since the other writer is done already. */
 const UPDATE_BACKOFF = { baseDelayMs: 2, maxDelayMs: 50 };
 
-const SYSTEM = /^[a-z][a-z0-9_]*$/;
+const SLICE_ID = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/;
+
+/** The system a slice belongs to: `economy` for `economy.wallets`. */
+function ownerOf(slice: string): string {
+  const dot = slice.indexOf('.');
+  return dot === -1 ? slice : slice.slice(0, dot);
+}
 
 /**
  * Versioned state per system. Each system registers a slice; entries are read and written with
@@ -110,10 +117,17 @@ export class StateStore implements StateReader {
     };
   }
 
-  /** Registers a system's slice (the seed's `register_state_sync`); its schema goes to the validation part. */
-  registerStateSync<T>(system: string, options: SliceOptions<T>): void {
-    if (!SYSTEM.test(system)) throw new ConfigError(`A system name is snake_case; received ${JSON.stringify(system)}.`);
-    if (this.#slices.has(system)) throw new ConfigError(`State of ${system} is registered already.`);
+  /**
+   * Registers a slice of state (the seed's `register_state_sync`): `system` (a system's one slice) or
+   * `system.slice`. Its schema goes to the validation part, owned by the system.
+   */
+  registerStateSync<T>(slice: string, options: SliceOptions<T>): void {
+    if (!SLICE_ID.test(slice)) {
+      throw new ConfigError(
+        `A slice is named system or system.slice, in snake_case; received ${JSON.stringify(slice)}.`,
+      );
+    }
+    if (this.#slices.has(slice)) throw new ConfigError(`State of ${slice} is registered already.`);
     const conflict = options.conflict ?? 'reject';
     if (conflict !== 'reject' && conflict !== 'last-write-wins' && typeof conflict !== 'function') {
       throw new ConfigError(
@@ -124,9 +138,18 @@ export class StateStore implements StateReader {
       if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
         throw new ConfigError(`retention.${name} must be an integer >= 1; received ${JSON.stringify(value)}.`);
     }
-    const schemaName = `${system}.state_entry`;
-    this.#validation.registerSchema(schemaName, options.schema, { owner: system });
-    this.#slices.set(system, { system, schemaName, options: options as SliceOptions });
+    const schemaName = `${slice}.state_entry`;
+    this.#validation.registerSchema(schemaName, options.schema, { owner: ownerOf(slice) });
+    this.#slices.set(slice, { system: slice, schemaName, options: options as SliceOptions });
+  }
+
+  /**
+   * Registers a slice and returns its handle, typed from the schema: `get` gives a `T | undefined`,
+   * `update` takes and returns a `T`. No type argument to write.
+   */
+  slice<T>(id: string, options: SliceOptions<T> & { readonly schema: Schema<T> }): StateSlice<T> {
+    this.registerStateSync(id, options);
+    return new StateSlice<T>(id, this);
   }
 
   /** The systems with a slice. */
@@ -154,7 +177,7 @@ export class StateStore implements StateReader {
 
   /** Writes a new version; a stale `expectedVersion` is a ConflictError (409) unless the slice's policy resolves it. */
   set<T = unknown>(system: string, key: string, value: T, options: SetOptions = {}): Promise<StateEntry<T>> {
-    return this.transaction((tx) => tx.set(system, key, value, options));
+    return this.#inTransaction((tx) => tx.set(system, key, value, options));
   }
 
   /** Reads, applies `fn`, writes; another writer in between makes it try again (a bounded number of times). */
@@ -163,8 +186,7 @@ export class StateStore implements StateReader {
     key: string,
     fn: (value: T | undefined) => T | Promise<T>,
   ): Promise<StateEntry<T>> {
-    if (this.#current.getStore() !== undefined || this.#db.inTransaction())
-      return this.transaction((tx) => tx.update(system, key, fn));
+    if (this.#db.inTransaction()) return this.#inTransaction((tx) => tx.update(system, key, fn));
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.transaction((tx) => tx.update(system, key, fn));
@@ -177,21 +199,27 @@ export class StateStore implements StateReader {
 
   /** Removes an entry (its history stays). */
   delete(system: string, key: string, options: SetOptions = {}): Promise<void> {
-    return this.transaction((tx) => tx.delete(system, key, options));
+    return this.#inTransaction((tx) => tx.delete(system, key, options));
+  }
+
+  /** One operation: in the state transaction open around the call (no savepoint: it is one write), or in one of its own. */
+  #inTransaction<T>(operation: (tx: StateTransaction) => Promise<T>): Promise<T> {
+    const open = this.#current.getStore();
+    return open !== undefined && this.#db.inTransaction() ? operation(open) : this.transaction(operation);
   }
 
   /**
    * Runs `fn` in one database transaction: its writes across systems and the durable events they
    * publish commit together or not at all. Cross-system invariants run before the commit; change
    * callbacks and `onSuccess` after it, `onError` after a failure. Inside another state
-   * transaction it joins that one.
+   * transaction it is a savepoint of that one: a throw undoes its own writes and changes only.
    */
   async transaction<T>(
     fn: (tx: StateTransaction) => Promise<T> | T,
     options: StateTransactionOptions = {},
   ): Promise<T> {
     const open = this.#current.getStore();
-    if (open !== undefined && this.#db.inTransaction()) return fn(open);
+    if (open !== undefined && this.#db.inTransaction()) return this.#nested(open, fn, options);
     const id = uuidv7();
     const started = performance.now();
     const outer = this.#db.inTransaction();
@@ -222,6 +250,36 @@ export class StateStore implements StateReader {
     const finish = () => this.#committed(committed, options, started);
     if (outer) this.#db.afterCommit(finish);
     else await finish();
+    return result;
+  }
+
+  /** A transaction inside another: a savepoint, whose changes leave the record when it rolls back. */
+  async #nested<T>(
+    open: StateTransaction,
+    fn: (tx: StateTransaction) => Promise<T> | T,
+    options: StateTransactionOptions,
+  ): Promise<T> {
+    const mark = open.changes.length;
+    let result: T;
+    try {
+      result = await this.#db.transaction(() => fn(open));
+    } catch (error) {
+      open.changes.length = mark;
+      const onError = options.onError;
+      if (onError !== undefined) {
+        await this.#callbacks.run('transaction', 'onError', () => onError({ transactionId: open.id, error }));
+      }
+      throw error;
+    }
+    const onSuccess = options.onSuccess;
+    if (onSuccess !== undefined) {
+      const changes = open.changes.slice(mark);
+      this.#db.afterCommit(() =>
+        this.#callbacks.run(systemsOf(changes, 'none')[0] ?? 'none', 'onSuccess', () =>
+          onSuccess({ transactionId: open.id, changes }),
+        ),
+      );
+    }
     return result;
   }
 

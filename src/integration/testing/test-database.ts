@@ -57,7 +57,8 @@ export async function createTestDatabase<DB = UntypedTables>(
   return withCleanup(memory, refuse, () => Promise.resolve());
 }
 
-async function dropSchema(schema: string): Promise<void> {
+/** Drops a test schema and everything in it. */
+export async function dropSchema(schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: postgresTestUrl() });
   await client.connect();
   try {

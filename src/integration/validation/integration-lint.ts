@@ -8,6 +8,12 @@ export interface IntegrationWiring {
   readonly events?: ReadonlyArray<{ readonly type: string; readonly schema?: string; readonly owner?: string }>;
   /** Subscriptions by pattern: an exact type, `system.*`, or `*`. */
   readonly subscriptions?: ReadonlyArray<{ readonly pattern: string; readonly name?: string }>;
+  /** Commands, with the schemas their input and output are validated by. */
+  readonly commands?: ReadonlyArray<{
+    readonly name: string;
+    readonly inputSchema: string;
+    readonly outputSchema: string;
+  }>;
 }
 
 /** One thing wrong with the wiring. */
@@ -17,7 +23,8 @@ export interface IntegrationProblem {
     | 'subscription_matches_nothing'
     | 'reference_unknown_schema'
     | 'rule_unknown_schema'
-    | 'schema_two_owners';
+    | 'schema_two_owners'
+    | 'command_without_schema';
   /** What the problem is about: an event type, a subscription, a rule. */
   readonly subject: string;
   readonly message: string;
@@ -61,6 +68,17 @@ export function lintIntegration(wiring: IntegrationWiring, input: LintInput): In
         subject: subscription.pattern,
         message: `Subscription "${subscription.pattern}"${who} matches no published event type.`,
       });
+    }
+  }
+  for (const command of wiring.commands ?? []) {
+    for (const schema of [command.inputSchema, command.outputSchema]) {
+      if (!names.has(schema)) {
+        problems.push({
+          code: 'command_without_schema',
+          subject: command.name,
+          message: `Command "${command.name}" is validated by "${schema}", which is not a registered schema.`,
+        });
+      }
     }
   }
   for (const reference of input.references) {

@@ -3,7 +3,14 @@
 // effect. With CRASH_AT it kills itself with SIGKILL at that point, at event KILL_AT.
 import { pino } from 'pino';
 import { z } from 'zod';
-import { EventBus, Migrator, ValidationManager, createDatabase, defineEvent, eventMigrations } from '../../../src/integration/internal.js';
+import {
+  EventBus,
+  Migrator,
+  ValidationManager,
+  createDatabase,
+  defineEvent,
+  eventMigrations,
+} from '../../../src/integration/internal.js';
 
 interface Tables {
   published: { n: number };

@@ -1,0 +1,249 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import type { Database } from '../database/internal.js';
+import { ConfigError, NotFoundError, ValidationError, WeftError, isWeftError } from '../errors/internal.js';
+import { uuidv7 } from '../events/internal.js';
+import { currentContext, runWithContext, type WeftContext, type WeftMetrics } from '../monitoring/internal.js';
+import type { StateStore } from '../state/internal.js';
+import { formatIssues, issue, type ValidationManager } from '../validation/internal.js';
+import { IdempotencyRecords, inputHash, type StoredResult } from './idempotency-records.js';
+import type {
+  Actor,
+  CommandContext,
+  CommandHandler,
+  CommandInfo,
+  CommandOptions,
+  CommandRef,
+  ExecuteOptions,
+} from './types.js';
+
+/** Options of a CommandBus. */
+export interface CommandBusOptions {
+  readonly db: Pick<Database<unknown>, 'withTables'>;
+  readonly validation: ValidationManager;
+  /** Commands run in a state transaction: state writes, events and invariants commit with them. */
+  readonly state: Pick<StateStore, 'transaction'>;
+  readonly metrics?: WeftMetrics;
+  readonly logger?: Logger;
+}
+
+interface Registered {
+  readonly info: CommandInfo;
+  readonly handler: CommandHandler<unknown, unknown>;
+}
+
+/** Who runs a command when nobody says. */
+const WEFT: Actor = { kind: 'system', id: 'weft' };
+const NAME = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
+/** Printable ASCII without spaces, as HTTP clients send `Idempotency-Key`. */
+const KEY = /^[\x21-\x7e]{1,200}$/;
+const ACTOR_KINDS: ReadonlySet<string> = new Set(['user', 'operator', 'system']);
+
+/**
+ * Commands: a validated input, one transaction, the events it publishes, a typed result. Each
+ * runs with an actor and a correlation id; an idempotent command given an idempotency key stores
+ * its first result in its own transaction, so a repeat returns that result and never has a
+ * second effect. A command run inside another runs in a savepoint of the same transaction.
+ * @example
+ * commands.register('crafting', 'craft', { input: CraftInput, output: CraftResult, idempotent: true }, craft)
+ * await commands.execute('crafting.craft', { recipeId: 'sword' }, { actor, idempotencyKey })
+ */
+export class CommandBus {
+  /** The stored first results of idempotency keys (prune them on a schedule). */
+  readonly records: IdempotencyRecords;
+  readonly #validation: ValidationManager;
+  readonly #state: CommandBusOptions['state'];
+  readonly #metrics: WeftMetrics | undefined;
+  readonly #logger: Logger;
+  readonly #commands = new Map<string, Registered>();
+  /** The command running in the calling async flow: nested commands inherit its actor. */
+  readonly #running = new AsyncLocalStorage<CommandContext>();
+  /** Keys being run in this process: a repeat waits for the first instead of queueing a transaction behind it. */
+  readonly #inFlight = new Map<string, Promise<unknown>>();
+
+  constructor(options: CommandBusOptions) {
+    this.records = new IdempotencyRecords(options.db);
+    this.#validation = options.validation;
+    this.#state = options.state;
+    this.#metrics = options.metrics;
+    this.#logger = options.logger ?? pino({ name: 'weft.commands' });
+  }
+
+  /** Registers `system.name`; its input and output schemas go to the validation part, owned by the system. */
+  register<const Name extends string, Input, Output>(
+    system: string,
+    name: Name,
+    options: CommandOptions<Input, Output>,
+    handler: CommandHandler<Input, Output>,
+  ): CommandRef<`${string}.${Name}`, Input, Output> {
+    const full = `${system}.${name}`;
+    if (!NAME.test(full))
+      throw new ConfigError(`A command is named system.snake_case_name; received ${JSON.stringify(full)}.`);
+    if (this.#commands.has(full)) throw new ConfigError(`Command ${full} is registered already.`);
+    if (options.input === undefined || options.output === undefined) {
+      throw new ConfigError(`Command ${full} needs an input and an output schema.`);
+    }
+    const info: CommandInfo = {
+      name: full,
+      system,
+      idempotent: options.idempotent === true,
+      description: options.description,
+      inputSchema: `${full}.input`,
+      outputSchema: `${full}.output`,
+    };
+    this.#validation.registerSchema(info.inputSchema, options.input, { owner: system });
+    this.#validation.registerSchema(info.outputSchema, options.output, { owner: system });
+    this.#commands.set(full, { info, handler: handler as CommandHandler<unknown, unknown> });
+    return { name: full as `${string}.${Name}` };
+  }
+
+  /** The actor of the command running in the calling async flow, if any. */
+  currentActor(): Actor | undefined {
+    return this.#running.getStore()?.actor;
+  }
+
+  /** Every registered command. */
+  list(): CommandInfo[] {
+    return [...this.#commands.values()].map((command) => command.info);
+  }
+
+  /**
+   * Runs a command by name (or by the ref `register` returned): input validated (422), one
+   * transaction, the result checked against the output schema. With an idempotency key, a repeat
+   * returns the first result; the same key with another input is a 422.
+   */
+  async execute<Input, Output>(
+    command: string | CommandRef<string, Input, Output>,
+    input: unknown,
+    options: ExecuteOptions = {},
+  ): Promise<Output> {
+    const name = typeof command === 'string' ? command : command.name;
+    const registered = this.#commands.get(name);
+    if (registered === undefined)
+      throw new NotFoundError(`No command is named ${name}.`, { details: { command: name } });
+    const actor = options.actor ?? this.#running.getStore()?.actor ?? WEFT;
+    checkActor(actor);
+    const key = options.idempotencyKey;
+    if (key !== undefined) checkKey(registered.info, key);
+    const checked = this.#validation.validateData(registered.info.inputSchema, input);
+    if (!checked.ok) {
+      throw new ValidationError(`Invalid input of ${name}:\n${formatIssues(checked.issues)}`, {
+        issues: checked.issues,
+        details: { command: name },
+      });
+    }
+    const context: CommandContext = {
+      command: name,
+      actor,
+      correlationId: options.correlationId ?? currentContext()?.correlationId ?? uuidv7(),
+      idempotencyKey: key,
+    };
+    const run = () => this.#run(registered, checked.value, context) as Promise<Output>;
+    if (key === undefined) return run();
+    const flight = `${actor.kind}:${actor.id}\u0000${key}`;
+    // A repeat while the first is still running here waits for it, then finds its stored result.
+    for (let first = this.#inFlight.get(flight); first !== undefined; first = this.#inFlight.get(flight)) {
+      await first.catch(() => undefined);
+    }
+    const running = run();
+    this.#inFlight.set(flight, running);
+    try {
+      return await running;
+    } finally {
+      if (this.#inFlight.get(flight) === running) this.#inFlight.delete(flight);
+    }
+  }
+
+  async #run(command: Registered, input: unknown, context: CommandContext): Promise<unknown> {
+    const { info } = command;
+    const started = performance.now();
+    const hash = context.idempotencyKey === undefined ? '' : inputHash(input);
+    const weftContext: Partial<WeftContext> = { correlationId: context.correlationId, system: info.system };
+    let outcome = 'ok';
+    try {
+      const done = await runWithContext(weftContext, () =>
+        this.#running.run(context, () =>
+          this.#state.transaction(async () => {
+            const key = context.idempotencyKey;
+            if (key !== undefined) {
+              const stored = await this.records.claim(context.actor, key, info.name, hash, context.correlationId);
+              if (stored !== undefined) return { stored };
+            }
+            const output = this.#checkedOutput(info, await command.handler(input, context));
+            if (key !== undefined) await this.records.complete(context.actor, key, output);
+            return { output };
+          }),
+        ),
+      );
+      if ('output' in done) return done.output;
+      outcome = 'replayed';
+      return this.#replay(info, done.stored, hash);
+    } catch (error) {
+      outcome = isWeftError(error) ? error.code : 'WEFT_INTERNAL';
+      this.#report(info, context, error);
+      throw error;
+    } finally {
+      const durationMs = performance.now() - started;
+      this.#metrics?.operationDuration.observe({ operation: info.name, outcome }, durationMs);
+      this.#logger.debug(
+        { command: info.name, actor: `${context.actor.kind}:${context.actor.id}`, outcome, durationMs },
+        'command ran',
+      );
+    }
+  }
+
+  /** The first run's result for a repeat, or a 422 when the key was first used for another request. */
+  #replay(info: CommandInfo, stored: StoredResult, hash: string): unknown {
+    if (stored.command !== info.name || stored.inputHash !== hash) {
+      throw new ValidationError(
+        `This idempotency key was used for ${stored.command === info.name ? `another input of ${info.name}` : stored.command}; use a new key for a new request.`,
+        {
+          issues: [issue(['idempotencyKey'], 'idempotency_key_reused', 'the key belongs to another request')],
+          details: { command: info.name },
+        },
+      );
+    }
+    return this.#checkedOutput(info, stored.result);
+  }
+
+  /** The handler's result as its output schema parses it; a result the schema refuses is the command's bug (500). */
+  #checkedOutput(info: CommandInfo, output: unknown): unknown {
+    const checked = this.#validation.validateData(info.outputSchema, output);
+    if (checked.ok) return checked.value;
+    throw new WeftError('WEFT_INTERNAL', `Command ${info.name} returned a result its output schema refuses.`, {
+      details: { command: info.name, issues: checked.issues },
+    });
+  }
+
+  /** A refused command (4xx) is the caller's; a failed one (5xx) is ours and logged as an error. */
+  #report(info: CommandInfo, context: CommandContext, error: unknown): void {
+    const fields = { err: error, command: info.name, actor: `${context.actor.kind}:${context.actor.id}` };
+    if (isWeftError(error) && error.status < 500) this.#logger.info(fields, 'command refused');
+    else this.#logger.error(fields, 'command failed');
+  }
+}
+
+function checkActor(actor: Actor): void {
+  if (!ACTOR_KINDS.has(actor.kind) || typeof actor.id !== 'string' || actor.id.length === 0) {
+    throw new ValidationError('An actor is { kind: user | operator | system, id: a non-empty string }.', {
+      issues: [issue(['actor'], 'invalid_actor', `not an actor: ${JSON.stringify(actor)}`)],
+    });
+  }
+}
+
+function checkKey(info: CommandInfo, key: string): void {
+  if (!info.idempotent) {
+    throw new ValidationError(`Command ${info.name} does not take an idempotency key: it is not idempotent.`, {
+      issues: [issue(['idempotencyKey'], 'not_idempotent', `${info.name} does not take idempotency keys`)],
+      details: { command: info.name },
+    });
+  }
+  if (typeof key !== 'string' || !KEY.test(key)) {
+    throw new ValidationError('An idempotency key is 1 to 200 printable ASCII characters, without spaces.', {
+      issues: [issue(['idempotencyKey'], 'invalid_key', `not an idempotency key: ${JSON.stringify(key)}`)],
+      details: { command: info.name },
+    });
+  }
+}

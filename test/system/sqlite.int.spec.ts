@@ -1,0 +1,3 @@
+import { systemKitContract } from './system-kit.contract.js';
+
+systemKitContract('SQLite file', { file: true });
