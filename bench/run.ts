@@ -7,6 +7,7 @@ import { durableEndToEndPostgresSuite } from './events-postgres.bench.js';
 import { durableEndToEndSuite, durablePublishSuite, volatileEventsSuite } from './events.bench.js';
 import { monitoringSuite } from './monitoring.bench.js';
 import { statePostgresConcurrentSuite, statePostgresSuite, stateSqliteSuite } from './state.bench.js';
+import { systemFacadeSuite } from './system.bench.js';
 import { validationSuite } from './validation.bench.js';
 import type { BenchSuite } from './suite.js';
 
@@ -37,6 +38,7 @@ const all: Record<string, () => Promise<BenchSuite>> = {
   state: stateSqliteSuite,
   'state-postgres': () => statePostgresSuite(postgresTestUrl()),
   'state-postgres-16': () => statePostgresConcurrentSuite(postgresTestUrl()),
+  system: systemFacadeSuite,
 };
 // `npm run bench -- validation` runs only the suites named.
 const chosen = process.argv.slice(2);

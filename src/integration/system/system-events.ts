@@ -52,11 +52,14 @@ export class SystemEvents<S extends string> {
   readonly #bus: EventBus<Record<string, unknown>>;
   readonly #subscribe: Subscriber;
   readonly #names = new Set<string>();
+  /** The options of every publish, made once: the system is always the source. */
+  readonly #source: { readonly source: string };
 
   constructor(system: S, bus: EventBus<Record<string, unknown>>, subscribe: Subscriber) {
     this.#system = system;
     this.#bus = bus;
     this.#subscribe = subscribe;
+    this.#source = { source: system };
   }
 
   /** Defines an event this system owns, `system.name`, and registers its schema; returns its definition. */
@@ -79,8 +82,7 @@ export class SystemEvents<S extends string> {
   publish<T extends string, Data>(event: EventDefinition<T, Data>, data: Data): Promise<EventEnvelope<T, Data>>;
   publish<T extends OwnEventType<S>>(type: T, data: WeftEvents[T]): Promise<EventEnvelope<T, WeftEvents[T]>>;
   publish(event: string | EventDefinition, data: unknown): Promise<EventEnvelope> {
-    const type = typeof event === 'string' ? event : event.type;
-    return this.#bus.publish(type, data, { source: this.#system });
+    return this.#bus.publish(typeof event === 'string' ? event : event.type, data, this.#source);
   }
 
   /**
