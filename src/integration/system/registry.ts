@@ -43,7 +43,7 @@ export type DeclaredEnvelope<P extends string> = [MatchingTypes<DeclaredEvents, 
 
 /** A command name `execute` accepts: a declared one (typed), or any other (input and output unknown). */
 // Weft itself declares no command, so the declared part reads as never here; programs fill it in.
- 
+
 export type CommandName = Extract<keyof WeftCommands, string> | (string & {});
 
 /** The input type of a declared command (unknown when undeclared). */
