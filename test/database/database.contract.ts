@@ -5,6 +5,7 @@ import {
   ConflictError,
   Migrator,
   UnavailableError,
+  UsageError,
   ValidationError,
   WeftError,
   type Database,
@@ -183,17 +184,93 @@ export function databaseContract(name: string, open: OpenTestDatabase, peer?: Om
       expect(db.inTransaction()).toBe(false);
     });
 
-    it('refuses a transaction handle used after its transaction ended, and Kysely nesting that would skip savepoints', async () => {
+    it('refuses Kysely transactions on the root handle with UsageError, writes nothing, and keeps db.transaction working', async () => {
+      // They would run outside the unit of work: no async context, no retries, no afterCommit.
+      const root = db.executor();
+      let ran = false;
+      const bypass = (): Promise<void> => {
+        ran = true;
+        return Promise.resolve();
+      };
+      const refused = [
+        await root
+          .transaction()
+          .execute(async (trx) => {
+            ran = true;
+            await trx.insertInto('player').values({ id: 'bypass', gold: 1 }).execute();
+          })
+          .catch((e: unknown) => e),
+        await root
+          .transaction()
+          .setIsolationLevel('serializable')
+          .execute(bypass)
+          .catch((e: unknown) => e),
+        await root
+          .startTransaction()
+          .execute()
+          .catch((e: unknown) => e),
+        await root
+          .withoutPlugins()
+          .transaction()
+          .execute(bypass)
+          .catch((e: unknown) => e),
+      ];
+      for (const error of refused) {
+        expect(error).toBeInstanceOf(UsageError);
+        expect(error).toMatchObject({ code: 'WEFT_USAGE', status: 500 });
+        expect((error as Error).message).toMatch(/db\.transaction/);
+      }
+      expect(ran).toBe(false);
+      expect(await players(db)).toEqual([]);
+      // Nothing is left holding a connection.
+      expect(db.poolStats().inUse).toBe(0);
+      await db.transaction(async () => {
+        await grantGold(db, 'ann', 1);
+        await expect(
+          db.transaction(async () => {
+            await grantGold(db, 'bob', 1);
+            throw new Error('inner');
+          }),
+        ).rejects.toThrow('inner');
+        await db.transaction(() => grantGold(db, 'cid', 1));
+      });
+      expect(await players(db)).toEqual(['ann', 'cid']);
+    });
+
+    it('refuses with UsageError a transaction handle used after its transaction ended, and Kysely nesting that would skip savepoints', async () => {
       let kept: Kysely<Tables> | undefined;
       await db.transaction(async (tx) => {
         kept = tx;
-        expect(() => tx.transaction()).toThrow(/not supported/);
-        await expect(tx.startTransaction().execute()).rejects.toThrow(/nest with db.transaction/);
+        expect(() => tx.transaction()).toThrow(UsageError);
+        const nested = await tx
+          .startTransaction()
+          .execute()
+          .catch((e: unknown) => e);
+        expect(nested).toBeInstanceOf(UsageError);
+        expect(nested).toMatchObject({ code: 'WEFT_USAGE' });
+        expect((nested as Error).message).toMatch(/nest with db.transaction/);
       });
-      await expect(kept?.insertInto('player').values({ id: 'late', gold: 1 }).execute()).rejects.toThrow(
-        /outside its transaction/,
-      );
+      const late = await kept
+        ?.insertInto('player')
+        .values({ id: 'late', gold: 1 })
+        .execute()
+        .catch((e: unknown) => e);
+      expect(late).toBeInstanceOf(UsageError);
+      expect((late as Error).message).toMatch(/outside its transaction/);
       expect(await players(db)).toEqual([]);
+    });
+
+    it('refuses with UsageError lockInTransaction outside a transaction and nested transactions run side by side', async () => {
+      const lock = await db.lockInTransaction('anything').catch((e: unknown) => e);
+      expect(lock).toBeInstanceOf(UsageError);
+      expect((lock as Error).message).toMatch(/inside db.transaction/);
+      await db.transaction(async () => {
+        const first = db.transaction(() => sleep(10));
+        const second = await db.transaction(() => 1).catch((e: unknown) => e);
+        await first;
+        expect(second).toBeInstanceOf(UsageError);
+        expect((second as Error).message).toMatch(/one at a time/);
+      });
     });
 
     it('rolls back only a failed nested transaction (a savepoint)', async () => {

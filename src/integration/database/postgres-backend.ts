@@ -7,11 +7,11 @@ import {
   type Driver,
   type Kysely,
   type QueryResult,
-  type TransactionSettings,
 } from 'kysely';
 import type { DatabaseBackend } from './backend.js';
 import { classifyPostgresError, mapDriverError, type DriverErrorClassifier } from './driver-errors.js';
 import { describeTarget, type DatabaseLogger, type ResolvedPostgres } from './options.js';
+import { refuseKyselyTransaction } from './unit-of-work.js';
 
 /** PostgreSQL through a node-postgres pool. */
 export function postgresBackend(config: ResolvedPostgres, logger: DatabaseLogger): DatabaseBackend {
@@ -74,12 +74,6 @@ export async function ensurePostgresSchema(executor: Kysely<unknown>, schema: st
   if (schema !== undefined) await sql`create schema if not exists ${sql.id(schema)}`.execute(executor);
 }
 
-type CompileQuery = Parameters<NonNullable<Driver['savepoint']>>[2];
-
-function lacks(method: string): Promise<never> {
-  return Promise.reject(new Error(`The PostgreSQL driver lacks ${method}`));
-}
-
 /** Decorates a stock Kysely driver so every failure leaves it as a typed Weft error. */
 class ErrorMappingDriver implements Driver {
   readonly #inner: Driver;
@@ -107,30 +101,30 @@ class ErrorMappingDriver implements Driver {
     return wrapped;
   }
 
-  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    return this.#map(() => this.#inner.beginTransaction(connection, settings));
+  // The unit of work sends BEGIN, COMMIT and SAVEPOINT on the connection itself; these are reached
+  // only by Kysely's own transaction methods on the root handle, which would bypass it.
+  beginTransaction(): Promise<void> {
+    return refuseKyselyTransaction();
   }
 
-  commitTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.#map(() => this.#inner.commitTransaction(connection));
+  commitTransaction(): Promise<void> {
+    return refuseKyselyTransaction();
   }
 
-  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.#map(() => this.#inner.rollbackTransaction(connection));
+  rollbackTransaction(): Promise<void> {
+    return refuseKyselyTransaction();
   }
 
-  savepoint(connection: DatabaseConnection, name: string, compile: CompileQuery): Promise<void> {
-    return this.#map(() => this.#inner.savepoint?.(connection, name, compile) ?? lacks('savepoint'));
+  savepoint(): Promise<void> {
+    return refuseKyselyTransaction();
   }
 
-  rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: CompileQuery): Promise<void> {
-    return this.#map(
-      () => this.#inner.rollbackToSavepoint?.(connection, name, compile) ?? lacks('rollbackToSavepoint'),
-    );
+  rollbackToSavepoint(): Promise<void> {
+    return refuseKyselyTransaction();
   }
 
-  releaseSavepoint(connection: DatabaseConnection, name: string, compile: CompileQuery): Promise<void> {
-    return this.#map(() => this.#inner.releaseSavepoint?.(connection, name, compile) ?? lacks('releaseSavepoint'));
+  releaseSavepoint(): Promise<void> {
+    return refuseKyselyTransaction();
   }
 
   releaseConnection(connection: DatabaseConnection): Promise<void> {

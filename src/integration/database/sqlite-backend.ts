@@ -10,11 +10,11 @@ import {
   type Driver,
   type Kysely,
   type QueryResult,
-  type TransactionSettings,
 } from 'kysely';
 import type { DatabaseBackend, PoolStats } from './backend.js';
 import { classifySqliteError, mapDriverError } from './driver-errors.js';
 import { describeTarget, type ResolvedSqlite } from './options.js';
+import { refuseKyselyTransaction } from './unit-of-work.js';
 
 type Statement = BetterSqlite3.Statement<unknown[]>;
 
@@ -104,28 +104,30 @@ class SqliteDriver implements Driver {
     return this.#connection;
   }
 
-  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    await connection.executeQuery(settings.accessMode === 'read only' ? BEGIN_DEFERRED : BEGIN_IMMEDIATE);
+  // The unit of work sends BEGIN, COMMIT and SAVEPOINT on the connection itself; these are reached
+  // only by Kysely's own transaction methods on the root handle, which would bypass it.
+  beginTransaction(): Promise<void> {
+    return refuseKyselyTransaction();
   }
 
-  async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('commit'));
+  commitTransaction(): Promise<void> {
+    return refuseKyselyTransaction();
   }
 
-  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  rollbackTransaction(): Promise<void> {
+    return refuseKyselyTransaction();
   }
 
-  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw(`savepoint "${name}"`));
+  savepoint(): Promise<void> {
+    return refuseKyselyTransaction();
   }
 
-  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw(`rollback to savepoint "${name}"`));
+  rollbackToSavepoint(): Promise<void> {
+    return refuseKyselyTransaction();
   }
 
-  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw(`release savepoint "${name}"`));
+  releaseSavepoint(): Promise<void> {
+    return refuseKyselyTransaction();
   }
 
   releaseConnection(): Promise<void> {
