@@ -60,12 +60,40 @@ async function grantGold(db: Database<Tables>, id: string, gold: number): Promis
   await db.executor().insertInto('player').values({ id, gold }).execute();
 }
 
-/** The behaviour every backend must show; run once per backend. */
 /**
+ * How one backend says whether a commit waits for the disk, and what it says when it does: the one
+ * thing the contract asks in the backend's own SQL, so each spec file passes its backend's.
+ */
+export interface FlushSetting {
+  read(tx: Kysely<Tables>): Promise<unknown>;
+  readonly flushed: unknown;
+}
+
+/** SQLite: `pragma synchronous`, FULL (2) by default. */
+export const SQLITE_FLUSH: FlushSetting = {
+  read: async (tx) => (await sql<{ synchronous: number }>`pragma synchronous`.execute(tx)).rows[0]?.synchronous,
+  flushed: 2,
+};
+
+/** PostgreSQL: `synchronous_commit`, on by default. */
+export const POSTGRES_FLUSH: FlushSetting = {
+  read: async (tx) =>
+    (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(tx)).rows[0]?.synchronous_commit,
+  flushed: 'on',
+};
+
+/**
+ * The behaviour every backend must show; run once per backend.
+ * @param flush how this backend reports its commit durability (SQLITE_FLUSH, POSTGRES_FLUSH)
  * @param peer settings for a second connection to the same database (another process, in effect);
  *   without it the tests that need one are skipped (an in-memory database has no second connection).
  */
-export function databaseContract(name: string, open: OpenTestDatabase, peer?: Omit<DatabaseOptions, 'url'>): void {
+export function databaseContract(
+  name: string,
+  open: OpenTestDatabase,
+  flush: FlushSetting,
+  peer?: Omit<DatabaseOptions, 'url'>,
+): void {
   describe(`database contract: ${name}`, () => {
     let db: TestDatabase<Tables>;
     const queries: QueryEvent[] = [];
@@ -104,13 +132,7 @@ export function databaseContract(name: string, open: OpenTestDatabase, peer?: Om
       ).rejects.toThrow('no');
       expect(await players(db)).toEqual(['ann']);
       // The connection is back at its usual durability for the next transaction.
-      const setting = await db.transaction(async (tx) =>
-        db.capabilities.dialect === 'sqlite'
-          ? (await sql<{ synchronous: number }>`pragma synchronous`.execute(tx)).rows[0]?.synchronous
-          : (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(tx)).rows[0]
-              ?.synchronous_commit,
-      );
-      expect(setting).toBe(db.capabilities.dialect === 'sqlite' ? 2 : 'on');
+      expect(await db.transaction((tx) => flush.read(tx))).toBe(flush.flushed);
       await expect(db.transaction(() => 1, { durability: 'later' as never })).rejects.toThrow(/durability/);
     });
 

@@ -31,11 +31,7 @@ export function postgresBackend(config: ResolvedPostgres, logger: DatabaseLogger
   const beginStatements = new Map<string, CompiledQuery>();
   return {
     capabilities: {
-      dialect: 'postgres',
-      isolationLevels: true,
       concurrentWriters: true,
-      returning: true,
-      jsonb: true,
       writableCte: true,
       identityColumns: 'identity',
     },
@@ -46,7 +42,6 @@ export function postgresBackend(config: ResolvedPostgres, logger: DatabaseLogger
       createAdapter: () => stock.createAdapter(),
       createIntrospector: (db) => stock.createIntrospector(db),
     },
-    classifyError: classifyPostgresError,
     lockInTransaction: async (executor: Kysely<unknown>, name: string) => {
       // Keyed by schema too, so two schemas (parallel tests, tenants) never wait on each other.
       await sql`select pg_advisory_xact_lock(hashtext(current_schema() || '.' || ${name}))`.execute(executor);

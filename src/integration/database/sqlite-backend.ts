@@ -24,11 +24,7 @@ export function sqliteBackend(config: ResolvedSqlite): DatabaseBackend {
   const driver = new SqliteDriver(config, target);
   return {
     capabilities: {
-      dialect: 'sqlite',
-      isolationLevels: false,
       concurrentWriters: false,
-      returning: true,
-      jsonb: false,
       writableCte: false,
       identityColumns: 'autoincrement',
     },
@@ -39,7 +35,6 @@ export function sqliteBackend(config: ResolvedSqlite): DatabaseBackend {
       createAdapter: () => new SqliteAdapter(),
       createIntrospector: (db) => new SqliteIntrospector(db),
     },
-    classifyError: classifySqliteError,
     // BEGIN IMMEDIATE already holds the database's only write lock.
     lockInTransaction: (_executor: Kysely<unknown>, _name: string) => Promise.resolve(),
     // SQLite is always serializable; a write transaction takes the write lock up front so it
