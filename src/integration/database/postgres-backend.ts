@@ -74,7 +74,8 @@ class ErrorMappingDriver implements Driver {
   readonly #inner: Driver;
   readonly #classify: DriverErrorClassifier;
   readonly #target: string;
-  readonly #wrapped = new WeakMap<DatabaseConnection, DatabaseConnection>();
+  /** One decorated connection per stock one, so Kysely sees the same object each time it is lent. */
+  readonly #mapped = new WeakMap<DatabaseConnection, MappedConnection>();
 
   constructor(inner: Driver, classify: DriverErrorClassifier, target: string) {
     this.#inner = inner;
@@ -87,13 +88,13 @@ class ErrorMappingDriver implements Driver {
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    const connection = await this.#map(() => this.#inner.acquireConnection());
-    let wrapped = this.#wrapped.get(connection);
-    if (wrapped === undefined) {
-      wrapped = this.#wrap(connection);
-      this.#wrapped.set(connection, wrapped);
+    const connection = await mapErrors(() => this.#inner.acquireConnection(), this.#classify, this.#target);
+    let mapped = this.#mapped.get(connection);
+    if (mapped === undefined) {
+      mapped = new MappedConnection(connection, this.#classify, this.#target);
+      this.#mapped.set(connection, mapped);
     }
-    return wrapped;
+    return mapped;
   }
 
   // The unit of work sends BEGIN, COMMIT and SAVEPOINT on the connection itself; these are reached
@@ -123,45 +124,49 @@ class ErrorMappingDriver implements Driver {
   }
 
   releaseConnection(connection: DatabaseConnection): Promise<void> {
-    return this.#inner.releaseConnection(connection);
+    // Kysely's stock driver releases a connection through private, symbol-keyed methods of the
+    // connection object it lent (they return the pg client to the pool). Handing it back that very
+    // object, never our decorator, keeps Weft off that private machinery: a Kysely upgrade that
+    // changes it cannot leak connections here (test/database/postgres-connections.int.spec.ts).
+    return this.#inner.releaseConnection((connection as MappedConnection).stock);
   }
 
   destroy(): Promise<void> {
     return this.#inner.destroy();
   }
+}
 
-  async #map<T>(run: () => Promise<T>): Promise<T> {
+/** A stock connection whose failures leave as Weft errors. */
+class MappedConnection implements DatabaseConnection {
+  /** The connection the stock driver lent, and gets back on release. */
+  readonly stock: DatabaseConnection;
+  readonly #classify: DriverErrorClassifier;
+  readonly #target: string;
+
+  constructor(stock: DatabaseConnection, classify: DriverErrorClassifier, target: string) {
+    this.stock = stock;
+    this.#classify = classify;
+    this.#target = target;
+  }
+
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return mapErrors(() => this.stock.executeQuery<R>(query), this.#classify, this.#target);
+  }
+
+  async *streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
     try {
-      return await run();
+      yield* this.stock.streamQuery<R>(query, chunkSize);
     } catch (error) {
       throw mapDriverError(error, this.#classify, this.#target);
     }
   }
+}
 
-  #wrap(connection: DatabaseConnection): DatabaseConnection {
-    const map = <T>(run: () => Promise<T>): Promise<T> => this.#map(run);
-    const classify = this.#classify;
-    const target = this.#target;
-    const wrapped: DatabaseConnection = {
-      executeQuery: <R>(query: CompiledQuery): Promise<QueryResult<R>> => map(() => connection.executeQuery<R>(query)),
-      async *streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
-        try {
-          yield* connection.streamQuery<R>(query, chunkSize);
-        } catch (error) {
-          throw mapDriverError(error, classify, target);
-        }
-      },
-    };
-    // The stock driver releases a connection through symbol-keyed methods of its own; forward them.
-    const prototype = Object.getPrototypeOf(connection) as object;
-    for (const key of Object.getOwnPropertySymbols(prototype)) {
-      const method: unknown = Reflect.get(prototype, key);
-      if (typeof method === 'function') {
-        Reflect.set(wrapped, key, (...args: unknown[]): unknown =>
-          Reflect.apply<unknown, unknown[], unknown>(method as (...a: unknown[]) => unknown, connection, args),
-        );
-      }
-    }
-    return wrapped;
+/** Runs `run`, turning a driver failure into the matching Weft error. */
+async function mapErrors<T>(run: () => Promise<T>, classify: DriverErrorClassifier, target: string): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw mapDriverError(error, classify, target);
   }
 }
