@@ -14,7 +14,8 @@ import {
 } from './entry-queries.js';
 import type { StateEntry } from './types.js';
 
-export type { NewVersion, StateTables } from './entry-queries.js';
+// The state part's other files import the tables' type from here; it is declared beside the SQL in entry-queries.ts.
+export type { StateTables } from './entry-queries.js';
 
 /** One row of history. */
 export type HistoryRow = Selectable<StateTables['weft_state_history']>;
