@@ -5,6 +5,7 @@ import {
   ConflictError,
   Migrator,
   UnavailableError,
+  UsageError,
   ValidationError,
   WeftError,
   type Database,
@@ -59,12 +60,40 @@ async function grantGold(db: Database<Tables>, id: string, gold: number): Promis
   await db.executor().insertInto('player').values({ id, gold }).execute();
 }
 
-/** The behaviour every backend must show; run once per backend. */
 /**
+ * How one backend says whether a commit waits for the disk, and what it says when it does: the one
+ * thing the contract asks in the backend's own SQL, so each spec file passes its backend's.
+ */
+export interface FlushSetting {
+  read(tx: Kysely<Tables>): Promise<unknown>;
+  readonly flushed: unknown;
+}
+
+/** SQLite: `pragma synchronous`, FULL (2) by default. */
+export const SQLITE_FLUSH: FlushSetting = {
+  read: async (tx) => (await sql<{ synchronous: number }>`pragma synchronous`.execute(tx)).rows[0]?.synchronous,
+  flushed: 2,
+};
+
+/** PostgreSQL: `synchronous_commit`, on by default. */
+export const POSTGRES_FLUSH: FlushSetting = {
+  read: async (tx) =>
+    (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(tx)).rows[0]?.synchronous_commit,
+  flushed: 'on',
+};
+
+/**
+ * The behaviour every backend must show; run once per backend.
+ * @param flush how this backend reports its commit durability (SQLITE_FLUSH, POSTGRES_FLUSH)
  * @param peer settings for a second connection to the same database (another process, in effect);
  *   without it the tests that need one are skipped (an in-memory database has no second connection).
  */
-export function databaseContract(name: string, open: OpenTestDatabase, peer?: Omit<DatabaseOptions, 'url'>): void {
+export function databaseContract(
+  name: string,
+  open: OpenTestDatabase,
+  flush: FlushSetting,
+  peer?: Omit<DatabaseOptions, 'url'>,
+): void {
   describe(`database contract: ${name}`, () => {
     let db: TestDatabase<Tables>;
     const queries: QueryEvent[] = [];
@@ -103,13 +132,7 @@ export function databaseContract(name: string, open: OpenTestDatabase, peer?: Om
       ).rejects.toThrow('no');
       expect(await players(db)).toEqual(['ann']);
       // The connection is back at its usual durability for the next transaction.
-      const setting = await db.transaction(async (tx) =>
-        db.capabilities.dialect === 'sqlite'
-          ? (await sql<{ synchronous: number }>`pragma synchronous`.execute(tx)).rows[0]?.synchronous
-          : (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(tx)).rows[0]
-              ?.synchronous_commit,
-      );
-      expect(setting).toBe(db.capabilities.dialect === 'sqlite' ? 2 : 'on');
+      expect(await db.transaction((tx) => flush.read(tx))).toBe(flush.flushed);
       await expect(db.transaction(() => 1, { durability: 'later' as never })).rejects.toThrow(/durability/);
     });
 
@@ -183,17 +206,93 @@ export function databaseContract(name: string, open: OpenTestDatabase, peer?: Om
       expect(db.inTransaction()).toBe(false);
     });
 
-    it('refuses a transaction handle used after its transaction ended, and Kysely nesting that would skip savepoints', async () => {
+    it('refuses Kysely transactions on the root handle with UsageError, writes nothing, and keeps db.transaction working', async () => {
+      // They would run outside the unit of work: no async context, no retries, no afterCommit.
+      const root = db.executor();
+      let ran = false;
+      const bypass = (): Promise<void> => {
+        ran = true;
+        return Promise.resolve();
+      };
+      const refused = [
+        await root
+          .transaction()
+          .execute(async (trx) => {
+            ran = true;
+            await trx.insertInto('player').values({ id: 'bypass', gold: 1 }).execute();
+          })
+          .catch((e: unknown) => e),
+        await root
+          .transaction()
+          .setIsolationLevel('serializable')
+          .execute(bypass)
+          .catch((e: unknown) => e),
+        await root
+          .startTransaction()
+          .execute()
+          .catch((e: unknown) => e),
+        await root
+          .withoutPlugins()
+          .transaction()
+          .execute(bypass)
+          .catch((e: unknown) => e),
+      ];
+      for (const error of refused) {
+        expect(error).toBeInstanceOf(UsageError);
+        expect(error).toMatchObject({ code: 'WEFT_USAGE', status: 500 });
+        expect((error as Error).message).toMatch(/db\.transaction/);
+      }
+      expect(ran).toBe(false);
+      expect(await players(db)).toEqual([]);
+      // Nothing is left holding a connection.
+      expect(db.poolStats().inUse).toBe(0);
+      await db.transaction(async () => {
+        await grantGold(db, 'ann', 1);
+        await expect(
+          db.transaction(async () => {
+            await grantGold(db, 'bob', 1);
+            throw new Error('inner');
+          }),
+        ).rejects.toThrow('inner');
+        await db.transaction(() => grantGold(db, 'cid', 1));
+      });
+      expect(await players(db)).toEqual(['ann', 'cid']);
+    });
+
+    it('refuses with UsageError a transaction handle used after its transaction ended, and Kysely nesting that would skip savepoints', async () => {
       let kept: Kysely<Tables> | undefined;
       await db.transaction(async (tx) => {
         kept = tx;
-        expect(() => tx.transaction()).toThrow(/not supported/);
-        await expect(tx.startTransaction().execute()).rejects.toThrow(/nest with db.transaction/);
+        expect(() => tx.transaction()).toThrow(UsageError);
+        const nested = await tx
+          .startTransaction()
+          .execute()
+          .catch((e: unknown) => e);
+        expect(nested).toBeInstanceOf(UsageError);
+        expect(nested).toMatchObject({ code: 'WEFT_USAGE' });
+        expect((nested as Error).message).toMatch(/nest with db.transaction/);
       });
-      await expect(kept?.insertInto('player').values({ id: 'late', gold: 1 }).execute()).rejects.toThrow(
-        /outside its transaction/,
-      );
+      const late = await kept
+        ?.insertInto('player')
+        .values({ id: 'late', gold: 1 })
+        .execute()
+        .catch((e: unknown) => e);
+      expect(late).toBeInstanceOf(UsageError);
+      expect((late as Error).message).toMatch(/outside its transaction/);
       expect(await players(db)).toEqual([]);
+    });
+
+    it('refuses with UsageError lockInTransaction outside a transaction and nested transactions run side by side', async () => {
+      const lock = await db.lockInTransaction('anything').catch((e: unknown) => e);
+      expect(lock).toBeInstanceOf(UsageError);
+      expect((lock as Error).message).toMatch(/inside db.transaction/);
+      await db.transaction(async () => {
+        const first = db.transaction(() => sleep(10));
+        const second = await db.transaction(() => 1).catch((e: unknown) => e);
+        await first;
+        expect(second).toBeInstanceOf(UsageError);
+        expect((second as Error).message).toMatch(/one at a time/);
+      });
     });
 
     it('rolls back only a failed nested transaction (a savepoint)', async () => {

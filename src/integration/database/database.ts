@@ -1,6 +1,6 @@
 import { Kysely, sql, type CompiledQuery, type LogEvent, type QueryResult } from 'kysely';
 import { pino } from 'pino';
-import { TimeoutError, UnavailableError, WeftError } from '../errors/internal.js';
+import { TimeoutError, UnavailableError, UsageError } from '../errors/internal.js';
 import type { DatabaseBackend, DatabaseCapabilities, PoolStats } from './backend.js';
 import { resolveOptions, type DatabaseLogger, type DatabaseOptions, type QueryEvent } from './options.js';
 import { ensurePostgresSchema, postgresBackend } from './postgres-backend.js';
@@ -140,9 +140,7 @@ class WeftDatabase<DB> implements Database<DB> {
 
   lockInTransaction(name: string): Promise<void> {
     if (!this.#work.inTransaction()) {
-      return Promise.reject(
-        new WeftError('WEFT_INTERNAL', `lockInTransaction("${name}") must be called inside db.transaction`),
-      );
+      return Promise.reject(new UsageError(`lockInTransaction("${name}") must be called inside db.transaction`));
     }
     return this.#backend.lockInTransaction(this.#work.executor() as Kysely<unknown>, name);
   }

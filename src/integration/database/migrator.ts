@@ -71,7 +71,7 @@ export class Migrator {
     const applied: MigrationStep[] = [];
     for (const [part, migrations] of this.#parts) {
       for (const migration of migrations) {
-        if (await this.#step(part, migration, 'up')) applied.push({ part, name: migration.name });
+        if (await this.#apply(part, migration)) applied.push({ part, name: migration.name });
       }
     }
     return applied;
@@ -136,7 +136,8 @@ export class Migrator {
     return result;
   }
 
-  async #step(part: string, migration: Migration, direction: 'up'): Promise<boolean> {
+  /** Applies one migration unless the journal has it; true when this call applied it. */
+  async #apply(part: string, migration: Migration): Promise<boolean> {
     return this.#db.transaction(async (tx) => {
       await this.#lockAndEnsureJournal();
       const done = await tx
@@ -146,7 +147,7 @@ export class Migrator {
         .where('name', '=', migration.name)
         .executeTakeFirst();
       if (done !== undefined) return false;
-      await this.#run(part, migration, direction);
+      await this.#run(part, migration, 'up');
       const last = await tx
         .selectFrom('weft_migrations')
         .select(sql<number>`coalesce(max(seq), 0)`.as('seq'))

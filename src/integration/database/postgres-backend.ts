@@ -7,11 +7,11 @@ import {
   type Driver,
   type Kysely,
   type QueryResult,
-  type TransactionSettings,
 } from 'kysely';
 import type { DatabaseBackend } from './backend.js';
 import { classifyPostgresError, mapDriverError, type DriverErrorClassifier } from './driver-errors.js';
 import { describeTarget, type DatabaseLogger, type ResolvedPostgres } from './options.js';
+import { refuseKyselyTransaction } from './unit-of-work.js';
 
 /** PostgreSQL through a node-postgres pool. */
 export function postgresBackend(config: ResolvedPostgres, logger: DatabaseLogger): DatabaseBackend {
@@ -31,11 +31,7 @@ export function postgresBackend(config: ResolvedPostgres, logger: DatabaseLogger
   const beginStatements = new Map<string, CompiledQuery>();
   return {
     capabilities: {
-      dialect: 'postgres',
-      isolationLevels: true,
       concurrentWriters: true,
-      returning: true,
-      jsonb: true,
       writableCte: true,
       identityColumns: 'identity',
     },
@@ -46,7 +42,6 @@ export function postgresBackend(config: ResolvedPostgres, logger: DatabaseLogger
       createAdapter: () => stock.createAdapter(),
       createIntrospector: (db) => stock.createIntrospector(db),
     },
-    classifyError: classifyPostgresError,
     lockInTransaction: async (executor: Kysely<unknown>, name: string) => {
       // Keyed by schema too, so two schemas (parallel tests, tenants) never wait on each other.
       await sql`select pg_advisory_xact_lock(hashtext(current_schema() || '.' || ${name}))`.execute(executor);
@@ -74,18 +69,13 @@ export async function ensurePostgresSchema(executor: Kysely<unknown>, schema: st
   if (schema !== undefined) await sql`create schema if not exists ${sql.id(schema)}`.execute(executor);
 }
 
-type CompileQuery = Parameters<NonNullable<Driver['savepoint']>>[2];
-
-function lacks(method: string): Promise<never> {
-  return Promise.reject(new Error(`The PostgreSQL driver lacks ${method}`));
-}
-
 /** Decorates a stock Kysely driver so every failure leaves it as a typed Weft error. */
 class ErrorMappingDriver implements Driver {
   readonly #inner: Driver;
   readonly #classify: DriverErrorClassifier;
   readonly #target: string;
-  readonly #wrapped = new WeakMap<DatabaseConnection, DatabaseConnection>();
+  /** One decorated connection per stock one, so Kysely sees the same object each time it is lent. */
+  readonly #mapped = new WeakMap<DatabaseConnection, MappedConnection>();
 
   constructor(inner: Driver, classify: DriverErrorClassifier, target: string) {
     this.#inner = inner;
@@ -98,81 +88,85 @@ class ErrorMappingDriver implements Driver {
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    const connection = await this.#map(() => this.#inner.acquireConnection());
-    let wrapped = this.#wrapped.get(connection);
-    if (wrapped === undefined) {
-      wrapped = this.#wrap(connection);
-      this.#wrapped.set(connection, wrapped);
+    const connection = await mapErrors(() => this.#inner.acquireConnection(), this.#classify, this.#target);
+    let mapped = this.#mapped.get(connection);
+    if (mapped === undefined) {
+      mapped = new MappedConnection(connection, this.#classify, this.#target);
+      this.#mapped.set(connection, mapped);
     }
-    return wrapped;
+    return mapped;
   }
 
-  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    return this.#map(() => this.#inner.beginTransaction(connection, settings));
+  // The unit of work sends BEGIN, COMMIT and SAVEPOINT on the connection itself; these are reached
+  // only by Kysely's own transaction methods on the root handle, which would bypass it.
+  beginTransaction(): Promise<void> {
+    return refuseKyselyTransaction();
   }
 
-  commitTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.#map(() => this.#inner.commitTransaction(connection));
+  commitTransaction(): Promise<void> {
+    return refuseKyselyTransaction();
   }
 
-  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.#map(() => this.#inner.rollbackTransaction(connection));
+  rollbackTransaction(): Promise<void> {
+    return refuseKyselyTransaction();
   }
 
-  savepoint(connection: DatabaseConnection, name: string, compile: CompileQuery): Promise<void> {
-    return this.#map(() => this.#inner.savepoint?.(connection, name, compile) ?? lacks('savepoint'));
+  savepoint(): Promise<void> {
+    return refuseKyselyTransaction();
   }
 
-  rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: CompileQuery): Promise<void> {
-    return this.#map(
-      () => this.#inner.rollbackToSavepoint?.(connection, name, compile) ?? lacks('rollbackToSavepoint'),
-    );
+  rollbackToSavepoint(): Promise<void> {
+    return refuseKyselyTransaction();
   }
 
-  releaseSavepoint(connection: DatabaseConnection, name: string, compile: CompileQuery): Promise<void> {
-    return this.#map(() => this.#inner.releaseSavepoint?.(connection, name, compile) ?? lacks('releaseSavepoint'));
+  releaseSavepoint(): Promise<void> {
+    return refuseKyselyTransaction();
   }
 
   releaseConnection(connection: DatabaseConnection): Promise<void> {
-    return this.#inner.releaseConnection(connection);
+    // Kysely's stock driver releases a connection through private, symbol-keyed methods of the
+    // connection object it lent (they return the pg client to the pool). Handing it back that very
+    // object, never our decorator, keeps Weft off that private machinery: a Kysely upgrade that
+    // changes it cannot leak connections here (test/database/postgres-connections.int.spec.ts).
+    return this.#inner.releaseConnection((connection as MappedConnection).stock);
   }
 
   destroy(): Promise<void> {
     return this.#inner.destroy();
   }
+}
 
-  async #map<T>(run: () => Promise<T>): Promise<T> {
+/** A stock connection whose failures leave as Weft errors. */
+class MappedConnection implements DatabaseConnection {
+  /** The connection the stock driver lent, and gets back on release. */
+  readonly stock: DatabaseConnection;
+  readonly #classify: DriverErrorClassifier;
+  readonly #target: string;
+
+  constructor(stock: DatabaseConnection, classify: DriverErrorClassifier, target: string) {
+    this.stock = stock;
+    this.#classify = classify;
+    this.#target = target;
+  }
+
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return mapErrors(() => this.stock.executeQuery<R>(query), this.#classify, this.#target);
+  }
+
+  async *streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
     try {
-      return await run();
+      yield* this.stock.streamQuery<R>(query, chunkSize);
     } catch (error) {
       throw mapDriverError(error, this.#classify, this.#target);
     }
   }
+}
 
-  #wrap(connection: DatabaseConnection): DatabaseConnection {
-    const map = <T>(run: () => Promise<T>): Promise<T> => this.#map(run);
-    const classify = this.#classify;
-    const target = this.#target;
-    const wrapped: DatabaseConnection = {
-      executeQuery: <R>(query: CompiledQuery): Promise<QueryResult<R>> => map(() => connection.executeQuery<R>(query)),
-      async *streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
-        try {
-          yield* connection.streamQuery<R>(query, chunkSize);
-        } catch (error) {
-          throw mapDriverError(error, classify, target);
-        }
-      },
-    };
-    // The stock driver releases a connection through symbol-keyed methods of its own; forward them.
-    const prototype = Object.getPrototypeOf(connection) as object;
-    for (const key of Object.getOwnPropertySymbols(prototype)) {
-      const method: unknown = Reflect.get(prototype, key);
-      if (typeof method === 'function') {
-        Reflect.set(wrapped, key, (...args: unknown[]): unknown =>
-          Reflect.apply<unknown, unknown[], unknown>(method as (...a: unknown[]) => unknown, connection, args),
-        );
-      }
-    }
-    return wrapped;
+/** Runs `run`, turning a driver failure into the matching Weft error. */
+async function mapErrors<T>(run: () => Promise<T>, classify: DriverErrorClassifier, target: string): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw mapDriverError(error, classify, target);
   }
 }

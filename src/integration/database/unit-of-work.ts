@@ -12,7 +12,7 @@ import {
   type QueryExecutor,
   type QueryResult,
 } from 'kysely';
-import { ConfigError, ConflictError, UnavailableError, WeftError } from '../errors/internal.js';
+import { ConfigError, ConflictError, UnavailableError, UsageError, WeftError } from '../errors/internal.js';
 import { backoffDelay } from './backoff.js';
 import { isRetryable } from './driver-errors.js';
 import type { DatabaseLogger, RetryPolicy } from './options.js';
@@ -290,7 +290,7 @@ export class UnitOfWork<DB> {
         const open = slot.scope;
         return open !== undefined && !open.done && this.#storage.getStore()?.root === open.root;
       };
-      const handle = new Transaction<DB>({
+      const handle = new UnitOfWorkTransaction<DB>({
         config: { dialect: this.#dialect },
         dialect: this.#dialect,
         driver: NESTING_REFUSED,
@@ -304,11 +304,20 @@ export class UnitOfWork<DB> {
 
   async #nested<T>(parent: Scope<DB>, work: TransactionWork<DB, T>): Promise<T> {
     if (parent.childOpen) {
-      throw new WeftError(
-        'WEFT_INTERNAL',
+      throw new UsageError(
         'Nested transactions inside one transaction must run one at a time; await each before starting the next.',
       );
     }
+    // Taken before the first await, so a second call started in the same tick is refused too.
+    parent.childOpen = true;
+    try {
+      return await this.#savepoint(parent, work);
+    } finally {
+      parent.childOpen = false;
+    }
+  }
+
+  async #savepoint<T>(parent: Scope<DB>, work: TransactionWork<DB, T>): Promise<T> {
     const name = `weft_sp_${++parent.root.savepoints}`;
     const { trx } = parent;
     // What the parent held back goes first, so writes land in the order they were made.
@@ -323,7 +332,6 @@ export class UnitOfWork<DB> {
       done: false,
       childOpen: false,
     };
-    parent.childOpen = true;
     try {
       const result = await this.#storage.run(scope, () => work(trx));
       if (scope.pending !== undefined) await this.#storage.run(scope, () => this.#flush(scope));
@@ -341,7 +349,6 @@ export class UnitOfWork<DB> {
       throw error;
     } finally {
       scope.done = true;
-      parent.childOpen = false;
     }
   }
 
@@ -385,8 +392,7 @@ class OwnedConnectionProvider implements ConnectionProvider {
   provideConnection<T>(consumer: (connection: DatabaseConnection) => Promise<T>): Promise<T> {
     if (!this.#owns()) {
       return Promise.reject(
-        new WeftError(
-          'WEFT_INTERNAL',
+        new UsageError(
           'This transaction handle is used outside its transaction (it has ended, or the call runs in another async context); use db.executor().',
         ),
       );
@@ -395,13 +401,11 @@ class OwnedConnectionProvider implements ConnectionProvider {
   }
 }
 
-const nestingRefused = (): Promise<never> =>
-  Promise.reject(
-    new WeftError(
-      'WEFT_INTERNAL',
-      'Inside a transaction, nest with db.transaction(...) (a savepoint), not with Kysely transaction methods.',
-    ),
+const nestingRefusedError = (): UsageError =>
+  new UsageError(
+    'Inside a transaction, nest with db.transaction(...) (a savepoint), not with Kysely transaction methods.',
   );
+const nestingRefused = (): Promise<never> => Promise.reject(nestingRefusedError());
 
 /** The driver a transaction handle hands to Kysely's own transaction methods: it refuses them all. */
 const NESTING_REFUSED: Driver = {
@@ -413,6 +417,27 @@ const NESTING_REFUSED: Driver = {
   releaseConnection: () => Promise.resolve(),
   destroy: nestingRefused,
 };
+
+/** A transaction's handle: Kysely's own, whose `transaction()` throws a UsageError rather than Kysely's bare Error. */
+class UnitOfWorkTransaction<DB> extends Transaction<DB> {
+  override transaction(): never {
+    throw nestingRefusedError();
+  }
+}
+
+/**
+ * What the backends' drivers answer when Kysely's own transaction or savepoint methods reach them:
+ * the unit of work sends BEGIN, COMMIT and SAVEPOINT on the connection itself, so only
+ * `db.executor().transaction()` or `startTransaction()` on the root handle gets here, and those
+ * would run outside the unit of work (no async context, no retries, no afterCommit).
+ */
+export function refuseKyselyTransaction(): Promise<never> {
+  return Promise.reject(
+    new UsageError(
+      "Kysely's transaction() and startTransaction() bypass Weft's unit of work (no async context, no retries, no afterCommit); use db.transaction(fn).",
+    ),
+  );
+}
 
 function gaveUp(error: unknown, attempts: number): WeftError {
   const message = `Transaction gave up after ${attempts} attempts: ${error instanceof Error ? error.message : String(error)}`;

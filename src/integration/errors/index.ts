@@ -6,6 +6,7 @@ export {
   NotFoundError,
   TimeoutError,
   UnavailableError,
+  UsageError,
   ValidationError,
   WeftError,
   isWeftError,

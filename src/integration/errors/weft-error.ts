@@ -4,6 +4,7 @@
  */
 export const ERROR_CODES = {
   WEFT_INTERNAL: 500,
+  WEFT_USAGE: 500,
   WEFT_INVALID_CONFIG: 500,
   WEFT_MIGRATION_FAILED: 500,
   WEFT_CONFLICT: 409,
@@ -131,6 +132,17 @@ export class TimeoutError extends WeftError {
 export class ConfigError extends WeftError {
   constructor(message: string, options: WeftErrorOptions = {}) {
     super('WEFT_INVALID_CONFIG', message, options);
+  }
+}
+
+/**
+ * A programming mistake: Weft's API used in a way it refuses (a Kysely transaction that would
+ * bypass the unit of work, a transaction handle kept past its transaction). Fix the calling code;
+ * retrying cannot help. HTTP 500.
+ */
+export class UsageError extends WeftError {
+  constructor(message: string, options: WeftErrorOptions = {}) {
+    super('WEFT_USAGE', message, options);
   }
 }
 

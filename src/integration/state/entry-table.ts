@@ -1,47 +1,24 @@
-import { CompiledQuery, sql, type Selectable } from 'kysely';
+import { sql, type QueryResult, type Selectable } from 'kysely';
 import { StatementCache, type Database } from '../database/internal.js';
+import {
+  deleteEntry,
+  insertEntry,
+  insertHistory,
+  readEntry,
+  readEntryForUpdate,
+  updateEntry,
+  writeWithHistory,
+  type EntryStatement,
+  type NewVersion,
+  type StateTables,
+} from './entry-queries.js';
 import type { StateEntry } from './types.js';
 
-/** The tables of the state part, for Kysely's types. */
-export interface StateTables {
-  weft_state_entries: {
-    system: string;
-    key: string;
-    value: string;
-    version: number;
-    updated_at: string;
-    updated_by: string | null;
-  };
-  weft_state_history: {
-    system: string;
-    key: string;
-    version: number;
-    value: string | null;
-    patch: string;
-    kind: string;
-    transaction_id: string;
-    correlation_id: string | null;
-    changed_at: string;
-    changed_by: string | null;
-  };
-}
+// The state part's other files import the tables' type from here; it is declared beside the SQL in entry-queries.ts.
+export type { StateTables } from './entry-queries.js';
 
 /** One row of history. */
 export type HistoryRow = Selectable<StateTables['weft_state_history']>;
-
-/** A version to record: the entry's new value (undefined: deleted) and how it came about. */
-export interface NewVersion {
-  readonly system: string;
-  readonly key: string;
-  readonly value: unknown;
-  readonly version: number;
-  readonly patch: unknown;
-  readonly kind: 'set' | 'rollback' | 'delete';
-  readonly transactionId: string;
-  readonly correlationId: string | undefined;
-  readonly by: string | undefined;
-  readonly at: string;
-}
 
 /**
  * The SQL of the state part: entries and their history, in whatever transaction is open. Hot
@@ -63,17 +40,12 @@ export class EntryTable {
 
   /** The entry, locked until the transaction ends when `forUpdate` (on backends with row locks). */
   async read(system: string, key: string, forUpdate = false): Promise<StateEntry | undefined> {
-    const lock = forUpdate && this.#lockRows;
-    const db = this.#db.executor();
-    const query = this.#statements.get(
-      lock ? 'read:lock' : 'read',
-      () => {
-        const select = db.selectFrom('weft_state_entries').selectAll().where('system', '=', '').where('key', '=', '');
-        return lock ? select.forUpdate() : select;
-      },
-      [system, key],
+    const statement = forUpdate && this.#lockRows ? readEntryForUpdate : readEntry;
+    const { rows } = await this.#run<Selectable<StateTables['weft_state_entries']>, [string, string]>(
+      statement,
+      system,
+      key,
     );
-    const { rows } = await this.#db.execute<Selectable<StateTables['weft_state_entries']>>(query);
     const row = rows[0];
     return row === undefined ? undefined : toEntry(row);
   }
@@ -94,115 +66,34 @@ export class EntryTable {
 
   /** Writes a new version of the entry and its history row; false when its version is no longer `previous` (someone else wrote it). */
   async write(entry: NewVersion, previous: number | undefined): Promise<boolean> {
-    const history = [
-      entry.system,
-      entry.key,
-      entry.version,
-      entry.kind === 'delete' ? null : JSON.stringify(entry.value),
-      JSON.stringify(entry.patch),
-      entry.kind,
-      entry.transactionId,
-      entry.correlationId ?? null,
-      entry.at,
-      entry.by ?? null,
-    ];
-    if (this.#writableCte) return this.#writeInOneTrip(entry, previous, history);
-    const db = this.#db.executor();
+    if (this.#writableCte) {
+      const result = await this.#db.execute(writeWithHistory(entry, previous));
+      return Number(result.numAffectedRows ?? 0) === 1;
+    }
     if (entry.kind === 'delete') {
-      const deleted = await this.#db.execute(
-        this.#statements.get(
-          'delete',
-          () =>
-            db.deleteFrom('weft_state_entries').where('system', '=', '').where('key', '=', '').where('version', '=', 0),
-          [entry.system, entry.key, previous ?? 0],
-        ),
-      );
+      const deleted = await this.#run(deleteEntry, entry, previous ?? 0);
       if (Number(deleted.numAffectedRows ?? 0) !== 1) return false;
     } else if (previous === undefined) {
       // A concurrent first write of the same key fails here with a unique violation (ConflictError).
-      await this.#db.execute(
-        this.#statements.get(
-          'insert',
-          () =>
-            db
-              .insertInto('weft_state_entries')
-              .values({ system: '', key: '', value: '', version: 0, updated_at: '', updated_by: '' }),
-          [entry.system, entry.key, JSON.stringify(entry.value), entry.version, entry.at, entry.by ?? null],
-        ),
-      );
+      await this.#run(insertEntry, entry);
     } else {
-      const updated = await this.#db.execute(
-        this.#statements.get(
-          'update',
-          () =>
-            db
-              .updateTable('weft_state_entries')
-              .set({ value: '', version: 0, updated_at: '', updated_by: '' })
-              .where('system', '=', '')
-              .where('key', '=', '')
-              .where('version', '=', 0),
-          [JSON.stringify(entry.value), entry.version, entry.at, entry.by ?? null, entry.system, entry.key, previous],
-        ),
-      );
+      const updated = await this.#run(updateEntry, entry, previous);
       if (Number(updated.numAffectedRows ?? 0) !== 1) return false;
     }
-    await this.#db.execute(
-      this.#statements.get(
-        'history',
-        () =>
-          db.insertInto('weft_state_history').values({
-            system: '',
-            key: '',
-            version: 0,
-            value: '',
-            patch: '',
-            kind: '',
-            transaction_id: '',
-            correlation_id: '',
-            changed_at: '',
-            changed_by: '',
-          }),
-        history,
-      ),
-    );
+    await this.#run(insertHistory, entry);
     return true;
   }
 
-  /** The same write as one statement: the entry's change in a CTE, and the history row inserted only when it took place. */
-  async #writeInOneTrip(entry: NewVersion, previous: number | undefined, history: unknown[]): Promise<boolean> {
-    const change =
-      entry.kind === 'delete'
-        ? {
-            sql: 'delete from weft_state_entries where system = $11 and key = $12 and version = $13',
-            parameters: [entry.system, entry.key, previous ?? 0],
-          }
-        : previous === undefined
-          ? {
-              sql: 'insert into weft_state_entries (system, key, value, version, updated_at, updated_by) values ($11, $12, $13, $14, $15, $16)',
-              parameters: [
-                entry.system,
-                entry.key,
-                JSON.stringify(entry.value),
-                entry.version,
-                entry.at,
-                entry.by ?? null,
-              ],
-            }
-          : {
-              sql: 'update weft_state_entries set value = $13, version = $14, updated_at = $15, updated_by = $16 where system = $11 and key = $12 and version = $17',
-              parameters: [
-                entry.system,
-                entry.key,
-                JSON.stringify(entry.value),
-                entry.version,
-                entry.at,
-                entry.by ?? null,
-                previous,
-              ],
-            };
-    const text = `with changed as (${change.sql} returning 1) insert into weft_state_history (system, key, version, value, patch, kind, transaction_id, correlation_id, changed_at, changed_by) select $1::text, $2::text, $3::integer, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text from changed`;
-    const result = await this.#db.execute(CompiledQuery.raw(text, [...history, ...change.parameters]));
-    return Number(result.numAffectedRows ?? 0) === 1;
+  /** Runs a hot statement, compiled once (entry-queries.ts), in whatever transaction is open. */
+  #run<R, Args extends readonly unknown[]>(statement: EntryStatement<Args>, ...args: Args): Promise<QueryResult<R>> {
+    const db = this.#db.executor();
+    return this.#db.execute<R>(
+      this.#statements.get(
+        statement.key,
+        () => statement.build(db, ...statement.standIn),
+        statement.parameters(...args),
+      ),
+    );
   }
 
   /** The highest version the entry ever had (it may have been deleted since), 0 if none. */
