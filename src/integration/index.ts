@@ -70,6 +70,7 @@ export {
   NotFoundError,
   TimeoutError,
   UnavailableError,
+  UsageError,
   ValidationError,
   WeftError,
   isWeftError,
