@@ -537,15 +537,15 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
     });
     it('delivers durable events through the transport it is given', async () => {
       const inner = new MemoryTransport({ db, pollIntervalMs: 20 });
-      const seen = { committed: 0, consumers: [] as string[] };
+      const seen = { committed: 0, streams: [] as string[] };
       const transport: Transport = {
         committed: () => {
           seen.committed++;
           inner.committed();
         },
-        consume: (subscription) => {
-          seen.consumers.push(subscription.name);
-          return inner.consume(subscription);
+        subscribe: (subscription) => {
+          seen.streams.push(subscription.name);
+          return inner.subscribe(subscription);
         },
         close: () => inner.close(),
       };
@@ -560,7 +560,7 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
       });
       await bus.drain();
       expect(spent).toEqual([5, 7]);
-      expect(seen.consumers).toEqual(['ledger']);
+      expect(seen.streams).toEqual(['ledger']);
       // One transaction, one cue to the transport.
       expect(seen.committed).toBe(1);
     });

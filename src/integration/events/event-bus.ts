@@ -8,15 +8,18 @@ import { formatIssues, matchesEventPattern, type ValidationManager } from '../va
 import { BatchCollector } from './batch-collector.js';
 import { DeadLetters } from './dead-letters.js';
 import type { EventDefinition } from './definition.js';
+import { DeliveryEngine } from './delivery/delivery-engine.js';
 import { DeliveryMetrics } from './delivery-metrics.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { envelopeTime, type EventEnvelope } from './envelope.js';
 import { publishTrace } from './event-context.js';
-import { EventLog, type EventTables } from './event-log.js';
+import { EventLogQueries } from './event-log-queries.js';
+import { EventLog } from './event-log.js';
+import type { EventTables } from './event-tables.js';
 import { MemoryTransport } from './memory-transport.js';
 import { replayLog } from './replay.js';
 import { runHandler, type Subscription } from './subscription.js';
-import type { Transport, TransportConsumer } from './transport.js';
+import type { Transport } from './transport.js';
 import type {
   BatchOptions,
   EnvelopeFor,
@@ -67,6 +70,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   readonly #published = new Map<string, CounterSeries>();
   readonly #dispatch: VolatileDispatch;
   readonly #transport: Transport;
+  readonly #queries: EventLogQueries;
   #nextId = 1;
   #closed = false;
   /** Every durable subscription's cursor is read: a durable publish waits for it, so a new subscriber's "now" misses nothing. */
@@ -80,9 +84,10 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     this.#db = options.db.withTables<EventTables>();
     this.log = new EventLog(options.db);
     this.deadLetters = new DeadLetters(this.#db, (name) => {
-      const consumer = this.#durables().find((d) => d.name === name);
-      return consumer === undefined ? undefined : (id, envelope, attempts) => consumer.redrive(id, envelope, attempts);
+      const engine = this.#durables().find((d) => d.name === name);
+      return engine === undefined ? undefined : (id, envelope, attempts) => engine.redrive(id, envelope, attempts);
     });
+    this.#queries = new EventLogQueries(() => this.#db.executor());
     this.#validation = options.validation;
     this.#metrics = options.metrics;
     this.#logger = options.logger ?? pino({ name: 'weft.events' });
@@ -92,8 +97,6 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       options.transport ??
       new MemoryTransport({
         db: options.db,
-        logger: this.#logger,
-        ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
         ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
       });
   }
@@ -241,17 +244,25 @@ export class EventBus<M extends EventMap = Record<never, never>> {
         throw new ConfigError(
           `Subscription "${options.name}" receives durable events in batches, which go one batch at a time: drop concurrency or batch.`,
         );
-      subscription.durable = this.#transport.consume({
-        name: options.name,
-        pattern,
-        startFrom: options.startFrom ?? 'now',
-        filter: subscription.filter,
-        retry: { ...this.#retry, ...options.retry },
-        batchSize: batch?.maxSize ?? 1,
-        durability: options.durability ?? 'deferred',
-        concurrency: options.concurrency ?? 1,
-        // The durable consumer counts, retries and logs its own attempts.
-        handle: (envelopes) => runHandler(subscription, envelopes, undefined),
+      const startFrom = options.startFrom ?? 'now';
+      subscription.durable = new DeliveryEngine({
+        db: this.#db,
+        stream: this.#transport.subscribe({ name: options.name, pattern, startFrom }),
+        subscription: {
+          name: options.name,
+          pattern,
+          startFrom,
+          filter: subscription.filter,
+          retry: { ...this.#retry, ...options.retry },
+          batchSize: batch?.maxSize ?? 1,
+          durability: options.durability ?? 'deferred',
+          concurrency: options.concurrency ?? 1,
+          // The engine counts, retries and logs its own attempts.
+          handle: (envelopes) => runHandler(subscription, envelopes, undefined),
+        },
+        queries: this.#queries,
+        metrics: this.#metrics,
+        logger: this.#logger,
       });
       const ready = Promise.all([this.#durablesReady, subscription.durable.ready]);
       this.#durablesReady = ready;
@@ -401,7 +412,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     series.inc();
   }
 
-  #durables(): TransportConsumer[] {
+  #durables(): DeliveryEngine[] {
     return this.#subscriptions.flatMap((s) => (s.durable === undefined ? [] : [s.durable]));
   }
 
