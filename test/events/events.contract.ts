@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vites
 import { z } from 'zod';
 import {
   EventBus,
+  EventLog,
   ForbiddenError,
   MemoryTransport,
   Migrator,
@@ -13,6 +14,7 @@ import {
   eventMigrations,
   currentContext,
   runWithContext,
+  uuidv7,
   type EventEnvelope,
   type Transport,
   type WeftLogger,
@@ -41,6 +43,39 @@ const worldTick = defineEvent({
   durable: false,
   schema: z.object({ n: z.int() }),
 });
+
+const entryPosted = defineEvent({
+  type: 'ledger.entry_posted',
+  version: 1,
+  owner: 'ledger',
+  durable: true,
+  schema: z.object({ account: z.string(), amount: z.int() }),
+  partitionKey: (data) => data.account,
+});
+const entryReverted = defineEvent({
+  type: 'ledger.entry_reverted',
+  version: 1,
+  owner: 'ledger',
+  durable: true,
+  schema: z.object({ account: z.string(), amount: z.int() }),
+  partitionKey: (data) => data.account,
+});
+
+/** A ledger event as another process sharing the database writes it: straight to the log, with no wake-up here. */
+function ledgerEnvelope(type: 'ledger.entry_posted' | 'ledger.entry_reverted', account: string): EventEnvelope {
+  return {
+    id: uuidv7(),
+    type,
+    version: 1,
+    source: 'ledger',
+    time: new Date().toISOString(),
+    partitionKey: account,
+    correlationId: uuidv7(),
+    causationId: undefined,
+    traceparent: undefined,
+    data: { account, amount: 1 },
+  };
+}
 
 interface Effects {
   effects: { id: string; event_id: string };
@@ -535,6 +570,86 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
         /concurrency/,
       );
     });
+    it('counts what waits per durable subscription and per partition-key prefix, and the dead letters, in three statements', async () => {
+      const statements: string[] = [];
+      let counting = false;
+      const watched = await db.connectAgain({ onQuery: (query) => void (counting && statements.push(query.sql)) });
+      // No poll during the test: what another process appends waits until drain() fetches it.
+      const bus = new EventBus({
+        db: watched,
+        validation: new ValidationManager(),
+        logger: quiet,
+        retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+        pollIntervalMs: 3_600_000,
+      })
+        .define(entryPosted)
+        .define(entryReverted)
+        .define(itemCrafted);
+      try {
+        bus.subscribe(
+          'ledger.*',
+          (e) => {
+            if (e.data.amount < 0) throw new Error('the books refuse a negative entry');
+          },
+          { name: 'books' },
+        );
+        bus.subscribe('ledger.entry_posted', () => undefined, { name: 'audit' });
+        bus.subscribe('crafting.item_crafted', () => undefined, { name: 'crafter' });
+        for (const copy of [1, 2, 3, 4]) bus.subscribe('ledger.*', () => undefined, { name: `copy-${copy}` });
+        await bus.ready();
+        await bus.publish('ledger.entry_posted', { account: 'economy:ann', amount: 5 }, { source: 'ledger' });
+        await bus.publish('ledger.entry_posted', { account: 'character.items:bob', amount: -1 }, { source: 'ledger' });
+        await bus.publish('ledger.entry_reverted', { account: 'economy:ann', amount: 5 }, { source: 'ledger' });
+        await bus.drain();
+        // Now books and the copies stand after the reversal, audit (posted entries only) after bob's entry.
+        const elsewhere = new EventLog(db);
+        await db.transaction(async () => {
+          await elsewhere.append(ledgerEnvelope('ledger.entry_posted', 'economy:cid'));
+          await elsewhere.append(ledgerEnvelope('ledger.entry_reverted', 'character.items:dee'));
+          await elsewhere.append({ ...ledgerEnvelope('ledger.entry_posted', 'x'), type: 'crafting.item_crafted' });
+        });
+        const query = {
+          types: ['ledger.entry_posted', 'ledger.entry_reverted'],
+          prefixes: ['economy:', 'character.items:', 'quest:'],
+        };
+
+        counting = true;
+        const waiting = await bus.backlog(query);
+        counting = false;
+        expect(waiting).toEqual({
+          subscriptions: [
+            { subscription: 'books', undelivered: 2 },
+            { subscription: 'audit', undelivered: 1 },
+            ...[1, 2, 3, 4].map((copy) => ({ subscription: `copy-${copy}`, undelivered: 2 })),
+          ],
+          prefixes: [
+            // Ann's reversal is past audit's cursor, but audit does not take reversals: it waits for no one.
+            { prefix: 'economy:', undelivered: 1, deadLetters: 0 },
+            { prefix: 'character.items:', undelivered: 1, deadLetters: 1 },
+            { prefix: 'quest:', undelivered: 0, deadLetters: 0 },
+          ],
+        });
+        expect(statements).toHaveLength(3);
+
+        await bus.drain();
+        statements.length = 0;
+        counting = true;
+        const drained = await bus.backlog(query);
+        counting = false;
+        expect(drained.subscriptions.map((s) => s.undelivered)).toEqual([0, 0, 0, 0, 0, 0]);
+        expect(drained.prefixes).toEqual([
+          { prefix: 'economy:', undelivered: 0, deadLetters: 0 },
+          { prefix: 'character.items:', undelivered: 0, deadLetters: 1 },
+          { prefix: 'quest:', undelivered: 0, deadLetters: 0 },
+        ]);
+        expect(statements).toHaveLength(3);
+        expect(await bus.backlog({ types: ['world_state.tick'] })).toEqual({ subscriptions: [], prefixes: [] });
+      } finally {
+        await bus.close();
+        await watched.close();
+      }
+    });
+
     it('delivers durable events through the transport it is given', async () => {
       const inner = new MemoryTransport({ db, pollIntervalMs: 20 });
       const seen = { committed: 0, streams: [] as string[] };

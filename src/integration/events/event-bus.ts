@@ -5,6 +5,7 @@ import type { Database, RetryPolicy } from '../database/internal.js';
 import { ConfigError, ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors/internal.js';
 import { currentContext, formatTraceparent, type CounterSeries, type WeftMetrics } from '../monitoring/internal.js';
 import { formatIssues, matchesEventPattern, type ValidationManager } from '../validation/internal.js';
+import { readBacklog, type BacklogQuery, type EventBacklog } from './backlog.js';
 import { BatchCollector } from './batch-collector.js';
 import { DeadLetters } from './dead-letters.js';
 import type { EventDefinition } from './definition.js';
@@ -298,6 +299,23 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     return this.#subscriptions.flatMap((s) =>
       s.durable !== undefined && s.name !== undefined && matchesEventPattern(s.pattern, type) ? [s.name] : [],
     );
+  }
+
+  /**
+   * What is waiting, counted in the database (a constant number of statements): per durable
+   * subscription of this bus that takes any of `types`, its events of those types not handled yet;
+   * per partition-key prefix, the events of those types past the slowest such subscription's
+   * cursor, and the dead letters of those types.
+   * @example await bus.backlog({ types: ['state.changed'], prefixes: ['economy:', 'character:'] })
+   */
+  async backlog(query: BacklogQuery): Promise<EventBacklog> {
+    await this.#durablesReady;
+    const takers = this.#subscriptions.flatMap((s) => {
+      if (s.durable === undefined || s.name === undefined) return [];
+      const types = query.types.filter((type) => matchesEventPattern(s.pattern, type));
+      return types.length === 0 ? [] : [{ name: s.name, types }];
+    });
+    return readBacklog(this.#db, takers, query);
   }
 
   /** Removes the subscription of that name. */

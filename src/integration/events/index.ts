@@ -15,6 +15,7 @@ export type {
 } from './types.js';
 export type { CausalNode } from './event-log.js';
 export type { DeadLetter, DeadLetterFilter, DeadLetters } from './dead-letters.js';
+export type { BacklogQuery, EventBacklog, PrefixBacklog, SubscriptionBacklog } from './backlog.js';
 export { MemoryTransport } from './memory-transport.js';
 export type { MemoryTransportOptions } from './memory-transport.js';
 export type { Transport, TransportStream, TransportSubscription } from './transport.js';
