@@ -650,6 +650,109 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
       }
     });
 
+    it('taps durable and volatile events live, in this process right after they commit, at most once, with no name, cursor, inbox or dead letter', async () => {
+      const bus = newBus();
+      const tapped: string[] = [];
+      bus.subscribe(
+        '*',
+        (e) => void tapped.push(`tap ${e.type === 'crafting.item_crafted' ? e.data.itemId : e.type}`),
+        {
+          live: true,
+        },
+      );
+      bus.subscribe('crafting.*', (e) => void tapped.push(`first ${e.data.itemId}`), { live: true, priority: 10 });
+      bus.subscribe('crafting.item_crafted', (e) => void tapped.push(`once ${e.data.itemId}`), {
+        live: true,
+        once: true,
+      });
+      bus.subscribe('crafting.item_crafted', (e) => void tapped.push(`several ${e.data.itemId}`), {
+        live: true,
+        filter: (e) => e.data.count > 1,
+      });
+      bus.subscribe(
+        'economy.gold_spent',
+        () => {
+          throw new Error('a broken tap');
+        },
+        { live: true },
+      );
+      const durable: string[] = [];
+      bus.subscribe('crafting.item_crafted', (e) => void durable.push(e.data.itemId), { name: 'inventory' });
+      await bus.ready();
+      expect(bus.durableSubscriptionsOf('crafting.item_crafted')).toEqual(['inventory']);
+
+      await expect(
+        db.transaction(async () => {
+          await bus.publish(
+            'crafting.item_crafted',
+            { itemId: 'lost', playerId: 'ann', count: 1 },
+            { source: 'crafting' },
+          );
+          throw new Error('craft failed');
+        }),
+      ).rejects.toThrow('craft failed');
+      await db.transaction(async () => {
+        await bus.publish(
+          'crafting.item_crafted',
+          { itemId: 'sword', playerId: 'ann', count: 1 },
+          { source: 'crafting' },
+        );
+        await bus.publish('world_state.tick', { n: 7 }, { source: 'world_state' });
+        await bus.publish(
+          'crafting.item_crafted',
+          { itemId: 'bow', playerId: 'bob', count: 2 },
+          { source: 'crafting' },
+        );
+        expect(tapped).toEqual([]);
+      });
+      // Once the transaction has committed, before any durable delivery: in publish order, the higher priority first.
+      expect(durable).toEqual([]);
+      expect(tapped).toEqual([
+        'first sword',
+        'tap sword',
+        'once sword',
+        'tap world_state.tick',
+        'first bow',
+        'tap bow',
+        'several bow',
+      ]);
+      await bus.publish('economy.gold_spent', { playerId: 'ann', gold: 3 }, { source: 'economy' });
+      expect(tapped.at(-1)).toBe('tap economy.gold_spent');
+      await bus.drain();
+      expect(durable).toEqual(['sword', 'bow']);
+
+      // Another process's commit reaches the durable subscription here, never the taps.
+      const other = await db.connectAgain();
+      const elsewhere = new EventBus({ db: other, validation: new ValidationManager(), logger: quiet }).define(
+        itemCrafted,
+      );
+      await elsewhere.publish(
+        'crafting.item_crafted',
+        { itemId: 'axe', playerId: 'cid', count: 3 },
+        { source: 'crafting' },
+      );
+      await elsewhere.close();
+      await other.close();
+      const seen = tapped.length;
+      await bus.drain();
+      expect(durable).toEqual(['sword', 'bow', 'axe']);
+      expect(tapped).toHaveLength(seen);
+
+      // Nothing kept for the taps: no cursor, no inbox row, no dead letter for the broken one.
+      const tables = db.withTables<{
+        weft_event_cursors: { subscription: string };
+        weft_event_inbox: { subscription: string };
+      }>();
+      const cursors = await tables.executor().selectFrom('weft_event_cursors').select('subscription').execute();
+      expect(cursors.map((row) => row.subscription)).toEqual(['inventory']);
+      const inbox = await tables.executor().selectFrom('weft_event_inbox').select('subscription').distinct().execute();
+      expect(inbox.map((row) => row.subscription)).toEqual(['inventory']);
+      expect(await bus.deadLetters.list()).toEqual([]);
+      expect(() => bus.subscribe('crafting.*', () => undefined, { live: true, startFrom: 'beginning' })).toThrow(
+        /live subscription keeps no cursor.*startFrom/,
+      );
+    });
+
     it('delivers durable events through the transport it is given', async () => {
       const inner = new MemoryTransport({ db, pollIntervalMs: 20 });
       const seen = { committed: 0, streams: [] as string[] };

@@ -70,6 +70,9 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   readonly #subscriptions: Subscription[] = [];
   readonly #published = new Map<string, CounterSeries>();
   readonly #dispatch: VolatileDispatch;
+  /** Live subscriptions, for durable events: they get them through a dispatch of their own. */
+  readonly #live: Subscription[] = [];
+  readonly #liveDispatch: VolatileDispatch;
   readonly #transport: Transport;
   readonly #queries: EventLogQueries;
   #nextId = 1;
@@ -94,6 +97,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     this.#logger = options.logger ?? pino({ name: 'weft.events' });
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#dispatch = new VolatileDispatch(this.#logger, (subscription) => this.#remove(subscription));
+    this.#liveDispatch = new VolatileDispatch(this.#logger, (subscription) => this.#remove(subscription));
     this.#transport =
       options.transport ??
       new MemoryTransport({
@@ -137,6 +141,9 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       if (this.#db.inTransaction()) await this.log.append(envelope);
       else await this.#db.transaction(() => this.log.append(envelope));
       this.#db.afterCommit(this.#wakeAfterCommit);
+      // Without live subscriptions a durable publish costs no more than the append and the wake-up.
+      if (this.#live.length !== 0)
+        this.#db.afterCommit(() => void this.#liveDispatch.deliver(this.#live, envelope, trace));
     } else if (this.#db.inTransaction()) {
       this.#db.afterCommit(() => void this.#dispatch.deliver(this.#subscriptions, envelope, trace));
     } else {
@@ -170,7 +177,10 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     return (delivered ?? Promise.resolve(envelope)) as Promise<EventEnvelope<T, M[T]>>;
   }
 
-  /** Subscribes to a type, `system.*` or `*`; with `batch`, the handler takes arrays. Returns the function that unsubscribes. */
+  /**
+   * Subscribes to a type, `system.*` or `*`; with `batch`, the handler takes arrays; with `live`, it
+   * taps durable events too, at most once, in this process. Returns the function that unsubscribes.
+   */
   subscribe<P extends EventPattern<M>>(
     pattern: P,
     handler: EventHandler<Array<EnvelopeFor<M, P>>>,
@@ -212,6 +222,14 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     if (options.durability !== undefined && options.durability !== 'full' && options.durability !== 'deferred') {
       throw new ConfigError(`durability must be 'full' or 'deferred'; received ${JSON.stringify(options.durability)}.`);
     }
+    const live = options.live === true;
+    if (live) {
+      const durableOnly = (['startFrom', 'retry', 'durability'] as const).filter((key) => options[key] !== undefined);
+      if (durableOnly.length > 0)
+        throw new ConfigError(
+          `A live subscription keeps no cursor, inbox or dead letter, so ${durableOnly.join(', ')} cannot apply; drop ${durableOnly.length === 1 ? 'it' : 'them'} or live.`,
+        );
+    }
     if (options.name !== undefined && this.#subscriptions.some((s) => s.name === options.name)) {
       throw new ConfigError(`A subscription named "${options.name}" exists already.`);
     }
@@ -236,7 +254,11 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     };
     if (batch !== undefined)
       subscription.collector = new BatchCollector(batch, (events) => this.#dispatch.offerBatch(subscription, events));
-    if (this.#matchesDurable(pattern)) {
+    if (live) {
+      this.#live.push(subscription);
+      this.#live.sort((a, b) => b.priority - a.priority || a.id - b.id);
+      this.#liveDispatch.invalidate();
+    } else if (this.#matchesDurable(pattern)) {
       if (options.name === undefined)
         throw new ConfigError(
           `Subscription to ${pattern} receives durable events, so it needs a stable name (its consumer id).`,
@@ -446,6 +468,11 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     const index = this.#subscriptions.indexOf(subscription);
     if (index !== -1) this.#subscriptions.splice(index, 1);
     this.#dispatch.invalidate();
+    const live = this.#live.indexOf(subscription);
+    if (live !== -1) {
+      this.#live.splice(live, 1);
+      this.#liveDispatch.invalidate();
+    }
     await subscription.durable?.stop();
   }
 }
