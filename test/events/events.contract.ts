@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vites
 import { z } from 'zod';
 import {
   EventBus,
+  EventLog,
   ForbiddenError,
   MemoryTransport,
   Migrator,
@@ -13,6 +14,7 @@ import {
   eventMigrations,
   currentContext,
   runWithContext,
+  uuidv7,
   type EventEnvelope,
   type Transport,
   type WeftLogger,
@@ -41,6 +43,39 @@ const worldTick = defineEvent({
   durable: false,
   schema: z.object({ n: z.int() }),
 });
+
+const entryPosted = defineEvent({
+  type: 'ledger.entry_posted',
+  version: 1,
+  owner: 'ledger',
+  durable: true,
+  schema: z.object({ account: z.string(), amount: z.int() }),
+  partitionKey: (data) => data.account,
+});
+const entryReverted = defineEvent({
+  type: 'ledger.entry_reverted',
+  version: 1,
+  owner: 'ledger',
+  durable: true,
+  schema: z.object({ account: z.string(), amount: z.int() }),
+  partitionKey: (data) => data.account,
+});
+
+/** A ledger event as another process sharing the database writes it: straight to the log, with no wake-up here. */
+function ledgerEnvelope(type: 'ledger.entry_posted' | 'ledger.entry_reverted', account: string): EventEnvelope {
+  return {
+    id: uuidv7(),
+    type,
+    version: 1,
+    source: 'ledger',
+    time: new Date().toISOString(),
+    partitionKey: account,
+    correlationId: uuidv7(),
+    causationId: undefined,
+    traceparent: undefined,
+    data: { account, amount: 1 },
+  };
+}
 
 interface Effects {
   effects: { id: string; event_id: string };
@@ -535,17 +570,200 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
         /concurrency/,
       );
     });
+    it('counts what waits per durable subscription and per partition-key prefix, and the dead letters, in three statements', async () => {
+      const statements: string[] = [];
+      let counting = false;
+      const watched = await db.connectAgain({ onQuery: (query) => void (counting && statements.push(query.sql)) });
+      // No poll during the test: what another process appends waits until drain() fetches it.
+      const bus = new EventBus({
+        db: watched,
+        validation: new ValidationManager(),
+        logger: quiet,
+        retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+        pollIntervalMs: 3_600_000,
+      })
+        .define(entryPosted)
+        .define(entryReverted)
+        .define(itemCrafted);
+      try {
+        bus.subscribe(
+          'ledger.*',
+          (e) => {
+            if (e.data.amount < 0) throw new Error('the books refuse a negative entry');
+          },
+          { name: 'books' },
+        );
+        bus.subscribe('ledger.entry_posted', () => undefined, { name: 'audit' });
+        bus.subscribe('crafting.item_crafted', () => undefined, { name: 'crafter' });
+        for (const copy of [1, 2, 3, 4]) bus.subscribe('ledger.*', () => undefined, { name: `copy-${copy}` });
+        await bus.ready();
+        await bus.publish('ledger.entry_posted', { account: 'economy:ann', amount: 5 }, { source: 'ledger' });
+        await bus.publish('ledger.entry_posted', { account: 'character.items:bob', amount: -1 }, { source: 'ledger' });
+        await bus.publish('ledger.entry_reverted', { account: 'economy:ann', amount: 5 }, { source: 'ledger' });
+        await bus.drain();
+        // Now books and the copies stand after the reversal, audit (posted entries only) after bob's entry.
+        const elsewhere = new EventLog(db);
+        await db.transaction(async () => {
+          await elsewhere.append(ledgerEnvelope('ledger.entry_posted', 'economy:cid'));
+          await elsewhere.append(ledgerEnvelope('ledger.entry_reverted', 'character.items:dee'));
+          await elsewhere.append({ ...ledgerEnvelope('ledger.entry_posted', 'x'), type: 'crafting.item_crafted' });
+        });
+        const query = {
+          types: ['ledger.entry_posted', 'ledger.entry_reverted'],
+          prefixes: ['economy:', 'character.items:', 'quest:'],
+        };
+
+        counting = true;
+        const waiting = await bus.backlog(query);
+        counting = false;
+        expect(waiting).toEqual({
+          subscriptions: [
+            { subscription: 'books', undelivered: 2 },
+            { subscription: 'audit', undelivered: 1 },
+            ...[1, 2, 3, 4].map((copy) => ({ subscription: `copy-${copy}`, undelivered: 2 })),
+          ],
+          prefixes: [
+            // Ann's reversal is past audit's cursor, but audit does not take reversals: it waits for no one.
+            { prefix: 'economy:', undelivered: 1, deadLetters: 0 },
+            { prefix: 'character.items:', undelivered: 1, deadLetters: 1 },
+            { prefix: 'quest:', undelivered: 0, deadLetters: 0 },
+          ],
+        });
+        expect(statements).toHaveLength(3);
+
+        await bus.drain();
+        statements.length = 0;
+        counting = true;
+        const drained = await bus.backlog(query);
+        counting = false;
+        expect(drained.subscriptions.map((s) => s.undelivered)).toEqual([0, 0, 0, 0, 0, 0]);
+        expect(drained.prefixes).toEqual([
+          { prefix: 'economy:', undelivered: 0, deadLetters: 0 },
+          { prefix: 'character.items:', undelivered: 0, deadLetters: 1 },
+          { prefix: 'quest:', undelivered: 0, deadLetters: 0 },
+        ]);
+        expect(statements).toHaveLength(3);
+        expect(await bus.backlog({ types: ['world_state.tick'] })).toEqual({ subscriptions: [], prefixes: [] });
+      } finally {
+        await bus.close();
+        await watched.close();
+      }
+    });
+
+    it('taps durable and volatile events live, in this process right after they commit, at most once, with no name, cursor, inbox or dead letter', async () => {
+      const bus = newBus();
+      const tapped: string[] = [];
+      bus.subscribe(
+        '*',
+        (e) => void tapped.push(`tap ${e.type === 'crafting.item_crafted' ? e.data.itemId : e.type}`),
+        {
+          live: true,
+        },
+      );
+      bus.subscribe('crafting.*', (e) => void tapped.push(`first ${e.data.itemId}`), { live: true, priority: 10 });
+      bus.subscribe('crafting.item_crafted', (e) => void tapped.push(`once ${e.data.itemId}`), {
+        live: true,
+        once: true,
+      });
+      bus.subscribe('crafting.item_crafted', (e) => void tapped.push(`several ${e.data.itemId}`), {
+        live: true,
+        filter: (e) => e.data.count > 1,
+      });
+      bus.subscribe(
+        'economy.gold_spent',
+        () => {
+          throw new Error('a broken tap');
+        },
+        { live: true },
+      );
+      const durable: string[] = [];
+      bus.subscribe('crafting.item_crafted', (e) => void durable.push(e.data.itemId), { name: 'inventory' });
+      await bus.ready();
+      expect(bus.durableSubscriptionsOf('crafting.item_crafted')).toEqual(['inventory']);
+
+      await expect(
+        db.transaction(async () => {
+          await bus.publish(
+            'crafting.item_crafted',
+            { itemId: 'lost', playerId: 'ann', count: 1 },
+            { source: 'crafting' },
+          );
+          throw new Error('craft failed');
+        }),
+      ).rejects.toThrow('craft failed');
+      await db.transaction(async () => {
+        await bus.publish(
+          'crafting.item_crafted',
+          { itemId: 'sword', playerId: 'ann', count: 1 },
+          { source: 'crafting' },
+        );
+        await bus.publish('world_state.tick', { n: 7 }, { source: 'world_state' });
+        await bus.publish(
+          'crafting.item_crafted',
+          { itemId: 'bow', playerId: 'bob', count: 2 },
+          { source: 'crafting' },
+        );
+        expect(tapped).toEqual([]);
+      });
+      // Once the transaction has committed, before any durable delivery: in publish order, the higher priority first.
+      expect(durable).toEqual([]);
+      expect(tapped).toEqual([
+        'first sword',
+        'tap sword',
+        'once sword',
+        'tap world_state.tick',
+        'first bow',
+        'tap bow',
+        'several bow',
+      ]);
+      await bus.publish('economy.gold_spent', { playerId: 'ann', gold: 3 }, { source: 'economy' });
+      expect(tapped.at(-1)).toBe('tap economy.gold_spent');
+      await bus.drain();
+      expect(durable).toEqual(['sword', 'bow']);
+
+      // Another process's commit reaches the durable subscription here, never the taps.
+      const other = await db.connectAgain();
+      const elsewhere = new EventBus({ db: other, validation: new ValidationManager(), logger: quiet }).define(
+        itemCrafted,
+      );
+      await elsewhere.publish(
+        'crafting.item_crafted',
+        { itemId: 'axe', playerId: 'cid', count: 3 },
+        { source: 'crafting' },
+      );
+      await elsewhere.close();
+      await other.close();
+      const seen = tapped.length;
+      await bus.drain();
+      expect(durable).toEqual(['sword', 'bow', 'axe']);
+      expect(tapped).toHaveLength(seen);
+
+      // Nothing kept for the taps: no cursor, no inbox row, no dead letter for the broken one.
+      const tables = db.withTables<{
+        weft_event_cursors: { subscription: string };
+        weft_event_inbox: { subscription: string };
+      }>();
+      const cursors = await tables.executor().selectFrom('weft_event_cursors').select('subscription').execute();
+      expect(cursors.map((row) => row.subscription)).toEqual(['inventory']);
+      const inbox = await tables.executor().selectFrom('weft_event_inbox').select('subscription').distinct().execute();
+      expect(inbox.map((row) => row.subscription)).toEqual(['inventory']);
+      expect(await bus.deadLetters.list()).toEqual([]);
+      expect(() => bus.subscribe('crafting.*', () => undefined, { live: true, startFrom: 'beginning' })).toThrow(
+        /live subscription keeps no cursor.*startFrom/,
+      );
+    });
+
     it('delivers durable events through the transport it is given', async () => {
       const inner = new MemoryTransport({ db, pollIntervalMs: 20 });
-      const seen = { committed: 0, consumers: [] as string[] };
+      const seen = { committed: 0, streams: [] as string[] };
       const transport: Transport = {
         committed: () => {
           seen.committed++;
           inner.committed();
         },
-        consume: (subscription) => {
-          seen.consumers.push(subscription.name);
-          return inner.consume(subscription);
+        subscribe: (subscription) => {
+          seen.streams.push(subscription.name);
+          return inner.subscribe(subscription);
         },
         close: () => inner.close(),
       };
@@ -560,7 +778,7 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
       });
       await bus.drain();
       expect(spent).toEqual([5, 7]);
-      expect(seen.consumers).toEqual(['ledger']);
+      expect(seen.streams).toEqual(['ledger']);
       // One transaction, one cue to the transport.
       expect(seen.committed).toBe(1);
     });

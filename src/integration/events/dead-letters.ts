@@ -1,7 +1,7 @@
 import { NotFoundError } from '../errors/internal.js';
 import type { Database } from '../database/internal.js';
 import type { EventEnvelope } from './envelope.js';
-import type { EventTables } from './event-log.js';
+import type { EventTables } from './event-tables.js';
 
 /** An event a subscription gave up on, with why. */
 export interface DeadLetter {

@@ -29,3 +29,10 @@ export function envelopeTime(): string {
   }
   return lastIso;
 }
+
+/** An envelope with its place in the event log: what transports hand to the delivery engine. */
+export interface LoggedEvent {
+  /** Its global sequence number in the log (the outbox); log order is the order of these. */
+  readonly seq: number;
+  readonly envelope: EventEnvelope;
+}

@@ -5,18 +5,22 @@ import type { Database, RetryPolicy } from '../database/internal.js';
 import { ConfigError, ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors/internal.js';
 import { currentContext, formatTraceparent, type CounterSeries, type WeftMetrics } from '../monitoring/internal.js';
 import { formatIssues, matchesEventPattern, type ValidationManager } from '../validation/internal.js';
+import { readBacklog, type BacklogQuery, type EventBacklog } from './backlog.js';
 import { BatchCollector } from './batch-collector.js';
 import { DeadLetters } from './dead-letters.js';
 import type { EventDefinition } from './definition.js';
+import { DeliveryEngine } from './delivery/delivery-engine.js';
 import { DeliveryMetrics } from './delivery-metrics.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { envelopeTime, type EventEnvelope } from './envelope.js';
 import { publishTrace } from './event-context.js';
-import { EventLog, type EventTables } from './event-log.js';
+import { EventLogQueries } from './event-log-queries.js';
+import { EventLog } from './event-log.js';
+import type { EventTables } from './event-tables.js';
 import { MemoryTransport } from './memory-transport.js';
 import { replayLog } from './replay.js';
 import { runHandler, type Subscription } from './subscription.js';
-import type { Transport, TransportConsumer } from './transport.js';
+import type { Transport } from './transport.js';
 import type {
   BatchOptions,
   EnvelopeFor,
@@ -66,7 +70,11 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   readonly #subscriptions: Subscription[] = [];
   readonly #published = new Map<string, CounterSeries>();
   readonly #dispatch: VolatileDispatch;
+  /** Live subscriptions, for durable events: they get them through a dispatch of their own. */
+  readonly #live: Subscription[] = [];
+  readonly #liveDispatch: VolatileDispatch;
   readonly #transport: Transport;
+  readonly #queries: EventLogQueries;
   #nextId = 1;
   #closed = false;
   /** Every durable subscription's cursor is read: a durable publish waits for it, so a new subscriber's "now" misses nothing. */
@@ -80,20 +88,20 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     this.#db = options.db.withTables<EventTables>();
     this.log = new EventLog(options.db);
     this.deadLetters = new DeadLetters(this.#db, (name) => {
-      const consumer = this.#durables().find((d) => d.name === name);
-      return consumer === undefined ? undefined : (id, envelope, attempts) => consumer.redrive(id, envelope, attempts);
+      const engine = this.#durables().find((d) => d.name === name);
+      return engine === undefined ? undefined : (id, envelope, attempts) => engine.redrive(id, envelope, attempts);
     });
+    this.#queries = new EventLogQueries(() => this.#db.executor());
     this.#validation = options.validation;
     this.#metrics = options.metrics;
     this.#logger = options.logger ?? pino({ name: 'weft.events' });
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#dispatch = new VolatileDispatch(this.#logger, (subscription) => this.#remove(subscription));
+    this.#liveDispatch = new VolatileDispatch(this.#logger, (subscription) => this.#remove(subscription));
     this.#transport =
       options.transport ??
       new MemoryTransport({
         db: options.db,
-        logger: this.#logger,
-        ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
         ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
       });
   }
@@ -133,6 +141,9 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       if (this.#db.inTransaction()) await this.log.append(envelope);
       else await this.#db.transaction(() => this.log.append(envelope));
       this.#db.afterCommit(this.#wakeAfterCommit);
+      // Without live subscriptions a durable publish costs no more than the append and the wake-up.
+      if (this.#live.length !== 0)
+        this.#db.afterCommit(() => void this.#liveDispatch.deliver(this.#live, envelope, trace));
     } else if (this.#db.inTransaction()) {
       this.#db.afterCommit(() => void this.#dispatch.deliver(this.#subscriptions, envelope, trace));
     } else {
@@ -166,7 +177,10 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     return (delivered ?? Promise.resolve(envelope)) as Promise<EventEnvelope<T, M[T]>>;
   }
 
-  /** Subscribes to a type, `system.*` or `*`; with `batch`, the handler takes arrays. Returns the function that unsubscribes. */
+  /**
+   * Subscribes to a type, `system.*` or `*`; with `batch`, the handler takes arrays; with `live`, it
+   * taps durable events too, at most once, in this process. Returns the function that unsubscribes.
+   */
   subscribe<P extends EventPattern<M>>(
     pattern: P,
     handler: EventHandler<Array<EnvelopeFor<M, P>>>,
@@ -208,6 +222,14 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     if (options.durability !== undefined && options.durability !== 'full' && options.durability !== 'deferred') {
       throw new ConfigError(`durability must be 'full' or 'deferred'; received ${JSON.stringify(options.durability)}.`);
     }
+    const live = options.live === true;
+    if (live) {
+      const durableOnly = (['startFrom', 'retry', 'durability'] as const).filter((key) => options[key] !== undefined);
+      if (durableOnly.length > 0)
+        throw new ConfigError(
+          `A live subscription keeps no cursor, inbox or dead letter, so ${durableOnly.join(', ')} cannot apply; drop ${durableOnly.length === 1 ? 'it' : 'them'} or live.`,
+        );
+    }
     if (options.name !== undefined && this.#subscriptions.some((s) => s.name === options.name)) {
       throw new ConfigError(`A subscription named "${options.name}" exists already.`);
     }
@@ -232,7 +254,11 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     };
     if (batch !== undefined)
       subscription.collector = new BatchCollector(batch, (events) => this.#dispatch.offerBatch(subscription, events));
-    if (this.#matchesDurable(pattern)) {
+    if (live) {
+      this.#live.push(subscription);
+      this.#live.sort((a, b) => b.priority - a.priority || a.id - b.id);
+      this.#liveDispatch.invalidate();
+    } else if (this.#matchesDurable(pattern)) {
       if (options.name === undefined)
         throw new ConfigError(
           `Subscription to ${pattern} receives durable events, so it needs a stable name (its consumer id).`,
@@ -241,17 +267,25 @@ export class EventBus<M extends EventMap = Record<never, never>> {
         throw new ConfigError(
           `Subscription "${options.name}" receives durable events in batches, which go one batch at a time: drop concurrency or batch.`,
         );
-      subscription.durable = this.#transport.consume({
-        name: options.name,
-        pattern,
-        startFrom: options.startFrom ?? 'now',
-        filter: subscription.filter,
-        retry: { ...this.#retry, ...options.retry },
-        batchSize: batch?.maxSize ?? 1,
-        durability: options.durability ?? 'deferred',
-        concurrency: options.concurrency ?? 1,
-        // The durable consumer counts, retries and logs its own attempts.
-        handle: (envelopes) => runHandler(subscription, envelopes, undefined),
+      const startFrom = options.startFrom ?? 'now';
+      subscription.durable = new DeliveryEngine({
+        db: this.#db,
+        stream: this.#transport.subscribe({ name: options.name, pattern, startFrom }),
+        subscription: {
+          name: options.name,
+          pattern,
+          startFrom,
+          filter: subscription.filter,
+          retry: { ...this.#retry, ...options.retry },
+          batchSize: batch?.maxSize ?? 1,
+          durability: options.durability ?? 'deferred',
+          concurrency: options.concurrency ?? 1,
+          // The engine counts, retries and logs its own attempts.
+          handle: (envelopes) => runHandler(subscription, envelopes, undefined),
+        },
+        queries: this.#queries,
+        metrics: this.#metrics,
+        logger: this.#logger,
       });
       const ready = Promise.all([this.#durablesReady, subscription.durable.ready]);
       this.#durablesReady = ready;
@@ -287,6 +321,23 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     return this.#subscriptions.flatMap((s) =>
       s.durable !== undefined && s.name !== undefined && matchesEventPattern(s.pattern, type) ? [s.name] : [],
     );
+  }
+
+  /**
+   * What is waiting, counted in the database (a constant number of statements): per durable
+   * subscription of this bus that takes any of `types`, its events of those types not handled yet;
+   * per partition-key prefix, the events of those types past the slowest such subscription's
+   * cursor, and the dead letters of those types.
+   * @example await bus.backlog({ types: ['state.changed'], prefixes: ['economy:', 'character:'] })
+   */
+  async backlog(query: BacklogQuery): Promise<EventBacklog> {
+    await this.#durablesReady;
+    const takers = this.#subscriptions.flatMap((s) => {
+      if (s.durable === undefined || s.name === undefined) return [];
+      const types = query.types.filter((type) => matchesEventPattern(s.pattern, type));
+      return types.length === 0 ? [] : [{ name: s.name, types }];
+    });
+    return readBacklog(this.#db, takers, query);
   }
 
   /** Removes the subscription of that name. */
@@ -401,7 +452,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     series.inc();
   }
 
-  #durables(): TransportConsumer[] {
+  #durables(): DeliveryEngine[] {
     return this.#subscriptions.flatMap((s) => (s.durable === undefined ? [] : [s.durable]));
   }
 
@@ -417,6 +468,11 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     const index = this.#subscriptions.indexOf(subscription);
     if (index !== -1) this.#subscriptions.splice(index, 1);
     this.#dispatch.invalidate();
+    const live = this.#live.indexOf(subscription);
+    if (live !== -1) {
+      this.#live.splice(live, 1);
+      this.#liveDispatch.invalidate();
+    }
     await subscription.durable?.stop();
   }
 }

@@ -1,43 +1,8 @@
-import type { Generated, Selectable } from 'kysely';
-import { StatementCache, type Database } from '../database/internal.js';
-import type { EventEnvelope } from './envelope.js';
-
-/** The tables of the events part, for Kysely's types. */
-export interface EventTables {
-  weft_event_log: {
-    seq: Generated<number>;
-    id: string;
-    type: string;
-    version: number;
-    source: string;
-    time: string;
-    partition_key: string | null;
-    correlation_id: string;
-    causation_id: string | null;
-    traceparent: string | null;
-    data: string;
-  };
-  weft_event_cursors: { subscription: string; seq: number; updated_at: string };
-  weft_event_inbox: { subscription: string; event_id: string; handled_at: string };
-  weft_dead_letters: {
-    id: string;
-    subscription: string;
-    event_id: string;
-    event_seq: number;
-    type: string;
-    envelope: string;
-    error: string;
-    attempts: number;
-    correlation_id: string;
-    created_at: string;
-  };
-}
-
-/** An envelope with its place in the log. */
-export interface LoggedEvent {
-  readonly seq: number;
-  readonly envelope: EventEnvelope;
-}
+import type { Selectable } from 'kysely';
+import type { Database } from '../database/internal.js';
+import type { EventEnvelope, LoggedEvent } from './envelope.js';
+import { EventLogQueries } from './event-log-queries.js';
+import type { EventTables } from './event-tables.js';
 
 const LOCK = 'weft_event_log';
 const newBuffer = (): EventEnvelope[] => [];
@@ -47,10 +12,11 @@ const CHUNK = 64;
 /** The durable event log: the outbox that publishing appends to and subscriptions read in order. */
 export class EventLog {
   readonly #db: Database<EventTables>;
-  readonly #statements = new StatementCache();
+  readonly #queries: EventLogQueries;
 
   constructor(db: Pick<Database<unknown>, 'withTables'>) {
     this.#db = db.withTables<EventTables>();
+    this.#queries = new EventLogQueries(() => this.#db.executor());
   }
 
   /**
@@ -74,66 +40,20 @@ export class EventLog {
     if (envelopes.length === 0) return;
     // A backend with one writer at a time (SQLite) commits in sequence order already.
     if (this.#db.capabilities.concurrentWriters) await this.#db.lockInTransaction(LOCK);
-    const db = this.#db.executor();
-    for (let start = 0; start < envelopes.length;) {
-      const size = Math.min(CHUNK, envelopes.length - start);
-      const rows = envelopes.slice(start, start + size);
-      const values = rows.flatMap((envelope) => [
-        envelope.id,
-        envelope.type,
-        envelope.version,
-        envelope.source,
-        envelope.time,
-        envelope.partitionKey ?? null,
-        envelope.correlationId,
-        envelope.causationId ?? null,
-        envelope.traceparent ?? null,
-        JSON.stringify(envelope.data),
-      ]);
-      const blank = {
-        id: '',
-        type: '',
-        version: 0,
-        source: '',
-        time: '',
-        partition_key: '',
-        correlation_id: '',
-        causation_id: '',
-        traceparent: '',
-        data: '',
-      };
-      await this.#db.execute(
-        this.#statements.get(
-          `append:${size}`,
-          () => db.insertInto('weft_event_log').values(rows.map(() => blank)),
-          values,
-        ),
-      );
-      start += size;
+    if (envelopes.length <= CHUNK) {
+      await this.#db.execute(this.#queries.append(envelopes));
+      return;
     }
+    for (let start = 0; start < envelopes.length; start += CHUNK)
+      await this.#db.execute(this.#queries.append(envelopes.slice(start, start + CHUNK)));
   }
 
   /** Events after `seq` whose type matches `pattern` (exact, `system.*` or `*`), oldest first. */
   async readAfter(seq: number, pattern: string, limit: number, before?: number): Promise<LoggedEvent[]> {
     await this.#db.flushPending();
-    const db = this.#db.executor();
-    const kind = pattern === '*' ? 'all' : pattern.endsWith('.*') ? 'system' : 'type';
-    const parameters: unknown[] = [seq];
-    if (kind !== 'all') parameters.push(kind === 'system' ? `${pattern.slice(0, -1)}%` : pattern);
-    if (before !== undefined) parameters.push(before);
-    parameters.push(limit);
-    const query = this.#statements.get(
-      `read:${kind}:${before === undefined ? 'open' : 'bounded'}`,
-      () => {
-        let built = db.selectFrom('weft_event_log').selectAll().where('seq', '>', 0);
-        if (kind === 'system') built = built.where('type', 'like', '');
-        if (kind === 'type') built = built.where('type', '=', '');
-        if (before !== undefined) built = built.where('seq', '<=', 0);
-        return built.orderBy('seq').limit(1);
-      },
-      parameters,
-    );
-    const { rows } = await db.executeQuery<Selectable<EventTables['weft_event_log']>>(query);
+    const { rows } = await this.#db
+      .executor()
+      .executeQuery<Selectable<EventTables['weft_event_log']>>(this.#queries.readAfter(seq, pattern, limit, before));
     return rows.map(toLogged);
   }
 

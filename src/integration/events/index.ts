@@ -1,7 +1,7 @@
 // The events part's public face (`weft/events`). What only Weft's own parts use is in internal.ts.
 export { defineEvent } from './definition.js';
 export type { DataOf, EventDefinition } from './definition.js';
-export type { EventEnvelope } from './envelope.js';
+export type { EventEnvelope, LoggedEvent } from './envelope.js';
 export type { EventBus, EventBusOptions } from './event-bus.js';
 export type {
   BatchOptions,
@@ -15,7 +15,7 @@ export type {
 } from './types.js';
 export type { CausalNode } from './event-log.js';
 export type { DeadLetter, DeadLetterFilter, DeadLetters } from './dead-letters.js';
+export type { BacklogQuery, EventBacklog, PrefixBacklog, SubscriptionBacklog } from './backlog.js';
 export { MemoryTransport } from './memory-transport.js';
 export type { MemoryTransportOptions } from './memory-transport.js';
-export type { Transport, TransportConsumer } from './transport.js';
-export type { DurableSubscription } from './durable-consumer.js';
+export type { Transport, TransportStream, TransportSubscription } from './transport.js';

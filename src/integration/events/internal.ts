@@ -2,6 +2,8 @@
 export * from './index.js';
 export { EventBus } from './event-bus.js';
 export { EventLog } from './event-log.js';
-export type { EventTables, LoggedEvent } from './event-log.js';
+export type { EventTables } from './event-tables.js';
+export { EventLogQueries, eventLogStatements } from './event-log-queries.js';
+export type { PatternKind } from './event-log-queries.js';
 export { eventMigrations } from './migrations.js';
 export { uuidv7 } from './uuid.js';

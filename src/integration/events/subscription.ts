@@ -2,11 +2,11 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { SpanKind, idsOf, runInContext, startSpan, tracingEnabled, type WeftContext } from '../monitoring/internal.js';
 import type { BatchCollector } from './batch-collector.js';
+import type { DeliveryEngine } from './delivery/delivery-engine.js';
 import type { DeliveryMetrics, DeliverySeries } from './delivery-metrics.js';
 import type { DeliveryQueue } from './delivery-queue.js';
 import type { EventEnvelope } from './envelope.js';
 import { handlerContext, pick, spanParent } from './event-context.js';
-import type { TransportConsumer } from './transport.js';
 import type { BatchOptions } from './types.js';
 
 /** One subscription, as the bus keeps it. */
@@ -25,7 +25,8 @@ export interface Subscription {
   readonly stopWatching: (() => void) | undefined;
   /** Volatile events waiting for their batch to fill (batch subscriptions only). */
   collector: BatchCollector | undefined;
-  durable: TransportConsumer | undefined;
+  /** The engine delivering its durable events; undefined for volatile and live subscriptions. */
+  durable: DeliveryEngine | undefined;
   active: boolean;
 }
 

@@ -1,31 +1,63 @@
-import type { DurableSubscription } from './durable-consumer.js';
-import type { EventEnvelope } from './envelope.js';
+import type { LoggedEvent } from './envelope.js';
 
-/** One durable subscription's delivery, as a transport runs it. */
-export interface TransportConsumer {
+/** What a transport needs to know of a durable subscription: which events, and where a new one starts. */
+export interface TransportSubscription {
+  /** The subscription's stable name: its consumer id (the memory transport's cursor, a broker's durable consumer). */
   readonly name: string;
-  /** Resolves once the consumer knows where it stands (its cursor, or its broker-side consumer). */
-  readonly ready: Promise<void>;
-  /** Delivers what is waiting now; resolves when that is handled. */
-  drain(): Promise<void>;
-  /** Runs a dead-lettered event through the handler again; resolves true when it went through. */
-  redrive(deadLetterId: string, envelope: EventEnvelope, attempts: number): Promise<boolean>;
-  /** Stops after the events in hand; resolves when they are done. */
-  stop(): Promise<void>;
+  /** The types it takes: an exact type, `system.*` or `*`. */
+  readonly pattern: string;
+  /** For a name seen for the first time: from the next event committed (`now`) or the whole log. */
+  readonly startFrom: 'now' | 'beginning';
 }
 
 /**
- * How committed durable events reach the durable subscriptions of every process. The bus
- * appends each event to the event log (the outbox) in the publishing transaction and tells the
- * transport once it commits; the transport gets the events to each subscription's consumer, which
- * handles an event in a transaction with its inbox row. The memory transport reads the log
- * itself; a broker transport (NATS JetStream) relays the log to the broker and consumes from it.
+ * One durable subscription's view of the committed events, as the delivery engine drives it:
+ * fetch, handle in a transaction that also calls `record`, commit, then `ack`. Inbox, retries,
+ * dead letters and re-drive are the engine's; a stream only hands events over and takes back
+ * acknowledgements.
+ */
+export interface TransportStream {
+  /** Resolves once the stream knows where it stands (its cursor, its broker-side consumer); rejects when it cannot. */
+  readonly ready: Promise<void>;
+  /**
+   * Sets what to call when events may be waiting: after a commit in this process, on a poll, on a
+   * broker's push. A hint, never a promise that events are there; the engine fetches to see.
+   */
+  onAvailable(wake: () => void): void;
+  /**
+   * Up to `max` events after the last acknowledged one, in log order, of the subscription's types.
+   * Never waits for events to come: resolves `[]` when none are waiting. Events handed before
+   * and not acknowledged are handed again, first.
+   */
+  fetch(max: number): Promise<LoggedEvent[]>;
+  /**
+   * Called inside the transaction that handled `events` (with the handlers' writes and the inbox
+   * rows): a transport that keeps its position in the database moves it here, so it commits with
+   * those effects or not at all. A broker transport has nothing to write.
+   */
+  record(events: readonly LoggedEvent[]): Promise<void>;
+  /**
+   * Called once the transaction that handled (or dead-lettered) `events` committed: they are done
+   * and never handed again, to this process or another. `events` are the oldest unacknowledged
+   * ones, in the order fetched. Resolves once the acknowledgement is kept (a broker confirmed it).
+   */
+  ack(events: readonly LoggedEvent[]): Promise<void>;
+  /** Stops waking; what was not acknowledged comes again to the next stream of this name. */
+  close(): Promise<void>;
+}
+
+/**
+ * How committed durable events reach the durable subscriptions of every process. The bus appends
+ * each event to the event log (the outbox) in the publishing transaction and calls `committed()`
+ * once it commits; the delivery engine of each subscription reads a stream of it. The memory
+ * transport reads the log itself; a broker transport (NATS JetStream) relays the log to the broker
+ * and consumes from it.
  */
 export interface Transport {
-  /** A transaction that appended events committed: hand them on now. */
+  /** This process committed events to the log: look now (or cue the relay). */
   committed(): void;
-  /** Starts delivery to one durable subscription. */
-  consume(subscription: DurableSubscription): TransportConsumer;
-  /** Stops looking for new events; the bus stops the consumers first. */
+  /** Opens the stream of one durable subscription. */
+  subscribe(subscription: TransportSubscription): TransportStream;
+  /** Stops looking for events; the bus closes the streams first. */
   close(): Promise<void>;
 }

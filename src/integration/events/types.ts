@@ -43,6 +43,14 @@ export interface SubscribeOptions<E> {
   readonly durability?: 'full' | 'deferred';
   /** Durable: attempts and backoff before the dead-letter table. */
   readonly retry?: Partial<RetryPolicy>;
+  /**
+   * A live tap: the handler receives the matching events, durable ones too, in this process right
+   * after they commit (durable ones once the publishing transaction commits here; events committed
+   * by other processes are not seen), at most once, like volatile events (queue, filter, priority,
+   * once, concurrency apply). Needs no name; keeps no cursor, inbox or dead letter, so `startFrom`,
+   * `retry` and `durability` do not apply.
+   */
+  readonly live?: boolean;
 }
 
 /** Hand a handler several events at once (analytics): up to `maxSize`, or what came within `maxWaitMs`. */

@@ -1,0 +1,80 @@
+import type { Logger } from 'pino';
+import type { WeftMetrics } from '../../monitoring/internal.js';
+import { DeliveryMetrics } from '../delivery-metrics.js';
+import type { EventEnvelope, LoggedEvent } from '../envelope.js';
+
+/**
+ * The one place a durable subscription's deliveries are counted and logged: every delivery path
+ * reports here, and this keeps the metric series (looked up once per event type) and the log lines.
+ */
+export class DeliveryRecorder {
+  readonly #subscription: string;
+  readonly #series: DeliveryMetrics;
+  readonly #lag: { set(value: number): void } | undefined;
+  readonly #logger: Pick<Logger, 'warn' | 'error'>;
+
+  constructor(subscription: string, metrics: WeftMetrics | undefined, logger: Pick<Logger, 'warn' | 'error'>) {
+    this.#subscription = subscription;
+    this.#series = new DeliveryMetrics(metrics, subscription);
+    this.#lag = metrics?.eventDeliveryLag.labels({ subscription });
+    this.#logger = logger;
+  }
+
+  /** Handlers are starting on events, the oldest first: how long it waited since it was published. */
+  starting(oldest: EventEnvelope): void {
+    this.#lag?.set(Math.max(0, Date.now() - Date.parse(oldest.time)));
+  }
+
+  /** These events were handled (or skipped) and committed; `durationMs` is each one's share of the time. */
+  delivered(events: readonly LoggedEvent[], durationMs: number): void {
+    for (const event of events) {
+      const series = this.#series.of(event.envelope.type);
+      series.duration.observe(durationMs);
+      series.delivered.inc();
+    }
+  }
+
+  /** An attempt at an event failed; `retrying` when it will be tried again (else it goes to the dead letters). */
+  failed(envelope: EventEnvelope, error: unknown, attempt: number, retrying: boolean): void {
+    const series = this.#series.of(envelope.type);
+    series.failed.inc();
+    if (!retrying) return;
+    series.retried.inc();
+    this.#logger.warn(
+      { err: error, eventId: envelope.id, type: envelope.type, subscription: this.#subscription, attempt },
+      'event handler failed; retrying',
+    );
+  }
+
+  /** The event was parked in the dead-letter table. */
+  deadLettered(envelope: EventEnvelope, error: unknown, attempts: number): void {
+    this.#series.of(envelope.type).deadLettered.inc();
+    this.#logger.error(
+      { err: error, eventId: envelope.id, type: envelope.type, subscription: this.#subscription, attempts },
+      'event dead-lettered',
+    );
+  }
+
+  /** A dead letter went through its handler again. */
+  redriven(envelope: EventEnvelope): void {
+    this.#series.of(envelope.type).delivered.inc();
+  }
+
+  /** A dead letter failed again; it stays, with the new error. */
+  redriveFailed(envelope: EventEnvelope, error: unknown): void {
+    this.#logger.warn(
+      { err: error, eventId: envelope.id, subscription: this.#subscription },
+      'redriven event failed again',
+    );
+  }
+
+  /** A round of delivery stopped on something other than a handler (the database); the events come again. */
+  roundFailed(error: unknown): void {
+    this.#logger.error({ err: error, subscription: this.#subscription }, 'durable delivery failed');
+  }
+
+  /** The stream could not tell where the subscription stands. */
+  startFailed(error: unknown): void {
+    this.#logger.error({ err: error, subscription: this.#subscription }, 'durable delivery failed to start');
+  }
+}

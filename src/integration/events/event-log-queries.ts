@@ -1,0 +1,143 @@
+import type { Compilable, CompiledQuery, Kysely } from 'kysely';
+import { StatementCache } from '../database/internal.js';
+import type { EventEnvelope } from './envelope.js';
+import type { EventTables } from './event-tables.js';
+
+/**
+ * The events part's hot statements, and the only place where it steps around Kysely's usual
+ * build-and-run. Each is built with Kysely once per shape, with stand-in values, and then reused
+ * with fresh parameters (StatementCache): on SQLite, building and compiling a small query costs
+ * more than running it. The benchmarks that need it: `durable-events` (the append) and
+ * `durable-e2e` (the read after a cursor, the inbox check and insert, the cursor move, once per
+ * delivery). `test/events/event-log-queries.unit.spec.ts` pins the SQL each shape compiles to on
+ * the SQLite and PostgreSQL compilers, so a Kysely upgrade that changes it fails loudly.
+ */
+
+/** Which event types a read takes: every type, one system's (`system.*`), or one type. */
+export type PatternKind = 'all' | 'system' | 'type';
+
+/** Stand-in values of an event log row; the real ones come with each run. */
+const BLANK_ROW = {
+  id: '',
+  type: '',
+  version: 0,
+  source: '',
+  time: '',
+  partition_key: '',
+  correlation_id: '',
+  causation_id: '',
+  traceparent: '',
+  data: '',
+};
+
+/** The shapes, as Kysely builds them; each takes parameters in the order its placeholders appear. */
+export const eventLogStatements = {
+  /** `rows` envelopes appended in one insert; 10 parameters per row (see `appendParameters`). */
+  append: (db: Kysely<EventTables>, rows: number): Compilable =>
+    db.insertInto('weft_event_log').values(Array.from({ length: rows }, () => BLANK_ROW)),
+  /** Events after a sequence number, of a pattern's types, oldest first; `bounded` adds an upper sequence number. */
+  readAfter: (db: Kysely<EventTables>, kind: PatternKind, bounded: boolean): Compilable => {
+    let built = db.selectFrom('weft_event_log').selectAll().where('seq', '>', 0);
+    if (kind === 'system') built = built.where('type', 'like', '');
+    if (kind === 'type') built = built.where('type', '=', '');
+    if (bounded) built = built.where('seq', '<=', 0);
+    return built.orderBy('seq').limit(1);
+  },
+  /** Which of `ids` events a subscription's inbox holds. */
+  inboxSeen: (db: Kysely<EventTables>, ids: number): Compilable =>
+    db
+      .selectFrom('weft_event_inbox')
+      .select('event_id')
+      .where('subscription', '=', '')
+      .where(
+        'event_id',
+        'in',
+        Array.from({ length: ids }, () => ''),
+      ),
+  /** `rows` inbox rows in one insert. */
+  inboxRecord: (db: Kysely<EventTables>, rows: number): Compilable =>
+    db
+      .insertInto('weft_event_inbox')
+      .values(Array.from({ length: rows }, () => ({ subscription: '', event_id: '', handled_at: '' }))),
+  /** Moves a subscription's cursor. */
+  moveCursor: (db: Kysely<EventTables>): Compilable =>
+    db.updateTable('weft_event_cursors').set({ seq: 0, updated_at: '' }).where('subscription', '=', ''),
+} as const;
+
+/** The statements with their parameters, each shape compiled once per instance. */
+export class EventLogQueries {
+  readonly #builder: () => Kysely<EventTables>;
+  readonly #cache = new StatementCache();
+
+  /** `builder` gives the Kysely instance the shapes are built with (only its compiler is used). */
+  constructor(builder: () => Kysely<EventTables>) {
+    this.#builder = builder;
+  }
+
+  /** Appends these envelopes (up to what one statement should carry: the caller chunks). */
+  append(envelopes: readonly EventEnvelope[]): CompiledQuery {
+    const values: unknown[] = [];
+    for (const envelope of envelopes) {
+      values.push(
+        envelope.id,
+        envelope.type,
+        envelope.version,
+        envelope.source,
+        envelope.time,
+        envelope.partitionKey ?? null,
+        envelope.correlationId,
+        envelope.causationId ?? null,
+        envelope.traceparent ?? null,
+        JSON.stringify(envelope.data),
+      );
+    }
+    return this.#cache.get(
+      `append:${envelopes.length}`,
+      () => eventLogStatements.append(this.#builder(), envelopes.length),
+      values,
+    );
+  }
+
+  /** Up to `limit` events after `seq` (and up to `before`, when given) whose type matches `pattern`, oldest first. */
+  readAfter(seq: number, pattern: string, limit: number, before?: number): CompiledQuery {
+    const kind: PatternKind = pattern === '*' ? 'all' : pattern.endsWith('.*') ? 'system' : 'type';
+    const parameters: unknown[] = [seq];
+    if (kind !== 'all') parameters.push(kind === 'system' ? `${pattern.slice(0, -1)}%` : pattern);
+    if (before !== undefined) parameters.push(before);
+    parameters.push(limit);
+    const bounded = before !== undefined;
+    return this.#cache.get(
+      `read:${kind}:${bounded ? 'bounded' : 'open'}`,
+      () => eventLogStatements.readAfter(this.#builder(), kind, bounded),
+      parameters,
+    );
+  }
+
+  /** Which of these event ids the subscription's inbox holds. */
+  inboxSeen(subscription: string, ids: readonly string[]): CompiledQuery {
+    return this.#cache.get(`inbox:${ids.length}`, () => eventLogStatements.inboxSeen(this.#builder(), ids.length), [
+      subscription,
+      ...ids,
+    ]);
+  }
+
+  /** Records these event ids in the subscription's inbox. */
+  inboxRecord(subscription: string, ids: readonly string[], handledAt: string): CompiledQuery {
+    const values: unknown[] = [];
+    for (const id of ids) values.push(subscription, id, handledAt);
+    return this.#cache.get(
+      `record:${ids.length}`,
+      () => eventLogStatements.inboxRecord(this.#builder(), ids.length),
+      values,
+    );
+  }
+
+  /** Moves the subscription's cursor to `seq`. */
+  moveCursor(subscription: string, seq: number, updatedAt: string): CompiledQuery {
+    return this.#cache.get('cursor', () => eventLogStatements.moveCursor(this.#builder()), [
+      seq,
+      updatedAt,
+      subscription,
+    ]);
+  }
+}
