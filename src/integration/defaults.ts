@@ -1,15 +1,16 @@
 import { SeedEventBus } from './seed/index.js';
-import { createIntegration } from './integration.js';
+import { DEFAULT_DATABASE_URL, createIntegration, type Integration } from './integration.js';
 import { StateSyncManager } from './seed/index.js';
-import type { StateStore, StateTransaction, StateTransactionOptions } from './state/index.js';
+import type { StateTransaction, StateTransactionOptions } from './state/index.js';
 import { IntegrationAlerting, IntegrationLogger, IntegrationMetrics } from './seed/index.js';
 import { MonitoringManager } from './monitoring/index.js';
 import { ValidationManager } from './validation/index.js';
 
 /**
  * The seed-style default instances, for code written against the seed's module-level API.
- * Each is created on first use. They are a thin layer: the parts never use them, and tests and
- * applications build their own instances (createIntegration, as the composition root lands).
+ * Each is created on first use, and they are views of one default integration (one bus, one
+ * store). They are a thin layer: the parts never use them; applications and tests build their own
+ * integrations with createIntegration.
  */
 
 /** An object that creates its instance on first use and forwards to it. */
@@ -40,10 +41,27 @@ export const integrationMetrics: IntegrationMetrics = lazy(() => new Integration
 /** The seed's `integration_alerting`: alert, getAlert. */
 export const integrationAlerting: IntegrationAlerting = lazy(() => new IntegrationAlerting(monitoringManager.alerting));
 
-/** The seed's `integration_event_bus`: register, `await dispatch(type, payload)`, unregister. */
+let defaultWeft: Promise<Integration> | undefined;
+
+/**
+ * The default integration behind the seed-style names: on `WEFT_DATABASE_URL`, or the same
+ * default as `weft serve` (`sqlite:./data/weft.db`), never a database that vanishes on exit.
+ * Opened and migrated on first use; its database logs once where it writes.
+ */
+export function defaultIntegration(): Promise<Integration> {
+  defaultWeft ??= createIntegration({
+    database: process.env.WEFT_DATABASE_URL ?? DEFAULT_DATABASE_URL,
+    validation: validationManager,
+    monitoring: monitoringManager,
+  });
+  return defaultWeft;
+}
+
+/** The seed's `integration_event_bus`: register, `await dispatch(type, payload)`, unregister; a view of the default integration's bus. */
 export const integrationEventBus: SeedEventBus = lazy(
   () =>
     new SeedEventBus({
+      bus: () => defaultIntegration().then((weft) => weft.events),
       validation: validationManager,
       metrics: monitoringManager.metrics,
       logger: monitoringManager.logger('events'),
@@ -53,25 +71,15 @@ export const integrationEventBus: SeedEventBus = lazy(
 /** The seed's `event_dispatcher`: the same instance as `integrationEventBus`. */
 export const eventDispatcher: SeedEventBus = integrationEventBus;
 
-let defaultStore: Promise<StateStore> | undefined;
-
-/** The default state store: on WEFT_DATABASE_URL, or an in-memory SQLite database, migrated on first use. */
-function defaultStateStore(): Promise<StateStore> {
-  defaultStore ??= createIntegration({
-    database: process.env.WEFT_DATABASE_URL ?? 'sqlite::memory:',
-    validation: validationManager,
-    monitoring: monitoringManager,
-  }).then((integration) => integration.state);
-  return defaultStore;
-}
-
 /** The seed's `state_sync_manager`: subscribe, notifyStateChange, rollback, unsubscribe, and syncState, rollbackState, validateState, getSyncStatus, registerStateSync. */
-export const stateSyncManager: StateSyncManager = new StateSyncManager(defaultStateStore);
+export const stateSyncManager: StateSyncManager = new StateSyncManager(() =>
+  defaultIntegration().then((weft) => weft.state),
+);
 
-/** `weft.transaction`: a state transaction on the default store (see StateStore.transaction). */
+/** `weft.transaction`: a state transaction on the default integration (see StateStore.transaction). */
 export async function transaction<T>(
   fn: (tx: StateTransaction) => Promise<T> | T,
   options?: StateTransactionOptions,
 ): Promise<T> {
-  return (await defaultStateStore()).transaction(fn, options);
+  return (await defaultIntegration()).transaction(fn, options);
 }

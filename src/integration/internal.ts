@@ -11,6 +11,7 @@ export * from './seed/index.js';
 export { DEFAULT_DATABASE_URL, PART_MIGRATIONS, createIntegration } from './integration.js';
 export type { Integration, IntegrationOptions } from './integration.js';
 export {
+  defaultIntegration,
   eventDispatcher,
   integrationAlerting,
   integrationEventBus,

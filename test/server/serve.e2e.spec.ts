@@ -78,14 +78,20 @@ describe('weft serve and weft migrate, as real processes', () => {
     expect(child.exitCode).toBe(0);
     expect(text).toContain('events/001_event_log  applied');
     expect(text).toContain('state/001_state  applied');
-    // Down reverts the last migration applied: the state part's, registered after the events part.
-    const down = run(['migrate', 'down'], env);
-    expect(await output(down)).toContain('reverted state/001_state');
+    expect(text).toContain('commands/001_command_results  applied');
+    // Down reverts the last migrations applied: the commands part's, then the state part's.
+    const down = run(['migrate', 'down', '--steps', '2'], env);
+    const reverted = await output(down);
+    expect(reverted).toContain('reverted commands/001_command_results');
+    expect(reverted).toContain('reverted state/001_state');
     const status = run(['migrate', 'status'], env);
     const afterDown = await output(status);
     expect(afterDown).toContain('state/001_state  pending');
+    expect(afterDown).toContain('commands/001_command_results  pending');
     expect(afterDown).toContain('events/001_event_log  applied');
     const up = run(['migrate', 'up'], env);
-    expect(await output(up)).toContain('applied state/001_state');
+    const reapplied = await output(up);
+    expect(reapplied).toContain('applied state/001_state');
+    expect(reapplied).toContain('applied commands/001_command_results');
   });
 });

@@ -1,8 +1,7 @@
-import type { Database } from '../database/internal.js';
 import { NotFoundError } from '../errors/internal.js';
-import type { EventTables } from '../events/internal.js';
+import type { BacklogQuery, EventBacklog } from '../events/internal.js';
 import type { ValidationIssue, ValidationManager } from '../validation/internal.js';
-import type { StateTables } from './entry-table.js';
+import type { EntryTable } from './entry-table.js';
 import type { RecentActivity } from './recent-activity.js';
 import { invariantIssue } from './invariant-check.js';
 import { checkEntry, type Slice } from './state-transaction.js';
@@ -32,16 +31,19 @@ export interface StateValidationReport {
   readonly invariants: ReadonlyArray<{ readonly name: string; readonly ok: boolean; readonly message?: string }>;
 }
 
-/** Per system, for `getSyncStatus` and `GET /status`. */
+/** Per slice, for `getSyncStatus` and `GET /status`. */
 export interface SystemSyncStatus {
+  /** The system that owns the slice. */
   readonly system: string;
+  /** The slice: `system` or `system.slice`. */
+  readonly slice: string;
   readonly entries: number;
   readonly lastChangeAt: string | undefined;
   readonly lastVersion: number | undefined;
   readonly changesLastMinute: number;
   readonly conflictsLastMinute: number;
   readonly callbacksFailing: number;
-  /** `state.changed` events of this system that some durable subscription has not handled yet. */
+  /** State events (changed, rolled back) of this slice that some durable subscription taking them has not handled yet. */
   readonly undeliveredEvents: number;
   readonly deadLetters: number;
 }
@@ -91,81 +93,40 @@ export async function validateState(
   return { ok: systems.every((s) => s.failing === 0) && invariants.every((i) => i.ok), systems, invariants };
 }
 
-/** Per system: entries, last change, recent changes and conflicts, failing callbacks, undelivered events, dead letters. */
+/** Per slice: entries, last change, recent changes and conflicts, failing callbacks, undelivered state events, dead letters. */
 export async function syncStatus(
   store: ReportedStore,
-  db: Database<unknown>,
-  durableSubscriptions: readonly string[],
+  table: Pick<EntryTable, 'summary'>,
+  events: { backlog(query: BacklogQuery): Promise<EventBacklog> },
 ): Promise<SyncStatus> {
-  const tables = db.withTables<StateTables & EventTables>().executor();
-  const counts = new Map<
-    string,
-    { entries: number; lastChangeAt: string | undefined; lastVersion: number | undefined }
-  >();
-  const rows = await tables
-    .selectFrom('weft_state_entries')
-    .select((eb) => ['system', eb.fn.countAll<number>().as('entries'), eb.fn.max('updated_at').as('last')])
-    .groupBy('system')
-    .execute();
-  for (const row of rows) {
-    const latest = await tables
-      .selectFrom('weft_state_entries')
-      .select('version')
-      .where('system', '=', row.system)
-      .orderBy('updated_at', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    counts.set(row.system, {
-      entries: Number(row.entries),
-      lastChangeAt: row.last ?? undefined,
-      lastVersion: latest === undefined ? undefined : Number(latest.version),
-    });
-  }
-  // Undelivered: past the cursor of the slowest durable subscription that takes state.changed.
-  const undelivered = new Map<string, number>();
-  if (durableSubscriptions.length > 0) {
-    const cursor = await tables
-      .selectFrom('weft_event_cursors')
-      .select((eb) => eb.fn.min('seq').as('seq'))
-      .where('subscription', 'in', durableSubscriptions)
-      .executeTakeFirst();
-    const pending = await tables
-      .selectFrom('weft_event_log')
-      .select(['partition_key'])
-      .where('type', '=', 'state.changed')
-      .where('seq', '>', Number(cursor?.seq ?? 0))
-      .limit(100_000)
-      .execute();
-    for (const row of pending) {
-      const system = (row.partition_key ?? '').split(':')[0] ?? '';
-      undelivered.set(system, (undelivered.get(system) ?? 0) + 1);
-    }
-  }
-  const deadLetters = new Map<string, number>();
-  const letters = await tables
-    .selectFrom('weft_dead_letters')
-    .select('envelope')
-    .where('type', 'in', ['state.changed', 'state.rolled_back'])
-    .limit(10_000)
-    .execute();
-  for (const letter of letters) {
-    const system = (JSON.parse(letter.envelope) as { data?: { system?: string } }).data?.system ?? '';
-    deadLetters.set(system, (deadLetters.get(system) ?? 0) + 1);
-  }
-  const systems = [...store.slices.keys()].map((system) => {
-    const count = counts.get(system);
+  const slices = [...store.slices.keys()];
+  const summary = new Map((await table.summary()).map((row) => [row.system, row]));
+  // The events part counts what waits for its subscriptions; a state event's partition key is `slice:key`.
+  const backlog = await events.backlog({ types: STATE_EVENTS, prefixes: slices.map((slice) => `${slice}:`) });
+  const waiting = new Map(backlog.prefixes.map((row) => [row.prefix.slice(0, -1), row]));
+  const systems = slices.map((slice) => {
+    const row = summary.get(slice);
     return {
-      system,
-      entries: count?.entries ?? 0,
-      lastChangeAt: count?.lastChangeAt,
-      lastVersion: count?.lastVersion,
-      changesLastMinute: store.activity.count(system, 'change'),
-      conflictsLastMinute: store.activity.count(system, 'conflict'),
-      callbacksFailing: store.callbacksFailing(system),
-      undeliveredEvents: undelivered.get(system) ?? 0,
-      deadLetters: deadLetters.get(system) ?? 0,
+      system: ownerOf(slice),
+      slice,
+      entries: row?.entries ?? 0,
+      lastChangeAt: row?.lastChange,
+      lastVersion: row?.lastVersion,
+      changesLastMinute: store.activity.count(slice, 'change'),
+      conflictsLastMinute: store.activity.count(slice, 'conflict'),
+      callbacksFailing: store.callbacksFailing(slice),
+      undeliveredEvents: waiting.get(slice)?.undelivered ?? 0,
+      deadLetters: waiting.get(slice)?.deadLetters ?? 0,
     };
   });
   const degraded = systems.some((s) => s.callbacksFailing > 0 || s.deadLetters > 0);
   return { health: degraded ? 'degraded' : 'ok', systems };
+}
+
+const STATE_EVENTS = ['state.changed', 'state.rolled_back'];
+
+/** The system a slice belongs to: `economy` for `economy.wallets`. */
+export function ownerOf(slice: string): string {
+  const dot = slice.indexOf('.');
+  return dot === -1 ? slice : slice.slice(0, dot);
 }

@@ -5,14 +5,14 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { backoffDelay, type Database } from '../database/internal.js';
 import { ConfigError, ConflictError, NotFoundError, ValidationError } from '../errors/internal.js';
-import type { EventDefinition, PublishOptions } from '../events/internal.js';
+import type { BacklogQuery, EventBacklog, EventDefinition, PublishOptions } from '../events/internal.js';
 import { uuidv7 } from '../events/internal.js';
 import type { WeftMetrics } from '../monitoring/internal.js';
 import type { Schema, ValidationManager } from '../validation/internal.js';
 import { invariantIssue } from './invariant-check.js';
 import { RecentActivity } from './recent-activity.js';
 import { StateSlice } from './state-slice.js';
-import { syncStatus, validateState, type StateValidationReport, type SyncStatus } from './state-report.js';
+import { ownerOf, syncStatus, validateState, type StateValidationReport, type SyncStatus } from './state-report.js';
 import { EntryTable, type HistoryRow, type StateTables } from './entry-table.js';
 import { StateCallbacks, type ChangeCallback } from './state-callbacks.js';
 import { stateChanged, stateRolledBack } from './state-events.js';
@@ -33,8 +33,8 @@ export interface StateEventSink {
   define(definition: EventDefinition<'state.changed' | 'state.rolled_back', never>): unknown;
   /** Typed loosely (any EventBus fits, whatever events it defines); the store publishes only the two it defined. */
   publish(type: never, data: never, options: PublishOptions): Promise<unknown>;
-  /** The durable subscriptions that take events of `type` (for the undelivered count of the status). */
-  durableSubscriptionsOf(type: string): string[];
+  /** What waits for the durable subscriptions, counted by the events part (for the status). */
+  backlog(query: BacklogQuery): Promise<EventBacklog>;
 }
 
 /** Options of a StateStore. */
@@ -55,11 +55,6 @@ const UPDATE_BACKOFF = { baseDelayMs: 2, maxDelayMs: 50 };
 
 const SLICE_ID = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/;
 
-/** The system a slice belongs to: `economy` for `economy.wallets`. */
-function ownerOf(slice: string): string {
-  const dot = slice.indexOf('.');
-  return dot === -1 ? slice : slice.slice(0, dot);
-}
 
 /**
  * Versioned state per system. Each system registers a slice; entries are read and written with
@@ -466,7 +461,7 @@ export class StateStore implements StateReader {
 
   /** Per system: entries, last change, changes and conflicts in the last minute, failing callbacks, undelivered events, dead letters. */
   getSyncStatus(): Promise<SyncStatus> {
-    return syncStatus(this, this.#db as Database<unknown>, this.#events.durableSubscriptionsOf('state.changed'));
+    return syncStatus(this, this.#table, this.#events);
   }
 
   /** Callback failures of `system` in the last minute (for the status). */
