@@ -55,7 +55,6 @@ const UPDATE_BACKOFF = { baseDelayMs: 2, maxDelayMs: 50 };
 
 const SLICE_ID = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/;
 
-
 /**
  * Versioned state per system. Each system registers a slice; entries are read and written with
  * optimistic concurrency; `transaction` changes any number of systems (and publishes durable
