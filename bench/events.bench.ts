@@ -49,7 +49,10 @@ async function rawEventLog(folder: string, synchronous: 'NORMAL' | 'FULL') {
   return { raw, insert };
 }
 
-/** Volatile publish awaited until every handler ran, with 1 and 10 async subscribers: Weft against emittery and a bare Promise.all loop. */
+/**
+ * Volatile publish awaited until every handler ran, with 1 and 10 async subscribers: Weft against emittery and a bare
+ * Promise.all loop.
+ */
 export async function volatileEventsSuite(): Promise<BenchSuite> {
   const db = await createDatabase('sqlite::memory:');
   const silent = pino({ level: 'silent' });
@@ -138,7 +141,10 @@ export async function volatileEventsSuite(): Promise<BenchSuite> {
   };
 }
 
-/** 1,000 durable events published in one transaction, against the same rows through raw better-sqlite3 in one transaction. */
+/**
+ * 1,000 durable events published in one transaction, against the same rows through raw better-sqlite3 in one
+ * transaction.
+ */
 export async function durablePublishSuite(): Promise<BenchSuite> {
   const folder = await mkdtemp(join(tmpdir(), 'weft-bench-'));
   const db = await createDatabase({ url: `sqlite:${join(folder, 'weft.db')}`, sqlite: { synchronous: 'NORMAL' } });

@@ -76,7 +76,8 @@ const before = heap();
 const started = Date.now();
 
 for (let n = 0; n < VOLATILE; n++) {
-  // Publish in bursts of 100 and wait for them, so the queues are exercised without the test itself holding a million promises.
+  // Publish in bursts of 100 and wait for them, so the queues are exercised without the test itself holding a million
+  // promises.
   if (n % 100 === 99) await bus.publishAndWait('world_state.tick', { n }, { source: 'world_state' });
   else void bus.publish('world_state.tick', { n }, { source: 'world_state' });
 }

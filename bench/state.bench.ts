@@ -287,7 +287,10 @@ export async function statePostgresSuite(url: string): Promise<BenchSuite> {
   };
 }
 
-/** 16 concurrent clients, each updating its own keys, on PostgreSQL: transactions per second against the hand-written SQL at the same concurrency. */
+/**
+ * 16 concurrent clients, each updating its own keys, on PostgreSQL: transactions per second against the hand-written
+ * SQL at the same concurrency.
+ */
 export async function statePostgresConcurrentSuite(url: string): Promise<BenchSuite> {
   const schemas = await postgresSchemas(url);
   const db = await createDatabase({ url, postgres: { schema: schemas.schema, pool: { max: 16 } } });

@@ -41,7 +41,9 @@ export function readDocBlocks(root: string): DocBlock[] {
   return findMarkdownFiles(root).flatMap((file) => extractDocBlocks(file, readFileSync(join(root, file), 'utf8')));
 }
 
-/** Typechecks each block as its own module, in one program, with the compiler options of `projectRoot`/tsconfig.json. */
+/**
+ * Typechecks each block as its own module, in one program, with the compiler options of `projectRoot`/tsconfig.json.
+ */
 export function checkDocBlocks(blocks: readonly DocBlock[], projectRoot: string): DocCheck {
   if (blocks.length === 0) return { checked: 0, problems: [] };
   const options = readCompilerOptions(projectRoot);

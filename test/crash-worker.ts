@@ -14,7 +14,10 @@ export interface WorkerExit {
   readonly out: string;
 }
 
-/** Runs `script` (TypeScript, through tsx) in a child process; with `killAfterMs`, kills it with SIGKILL that long after it started. */
+/**
+ * Runs `script` (TypeScript, through tsx) in a child process; with `killAfterMs`, kills it with SIGKILL that long after
+ * it started.
+ */
 export function runWorker(script: string, env: Record<string, string>, killAfterMs?: number): Promise<WorkerExit> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', script], {

@@ -26,10 +26,16 @@ function lazy<T extends object>(create: () => T): T {
   });
 }
 
-/** The seed's `validation_manager`: registerSchema, validate, validateData, validateCrossSystem, getValidationErrors, validateIntegration. */
+/**
+ * The seed's `validation_manager`: registerSchema, validate, validateData, validateCrossSystem, getValidationErrors,
+ * validateIntegration.
+ */
 export const validationManager: ValidationManager = lazy(() => new ValidationManager());
 
-/** The seed's `monitoring_manager`: logging, metrics, health, alerting and budgets together. Call `start()` to evaluate alert rules. */
+/**
+ * The seed's `monitoring_manager`: logging, metrics, health, alerting and budgets together. Call `start()` to evaluate
+ * alert rules.
+ */
 export const monitoringManager: MonitoringManager = lazy(() => new MonitoringManager());
 
 /** The seed's `integration_logger`: `await integrationLogger.log('info' | 20, message, fields)`. */
@@ -57,7 +63,10 @@ export function defaultIntegration(): Promise<Integration> {
   return defaultWeft;
 }
 
-/** The seed's `integration_event_bus`: register, `await dispatch(type, payload)`, unregister; a view of the default integration's bus. */
+/**
+ * The seed's `integration_event_bus`: register, `await dispatch(type, payload)`, unregister; a view of the default
+ * integration's bus.
+ */
 export const integrationEventBus: SeedEventBus = lazy(
   () =>
     new SeedEventBus({
@@ -71,7 +80,10 @@ export const integrationEventBus: SeedEventBus = lazy(
 /** The seed's `event_dispatcher`: the same instance as `integrationEventBus`. */
 export const eventDispatcher: SeedEventBus = integrationEventBus;
 
-/** The seed's `state_sync_manager`: subscribe, notifyStateChange, rollback, unsubscribe, and syncState, rollbackState, validateState, getSyncStatus, registerStateSync. */
+/**
+ * The seed's `state_sync_manager`: subscribe, notifyStateChange, rollback, unsubscribe, and syncState, rollbackState,
+ * validateState, getSyncStatus, registerStateSync.
+ */
 export const stateSyncManager: StateSyncManager = new StateSyncManager(() =>
   defaultIntegration().then((weft) => weft.state),
 );

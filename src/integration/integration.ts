@@ -7,7 +7,10 @@ import { StateStore, stateMigrations } from './state/internal.js';
 import { Systems, type Execute, type SystemDefinition, type SystemHandle } from './system/internal.js';
 import { ValidationManager, type IntegrationReport } from './validation/internal.js';
 
-/** The embedded default, the same as `weft serve`'s: a SQLite file under the working directory, never a database that vanishes on exit. */
+/**
+ * The embedded default, the same as `weft serve`'s: a SQLite file under the working directory, never a database that
+ * vanishes on exit.
+ */
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/weft.db';
 
 /** Weft's own tables, part by part, in the order they are applied: the one list of them. */
@@ -41,17 +44,28 @@ export interface Integration extends AsyncDisposable {
   readonly commands: CommandBus;
   /** `state.transaction`: state writes across systems and durable events, committed together. */
   readonly transaction: StateStore['transaction'];
-  /** The one handle of game system `name` (made on first call): its events, state, commands, tables, logger, metrics. */
+  /**
+   * The one handle of game system `name` (made on first call): its events, state, commands, tables, logger, metrics.
+   */
   system<const S extends string>(name: S): SystemHandle<S>;
   /** Installs systems: each `setup` runs on its handle, then their migrations apply, then their subscriptions start. */
   install(...systems: readonly SystemDefinition[]): Promise<void>;
-  /** Runs a command from anywhere (HTTP, CLI, tests): validated input, one transaction, a typed result; idempotency keys honoured. */
+  /**
+   * Runs a command from anywhere (HTTP, CLI, tests): validated input, one transaction, a typed result; idempotency keys
+   * honoured.
+   */
   readonly execute: Execute;
   /** Every migration of Weft's parts and the installed systems, for `weft migrate`. */
   migrator(): Migrator;
-  /** Lints the wiring: events have schemas, subscriptions match defined types, references and rules name known schemas, commands have their schemas, no schema has two owners. */
+  /**
+   * Lints the wiring: events have schemas, subscriptions match defined types, references and rules name known schemas,
+   * commands have their schemas, no schema has two owners.
+   */
   checkWiring(): IntegrationReport;
-  /** `checkWiring`, throwing a ConfigError that lists the problems: call it once every system is installed, before serving. */
+  /**
+   * `checkWiring`, throwing a ConfigError that lists the problems: call it once every system is installed, before
+   * serving.
+   */
   assertWired(): void;
   /** Stops event delivery (handlers in flight finish), then closes the database. */
   close(): Promise<void>;

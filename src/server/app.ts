@@ -29,7 +29,8 @@ export interface AppOptions {
  * The Fastify app: every request runs in its own context (correlation id from `x-correlation-id`
  * or a new one, echoed back; trace from W3C `traceparent` or a new one, answered with the
  * request's own `traceparent`) inside a server span, errors become problem documents, and the operator routes:
- * /health, /health/live, /health/ready, /metrics, /alerts, /logs/recent, PUT /logs/levels/:system, and /status (state sync,
+ * /health, /health/live, /health/ready, /metrics, /alerts, /logs/recent, PUT /logs/levels/:system, and /status (state
+ * sync,
  * when a state store is given). It does not listen; `serve` does,
  * and tests call `app.inject()`.
  */

@@ -12,7 +12,10 @@ interface Tables {
   weft_event_log: { type: string; data: string };
 }
 
-/** Kills the worker KILLS times at random moments, lets it finish once, then checks every transaction is all there or not at all. */
+/**
+ * Kills the worker KILLS times at random moments, lets it finish once, then checks every transaction is all there or
+ * not at all.
+ */
 async function crashAndCheck(
   env: Record<string, string>,
   open: () => Promise<{ url: string; schema?: string }>,

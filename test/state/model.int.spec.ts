@@ -139,7 +139,10 @@ const commands = fc.commands(
   { maxCommands: 25 },
 );
 
-/** Runs random command sequences against a fresh database each, checking the store against the model after every command. */
+/**
+ * Runs random command sequences against a fresh database each, checking the store against the model after every
+ * command.
+ */
 async function agreesWithModel(options: TestDatabaseOptions, numRuns: number): Promise<void> {
   await fc.assert(
     fc.asyncProperty(commands, async (sequence) => {

@@ -90,7 +90,8 @@ describe('game content loader', () => {
         'quests.json $[0].faction reference',
       ]),
     );
-    // Records that failed their schema are not targets: iron_bar and sword are missing, so references to them are reported too.
+    // Records that failed their schema are not targets: iron_bar and sword are missing, so references to them are
+    // reported too.
     expect(problems).toContain('recipes.json $[0].output reference');
     expect((error as ContentError).status).toBe(422);
     expect((error as Error).message).toContain('recipes.json $[1].inputs[1].itemId: unknown items "mithril"');

@@ -84,7 +84,9 @@ export class IdempotencyRecords {
       .execute();
   }
 
-  /** Forgets keys stored before `before`; returns how many. Run it on a schedule that fits your clients' retry window. */
+  /**
+   * Forgets keys stored before `before`; returns how many. Run it on a schedule that fits your clients' retry window.
+   */
   async prune(before: Date): Promise<number> {
     const deleted = await this.#db
       .executor()

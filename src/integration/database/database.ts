@@ -29,7 +29,10 @@ export interface Database<DB = UntypedTables> extends AsyncDisposable {
   pending<T>(owner: object, create: () => T, flush: (buffer: T) => Promise<void>): T | undefined;
   /** Writes out what `pending` holds back in the open transaction, so a read sees it. */
   flushPending(): Promise<void>;
-  /** Runs a compiled statement (see StatementCache) in the open transaction, or on the pool outside one; the fast path for hot statements. */
+  /**
+   * Runs a compiled statement (see StatementCache) in the open transaction, or on the pool outside one; the fast path
+   * for hot statements.
+   */
   execute<R = unknown>(query: CompiledQuery): Promise<QueryResult<R>>;
   /**
    * Runs `work` in a transaction: the outermost call opens one (retried on serialization
@@ -37,7 +40,10 @@ export interface Database<DB = UntypedTables> extends AsyncDisposable {
    * @example await db.transaction(async (tx) => tx.insertInto('player').values(row).execute())
    */
   transaction<T>(work: TransactionWork<DB, T>, options?: TransactionOptions): Promise<T>;
-  /** Runs `callback` once the outermost transaction commits; never after a rollback. Outside a transaction it runs at once. The same function registered again right after itself runs once. */
+  /**
+   * Runs `callback` once the outermost transaction commits; never after a rollback. Outside a transaction it runs at
+   * once. The same function registered again right after itself runs once.
+   */
   afterCommit(callback: () => unknown): void;
   /** True inside `transaction`. */
   inTransaction(): boolean;

@@ -128,7 +128,8 @@ export const classifyPostgresError: DriverErrorClassifier = (error) => {
     if (code === '40P01') return 'deadlock';
     if (code === '57014') return 'timeout';
     if (code === '55P03') return 'busy';
-    // 08: connection exception; 28: invalid authorization; 3D000: no such database; 53300: too many connections; 57P0x: server shutting down.
+    // 08: connection exception; 28: invalid authorization; 3D000: no such database; 53300: too many connections; 57P0x:
+    // server shutting down.
     if (
       code.startsWith('08') ||
       code.startsWith('28') ||

@@ -5,9 +5,15 @@ export type SqliteSynchronous = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
 
 /** Settings that apply only to the embedded SQLite backend. */
 export interface SqliteSettings {
-  /** `FULL` (default) survives power loss; `NORMAL` in WAL mode may lose the last commits on power loss, never on a process crash. */
+  /**
+   * `FULL` (default) survives power loss; `NORMAL` in WAL mode may lose the last commits on power loss, never on a
+   * process crash.
+   */
   readonly synchronous?: SqliteSynchronous;
-  /** How long one statement waits for another process's write lock before SQLITE_BUSY. Blocks the event loop while it waits. */
+  /**
+   * How long one statement waits for another process's write lock before SQLITE_BUSY. Blocks the event loop while it
+   * waits.
+   */
   readonly busyTimeoutMs?: number;
   /** Prepared statements kept per connection, keyed by SQL text. 0 turns the cache off. */
   readonly statementCacheSize?: number;

@@ -11,12 +11,16 @@ import { UsageError } from '../errors/internal.js';
  * checked against Kysely's own compilation in test/database/statement-cache.unit.spec.ts.
  * @example
  * const cursor = new StatementCache()
- * db.executor().executeQuery(cursor.get('move', () => db.executor().updateTable('c').set({ seq: 0 }).where('id', '=', ''), [seq, id]))
+ * db.executor().executeQuery(cursor.get('move', () => db.executor().updateTable('c').set({ seq: 0 }).where('id', '=',
+ * ''), [seq, id]))
  */
 export class StatementCache {
   readonly #statements = new Map<string, { readonly sql: string; readonly placeholders: number }>();
 
-  /** The query of shape `key` (built by `build` the first time) with these parameters; UsageError when their count differs from its placeholders'. */
+  /**
+   * The query of shape `key` (built by `build` the first time) with these parameters; UsageError when their count
+   * differs from its placeholders'.
+   */
   get(key: string, build: () => Compilable, parameters: readonly unknown[]): CompiledQuery {
     let statement = this.#statements.get(key);
     if (statement === undefined) {

@@ -75,7 +75,10 @@ export class UnitOfWork<DB> {
   readonly #dialect: Dialect;
   readonly #begin: BeginStatement;
   readonly #deferredFlush: DeferredFlush;
-  /** One transaction handle per pooled connection, built once: building Kysely objects per transaction costs more than a small statement. */
+  /**
+   * One transaction handle per pooled connection, built once: building Kysely objects per transaction costs more than a
+   * small statement.
+   */
   readonly #handles = new WeakMap<
     DatabaseConnection,
     { handle: Transaction<DB>; slot: { scope: Scope<DB> | undefined } }

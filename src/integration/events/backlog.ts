@@ -82,7 +82,8 @@ export async function readBacklog(
         .selectFrom('weft_event_log as l')
         .select(prefixes.map((prefix, index) => countWhereKeyStarts(prefix).as(`p${index}`)))
         .where('l.type', 'in', taken)
-        // The slowest cursor bounds the rows read (the log's seq index); the subscriptions' own cursors and types decide.
+        // The slowest cursor bounds the rows read (the log's seq index); the subscriptions' own cursors and types
+        // decide.
         .where('l.seq', '>', (eb) =>
           eb
             .selectFrom('weft_event_cursors')
@@ -123,7 +124,9 @@ export async function readBacklog(
   };
 }
 
-/** `count(*) filter (where substr(l.partition_key, 1, n) = prefix)`: n in characters, as substr counts on both backends. */
+/**
+ * `count(*) filter (where substr(l.partition_key, 1, n) = prefix)`: n in characters, as substr counts on both backends.
+ */
 function countWhereKeyStarts(prefix: string): RawBuilder<number | string | bigint> {
   return sql`count(*) filter (where substr(${sql.ref('l.partition_key')}, 1, ${[...prefix].length}) = ${prefix})`;
 }

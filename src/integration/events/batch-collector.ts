@@ -7,7 +7,10 @@ export interface PendingEvent {
   readonly done: () => void;
 }
 
-/** Gathers volatile events for a batch subscription: hands them on when `maxSize` are there, or `maxWaitMs` after the first. */
+/**
+ * Gathers volatile events for a batch subscription: hands them on when `maxSize` are there, or `maxWaitMs` after the
+ * first.
+ */
 export class BatchCollector {
   readonly #options: BatchOptions;
   readonly #handOn: (events: PendingEvent[]) => void;

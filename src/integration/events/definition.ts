@@ -9,7 +9,10 @@ export interface EventDefinition<Type extends string = string, Data = unknown> {
   readonly schema: Schema<Data>;
   /** The only system that may publish it. */
   readonly owner: string;
-  /** Durable events go through the event log (at least once, in order per partition key); volatile ones stay in memory (at most once). */
+  /**
+   * Durable events go through the event log (at least once, in order per partition key); volatile ones stay in memory
+   * (at most once).
+   */
   readonly durable: boolean;
   /** Picks the partition key from the data: events with one key reach a subscription in publish order. */
   readonly partitionKey?: (data: Data) => string;
@@ -19,7 +22,8 @@ const TYPE = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
 
 /**
  * Defines an event type. Its data type is the schema's output, so subscribers get it typed.
- * @example export const itemCrafted = defineEvent({ type: 'crafting.item_crafted', version: 1, owner: 'crafting', durable: true, schema: z.object({ itemId: z.string() }) })
+ * @example export const itemCrafted = defineEvent({ type: 'crafting.item_crafted', version: 1, owner: 'crafting',
+ * durable: true, schema: z.object({ itemId: z.string() }) })
  */
 export function defineEvent<const Type extends string, Data>(
   definition: EventDefinition<Type, Data>,

@@ -1,4 +1,7 @@
-/** What became of an offered run: refused (the queue is full), over already (it ran synchronously), or the promise of its end. */
+/**
+ * What became of an offered run: refused (the queue is full), over already (it ran synchronously), or the promise of
+ * its end.
+ */
 export type Offered = 'full' | 'done' | Promise<void>;
 
 interface Waiting {
@@ -54,7 +57,9 @@ export class DeliveryQueue {
     if (this.#items.length > 0 || this.#idle.length > 0) this.#pump();
   }
 
-  /** Starts `run` now when it can, else queues it; 'full' when there is no room (the caller decides: drop, or pause). */
+  /**
+   * Starts `run` now when it can, else queues it; 'full' when there is no room (the caller decides: drop, or pause).
+   */
   offer(partitionKey: string | undefined, run: () => unknown): Offered {
     if (this.tryStart(partitionKey)) {
       const result = this.#run(partitionKey, run);
@@ -85,7 +90,8 @@ export class DeliveryQueue {
   }
 
   #pump(): void {
-    // A synchronous run ends inside #start and pumps again: the loop already running picks up from there (no recursion per item).
+    // A synchronous run ends inside #start and pumps again: the loop already running picks up from there (no recursion
+    // per item).
     if (this.#pumping) return;
     this.#pumping = true;
     try {

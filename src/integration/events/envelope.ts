@@ -20,7 +20,10 @@ export interface EventEnvelope<Type extends string = string, Data = unknown> {
 let lastIsoMs = 0;
 let lastIso = '';
 
-/** The current time as ISO text for an envelope, formatted at most once per millisecond (formatting costs more than a small event). */
+/**
+ * The current time as ISO text for an envelope, formatted at most once per millisecond (formatting costs more than a
+ * small event).
+ */
 export function envelopeTime(): string {
   const now = Date.now();
   if (now !== lastIsoMs) {

@@ -41,7 +41,10 @@ export interface EventBusOptions {
   readonly logger?: Logger;
   /** How durable events reach durable subscriptions. Default: a MemoryTransport over `db`. */
   readonly transport?: Transport;
-  /** For the default transport: how often durable subscriptions look for events committed by other processes. Default 1000 ms. */
+  /**
+   * For the default transport: how often durable subscriptions look for events committed by other processes. Default
+   * 1000 ms.
+   */
   readonly pollIntervalMs?: number;
   /** Default retry policy of durable subscriptions. */
   readonly retry?: Partial<RetryPolicy>;
@@ -77,7 +80,10 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   readonly #queries: EventLogQueries;
   #nextId = 1;
   #closed = false;
-  /** Every durable subscription's cursor is read: a durable publish waits for it, so a new subscriber's "now" misses nothing. */
+  /**
+   * Every durable subscription's cursor is read: a durable publish waits for it, so a new subscriber's "now" misses
+   * nothing.
+   */
   #durablesReady: Promise<unknown> = Promise.resolve();
   /** False while some durable subscription is still reading its cursor (publish then waits for #durablesReady). */
   #durablesSettled = true;
@@ -137,7 +143,8 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     const { envelope, definition, trace } = this.#envelope(type, data, options);
     if (definition.durable) {
       if (!this.#durablesSettled) await this.#durablesReady;
-      // Inside a transaction the append joins it (no savepoint: one failed insert fails the publish, which throws anyway).
+      // Inside a transaction the append joins it (no savepoint: one failed insert fails the publish, which throws
+      // anyway).
       if (this.#db.inTransaction()) await this.log.append(envelope);
       else await this.#db.transaction(() => this.log.append(envelope));
       this.#db.afterCommit(this.#wakeAfterCommit);

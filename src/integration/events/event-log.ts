@@ -35,7 +35,10 @@ export class EventLog {
 
   readonly #insertHeld = (held: EventEnvelope[]): Promise<void> => this.#insert(held);
 
-  /** Writes envelopes in order, in multi-row inserts of up to 64 rows: one round trip for a transaction's events (each statement shape compiled once). */
+  /**
+   * Writes envelopes in order, in multi-row inserts of up to 64 rows: one round trip for a transaction's events (each
+   * statement shape compiled once).
+   */
   async #insert(envelopes: readonly EventEnvelope[]): Promise<void> {
     if (envelopes.length === 0) return;
     // A backend with one writer at a time (SQLite) commits in sequence order already.

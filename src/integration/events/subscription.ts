@@ -36,7 +36,10 @@ export interface Route {
   readonly series: DeliverySeries;
 }
 
-/** Runs a handler in the event's context (so what it publishes has the event as cause); counts and logs (to `report`, when given) and rethrows a failure. */
+/**
+ * Runs a handler in the event's context (so what it publishes has the event as cause); counts and logs (to `report`,
+ * when given) and rethrows a failure.
+ */
 export async function runHandler(
   subscription: Subscription,
   envelopes: readonly EventEnvelope[],

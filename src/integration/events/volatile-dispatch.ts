@@ -55,7 +55,10 @@ export class VolatileDispatch {
     return runInContext(context, () => this.#offerVolatile(route, envelope, context));
   }
 
-  /** Offers the event to each subscription; a handler started now is timed from this moment (handler duration includes the synchronous handlers before it). */
+  /**
+   * Offers the event to each subscription; a handler started now is timed from this moment (handler duration includes
+   * the synchronous handlers before it).
+   */
   #offerVolatile(
     route: readonly Route[],
     envelope: EventEnvelope,

@@ -33,7 +33,10 @@ export interface LoggerOptions {
   readonly recentSize?: number;
 }
 
-/** The system a logger is bound to (set on our per-system children, inherited by theirs), so the context's is not added twice. */
+/**
+ * The system a logger is bound to (set on our per-system children, inherited by theirs), so the context's is not added
+ * twice.
+ */
 const SYSTEM_BOUND = Symbol('weft.systemBound');
 
 const LEVEL_NAMES: Readonly<Record<number, RecentLine['level']>> = { 40: 'warn', 50: 'error', 60: 'fatal' };

@@ -149,7 +149,8 @@ export class WeftMetrics {
 
   /** The `onQuery` hook for `createDatabase`: times each statement by operation (select, insert, commit, ...). */
   queryObserver(): (event: QueryEvent) => void {
-    // Statements repeat (most are compiled once), so each text is classified once; the cache is dropped when it grows large.
+    // Statements repeat (most are compiled once), so each text is classified once; the cache is dropped when it grows
+    // large.
     const operations = new Map<string, string>();
     return (event) => {
       let operation = operations.get(event.sql);

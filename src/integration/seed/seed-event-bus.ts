@@ -71,7 +71,10 @@ export class SeedEventBus {
     );
   }
 
-  /** Dispatches `payload` as an event of `type`; resolves when every handler has finished (volatile) or it is committed (durable). */
+  /**
+   * Dispatches `payload` as an event of `type`; resolves when every handler has finished (volatile) or it is committed
+   * (durable).
+   */
   async dispatch(type: string, payload: unknown): Promise<void> {
     const bus = await this.#options.bus();
     const definition = bus.definitions().find((d) => d.type === type);

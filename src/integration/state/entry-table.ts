@@ -64,7 +64,10 @@ export class EntryTable {
     return rows.map(toEntry);
   }
 
-  /** Writes a new version of the entry and its history row; false when its version is no longer `previous` (someone else wrote it). */
+  /**
+   * Writes a new version of the entry and its history row; false when its version is no longer `previous` (someone else
+   * wrote it).
+   */
   async write(entry: NewVersion, previous: number | undefined): Promise<boolean> {
     if (this.#writableCte) {
       const result = await this.#db.execute(writeWithHistory(entry, previous));
@@ -146,7 +149,10 @@ export class EntryTable {
       .execute();
   }
 
-  /** Drops history beyond the retention: older than the last `versions`, or than `before` (the current version always stays). */
+  /**
+   * Drops history beyond the retention: older than the last `versions`, or than `before` (the current version always
+   * stays).
+   */
   async prune(
     system: string,
     key: string,

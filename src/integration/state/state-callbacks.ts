@@ -23,7 +23,10 @@ export class StateCallbacks {
     this.#metrics = options.metrics;
   }
 
-  /** Calls `callback` for each committed change of `system` (`'*'`: of every system); returns the function that stops it. */
+  /**
+   * Calls `callback` for each committed change of `system` (`'*'`: of every system); returns the function that stops
+   * it.
+   */
   onChange(system: string, callback: ChangeCallback): () => void {
     let set = this.#bySystem.get(system);
     if (set === undefined) this.#bySystem.set(system, (set = new Set()));

@@ -43,7 +43,9 @@ export interface SystemSyncStatus {
   readonly changesLastMinute: number;
   readonly conflictsLastMinute: number;
   readonly callbacksFailing: number;
-  /** State events (changed, rolled back) of this slice that some durable subscription taking them has not handled yet. */
+  /**
+   * State events (changed, rolled back) of this slice that some durable subscription taking them has not handled yet.
+   */
   readonly undeliveredEvents: number;
   readonly deadLetters: number;
 }
@@ -57,7 +59,9 @@ export interface SyncStatus {
 const PAGE = 500;
 const KEPT_FAILURES = 100;
 
-/** Re-checks entries against their slice (page by page, so a large slice is never all in memory) and every invariant. */
+/**
+ * Re-checks entries against their slice (page by page, so a large slice is never all in memory) and every invariant.
+ */
 export async function validateState(
   store: ReportedStore,
   validation: ValidationManager,
@@ -93,7 +97,10 @@ export async function validateState(
   return { ok: systems.every((s) => s.failing === 0) && invariants.every((i) => i.ok), systems, invariants };
 }
 
-/** Per slice: entries, last change, recent changes and conflicts, failing callbacks, undelivered state events, dead letters. */
+/**
+ * Per slice: entries, last change, recent changes and conflicts, failing callbacks, undelivered state events, dead
+ * letters.
+ */
 export async function syncStatus(
   store: ReportedStore,
   table: Pick<EntryTable, 'summary'>,

@@ -48,7 +48,10 @@ export class StateSlice<T> {
     return this.#store.list<T>(this.id, options);
   }
 
-  /** Writes `value` as the next version; a stale `expectedVersion` is a ConflictError unless the slice's policy resolves it. */
+  /**
+   * Writes `value` as the next version; a stale `expectedVersion` is a ConflictError unless the slice's policy resolves
+   * it.
+   */
   set(key: string, value: T, options?: SetOptions): Promise<StateEntry<T>> {
     return this.#store.set<T>(this.id, key, value, options);
   }
@@ -58,7 +61,10 @@ export class StateSlice<T> {
     return this.#store.set<T>(this.id, key, value, { expectedVersion: 0 });
   }
 
-  /** Applies `fn` to the current value and writes the result (retried when another writer got there first); NotFoundError when `key` has no value. */
+  /**
+   * Applies `fn` to the current value and writes the result (retried when another writer got there first);
+   * NotFoundError when `key` has no value.
+   */
   update(key: string, fn: (value: T) => T | Promise<T>): Promise<StateEntry<T>> {
     return this.#store.update<T>(this.id, key, (value) => {
       if (value === undefined)

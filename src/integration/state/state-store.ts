@@ -196,7 +196,9 @@ export class StateStore implements StateReader {
     return this.#inTransaction((tx) => tx.delete(system, key, options));
   }
 
-  /** One operation: in the state transaction open around the call (no savepoint: it is one write), or in one of its own. */
+  /**
+   * One operation: in the state transaction open around the call (no savepoint: it is one write), or in one of its own.
+   */
   #inTransaction<T>(operation: (tx: StateTransaction) => Promise<T>): Promise<T> {
     const open = this.#current.getStore();
     return open !== undefined && this.#db.inTransaction() ? operation(open) : this.transaction(operation);
@@ -277,7 +279,9 @@ export class StateStore implements StateReader {
     return result;
   }
 
-  /** Calls `callback` after each committed change of `system` (`'*'`: every system); returns the function that stops it. */
+  /**
+   * Calls `callback` after each committed change of `system` (`'*'`: every system); returns the function that stops it.
+   */
   onChange(system: string, callback: ChangeCallback): () => void {
     if (system !== '*') this.#slice(system);
     return this.#callbacks.onChange(system, callback);
@@ -453,12 +457,17 @@ export class StateStore implements StateReader {
     ]);
   }
 
-  /** Re-checks every entry (of `system`, or all) against its slice, and every invariant: a report, read page by page. */
+  /**
+   * Re-checks every entry (of `system`, or all) against its slice, and every invariant: a report, read page by page.
+   */
   validateState(system?: string): Promise<StateValidationReport> {
     return validateState(this, this.#validation, system);
   }
 
-  /** Per system: entries, last change, changes and conflicts in the last minute, failing callbacks, undelivered events, dead letters. */
+  /**
+   * Per system: entries, last change, changes and conflicts in the last minute, failing callbacks, undelivered events,
+   * dead letters.
+   */
   getSyncStatus(): Promise<SyncStatus> {
     return syncStatus(this, this.#table, this.#events);
   }

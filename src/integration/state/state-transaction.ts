@@ -83,7 +83,9 @@ export class StateTransaction implements StateReader {
     return { entries, cursor: entries.length === limit ? entries.at(-1)?.key : undefined };
   }
 
-  /** Writes `value` as the entry's next version. A stale `expectedVersion` is resolved by the slice's conflict policy. */
+  /**
+   * Writes `value` as the entry's next version. A stale `expectedVersion` is resolved by the slice's conflict policy.
+   */
   async set<T = unknown>(system: string, key: string, value: T, options: SetOptions = {}): Promise<StateEntry<T>> {
     const current = await this.#context.table.read(system, key, true);
     return this.#write(system, key, current, value, options.expectedVersion, 'set');

@@ -68,7 +68,10 @@ export type CrossSystemInvariant = (
 
 /** Options of one write. */
 export interface SetOptions {
-  /** The version the caller read; a different current version is a conflict (see the slice's policy). 0: the entry must not exist. */
+  /**
+   * The version the caller read; a different current version is a conflict (see the slice's policy). 0: the entry must
+   * not exist.
+   */
   readonly expectedVersion?: number;
 }
 

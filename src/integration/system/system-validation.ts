@@ -27,7 +27,10 @@ export class SystemValidation {
     return full;
   }
 
-  /** Checks a value against a schema (a full name, or one of this system's by its short name): the parsed value or every issue. */
+  /**
+   * Checks a value against a schema (a full name, or one of this system's by its short name): the parsed value or every
+   * issue.
+   */
   validate<T = unknown>(name: string, value: unknown): ValidationResult<T> {
     return this.#validation.validateData<T>(this.#fullName(name), value);
   }

@@ -15,7 +15,8 @@ class RollbackSignal<T> extends Error {
  * Runs `work` in a transaction that is always rolled back, and returns what `work` returned:
  * a test sees its own writes, and leaves nothing behind. Inside an open transaction it is a
  * savepoint, so only its own writes are undone.
- * @example const rows = await withRollback(db, async (tx) => { await insertPlayer(); return tx.selectFrom('player').selectAll().execute() })
+ * @example const rows = await withRollback(db, async (tx) => { await insertPlayer(); return
+ * tx.selectFrom('player').selectAll().execute() })
  */
 export function withRollback<DB, T>(db: Database<DB>, work: (tx: Kysely<DB>) => Promise<T> | T): Promise<T> {
   return db

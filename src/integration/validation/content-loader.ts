@@ -45,7 +45,8 @@ export class ContentError extends ValidationError {
  * every record against its schema, the rules and references registered for it, and the
  * references between collections; returns the parsed content, or throws one ContentError listing
  * every problem with its file and path.
- * @example const content = await loadContent(validation, 'content', { collections: { items: 'data.item', recipes: 'crafting.recipe' } })
+ * @example const content = await loadContent(validation, 'content', { collections: { items: 'data.item', recipes:
+ * 'crafting.recipe' } })
  */
 export async function loadContent<C extends Record<string, string>>(
   validation: ValidationManager,

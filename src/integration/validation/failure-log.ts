@@ -9,7 +9,10 @@ export interface ValidationFailure {
   readonly correlationId?: string;
 }
 
-/** A failure as stored: the time stays a number until someone reads it (formatting a date costs more than a small validation). */
+/**
+ * A failure as stored: the time stays a number until someone reads it (formatting a date costs more than a small
+ * validation).
+ */
 type StoredFailure = Omit<ValidationFailure, 'time'> & { readonly at: number };
 
 /** The most recent failures, a bounded ring per schema name. */

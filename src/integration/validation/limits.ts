@@ -38,7 +38,8 @@ interface Walk {
  * (so cycles end too) and stops once the size is exceeded. Returns issues of code `limit`.
  */
 export function checkLimits(value: unknown, limits: ValidationLimits): ValidationIssue[] {
-  // Most values are fine: answer those with a pass that builds no paths, and walk again for the details only when one is not.
+  // Most values are fine: answer those with a pass that builds no paths, and walk again for the details only when one
+  // is not.
   const budget = { bytes: 0 };
   if (fits(value, limits, 0, budget) && budget.bytes <= limits.maxBytes) return NONE;
   const walk: Walk = { limits, issues: [], bytes: 0 };

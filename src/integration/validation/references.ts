@@ -41,7 +41,10 @@ export function compileReference(rule: ReferenceRule): CompiledReference {
   return { ...rule, segments };
 }
 
-/** Every id at the rule's path in `value`, with where it stands. Missing keys and non-arrays are skipped: the schema judges shape. */
+/**
+ * Every id at the rule's path in `value`, with where it stands. Missing keys and non-arrays are skipped: the schema
+ * judges shape.
+ */
 export function collectIds(
   value: unknown,
   segments: readonly string[],

@@ -57,7 +57,8 @@ const NO_WARNINGS: readonly ValidationIssue[] = Object.freeze([]);
  * The registry every system registers the shapes of its data and events with, and the one
  * place every boundary (HTTP bodies, events, state writes, content files) is checked.
  * @example
- * validation.registerSchema('crafting.recipe', z.object({ id: z.string(), inputs: z.array(...) }), { owner: 'crafting' })
+ * validation.registerSchema('crafting.recipe', z.object({ id: z.string(), inputs: z.array(...) }), { owner: 'crafting'
+ * })
  * const result = validation.validateData('crafting.recipe', body)
  */
 export class ValidationManager {

@@ -22,7 +22,8 @@ export async function deliverGroup(context: DeliveryContext, events: readonly Lo
   const { batchSize } = context.subscription;
   for (let next = 0; next < events.length && !context.stopping.aborted;) {
     const rest = next === 0 ? events : events.slice(next);
-    // One batch has nothing to gain from the quick try: it goes straight to the careful way, which needs no savepoint for it.
+    // One batch has nothing to gain from the quick try: it goes straight to the careful way, which needs no savepoint
+    // for it.
     const quick = rest.length > batchSize ? await allAtOnce(context, rest) : 'untried';
     if (quick === 'delivered') return;
     // The events before the one that failed (all of them when that is not known) go one savepoint each.

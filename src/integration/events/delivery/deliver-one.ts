@@ -16,7 +16,9 @@ export function deliverOne(context: DeliveryContext, event: LoggedEvent, advance
   return attempt(context, event, 1, advance);
 }
 
-/** Goes on with an event whose first attempt failed elsewhere (in a group): counts that one, then tries from the second. */
+/**
+ * Goes on with an event whose first attempt failed elsewhere (in a group): counts that one, then tries from the second.
+ */
 export async function retryFailed(
   context: DeliveryContext,
   event: LoggedEvent,

@@ -85,7 +85,8 @@ export class DeliveryEngine {
   /** Stops after the transaction in hand (a backoff wait is cut short), then closes the stream. */
   async stop(): Promise<void> {
     this.#stop.abort();
-    // A failed round was reported to whoever started it (a wake logs it, `drain` rethrows it); stopping only waits for its end.
+    // A failed round was reported to whoever started it (a wake logs it, `drain` rethrows it); stopping only waits for
+    // its end.
     await this.#running?.then(
       () => undefined,
       () => undefined,

@@ -7,7 +7,9 @@ export interface DurableSubscription extends TransportSubscription {
   /** Events it skips (still acknowledged, never handled). */
   readonly filter: ((envelope: EventEnvelope) => boolean) | undefined;
   readonly retry: RetryPolicy;
-  /** Runs the handler on these events (one, or a batch for batch subscriptions) in their context; throws when it fails. */
+  /**
+   * Runs the handler on these events (one, or a batch for batch subscriptions) in their context; throws when it fails.
+   */
   readonly handle: (envelopes: readonly EventEnvelope[]) => Promise<void>;
   /** Events handed to the handler at once: 1, or the batch size of a batch subscription. */
   readonly batchSize: number;

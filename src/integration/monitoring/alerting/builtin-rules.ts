@@ -12,7 +12,9 @@ export interface BuiltinThresholds {
   readonly conflictRatio?: number;
 }
 
-/** The rules on by default: handler error rate, dead letters growing, delivery lag, conflict rate, database unavailable. */
+/**
+ * The rules on by default: handler error rate, dead letters growing, delivery lag, conflict rate, database unavailable.
+ */
 export function builtinRules(thresholds: BuiltinThresholds = {}): AlertRule[] {
   return [
     {
