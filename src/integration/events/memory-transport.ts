@@ -1,5 +1,5 @@
 import type { Database } from '../database/internal.js';
-import { WeftError } from '../errors/internal.js';
+import { UsageError } from '../errors/internal.js';
 import type { LoggedEvent } from './envelope.js';
 import { EventLogQueries } from './event-log-queries.js';
 import { EventLog } from './event-log.js';
@@ -116,8 +116,7 @@ class MemoryStream implements TransportStream {
     const last = events.at(-1);
     if (last === undefined) return;
     if (!this.#db.inTransaction()) {
-      throw new WeftError(
-        'WEFT_INTERNAL',
+      throw new UsageError(
         `record() for subscription "${this.#subscription.name}" must run inside the transaction that handled the events.`,
       );
     }

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { NotFoundError, ValidationError, WeftError, type ValidationIssue } from '../errors/internal.js';
+import {
+  ConfigError,
+  ConflictError,
+  NotFoundError,
+  UsageError,
+  ValidationError,
+  type ValidationIssue,
+} from '../errors/internal.js';
 import { parseSettings } from './settings.js';
 import { FailureLog, type ValidationFailure } from './failure-log.js';
 import { lintIntegration, type IntegrationReport, type IntegrationWiring } from './integration-lint.js';
@@ -119,8 +126,7 @@ export class ValidationManager {
       if (outcome instanceof Promise) {
         // Keep the promise from going unhandled, then say plainly what to call instead.
         outcome.catch(() => undefined);
-        throw new WeftError(
-          'WEFT_INTERNAL',
+        throw new UsageError(
           `Rule "${rule.name}" on "${name}" is asynchronous; validate with validateCrossSystem, which awaits it.`,
         );
       }
@@ -173,13 +179,13 @@ export class ValidationManager {
   /** Declares that ids at `path` in values of `from` must exist in `to`. */
   registerReference(rule: ReferenceRule): void {
     if (typeof rule.resolve !== 'function')
-      throw new WeftError('WEFT_INVALID_CONFIG', `Reference ${rule.from}.${rule.path} has no resolve function.`);
+      throw new ConfigError(`Reference ${rule.from}.${rule.path} has no resolve function.`);
     this.#references.push(compileReference(rule));
   }
 
   /** Adds a business rule, run after the schema passes; a name registered twice is an error. */
   registerRule<T = unknown>(name: string, rule: BusinessRule<T>): void {
-    if (this.#rules.has(name)) throw new WeftError('WEFT_CONFLICT', `Rule "${name}" is registered already.`);
+    if (this.#rules.has(name)) throw new ConflictError(`Rule "${name}" is registered already.`);
     const registered = registeredRule(name, rule);
     this.#rules.set(name, registered);
     for (const schema of registered.schemas) {
@@ -247,8 +253,7 @@ function parseWith(
   }
   const result = entry.schema['~standard'].validate(value);
   if (result instanceof Promise) {
-    throw new WeftError(
-      'WEFT_INTERNAL',
+    throw new UsageError(
       `Schema "${entry.name}" validates asynchronously, which Weft does not support; use a synchronous validator.`,
     );
   }
