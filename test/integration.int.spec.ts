@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, createIntegration, defineEvent } from 'weft/internal';
+import {
+  ConfigError,
+  MemoryTransport,
+  ValidationError,
+  createIntegration,
+  defineEvent,
+  runWithContext,
+  type Transport,
+} from 'weft/internal';
 
 const itemCrafted = defineEvent({
   type: 'crafting.item_crafted',
@@ -61,6 +69,57 @@ describe('createIntegration', () => {
       events.subscribe('quest.*', () => undefined);
       expect(weft.checkWiring().problems.map((p) => p.code)).toEqual(['subscription_matches_nothing']);
       expect(() => weft.assertWired()).toThrow(ConfigError);
+    } finally {
+      await weft.close();
+    }
+  });
+});
+
+describe('createIntegration wires monitoring into the parts', () => {
+  it('counts validation failures with their correlation id, exports weft_db_up, and passes a transport to the bus', async () => {
+    let commits = 0;
+    // A transport of the test's own, over the memory transport once the database exists: the bus must use it.
+    let memory: MemoryTransport | undefined;
+    const transport: Transport = {
+      committed: () => {
+        commits++;
+        memory?.committed();
+      },
+      subscribe: (subscription) => {
+        if (memory === undefined) throw new Error('no database yet');
+        return memory.subscribe(subscription);
+      },
+      close: () => memory?.close() ?? Promise.resolve(),
+    };
+    const weft = await createIntegration({
+      database: 'sqlite::memory:',
+      monitoring: { processMetrics: false, logger: { level: 'silent' } },
+      transport,
+    });
+    try {
+      memory = new MemoryTransport({ db: weft.db, pollIntervalMs: 20 });
+      const events = weft.events.define(itemCrafted);
+      const seen: string[] = [];
+      events.subscribe('crafting.item_crafted', (e) => void seen.push(e.data.itemId), {
+        name: 'quest.on_item_crafted',
+      });
+      await events.ready();
+      await events.publish('crafting.item_crafted', { playerId: 'ann', itemId: 'sword' }, { source: 'crafting' });
+      await events.drain();
+      expect(seen).toEqual(['sword']);
+      expect(commits).toBeGreaterThan(0);
+
+      await runWithContext({ correlationId: 'req-7' }, async () => {
+        await expect(
+          events.publish('crafting.item_crafted', { playerId: 'ann' } as never, { source: 'crafting' }),
+        ).rejects.toBeInstanceOf(ValidationError);
+      });
+      expect(weft.validation.getValidationErrors('crafting.item_crafted')).toEqual([
+        expect.objectContaining({ correlationId: 'req-7' }),
+      ]);
+      const text = await weft.monitoring.metrics.text();
+      expect(text).toContain('weft_validation_failures_total{schema="crafting.item_crafted"} 1');
+      expect(text).toContain('weft_db_up 1');
     } finally {
       await weft.close();
     }

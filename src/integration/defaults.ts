@@ -3,7 +3,7 @@ import { DEFAULT_DATABASE_URL, createIntegration, type Integration } from './int
 import { StateSyncManager } from './seed/index.js';
 import type { StateTransaction, StateTransactionOptions } from './state/index.js';
 import { IntegrationAlerting, IntegrationLogger, IntegrationMetrics } from './seed/index.js';
-import { MonitoringManager } from './monitoring/index.js';
+import { MonitoringManager, currentContext } from './monitoring/index.js';
 import { ValidationManager } from './validation/index.js';
 
 /**
@@ -30,7 +30,13 @@ function lazy<T extends object>(create: () => T): T {
  * The seed's `validation_manager`: registerSchema, validate, validateData, validateCrossSystem, getValidationErrors,
  * validateIntegration.
  */
-export const validationManager: ValidationManager = lazy(() => new ValidationManager());
+export const validationManager: ValidationManager = lazy(
+  () =>
+    new ValidationManager({
+      correlationId: () => currentContext()?.correlationId,
+      onFailure: (schema) => monitoringManager.metrics.validationFailures.inc({ schema }),
+    }),
+);
 
 /**
  * The seed's `monitoring_manager`: logging, metrics, health, alerting and budgets together. Call `start()` to evaluate

@@ -1,8 +1,8 @@
 import { CommandBus, commandMigrations, type ExecuteOptions } from './commands/internal.js';
 import { Migrator, createDatabase, type Database, type DatabaseOptions, type Migration } from './database/internal.js';
 import { ConfigError } from './errors/internal.js';
-import { EventBus, eventMigrations } from './events/internal.js';
-import { MonitoringManager, type MonitoringOptions } from './monitoring/internal.js';
+import { EventBus, eventMigrations, type Transport } from './events/internal.js';
+import { MonitoringManager, currentContext, type MonitoringOptions } from './monitoring/internal.js';
 import { StateStore, stateMigrations } from './state/internal.js';
 import { Systems, type Execute, type SystemDefinition, type SystemHandle } from './system/internal.js';
 import { ValidationManager, type IntegrationReport } from './validation/internal.js';
@@ -30,8 +30,13 @@ export interface IntegrationOptions {
   readonly monitoring?: MonitoringManager | MonitoringOptions;
   /** Apply Weft's own migrations (events, state, commands) on start. Default true. */
   readonly migrate?: boolean;
-  /** How often durable subscriptions look for events committed by other processes. Default 1000 ms. */
+  /**
+   * How often durable subscriptions look for events committed by other processes (the default transport). Default 1000
+   * ms.
+   */
   readonly pollIntervalMs?: number;
+  /** How durable events reach durable subscriptions. Default: the `MemoryTransport` over the database. */
+  readonly transport?: Transport;
 }
 
 /** The parts, wired to one database and one monitoring manager, and the game systems installed on them. */
@@ -91,18 +96,26 @@ export async function createIntegration(options: IntegrationOptions = {}): Promi
   const logger = monitoring.logger('database');
   const db = await createDatabase({ logger, onQuery: monitoring.metrics.queryObserver(), ...given });
   logger.info({ target: db.target }, 'database opened');
+  // weft_db_up and the pool gauges, read at each scrape: the built-in "database unavailable" alert reads them.
+  monitoring.metrics.watchDatabase(db);
   try {
     if (options.migrate !== false) await partMigrator(db).up();
   } catch (error) {
     await db.close();
     throw error;
   }
-  const validation = options.validation ?? new ValidationManager();
+  const validation =
+    options.validation ??
+    new ValidationManager({
+      correlationId: () => currentContext()?.correlationId,
+      onFailure: (schema) => monitoring.metrics.validationFailures.inc({ schema }),
+    });
   const events = new EventBus({
     db,
     validation,
     metrics: monitoring.metrics,
     logger: monitoring.logger('events'),
+    ...(options.transport === undefined ? {} : { transport: options.transport }),
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
   });
   const state = new StateStore({

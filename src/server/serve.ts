@@ -21,7 +21,6 @@ export async function startServer(
   // Migrated here rather than by createIntegration, so the start-up log names what was applied.
   const weft = await createIntegration({ database: config.databaseUrl, monitoring, migrate: false });
   const { db } = weft;
-  monitoring.metrics.watchDatabase(db);
   try {
     const applied = await weft.migrator().up();
     dbLogger.info({ target: db.target, applied: applied.map((m) => `${m.part}/${m.name}`) }, 'database ready');

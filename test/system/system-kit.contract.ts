@@ -279,6 +279,15 @@ export function systemKitContract(name: string, options: TestIntegrationOptions)
       expect(await gold(weft, 'bob')).toBe(10);
       // Two runs that committed, and the one that failed for want of gold: no repeat ran again.
       expect(calls.pay).toBe(3);
+      // Timed under the command's name; a refusal (4xx) is not an error for budgets, a failure (5xx) is.
+      const text = await weft.monitoring.metrics.text();
+      for (const outcome of ['ok', 'replayed', 'refused', 'error']) {
+        expect(text).toMatch(
+          new RegExp(
+            `weft_operation_duration_ms_count\\{operation="economy\\.(pay|broken)",outcome="${outcome}"\\} [1-9]`,
+          ),
+        );
+      }
     });
 
     it('runs concurrent repeats of one key once, in one process', async () => {
@@ -346,6 +355,43 @@ export function systemKitContract(name: string, options: TestIntegrationOptions)
         expect(receipts).toHaveLength(5);
       });
     }
+
+    it('runs a subscriber as its system: its writes are updatedBy it, its own events publish without a source', async () => {
+      const weft = await integration();
+      const crafting = weft.system('crafting');
+      const crafted = crafting.events.define({
+        name: 'item_crafted',
+        durable: true,
+        schema: z.object({ itemId: z.string() }),
+      });
+      const quest = weft.system('quest');
+      const progress = quest.state.slice('progress', { schema: z.object({ crafted: z.int() }) });
+      const advanced = quest.events.define({
+        name: 'advanced',
+        durable: false,
+        schema: z.object({ crafted: z.int() }),
+      });
+      quest.events.subscribe(crafted, async () => {
+        const entry = await progress.upsert('ann', (p) => ({ crafted: (p?.crafted ?? 0) + 1 }));
+        // No source given: the context says quest, which owns quest.advanced.
+        await weft.events.publish(advanced.type as never, entry.value as never);
+      });
+      await weft.events.ready();
+      await crafting.events.publish(crafted, { itemId: 'sword' });
+      await weft.events.drain();
+      expect(await progress.entry('ann')).toMatchObject({ value: { crafted: 1 }, updatedBy: 'quest' });
+    });
+
+    it('creates an entry only when there is none, whatever the conflict policy', async () => {
+      const weft = await integration();
+      const notes = weft
+        .system('quest')
+        .state.slice('notes', { schema: z.object({ text: z.string() }), conflict: 'last-write-wins' });
+      await notes.create('ann', { text: 'first' });
+      await expect(notes.create('ann', { text: 'second' })).rejects.toMatchObject({ code: 'WEFT_CONFLICT' });
+      await notes.set('ann', { text: 'third' }, { expectedVersion: 7 });
+      expect(await notes.get('ann')).toEqual({ text: 'third' });
+    });
 
     it('lints commands with the rest of the wiring', async () => {
       const weft = await integration();

@@ -181,7 +181,9 @@ export class CommandBus {
       outcome = 'replayed';
       return this.#replay(info, done.stored, hash);
     } catch (error) {
-      outcome = isWeftError(error) ? error.code : 'WEFT_INTERNAL';
+      // Budgets' error rate counts `error`: a refusal (a 4xx: bad input, not enough gold) is the caller's, not a
+      // failure.
+      outcome = isWeftError(error) && error.status < 500 ? 'refused' : 'error';
       this.#report(info, context, error);
       throw error;
     } finally {
@@ -219,7 +221,12 @@ export class CommandBus {
 
   /** A refused command (4xx) is the caller's; a failed one (5xx) is ours and logged as an error. */
   #report(info: CommandInfo, context: CommandContext, error: unknown): void {
-    const fields = { err: error, command: info.name, actor: `${context.actor.kind}:${context.actor.id}` };
+    const fields = {
+      err: error,
+      command: info.name,
+      code: isWeftError(error) ? error.code : 'WEFT_INTERNAL',
+      actor: `${context.actor.kind}:${context.actor.id}`,
+    };
     if (isWeftError(error) && error.status < 500) this.#logger.info(fields, 'command refused');
     else this.#logger.error(fields, 'command failed');
   }

@@ -8,6 +8,9 @@ export const MILLISECOND_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 
 
 const NAME = /^weft_[a-z][a-z0-9_]*$/;
 
+/** What `watchDatabase` reads: a ping and pool figures. */
+type WatchedDatabase = { poolStats(): PoolStats; ping(options?: { timeoutMs?: number }): Promise<void> };
+
 /** What a custom instrument is declared with. Label values must come from a small set: never ids. */
 export interface InstrumentOptions<L extends string> {
   /** `weft_` prefixed snake_case; counters end in `_total`. */
@@ -94,6 +97,7 @@ export class WeftMetrics {
     labelNames: ['subscription'],
   });
   readonly #queues = new Map<string, () => number>();
+  #database: WatchedDatabase | undefined;
   readonly eventQueueDepth = new Gauge({
     name: 'weft_event_queue_depth',
     help: 'Volatile events waiting in a subscription queue.',
@@ -168,24 +172,32 @@ export class WeftMetrics {
    * Exports a database's pool (size, connections in use, callers waiting) and `weft_db_up`
    * (1 when it answers a ping within a second), read at each scrape or alert evaluation.
    */
-  watchDatabase(db: { poolStats(): PoolStats; ping(options?: { timeoutMs?: number }): Promise<void> }): void {
-    const pool = db;
+  watchDatabase(db: WatchedDatabase): void {
+    // Gauges are made once; watching another database (a monitoring manager shared by several
+    // integrations, a restart in tests) points them at the latest one.
+    const first = this.#database === undefined;
+    this.#database = db;
+    if (!first) return;
+    const watched = (): WatchedDatabase | undefined => this.#database;
     new Gauge({
       name: 'weft_db_up',
       help: 'Whether the database answers (1) or not (0).',
       registers: [this.registry],
       async collect() {
+        const current = watched();
         this.set(
-          await db.ping({ timeoutMs: 1000 }).then(
-            () => 1,
-            () => 0,
-          ),
+          current === undefined
+            ? 0
+            : await current.ping({ timeoutMs: 1000 }).then(
+                () => 1,
+                () => 0,
+              ),
         );
       },
     });
     const read = (key: keyof PoolStats) =>
       function (this: Gauge) {
-        this.set(pool.poolStats()[key]);
+        this.set(watched()?.poolStats()[key] ?? 0);
       };
     new Gauge({
       name: 'weft_db_pool_size',

@@ -143,7 +143,8 @@ export class StateTransaction implements StateReader {
     let next: unknown = value;
     const actual = current?.version ?? 0;
     if (expectedVersion !== undefined && expectedVersion !== actual) {
-      const policy = slice.options.conflict ?? 'reject';
+      // Version 0 means "must not exist yet": a create is never merged into, nor written over, an entry.
+      const policy = expectedVersion === 0 ? 'reject' : (slice.options.conflict ?? 'reject');
       if (policy === 'reject') this.#stale(slice, key, expectedVersion, actual);
       this.#context.conflicted(system);
       if (typeof policy === 'function') {

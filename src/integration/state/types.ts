@@ -70,7 +70,7 @@ export type CrossSystemInvariant = (
 export interface SetOptions {
   /**
    * The version the caller read; a different current version is a conflict (see the slice's policy). 0: the entry must
-   * not exist.
+   * not exist, whatever the policy (a ConflictError when it does).
    */
   readonly expectedVersion?: number;
 }

@@ -8,6 +8,7 @@ import {
   type EventHandler,
   type SubscribeOptions,
 } from '../events/internal.js';
+import { runWithContext } from '../monitoring/internal.js';
 import type { Schema } from '../validation/internal.js';
 import type { DeclaredEnvelope, DeclaredPattern, WeftEvents } from './registry.js';
 
@@ -128,7 +129,10 @@ export class SystemEvents<S extends string> {
       throw new ConfigError(`${this.#system} subscribes as ${name} already; give this subscription its own name.`);
     }
     this.#names.add(name);
-    const unsubscribe = this.#subscribe(pattern, handler, { ...(options as SubscribeOptions<EventEnvelope>), name });
+    // The handler works as the system: what it writes is `updatedBy` it, what it publishes has it as source.
+    const system = { system: this.#system };
+    const asSystem = (event: never): unknown => runWithContext(system, () => handler(event));
+    const unsubscribe = this.#subscribe(pattern, asSystem, { ...(options as SubscribeOptions<EventEnvelope>), name });
     return () => {
       this.#names.delete(name);
       return unsubscribe();
