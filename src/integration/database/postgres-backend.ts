@@ -11,7 +11,7 @@ import {
 import type { DatabaseBackend } from './backend.js';
 import { classifyPostgresError, mapDriverError, type DriverErrorClassifier } from './driver-errors.js';
 import { describeTarget, type DatabaseLogger, type ResolvedPostgres } from './options.js';
-import { refuseKyselyTransaction } from './unit-of-work.js';
+import { KyselyTransactionsRefused } from './unit-of-work.js';
 
 /** PostgreSQL through a node-postgres pool. */
 export function postgresBackend(config: ResolvedPostgres, logger: DatabaseLogger): DatabaseBackend {
@@ -70,7 +70,7 @@ export async function ensurePostgresSchema(executor: Kysely<unknown>, schema: st
 }
 
 /** Decorates a stock Kysely driver so every failure leaves it as a typed Weft error. */
-class ErrorMappingDriver implements Driver {
+class ErrorMappingDriver extends KyselyTransactionsRefused implements Driver {
   readonly #inner: Driver;
   readonly #classify: DriverErrorClassifier;
   readonly #target: string;
@@ -78,6 +78,7 @@ class ErrorMappingDriver implements Driver {
   readonly #mapped = new WeakMap<DatabaseConnection, MappedConnection>();
 
   constructor(inner: Driver, classify: DriverErrorClassifier, target: string) {
+    super();
     this.#inner = inner;
     this.#classify = classify;
     this.#target = target;
@@ -95,32 +96,6 @@ class ErrorMappingDriver implements Driver {
       this.#mapped.set(connection, mapped);
     }
     return mapped;
-  }
-
-  // The unit of work sends BEGIN, COMMIT and SAVEPOINT on the connection itself; these are reached
-  // only by Kysely's own transaction methods on the root handle, which would bypass it.
-  beginTransaction(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-
-  commitTransaction(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-
-  rollbackTransaction(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-
-  savepoint(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-
-  rollbackToSavepoint(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-
-  releaseSavepoint(): Promise<void> {
-    return refuseKyselyTransaction();
   }
 
   releaseConnection(connection: DatabaseConnection): Promise<void> {

@@ -14,7 +14,7 @@ import {
 import type { DatabaseBackend, PoolStats } from './backend.js';
 import { classifySqliteError, mapDriverError } from './driver-errors.js';
 import { describeTarget, type ResolvedSqlite } from './options.js';
-import { refuseKyselyTransaction } from './unit-of-work.js';
+import { KyselyTransactionsRefused } from './unit-of-work.js';
 
 type Statement = BetterSqlite3.Statement<unknown[]>;
 
@@ -64,13 +64,14 @@ const BEGIN_DEFERRED = CompiledQuery.raw('begin deferred');
  * raised. It implements Kysely's public `Driver` interface only; the contract suite
  * (test/database/sqlite.int.spec.ts) runs through it.
  */
-class SqliteDriver implements Driver {
+class SqliteDriver extends KyselyTransactionsRefused implements Driver {
   readonly #config: ResolvedSqlite;
   readonly #target: string;
   readonly #mutex = new ConnectionMutex();
   #connection: SqliteConnection | undefined;
 
   constructor(config: ResolvedSqlite, target: string) {
+    super();
     this.#config = config;
     this.#target = target;
   }
@@ -99,32 +100,6 @@ class SqliteDriver implements Driver {
       throw new Error('SQLite driver is not initialised or already destroyed');
     }
     return this.#connection;
-  }
-
-  // The unit of work sends BEGIN, COMMIT and SAVEPOINT on the connection itself; these are reached
-  // only by Kysely's own transaction methods on the root handle, which would bypass it.
-  beginTransaction(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-
-  commitTransaction(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-
-  rollbackTransaction(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-
-  savepoint(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-
-  rollbackToSavepoint(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-
-  releaseSavepoint(): Promise<void> {
-    return refuseKyselyTransaction();
   }
 
   releaseConnection(): Promise<void> {

@@ -442,6 +442,45 @@ export function refuseKyselyTransaction(): Promise<never> {
   );
 }
 
+/**
+ * The transaction methods of a Kysely driver, all refusing: the unit of work sends BEGIN, COMMIT and
+ * SAVEPOINT on the connection itself, so these are reached only by Kysely's own transaction methods
+ * on the root handle, which would bypass it. Both of Weft's drivers extend it.
+ */
+export abstract class KyselyTransactionsRefused implements Pick<
+  Driver,
+  | 'beginTransaction'
+  | 'commitTransaction'
+  | 'rollbackTransaction'
+  | 'savepoint'
+  | 'rollbackToSavepoint'
+  | 'releaseSavepoint'
+> {
+  beginTransaction(): Promise<void> {
+    return refuseKyselyTransaction();
+  }
+
+  commitTransaction(): Promise<void> {
+    return refuseKyselyTransaction();
+  }
+
+  rollbackTransaction(): Promise<void> {
+    return refuseKyselyTransaction();
+  }
+
+  savepoint(): Promise<void> {
+    return refuseKyselyTransaction();
+  }
+
+  rollbackToSavepoint(): Promise<void> {
+    return refuseKyselyTransaction();
+  }
+
+  releaseSavepoint(): Promise<void> {
+    return refuseKyselyTransaction();
+  }
+}
+
 function gaveUp(error: unknown, attempts: number): WeftError {
   const message = `Transaction gave up after ${attempts} attempts: ${error instanceof Error ? error.message : String(error)}`;
   const details = { attempts };
