@@ -63,12 +63,14 @@ export type { Migration } from './database/index.js';
 
 // Errors: one registry of codes and HTTP statuses.
 export {
+  BadRequestError,
   ConfigError,
   ConflictError,
   ERROR_CODES,
   ForbiddenError,
   NotFoundError,
   TimeoutError,
+  UnauthorizedError,
   UnavailableError,
   UsageError,
   ValidationError,

@@ -1,10 +1,12 @@
 export {
+  BadRequestError,
   ConfigError,
   ConflictError,
   ForbiddenError,
   ERROR_CODES,
   NotFoundError,
   TimeoutError,
+  UnauthorizedError,
   UnavailableError,
   UsageError,
   ValidationError,

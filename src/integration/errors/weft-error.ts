@@ -10,11 +10,14 @@ export const ERROR_CODES = {
   WEFT_CONFLICT: 409,
   WEFT_TRANSACTION_CONFLICT: 409,
   WEFT_NOT_FOUND: 404,
+  WEFT_UNAUTHORIZED: 401,
   WEFT_FORBIDDEN: 403,
+  WEFT_BAD_REQUEST: 400,
   WEFT_VALIDATION: 422,
   WEFT_UNAVAILABLE: 503,
   WEFT_DATABASE_BUSY: 503,
   WEFT_CLOSED: 503,
+  WEFT_OVERLOADED: 503,
   WEFT_TIMEOUT: 504,
 } as const;
 
@@ -68,6 +71,20 @@ export class ConflictError extends WeftError {
   }
 }
 
+/** The caller did not say who it is, or its credentials are wrong: no token, a bad token. HTTP 401. */
+export class UnauthorizedError extends WeftError {
+  constructor(message: string, options: WeftErrorOptions = {}) {
+    super('WEFT_UNAUTHORIZED', message, options);
+  }
+}
+
+/** The request itself is malformed before any rule applies: a body that is not JSON, a missing body. HTTP 400. */
+export class BadRequestError extends WeftError {
+  constructor(message: string, options: WeftErrorOptions = {}) {
+    super('WEFT_BAD_REQUEST', message, options);
+  }
+}
+
 /** The caller may not do this: a system publishing an event it does not own. HTTP 403. */
 export class ForbiddenError extends WeftError {
   constructor(message: string, options: WeftErrorOptions = {}) {
@@ -115,7 +132,9 @@ export class ValidationError extends WeftError {
 export class UnavailableError extends WeftError {
   constructor(
     message: string,
-    options: WeftErrorOptions & { code?: 'WEFT_UNAVAILABLE' | 'WEFT_DATABASE_BUSY' | 'WEFT_CLOSED' } = {},
+    options: WeftErrorOptions & {
+      code?: 'WEFT_UNAVAILABLE' | 'WEFT_DATABASE_BUSY' | 'WEFT_CLOSED' | 'WEFT_OVERLOADED';
+    } = {},
   ) {
     super(options.code ?? 'WEFT_UNAVAILABLE', message, options);
   }
