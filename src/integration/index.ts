@@ -69,6 +69,7 @@ export {
   ERROR_CODES,
   ForbiddenError,
   NotFoundError,
+  RateLimitedError,
   TimeoutError,
   UnauthorizedError,
   UnavailableError,
@@ -82,7 +83,8 @@ export type { WeftErrorCode, WeftErrorOptions } from './errors/index.js';
 // The parts, for code that uses one on its own.
 export { createDatabase, Migrator } from './database/index.js';
 export type { Database, DatabaseOptions, TransactionOptions } from './database/index.js';
-export { ValidationManager } from './validation/index.js';
+export { ContentError, ValidationManager, contentProblem, loadContent } from './validation/index.js';
+export type { ContentProblem, ContentReference, ContentSpec } from './validation/index.js';
 export { MonitoringManager, runWithContext, currentContext } from './monitoring/index.js';
 export type { WeftContext } from './monitoring/index.js';
 

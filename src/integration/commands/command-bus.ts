@@ -21,7 +21,7 @@ import type {
 
 /** Options of a CommandBus. */
 export interface CommandBusOptions {
-  readonly db: Pick<Database<unknown>, 'withTables'>;
+  readonly db: Pick<Database, 'withTables' | 'transaction'>;
   readonly validation: ValidationManager;
   /** Commands run in a state transaction: state writes, events and invariants commit with them. */
   readonly state: Pick<StateStore, 'transaction'>;
@@ -31,7 +31,8 @@ export interface CommandBusOptions {
 
 interface Registered {
   readonly info: CommandInfo;
-  readonly handler: CommandHandler<unknown, unknown>;
+  readonly handler: CommandHandler<unknown, unknown, unknown>;
+  readonly prepare: ((input: unknown, context: CommandContext) => unknown) | undefined;
 }
 
 /** Who runs a command when nobody says. */
@@ -40,6 +41,7 @@ const NAME = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
 /** Printable ASCII without spaces, as HTTP clients send `Idempotency-Key`. */
 const KEY = /^[\x21-\x7e]{1,200}$/;
 const ACTOR_KINDS: ReadonlySet<string> = new Set(['user', 'operator', 'system']);
+const READ_ONLY = { readOnly: true } as const;
 
 /**
  * Commands: a validated input, one transaction, the events it publishes, a typed result. Each
@@ -53,6 +55,7 @@ const ACTOR_KINDS: ReadonlySet<string> = new Set(['user', 'operator', 'system'])
 export class CommandBus {
   /** The stored first results of idempotency keys (prune them on a schedule). */
   readonly records: IdempotencyRecords;
+  readonly #db: CommandBusOptions['db'];
   readonly #validation: ValidationManager;
   readonly #state: CommandBusOptions['state'];
   readonly #metrics: WeftMetrics | undefined;
@@ -64,6 +67,7 @@ export class CommandBus {
   readonly #inFlight = new Map<string, Promise<unknown>>();
 
   constructor(options: CommandBusOptions) {
+    this.#db = options.db;
     this.records = new IdempotencyRecords(options.db);
     this.#validation = options.validation;
     this.#state = options.state;
@@ -72,11 +76,11 @@ export class CommandBus {
   }
 
   /** Registers `system.name`; its input and output schemas go to the validation part, owned by the system. */
-  register<const Name extends string, Input, Output>(
+  register<const Name extends string, Input, Output, Prepared = undefined>(
     system: string,
     name: Name,
-    options: CommandOptions<Input, Output>,
-    handler: CommandHandler<Input, Output>,
+    options: CommandOptions<Input, Output, Prepared>,
+    handler: CommandHandler<Input, Output, Prepared>,
   ): CommandRef<`${string}.${Name}`, Input, Output> {
     const full = `${system}.${name}`;
     if (!NAME.test(full))
@@ -85,17 +89,25 @@ export class CommandBus {
     if (options.input === undefined || options.output === undefined) {
       throw new ConfigError(`Command ${full} needs an input and an output schema.`);
     }
+    if (options.idempotent === true && options.readOnly === true) {
+      throw new ConfigError(`Command ${full} is read-only: it has no effect to protect with idempotency keys.`);
+    }
     const info: CommandInfo = {
       name: full,
       system,
       idempotent: options.idempotent === true,
+      readOnly: options.readOnly === true,
       description: options.description,
       inputSchema: `${full}.input`,
       outputSchema: `${full}.output`,
     };
     this.#validation.registerSchema(info.inputSchema, options.input, { owner: system });
     this.#validation.registerSchema(info.outputSchema, options.output, { owner: system });
-    this.#commands.set(full, { info, handler: handler as CommandHandler<unknown, unknown> });
+    this.#commands.set(full, {
+      info,
+      handler: handler as CommandHandler<unknown, unknown, unknown>,
+      prepare: options.prepare as Registered['prepare'],
+    });
     return { name: full as `${string}.${Name}` };
   }
 
@@ -163,18 +175,29 @@ export class CommandBus {
     const weftContext: Partial<WeftContext> = { correlationId: context.correlationId, system: info.system };
     let outcome = 'ok';
     try {
+      const prepared =
+        command.prepare === undefined
+          ? undefined
+          : await runWithContext(weftContext, () =>
+              this.#running.run(context, () => command.prepare?.(input, context)),
+            );
       const done = await runWithContext(weftContext, () =>
         this.#running.run(context, () =>
-          this.#state.transaction(async () => {
-            const key = context.idempotencyKey;
-            if (key !== undefined) {
-              const stored = await this.records.claim(context.actor, key, info.name, hash, context.correlationId);
-              if (stored !== undefined) return { stored };
-            }
-            const output = this.#checkedOutput(info, await command.handler(input, context));
-            if (key !== undefined) await this.records.complete(context.actor, key, output);
-            return { output };
-          }),
+          info.readOnly
+            ? this.#db.transaction(
+                async () => ({ output: this.#checkedOutput(info, await command.handler(input, context, prepared)) }),
+                READ_ONLY,
+              )
+            : this.#state.transaction(async () => {
+                const key = context.idempotencyKey;
+                if (key !== undefined) {
+                  const stored = await this.records.claim(context.actor, key, info.name, hash, context.correlationId);
+                  if (stored !== undefined) return { stored };
+                }
+                const output = this.#checkedOutput(info, await command.handler(input, context, prepared));
+                if (key !== undefined) await this.records.complete(context.actor, key, output);
+                return { output };
+              }),
         ),
       );
       if ('output' in done) return done.output;

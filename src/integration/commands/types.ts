@@ -32,17 +32,32 @@ export interface CommandContext {
 }
 
 /** How a command is declared: its input and output schemas, and whether it takes idempotency keys. */
-export interface CommandOptions<Input, Output> {
+export interface CommandOptions<Input, Output, Prepared = undefined> {
   readonly input: Schema<Input>;
   readonly output: Schema<Output>;
   /** It honours idempotency keys (store the first result, replay it). Default false: a key is refused. */
   readonly idempotent?: boolean;
+  /**
+   * It only reads: it runs in a read-only transaction (SQLite takes no write lock; PostgreSQL refuses
+   * writes in it), or inside the transaction of a command that runs it. Not with `idempotent`.
+   */
+  readonly readOnly?: boolean;
   /** One line for docs and the OpenAPI document. */
   readonly description?: string;
+  /**
+   * Slow work that must not hold the transaction (hashing a password, a call to another service):
+   * it runs first, outside any transaction, and its result is the handler's third argument. What it
+   * writes it writes in transactions of its own; a throw stops the command before its transaction.
+   */
+  readonly prepare?: (input: Input, context: CommandContext) => Prepared | Promise<Prepared>;
 }
 
-/** The code of a command: one transaction around it, its input already validated. */
-export type CommandHandler<Input, Output> = (input: Input, context: CommandContext) => Output | Promise<Output>;
+/** The code of a command: one transaction around it, its input already validated (and prepared, see `prepare`). */
+export type CommandHandler<Input, Output, Prepared = undefined> = (
+  input: Input,
+  context: CommandContext,
+  prepared: Prepared,
+) => Output | Promise<Output>;
 
 /** A registered command, typed: pass it to `execute` instead of its name. */
 export interface CommandRef<Name extends string = string, Input = unknown, Output = unknown> {
@@ -56,6 +71,7 @@ export interface CommandInfo {
   readonly name: string;
   readonly system: string;
   readonly idempotent: boolean;
+  readonly readOnly: boolean;
   readonly description: string | undefined;
   /** The names its schemas are registered under in the validation part. */
   readonly inputSchema: string;

@@ -5,6 +5,7 @@ export {
   ForbiddenError,
   ERROR_CODES,
   NotFoundError,
+  RateLimitedError,
   TimeoutError,
   UnauthorizedError,
   UnavailableError,

@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   WEFT_FORBIDDEN: 403,
   WEFT_BAD_REQUEST: 400,
   WEFT_VALIDATION: 422,
+  WEFT_RATE_LIMITED: 429,
   WEFT_UNAVAILABLE: 503,
   WEFT_DATABASE_BUSY: 503,
   WEFT_CLOSED: 503,
@@ -82,6 +83,19 @@ export class UnauthorizedError extends WeftError {
 export class BadRequestError extends WeftError {
   constructor(message: string, options: WeftErrorOptions = {}) {
     super('WEFT_BAD_REQUEST', message, options);
+  }
+}
+
+/** Too many requests: slow down; `retryAfterSeconds` says when to try again (HTTP `Retry-After`). HTTP 429. */
+export class RateLimitedError extends WeftError {
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, options: WeftErrorOptions & { retryAfterSeconds: number }) {
+    super('WEFT_RATE_LIMITED', message, {
+      ...options,
+      details: { ...options.details, retryAfterSeconds: options.retryAfterSeconds },
+    });
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

@@ -79,10 +79,10 @@ export class SystemHandle<S extends string = string> {
    * Registers the command `system.name`: validated input, one transaction, a typed result checked
    * against `output`; `idempotent` commands take idempotency keys. Returns its ref for `execute`.
    */
-  command<const Name extends string, Input, Output>(
+  command<const Name extends string, Input, Output, Prepared = undefined>(
     name: Name,
-    options: CommandOptions<Input, Output>,
-    handler: CommandHandler<Input, Output>,
+    options: CommandOptions<Input, Output, Prepared>,
+    handler: CommandHandler<Input, Output, Prepared>,
   ): CommandRef<`${S}.${Name}`, Input, Output> {
     return this.#parts.commands.register(this.name, name, options, handler) as CommandRef<
       `${S}.${Name}`,

@@ -1,10 +1,12 @@
-import type {
-  BusinessRule,
-  ReferenceRule,
-  Schema,
-  SchemaOptions,
-  ValidationManager,
-  ValidationResult,
+import {
+  loadContent,
+  type BusinessRule,
+  type ContentSpec,
+  type ReferenceRule,
+  type Schema,
+  type SchemaOptions,
+  type ValidationManager,
+  type ValidationResult,
 } from '../validation/internal.js';
 
 /**
@@ -48,6 +50,22 @@ export class SystemValidation {
   /** A business rule over one or more schemas, named `system.name`. */
   rule<T = unknown>(name: string, rule: BusinessRule<T>): void {
     this.#validation.registerRule(`${this.#system}.${name}`, rule);
+  }
+
+  /**
+   * Loads a folder of content files (`<collection>.json`, each an array of records) through the
+   * content loader: every record checked against its schema (this system's short names, or full
+   * names), the references between collections resolved, `checks` run; one ContentError lists
+   * every problem with its file and path.
+   */
+  async loadContent<C extends Record<string, string>>(
+    folder: string,
+    spec: ContentSpec & { readonly collections: C },
+  ): Promise<{ [K in keyof C]: unknown[] }> {
+    const collections = Object.fromEntries(
+      Object.entries(spec.collections).map(([collection, schema]) => [collection, this.#fullName(schema)]),
+    ) as C;
+    return loadContent(this.#validation, folder, { ...spec, collections });
   }
 
   #fullName(name: string): string {

@@ -23,6 +23,12 @@ export interface ContentReference {
 export interface ContentSpec {
   readonly collections: Readonly<Record<string, string>>;
   readonly references?: readonly ContentReference[];
+  /**
+   * Checks across records and collections that schemas and references cannot express (a dialogue
+   * tree's shape, an economy's balance), run on the records that passed their schema; their
+   * problems join the same report.
+   */
+  readonly checks?: ReadonlyArray<(content: Readonly<Record<string, readonly unknown[]>>) => readonly ContentProblem[]>;
 }
 
 /** Thrown by `loadContent`: every problem of every file at once, so one run shows all there is to fix. */
@@ -55,16 +61,24 @@ export async function loadContent<C extends Record<string, string>>(
 ): Promise<{ [K in keyof C]: unknown[] }> {
   const problems: ContentProblem[] = [];
   const content: Record<string, unknown[]> = {};
+  // Records that fail their schema are left out, so the n-th kept record is not the n-th of its file:
+  // problems found on kept records name the record's place in its file.
+  const places: Record<string, number[]> = {};
 
   for (const [collection, schema] of Object.entries(spec.collections)) {
     const file = `${collection}.json`;
     const records = await readRecords(join(folder, file), file, problems);
     if (records === undefined) continue;
     content[collection] = [];
+    places[collection] = [];
     for (const [index, record] of records.entries()) {
       const result = await validation.validateCrossSystem(schema, record);
-      if (result.ok) content[collection].push(result.value);
-      else problems.push(...result.issues.map((i) => inFile(file, [index, ...i.path], i)));
+      if (result.ok) {
+        content[collection].push(result.value);
+        places[collection].push(index);
+      } else {
+        problems.push(...result.issues.map((i) => inFile(file, [index, ...i.path], i)));
+      }
     }
   }
 
@@ -82,10 +96,10 @@ export async function loadContent<C extends Record<string, string>>(
       to: reference.to,
       resolve: () => [],
     });
-    for (const [index, record] of sources.entries()) {
+    for (const [kept, record] of sources.entries()) {
       for (const found of collectIds(record, segments)) {
         if (!known.has(found.id)) {
-          const path = [index, ...found.path];
+          const path = [places[reference.from]?.[kept] ?? kept, ...found.path];
           problems.push(
             inFile(
               `${reference.from}.json`,
@@ -96,6 +110,10 @@ export async function loadContent<C extends Record<string, string>>(
         }
       }
     }
+  }
+
+  for (const check of spec.checks ?? []) {
+    for (const problem of check(content)) problems.push(inPlace(problem, places));
   }
 
   if (problems.length > 0) throw new ContentError(problems);
@@ -132,6 +150,23 @@ async function readRecords(path: string, file: string, problems: ContentProblem[
     return undefined;
   }
   return parsed as unknown[];
+}
+
+/** A check's problem, its record index turned from the kept records' order to the file's. */
+function inPlace(problem: ContentProblem, places: Readonly<Record<string, readonly number[]>>): ContentProblem {
+  const [first, ...rest] = problem.path;
+  const place = typeof first === 'number' ? places[problem.file.replace(/\.json$/, '')]?.[first] : undefined;
+  return place === undefined ? problem : { ...problem, path: [place, ...rest], pathText: formatPath([place, ...rest]) };
+}
+
+/** A problem at `path` of `file`, for content checks. */
+export function contentProblem(
+  file: string,
+  path: readonly (string | number)[],
+  code: string,
+  message: string,
+): ContentProblem {
+  return inFile(file, path, issue(path, code, message));
 }
 
 function inFile(file: string, path: readonly (string | number)[], found: ValidationIssue): ContentProblem {

@@ -10,5 +10,5 @@ export type { ReferenceId, ReferenceRule } from './references.js';
 export type { BusinessRule, RuleContext, RuleOutcome, RuleViolation } from './rules.js';
 export type { ValidationFailure } from './failure-log.js';
 export type { IntegrationProblem, IntegrationReport, IntegrationWiring } from './integration-lint.js';
-export { ContentError, loadContent } from './content-loader.js';
+export { ContentError, contentProblem, loadContent } from './content-loader.js';
 export type { ContentProblem, ContentReference, ContentSpec } from './content-loader.js';

@@ -1,0 +1,31 @@
+// The reference game backend, built only on Weft's public API: its systems, their routes, its content.
+import type { SystemDefinition } from '../integration/index.js';
+import type { GameRoute } from './http/index.js';
+import { authUserSystem } from './systems/auth_user/index.js';
+import { authRoutes } from './systems/auth_user/routes.js';
+import { checkContentFolder, SHIPPED_CONTENT } from './systems/data/content.js';
+import { dataSystem } from './systems/data/index.js';
+import { dataRoutes } from './systems/data/routes.js';
+
+export { routesOf } from './http/index.js';
+export type { Access, GameRoute, RateLimit, RouteCall, RouteReply } from './http/index.js';
+export { checkContentFolder, SHIPPED_CONTENT };
+
+/** What the game is set up with. */
+export interface GameOptions {
+  /** The content folder; default the content that ships with the game. */
+  readonly contentFolder?: string;
+  /** The clock sign-in and tokens read (tests move it). */
+  readonly now?: () => number;
+}
+
+/** The game's systems, in install order. */
+export function gameSystems(options: GameOptions = {}): SystemDefinition[] {
+  return [
+    dataSystem(options.contentFolder === undefined ? {} : { folder: options.contentFolder }),
+    authUserSystem(options.now === undefined ? {} : { now: options.now }),
+  ];
+}
+
+/** Every route of every system, for the server to mount. */
+export const gameRoutes: readonly GameRoute[] = [...dataRoutes, ...authRoutes];

@@ -1,0 +1,373 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import {
+  ConflictError,
+  UnauthorizedError,
+  defineSystem,
+  isWeftError,
+  type SystemDefinition,
+} from '../../../integration/index.js';
+import { LoginGuard } from './login-guard.js';
+import { hashPassword, passwordMatches } from './passwords.js';
+import {
+  Account,
+  Authenticated,
+  Credentials,
+  LoggedIn,
+  Me,
+  RefreshInput,
+  Registered,
+  TokenInput,
+  Tokens,
+  Username,
+  type Role,
+} from './schemas.js';
+import { authMigrations, type AuthTables } from './tables.js';
+import {
+  ACCESS_TOKEN_SECONDS,
+  AccessTokens,
+  REFRESH_TOKEN_SECONDS,
+  newRefreshToken,
+  newSigningSecret,
+  refreshTokenHash,
+} from './tokens.js';
+
+const SignIn = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(128) });
+const RefreshResult = z.discriminatedUnion('ok', [
+  Tokens.extend({ ok: z.literal(true) }),
+  z.strictObject({ ok: z.literal(false), reason: z.enum(['unknown', 'expired', 'reused', 'revoked']) }),
+]);
+const BootstrapInput = z.strictObject({ password: z.string().min(10).max(128).optional() });
+const BootstrapResult = z.strictObject({ created: z.boolean(), generatedPassword: z.string().optional() });
+
+// Other systems and the server see these commands and events by name.
+declare module '../../../integration/index.js' {
+  interface WeftCommands {
+    'auth_user.register': {
+      input: { username: string; password: string };
+      output: { userId: string; username: string };
+    };
+    'auth_user.login': { input: { username: string; password: string }; output: z.infer<typeof Tokens> };
+    'auth_user.refresh': { input: { refreshToken: string }; output: z.infer<typeof RefreshResult> };
+    'auth_user.logout': { input: { accessToken: string }; output: { revoked: boolean } };
+    'auth_user.authenticate': { input: { accessToken: string }; output: z.infer<typeof Authenticated> };
+    'auth_user.me': { input: Record<string, never>; output: z.infer<typeof Me> };
+    'auth_user.bootstrap_admin': {
+      input: { password?: string };
+      output: { created: boolean; generatedPassword?: string };
+    };
+  }
+  interface WeftEvents {
+    'auth_user.registered': z.infer<typeof Registered>;
+    'auth_user.logged_in': z.infer<typeof LoggedIn>;
+  }
+}
+
+/** Options of the auth_user system. */
+export interface AuthUserOptions {
+  /** The clock tokens and lock-outs read; tests move it. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/**
+ * The auth_user system: accounts (argon2id password hashes), sign-in with short JWT access tokens
+ * and rotated opaque refresh tokens (reuse of a rotated one revokes the whole session), sign-out
+ * that stops the session's access tokens at once, roles `player` and `admin`, the first admin,
+ * and a guard that slows down guessing one account's password.
+ */
+export function authUserSystem(options: AuthUserOptions = {}): SystemDefinition<'auth_user'> {
+  const now = options.now ?? Date.now;
+  return defineSystem({
+    name: 'auth_user',
+    setup(sys) {
+      sys.migrations(authMigrations);
+      const db = sys.database<AuthTables>();
+      const guard = new LoginGuard(db, now);
+      const registered = sys.events.define({
+        name: 'registered',
+        durable: true,
+        schema: Registered,
+        partitionKey: (e) => e.userId,
+      });
+      const loggedIn = sys.events.define({
+        name: 'logged_in',
+        durable: true,
+        schema: LoggedIn,
+        partitionKey: (e) => e.userId,
+      });
+
+      // Made on first use: the tables exist only once the system's migrations ran.
+      let tokens: Promise<AccessTokens> | undefined;
+      const accessTokens = (): Promise<AccessTokens> =>
+        (tokens ??= signingKey().then((secret) => new AccessTokens(secret)));
+      let decoy: Promise<string> | undefined;
+      const decoyHash = (): Promise<string> => (decoy ??= hashPassword(randomBytes(16).toString('base64url')));
+
+      /** The shared signing secret: made by the first process to need it, read by the others. */
+      async function signingKey(): Promise<string> {
+        await db
+          .executor()
+          .insertInto('auth_user_keys')
+          .values({ name: 'access_tokens', secret: newSigningSecret(), created_at: new Date(now()).toISOString() })
+          .onConflict((oc) => oc.column('name').doNothing())
+          .execute();
+        const row = await db
+          .executor()
+          .selectFrom('auth_user_keys')
+          .select('secret')
+          .where('name', '=', 'access_tokens')
+          .executeTakeFirstOrThrow();
+        return row.secret;
+      }
+
+      async function createAccount(username: string, passwordHash: string, roles: readonly Role[]): Promise<string> {
+        const userId = randomUUID();
+        try {
+          await db
+            .executor()
+            .insertInto('auth_user_accounts')
+            .values({
+              id: userId,
+              username,
+              password_hash: passwordHash,
+              roles: JSON.stringify(roles),
+              created_at: new Date(now()).toISOString(),
+            })
+            .execute();
+        } catch (error) {
+          if (isWeftError(error, 'WEFT_CONFLICT'))
+            throw new ConflictError(`The username ${username} is taken.`, { details: { username } });
+          throw error;
+        }
+        await sys.events.publish(registered, { userId, username });
+        return userId;
+      }
+
+      /** A new refresh token of `sessionId`, stored hashed. */
+      async function issueRefreshToken(sessionId: string): Promise<string> {
+        const token = newRefreshToken();
+        await db
+          .executor()
+          .insertInto('auth_user_refresh_tokens')
+          .values({
+            hash: refreshTokenHash(token),
+            session_id: sessionId,
+            state: 'current',
+            expires_at: new Date(now() + REFRESH_TOKEN_SECONDS * 1000).toISOString(),
+            created_at: new Date(now()).toISOString(),
+          })
+          .execute();
+        return token;
+      }
+
+      async function tokenPair(who: z.infer<typeof Authenticated>): Promise<z.infer<typeof Tokens>> {
+        const accessToken = await (await accessTokens()).sign(who, now());
+        const refreshToken = await issueRefreshToken(who.sessionId);
+        return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_SECONDS };
+      }
+
+      async function revoke(sessionId: string): Promise<boolean> {
+        const result = await db
+          .executor()
+          .updateTable('auth_user_sessions')
+          .set({ state: 'revoked', revoked_at: new Date(now()).toISOString() })
+          .where('id', '=', sessionId)
+          .where('state', '=', 'active')
+          .executeTakeFirst();
+        return Number(result.numUpdatedRows) > 0;
+      }
+
+      sys.command(
+        'register',
+        {
+          input: Credentials,
+          output: Account,
+          description: 'Creates a player account.',
+          prepare: ({ password }) => hashPassword(password),
+        },
+        async ({ username }, _context, passwordHash) => ({
+          userId: await createAccount(username, passwordHash, ['player']),
+          username,
+        }),
+      );
+
+      sys.command(
+        'login',
+        {
+          input: SignIn,
+          output: Tokens,
+          description: 'Signs in: an access token and a refresh token.',
+          // The password check is slow on purpose: it runs before the transaction, and a failure is
+          // counted in a transaction of its own, kept even though the sign-in fails.
+          async prepare({ username, password }) {
+            const name = Username.safeParse(username);
+            const key = name.success ? name.data : username.toLowerCase();
+            await guard.check(key);
+            const account = name.success
+              ? await db
+                  .executor()
+                  .selectFrom('auth_user_accounts')
+                  .selectAll()
+                  .where('username', '=', key)
+                  .executeTakeFirst()
+              : undefined;
+            if (
+              !(await passwordMatches(account?.password_hash, password, await decoyHash())) ||
+              account === undefined
+            ) {
+              await guard.failed(key);
+              throw new UnauthorizedError('Wrong username or password.');
+            }
+            return { userId: account.id, username: account.username, roles: JSON.parse(account.roles) as Role[] };
+          },
+        },
+        async (_input, _context, account) => {
+          await guard.succeeded(account.username);
+          const sessionId = randomUUID();
+          await db
+            .executor()
+            .insertInto('auth_user_sessions')
+            .values({
+              id: sessionId,
+              user_id: account.userId,
+              state: 'active',
+              created_at: new Date(now()).toISOString(),
+              revoked_at: null,
+            })
+            .execute();
+          await sys.events.publish(loggedIn, { userId: account.userId, sessionId });
+          return tokenPair({ userId: account.userId, sessionId, roles: account.roles });
+        },
+      );
+
+      sys.command(
+        'refresh',
+        {
+          input: RefreshInput,
+          output: RefreshResult,
+          description: 'Trades a refresh token for new tokens; each refresh token works once.',
+        },
+        // A failed refresh is an answer, not a throw: revoking a session whose rotated token came back
+        // must commit, so the route turns `ok: false` into a 401.
+        async ({ refreshToken }) => {
+          const hash = refreshTokenHash(refreshToken);
+          const select = db.executor().selectFrom('auth_user_refresh_tokens').selectAll().where('hash', '=', hash);
+          const found = await (db.capabilities.concurrentWriters ? select.forUpdate() : select).executeTakeFirst();
+          if (found === undefined) return { ok: false as const, reason: 'unknown' as const };
+          const session = await db
+            .executor()
+            .selectFrom('auth_user_sessions')
+            .selectAll()
+            .where('id', '=', found.session_id)
+            .executeTakeFirst();
+          if (session === undefined || session.state !== 'active')
+            return { ok: false as const, reason: 'revoked' as const };
+          if (found.state === 'rotated') {
+            // Someone holds a token that was already traded: the session is not safe any more.
+            await revoke(session.id);
+            sys.logger.warn(
+              { sessionId: session.id, userId: session.user_id },
+              'a rotated refresh token was used again; session revoked',
+            );
+            return { ok: false as const, reason: 'reused' as const };
+          }
+          if (Date.parse(found.expires_at) <= now()) return { ok: false as const, reason: 'expired' as const };
+          await db
+            .executor()
+            .updateTable('auth_user_refresh_tokens')
+            .set({ state: 'rotated' })
+            .where('hash', '=', hash)
+            .execute();
+          const account = await db
+            .executor()
+            .selectFrom('auth_user_accounts')
+            .select('roles')
+            .where('id', '=', session.user_id)
+            .executeTakeFirstOrThrow();
+          const pair = await tokenPair({
+            userId: session.user_id,
+            sessionId: session.id,
+            roles: JSON.parse(account.roles) as Role[],
+          });
+          return { ok: true as const, ...pair };
+        },
+      );
+
+      sys.command(
+        'logout',
+        {
+          input: TokenInput,
+          output: z.strictObject({ revoked: z.boolean() }),
+          description: 'Signs out: the session and its tokens stop working at once.',
+        },
+        async ({ accessToken }) => {
+          const who = await (await accessTokens()).verify(accessToken, now());
+          return { revoked: await revoke(who.sessionId) };
+        },
+      );
+
+      sys.command(
+        'authenticate',
+        {
+          input: TokenInput,
+          output: Authenticated,
+          readOnly: true,
+          description: 'Who an access token speaks for, if its session is still open.',
+        },
+        async ({ accessToken }) => {
+          const who = await (await accessTokens()).verify(accessToken, now());
+          const session = await db
+            .executor()
+            .selectFrom('auth_user_sessions')
+            .select('state')
+            .where('id', '=', who.sessionId)
+            .executeTakeFirst();
+          if (session?.state !== 'active') throw new UnauthorizedError('The session of this access token is closed.');
+          return who;
+        },
+      );
+
+      sys.command(
+        'me',
+        { input: z.strictObject({}), output: Me, readOnly: true, description: 'The signed-in account.' },
+        async (_input, { actor }) => {
+          const account =
+            actor.kind === 'user'
+              ? await db
+                  .executor()
+                  .selectFrom('auth_user_accounts')
+                  .selectAll()
+                  .where('id', '=', actor.id)
+                  .executeTakeFirst()
+              : undefined;
+          if (account === undefined) throw new UnauthorizedError('Sign in first.');
+          return { userId: account.id, username: account.username, roles: JSON.parse(account.roles) as Role[] };
+        },
+      );
+
+      sys.command(
+        'bootstrap_admin',
+        {
+          input: BootstrapInput,
+          output: BootstrapResult,
+          description: 'Makes the first admin account (`admin`) when there is none.',
+          prepare: async ({ password }) => {
+            const chosen = password ?? randomBytes(15).toString('base64url');
+            return { password: chosen, generated: password === undefined, hash: await hashPassword(chosen) };
+          },
+        },
+        async (_input, _context, prepared) => {
+          const existing = await db
+            .executor()
+            .selectFrom('auth_user_accounts')
+            .select('id')
+            .where('username', '=', 'admin')
+            .executeTakeFirst();
+          if (existing !== undefined) return { created: false };
+          await createAccount('admin', prepared.hash, ['admin', 'player']);
+          return prepared.generated ? { created: true, generatedPassword: prepared.password } : { created: true };
+        },
+      );
+    },
+  });
+}

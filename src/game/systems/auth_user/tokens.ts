@@ -1,0 +1,77 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { SignJWT, errors, jwtVerify } from 'jose';
+import { UnauthorizedError } from '../../../integration/index.js';
+import { Role, type Authenticated } from './schemas.js';
+
+/** Access tokens live this long (seconds). */
+export const ACCESS_TOKEN_SECONDS = 15 * 60;
+/** Refresh tokens live this long (seconds): 30 days. */
+export const REFRESH_TOKEN_SECONDS = 30 * 24 * 60 * 60;
+const ISSUER = 'weft';
+
+/** Signs and checks access tokens (HS256 JWTs naming the user, their roles and their session). */
+export class AccessTokens {
+  readonly #key: Uint8Array;
+
+  constructor(secret: string) {
+    this.#key = new TextEncoder().encode(secret);
+  }
+
+  /** A token for `who`, valid for ACCESS_TOKEN_SECONDS from `now`. */
+  sign(who: Authenticated, now = Date.now()): Promise<string> {
+    const issuedAt = Math.floor(now / 1000);
+    return new SignJWT({ sid: who.sessionId, roles: who.roles })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuer(ISSUER)
+      .setSubject(who.userId)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + ACCESS_TOKEN_SECONDS)
+      .sign(this.#key);
+  }
+
+  /**
+   * Who the token speaks for, or an UnauthorizedError (bad signature, expired, malformed). Its session is not checked
+   * here.
+   */
+  async verify(token: string, now = Date.now()): Promise<Authenticated> {
+    try {
+      const { payload } = await jwtVerify(token, this.#key, {
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        currentDate: new Date(now),
+      });
+      const roles = Role.array().safeParse(payload.roles);
+      if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || !roles.success) {
+        throw new UnauthorizedError('The access token is not one of ours.');
+      }
+      return { userId: payload.sub, sessionId: payload.sid, roles: roles.data };
+    } catch (error) {
+      if (error instanceof UnauthorizedError) throw error;
+      const expired = error instanceof errors.JWTExpired;
+      throw new UnauthorizedError(
+        expired ? 'The access token has expired; refresh it.' : 'The access token is not valid.',
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+}
+
+/** A new opaque refresh token: 32 random bytes, base64url. */
+export function newRefreshToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * What is stored for a refresh token: its SHA-256 (the token has 256 bits of entropy, so no salt or slow hash is
+ * needed).
+ */
+export function refreshTokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+/** A secret for signing access tokens: 32 random bytes, base64url. */
+export function newSigningSecret(): string {
+  return randomBytes(32).toString('base64url');
+}

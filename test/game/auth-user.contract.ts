@@ -1,0 +1,170 @@
+import { performance } from 'node:perf_hooks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConflictError, RateLimitedError, UnauthorizedError, ValidationError, type EventEnvelope } from 'weft/internal';
+import { createTestIntegration, type TestIntegration, type TestIntegrationOptions } from 'weft/testing';
+import { authUserSystem } from '../../src/game/systems/auth_user/index.js';
+
+const PASSWORD = 'correct horse battery';
+
+/** The auth_user system's commands, on one database backend. */
+export function authUserContract(name: string, options: TestIntegrationOptions): void {
+  describe(`auth_user: ${name}`, () => {
+    let weft: TestIntegration;
+    let clock = Date.UTC(2026, 11, 1);
+    const now = () => clock;
+
+    const open = async () => {
+      weft = await createTestIntegration({ pollIntervalMs: 20, ...options });
+      await weft.install(authUserSystem({ now }));
+      return weft;
+    };
+    afterEach(async () => {
+      await weft.close();
+      clock = Date.UTC(2026, 11, 1);
+    });
+
+    it('registers accounts: names folded to lower case and unique, passwords of 10 to 128 characters', async () => {
+      await open();
+      const registered: EventEnvelope[] = [];
+      weft.system('analytics').events.subscribe('auth_user.registered', (e) => void registered.push(e));
+      await weft.events.ready();
+      const ann = await weft.execute('auth_user.register', { username: 'Ann_1', password: PASSWORD });
+      expect(ann).toEqual({ userId: expect.any(String), username: 'ann_1' });
+      await expect(
+        weft.execute('auth_user.register', { username: 'ANN_1', password: PASSWORD }),
+      ).rejects.toBeInstanceOf(ConflictError);
+      for (const bad of [
+        { username: 'an', password: PASSWORD },
+        { username: 'ann-2', password: PASSWORD },
+        { username: 'x'.repeat(33), password: PASSWORD },
+        { username: 'bob', password: 'short' },
+        { username: 'bob', password: 'p'.repeat(129) },
+      ]) {
+        await expect(weft.execute('auth_user.register', bad)).rejects.toBeInstanceOf(ValidationError);
+      }
+      await weft.events.drain();
+      expect(registered.map((e) => e.data)).toEqual([{ userId: ann.userId, username: 'ann_1' }]);
+      const rows = await weft.db
+        .executor()
+        .selectFrom('auth_user_accounts')
+        .select(['username', 'password_hash'])
+        .execute();
+      expect(rows).toEqual([{ username: 'ann_1', password_hash: expect.stringMatching(/^\$argon2id\$/) }]);
+    });
+
+    it('lets exactly one of 50 parallel registrations of one name through', async () => {
+      await open();
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 50 }, () =>
+          weft.execute('auth_user.register', { username: 'popular', password: PASSWORD }),
+        ),
+      );
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+      expect(refused.every((reason) => reason instanceof ConflictError)).toBe(true);
+    });
+
+    it('signs in with the same 401 for a wrong name or a wrong password, both after a full hash check', async () => {
+      await open();
+      await weft.execute('auth_user.register', { username: 'ann', password: PASSWORD });
+      const timed = async (username: string): Promise<number> => {
+        const started = performance.now();
+        const error = await weft
+          .execute('auth_user.login', { username, password: 'wrong password!' })
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(UnauthorizedError);
+        expect((error as Error).message).toBe('Wrong username or password.');
+        return performance.now() - started;
+      };
+      const median = (values: number[]) => values.sort((a, b) => a - b)[1] ?? 0;
+      const wrongPassword = median([await timed('ann'), await timed('ann'), await timed('ann')]);
+      const wrongName = median([await timed('nobody'), await timed('nobody'), await timed('nobody')]);
+      // Both verify an argon2id hash (milliseconds); skipping it for an unknown name would take microseconds.
+      expect(wrongName).toBeGreaterThan(wrongPassword / 3);
+      const tokens = await weft.execute('auth_user.login', { username: 'ANN', password: PASSWORD });
+      expect(tokens).toMatchObject({ tokenType: 'Bearer', expiresIn: 900 });
+    });
+
+    it('backs off repeated failed sign-ins for one name, then lets it in once the wait is over', async () => {
+      await open();
+      await weft.execute('auth_user.register', { username: 'ann', password: PASSWORD });
+      for (let i = 0; i < 5; i++) {
+        await expect(
+          weft.execute('auth_user.login', { username: 'ann', password: 'wrong password' }),
+        ).rejects.toBeInstanceOf(UnauthorizedError);
+      }
+      await expect(
+        weft.execute('auth_user.login', { username: 'ann', password: 'wrong password' }),
+      ).rejects.toBeInstanceOf(UnauthorizedError);
+      const locked = await weft
+        .execute('auth_user.login', { username: 'ann', password: PASSWORD })
+        .catch((e: unknown) => e);
+      expect(locked).toBeInstanceOf(RateLimitedError);
+      expect((locked as RateLimitedError).retryAfterSeconds).toBeGreaterThan(0);
+      clock += 60_000;
+      await expect(weft.execute('auth_user.login', { username: 'ann', password: PASSWORD })).resolves.toMatchObject({
+        tokenType: 'Bearer',
+      });
+    });
+
+    it('rotates refresh tokens; a rotated one used again revokes the session; sign-out and expiry stop access tokens', async () => {
+      await open();
+      const { userId } = await weft.execute('auth_user.register', { username: 'ann', password: PASSWORD });
+      const first = await weft.execute('auth_user.login', { username: 'ann', password: PASSWORD });
+      expect(await weft.execute('auth_user.authenticate', { accessToken: first.accessToken })).toMatchObject({
+        userId,
+        roles: ['player'],
+      });
+      const second = await weft.execute('auth_user.refresh', { refreshToken: first.refreshToken });
+      expect(second.ok).toBe(true);
+      // The first refresh token comes back: someone else has it, so the whole session closes.
+      expect(await weft.execute('auth_user.refresh', { refreshToken: first.refreshToken })).toEqual({
+        ok: false,
+        reason: 'reused',
+      });
+      if (!second.ok) throw new Error('refresh failed');
+      await expect(weft.execute('auth_user.authenticate', { accessToken: second.accessToken })).rejects.toBeInstanceOf(
+        UnauthorizedError,
+      );
+      expect(await weft.execute('auth_user.refresh', { refreshToken: second.refreshToken })).toMatchObject({
+        ok: false,
+      });
+      expect(await weft.execute('auth_user.refresh', { refreshToken: 'made-up' })).toEqual({
+        ok: false,
+        reason: 'unknown',
+      });
+
+      const other = await weft.execute('auth_user.login', { username: 'ann', password: PASSWORD });
+      expect(await weft.execute('auth_user.logout', { accessToken: other.accessToken })).toEqual({ revoked: true });
+      await expect(weft.execute('auth_user.authenticate', { accessToken: other.accessToken })).rejects.toBeInstanceOf(
+        UnauthorizedError,
+      );
+
+      const late = await weft.execute('auth_user.login', { username: 'ann', password: PASSWORD });
+      clock += 16 * 60_000;
+      await expect(weft.execute('auth_user.authenticate', { accessToken: late.accessToken })).rejects.toThrow(
+        /expired/,
+      );
+      await expect(weft.execute('auth_user.authenticate', { accessToken: 'not.a.token' })).rejects.toBeInstanceOf(
+        UnauthorizedError,
+      );
+    });
+
+    it('makes the first admin once, with a generated password when none is set', async () => {
+      await open();
+      const made = await weft.execute('auth_user.bootstrap_admin', {});
+      expect(made).toEqual({ created: true, generatedPassword: expect.any(String) });
+      expect(await weft.execute('auth_user.bootstrap_admin', { password: 'another password' })).toEqual({
+        created: false,
+      });
+      const tokens = await weft.execute('auth_user.login', {
+        username: 'admin',
+        password: made.generatedPassword ?? '',
+      });
+      const who = await weft.execute('auth_user.authenticate', { accessToken: tokens.accessToken });
+      expect(who.roles.sort()).toEqual(['admin', 'player']);
+      const me = await weft.execute('auth_user.me', {}, { actor: { kind: 'user', id: who.userId } });
+      expect(me).toMatchObject({ username: 'admin' });
+    });
+  });
+}

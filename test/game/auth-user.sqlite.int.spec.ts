@@ -1,0 +1,3 @@
+import { authUserContract } from './auth-user.contract.js';
+
+authUserContract('SQLite file', { file: true });
