@@ -29,7 +29,8 @@ export function authUserContract(name: string, options: TestIntegrationOptions):
       weft.system('analytics').events.subscribe('auth_user.registered', (e) => void registered.push(e));
       await weft.events.ready();
       const ann = await weft.execute('auth_user.register', { username: 'Ann_1', password: PASSWORD });
-      expect(ann).toEqual({ userId: expect.any(String), username: 'ann_1' });
+      expect(ann.username).toBe('ann_1');
+      expect(ann.userId).toMatch(/^[0-9a-f-]{36}$/);
       await expect(
         weft.execute('auth_user.register', { username: 'ANN_1', password: PASSWORD }),
       ).rejects.toBeInstanceOf(ConflictError);
@@ -49,7 +50,8 @@ export function authUserContract(name: string, options: TestIntegrationOptions):
         .selectFrom('auth_user_accounts')
         .select(['username', 'password_hash'])
         .execute();
-      expect(rows).toEqual([{ username: 'ann_1', password_hash: expect.stringMatching(/^\$argon2id\$/) }]);
+      expect(rows.map((row) => row.username)).toEqual(['ann_1']);
+      expect(rows[0]?.password_hash).toMatch(/^\$argon2id\$/);
     });
 
     it('lets exactly one of 50 parallel registrations of one name through', async () => {
@@ -153,7 +155,8 @@ export function authUserContract(name: string, options: TestIntegrationOptions):
     it('makes the first admin once, with a generated password when none is set', async () => {
       await open();
       const made = await weft.execute('auth_user.bootstrap_admin', {});
-      expect(made).toEqual({ created: true, generatedPassword: expect.any(String) });
+      expect(made.created).toBe(true);
+      expect(made.generatedPassword).toMatch(/^[A-Za-z0-9_-]{20}$/);
       expect(await weft.execute('auth_user.bootstrap_admin', { password: 'another password' })).toEqual({
         created: false,
       });
