@@ -56,6 +56,11 @@ export interface Integration extends AsyncDisposable {
   /** Installs systems: each `setup` runs on its handle, then their migrations apply, then their subscriptions start. */
   install(...systems: readonly SystemDefinition[]): Promise<void>;
   /**
+   * Sets systems up without applying their migrations or starting their subscriptions, so that
+   * `migrator()` knows their migrations: for tools that only migrate (`weft migrate`).
+   */
+  prepare(...systems: readonly SystemDefinition[]): Promise<void>;
+  /**
    * Runs a command from anywhere (HTTP, CLI, tests): validated input, one transaction, a typed result; idempotency keys
    * honoured.
    */
@@ -149,6 +154,7 @@ export async function createIntegration(options: IntegrationOptions = {}): Promi
     transaction: (fn, transactionOptions) => state.transaction(fn, transactionOptions),
     system: (name) => systems.handle(name),
     install: (...definitions) => systems.install(definitions),
+    prepare: (...definitions) => systems.install(definitions, { migrate: false, start: false }),
     execute: (command: string | { name: string }, input: unknown, executeOptions?: ExecuteOptions) =>
       commands.execute(command, input, executeOptions),
     migrator: () => {

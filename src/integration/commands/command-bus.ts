@@ -131,6 +131,15 @@ export class CommandBus {
     input: unknown,
     options: ExecuteOptions = {},
   ): Promise<Output> {
+    return (await this.run(command, input, options)).output;
+  }
+
+  /** Like `execute`, and says whether the result was replayed from an earlier run of the same idempotency key. */
+  async run<Input, Output>(
+    command: string | CommandRef<string, Input, Output>,
+    input: unknown,
+    options: ExecuteOptions = {},
+  ): Promise<{ readonly output: Output; readonly replayed: boolean }> {
     const name = typeof command === 'string' ? command : command.name;
     const registered = this.#commands.get(name);
     if (registered === undefined)
@@ -152,7 +161,7 @@ export class CommandBus {
       correlationId: options.correlationId ?? currentContext()?.correlationId ?? uuidv7(),
       idempotencyKey: key,
     };
-    const run = () => this.#run(registered, checked.value, context) as Promise<Output>;
+    const run = () => this.#run(registered, checked.value, context) as Promise<{ output: Output; replayed: boolean }>;
     if (key === undefined) return run();
     const flight = `${actor.kind}:${actor.id}\u0000${key}`;
     // A repeat while the first is still running here waits for it, then finds its stored result.
@@ -168,7 +177,11 @@ export class CommandBus {
     }
   }
 
-  async #run(command: Registered, input: unknown, context: CommandContext): Promise<unknown> {
+  async #run(
+    command: Registered,
+    input: unknown,
+    context: CommandContext,
+  ): Promise<{ readonly output: unknown; readonly replayed: boolean }> {
     const { info } = command;
     const started = performance.now();
     const hash = context.idempotencyKey === undefined ? '' : inputHash(input);
@@ -200,9 +213,9 @@ export class CommandBus {
               }),
         ),
       );
-      if ('output' in done) return done.output;
+      if ('output' in done) return { output: done.output, replayed: false };
       outcome = 'replayed';
-      return this.#replay(info, done.stored, hash);
+      return { output: this.#replay(info, done.stored, hash), replayed: true };
     } catch (error) {
       // Budgets' error rate counts `error`: a refusal (a 4xx: bad input, not enough gold) is the caller's, not a
       // failure.

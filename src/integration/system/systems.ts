@@ -93,7 +93,10 @@ export class Systems {
    * migration is applied (under the system's name), then the subscriptions they made start.
    * A name already in use is refused. Call `assertWired()` after the last install.
    */
-  async install(definitions: readonly SystemDefinition[]): Promise<void> {
+  async install(
+    definitions: readonly SystemDefinition[],
+    mode: { readonly migrate: boolean; readonly start: boolean } = { migrate: true, start: true },
+  ): Promise<void> {
     if (this.#install !== undefined) throw new ConfigError('An install is running already; await it first.');
     const names = new Set<string>();
     for (const definition of definitions) {

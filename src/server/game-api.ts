@@ -1,0 +1,121 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { ValidationError, currentContext, issue, type Integration } from '../integration/internal.js';
+import type { GameRoute, RateLimit, RouteCall } from '../game/index.js';
+import { accessCheck } from './request-actor.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route: every game route declares it, and a test checks that none is missing. */
+    access?: GameRoute['access'];
+  }
+}
+
+/** How many requests a client may make per minute, by kind of route. */
+export interface RateLimits {
+  /** Per client address, on sign-up, sign-in and refresh. */
+  readonly auth: number;
+  /** Per signed-in user (else per address), on commands. */
+  readonly command: number;
+}
+
+/** The default limits: generous for play, tight for guessing passwords. */
+export const DEFAULT_RATE_LIMITS: RateLimits = { auth: 30, command: 600 };
+
+/** `Idempotency-Key` as clients send it: printable ASCII without spaces, 1 to 200 characters. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * Mounts the game's routes: each with its zod schemas (request validation, reply serialization,
+ * the OpenAPI document), its access check, its rate limit, and a handler that runs commands as the
+ * caller, with the request's correlation id and, for routes that take one, its Idempotency-Key. A
+ * replayed idempotent command answers `Idempotent-Replayed: true`; an ETag answers 304 to a
+ * matching `If-None-Match`.
+ */
+export function mountGameRoutes(
+  app: FastifyInstance,
+  weft: Pick<Integration, 'execute' | 'commands'>,
+  routes: readonly GameRoute[],
+  limits: RateLimits = DEFAULT_RATE_LIMITS,
+): void {
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  for (const route of routes) {
+    typed.route({
+      method: route.method,
+      url: route.url,
+      schema: {
+        summary: route.summary,
+        tags: [route.system],
+        ...(route.access === 'public' ? {} : { security: [{ bearer: [] }] }),
+        ...(route.schemas.body === undefined ? {} : { body: route.schemas.body }),
+        ...(route.schemas.params === undefined ? {} : { params: route.schemas.params }),
+        ...(route.schemas.query === undefined ? {} : { querystring: route.schemas.query }),
+        response: route.schemas.responses,
+      },
+      config: { access: route.access, ...rateLimitConfig(route.rateLimit, limits) },
+      preHandler: accessCheck(weft, route.access),
+      handler: (request, reply) => handle(route, weft, request, reply),
+    });
+  }
+}
+
+async function handle(
+  route: GameRoute,
+  weft: Pick<Integration, 'commands'>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<unknown> {
+  const idempotencyKey = route.idempotent ? idempotencyKeyOf(request) : undefined;
+  const correlationId = currentContext()?.correlationId ?? request.id;
+  let replayed = false;
+  const call: RouteCall<unknown, unknown, unknown> = {
+    body: request.body,
+    params: request.params,
+    query: request.query,
+    actor: request.actor,
+    idempotencyKey,
+    token: request.accessToken,
+    execute: (async (command: string | { name: string }, input: unknown) => {
+      const ran = await weft.commands.run(command, input, {
+        ...(request.actor === undefined ? {} : { actor: request.actor }),
+        ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+        correlationId,
+      });
+      if (ran.replayed) replayed = true;
+      return ran.output;
+    }),
+  };
+  const answer = await route.handle(call);
+  if (replayed) void reply.header('idempotent-replayed', 'true');
+  if (answer.etag !== undefined) {
+    void reply.header('etag', answer.etag);
+    if (request.headers['if-none-match'] === answer.etag) return reply.code(304).send();
+  }
+  return reply.code(answer.status ?? 200).send(answer.body);
+}
+
+/** The Idempotency-Key header, checked; absent is allowed (the command then simply runs). */
+function idempotencyKeyOf(request: FastifyRequest): string | undefined {
+  const key = request.headers['idempotency-key'];
+  if (key === undefined) return undefined;
+  if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
+    throw new ValidationError('Idempotency-Key is 1 to 200 printable ASCII characters, without spaces.', {
+      issues: [issue(['headers', 'idempotency-key'], 'invalid_key', 'not an idempotency key')],
+    });
+  }
+  return key;
+}
+
+/** `@fastify/rate-limit`'s per-route settings for a kind of route. */
+function rateLimitConfig(kind: RateLimit, limits: RateLimits): { rateLimit?: object } {
+  if (kind === 'none') return {};
+  if (kind === 'auth') return { rateLimit: { max: limits.auth, timeWindow: '1 minute' } };
+  return {
+    rateLimit: {
+      max: limits.command,
+      timeWindow: '1 minute',
+      keyGenerator: (request: FastifyRequest) =>
+        request.actor === undefined ? request.ip : `user:${request.actor.id}`,
+    },
+  };
+}
