@@ -3,6 +3,8 @@ import type { SystemDefinition } from '../integration/index.js';
 import type { GameRoute } from './http/index.js';
 import { authUserSystem } from './systems/auth_user/index.js';
 import { authRoutes } from './systems/auth_user/routes.js';
+import { characterSystem } from './systems/character/index.js';
+import { characterRoutes } from './systems/character/routes.js';
 import { checkContentFolder, SHIPPED_CONTENT } from './systems/data/content.js';
 import { dataSystem } from './systems/data/index.js';
 import { dataRoutes } from './systems/data/routes.js';
@@ -24,8 +26,9 @@ export function gameSystems(options: GameOptions = {}): SystemDefinition[] {
   return [
     dataSystem(options.contentFolder === undefined ? {} : { folder: options.contentFolder }),
     authUserSystem(options.now === undefined ? {} : { now: options.now }),
+    characterSystem(),
   ];
 }
 
 /** Every route of every system, for the server to mount. */
-export const gameRoutes: readonly GameRoute[] = [...dataRoutes, ...authRoutes];
+export const gameRoutes: readonly GameRoute[] = [...dataRoutes, ...authRoutes, ...characterRoutes];

@@ -1,0 +1,326 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import {
+  ConflictError,
+  NotFoundError,
+  ValidationError,
+  defineSystem,
+  type Actor,
+  type SystemDefinition,
+} from '../../../integration/index.js';
+import { contentOf } from '../../shared/content.js';
+import {
+  Character,
+  CharacterRef,
+  CreateInput,
+  Created,
+  HpInput,
+  Inventory,
+  ItemsChanged,
+  ItemsInput,
+  LeveledUp,
+  MoveInput,
+  Moved,
+  XpInput,
+  type ItemStack,
+} from './schemas.js';
+
+/** A player may hold this many characters. */
+const MAX_CHARACTERS = 10;
+
+// What this system reads of the content: only the fields it uses.
+const classes = contentOf(
+  'classes',
+  z.object({
+    id: z.string(),
+    base: z.object({ hp: z.int() }),
+    perLevel: z.object({ hp: z.int() }),
+    startingItems: z.array(z.object({ itemId: z.string(), count: z.int() })),
+    startingGold: z.int(),
+    xpThresholds: z.array(z.int()),
+  }),
+);
+const regions = contentOf('regions', z.object({ id: z.string(), start: z.boolean().optional() }));
+const items = contentOf('items', z.object({ id: z.string() }));
+
+declare module '../../../integration/index.js' {
+  interface WeftCommands {
+    'character.create': { input: { name: string; class: string }; output: Character };
+    'character.list': { input: Record<string, never>; output: { characters: Character[] } };
+    'character.get': { input: { characterId: string }; output: Character };
+    'character.give_items': { input: z.input<typeof ItemsInput>; output: { inventory: Inventory } };
+    'character.take_items': { input: z.input<typeof ItemsInput>; output: { inventory: Inventory } };
+    'character.gain_xp': {
+      input: { characterId: string; xp: number };
+      output: { level: number; xp: number; leveledUp: boolean };
+    };
+    'character.change_hp': { input: { characterId: string; delta: number }; output: { hp: number; maxHp: number } };
+    'character.move': { input: { characterId: string; regionId: string }; output: { region: string } };
+  }
+  interface WeftEvents {
+    'character.created': z.infer<typeof Created>;
+    'character.leveled_up': z.infer<typeof LeveledUp>;
+    'character.items_changed': z.infer<typeof ItemsChanged>;
+    'character.moved': z.infer<typeof Moved>;
+  }
+}
+
+/** Whether `actor` may see and act on `character`: its owner, an operator, or a system acting for the game. */
+export function mayActOn(actor: Actor, character: Pick<Character, 'ownerId'>): boolean {
+  return actor.kind === 'system' || actor.id === character.ownerId || (actor.roles ?? []).includes('admin');
+}
+
+/**
+ * The character system: a player's characters (class, level, xp, hp, region, inventory). Other
+ * systems change them only through its commands (give and take items, xp, hp, moves), so the
+ * inventory can never go negative; every change is published.
+ */
+export function characterSystem(): SystemDefinition<'character'> {
+  return defineSystem({
+    name: 'character',
+    setup(sys) {
+      const characters = sys.state.slice('characters', {
+        schema: Character,
+        invariants: { 'hp within max': (c) => c.hp <= c.maxHp || `hp ${c.hp} above max ${c.maxHp}` },
+      });
+      // Names are unique whatever their case: the lower-case name is a key, taken by one character.
+      const names = sys.state.slice('names', { schema: z.strictObject({ characterId: z.string() }) });
+      const owned = sys.state.slice('owned', { schema: z.strictObject({ ids: z.array(z.string()) }) });
+      const created = sys.events.define({
+        name: 'created',
+        durable: true,
+        schema: Created,
+        partitionKey: (e) => e.characterId,
+      });
+      const leveledUp = sys.events.define({
+        name: 'leveled_up',
+        durable: true,
+        schema: LeveledUp,
+        partitionKey: (e) => e.characterId,
+      });
+      const itemsChanged = sys.events.define({
+        name: 'items_changed',
+        durable: true,
+        schema: ItemsChanged,
+        partitionKey: (e) => e.characterId,
+      });
+      const moved = sys.events.define({
+        name: 'moved',
+        durable: true,
+        schema: Moved,
+        partitionKey: (e) => e.characterId,
+      });
+
+      /** The character, when `actor` may act on it; a 404 otherwise, so ids cannot be probed. */
+      async function mine(actor: Actor, characterId: string): Promise<Character> {
+        const character = await characters.get(characterId);
+        if (character === undefined || !mayActOn(actor, character)) {
+          throw new NotFoundError(`No character ${characterId} of yours.`, { details: { characterId } });
+        }
+        return character;
+      }
+
+      async function knownItems(stacks: readonly ItemStack[]): Promise<void> {
+        const known = new Set((await items(sys.execute)).map((item) => item.id));
+        const unknown = stacks.filter((stack) => !known.has(stack.itemId));
+        if (unknown.length > 0) {
+          throw new ValidationError(`Unknown item(s): ${unknown.map((s) => s.itemId).join(', ')}.`, {
+            details: { unknown: unknown.map((s) => s.itemId) },
+          });
+        }
+      }
+
+      sys.command(
+        'create',
+        { input: CreateInput, output: Character, description: 'Creates a character of a class, in the start region.' },
+        async (input, { actor }) => {
+          if (actor.kind !== 'user') throw new ValidationError('Characters belong to players: sign in.');
+          const characterClass = (await classes(sys.execute)).find((c) => c.id === input.class);
+          if (characterClass === undefined) {
+            throw new ValidationError(`Unknown class ${JSON.stringify(input.class)}.`, {
+              details: { class: input.class },
+            });
+          }
+          const start = (await regions(sys.execute)).find((r) => r.start === true);
+          if (start === undefined) throw new NotFoundError('The content has no start region.');
+          const mineSoFar = (await owned.get(actor.id))?.ids ?? [];
+          if (mineSoFar.length >= MAX_CHARACTERS)
+            throw new ConflictError(`A player has at most ${MAX_CHARACTERS} characters.`);
+          const id = randomUUID();
+          await names.create(input.name.toLowerCase(), { characterId: id }).catch((error: unknown) => {
+            throw error instanceof ConflictError
+              ? new ConflictError(`The name ${input.name} is taken.`, { details: { name: input.name } })
+              : error;
+          });
+          await owned.upsert(actor.id, (list) => ({ ids: [...(list?.ids ?? []), id] }));
+          const inventory: Inventory = {};
+          for (const stack of characterClass.startingItems)
+            inventory[stack.itemId] = (inventory[stack.itemId] ?? 0) + stack.count;
+          const character: Character = {
+            id,
+            ownerId: actor.id,
+            name: input.name,
+            class: characterClass.id,
+            level: 1,
+            xp: 0,
+            hp: characterClass.base.hp,
+            maxHp: characterClass.base.hp,
+            region: start.id,
+            inventory,
+            createdAt: new Date().toISOString(),
+          };
+          await characters.create(id, character);
+          await sys.events.publish(created, {
+            characterId: id,
+            ownerId: actor.id,
+            name: input.name,
+            class: characterClass.id,
+            region: start.id,
+            startingGold: characterClass.startingGold,
+          });
+          return character;
+        },
+      );
+
+      sys.command(
+        'list',
+        {
+          input: z.strictObject({}),
+          output: z.strictObject({ characters: z.array(Character) }),
+          readOnly: true,
+          description: 'The caller’s characters.',
+        },
+        async (_input, { actor }) => {
+          const ids = (await owned.get(actor.id))?.ids ?? [];
+          const found = await Promise.all(ids.map((id) => characters.get(id)));
+          return { characters: found.filter((c): c is Character => c !== undefined) };
+        },
+      );
+
+      sys.command(
+        'get',
+        { input: CharacterRef, output: Character, readOnly: true, description: 'One of the caller’s characters.' },
+        ({ characterId }, { actor }) => mine(actor, characterId),
+      );
+
+      sys.command(
+        'give_items',
+        { input: ItemsInput, output: z.strictObject({ inventory: Inventory }) },
+        async ({ characterId, items: stacks, reason }, { actor }) => {
+          await knownItems(stacks);
+          const character = await mine(actor, characterId);
+          const updated = await characters.update(characterId, (c) => {
+            const inventory = { ...c.inventory };
+            for (const stack of stacks) inventory[stack.itemId] = (inventory[stack.itemId] ?? 0) + stack.count;
+            return { ...c, inventory };
+          });
+          await sys.events.publish(itemsChanged, {
+            characterId,
+            ownerId: character.ownerId,
+            changes: stacks.map((s) => ({ itemId: s.itemId, delta: s.count })),
+            reason,
+          });
+          return { inventory: updated.value.inventory };
+        },
+      );
+
+      sys.command(
+        'take_items',
+        { input: ItemsInput, output: z.strictObject({ inventory: Inventory }) },
+        async ({ characterId, items: stacks, reason }, { actor }) => {
+          const character = await mine(actor, characterId);
+          const needed = new Map<string, number>();
+          for (const stack of stacks) needed.set(stack.itemId, (needed.get(stack.itemId) ?? 0) + stack.count);
+          const missing = [...needed].flatMap(([itemId, count]) => {
+            const have = character.inventory[itemId] ?? 0;
+            return have >= count ? [] : [{ itemId, needed: count, have }];
+          });
+          if (missing.length > 0) {
+            throw new ConflictError(
+              `Not enough items: ${missing.map((m) => `${m.itemId} (${m.have} of ${m.needed})`).join(', ')}.`,
+              { details: { missing } },
+            );
+          }
+          const updated = await characters.update(characterId, (c) => {
+            const inventory = { ...c.inventory };
+            for (const [itemId, count] of needed) {
+              const left = (inventory[itemId] ?? 0) - count;
+              if (left > 0) inventory[itemId] = left;
+              else delete inventory[itemId];
+            }
+            return { ...c, inventory };
+          });
+          await sys.events.publish(itemsChanged, {
+            characterId,
+            ownerId: character.ownerId,
+            changes: [...needed].map(([itemId, count]) => ({ itemId, delta: -count })),
+            reason,
+          });
+          return { inventory: updated.value.inventory };
+        },
+      );
+
+      sys.command(
+        'gain_xp',
+        { input: XpInput, output: z.strictObject({ level: z.int(), xp: z.int(), leveledUp: z.boolean() }) },
+        async ({ characterId, xp }, { actor }) => {
+          const character = await mine(actor, characterId);
+          const characterClass = (await classes(sys.execute)).find((c) => c.id === character.class);
+          const thresholds = characterClass?.xpThresholds ?? [];
+          const perLevelHp = characterClass?.perLevel.hp ?? 0;
+          const total = character.xp + xp;
+          // Level n + 1 needs thresholds[n - 1] xp in all.
+          let level = 1;
+          while (level - 1 < thresholds.length && total >= (thresholds[level - 1] ?? Infinity)) level++;
+          const gained = level - character.level;
+          const updated = await characters.update(characterId, (c) => ({
+            ...c,
+            xp: total,
+            level: Math.max(c.level, level),
+            maxHp: c.maxHp + Math.max(0, gained) * perLevelHp,
+            // A level-up heals fully.
+            hp: gained > 0 ? c.maxHp + gained * perLevelHp : c.hp,
+          }));
+          if (gained > 0)
+            await sys.events.publish(leveledUp, {
+              characterId,
+              ownerId: character.ownerId,
+              level: updated.value.level,
+            });
+          return { level: updated.value.level, xp: updated.value.xp, leveledUp: gained > 0 };
+        },
+      );
+
+      sys.command(
+        'change_hp',
+        { input: HpInput, output: z.strictObject({ hp: z.int(), maxHp: z.int() }) },
+        async ({ characterId, delta }, { actor }) => {
+          await mine(actor, characterId);
+          const updated = await characters.update(characterId, (c) => ({
+            ...c,
+            hp: Math.max(0, Math.min(c.maxHp, c.hp + delta)),
+          }));
+          return { hp: updated.value.hp, maxHp: updated.value.maxHp };
+        },
+      );
+
+      sys.command(
+        'move',
+        { input: MoveInput, output: z.strictObject({ region: z.string() }) },
+        async ({ characterId, regionId }, { actor }) => {
+          const character = await mine(actor, characterId);
+          if (!(await regions(sys.execute)).some((r) => r.id === regionId))
+            throw new ValidationError(`Unknown region ${JSON.stringify(regionId)}.`);
+          await characters.update(characterId, (c) => ({ ...c, region: regionId }));
+          await sys.events.publish(moved, {
+            characterId,
+            ownerId: character.ownerId,
+            from: character.region,
+            to: regionId,
+          });
+          return { region: regionId };
+        },
+      );
+    },
+  });
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { routesOf, type GameRoute } from '../../http/index.js';
+import { Character } from './schemas.js';
+
+const Id = z.strictObject({ id: z.string().min(1).max(64) });
+
+/** A player's characters: create, list, read. */
+export const characterRoutes: readonly GameRoute[] = routesOf('character', (route) => {
+  route({
+    method: 'POST',
+    url: '/characters',
+    access: 'player',
+    summary: 'Create a character',
+    body: z.strictObject({ name: z.string().max(64), class: z.string().max(40) }),
+    responses: { 201: Character },
+    async handle({ body, execute }) {
+      return { status: 201, body: await execute('character.create', body) };
+    },
+  });
+  route({
+    method: 'GET',
+    url: '/characters',
+    access: 'player',
+    summary: 'My characters',
+    responses: { 200: z.strictObject({ characters: z.array(Character) }) },
+    async handle({ execute }) {
+      return { body: await execute('character.list', {}) };
+    },
+  });
+  route({
+    method: 'GET',
+    url: '/characters/:id',
+    access: 'player',
+    summary: 'One of my characters (another player’s is a 404)',
+    params: Id,
+    responses: { 200: Character },
+    async handle({ params, execute }) {
+      return { body: await execute('character.get', { characterId: params.id }) };
+    },
+  });
+});
