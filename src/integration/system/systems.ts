@@ -114,8 +114,8 @@ export class Systems {
       }
       const migrator = new Migrator(this.#parts.db);
       for (const { system, list } of install.migrations) migrator.register(system, list);
-      if (install.migrations.length > 0) await migrator.up();
-      for (const staged of install.subscriptions) {
+      if (mode.migrate && install.migrations.length > 0) await migrator.up();
+      for (const staged of mode.start ? install.subscriptions : []) {
         if (!staged.cancelled)
           staged.started = this.#parts.events.subscribe(staged.pattern as never, staged.handler, staged.options);
       }
