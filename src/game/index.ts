@@ -7,6 +7,8 @@ import { characterSystem } from './systems/character/index.js';
 import { characterRoutes } from './systems/character/routes.js';
 import { checkContentFolder, SHIPPED_CONTENT } from './systems/data/content.js';
 import { dataSystem } from './systems/data/index.js';
+import { economySystem } from './systems/economy/index.js';
+import { economyRoutes } from './systems/economy/routes.js';
 import { dataRoutes } from './systems/data/routes.js';
 
 export { routesOf } from './http/index.js';
@@ -27,8 +29,9 @@ export function gameSystems(options: GameOptions = {}): SystemDefinition[] {
     dataSystem(options.contentFolder === undefined ? {} : { folder: options.contentFolder }),
     authUserSystem(options.now === undefined ? {} : { now: options.now }),
     characterSystem(),
+    economySystem(),
   ];
 }
 
 /** Every route of every system, for the server to mount. */
-export const gameRoutes: readonly GameRoute[] = [...dataRoutes, ...authRoutes, ...characterRoutes];
+export const gameRoutes: readonly GameRoute[] = [...dataRoutes, ...authRoutes, ...characterRoutes, ...economyRoutes];

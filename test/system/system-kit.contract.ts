@@ -22,18 +22,18 @@ const Bag = z.object({ items: z.record(z.string(), z.int().min(0)) });
 /** A small economy: wallets, a `pay` command (idempotent), a `gold_paid` event. */
 function economy(calls: { pay: number } = { pay: 0 }) {
   return defineSystem({
-    name: 'economy',
+    name: 'bank',
     setup(sys) {
       sys.migrations([
         {
           name: '001_receipts',
           up: (db) =>
             db.schema
-              .createTable('economy_receipts')
+              .createTable('bank_receipts')
               .addColumn('id', 'text', (c) => c.primaryKey())
               .addColumn('gold', 'integer', (c) => c.notNull())
               .execute(),
-          down: (db) => db.schema.dropTable('economy_receipts').execute(),
+          down: (db) => db.schema.dropTable('bank_receipts').execute(),
         },
       ]);
       const wallets = sys.state.slice('wallets', { schema: Wallet });
@@ -43,7 +43,7 @@ function economy(calls: { pay: number } = { pay: 0 }) {
         schema: z.object({ from: z.string(), to: z.string(), gold: z.int() }),
         partitionKey: (data) => data.from,
       });
-      const receipts = sys.database<{ economy_receipts: { id: string; gold: number } }>();
+      const receipts = sys.database<{ bank_receipts: { id: string; gold: number } }>();
       sys.command(
         'open_wallet',
         { input: z.object({ id: z.string(), gold: z.int().min(0) }), output: z.object({ gold: z.int() }) },
@@ -61,7 +61,7 @@ function economy(calls: { pay: number } = { pay: 0 }) {
           const from = await wallets.update(input.from, (w) => ({ gold: w.gold - input.gold }));
           await wallets.update(input.to, (w) => ({ gold: w.gold + input.gold }));
           const receipt = `${context.correlationId}:${calls.pay}`;
-          await receipts.executor().insertInto('economy_receipts').values({ id: receipt, gold: input.gold }).execute();
+          await receipts.executor().insertInto('bank_receipts').values({ id: receipt, gold: input.gold }).execute();
           await sys.events.publish(paid, input);
           return { receipt, left: from.value.gold };
         },
@@ -77,10 +77,10 @@ function economy(calls: { pay: number } = { pay: 0 }) {
 
 /** A shop that sells through economy: a nested command, a cross-system event, its own typed slice. */
 const shop = defineSystem({
-  name: 'shop',
+  name: 'store',
   setup(sys) {
     const bags = sys.state.slice('bags', { schema: Bag });
-    sys.events.subscribe('economy.gold_paid', async (event) => {
+    sys.events.subscribe('bank.gold_paid', async (event) => {
       const data = event.data as { to: string; gold: number };
       await bags.upsert(data.to, (bag) => ({ items: { ...bag?.items, coin: (bag?.items.coin ?? 0) + data.gold } }));
     });
@@ -91,7 +91,7 @@ const shop = defineSystem({
         output: z.object({ left: z.int() }),
       },
       async (input) => {
-        const paid = (await sys.execute('economy.pay', { from: input.buyer, to: 'shop', gold: input.price })) as {
+        const paid = (await sys.execute('bank.pay', { from: input.buyer, to: 'store', gold: input.price })) as {
           left: number;
         };
         await bags.upsert(input.buyer, (bag) => ({
@@ -107,11 +107,11 @@ const shop = defineSystem({
 const user = (id: string) => ({ kind: 'user' as const, id });
 
 async function openWallets(weft: Integration, wallets: Record<string, number>): Promise<void> {
-  for (const [id, gold] of Object.entries(wallets)) await weft.execute('economy.open_wallet', { id, gold });
+  for (const [id, gold] of Object.entries(wallets)) await weft.execute('bank.open_wallet', { id, gold });
 }
 
 async function gold(weft: Integration, id: string): Promise<number | undefined> {
-  return (await weft.state.get<Wallet>('economy.wallets', id))?.value.gold;
+  return (await weft.state.get<Wallet>('bank.wallets', id))?.value.gold;
 }
 
 /** The system kit on one database backend. */
@@ -166,7 +166,7 @@ export function systemKitContract(name: string, options: TestIntegrationOptions)
 
     it('types a slice from its schema, in and out of weft.transaction; a bad value or a missing key changes nothing', async () => {
       const weft = await integration();
-      const wallets = weft.system('economy').state.slice('wallets', { schema: Wallet });
+      const wallets = weft.system('bank').state.slice('wallets', { schema: Wallet });
       expectTypeOf(wallets.get).returns.resolves.toEqualTypeOf<Wallet | undefined>();
       expectTypeOf(wallets.update).parameter(1).toEqualTypeOf<(value: Wallet) => Wallet | Promise<Wallet>>();
       expectTypeOf(wallets.entry).returns.resolves.toEqualTypeOf<StateEntry<Wallet> | undefined>();
@@ -189,8 +189,8 @@ export function systemKitContract(name: string, options: TestIntegrationOptions)
       expect(await wallets.get('bob')).toEqual({ gold: 4 });
       expect((await wallets.entry('ann'))?.updatedBy).toBeUndefined();
       expect((await wallets.history('ann')).map((row) => row.version)).toEqual([1, 2]);
-      expect(wallets.id).toBe('economy.wallets');
-      expect(() => weft.system('economy').state.slice('wallets', { schema: Wallet })).toThrow(ConfigError);
+      expect(wallets.id).toBe('bank.wallets');
+      expect(() => weft.system('bank').state.slice('wallets', { schema: Wallet })).toThrow(ConfigError);
     });
 
     it('binds the logger and metrics to the system: a system field on each line, a system label on each series', async () => {
@@ -222,18 +222,18 @@ export function systemKitContract(name: string, options: TestIntegrationOptions)
       await weft.install(shop, economy());
       weft.assertWired();
       const status = await weft.migrator().status();
-      expect(status.filter((row) => row.part === 'economy')).toMatchObject([{ name: '001_receipts', applied: true }]);
-      await openWallets(weft, { ann: 50, shop: 0 });
-      await weft.execute('economy.pay', { from: 'ann', to: 'shop', gold: 5 }, { actor: user('ann') });
+      expect(status.filter((row) => row.part === 'bank')).toMatchObject([{ name: '001_receipts', applied: true }]);
+      await openWallets(weft, { ann: 50, store: 0 });
+      await weft.execute('bank.pay', { from: 'ann', to: 'store', gold: 5 }, { actor: user('ann') });
       await weft.events.drain();
       // shop subscribed to economy.gold_paid before economy defined it: the subscription is durable all the same.
-      expect(await weft.state.get('shop.bags', 'shop')).toMatchObject({ value: { items: { coin: 5 } } });
+      expect(await weft.state.get('store.bags', 'store')).toMatchObject({ value: { items: { coin: 5 } } });
       expect(weft.events.wiring().subscriptions).toContainEqual({
-        pattern: 'economy.gold_paid',
-        name: 'shop.on_gold_paid',
+        pattern: 'bank.gold_paid',
+        name: 'store.on_gold_paid',
       });
       await expect(weft.install(economy())).rejects.toBeInstanceOf(ConfigError);
-      expect(() => weft.system('shop').migrations([])).toThrow(ConfigError);
+      expect(() => weft.system('store').migrations([])).toThrow(ConfigError);
     });
 
     it('runs a command: input checked (422), one transaction, a checked result; a repeated key returns the first result', async () => {
@@ -242,37 +242,37 @@ export function systemKitContract(name: string, options: TestIntegrationOptions)
       await weft.install(economy(calls));
       await openWallets(weft, { ann: 20, bob: 0 });
       const pay = { from: 'ann', to: 'bob', gold: 5 };
-      const first = await weft.execute('economy.pay', pay, { actor: user('ann'), idempotencyKey: 'k-1' });
-      const again = await weft.execute('economy.pay', pay, { actor: user('ann'), idempotencyKey: 'k-1' });
+      const first = await weft.execute('bank.pay', pay, { actor: user('ann'), idempotencyKey: 'k-1' });
+      const again = await weft.execute('bank.pay', pay, { actor: user('ann'), idempotencyKey: 'k-1' });
       expect(again).toEqual(first);
       expect(calls.pay).toBe(1);
       expect(await gold(weft, 'ann')).toBe(15);
       // Another actor's key of the same text is its own.
-      await weft.execute('economy.pay', pay, { actor: user('bob-friend'), idempotencyKey: 'k-1' });
+      await weft.execute('bank.pay', pay, { actor: user('bob-friend'), idempotencyKey: 'k-1' });
       expect(calls.pay).toBe(2);
-      const reused = weft.execute('economy.pay', { ...pay, gold: 6 }, { actor: user('ann'), idempotencyKey: 'k-1' });
+      const reused = weft.execute('bank.pay', { ...pay, gold: 6 }, { actor: user('ann'), idempotencyKey: 'k-1' });
       await expect(reused).rejects.toBeInstanceOf(ValidationError);
       await expect(reused).rejects.toMatchObject({
         issues: [expect.objectContaining({ code: 'idempotency_key_reused' })],
       });
-      await expect(weft.execute('economy.pay', { ...pay, gold: 0 })).rejects.toMatchObject({
+      await expect(weft.execute('bank.pay', { ...pay, gold: 0 })).rejects.toMatchObject({
         status: 422,
         issues: [expect.objectContaining({ path: ['gold'] })],
       });
-      await expect(weft.execute('economy.pay', { ...pay, gold: 500 })).rejects.toBeInstanceOf(ValidationError);
-      await expect(weft.execute('economy.nothing', {})).rejects.toBeInstanceOf(NotFoundError);
+      await expect(weft.execute('bank.pay', { ...pay, gold: 500 })).rejects.toBeInstanceOf(ValidationError);
+      await expect(weft.execute('bank.nothing', {})).rejects.toBeInstanceOf(NotFoundError);
       await expect(
-        weft.execute('economy.open_wallet', { id: 'x', gold: 1 }, { idempotencyKey: 'k' }),
+        weft.execute('bank.open_wallet', { id: 'x', gold: 1 }, { idempotencyKey: 'k' }),
       ).rejects.toMatchObject({
         issues: [expect.objectContaining({ code: 'not_idempotent' })],
       });
-      await expect(weft.execute('economy.pay', pay, { idempotencyKey: 'has space' })).rejects.toBeInstanceOf(
+      await expect(weft.execute('bank.pay', pay, { idempotencyKey: 'has space' })).rejects.toBeInstanceOf(
         ValidationError,
       );
-      await expect(weft.execute('economy.pay', pay, { actor: { kind: 'user', id: '' } })).rejects.toBeInstanceOf(
+      await expect(weft.execute('bank.pay', pay, { actor: { kind: 'user', id: '' } })).rejects.toBeInstanceOf(
         ValidationError,
       );
-      const broken = weft.execute('economy.broken', {});
+      const broken = weft.execute('bank.broken', {});
       await expect(broken).rejects.toBeInstanceOf(WeftError);
       await expect(broken).rejects.toMatchObject({ status: 500 });
       expect(await gold(weft, 'ann')).toBe(10);
@@ -284,7 +284,7 @@ export function systemKitContract(name: string, options: TestIntegrationOptions)
       for (const outcome of ['ok', 'replayed', 'refused', 'error']) {
         expect(text).toMatch(
           new RegExp(
-            `weft_operation_duration_ms_count\\{operation="economy\\.(pay|broken)",outcome="${outcome}"\\} [1-9]`,
+            `weft_operation_duration_ms_count\\{operation="bank\\.(pay|broken)",outcome="${outcome}"\\} [1-9]`,
           ),
         );
       }
@@ -297,9 +297,7 @@ export function systemKitContract(name: string, options: TestIntegrationOptions)
       await openWallets(weft, { ann: 100, bob: 0 });
       const pay = { from: 'ann', to: 'bob', gold: 7 };
       const results = await Promise.all(
-        Array.from({ length: 10 }, () =>
-          weft.execute('economy.pay', pay, { actor: user('ann'), idempotencyKey: 'same' }),
-        ),
+        Array.from({ length: 10 }, () => weft.execute('bank.pay', pay, { actor: user('ann'), idempotencyKey: 'same' })),
       );
       expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(1);
       expect(calls.pay).toBe(1);
@@ -309,21 +307,21 @@ export function systemKitContract(name: string, options: TestIntegrationOptions)
     it('nests a command in another: one transaction, a failure of either undoes both', async () => {
       const weft = await integration();
       await weft.install(economy(), shop);
-      await openWallets(weft, { ann: 30, shop: 0 });
+      await openWallets(weft, { ann: 30, store: 0 });
       expect(
-        await weft.execute('shop.buy', { buyer: 'ann', item: 'sword', price: 10 }, { actor: user('ann') }),
+        await weft.execute('store.buy', { buyer: 'ann', item: 'sword', price: 10 }, { actor: user('ann') }),
       ).toEqual({
         left: 20,
       });
-      await expect(weft.execute('shop.buy', { buyer: 'ann', item: 'cursed', price: 10 })).rejects.toBeInstanceOf(
+      await expect(weft.execute('store.buy', { buyer: 'ann', item: 'cursed', price: 10 })).rejects.toBeInstanceOf(
         ValidationError,
       );
-      await expect(weft.execute('shop.buy', { buyer: 'ann', item: 'gem', price: 100 })).rejects.toBeInstanceOf(
+      await expect(weft.execute('store.buy', { buyer: 'ann', item: 'gem', price: 100 })).rejects.toBeInstanceOf(
         ValidationError,
       );
       expect(await gold(weft, 'ann')).toBe(20);
-      expect(await weft.state.get('shop.bags', 'ann')).toMatchObject({ value: { items: { sword: 1 } } });
-      const receipts = await weft.db.executor().selectFrom('economy_receipts').selectAll().execute();
+      expect(await weft.state.get('store.bags', 'ann')).toMatchObject({ value: { items: { sword: 1 } } });
+      const receipts = await weft.db.executor().selectFrom('bank_receipts').selectAll().execute();
       expect(receipts).toHaveLength(1);
     });
 
@@ -342,16 +340,16 @@ export function systemKitContract(name: string, options: TestIntegrationOptions)
           const pay = { from: 'ann', to: 'bob', gold: 3 };
           const key = { actor: user('ann'), idempotencyKey: `round-${round}` };
           const results = await Promise.all([
-            a.execute('economy.pay', pay, key),
-            b.execute('economy.pay', pay, key),
-            a.execute('economy.pay', pay, key),
-            b.execute('economy.pay', pay, key),
+            a.execute('bank.pay', pay, key),
+            b.execute('bank.pay', pay, key),
+            a.execute('bank.pay', pay, key),
+            b.execute('bank.pay', pay, key),
           ]);
           expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(1);
         }
         expect(await gold(a, 'ann')).toBe(1000 - 5 * 3);
         expect(await gold(b, 'bob')).toBe(5 * 3);
-        const receipts = await a.db.executor().selectFrom('economy_receipts').selectAll().execute();
+        const receipts = await a.db.executor().selectFrom('bank_receipts').selectAll().execute();
         expect(receipts).toHaveLength(5);
       });
     }
@@ -402,8 +400,8 @@ export function systemKitContract(name: string, options: TestIntegrationOptions)
           .list()
           .map((c) => c.name)
           .sort(),
-      ).toEqual(['economy.broken', 'economy.open_wallet', 'economy.pay']);
-      const handle: SystemHandle<'economy'> = weft.system('economy');
+      ).toEqual(['bank.broken', 'bank.open_wallet', 'bank.pay']);
+      const handle: SystemHandle<'bank'> = weft.system('bank');
       expect(() => handle.command('pay', { input: z.object({}), output: z.object({}) }, () => ({}))).toThrow(
         ConfigError,
       );

@@ -1,0 +1,316 @@
+import { z } from 'zod';
+import { NotFoundError, ValidationError, defineSystem, type SystemDefinition } from '../../../integration/index.js';
+import { contentOf } from '../../shared/content.js';
+import { Ledger, ledgerMigrations, walletAccount, type LedgerTables } from './ledger.js';
+import {
+  Audit,
+  Balance,
+  CreditInput,
+  DebitInput,
+  EconomySummary,
+  GoldMoved,
+  LedgerInput,
+  LedgerPage,
+  OpenInput,
+  SINKS,
+  SOURCES,
+  TradeInput,
+  TradeResult,
+  TransferInput,
+  TransferResult,
+  Wallet,
+  WalletRef,
+  WalletView,
+} from './schemas.js';
+
+const prices = contentOf('market', z.object({ itemId: z.string(), buy: z.int(), sell: z.int() }));
+
+/** What this system hears, read with its own view of the fields it uses. */
+const CharacterCreated = z.object({ characterId: z.string(), ownerId: z.string(), startingGold: z.int().min(0) });
+const EncounterResolved = z.object({ characterId: z.string(), gold: z.int().min(0) });
+
+declare module '../../../integration/index.js' {
+  interface WeftCommands {
+    'economy.open_wallet': { input: z.input<typeof OpenInput>; output: z.infer<typeof Balance> };
+    'economy.wallet': { input: { characterId: string }; output: z.infer<typeof WalletView> };
+    'economy.credit': { input: z.input<typeof CreditInput>; output: z.infer<typeof Balance> };
+    'economy.debit': { input: z.input<typeof DebitInput>; output: z.infer<typeof Balance> };
+    'economy.transfer': { input: z.input<typeof TransferInput>; output: z.infer<typeof TransferResult> };
+    'economy.buy': { input: z.input<typeof TradeInput>; output: z.infer<typeof TradeResult> };
+    'economy.sell': { input: z.input<typeof TradeInput>; output: z.infer<typeof TradeResult> };
+    'economy.ledger': { input: z.input<typeof LedgerInput>; output: z.infer<typeof LedgerPage> };
+    'economy.summary': { input: Record<string, never>; output: z.infer<typeof EconomySummary> };
+    'economy.audit': { input: Record<string, never>; output: z.infer<typeof Audit> };
+  }
+  interface WeftEvents {
+    'economy.gold_moved': z.infer<typeof GoldMoved>;
+  }
+}
+
+/**
+ * The economy system: a wallet per character (opened with the class's starting gold when
+ * `character.created` arrives), a double-entry ledger where every movement sums to zero, gold
+ * entering only from named sources and leaving through named sinks, transfers between characters,
+ * the market (buy and sell at content prices), and the audit that recomputes every wallet.
+ */
+export function economySystem(): SystemDefinition<'economy'> {
+  return defineSystem({
+    name: 'economy',
+    setup(sys) {
+      sys.migrations(ledgerMigrations);
+      const wallets = sys.state.slice('wallets', {
+        schema: Wallet,
+        invariants: { 'never negative': (w) => w.gold >= 0 },
+      });
+      const ledger = new Ledger(sys.database<LedgerTables>(), wallets);
+      const goldMoved = sys.events.define({ name: 'gold_moved', durable: true, schema: GoldMoved });
+
+      /** Moves gold and says so. */
+      async function move(lines: Array<{ account: string; amount: number }>, reason: string, correlationId: string) {
+        const moved = await ledger.move(lines, reason, correlationId);
+        await sys.events.publish(goldMoved, { movementId: moved.movementId, reason, lines });
+        return moved;
+      }
+
+      /** The character, when the caller may act on it (the character system answers 404 otherwise). */
+      const character = (characterId: string) => sys.execute('character.get', { characterId });
+
+      sys.command(
+        'open_wallet',
+        { input: OpenInput, output: Balance },
+        async ({ characterId, ownerId, startingGold }, { correlationId }) => {
+          const existing = await wallets.get(characterId);
+          if (existing !== undefined) return { characterId, gold: existing.gold };
+          await wallets.create(characterId, { characterId, ownerId, gold: 0 });
+          if (startingGold === 0) return { characterId, gold: 0 };
+          const moved = await move(
+            [
+              { account: 'source:starting_gold', amount: -startingGold },
+              { account: walletAccount(characterId), amount: startingGold },
+            ],
+            'starting_gold',
+            correlationId,
+          );
+          return { characterId, gold: moved.balances.get(characterId) ?? startingGold };
+        },
+      );
+
+      sys.command(
+        'wallet',
+        { input: WalletRef, output: WalletView, readOnly: true, description: 'A character’s gold.' },
+        async ({ characterId }) => {
+          await character(characterId);
+          const wallet = await wallets.get(characterId);
+          // The wallet is opened by the event that the character's creation published: for a moment it may not be there
+          // yet.
+          return wallet === undefined
+            ? { status: 'opening' as const, characterId }
+            : { status: 'open' as const, characterId, gold: wallet.gold };
+        },
+      );
+
+      sys.command(
+        'credit',
+        { input: CreditInput, output: Balance },
+        async ({ characterId, gold, source }, { correlationId }) => {
+          const moved = await move(
+            [
+              { account: `source:${source}`, amount: -gold },
+              { account: walletAccount(characterId), amount: gold },
+            ],
+            source,
+            correlationId,
+          );
+          return { characterId, gold: moved.balances.get(characterId) ?? 0 };
+        },
+      );
+
+      sys.command(
+        'debit',
+        { input: DebitInput, output: Balance },
+        async ({ characterId, gold, sink }, { correlationId }) => {
+          const moved = await move(
+            [
+              { account: walletAccount(characterId), amount: -gold },
+              { account: `sink:${sink}`, amount: gold },
+            ],
+            sink,
+            correlationId,
+          );
+          return { characterId, gold: moved.balances.get(characterId) ?? 0 };
+        },
+      );
+
+      sys.command(
+        'transfer',
+        { input: TransferInput, output: TransferResult, idempotent: true, description: 'Gives gold to any character.' },
+        async ({ fromCharacterId, toCharacterId, gold }, { correlationId }) => {
+          if (fromCharacterId === toCharacterId) throw new ValidationError('A transfer goes to another character.');
+          await character(fromCharacterId);
+          if ((await wallets.get(toCharacterId)) === undefined)
+            throw new NotFoundError(`No character ${toCharacterId} has a wallet.`);
+          const moved = await move(
+            [
+              { account: walletAccount(fromCharacterId), amount: -gold },
+              { account: walletAccount(toCharacterId), amount: gold },
+            ],
+            'transfer',
+            correlationId,
+          );
+          return {
+            movementId: moved.movementId,
+            from: { characterId: fromCharacterId, gold: moved.balances.get(fromCharacterId) ?? 0 },
+            to: { characterId: toCharacterId, gold: moved.balances.get(toCharacterId) ?? 0 },
+          };
+        },
+      );
+
+      async function priceOf(itemId: string) {
+        const price = (await prices(sys.execute)).find((p) => p.itemId === itemId);
+        if (price === undefined)
+          throw new NotFoundError(`The market does not trade ${itemId}.`, { details: { itemId } });
+        return price;
+      }
+
+      sys.command(
+        'buy',
+        { input: TradeInput, output: TradeResult, idempotent: true, description: 'Buys items at the market price.' },
+        async ({ characterId, itemId, quantity }, { correlationId }) => {
+          await character(characterId);
+          const total = (await priceOf(itemId)).buy * quantity;
+          if (!Number.isSafeInteger(total)) throw new ValidationError('That costs more gold than there can be.');
+          const moved = await move(
+            [
+              { account: walletAccount(characterId), amount: -total },
+              { account: 'sink:buying', amount: total },
+            ],
+            'buying',
+            correlationId,
+          );
+          await sys.execute('character.give_items', {
+            characterId,
+            items: [{ itemId, count: quantity }],
+            reason: 'market',
+          });
+          return { movementId: moved.movementId, gold: moved.balances.get(characterId) ?? 0, total, itemId, quantity };
+        },
+      );
+
+      sys.command(
+        'sell',
+        { input: TradeInput, output: TradeResult, idempotent: true, description: 'Sells items at the market price.' },
+        async ({ characterId, itemId, quantity }, { correlationId }) => {
+          await character(characterId);
+          const total = (await priceOf(itemId)).sell * quantity;
+          await sys.execute('character.take_items', {
+            characterId,
+            items: [{ itemId, count: quantity }],
+            reason: 'market',
+          });
+          if (total === 0)
+            return { movementId: '', gold: (await wallets.get(characterId))?.gold ?? 0, total, itemId, quantity };
+          const moved = await move(
+            [
+              { account: 'source:selling', amount: -total },
+              { account: walletAccount(characterId), amount: total },
+            ],
+            'selling',
+            correlationId,
+          );
+          return { movementId: moved.movementId, gold: moved.balances.get(characterId) ?? 0, total, itemId, quantity };
+        },
+      );
+
+      sys.command(
+        'ledger',
+        {
+          input: LedgerInput,
+          output: LedgerPage,
+          readOnly: true,
+          description: 'A character’s ledger lines, newest first.',
+        },
+        async ({ characterId, limit, cursor }) => {
+          await character(characterId);
+          return ledger.page(characterId, limit, cursor);
+        },
+      );
+
+      sys.command(
+        'summary',
+        {
+          input: z.strictObject({}),
+          output: EconomySummary,
+          readOnly: true,
+          description: 'Supply, sources and sinks.',
+        },
+        async () => {
+          const sums = await ledger.sums();
+          const of = (prefix: string, names: readonly string[], sign: bigint) =>
+            Object.fromEntries(names.map((name) => [name, Number(sign * (sums.get(`${prefix}${name}`) ?? 0n))]));
+          let supply = 0n;
+          let count = 0;
+          for (const [account, total] of sums) {
+            if (!account.startsWith('wallet:')) continue;
+            supply += total;
+            count++;
+          }
+          return {
+            supply: Number(supply),
+            wallets: count,
+            sources: of('source:', SOURCES, -1n),
+            sinks: of('sink:', SINKS, 1n),
+          };
+        },
+      );
+
+      sys.command(
+        'audit',
+        {
+          input: z.strictObject({}),
+          output: Audit,
+          readOnly: true,
+          description: 'Recomputes every wallet from the ledger.',
+        },
+        async () => {
+          const sums = await ledger.sums();
+          const mismatches = [];
+          let count = 0;
+          for (let cursor: string | undefined, first = true; first || cursor !== undefined; first = false) {
+            const page = await wallets.list({ limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
+            for (const { value } of page.entries) {
+              count++;
+              const fromLedger = sums.get(walletAccount(value.characterId)) ?? 0n;
+              if (fromLedger !== BigInt(value.gold)) {
+                mismatches.push({ characterId: value.characterId, wallet: value.gold, ledger: Number(fromLedger) });
+              }
+            }
+            cursor = page.cursor;
+          }
+          const ledgerSum = [...sums.values()].reduce((sum, total) => sum + total, 0n);
+          return {
+            balanced: mismatches.length === 0 && ledgerSum === 0n,
+            wallets: count,
+            ledgerSum: Number(ledgerSum),
+            mismatches,
+          };
+        },
+      );
+
+      // A new character's wallet, with its class's starting gold.
+      sys.events.subscribe('character.created', async (event) => {
+        const created = CharacterCreated.parse(event.data);
+        await sys.execute('economy.open_wallet', created);
+      });
+      // Gold a won fight dropped.
+      sys.events.subscribe('combat.encounter_resolved', async (event) => {
+        const resolved = EncounterResolved.parse(event.data);
+        if (resolved.gold > 0)
+          await sys.execute('economy.credit', {
+            characterId: resolved.characterId,
+            gold: resolved.gold,
+            source: 'loot',
+          });
+      });
+    },
+  });
+}

@@ -1,0 +1,111 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConflictError, NotFoundError, ValidationError } from 'weft/internal';
+import { createTestIntegration, type TestIntegration, type TestIntegrationOptions } from 'weft/testing';
+import { gameSystems } from '../../src/game/index.js';
+
+const ann = { kind: 'user', id: 'user-ann', roles: ['player'] } as const;
+const bob = { kind: 'user', id: 'user-bob', roles: ['player'] } as const;
+
+/** The economy on one database backend. */
+export function economyContract(name: string, options: TestIntegrationOptions): void {
+  describe(`economy: ${name}`, () => {
+    let weft: TestIntegration;
+    afterEach(async () => {
+      await weft.close();
+    });
+
+    async function world() {
+      weft = await createTestIntegration({ pollIntervalMs: 20, ...options });
+      await weft.install(...gameSystems());
+      const a = await weft.execute('character.create', { name: 'Ann', class: 'alchemist' }, { actor: ann });
+      const b = await weft.execute('character.create', { name: 'Bob', class: 'warrior' }, { actor: bob });
+      await weft.events.drain();
+      return { a: a.id, b: b.id };
+    }
+
+    it('opens a wallet with the class’s starting gold, moves gold in lines that sum to zero, and audits balanced', async () => {
+      const { a, b } = await world();
+      expect(await weft.execute('economy.wallet', { characterId: a }, { actor: ann })).toEqual({
+        status: 'open',
+        characterId: a,
+        gold: 80,
+      });
+      await expect(weft.execute('economy.wallet', { characterId: a }, { actor: bob })).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+      const sent = await weft.execute(
+        'economy.transfer',
+        { fromCharacterId: a, toCharacterId: b, gold: 30 },
+        { actor: ann, idempotencyKey: 't-1' },
+      );
+      expect(sent).toMatchObject({ from: { gold: 50 }, to: { gold: 80 } });
+      expect(
+        await weft.execute(
+          'economy.transfer',
+          { fromCharacterId: a, toCharacterId: b, gold: 30 },
+          { actor: ann, idempotencyKey: 't-1' },
+        ),
+      ).toEqual(sent);
+      const bought = await weft.execute(
+        'economy.buy',
+        { characterId: a, itemId: 'iron_ore', quantity: 4 },
+        { actor: ann },
+      );
+      expect(bought).toMatchObject({ total: 24, gold: 26 });
+      const sold = await weft.execute(
+        'economy.sell',
+        { characterId: a, itemId: 'iron_ore', quantity: 4 },
+        { actor: ann },
+      );
+      expect(sold).toMatchObject({ total: 8, gold: 34 });
+      const missing = await weft
+        .execute('economy.buy', { characterId: a, itemId: 'iron_sword', quantity: 1 }, { actor: ann })
+        .catch((e: unknown) => e);
+      expect(missing).toBeInstanceOf(ConflictError);
+      expect((missing as ConflictError).details).toMatchObject({ needed: 90, have: 34, missing: 56 });
+      expect(
+        (await weft.execute('economy.ledger', { characterId: a, limit: 2 }, { actor: ann })).lines.map((l) => l.reason),
+      ).toEqual(['selling', 'buying']);
+      expect(await weft.execute('economy.summary', {})).toMatchObject({
+        supply: 80 + 50 - 24 + 8,
+        sources: { starting_gold: 130, selling: 8, loot: 0, quest_reward: 0 },
+        sinks: { buying: 24, crafting_fee: 0 },
+      });
+      expect(await weft.execute('economy.audit', {})).toEqual({
+        balanced: true,
+        wallets: 2,
+        ledgerSum: 0,
+        mismatches: [],
+      });
+    });
+
+    it('refuses amounts that are zero, negative, fractional, past 2^53 or overflowing a balance, moving nothing', async () => {
+      const { a, b } = await world();
+      for (const gold of [0, -5, 1.5, 2 ** 53, Number.NaN]) {
+        await expect(
+          weft.execute('economy.transfer', { fromCharacterId: a, toCharacterId: b, gold }, { actor: ann }),
+        ).rejects.toBeInstanceOf(ValidationError);
+      }
+      await weft.execute('economy.credit', { characterId: b, gold: Number.MAX_SAFE_INTEGER - 100, source: 'loot' });
+      await expect(
+        weft.execute('economy.transfer', { fromCharacterId: a, toCharacterId: b, gold: 80 }, { actor: ann }),
+      ).rejects.toBeInstanceOf(ValidationError);
+      expect(await weft.execute('economy.wallet', { characterId: a }, { actor: ann })).toMatchObject({ gold: 80 });
+      expect((await weft.execute('economy.audit', {})).balanced).toBe(true);
+    });
+
+    it('lets exactly one of 100 parallel transfers of a whole wallet through', async () => {
+      const { a, b } = await world();
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 100 }, () =>
+          weft.execute('economy.transfer', { fromCharacterId: a, toCharacterId: b, gold: 80 }, { actor: ann }),
+        ),
+      );
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const refusals = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as Error] : []));
+      expect(refusals.filter((e) => !(e instanceof ConflictError)).map((e) => `${e.name}: ${e.message}`)).toEqual([]);
+      expect(await weft.execute('economy.wallet', { characterId: b }, { actor: bob })).toMatchObject({ gold: 50 + 80 });
+      expect((await weft.execute('economy.audit', {})).balanced).toBe(true);
+    });
+  });
+}

@@ -1,0 +1,3 @@
+import { economyContract } from './economy.contract.js';
+
+economyContract('SQLite file', { file: true });
