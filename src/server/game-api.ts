@@ -75,7 +75,7 @@ async function handle(
     actor: request.actor,
     idempotencyKey,
     token: request.accessToken,
-    execute: (async (command: string | { name: string }, input: unknown) => {
+    execute: async (command: string | { name: string }, input: unknown) => {
       const ran = await weft.commands.run(command, input, {
         ...(request.actor === undefined ? {} : { actor: request.actor }),
         ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
@@ -83,7 +83,7 @@ async function handle(
       });
       if (ran.replayed) replayed = true;
       return ran.output;
-    }),
+    },
   };
   const answer = await route.handle(call);
   if (replayed) void reply.header('idempotent-replayed', 'true');
