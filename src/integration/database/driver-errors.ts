@@ -232,7 +232,9 @@ export const classifyPostgresError: DriverErrorClassifier = (error) => {
   }
   if (
     error instanceof Error &&
-    /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect/i.test(error.message)
+    /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|does not support SSL/i.test(
+      error.message,
+    )
   ) {
     return 'connection';
   }
