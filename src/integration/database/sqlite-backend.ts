@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import {
   CompiledQuery,
@@ -11,9 +9,11 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely';
+import { WeftError } from '../errors/internal.js';
 import type { DatabaseBackend, PoolStats } from './backend.js';
 import { classifySqliteError, mapDriverError } from './driver-errors.js';
 import { describeTarget, type ResolvedSqlite } from './options.js';
+import { prepareSqliteFile } from './sqlite-path.js';
 import { KyselyTransactionsRefused } from './unit-of-work.js';
 
 type Statement = BetterSqlite3.Statement<unknown[]>;
@@ -79,7 +79,7 @@ class SqliteDriver extends KyselyTransactionsRefused implements Driver {
   init(): Promise<void> {
     const { filename } = this.#config;
     try {
-      if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+      if (filename !== ':memory:') prepareSqliteFile(filename, this.#target);
       const db = new BetterSqlite3(filename, { timeout: this.#config.busyTimeoutMs });
       // WAL lets readers in other processes run during a write; memory databases ignore it.
       db.pragma('journal_mode = WAL');
@@ -196,8 +196,12 @@ function bindable(parameters: readonly unknown[]): unknown[] {
   return copy ?? (parameters as unknown[]);
 }
 
-/** Opening can fail outside SQLite (a folder that cannot be made); treat every such failure as "cannot open". */
+/**
+ * Opening can fail outside SQLite (a native module that cannot load); treat every such failure as
+ * "cannot open". Weft's own errors (the path checks) pass as they are.
+ */
 function asConnectionError(error: unknown): unknown {
+  if (error instanceof WeftError) return error;
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   if (typeof code === 'string' && code.startsWith('SQLITE_')) return error;
   return Object.assign(new Error(error instanceof Error ? error.message : String(error), { cause: error }), {
