@@ -62,8 +62,9 @@ export class SqliteFileGuard {
     }
     if (this.#lost !== undefined) {
       throw new UnavailableError(
-        `${this.#target} is unavailable: the file at the path is not the one open (${this.#lost}), so what this ` +
-          'process writes would be lost at its next start; restart it to open the file now at the path.',
+        `${this.#target} is unavailable: the file at the path is not the one open (${this.#lost}), so writes ` +
+          'would be lost at the next start; the open file can still be saved (docs/database.md, "A SQLite file ' +
+          'deleted or replaced while open").',
         this.#onLostFailure === undefined ? {} : { cause: this.#onLostFailure },
       );
     }
@@ -78,16 +79,16 @@ export class SqliteFileGuard {
   }
 
   #look(): string | undefined {
-    let now;
+    let current;
     try {
-      now = statSync(this.#path, { bigint: true, throwIfNoEntry: false });
+      current = statSync(this.#path, { bigint: true, throwIfNoEntry: false });
     } catch (error) {
       // A folder of the path removed or made unreadable: the file cannot be found there either.
       const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
       return `deleted, or its folder cannot be read: ${typeof code === 'string' ? code : String(error)}`;
     }
-    if (now === undefined) return 'deleted';
-    if (now.dev !== this.#dev || now.ino !== this.#ino) return 'replaced by another file';
+    if (current === undefined) return 'deleted';
+    if (current.dev !== this.#dev || current.ino !== this.#ino) return 'replaced by another file';
     return undefined;
   }
 }
