@@ -158,6 +158,7 @@ function resolvePostgres(url: string, settings: PostgresSettings): ResolvedPostg
       cause,
     });
   }
+  assertUrlParameters(parsed.searchParams);
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   if (parsed.hostname.length === 0 || database.length === 0) {
     throw new ConfigError(
@@ -182,6 +183,42 @@ function resolvePostgres(url: string, settings: PostgresSettings): ResolvedPostg
     idleTimeoutMs: integerSetting('postgres.pool.idleTimeoutMs', settings.pool?.idleTimeoutMs, 30_000, 0),
     connectTimeoutMs: integerSetting('postgres.pool.connectTimeoutMs', settings.pool?.connectTimeoutMs, 5_000, 1),
   };
+}
+
+/**
+ * The query parameters a PostgreSQL URL may carry, with the values each takes (`undefined`: any).
+ * The driver would take many more, each a way around a setting Weft checks (`options`,
+ * `host`) or a failure that reaches the caller as a raw stack; TLS with a CA of one's own
+ * (`sslrootcert`) is for a later issue.
+ */
+const POSTGRES_URL_PARAMETERS: Readonly<Record<string, readonly string[] | undefined>> = {
+  // libpq's `require` and `verify-ca` mean verify-full in pg 8 (with a warning); they would change meaning in pg 9.
+  sslmode: ['disable', 'verify-full'],
+  application_name: undefined,
+};
+
+/** Refuses, in one message, every query parameter that is not documented, repeated, or has a value not taken. */
+function assertUrlParameters(parameters: URLSearchParams): void {
+  const refused: string[] = [];
+  for (const name of new Set(parameters.keys())) {
+    const values = parameters.getAll(name);
+    const value = values[0] ?? '';
+    const shown = /pass/i.test(name) ? '***' : value;
+    const accepted = POSTGRES_URL_PARAMETERS[name];
+    if (!Object.hasOwn(POSTGRES_URL_PARAMETERS, name) || (accepted !== undefined && !accepted.includes(value))) {
+      refused.push(`"${name}" (value ${JSON.stringify(shown)})`);
+    } else if (values.length > 1) {
+      refused.push(`"${name}" is given ${values.length} times`);
+    }
+  }
+  if (refused.length === 0) return;
+  const accepted = Object.entries(POSTGRES_URL_PARAMETERS)
+    .map(([name, values]) => (values === undefined ? name : `${name} (${values.join(', ')})`))
+    .join(', ');
+  const schemaHint = parameters.has('options') ? ' Set the schema with the "postgres.schema" setting.' : '';
+  throw new ConfigError(
+    `Setting "url" has query parameter(s) Weft does not accept: ${refused.join(', ')}; accepted: ${accepted}.${schemaHint}`,
+  );
 }
 
 function resolveRetry(retry: Partial<RetryPolicy> | undefined): RetryPolicy {
@@ -227,9 +264,11 @@ function describe(value: unknown): string {
   }
 }
 
-/** The URL with its password replaced, safe for messages and logs. */
+/** The URL with its password (and any `password=` query parameter) replaced, safe for messages and logs. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@')
+    .replace(/([?&][^=&#]*pass[^=&#]*=)[^&#]*/gi, '$1***');
 }
 
 /** `host:port/database as user`, for messages; never the password. */

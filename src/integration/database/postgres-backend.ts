@@ -9,7 +9,12 @@ import {
   type QueryResult,
 } from 'kysely';
 import type { DatabaseBackend } from './backend.js';
-import { classifyPostgresError, mapDriverError, type DriverErrorClassifier } from './driver-errors.js';
+import {
+  classifyPostgresError,
+  mapDriverError,
+  tooManyValuesError,
+  type DriverErrorClassifier,
+} from './driver-errors.js';
 import { describeTarget, type DatabaseLogger, type ResolvedPostgres } from './options.js';
 import { KyselyTransactionsRefused } from './unit-of-work.js';
 
@@ -111,6 +116,13 @@ class ErrorMappingDriver extends KyselyTransactionsRefused implements Driver {
   }
 }
 
+/**
+ * The most parameters one statement may bind: the wire protocol counts them in 16 bits. Sent
+ * anyway, more make the server answer with a protocol violation (08P01), which reads as a lost
+ * connection, so they are refused before sending.
+ */
+const MAX_PARAMETERS = 65_535;
+
 /** A stock connection whose failures leave as Weft errors. */
 class MappedConnection implements DatabaseConnection {
   /** The connection the stock driver lent, and gets back on release. */
@@ -125,10 +137,14 @@ class MappedConnection implements DatabaseConnection {
   }
 
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (query.parameters.length > MAX_PARAMETERS) {
+      return Promise.reject(tooManyValuesError(query.parameters.length, MAX_PARAMETERS));
+    }
     return mapErrors(() => this.stock.executeQuery<R>(query), this.#classify, this.#target);
   }
 
   async *streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    if (query.parameters.length > MAX_PARAMETERS) throw tooManyValuesError(query.parameters.length, MAX_PARAMETERS);
     try {
       yield* this.stock.streamQuery<R>(query, chunkSize);
     } catch (error) {

@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import {
   CompiledQuery,
@@ -11,9 +9,12 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely';
+import { UsageError, WeftError } from '../errors/internal.js';
 import type { DatabaseBackend, PoolStats } from './backend.js';
 import { classifySqliteError, mapDriverError } from './driver-errors.js';
 import { describeTarget, type ResolvedSqlite } from './options.js';
+import { SqliteFileGuard } from './sqlite-file-guard.js';
+import { prepareSqliteFile } from './sqlite-path.js';
 import { KyselyTransactionsRefused } from './unit-of-work.js';
 
 type Statement = BetterSqlite3.Statement<unknown[]>;
@@ -79,14 +80,14 @@ class SqliteDriver extends KyselyTransactionsRefused implements Driver {
   init(): Promise<void> {
     const { filename } = this.#config;
     try {
-      if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+      const path = filename === ':memory:' ? undefined : prepareSqliteFile(filename, this.#target);
       const db = new BetterSqlite3(filename, { timeout: this.#config.busyTimeoutMs });
       // WAL lets readers in other processes run during a write; memory databases ignore it.
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${this.#config.synchronous}`);
       db.pragma('foreign_keys = ON');
       db.pragma(`busy_timeout = ${this.#config.busyTimeoutMs}`);
-      this.#connection = new SqliteConnection(db, this.#config.statementCacheSize, this.#target);
+      this.#connection = new SqliteConnection(db, this.#config.statementCacheSize, this.#target, path);
     } catch (error) {
       return Promise.reject(mapDriverError(asConnectionError(error), classifySqliteError, this.#target));
     }
@@ -127,15 +128,20 @@ class SqliteConnection implements DatabaseConnection {
   readonly #cache = new Map<string, Statement>();
   readonly #cacheSize: number;
   readonly #target: string;
+  readonly #guard: SqliteFileGuard | undefined;
 
-  constructor(db: BetterSqlite3.Database, cacheSize: number, target: string) {
+  /** `path`: the database file's absolute path, recorded now that it is open; undefined in memory (no file to lose). */
+  constructor(db: BetterSqlite3.Database, cacheSize: number, target: string, path: string | undefined) {
     this.#db = db;
     this.#cacheSize = cacheSize;
     this.#target = target;
+    this.#guard =
+      path === undefined ? undefined : new SqliteFileGuard(path, target, { onLost: () => this.#emptyWal() });
   }
 
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     try {
+      this.#assertFileInPlace();
       const statement = this.#statement(query.sql);
       const parameters = bindable(query.parameters);
       if (statement.reader) {
@@ -151,11 +157,48 @@ class SqliteConnection implements DatabaseConnection {
   // better-sqlite3 iterates synchronously; Kysely's interface is an async iterator.
   // eslint-disable-next-line @typescript-eslint/require-await
   async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
-    // A statement being iterated cannot run again until done, so streams never share the cache.
-    const statement = this.#db.prepare<unknown[]>(query.sql);
-    if (!statement.reader) throw new Error('SQLite can only stream queries that return rows');
-    for (const row of statement.iterate(bindable(query.parameters))) {
-      yield { rows: [row as R] };
+    let rows: IterableIterator<unknown>;
+    try {
+      this.#assertFileInPlace();
+      // A statement being iterated cannot run again until done, so streams never share the cache.
+      const statement = this.#db.prepare<unknown[]>(query.sql);
+      if (!statement.reader) throw new UsageError('SQLite can only stream queries that return rows');
+      rows = statement.iterate(bindable(query.parameters));
+    } catch (error) {
+      throw mapDriverError(error, classifySqliteError, this.#target);
+    }
+    for (;;) {
+      let next: IteratorResult<unknown>;
+      try {
+        next = rows.next();
+      } catch (error) {
+        throw mapDriverError(error, classifySqliteError, this.#target);
+      }
+      if (next.done === true) return;
+      yield { rows: [next.value as R] };
+    }
+  }
+
+  /**
+   * Before a statement that starts work of its own (a BEGIN, or a statement outside a transaction:
+   * either is acknowledged on its own), refuses when the file at the path is no longer the one open.
+   * Statements inside a transaction skip it: their BEGIN was checked.
+   */
+  #assertFileInPlace(): void {
+    if (this.#guard !== undefined && !this.#db.inTransaction) this.#guard.assertSame();
+  }
+
+  /**
+   * Once the file at the path is another one (or none), copies the WAL into the file this
+   * connection has open and empties it. SQLite leaves the -wal file behind on close when its
+   * database has moved, and the next open of the path would apply those pages to whatever file is
+   * there then: a restored backup would be overwritten. The whole database stays in the unlinked
+   * file, readable at /proc/<pid>/fd while the process runs.
+   */
+  #emptyWal(): void {
+    const [result] = this.#db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+    if (result !== undefined && result.busy !== 0) {
+      throw new Error('the -wal file could not be emptied: another connection is using it');
     }
   }
 
@@ -196,8 +239,12 @@ function bindable(parameters: readonly unknown[]): unknown[] {
   return copy ?? (parameters as unknown[]);
 }
 
-/** Opening can fail outside SQLite (a folder that cannot be made); treat every such failure as "cannot open". */
+/**
+ * Opening can fail outside SQLite (a native module that cannot load); treat every such failure as
+ * "cannot open". Weft's own errors (the path checks) pass as they are.
+ */
 function asConnectionError(error: unknown): unknown {
+  if (error instanceof WeftError) return error;
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   if (typeof code === 'string' && code.startsWith('SQLITE_')) return error;
   return Object.assign(new Error(error instanceof Error ? error.message : String(error), { cause: error }), {
