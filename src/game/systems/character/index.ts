@@ -43,6 +43,14 @@ const classes = contentOf(
 const regions = contentOf('regions', z.object({ id: z.string(), start: z.boolean().optional() }));
 const items = contentOf('items', z.object({ id: z.string() }));
 
+/** What this system reads of `combat.encounter_resolved`. */
+const EncounterResolved = z.object({
+  characterId: z.string(),
+  xp: z.int().min(0),
+  hpLost: z.int().min(0),
+  loot: z.array(z.object({ itemId: z.string(), count: z.int().min(1) })),
+});
+
 declare module '../../../integration/index.js' {
   interface WeftCommands {
     'character.create': { input: { name: string; class: string }; output: Character };
@@ -321,6 +329,24 @@ export function characterSystem(): SystemDefinition<'character'> {
           return { region: regionId };
         },
       );
+
+      // A fight's outcome: the xp, the hp it cost, the loot (gold is the economy's).
+      sys.events.subscribe('combat.encounter_resolved', async (event) => {
+        const resolved = EncounterResolved.parse(event.data);
+        const character = await characters.get(resolved.characterId);
+        if (character === undefined) return;
+        if (resolved.hpLost > 0)
+          await sys.execute('character.change_hp', { characterId: resolved.characterId, delta: -resolved.hpLost });
+        if (resolved.xp > 0)
+          await sys.execute('character.gain_xp', { characterId: resolved.characterId, xp: resolved.xp });
+        if (resolved.loot.length > 0) {
+          await sys.execute('character.give_items', {
+            characterId: resolved.characterId,
+            items: resolved.loot,
+            reason: 'loot',
+          });
+        }
+      });
     },
   });
 }
