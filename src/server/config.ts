@@ -7,12 +7,17 @@ export interface ServeConfig {
   readonly host: string;
   readonly databaseUrl: string;
   readonly logLevel: LogLevel;
+  /** The bearer token that opens the operator routes to callers other than loopback; absent: loopback only. */
+  readonly adminToken?: string;
 }
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Every WEFT_ variable Weft reads, here or in its test fixtures. */
-const KNOWN_VARIABLES = ['WEFT_DATABASE_URL', 'WEFT_LOG_LEVEL', 'WEFT_TEST_POSTGRES_URL'];
+const KNOWN_VARIABLES = ['WEFT_ADMIN_TOKEN', 'WEFT_DATABASE_URL', 'WEFT_LOG_LEVEL', 'WEFT_TEST_POSTGRES_URL'];
+
+/** Long enough that guessing it over HTTP is hopeless (`openssl rand -hex 32` gives 64). */
+const ADMIN_TOKEN_MIN_LENGTH = 32;
 
 export { DEFAULT_DATABASE_URL };
 
@@ -30,7 +35,7 @@ const environment = z.object({
 });
 
 /**
- * Reads PORT, HOST, WEFT_DATABASE_URL and WEFT_LOG_LEVEL against a schema. A wrong value stops the
+ * Reads PORT, HOST, WEFT_DATABASE_URL, WEFT_LOG_LEVEL and WEFT_ADMIN_TOKEN against a schema. A wrong value stops the
  * start with a ConfigError naming the setting, the value received and what is accepted; an unknown
  * WEFT_ variable (a misspelt one) is refused rather than ignored.
  */
@@ -41,11 +46,24 @@ export function readServeConfig(env: Readonly<Record<string, string | undefined>
       throw new ConfigError(`Unknown setting ${name}; accepted: ${KNOWN_VARIABLES.join(', ')}.`);
     }
   }
+  const adminToken = readAdminToken(env.WEFT_ADMIN_TOKEN);
   const settings = parseSettings(environment, env, 'environment');
   return {
     port: Number(settings.PORT),
     host: settings.HOST,
     databaseUrl: settings.WEFT_DATABASE_URL,
     logLevel: settings.WEFT_LOG_LEVEL,
+    ...(adminToken === undefined ? {} : { adminToken }),
   };
+}
+
+/** Checked by hand rather than by the schema, whose message would quote the value: a secret stays out of it. */
+function readAdminToken(token: string | undefined): string | undefined {
+  if (token === undefined) return undefined;
+  if (token.length < ADMIN_TOKEN_MIN_LENGTH || !/^[\x21-\x7e]+$/.test(token)) {
+    throw new ConfigError(
+      `Invalid environment: setting WEFT_ADMIN_TOKEN: must be at least ${ADMIN_TOKEN_MIN_LENGTH} characters without spaces (printable ASCII; received: ${token.length} characters, not shown).`,
+    );
+  }
+  return token;
 }

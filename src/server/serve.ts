@@ -26,7 +26,11 @@ export async function startServer(
     dbLogger.info({ target: db.target, applied: applied.map((m) => `${m.part}/${m.name}`) }, 'database ready');
     monitoring.health.register({ name: 'database', check: () => db.ping() });
     monitoring.start();
-    const app = buildApp({ monitoring, state: weft.state });
+    const app = buildApp({
+      monitoring,
+      state: weft.state,
+      ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
+    });
     const url = await app.listen({ port: config.port, host: config.host });
     let closing: Promise<void> | undefined;
     return {

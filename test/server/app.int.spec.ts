@@ -210,7 +210,7 @@ describe('server configuration', () => {
     );
     expect(() => readServeConfig({ PORT: '70000' })).toThrow(/PORT/);
     expect(() => readServeConfig({ WEFT_DATABSE_URL: 'sqlite::memory:' })).toThrow(
-      'Unknown setting WEFT_DATABSE_URL; accepted: WEFT_DATABASE_URL, WEFT_LOG_LEVEL, WEFT_TEST_POSTGRES_URL.',
+      'Unknown setting WEFT_DATABSE_URL; accepted: WEFT_ADMIN_TOKEN, WEFT_DATABASE_URL, WEFT_LOG_LEVEL, WEFT_TEST_POSTGRES_URL.',
     );
     expect(() => readServeConfig({ WEFT_LOG_LEVEL: 'loud' })).toThrow(
       /setting WEFT_LOG_LEVEL: is not a log level \(accepted: one of "fatal" \| "error" \| "warn" \| "info" \| "debug" \| "trace" \| "silent"; received: "loud"\)/,

@@ -1,5 +1,5 @@
 import { pino, stdSerializers, type DestinationStream, type Level, type Logger } from 'pino';
-import { ConfigError } from '../errors/internal.js';
+import { ConfigError, NotFoundError } from '../errors/internal.js';
 import { currentContext, type WeftContext } from './context.js';
 
 /** Every level name, most severe first; `silent` turns a logger off. */
@@ -109,7 +109,11 @@ export class WeftLogger {
     return child;
   }
 
-  /** Changes the level of one system, or of the root (and every system without its own) with `'*'`, at run time. */
+  /**
+   * Changes the level of a known system (one with a logger, or one named in `systemLevels`), or of
+   * the root and every system without its own level with `'*'`, at run time. An unknown name is a
+   * NotFoundError: names reach this from operators over HTTP, and each kept one would stay forever.
+   */
   setLevel(system: string, level: LogLevel): void {
     if (!(LOG_LEVELS as readonly string[]).includes(level)) {
       throw new ConfigError(`Unknown log level ${JSON.stringify(level)}; accepted: ${LOG_LEVELS.join(', ')}.`);
@@ -119,8 +123,19 @@ export class WeftLogger {
       for (const [name, child] of this.#systems) if (!this.#systemLevels.has(name)) child.level = level;
       return;
     }
+    if (!this.#systems.has(system) && !this.#systemLevels.has(system)) {
+      throw new NotFoundError(
+        `No system named ${JSON.stringify(system)} logs here; known: ${this.knownSystems().join(', ')}.`,
+      );
+    }
     this.#systemLevels.set(system, level);
-    this.forSystem(system).level = level;
+    const child = this.#systems.get(system);
+    if (child !== undefined) child.level = level;
+  }
+
+  /** The names `setLevel` accepts: `'*'`, then every system with a logger or a level of its own, sorted. */
+  knownSystems(): string[] {
+    return ['*', ...[...new Set([...this.#systems.keys(), ...this.#systemLevels.keys()])].sort()];
   }
 
   /** The most recent warning and error lines, oldest first. */
