@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { MonitoringManager, StateStore } from '../integration/internal.js';
+import { publicHealthReport, type MonitoringManager, type StateStore } from '../integration/internal.js';
 import { parseLevelChange } from './log-level-change.js';
 import type { OperatorAccess } from './operator-access.js';
 
@@ -22,14 +22,15 @@ export function registerOperatorRoutes(app: FastifyInstance, options: OperatorRo
 
   app.get<{ Querystring: { detail?: string } }>('/health', async (request, reply) => {
     // The detail names targets and error text: only operators see it.
-    if (wantsDetail(request.query.detail)) await access.requireOperator(request, reply);
+    const detail = wantsDetail(request.query.detail);
+    if (detail) await access.requireOperator(request, reply);
     const report = await health.run();
-    return reply.status(report.status === 'down' ? 503 : 200).send(report);
+    return reply.status(report.status === 'down' ? 503 : 200).send(detail ? report : publicHealthReport(report));
   });
   app.get('/health/live', () => ({ status: 'up' }));
   app.get('/health/ready', async (_request, reply) => {
     const report = await health.run();
-    return reply.status(report.status === 'down' ? 503 : 200).send(report);
+    return reply.status(report.status === 'down' ? 503 : 200).send(publicHealthReport(report));
   });
   app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
 

@@ -24,7 +24,7 @@ export async function startServer(
   try {
     const applied = await weft.migrator().up();
     dbLogger.info({ target: db.target, applied: applied.map((m) => `${m.part}/${m.name}`) }, 'database ready');
-    monitoring.health.register({ name: 'database', check: () => db.ping() });
+    monitoring.health.register({ name: 'database', target: db.target, check: () => db.ping() });
     monitoring.start();
     const app = buildApp({
       monitoring,

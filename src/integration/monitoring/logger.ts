@@ -1,24 +1,13 @@
 import { pino, stdSerializers, type DestinationStream, type Level, type Logger } from 'pino';
 import { ConfigError, NotFoundError } from '../errors/internal.js';
 import { currentContext, type WeftContext } from './context.js';
+import { RecentLines, type RecentLine } from './recent-lines.js';
 
 /** Every level name, most severe first; `silent` turns a logger off. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** A level name; `silent` turns a logger off. */
 export type LogLevel = Level | 'silent';
-
-/** A warning or error line kept for operators: what failed, without shipping logs anywhere. */
-export interface RecentLine {
-  /** ISO time. */
-  readonly time: string;
-  readonly level: 'warn' | 'error' | 'fatal';
-  readonly msg: string;
-  readonly system?: string;
-  readonly correlationId?: string;
-  /** The message of the logged error, when there is one. */
-  readonly error?: string;
-}
 
 /** Options of `createLogger`. */
 export interface LoggerOptions {
@@ -29,7 +18,7 @@ export interface LoggerOptions {
   readonly pretty?: boolean;
   /** Where lines go; default stdout. Tests pass an in-memory stream. */
   readonly destination?: DestinationStream;
-  /** Warning and error lines kept for `recent()`. Default 200. */
+  /** Warning and error lines kept for `recent()`, shared fairly between systems. Default 200. */
   readonly recentSize?: number;
 }
 
@@ -51,12 +40,11 @@ export class WeftLogger {
   readonly root: Logger;
   readonly #systems = new Map<string, Logger>();
   readonly #systemLevels: Map<string, LogLevel>;
-  readonly #recent: RecentLine[] = [];
-  readonly #recentSize: number;
+  readonly #recent: RecentLines;
 
   constructor(options: LoggerOptions = {}) {
     this.#systemLevels = new Map(Object.entries(options.systemLevels ?? {}));
-    this.#recentSize = options.recentSize ?? 200;
+    this.#recent = new RecentLines(options.recentSize ?? 200);
     const pretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY);
     const remember = (logger: Logger, level: number, args: readonly unknown[]): void =>
       this.#remember(logger, level, args);
@@ -138,9 +126,9 @@ export class WeftLogger {
     return ['*', ...[...new Set([...this.#systems.keys(), ...this.#systemLevels.keys()])].sort()];
   }
 
-  /** The most recent warning and error lines, oldest first. */
+  /** The most recent warning and error lines, oldest first; a flooding system keeps only its share. */
   recent(): RecentLine[] {
-    return [...this.#recent];
+    return this.#recent.lines();
   }
 
   #remember(logger: Logger, level: number, args: readonly unknown[]): void {
@@ -159,7 +147,6 @@ export class WeftLogger {
       ...(context?.correlationId === undefined ? {} : { correlationId: context.correlationId }),
       ...(err === undefined ? {} : { error: err.message }),
     });
-    if (this.#recent.length > this.#recentSize) this.#recent.shift();
   }
 }
 
