@@ -8,10 +8,12 @@ import {
   parseTraceparent,
   runWithContext,
   startSpan,
+  NotFoundError,
   type MonitoringManager,
   type StateStore,
 } from '../integration/internal.js';
 
+import { clientErrorHandler } from './client-error.js';
 import { operatorAccess } from './operator-access.js';
 import { registerOperatorRoutes } from './operator-routes.js';
 import { problemHandler } from './problem.js';
@@ -47,8 +49,16 @@ export function buildApp(options: AppOptions): FastifyInstance {
     genReqId: () => randomUUID(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Errors met before a route exists (a malformed URL, a path parameter too long) are problems too.
+    frameworkErrors: (error, request, reply) => {
+      void problemHandler(error, request, reply);
+    },
+    clientErrorHandler: clientErrorHandler(logging.forSystem('http')),
   });
   app.setErrorHandler(problemHandler);
+  app.setNotFoundHandler((request, reply) =>
+    problemHandler(new NotFoundError(`No route answers ${request.method} at this path.`), request, reply),
+  );
 
   const spans = new WeakMap<FastifyRequest, Span>();
   app.addHook('onRequest', (request, reply, done) => {
