@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Span } from '@opentelemetry/api';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import {
@@ -14,6 +13,7 @@ import {
 } from '../integration/internal.js';
 
 import { clientErrorHandler } from './client-error.js';
+import { correlationIdOf } from './correlation-id.js';
 import { operatorAccess } from './operator-access.js';
 import { registerOperatorRoutes } from './operator-routes.js';
 import { problemHandler } from './problem.js';
@@ -32,8 +32,8 @@ export interface AppOptions {
 }
 
 /**
- * The Fastify app: every request runs in its own context (correlation id from `x-correlation-id`
- * or a new one, echoed back; trace from W3C `traceparent` or a new one, answered with the
+ * The Fastify app: every request runs in its own context (correlation id from a well-formed
+ * `x-correlation-id` or a new one, echoed back; trace from W3C `traceparent` or a new one, answered with the
  * request's own `traceparent`) inside a server span, errors become problem documents, and the
  * operator routes are registered (`operator-routes.ts`). It does not listen; `serve` does, and
  * tests call `app.inject()`.
@@ -45,8 +45,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const logger: FastifyBaseLogger = logging.forSystem('http');
   const app = Fastify({
     loggerInstance: logger,
-    requestIdHeader: 'x-correlation-id',
-    genReqId: () => randomUUID(),
+    // The correlation id is read by genReqId, which checks it; Fastify's own header reading would not.
+    requestIdHeader: false,
+    genReqId: correlationIdOf,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // Errors met before a route exists (a malformed URL, a path parameter too long) are problems too.
