@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ConfigError, DEFAULT_DATABASE_URL, LOG_LEVELS, parseSettings } from '../integration/internal.js';
 
@@ -22,6 +23,20 @@ const ADMIN_TOKEN_MIN_LENGTH = 32;
 export { DEFAULT_DATABASE_URL };
 
 const PORT_MESSAGE = 'must be an integer from 0 to 65535';
+const HOST_MESSAGE = 'must be an IP address (127.0.0.1, 0.0.0.0, ::) or a host name (localhost, game.internal)';
+
+/** One label of a host name (RFC 1123): letters, digits and inner hyphens, at most 63. */
+const HOST_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * An IP address, or a host name whose last label is not all digits: `256.1.1.1` reads as a host name
+ * but is a mistyped address, and would reach the resolver and come back as a getaddrinfo stack.
+ */
+function isHost(host: string): boolean {
+  if (isIP(host) !== 0) return true;
+  const labels = host.split('.');
+  return host.length <= 253 && labels.every((label) => HOST_LABEL.test(label)) && !/^\d+$/.test(labels.at(-1) ?? '');
+}
 
 /** The environment `weft serve` reads; other variables pass through untouched. */
 const environment = z.object({
@@ -29,7 +44,7 @@ const environment = z.object({
     .string()
     .refine((port) => /^\d{1,5}$/.test(port) && Number(port) <= 65535, PORT_MESSAGE)
     .default('8080'),
-  HOST: z.string().regex(/^\S+$/, 'must be a host name or address such as 127.0.0.1 or 0.0.0.0').default('127.0.0.1'),
+  HOST: z.string().refine(isHost, HOST_MESSAGE).default('127.0.0.1'),
   WEFT_DATABASE_URL: z.string().min(1, 'must be a database URL').default(DEFAULT_DATABASE_URL),
   WEFT_LOG_LEVEL: z.enum(LOG_LEVELS, { error: 'is not a log level' }).default('info'),
 });

@@ -23,3 +23,38 @@ describe('WEFT_ADMIN_TOKEN', () => {
     }
   });
 });
+
+describe('HOST', () => {
+  it('accepts IPv4 and IPv6 addresses and host names', () => {
+    for (const host of [
+      '127.0.0.1',
+      '0.0.0.0',
+      '::',
+      '::1',
+      'fd00::2',
+      'localhost',
+      'game-1.internal',
+      'a1.example.com',
+    ]) {
+      expect(readServeConfig({ HOST: host }).host).toBe(host);
+    }
+  });
+
+  it('refuses what can be neither, naming the setting in one sentence', () => {
+    for (const host of [
+      '256.1.1.1',
+      '1.2.3',
+      '10.0.0.1.5',
+      '-bad',
+      'a..b',
+      '[::1]',
+      'http://x',
+      'under_score',
+      '1:2',
+    ]) {
+      expect(() => readServeConfig({ HOST: host }), host).toThrow(
+        `Invalid environment: setting HOST: must be an IP address (127.0.0.1, 0.0.0.0, ::) or a host name (localhost, game.internal) (received: ${JSON.stringify(host)}).`,
+      );
+    }
+  });
+});
