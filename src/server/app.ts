@@ -48,8 +48,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // The correlation id is read by genReqId, which checks it; Fastify's own header reading would not.
     requestIdHeader: false,
     genReqId: correlationIdOf,
+    // `weft serve` drains connections before closing the app (drain.ts); this covers embedders that do not.
     return503OnClosing: true,
-    forceCloseConnections: 'idle',
     // Errors met before a route exists (a malformed URL, a path parameter too long) are problems too.
     frameworkErrors: (error, request, reply) => {
       void problemHandler(error, request, reply);

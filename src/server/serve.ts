@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { MonitoringManager, createIntegration, type Database } from '../integration/internal.js';
 import { buildApp } from './app.js';
 import type { ServeConfig } from './config.js';
+import { drainConnections } from './drain.js';
 import { listenError } from './listen-error.js';
 
 /** A started server: where it listens, and how to stop it in order. */
@@ -9,7 +10,10 @@ export interface RunningServer {
   readonly url: string;
   readonly app: FastifyInstance;
   readonly db: Database;
-  /** Stops accepting, lets open requests finish, then closes the database. */
+  /**
+   * Stops accepting, lets open requests finish and keep-alive clients hang up (`drain.ts`), then
+   * stops monitoring and closes the integration and its database.
+   */
   close(): Promise<void>;
 }
 
@@ -33,6 +37,7 @@ export async function startServer(
       state: weft.state,
       ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
     });
+    const drain = drainConnections(app);
     const url = await app
       .listen({ port: config.port, host: config.host })
       .catch((error: unknown) => Promise.reject(listenError(error, config)));
@@ -43,8 +48,9 @@ export async function startServer(
       app: started,
       db,
       close: () => {
-        closing ??= started
+        closing ??= drain
           .close()
+          .then(() => started.close())
           .then(() => monitoring.stop())
           .then(() => weft.close());
         return closing;
