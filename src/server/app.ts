@@ -33,10 +33,10 @@ export interface AppOptions {
 
 /**
  * The Fastify app: every request runs in its own context (correlation id from a well-formed
- * `x-correlation-id` or a new one, echoed back; trace from W3C `traceparent` or a new one, answered with the
- * request's own `traceparent`) inside a server span, errors become problem documents, and the
- * operator routes are registered (`operator-routes.ts`). It does not listen; `serve` does, and
- * tests call `app.inject()`.
+ * `x-correlation-id` or a new one, echoed back; trace from W3C `traceparent` or a new one,
+ * answered with the request's own `traceparent`) inside a server span; every error, routed or not,
+ * becomes a problem document; the operator routes are registered (`operator-routes.ts`). It does
+ * not listen; `serve` does, and tests call `app.inject()`.
  */
 export function buildApp(options: AppOptions): FastifyInstance {
   const { logging, metrics } = options.monitoring;

@@ -2,8 +2,7 @@ import { Agent, request } from 'node:http';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MonitoringManager } from 'weft/internal';
-import { buildApp } from '../../src/server/index.js';
-import { drainConnections } from '../../src/server/drain.js';
+import { buildApp, drainConnections } from '../../src/server/index.js';
 
 async function start(options: { idleGraceMs: number; requestGraceMs: number }) {
   const lines: Array<Record<string, unknown>> = [];
