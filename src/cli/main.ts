@@ -6,7 +6,8 @@ import { closeOnSignals, readServeConfig, startServer } from '../server/index.js
 const USAGE = `Usage: weft <command>
 
 Commands:
-  serve                    start the HTTP server (PORT, HOST, WEFT_DATABASE_URL, WEFT_LOG_LEVEL)
+  serve                    start the HTTP server (PORT, HOST, WEFT_DATABASE_URL, WEFT_LOG_LEVEL,
+                           WEFT_ADMIN_TOKEN)
   migrate up               apply every pending migration
   migrate down [--steps N] revert the N most recent migrations (default 1)
   migrate status           list migrations and whether each is applied

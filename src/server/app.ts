@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Span } from '@opentelemetry/api';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import {
@@ -8,13 +7,15 @@ import {
   parseTraceparent,
   runWithContext,
   startSpan,
-  LOG_LEVELS,
-  ValidationError,
-  type LogLevel,
+  NotFoundError,
   type MonitoringManager,
   type StateStore,
 } from '../integration/internal.js';
 
+import { clientErrorHandler } from './client-error.js';
+import { correlationIdOf } from './correlation-id.js';
+import { operatorAccess } from './operator-access.js';
+import { registerOperatorRoutes } from './operator-routes.js';
 import { problemHandler } from './problem.js';
 
 /** What the HTTP app is built from. */
@@ -23,29 +24,42 @@ export interface AppOptions {
   readonly monitoring: MonitoringManager;
   /** The state store whose sync status `GET /status` reports. */
   readonly state?: Pick<StateStore, 'getSyncStatus'>;
+  /**
+   * The token that lets a caller other than loopback use the operator routes (`Authorization: Bearer`);
+   * without it only loopback may.
+   */
+  readonly adminToken?: string;
 }
 
 /**
- * The Fastify app: every request runs in its own context (correlation id from `x-correlation-id`
- * or a new one, echoed back; trace from W3C `traceparent` or a new one, answered with the
- * request's own `traceparent`) inside a server span, errors become problem documents, and the operator routes:
- * /health, /health/live, /health/ready, /metrics, /alerts, /logs/recent, PUT /logs/levels/:system, and /status (state
- * sync,
- * when a state store is given). It does not listen; `serve` does,
- * and tests call `app.inject()`.
+ * The Fastify app: every request runs in its own context (correlation id from a well-formed
+ * `x-correlation-id` or a new one, echoed back; trace from W3C `traceparent` or a new one,
+ * answered with the request's own `traceparent`) inside a server span; every error, routed or not,
+ * becomes a problem document; the operator routes are registered (`operator-routes.ts`). It does
+ * not listen; `serve` does, and tests call `app.inject()`.
  */
 export function buildApp(options: AppOptions): FastifyInstance {
-  const { logging, health, metrics, alerting } = options.monitoring;
+  const { logging, metrics } = options.monitoring;
+  const access = operatorAccess(options.adminToken);
   // Typed as Fastify's logger so the app keeps Fastify's default instance type.
   const logger: FastifyBaseLogger = logging.forSystem('http');
   const app = Fastify({
     loggerInstance: logger,
-    requestIdHeader: 'x-correlation-id',
-    genReqId: () => randomUUID(),
+    // The correlation id is read by genReqId, which checks it; Fastify's own header reading would not.
+    requestIdHeader: false,
+    genReqId: correlationIdOf,
+    // `weft serve` drains connections before closing the app (drain.ts); this covers embedders that do not.
     return503OnClosing: true,
-    forceCloseConnections: 'idle',
+    // Errors met before a route exists (a malformed URL, a path parameter too long) are problems too.
+    frameworkErrors: (error, request, reply) => {
+      void problemHandler(error, request, reply);
+    },
+    clientErrorHandler: clientErrorHandler(logging.forSystem('http')),
   });
   app.setErrorHandler(problemHandler);
+  app.setNotFoundHandler((request, reply) =>
+    problemHandler(new NotFoundError(`No route answers ${request.method} at this path.`), request, reply),
+  );
 
   const spans = new WeakMap<FastifyRequest, Span>();
   app.addHook('onRequest', (request, reply, done) => {
@@ -75,40 +89,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     done();
   });
 
-  app.get('/health', async (_request, reply) => {
-    const report = await health.run();
-    return reply.status(report.status === 'down' ? 503 : 200).send(report);
-  });
-  app.get('/health/live', () => ({ status: 'up' }));
-  app.get('/health/ready', async (_request, reply) => {
-    const report = await health.run();
-    return reply.status(report.status === 'down' ? 503 : 200).send(report);
-  });
-  app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
-  app.get('/alerts', () => ({ rules: alerting.list() }));
-  const state = options.state;
-  if (state !== undefined) app.get('/status', () => state.getSyncStatus());
-  app.get('/logs/recent', () => ({ lines: logging.recent() }));
-  // Change a system's log level (or every one's, with "*") while the server runs.
-  app.put<{ Params: { system: string }; Body: { level?: unknown } }>('/logs/levels/:system', (request) => {
-    const level = request.body.level;
-    if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) {
-      throw new ValidationError(`"level" must be one of ${LOG_LEVELS.join(', ')}`, {
-        issues: [
-          {
-            path: ['level'],
-            pathText: '$.level',
-            code: 'invalid_value',
-            message: 'not a log level',
-            expected: LOG_LEVELS.join(' | '),
-            received: JSON.stringify(level) ?? 'undefined',
-          },
-        ],
-      });
-    }
-    logging.setLevel(request.params.system, level as LogLevel);
-    return { system: request.params.system, level };
-  });
+  registerOperatorRoutes(app, { monitoring: options.monitoring, state: options.state, access });
 
   return app;
 }

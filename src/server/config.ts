@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ConfigError, DEFAULT_DATABASE_URL, LOG_LEVELS, parseSettings } from '../integration/internal.js';
 
@@ -7,16 +8,35 @@ export interface ServeConfig {
   readonly host: string;
   readonly databaseUrl: string;
   readonly logLevel: LogLevel;
+  /** The bearer token that opens the operator routes to callers other than loopback; absent: loopback only. */
+  readonly adminToken?: string;
 }
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Every WEFT_ variable Weft reads, here or in its test fixtures. */
-const KNOWN_VARIABLES = ['WEFT_DATABASE_URL', 'WEFT_LOG_LEVEL', 'WEFT_TEST_POSTGRES_URL'];
+const KNOWN_VARIABLES = ['WEFT_ADMIN_TOKEN', 'WEFT_DATABASE_URL', 'WEFT_LOG_LEVEL', 'WEFT_TEST_POSTGRES_URL'];
+
+/** Long enough that guessing it over HTTP is hopeless (`openssl rand -hex 32` gives 64). */
+const ADMIN_TOKEN_MIN_LENGTH = 32;
 
 export { DEFAULT_DATABASE_URL };
 
 const PORT_MESSAGE = 'must be an integer from 0 to 65535';
+const HOST_MESSAGE = 'must be an IP address (127.0.0.1, 0.0.0.0, ::) or a host name (localhost, game.internal)';
+
+/** One label of a host name (RFC 1123): letters, digits and inner hyphens, at most 63. */
+const HOST_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * An IP address, or a host name whose last label is not all digits: `256.1.1.1` reads as a host name
+ * but is a mistyped address, and would reach the resolver and come back as a getaddrinfo stack.
+ */
+function isHost(host: string): boolean {
+  if (isIP(host) !== 0) return true;
+  const labels = host.split('.');
+  return host.length <= 253 && labels.every((label) => HOST_LABEL.test(label)) && !/^\d+$/.test(labels.at(-1) ?? '');
+}
 
 /** The environment `weft serve` reads; other variables pass through untouched. */
 const environment = z.object({
@@ -24,13 +44,13 @@ const environment = z.object({
     .string()
     .refine((port) => /^\d{1,5}$/.test(port) && Number(port) <= 65535, PORT_MESSAGE)
     .default('8080'),
-  HOST: z.string().regex(/^\S+$/, 'must be a host name or address such as 127.0.0.1 or 0.0.0.0').default('127.0.0.1'),
+  HOST: z.string().refine(isHost, HOST_MESSAGE).default('127.0.0.1'),
   WEFT_DATABASE_URL: z.string().min(1, 'must be a database URL').default(DEFAULT_DATABASE_URL),
   WEFT_LOG_LEVEL: z.enum(LOG_LEVELS, { error: 'is not a log level' }).default('info'),
 });
 
 /**
- * Reads PORT, HOST, WEFT_DATABASE_URL and WEFT_LOG_LEVEL against a schema. A wrong value stops the
+ * Reads PORT, HOST, WEFT_DATABASE_URL, WEFT_LOG_LEVEL and WEFT_ADMIN_TOKEN against a schema. A wrong value stops the
  * start with a ConfigError naming the setting, the value received and what is accepted; an unknown
  * WEFT_ variable (a misspelt one) is refused rather than ignored.
  */
@@ -41,11 +61,24 @@ export function readServeConfig(env: Readonly<Record<string, string | undefined>
       throw new ConfigError(`Unknown setting ${name}; accepted: ${KNOWN_VARIABLES.join(', ')}.`);
     }
   }
+  const adminToken = readAdminToken(env.WEFT_ADMIN_TOKEN);
   const settings = parseSettings(environment, env, 'environment');
   return {
     port: Number(settings.PORT),
     host: settings.HOST,
     databaseUrl: settings.WEFT_DATABASE_URL,
     logLevel: settings.WEFT_LOG_LEVEL,
+    ...(adminToken === undefined ? {} : { adminToken }),
   };
+}
+
+/** Checked by hand rather than by the schema, whose message would quote the value: a secret stays out of it. */
+function readAdminToken(token: string | undefined): string | undefined {
+  if (token === undefined) return undefined;
+  if (token.length < ADMIN_TOKEN_MIN_LENGTH || !/^[\x21-\x7e]+$/.test(token)) {
+    throw new ConfigError(
+      `Invalid environment: setting WEFT_ADMIN_TOKEN: must be at least ${ADMIN_TOKEN_MIN_LENGTH} characters without spaces (printable ASCII; received: ${token.length} characters, not shown).`,
+    );
+  }
+  return token;
 }

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError, WeftError, type ValidationIssue } from '../integration/internal.js';
 
@@ -13,48 +14,62 @@ export interface Problem {
   readonly issues?: readonly ValidationIssue[];
 }
 
+/** The media type of every error response (RFC 9457). */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
 /**
- * The one place errors become HTTP responses. Weft errors keep their status and code; anything
- * else is a 500 whose detail hides driver text (it is logged, not shown).
+ * The problem document for an error: Weft errors keep their status and code; an HTTP client error
+ * of Fastify or Node (bad JSON, a URL too long) shows its own code; anything else is a 500 whose
+ * detail hides driver text.
+ */
+export function toProblem(error: FastifyError | Error, instance: string): Problem {
+  if (error instanceof WeftError) {
+    const problem: Problem = {
+      type: `urn:weft:error:${error.code}`,
+      title: error.name,
+      status: error.status,
+      detail: error.message,
+      code: error.code,
+      instance,
+    };
+    return error instanceof ValidationError && error.issues.length > 0 ? { ...problem, issues: error.issues } : problem;
+  }
+  const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    // Fastify's own client errors (bad JSON, unknown content type) are safe to show.
+    const code = 'code' in error && typeof error.code === 'string' ? error.code : 'HTTP_ERROR';
+    return { ...clientProblem(status, code, error.message), instance };
+  }
+  return {
+    type: 'urn:weft:error:WEFT_INTERNAL',
+    title: 'Internal error',
+    status: 500,
+    detail: 'The server failed; see its log.',
+    code: 'WEFT_INTERNAL',
+    instance,
+  };
+}
+
+/**
+ * A problem document for an HTTP client error that is not a Weft error, titled by its status; without
+ * `instance` where no request was read.
+ */
+export function clientProblem(status: number, code: string, detail: string): Omit<Problem, 'instance'> {
+  return { type: `urn:weft:error:${code}`, title: STATUS_CODES[status] ?? 'Bad Request', status, detail, code };
+}
+
+/**
+ * The one place errors become HTTP responses (the error handler, the not-found handler and
+ * Fastify's framework errors all end here). A 5xx is logged as an error with its cause; a refused
+ * request (4xx) at info, so a flood of bad requests never fills the ring of recent warnings.
  */
 export function problemHandler(
   error: FastifyError | Error,
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  let problem: Problem;
-  if (error instanceof WeftError) {
-    problem = {
-      type: `urn:weft:error:${error.code}`,
-      title: error.name,
-      status: error.status,
-      detail: error.message,
-      code: error.code,
-      instance: request.url,
-    };
-    if (error instanceof ValidationError && error.issues.length > 0) problem = { ...problem, issues: error.issues };
-  } else if ('statusCode' in error && typeof error.statusCode === 'number' && error.statusCode < 500) {
-    // Fastify's own client errors (bad JSON, unknown content type) are safe to show.
-    const code = 'code' in error && typeof error.code === 'string' ? error.code : 'HTTP_ERROR';
-    problem = {
-      type: `urn:weft:error:${code}`,
-      title: 'Bad request',
-      status: error.statusCode,
-      detail: error.message,
-      code,
-      instance: request.url,
-    };
-  } else {
-    problem = {
-      type: 'urn:weft:error:WEFT_INTERNAL',
-      title: 'Internal error',
-      status: 500,
-      detail: 'The server failed; see its log.',
-      code: 'WEFT_INTERNAL',
-      instance: request.url,
-    };
-  }
+  const problem = toProblem(error, request.url);
   if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.info({ err: error }, 'request refused');
-  return reply.status(problem.status).type('application/problem+json').send(problem);
+  return reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }

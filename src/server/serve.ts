@@ -2,13 +2,18 @@ import type { FastifyInstance } from 'fastify';
 import { MonitoringManager, createIntegration, type Database } from '../integration/internal.js';
 import { buildApp } from './app.js';
 import type { ServeConfig } from './config.js';
+import { drainConnections } from './drain.js';
+import { listenError } from './listen-error.js';
 
 /** A started server: where it listens, and how to stop it in order. */
 export interface RunningServer {
   readonly url: string;
   readonly app: FastifyInstance;
   readonly db: Database;
-  /** Stops accepting, lets open requests finish, then closes the database. */
+  /**
+   * Stops accepting, lets open requests finish and keep-alive clients hang up (`drain.ts`), then
+   * stops monitoring and closes the integration and its database.
+   */
   close(): Promise<void>;
 }
 
@@ -21,27 +26,40 @@ export async function startServer(
   // Migrated here rather than by createIntegration, so the start-up log names what was applied.
   const weft = await createIntegration({ database: config.databaseUrl, monitoring, migrate: false });
   const { db } = weft;
+  let app: FastifyInstance | undefined;
   try {
     const applied = await weft.migrator().up();
     dbLogger.info({ target: db.target, applied: applied.map((m) => `${m.part}/${m.name}`) }, 'database ready');
-    monitoring.health.register({ name: 'database', check: () => db.ping() });
+    monitoring.health.register({ name: 'database', target: db.target, check: () => db.ping() });
     monitoring.start();
-    const app = buildApp({ monitoring, state: weft.state });
-    const url = await app.listen({ port: config.port, host: config.host });
+    app = buildApp({
+      monitoring,
+      state: weft.state,
+      ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
+    });
+    const drain = drainConnections(app);
+    const url = await app
+      .listen({ port: config.port, host: config.host })
+      .catch((error: unknown) => Promise.reject(listenError(error, config)));
+    const started = app;
     let closing: Promise<void> | undefined;
     return {
       url,
-      app,
+      app: started,
       db,
       close: () => {
-        closing ??= app
+        closing ??= drain
           .close()
+          .then(() => started.close())
           .then(() => monitoring.stop())
           .then(() => weft.close());
         return closing;
       },
     };
   } catch (error) {
+    // Undo what started, in reverse order, so a refused start leaves nothing running.
+    await app?.close();
+    await monitoring.stop();
     await weft.close();
     throw error;
   }

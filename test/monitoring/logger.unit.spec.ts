@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ConflictError, WeftLogger, currentContext, runWithContext } from 'weft/internal';
+import { ConflictError, NotFoundError, WeftLogger, currentContext, runWithContext } from 'weft/internal';
 
 function capture(options: ConstructorParameters<typeof WeftLogger>[0] = {}) {
   const lines: Array<Record<string, unknown>> = [];
@@ -68,6 +68,17 @@ describe('WeftLogger', () => {
     economy.warn('hidden again');
     expect(lines.map((l) => `${String(l.system)}:${String(l.msg)}`)).toEqual(['economy:shown', 'combat:now shown']);
     expect(logging.forSystem('combat')).toBe(combat);
+  });
+
+  it('changes only known systems: an unknown name is a NotFoundError and is not kept', () => {
+    const { logging } = capture({ systemLevels: { trade: 'warn' } });
+    logging.forSystem('combat');
+    expect(logging.knownSystems()).toEqual(['*', 'combat', 'trade']);
+    expect(() => logging.setLevel('ghost', 'silent')).toThrow(NotFoundError);
+    expect(() => logging.setLevel('ghost', 'silent')).toThrow('known: *, combat, trade');
+    logging.setLevel('trade', 'debug');
+    expect(logging.forSystem('trade').level).toBe('debug');
+    expect(logging.knownSystems()).toEqual(['*', 'combat', 'trade']);
   });
 
   it('does not repeat the system of a system logger from the context', () => {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +71,44 @@ describe('weft serve and weft migrate, as real processes', () => {
     expect(text).toContain(
       'Invalid environment: setting PORT: must be an integer from 0 to 65535 (received: "eighty"). (WEFT_INVALID_CONFIG)',
     );
+  });
+
+  it('stops at start with one line naming HOST when it is not an address, or not one of this machine', async () => {
+    const cases = [
+      {
+        host: '256.1.1.1',
+        message:
+          'weft: Invalid environment: setting HOST: must be an IP address (127.0.0.1, 0.0.0.0, ::) or a host name (localhost, game.internal) (received: "256.1.1.1"). (WEFT_INVALID_CONFIG)',
+      },
+      {
+        host: '198.51.100.1',
+        message:
+          'weft: Cannot listen on HOST=198.51.100.1 PORT=0: the address is not one of this machine (EADDRNOTAVAIL). (WEFT_INVALID_CONFIG)',
+      },
+    ];
+    for (const { host, message } of cases) {
+      const child = run(['serve'], { ...env, HOST: host });
+      const text = await output(child);
+      expect(child.exitCode).toBe(1);
+      const errors = text.split('\n').filter((line) => line.startsWith('weft: '));
+      expect(errors).toEqual([message]);
+      expect(text).not.toMatch(/getaddrinfo|\n\s+at /);
+    }
+  });
+
+  it('stops at start with one line naming PORT when it is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const address = taken.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const child = run(['serve'], { ...env, PORT: String(port) });
+    const text = await output(child);
+    taken.close();
+    expect(child.exitCode).toBe(1);
+    expect(text).toContain(
+      `weft: Cannot listen on HOST=127.0.0.1 PORT=${port}: the port is in use (EADDRINUSE). (WEFT_INVALID_CONFIG)`,
+    );
+    expect(text).not.toMatch(/\n\s+at /);
   });
 
   it('applied the migrations at start, and reports them on the same URL; down reverts, up reapplies', async () => {

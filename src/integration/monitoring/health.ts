@@ -13,12 +13,15 @@ export interface HealthCheck {
   check(): Promise<void | Degraded>;
   /** How long the check may take before it counts as down. Default 2000. */
   readonly timeoutMs?: number;
+  /** What the check reaches (`PostgreSQL at db:5432/game as weft`); shown to operators only. */
+  readonly target?: string;
 }
 
-/** What one check found. */
+/** What one check found, in full: for operators. */
 export interface CheckResult {
   readonly status: 'up' | 'degraded' | 'down';
   readonly durationMs: number;
+  readonly target?: string;
   readonly detail?: string;
   readonly error?: string;
 }
@@ -27,6 +30,23 @@ export interface CheckResult {
 export interface HealthReport {
   readonly status: 'up' | 'degraded' | 'down';
   readonly checks: Readonly<Record<string, CheckResult>>;
+}
+
+/**
+ * What anyone may see of the health: the status, and each check's status. No target, no error or
+ * degraded text: those name hosts, users and databases.
+ */
+export interface PublicHealthReport {
+  readonly status: HealthReport['status'];
+  readonly checks: Readonly<Record<string, { readonly status: CheckResult['status'] }>>;
+}
+
+/** The part of a report anyone may see (status per check), for public health routes. */
+export function publicHealthReport(report: HealthReport): PublicHealthReport {
+  return {
+    status: report.status,
+    checks: Object.fromEntries(Object.entries(report.checks).map(([name, { status }]) => [name, { status }])),
+  };
 }
 
 /** The checks every part registers; a name registered twice is an error. */
@@ -57,6 +77,7 @@ export async function runHealthChecks(checks: readonly HealthCheck[]): Promise<H
 
 async function runOne(check: HealthCheck): Promise<CheckResult> {
   const timeoutMs = check.timeoutMs ?? 2000;
+  const target = check.target === undefined ? {} : { target: check.target };
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -70,12 +91,13 @@ async function runOne(check: HealthCheck): Promise<CheckResult> {
       }),
     ]);
     return outcome === undefined
-      ? { status: 'up', durationMs: elapsed(started) }
-      : { status: 'degraded', durationMs: elapsed(started), detail: outcome.detail };
+      ? { status: 'up', durationMs: elapsed(started), ...target }
+      : { status: 'degraded', durationMs: elapsed(started), ...target, detail: outcome.detail };
   } catch (error) {
     return {
       status: 'down',
       durationMs: elapsed(started),
+      ...target,
       error: error instanceof Error ? error.message : String(error),
     };
   } finally {

@@ -2,12 +2,13 @@
 export { currentContext, runWithContext } from './context.js';
 export type { WeftContext } from './context.js';
 export { LOG_LEVELS, WeftLogger } from './logger.js';
-export type { LogLevel, LoggerOptions, RecentLine } from './logger.js';
+export type { LogLevel, LoggerOptions } from './logger.js';
+export type { RecentLine } from './recent-lines.js';
 export { MILLISECOND_BUCKETS, WeftMetrics } from './metrics.js';
 export type { InstrumentOptions } from './metrics.js';
 export type { CounterSeries, HistogramSeries } from './series-instruments.js';
-export { HealthChecks } from './health.js';
-export type { CheckResult, Degraded, HealthCheck, HealthReport } from './health.js';
+export { HealthChecks, publicHealthReport } from './health.js';
+export type { CheckResult, Degraded, HealthCheck, HealthReport, PublicHealthReport } from './health.js';
 export {
   Alerting,
   builtinRules,

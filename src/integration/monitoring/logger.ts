@@ -1,24 +1,13 @@
 import { pino, stdSerializers, type DestinationStream, type Level, type Logger } from 'pino';
-import { ConfigError } from '../errors/internal.js';
+import { ConfigError, NotFoundError } from '../errors/internal.js';
 import { currentContext, type WeftContext } from './context.js';
+import { RecentLines, type RecentLine } from './recent-lines.js';
 
 /** Every level name, most severe first; `silent` turns a logger off. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** A level name; `silent` turns a logger off. */
 export type LogLevel = Level | 'silent';
-
-/** A warning or error line kept for operators: what failed, without shipping logs anywhere. */
-export interface RecentLine {
-  /** ISO time. */
-  readonly time: string;
-  readonly level: 'warn' | 'error' | 'fatal';
-  readonly msg: string;
-  readonly system?: string;
-  readonly correlationId?: string;
-  /** The message of the logged error, when there is one. */
-  readonly error?: string;
-}
 
 /** Options of `createLogger`. */
 export interface LoggerOptions {
@@ -29,7 +18,7 @@ export interface LoggerOptions {
   readonly pretty?: boolean;
   /** Where lines go; default stdout. Tests pass an in-memory stream. */
   readonly destination?: DestinationStream;
-  /** Warning and error lines kept for `recent()`. Default 200. */
+  /** Warning and error lines kept for `recent()`, shared fairly between systems. Default 200. */
   readonly recentSize?: number;
 }
 
@@ -51,12 +40,11 @@ export class WeftLogger {
   readonly root: Logger;
   readonly #systems = new Map<string, Logger>();
   readonly #systemLevels: Map<string, LogLevel>;
-  readonly #recent: RecentLine[] = [];
-  readonly #recentSize: number;
+  readonly #recent: RecentLines;
 
   constructor(options: LoggerOptions = {}) {
     this.#systemLevels = new Map(Object.entries(options.systemLevels ?? {}));
-    this.#recentSize = options.recentSize ?? 200;
+    this.#recent = new RecentLines(options.recentSize ?? 200);
     const pretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY);
     const remember = (logger: Logger, level: number, args: readonly unknown[]): void =>
       this.#remember(logger, level, args);
@@ -109,7 +97,11 @@ export class WeftLogger {
     return child;
   }
 
-  /** Changes the level of one system, or of the root (and every system without its own) with `'*'`, at run time. */
+  /**
+   * Changes the level of a known system (one with a logger, or one named in `systemLevels`), or of
+   * the root and every system without its own level with `'*'`, at run time. An unknown name is a
+   * NotFoundError: names reach this from operators over HTTP, and each kept one would stay forever.
+   */
   setLevel(system: string, level: LogLevel): void {
     if (!(LOG_LEVELS as readonly string[]).includes(level)) {
       throw new ConfigError(`Unknown log level ${JSON.stringify(level)}; accepted: ${LOG_LEVELS.join(', ')}.`);
@@ -119,13 +111,24 @@ export class WeftLogger {
       for (const [name, child] of this.#systems) if (!this.#systemLevels.has(name)) child.level = level;
       return;
     }
+    if (!this.#systems.has(system) && !this.#systemLevels.has(system)) {
+      throw new NotFoundError(
+        `No system named ${JSON.stringify(system)} logs here; known: ${this.knownSystems().join(', ')}.`,
+      );
+    }
     this.#systemLevels.set(system, level);
-    this.forSystem(system).level = level;
+    const child = this.#systems.get(system);
+    if (child !== undefined) child.level = level;
   }
 
-  /** The most recent warning and error lines, oldest first. */
+  /** The names `setLevel` accepts: `'*'`, then every system with a logger or a level of its own, sorted. */
+  knownSystems(): string[] {
+    return ['*', ...[...new Set([...this.#systems.keys(), ...this.#systemLevels.keys()])].sort()];
+  }
+
+  /** The most recent warning and error lines, oldest first; a flooding system keeps only its share. */
   recent(): RecentLine[] {
-    return [...this.#recent];
+    return this.#recent.lines();
   }
 
   #remember(logger: Logger, level: number, args: readonly unknown[]): void {
@@ -144,7 +147,6 @@ export class WeftLogger {
       ...(context?.correlationId === undefined ? {} : { correlationId: context.correlationId }),
       ...(err === undefined ? {} : { error: err.message }),
     });
-    if (this.#recent.length > this.#recentSize) this.#recent.shift();
   }
 }
 

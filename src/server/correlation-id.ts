@@ -1,0 +1,15 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+/** What a caller's correlation id may be: short, and safe in a header, a log line and a URL. */
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Fastify's `genReqId`: the caller's `x-correlation-id` when it is 1 to 128 characters of
+ * `[A-Za-z0-9._:-]`, else a new UUID. It is echoed in a header and written on every log line of the
+ * request, so anything longer or stranger (15 KB of HTML was sent) is not taken.
+ */
+export function correlationIdOf(request: IncomingMessage): string {
+  const given = request.headers['x-correlation-id'];
+  return typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
+}
