@@ -5,6 +5,8 @@ import { authUserSystem } from './systems/auth_user/index.js';
 import { authRoutes } from './systems/auth_user/routes.js';
 import { characterSystem } from './systems/character/index.js';
 import { characterRoutes } from './systems/character/routes.js';
+import { craftingSystem } from './systems/crafting/index.js';
+import { craftingRoutes } from './systems/crafting/routes.js';
 import { checkContentFolder, SHIPPED_CONTENT } from './systems/data/content.js';
 import { dataSystem } from './systems/data/index.js';
 import { economySystem } from './systems/economy/index.js';
@@ -30,8 +32,15 @@ export function gameSystems(options: GameOptions = {}): SystemDefinition[] {
     authUserSystem(options.now === undefined ? {} : { now: options.now }),
     characterSystem(),
     economySystem(),
+    craftingSystem(),
   ];
 }
 
 /** Every route of every system, for the server to mount. */
-export const gameRoutes: readonly GameRoute[] = [...dataRoutes, ...authRoutes, ...characterRoutes, ...economyRoutes];
+export const gameRoutes: readonly GameRoute[] = [
+  ...dataRoutes,
+  ...authRoutes,
+  ...characterRoutes,
+  ...economyRoutes,
+  ...craftingRoutes,
+];

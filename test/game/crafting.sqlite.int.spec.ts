@@ -1,0 +1,3 @@
+import { craftingContract } from './crafting.contract.js';
+
+craftingContract('SQLite file', { file: true });
