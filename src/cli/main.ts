@@ -1,16 +1,23 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError, MonitoringManager, createIntegration, isWeftError } from '../integration/internal.js';
+import {
+  ConfigError,
+  ContentError,
+  MonitoringManager,
+  createIntegration,
+  isWeftError,
+} from '../integration/internal.js';
+import { checkContentFolder, gameSystems } from '../game/index.js';
 import { closeOnSignals, readServeConfig, startServer } from '../server/index.js';
 
 const USAGE = `Usage: weft <command>
 
 Commands:
-  serve                    start the HTTP server (PORT, HOST, WEFT_DATABASE_URL, WEFT_LOG_LEVEL,
-                           WEFT_ADMIN_TOKEN)
-  migrate up               apply every pending migration
+  serve                    start the game server (PORT, HOST and the WEFT_ settings of the README)
+  migrate up               apply every pending migration (Weft's and the game systems')
   migrate down [--steps N] revert the N most recent migrations (default 1)
   migrate status           list migrations and whether each is applied
+  validate-content DIR     check a folder of game content: exit 0 with a summary, or 1 with every problem
 
 The database is WEFT_DATABASE_URL (default sqlite:./data/weft.db).
 `;
@@ -30,11 +37,21 @@ export async function main(
     process.stdout.write(USAGE);
     return command === undefined && values.help !== true ? 2 : 0;
   }
+  if (command === 'validate-content') return validateContent(sub);
   const config = readServeConfig(env);
   if (command === 'serve') {
     const monitoring = new MonitoringManager({ logger: { level: config.logLevel } });
     const server = await startServer(config, monitoring);
     closeOnSignals(server, monitoring);
+    process.stdout.write(
+      `Weft game server on ${server.url}: API docs ${server.url}/docs (OpenAPI ${server.url}/openapi.json), health ${server.url}/health\n`,
+    );
+    if (server.generatedAdminPassword !== undefined) {
+      process.stdout.write(
+        `First start: the admin account is "admin", password "${server.generatedAdminPassword}". ` +
+          'It is shown this once; set WEFT_ADMIN_PASSWORD to choose it.\n',
+      );
+    }
     return -1;
   }
   if (command === 'migrate' && (sub === 'up' || sub === 'down' || sub === 'status')) {
@@ -43,6 +60,8 @@ export async function main(
       migrate: false,
       monitoring: { logger: { level: 'warn' }, processMetrics: false },
     });
+    // The game systems' migrations are known once they are set up (not applied, nothing started).
+    await weft.prepare(...gameSystems(config.contentDir === undefined ? {} : { contentFolder: config.contentDir }));
     const migrator = weft.migrator();
     if (sub === 'status') {
       const rows = await migrator.status();
@@ -64,6 +83,27 @@ export async function main(
   }
   process.stderr.write(`Unknown command "${positionals.join(' ')}".\n\n${USAGE}`);
   return 2;
+}
+
+/** `weft validate-content DIR`: the same checks the data system runs at start, for modders. */
+async function validateContent(folder: string | undefined): Promise<number> {
+  if (folder === undefined)
+    throw new ConfigError('validate-content needs a folder: weft validate-content ./my-content');
+  try {
+    const content = await checkContentFolder(folder);
+    const counts = Object.entries(content).map(
+      ([collection, records]: [string, readonly unknown[]]) => `${records.length} ${collection}`,
+    );
+    process.stdout.write(`Content in ${folder} is valid: ${counts.join(', ')}.\n`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof ContentError)) throw error;
+    process.stdout.write(`Content in ${folder} has ${error.problems.length} problem(s):\n`);
+    for (const problem of error.problems) {
+      process.stdout.write(`  ${problem.file} ${problem.pathText}: ${problem.message} (${problem.code})\n`);
+    }
+    return 1;
+  }
 }
 
 function parseSteps(value: string | undefined): number {

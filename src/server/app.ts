@@ -1,5 +1,9 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import type { Span } from '@opentelemetry/api';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import {
   SpanKind,
   formatTraceparent,
@@ -8,15 +12,23 @@ import {
   runWithContext,
   startSpan,
   NotFoundError,
+  WeftError,
+  type Integration,
   type MonitoringManager,
   type StateStore,
 } from '../integration/internal.js';
+import type { GameRoute } from '../game/index.js';
 
 import { clientErrorHandler } from './client-error.js';
 import { correlationIdOf } from './correlation-id.js';
+import { mountGameRoutes, type RateLimits } from './game-api.js';
+import { metricsAccess } from './metrics-access.js';
+import { RouteTable } from './method-not-allowed.js';
+import { registerOpenApi } from './openapi.js';
 import { operatorAccess } from './operator-access.js';
 import { registerOperatorRoutes } from './operator-routes.js';
 import { problemHandler } from './problem.js';
+import { accessCheck } from './request-actor.js';
 
 /** What the HTTP app is built from. */
 export interface AppOptions {
@@ -29,7 +41,23 @@ export interface AppOptions {
    * without it only loopback may.
    */
   readonly adminToken?: string;
+  /** The token that lets a caller other than loopback read /metrics; without it only loopback may. */
+  readonly metricsToken?: string;
+  /** Origins a browser may call the API from (CORS); none: no CORS headers at all. */
+  readonly corsOrigins?: readonly string[];
+  /**
+   * The game: its routes, mounted with their schemas, access and rate limits, and the integration
+   * their commands run on. With it, operator routes need an admin's token (or `adminToken`).
+   */
+  readonly game?: {
+    readonly weft: Pick<Integration, 'execute' | 'commands'>;
+    readonly routes: readonly GameRoute[];
+    readonly rateLimits?: RateLimits;
+  };
 }
+
+/** The largest request body accepted (413 beyond): game commands are small. */
+const BODY_LIMIT = 64 * 1024;
 
 /**
  * The Fastify app: every request runs in its own context (correlation id from a well-formed
@@ -40,7 +68,11 @@ export interface AppOptions {
  */
 export function buildApp(options: AppOptions): FastifyInstance {
   const { logging, metrics } = options.monitoring;
-  const access = operatorAccess(options.adminToken);
+  const game = options.game;
+  const access = operatorAccess(
+    options.adminToken,
+    game === undefined ? undefined : (request) => accessCheck(game.weft, 'admin')(request),
+  );
   // Typed as Fastify's logger so the app keeps Fastify's default instance type.
   const logger: FastifyBaseLogger = logging.forSystem('http');
   const app = Fastify({
@@ -55,11 +87,27 @@ export function buildApp(options: AppOptions): FastifyInstance {
       void problemHandler(error, request, reply);
     },
     clientErrorHandler: clientErrorHandler(logging.forSystem('http')),
+    bodyLimit: BODY_LIMIT,
   });
+  // The API speaks JSON: a text body is a 415, not a string that then fails a schema.
+  app.removeContentTypeParser('text/plain');
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(problemHandler);
-  app.setNotFoundHandler((request, reply) =>
-    problemHandler(new NotFoundError(`No route answers ${request.method} at this path.`), request, reply),
-  );
+  const routes = new RouteTable();
+  routes.watch(app);
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = routes.allowed(request);
+    if (allowed.length === 0) {
+      return problemHandler(new NotFoundError(`No route answers ${request.method} at this path.`), request, reply);
+    }
+    void reply.header('allow', allowed.join(', '));
+    return problemHandler(
+      new WeftError('WEFT_METHOD_NOT_ALLOWED', `This path answers ${allowed.join(', ')}, not ${request.method}.`),
+      request,
+      reply,
+    );
+  });
 
   const spans = new WeakMap<FastifyRequest, Span>();
   app.addHook('onRequest', (request, reply, done) => {
@@ -74,6 +122,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     spans.set(request, span);
     const ids = idsOf(span, incoming);
     void reply.header('x-correlation-id', request.id);
+    // The id the request's log lines and events carry: the operator console finds the action by it.
+    void reply.header('x-request-id', request.id);
     void reply.header('traceparent', formatTraceparent(ids));
     runWithContext({ correlationId: request.id, traceId: ids.traceId, spanId: ids.spanId }, done);
   });
@@ -89,7 +139,26 @@ export function buildApp(options: AppOptions): FastifyInstance {
     done();
   });
 
-  registerOperatorRoutes(app, { monitoring: options.monitoring, state: options.state, access });
+  void app.register(helmet, { global: true });
+  if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
+    void app.register(cors, {
+      origin: [...options.corsOrigins],
+      exposedHeaders: ['x-request-id', 'idempotent-replayed'],
+    });
+  }
+  // Per route (game routes set theirs); after authentication, so a signed-in user is limited as themself.
+  void app.register(rateLimit, { global: false, hook: 'preHandler' });
+  // Routes go in a plugin registered after the OpenAPI one, so each is in the document.
+  void app.register(async (api) => {
+    await registerOpenApi(api);
+    registerOperatorRoutes(api, {
+      monitoring: options.monitoring,
+      state: options.state,
+      access,
+      metrics: metricsAccess(options.metricsToken),
+    });
+    if (game !== undefined) mountGameRoutes(api, game.weft, game.routes, game.rateLimits);
+  });
 
   return app;
 }

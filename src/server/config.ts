@@ -8,14 +8,31 @@ export interface ServeConfig {
   readonly host: string;
   readonly databaseUrl: string;
   readonly logLevel: LogLevel;
-  /** The bearer token that opens the operator routes to callers other than loopback; absent: loopback only. */
+  /** The bearer token that opens the operator routes to automation (besides admins' own tokens). */
   readonly adminToken?: string;
+  /** The first admin's password, on the start that makes the account; absent: one is generated and printed once. */
+  readonly adminPassword?: string;
+  /** The bearer token that opens /metrics to callers other than this machine. */
+  readonly metricsToken?: string;
+  /** Origins browsers may call the API from; empty: no CORS. */
+  readonly corsOrigins: readonly string[];
+  /** The game content folder; absent: the content that ships with the game. */
+  readonly contentDir?: string;
 }
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Every WEFT_ variable Weft reads, here or in its test fixtures. */
-const KNOWN_VARIABLES = ['WEFT_ADMIN_TOKEN', 'WEFT_DATABASE_URL', 'WEFT_LOG_LEVEL', 'WEFT_TEST_POSTGRES_URL'];
+const KNOWN_VARIABLES = [
+  'WEFT_ADMIN_PASSWORD',
+  'WEFT_ADMIN_TOKEN',
+  'WEFT_CONTENT_DIR',
+  'WEFT_CORS_ORIGINS',
+  'WEFT_DATABASE_URL',
+  'WEFT_LOG_LEVEL',
+  'WEFT_METRICS_TOKEN',
+  'WEFT_TEST_POSTGRES_URL',
+];
 
 /** Long enough that guessing it over HTTP is hopeless (`openssl rand -hex 32` gives 64). */
 const ADMIN_TOKEN_MIN_LENGTH = 32;
@@ -47,10 +64,19 @@ const environment = z.object({
   HOST: z.string().refine(isHost, HOST_MESSAGE).default('127.0.0.1'),
   WEFT_DATABASE_URL: z.string().min(1, 'must be a database URL').default(DEFAULT_DATABASE_URL),
   WEFT_LOG_LEVEL: z.enum(LOG_LEVELS, { error: 'is not a log level' }).default('info'),
+  WEFT_CORS_ORIGINS: z
+    .string()
+    .refine(
+      (origins) => origins.split(',').every((origin) => /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(origin.trim())),
+      'must be a comma-separated list of origins such as https://game.example.com,http://localhost:5173',
+    )
+    .optional(),
+  WEFT_CONTENT_DIR: z.string().min(1, 'must be a folder').optional(),
 });
 
 /**
- * Reads PORT, HOST, WEFT_DATABASE_URL, WEFT_LOG_LEVEL and WEFT_ADMIN_TOKEN against a schema. A wrong value stops the
+ * Reads PORT, HOST and every WEFT_ setting (database, log level, tokens, the first admin's password,
+ * CORS origins, the content folder) against a schema. A wrong value stops the
  * start with a ConfigError naming the setting, the value received and what is accepted; an unknown
  * WEFT_ variable (a misspelt one) is refused rather than ignored.
  */
@@ -61,24 +87,30 @@ export function readServeConfig(env: Readonly<Record<string, string | undefined>
       throw new ConfigError(`Unknown setting ${name}; accepted: ${KNOWN_VARIABLES.join(', ')}.`);
     }
   }
-  const adminToken = readAdminToken(env.WEFT_ADMIN_TOKEN);
+  const adminToken = readSecret('WEFT_ADMIN_TOKEN', env.WEFT_ADMIN_TOKEN, ADMIN_TOKEN_MIN_LENGTH);
+  const metricsToken = readSecret('WEFT_METRICS_TOKEN', env.WEFT_METRICS_TOKEN, ADMIN_TOKEN_MIN_LENGTH);
+  const adminPassword = readSecret('WEFT_ADMIN_PASSWORD', env.WEFT_ADMIN_PASSWORD, 10, 128);
   const settings = parseSettings(environment, env, 'environment');
   return {
     port: Number(settings.PORT),
     host: settings.HOST,
     databaseUrl: settings.WEFT_DATABASE_URL,
     logLevel: settings.WEFT_LOG_LEVEL,
+    corsOrigins: settings.WEFT_CORS_ORIGINS?.split(',').map((origin) => origin.trim()) ?? [],
     ...(adminToken === undefined ? {} : { adminToken }),
+    ...(metricsToken === undefined ? {} : { metricsToken }),
+    ...(adminPassword === undefined ? {} : { adminPassword }),
+    ...(settings.WEFT_CONTENT_DIR === undefined ? {} : { contentDir: settings.WEFT_CONTENT_DIR }),
   };
 }
 
 /** Checked by hand rather than by the schema, whose message would quote the value: a secret stays out of it. */
-function readAdminToken(token: string | undefined): string | undefined {
-  if (token === undefined) return undefined;
-  if (token.length < ADMIN_TOKEN_MIN_LENGTH || !/^[\x21-\x7e]+$/.test(token)) {
+function readSecret(name: string, value: string | undefined, min: number, max = 1024): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.length < min || value.length > max || !/^[\x21-\x7e]+$/.test(value)) {
     throw new ConfigError(
-      `Invalid environment: setting WEFT_ADMIN_TOKEN: must be at least ${ADMIN_TOKEN_MIN_LENGTH} characters without spaces (printable ASCII; received: ${token.length} characters, not shown).`,
+      `Invalid environment: setting ${name}: must be ${min} to ${max} characters without spaces (printable ASCII; received: ${value.length} characters, not shown).`,
     );
   }
-  return token;
+  return value;
 }

@@ -53,7 +53,8 @@ export function mountGameRoutes(
         response: route.schemas.responses,
       },
       config: { access: route.access, ...rateLimitConfig(route.rateLimit, limits) },
-      preHandler: accessCheck(weft, route.access),
+      // Before the body is read; the rate limit (a preHandler) then knows who asks.
+      onRequest: accessCheck(weft, route.access),
       handler: (request, reply) => handle(route, weft, request, reply),
     });
   }

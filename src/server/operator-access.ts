@@ -2,45 +2,66 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { UnauthorizedError } from '../integration/internal.js';
 
-/** Who may use the operator routes until accounts exist: the local machine, or a holder of the admin token. */
+/**
+ * Who may use the operator routes: a signed-in account with the admin role, or a holder of the
+ * admin token (automation); where the app has no accounts, the local machine or the token holder.
+ */
 export interface OperatorAccess {
-  /** True when the request comes from loopback (and not through a proxy) or carries the admin token. */
-  readonly isOperator: (request: FastifyRequest) => boolean;
-  /** An `onRequest` hook: refuses anyone else with a 401 before the body is read. */
+  /** An `onRequest` hook: refuses anyone else (401, or 403 for a signed-in player) before the body is read. */
   readonly requireOperator: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
+
+/** Checks that a request is an admin's (its bearer token, through the accounts system); throws 401 or 403 otherwise. */
+export type AdminCheck = (request: FastifyRequest) => Promise<void>;
 
 /** The challenge a 401 answers with (RFC 6750). */
 const CHALLENGE = 'Bearer realm="weft-operator"';
 
 /**
- * The guard of the operator routes. A request is judged by its socket's remote address (127.0.0.0/8,
+ * The guard of the operator routes. `Authorization: Bearer <adminToken>` (compared in constant time)
+ * always passes. With accounts (`admin`), an admin's access token passes and anyone else is refused.
+ * Without them, a request from the machine passes, judged by its socket's remote address (127.0.0.0/8,
  * ::1, ::ffff:127.x), never by a forwarded header: such a header can only take the trust away (a local
- * reverse proxy makes every caller look like loopback), never grant it. Anyone else needs
- * `Authorization: Bearer <adminToken>`, compared in constant time; without a token set, nobody else.
+ * reverse proxy makes every caller look like loopback), never grant it.
  */
-export function operatorAccess(adminToken: string | undefined): OperatorAccess {
+export function operatorAccess(adminToken: string | undefined, admin?: AdminCheck): OperatorAccess {
   // Digests have one length whatever was sent, so the comparison leaks neither content nor length.
   const expected = adminToken === undefined ? undefined : digest(adminToken);
-  const hasToken = (request: FastifyRequest): boolean => {
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer ([^\s]+)$/i.exec(header) : null;
-    return expected !== undefined && match?.[1] !== undefined && timingSafeEqual(digest(match[1]), expected);
-  };
-  const isOperator = (request: FastifyRequest): boolean =>
-    (isLoopback(request.socket.remoteAddress) && !isForwarded(request)) || hasToken(request);
+  const hasToken = (request: FastifyRequest): boolean => bearerMatches(request, expected);
   return {
-    isOperator,
-    requireOperator: (request, reply) => {
-      if (isOperator(request)) return Promise.resolve();
+    requireOperator: async (request, reply) => {
+      if (hasToken(request)) return;
+      // With accounts, being on the machine is not enough: an admin signs in like anyone else.
+      if (admin !== undefined) {
+        try {
+          await admin(request);
+          return;
+        } catch (error) {
+          void reply.header('www-authenticate', CHALLENGE);
+          throw error;
+        }
+      }
+      if (isLocal(request)) return;
       void reply.header('www-authenticate', CHALLENGE);
-      return Promise.reject(
-        new UnauthorizedError(
-          'Operator routes answer on loopback, or to Authorization: Bearer with the WEFT_ADMIN_TOKEN of the server.',
-        ),
+      throw new UnauthorizedError(
+        'Operator routes answer on loopback, or to Authorization: Bearer with the WEFT_ADMIN_TOKEN of the server.',
       );
     },
   };
+}
+
+/**
+ * Whether the request's bearer token is the secret whose SHA-256 is `expected` (constant time; false without a secret).
+ */
+export function bearerMatches(request: FastifyRequest, expected: Buffer | undefined): boolean {
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer ([^\s]+)$/i.exec(header) : null;
+  return expected !== undefined && match?.[1] !== undefined && timingSafeEqual(digest(match[1]), expected);
+}
+
+/** A request from this machine, not passed on by a proxy. */
+export function isLocal(request: FastifyRequest): boolean {
+  return isLoopback(request.socket.remoteAddress) && !isForwarded(request);
 }
 
 /** True for an address of the loopback interface, IPv4, IPv6 or IPv4-mapped IPv6. */
@@ -58,6 +79,7 @@ function isForwarded(request: FastifyRequest): boolean {
   );
 }
 
-function digest(text: string): Buffer {
+/** A secret's SHA-256, the form secrets are compared in. */
+export function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }

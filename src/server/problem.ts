@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ValidationError, WeftError, type ValidationIssue } from '../integration/internal.js';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { RateLimitedError, ValidationError, WeftError, issue, type ValidationIssue } from '../integration/internal.js';
 
 /** An RFC 9457 problem document, the body of every error response. */
 export interface Problem {
@@ -23,6 +24,8 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
  * detail hides driver text.
  */
 export function toProblem(error: FastifyError | Error, instance: string): Problem {
+  if (hasZodFastifySchemaValidationErrors(error)) return toProblem(requestValidationError(error), instance);
+  if (isResponseSerializationError(error)) return internalProblem(instance);
   if (error instanceof WeftError) {
     const problem: Problem = {
       type: `urn:weft:error:${error.code}`,
@@ -40,6 +43,10 @@ export function toProblem(error: FastifyError | Error, instance: string): Proble
     const code = 'code' in error && typeof error.code === 'string' ? error.code : 'HTTP_ERROR';
     return { ...clientProblem(status, code, error.message), instance };
   }
+  return internalProblem(instance);
+}
+
+function internalProblem(instance: string): Problem {
   return {
     type: 'urn:weft:error:WEFT_INTERNAL',
     title: 'Internal error',
@@ -48,6 +55,36 @@ export function toProblem(error: FastifyError | Error, instance: string): Proble
     code: 'WEFT_INTERNAL',
     instance,
   };
+}
+
+/** At most this many issues of one request reach a client; the rest are counted. */
+const MAX_ISSUES = 100;
+
+/**
+ * A request that failed its route's zod schema, as Weft says bad input: a ValidationError (422)
+ * with every issue at its path, the path starting with where it was (`body`, `params`, `querystring`,
+ * `headers`).
+ */
+function requestValidationError(error: {
+  validation: ReadonlyArray<{ instancePath: string; keyword: string; message?: string }>;
+  validationContext?: string;
+}): ValidationError {
+  const where = error.validationContext ?? 'body';
+  const issues = error.validation.slice(0, MAX_ISSUES).map((found) => {
+    const path = [
+      where,
+      ...found.instancePath
+        .split('/')
+        .filter((segment) => segment !== '')
+        .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment)),
+    ];
+    return issue(path, found.keyword, found.message ?? 'invalid');
+  });
+  const omitted = error.validation.length - issues.length;
+  return new ValidationError(`The request's ${where} is not valid.`, {
+    issues,
+    ...(omitted > 0 ? { details: { omittedIssues: omitted } } : {}),
+  });
 }
 
 /**
@@ -69,6 +106,8 @@ export function problemHandler(
   reply: FastifyReply,
 ): FastifyReply {
   const problem = toProblem(error, request.url);
+  // A client told to wait is told for how long (RFC 9110); the rate limiter sets its own header.
+  if (error instanceof RateLimitedError) void reply.header('retry-after', String(error.retryAfterSeconds));
   if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.info({ err: error }, 'request refused');
   return reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { MonitoringManager, createIntegration, type Database } from '../integration/internal.js';
+import { MonitoringManager, createIntegration, type Database, type Integration } from '../integration/internal.js';
+import { gameRoutes, gameSystems } from '../game/index.js';
 import { buildApp } from './app.js';
 import type { ServeConfig } from './config.js';
 import { drainConnections } from './drain.js';
@@ -10,6 +11,10 @@ export interface RunningServer {
   readonly url: string;
   readonly app: FastifyInstance;
   readonly db: Database;
+  /** The integration the game runs on. */
+  readonly weft: Integration;
+  /** The first admin's password when this start made the account and chose it; shown once. */
+  readonly generatedAdminPassword: string | undefined;
   /**
    * Stops accepting, lets open requests finish and keep-alive clients hang up (`drain.ts`), then
    * stops monitoring and closes the integration and its database.
@@ -17,7 +22,10 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Opens the database, applies migrations, builds the parts (createIntegration), and listens. */
+/**
+ * Opens the database, applies Weft's migrations, installs the game (content checked, its systems'
+ * migrations applied, subscriptions started), makes the first admin, builds the app and listens.
+ */
 export async function startServer(
   config: ServeConfig,
   monitoring = new MonitoringManager({ logger: { level: config.logLevel } }),
@@ -30,12 +38,22 @@ export async function startServer(
   try {
     const applied = await weft.migrator().up();
     dbLogger.info({ target: db.target, applied: applied.map((m) => `${m.part}/${m.name}`) }, 'database ready');
+    // Bad content stops here, with the whole report (ContentError).
+    await weft.install(...gameSystems(config.contentDir === undefined ? {} : { contentFolder: config.contentDir }));
+    weft.assertWired();
+    const admin = await weft.execute(
+      'auth_user.bootstrap_admin',
+      config.adminPassword === undefined ? {} : { password: config.adminPassword },
+    );
     monitoring.health.register({ name: 'database', target: db.target, check: () => db.ping() });
     monitoring.start();
     app = buildApp({
       monitoring,
       state: weft.state,
+      corsOrigins: config.corsOrigins,
+      game: { weft, routes: gameRoutes },
       ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
+      ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
     });
     const drain = drainConnections(app);
     const url = await app
@@ -47,6 +65,8 @@ export async function startServer(
       url,
       app: started,
       db,
+      weft,
+      generatedAdminPassword: admin.generatedPassword,
       close: () => {
         closing ??= drain
           .close()

@@ -50,7 +50,6 @@ describe('PUT /logs/levels/:system', () => {
       { headers: json, payload: '{"level":' },
       { headers: json, payload: '["debug"]' },
       { headers: json, payload: '"debug"' },
-      { headers: { 'content-type': 'text/plain' }, payload: 'debug' },
       { headers: {}, payload: undefined },
     ];
     for (const body of bad) {
@@ -63,6 +62,14 @@ describe('PUT /logs/levels/:system', () => {
       expect(res.statusCode, JSON.stringify(level)).toBe(422);
       expect(res.json()).toMatchObject({ code: 'WEFT_VALIDATION', issues: [{ pathText: '$.level' }] });
     }
+    // The API speaks JSON only: a text body is refused before any route sees it.
+    const text = await app.inject({
+      method: 'PUT',
+      url: '/logs/levels/http',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'debug',
+    });
+    expect(text.statusCode).toBe(415);
     await app.close();
   });
 });

@@ -83,11 +83,29 @@ describe('operator routes', () => {
     await app.close();
   });
 
-  it('leave /health, /health/live, /health/ready and /metrics open to anyone', async () => {
+  it('leave /health, /health/live and /health/ready open to anyone, /metrics to the machine or its token', async () => {
     const app = build();
-    for (const url of ['/health', '/health/live', '/health/ready', '/metrics']) {
+    for (const url of ['/health', '/health/live', '/health/ready']) {
       expect((await app.inject({ url, remoteAddress: OUTSIDE })).statusCode, url).toBe(200);
     }
+    expect((await app.inject({ url: '/metrics' })).statusCode).toBe(200);
+    const outside = await app.inject({ url: '/metrics', remoteAddress: OUTSIDE });
+    expect(outside.statusCode).toBe(401);
+    expect(outside.headers['content-type']).toContain('application/problem+json');
+    const metricsToken = 'a-long-metrics-token-for-the-tests-0123456789';
+    const monitoring = new MonitoringManager({ logger: { level: 'silent' }, processMetrics: false });
+    const scraped = buildApp({ monitoring, metricsToken });
+    const withToken = await scraped.inject({
+      url: '/metrics',
+      remoteAddress: OUTSIDE,
+      headers: { authorization: `Bearer ${metricsToken}` },
+    });
+    expect(withToken.statusCode).toBe(200);
+    expect(
+      (await scraped.inject({ url: '/metrics', remoteAddress: OUTSIDE, headers: { authorization: 'Bearer nope' } }))
+        .statusCode,
+    ).toBe(401);
+    await scraped.close();
     await app.close();
   });
 });

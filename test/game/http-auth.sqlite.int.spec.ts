@@ -1,0 +1,3 @@
+import { httpAuthContract } from './http-auth.contract.js';
+
+httpAuthContract('SQLite file', { file: true });
