@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gameApp, type GameApp, type Player } from './http-harness.js';
+
+/**
+ * Who may call each route: the test's own list, written by hand. A route the app registers and this
+ * list does not name fails the test, so a new route cannot ship without deciding who calls it.
+ */
+const MATRIX: Record<string, 'public' | 'player' | 'admin' | 'operator' | 'open'> = {
+  'GET /health': 'open',
+  'GET /health/live': 'open',
+  'GET /health/ready': 'open',
+  'GET /metrics': 'open',
+  'GET /alerts': 'operator',
+  'GET /status': 'operator',
+  'GET /logs/recent': 'operator',
+  'PUT /logs/levels/:system': 'operator',
+  'GET /openapi.json': 'open',
+  'POST /auth/register': 'public',
+  'POST /auth/login': 'public',
+  'POST /auth/refresh': 'public',
+  'POST /auth/logout': 'player',
+  'GET /me': 'player',
+  'POST /characters': 'player',
+  'GET /characters': 'player',
+  'GET /characters/:id': 'player',
+  'GET /characters/:id/wallet': 'player',
+  'GET /characters/:id/ledger': 'player',
+  'POST /characters/:id/transfer': 'player',
+  'POST /characters/:id/market/buy': 'player',
+  'POST /characters/:id/market/sell': 'player',
+  'GET /admin/economy': 'admin',
+  'GET /admin/economy/audit': 'admin',
+  'POST /characters/:id/craft': 'player',
+  ...Object.fromEntries(
+    ['items', 'recipes', 'monsters', 'quests', 'factions', 'npcs', 'regions', 'classes', 'market'].flatMap((c) => [
+      [`GET /content/${c}`, 'public'],
+      [`GET /content/${c}/:id`, 'public'],
+    ]),
+  ),
+};
+
+/** A body each route accepts, so that an ownership check is reached rather than a 422. */
+const BODIES: Record<string, unknown> = {
+  'POST /characters': { name: 'Probe', class: 'warrior' },
+  'POST /characters/:id/transfer': { toCharacterId: 'someone', gold: 1 },
+  'POST /characters/:id/market/buy': { itemId: 'wood', quantity: 1 },
+  'POST /characters/:id/market/sell': { itemId: 'wood', quantity: 1 },
+  'POST /characters/:id/craft': { recipeId: 'saw_planks' },
+  'PUT /logs/levels/:system': { level: 'info' },
+  'POST /auth/register': { username: 'someone', password: 'a good long password' },
+  'POST /auth/login': { username: 'someone', password: 'a good long password' },
+  'POST /auth/refresh': { refreshToken: 'nothing' },
+};
+
+describe('the authorization matrix', () => {
+  let game: GameApp;
+  let clock = Date.UTC(2026, 11, 1);
+  let ann: Player;
+  let bob: Player;
+  let admin: Player;
+  let bobsCharacter: string;
+
+  beforeAll(async () => {
+    game = await gameApp({ file: true, game: { now: () => clock } });
+    ann = await game.player('ann');
+    bob = await game.player('bob');
+    admin = await game.admin();
+    const created = await game.request({
+      method: 'POST',
+      url: '/characters',
+      headers: bob.auth,
+      payload: { name: 'Bobby', class: 'ranger' },
+    });
+    bobsCharacter = created.json<{ id: string }>().id;
+    await game.weft.events.drain();
+  });
+  afterAll(async () => {
+    await game.close();
+  });
+
+  const key = (route: { method: string; url: string }) => `${route.method} ${route.url}`;
+  const gameRoutes = () => game.routes.filter((route) => !route.url.startsWith('/docs'));
+  /** A concrete URL for a route: its `:id` is Bob's character, or a content id. */
+  const urlOf = (url: string) =>
+    url.replace(':id', url.startsWith('/content/') ? 'x' : bobsCharacter).replace(':system', 'http');
+  const call = (route: { method: string; url: string }, headers: Record<string, string> = {}) =>
+    game.request({
+      method: route.method as 'GET',
+      url: urlOf(route.url),
+      headers,
+      ...(BODIES[key(route)] === undefined ? {} : { payload: BODIES[key(route)] as object }),
+    });
+
+  it('names every route the app serves, and says who may call it as the route itself does', () => {
+    const unlisted = gameRoutes()
+      .map(key)
+      .filter((name) => MATRIX[name] === undefined);
+    expect(unlisted).toEqual([]);
+    for (const route of gameRoutes()) {
+      if (route.access !== undefined) expect(route.access, key(route)).toBe(MATRIX[key(route)]);
+    }
+  });
+
+  it('answers 401 without a token, or with a revoked or expired one, on every route that is not public', async () => {
+    const revoked = await game.player('carol');
+    await game.request({ method: 'POST', url: '/auth/logout', headers: revoked.auth });
+    const guarded = gameRoutes().filter((route) => ['player', 'admin', 'operator'].includes(MATRIX[key(route)] ?? ''));
+    expect(guarded.length).toBeGreaterThan(15);
+    for (const route of guarded) {
+      expect((await call(route)).statusCode, `${key(route)} without a token`).toBe(401);
+      expect((await call(route, revoked.auth)).statusCode, `${key(route)} revoked`).toBe(401);
+      expect((await call(route, { authorization: 'Bearer not-a-token' })).statusCode, `${key(route)} garbage`).toBe(
+        401,
+      );
+    }
+    const late = await game.player('dave');
+    clock += 16 * 60_000;
+    for (const route of guarded) {
+      expect((await call(route, late.auth)).statusCode, `${key(route)} expired`).toBe(401);
+    }
+    clock -= 16 * 60_000;
+  });
+
+  it('answers 403 to a player on admin and operator routes, and lets the admin in', async () => {
+    for (const route of gameRoutes().filter((r) => ['admin', 'operator'].includes(MATRIX[key(r)] ?? ''))) {
+      expect((await call(route, ann.auth)).statusCode, `${key(route)} as a player`).toBe(403);
+      expect((await call(route, admin.auth)).statusCode, `${key(route)} as the admin`).toBeLessThan(400);
+    }
+  });
+
+  it('answers 404 to a player reaching for another player’s character, never 403', async () => {
+    for (const route of gameRoutes().filter((r) => MATRIX[key(r)] === 'player' && r.url.includes(':id'))) {
+      const answer = await call(route, ann.auth);
+      expect(answer.statusCode, `${key(route)}: ${answer.body}`).toBe(404);
+    }
+  });
+
+  it('lets anyone call the public routes', async () => {
+    for (const route of gameRoutes().filter((r) => MATRIX[key(r)] === 'public' && r.method === 'GET')) {
+      const answer = await call({ ...route, url: route.url.replace(':id', 'iron_sword') });
+      expect(answer.statusCode, key(route)).toBeLessThan(500);
+    }
+  });
+});
