@@ -21,12 +21,14 @@ const regions = contentOf(
 
 /** The one key of the clock slice: there is one world. */
 const WORLD = 'world';
+/** The clock before its first tick. */
+const STOPPED: Clock = { tick: 0, at: null };
 
 declare module '../../../integration/index.js' {
   interface WeftCommands {
     'world_state.world': { input: Record<string, never>; output: World };
     'world_state.travel': { input: z.input<typeof TravelInput>; output: Travelled };
-    'world_state.tick': { input: Record<string, never>; output: Clock };
+    'world_state.tick': { input: Record<string, never>; output: Tick };
   }
   interface WeftEvents {
     'world_state.tick': Tick;
@@ -65,7 +67,7 @@ export function worldStateSystem(options: WorldStateOptions = {}): SystemDefinit
         async () => {
           const all = await regions(sys.execute);
           const current = await clock.get(WORLD);
-          return { regions: [...all], links: linksOf(all), clock: current ?? { tick: 0, at: null } };
+          return { regions: [...all], links: linksOf(all), clock: current ?? STOPPED };
         },
       );
 
@@ -105,14 +107,21 @@ export function worldStateSystem(options: WorldStateOptions = {}): SystemDefinit
         'tick',
         {
           input: z.strictObject({}),
-          output: Clock,
+          output: Tick,
           description: 'Advances the world clock by one tick and announces it.',
+          // Outside the command's transaction, where a write that loses a race is retried: the clock must
+          // exist before the tick, because in a transaction only an existing entry is locked while it is
+          // read, and concurrent first ticks would otherwise collide on its creation (a 409 on PostgreSQL).
+          prepare: async () => {
+            if ((await clock.get(WORLD)) === undefined) await clock.upsert(WORLD, (current) => current ?? STOPPED);
+          },
         },
         async () => {
           const at = new Date(now()).toISOString();
-          const next = await clock.upsert(WORLD, (current) => ({ tick: (current?.tick ?? 0) + 1, at }));
-          await sys.events.publish(ticked, next.value);
-          return next.value;
+          const next = await clock.update(WORLD, (current) => ({ tick: current.tick + 1, at }));
+          const tick = { tick: next.value.tick, at };
+          await sys.events.publish(ticked, tick);
+          return tick;
         },
       );
     },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { routesOf, type GameRoute } from '../../http/index.js';
-import { Clock, Travelled, World } from './schemas.js';
+import { Tick, Travelled, World } from './schemas.js';
 
 const Id = z.strictObject({ id: z.string().min(1).max(64) });
 
@@ -35,7 +35,7 @@ export const worldStateRoutes: readonly GameRoute[] = routesOf('world_state', (r
     url: '/admin/world/tick',
     access: 'admin',
     summary: 'Advance the world clock by one tick now (the server also ticks every WEFT_WORLD_TICK_MS)',
-    responses: { 200: Clock },
+    responses: { 200: Tick },
     async handle({ execute }) {
       return { body: await execute('world_state.tick', {}) };
     },

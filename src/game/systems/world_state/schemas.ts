@@ -2,13 +2,9 @@ import { z } from 'zod';
 
 const Id = z.string().min(1).max(64);
 
-/** The world clock as stored: how many ticks have run, and when the latest ran. */
-export const Clock = z.strictObject({ tick: z.int().min(1), at: z.string() });
+/** The world clock: how many ticks have run, and when the latest ran (null before the first). */
+export const Clock = z.strictObject({ tick: z.int().min(0), at: z.string().nullable() });
 export type Clock = z.infer<typeof Clock>;
-
-/** The world clock as served: tick 0 and no time before the first tick. */
-export const ClockView = z.strictObject({ tick: z.int().min(0), at: z.string().nullable() });
-export type ClockView = z.infer<typeof ClockView>;
 
 /** A region as the world serves it: its level range, neighbours, monsters, and whether characters start there. */
 export const RegionView = z.strictObject({
@@ -25,7 +21,7 @@ export type RegionView = z.infer<typeof RegionView>;
 export const Link = z.strictObject({ from: z.string(), to: z.string() });
 export type Link = z.infer<typeof Link>;
 
-export const World = z.strictObject({ regions: z.array(RegionView), links: z.array(Link), clock: ClockView });
+export const World = z.strictObject({ regions: z.array(RegionView), links: z.array(Link), clock: Clock });
 export type World = z.infer<typeof World>;
 
 export const TravelInput = z.strictObject({ characterId: Id, regionId: Id });
