@@ -1,0 +1,3 @@
+import { combatContract } from './combat.contract.js';
+
+combatContract('SQLite file', { file: true });

@@ -1,0 +1,3 @@
+import { worldContract } from './world.contract.js';
+
+worldContract('SQLite file', { file: true });
