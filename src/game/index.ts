@@ -6,11 +6,15 @@ import { authRoutes } from './systems/auth_user/routes.js';
 import { characterSystem } from './systems/character/index.js';
 import { characterRoutes } from './systems/character/routes.js';
 import { craftingSystem } from './systems/crafting/index.js';
+import { combatSystem } from './systems/combat/index.js';
+import { combatRoutes } from './systems/combat/routes.js';
 import { craftingRoutes } from './systems/crafting/routes.js';
 import { checkContentFolder, SHIPPED_CONTENT } from './systems/data/content.js';
 import { dataSystem } from './systems/data/index.js';
 import { economySystem } from './systems/economy/index.js';
 import { economyRoutes } from './systems/economy/routes.js';
+import { worldStateSystem } from './systems/world_state/index.js';
+import { worldStateRoutes } from './systems/world_state/routes.js';
 import { dataRoutes } from './systems/data/routes.js';
 
 export { routesOf } from './http/index.js';
@@ -21,8 +25,10 @@ export { checkContentFolder, SHIPPED_CONTENT };
 export interface GameOptions {
   /** The content folder; default the content that ships with the game. */
   readonly contentFolder?: string;
-  /** The clock sign-in and tokens read (tests move it). */
+  /** The clock sign-in, tokens, fights and the world read (tests move it). */
   readonly now?: () => number;
+  /** Where fights get their seeds (tests fix it). Default: random. */
+  readonly seed?: () => number;
 }
 
 /** The game's systems, in install order. */
@@ -33,6 +39,11 @@ export function gameSystems(options: GameOptions = {}): SystemDefinition[] {
     characterSystem(),
     economySystem(),
     craftingSystem(),
+    combatSystem({
+      ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+    }),
+    worldStateSystem(options.now === undefined ? {} : { now: options.now }),
   ];
 }
 
@@ -43,4 +54,6 @@ export const gameRoutes: readonly GameRoute[] = [
   ...characterRoutes,
   ...economyRoutes,
   ...craftingRoutes,
+  ...combatRoutes,
+  ...worldStateRoutes,
 ];

@@ -31,6 +31,12 @@ const MATRIX: Record<string, 'public' | 'player' | 'admin' | 'operator' | 'open'
   'GET /admin/economy': 'admin',
   'GET /admin/economy/audit': 'admin',
   'POST /characters/:id/craft': 'player',
+  'POST /characters/:id/encounters': 'player',
+  'GET /encounters/:id': 'player',
+  'GET /encounters/:id/replay': 'player',
+  'GET /world': 'public',
+  'POST /characters/:id/travel': 'player',
+  'POST /admin/world/tick': 'admin',
   ...Object.fromEntries(
     ['items', 'recipes', 'monsters', 'quests', 'factions', 'npcs', 'regions', 'classes', 'market'].flatMap((c) => [
       [`GET /content/${c}`, 'public'],
@@ -46,6 +52,8 @@ const BODIES: Record<string, unknown> = {
   'POST /characters/:id/market/buy': { itemId: 'wood', quantity: 1 },
   'POST /characters/:id/market/sell': { itemId: 'wood', quantity: 1 },
   'POST /characters/:id/craft': { recipeId: 'saw_planks' },
+  'POST /characters/:id/encounters': { monsterId: 'slime' },
+  'POST /characters/:id/travel': { regionId: 'oakwood' },
   'PUT /logs/levels/:system': { level: 'info' },
   'POST /auth/register': { username: 'someone', password: 'a good long password' },
   'POST /auth/login': { username: 'someone', password: 'a good long password' },

@@ -4,9 +4,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestIntegration, type TestIntegration } from 'weft/testing';
 import { gameSystems } from '../../src/game/index.js';
-import { combatSystem } from '../../src/game/systems/combat/index.js';
 import { combatRoutes } from '../../src/game/systems/combat/routes.js';
-import { worldStateSystem } from '../../src/game/systems/world_state/index.js';
 import { worldStateRoutes } from '../../src/game/systems/world_state/routes.js';
 import { World } from '../../src/game/systems/world_state/schemas.js';
 import { mountGameRoutes } from '../../src/server/game-api.js';
@@ -19,7 +17,7 @@ describe('the combat and world state routes', () => {
 
   it('mount with their schemas, each with its access, into the OpenAPI document', async () => {
     weft = await createTestIntegration();
-    await weft.install(...gameSystems(), combatSystem(), worldStateSystem());
+    await weft.install(...gameSystems());
     const app = Fastify();
     app.setValidatorCompiler(validatorCompiler);
     app.setSerializerCompiler(serializerCompiler);

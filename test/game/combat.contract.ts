@@ -2,8 +2,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError, type EventEnvelope } from 'weft/internal';
 import { createTestIntegration, type TestIntegration, type TestIntegrationOptions } from 'weft/testing';
 import { gameSystems } from '../../src/game/index.js';
-import { combatSystem } from '../../src/game/systems/combat/index.js';
-import { worldStateSystem } from '../../src/game/systems/world_state/index.js';
 
 const ann = { kind: 'user', id: 'user-ann', roles: ['player'] } as const;
 const bob = { kind: 'user', id: 'user-bob', roles: ['player'] } as const;
@@ -19,7 +17,7 @@ export function combatContract(name: string, options: TestIntegrationOptions): v
     /** The game with combat and world state; every fight draws `seed`, so fights can be compared. */
     async function game(seed = 7) {
       weft = await createTestIntegration({ pollIntervalMs: 20, ...options });
-      await weft.install(...gameSystems(), combatSystem({ seed: () => seed }), worldStateSystem());
+      await weft.install(...gameSystems({ seed: () => seed }));
       weft.assertWired();
       const resolved: EventEnvelope[] = [];
       weft.system('test_probe').events.subscribe('combat.encounter_resolved', (e) => void resolved.push(e));

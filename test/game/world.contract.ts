@@ -2,8 +2,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError, type EventEnvelope } from 'weft/internal';
 import { createTestIntegration, type TestIntegration, type TestIntegrationOptions } from 'weft/testing';
 import { gameSystems } from '../../src/game/index.js';
-import { combatSystem } from '../../src/game/systems/combat/index.js';
-import { worldStateSystem } from '../../src/game/systems/world_state/index.js';
 
 const ann = { kind: 'user', id: 'user-ann', roles: ['player'] } as const;
 const bob = { kind: 'user', id: 'user-bob', roles: ['player'] } as const;
@@ -21,7 +19,7 @@ export function worldContract(name: string, options: TestIntegrationOptions): vo
     async function game() {
       now = START;
       weft = await createTestIntegration({ pollIntervalMs: 20, ...options });
-      await weft.install(...gameSystems(), combatSystem(), worldStateSystem({ now: () => now }));
+      await weft.install(...gameSystems({ now: () => now }));
       weft.assertWired();
     }
 
