@@ -125,6 +125,20 @@ export function driverErrorLog(error: unknown): DriverErrorLog | undefined {
   return (error as WeftError & { log?: DriverErrorLog }).log;
 }
 
+/**
+ * An error that says the transaction lost a race another one won (two first writes of one key, a
+ * version that moved): a ConflictError (`WEFT_TRANSACTION_CONFLICT`) that the unit of work retries
+ * as a whole, like a serialization failure, before it reaches the caller.
+ */
+export function lostRace(
+  message: string,
+  options: { cause?: unknown; details?: Record<string, unknown> } = {},
+): ConflictError {
+  const error = new ConflictError(message, { ...options, code: 'WEFT_TRANSACTION_CONFLICT' });
+  (error as Classified)[KIND] = 'serialization';
+  return error;
+}
+
 /** True when the whole transaction should be run again: it lost a race, nothing is wrong with it. */
 export function isRetryable(error: unknown): boolean {
   const kind = error instanceof WeftError ? (error as Classified)[KIND] : undefined;

@@ -5,3 +5,4 @@ export type { DeferredFlush } from './unit-of-work.js';
 export { redactUrl } from './options.js';
 export { StatementCache } from './statement-cache.js';
 export { backoffDelay } from './backoff.js';
+export { lostRace } from './driver-errors.js';

@@ -1,4 +1,5 @@
-import { ConfigError, ConflictError, NotFoundError, ValidationError } from '../errors/internal.js';
+import { ConfigError, ConflictError, NotFoundError, ValidationError, isWeftError } from '../errors/internal.js';
+import { lostRace } from '../database/internal.js';
 import { currentContext } from '../monitoring/internal.js';
 import { formatIssues, type ValidationIssue, type ValidationManager } from '../validation/internal.js';
 import type { EntryTable } from './entry-table.js';
@@ -188,24 +189,35 @@ export class StateTransaction implements StateReader {
     const version = (current?.version ?? (await table.lastVersion(system, key))) + 1;
     const context = currentContext();
     const at = new Date().toISOString();
-    const written = await table.write(
-      {
-        system,
-        key,
-        value,
-        version,
-        patch: diff(current?.value, value),
-        kind,
-        transactionId: this.id,
-        correlationId: context?.correlationId,
-        by: context?.system,
-        at,
-      },
-      current?.version,
-    );
+    let written: boolean;
+    try {
+      written = await table.write(
+        {
+          system,
+          key,
+          value,
+          version,
+          patch: diff(current?.value, value),
+          kind,
+          transactionId: this.id,
+          correlationId: context?.correlationId,
+          by: context?.system,
+          at,
+        },
+        current?.version,
+      );
+    } catch (error) {
+      // Two first writes of one key raced (a unique violation): the loser's transaction runs again and
+      // then finds the entry, instead of failing the caller with a conflict it did not cause.
+      if (current === undefined && isWeftError(error, 'WEFT_CONFLICT')) {
+        this.#context.conflicted(system);
+        throw lostRace(`${system}/${key} was created by another transaction at the same time.`, { cause: error });
+      }
+      throw error;
+    }
     if (!written) {
       this.#context.conflicted(system);
-      throw new ConflictError(`${system}/${key} changed while it was being written.`, {
+      throw lostRace(`${system}/${key} changed while it was being written.`, {
         details: { system, key, expectedVersion: current?.version },
       });
     }

@@ -21,6 +21,7 @@ import {
   LeveledUp,
   MoveInput,
   Moved,
+  UseInput,
   XpInput,
   type ItemStack,
 } from './schemas.js';
@@ -41,7 +42,10 @@ const classes = contentOf(
   }),
 );
 const regions = contentOf('regions', z.object({ id: z.string(), start: z.boolean().optional() }));
-const items = contentOf('items', z.object({ id: z.string() }));
+const items = contentOf(
+  'items',
+  z.object({ id: z.string(), kind: z.string(), stats: z.object({ heal: z.int().optional() }).optional() }),
+);
 
 /** What this system reads of `combat.encounter_resolved`. */
 const EncounterResolved = z.object({
@@ -63,7 +67,8 @@ declare module '../../../integration/index.js' {
       output: { level: number; xp: number; leveledUp: boolean };
     };
     'character.change_hp': { input: { characterId: string; delta: number }; output: { hp: number; maxHp: number } };
-    'character.move': { input: { characterId: string; regionId: string }; output: { region: string } };
+    'character.move': { input: { characterId: string; regionId: string; from?: string }; output: { region: string } };
+    'character.use_item': { input: { characterId: string; itemId: string }; output: { hp: number; maxHp: number } };
   }
   interface WeftEvents {
     'character.created': z.infer<typeof Created>;
@@ -315,8 +320,13 @@ export function characterSystem(): SystemDefinition<'character'> {
       sys.command(
         'move',
         { input: MoveInput, output: z.strictObject({ region: z.string() }) },
-        async ({ characterId, regionId }, { actor }) => {
+        async ({ characterId, regionId, from }, { actor }) => {
           const character = await mine(actor, characterId);
+          if (from !== undefined && character.region !== from) {
+            throw new ConflictError(`${character.name} is in ${character.region} now, not ${from}.`, {
+              details: { region: character.region },
+            });
+          }
           if (!(await regions(sys.execute)).some((r) => r.id === regionId))
             throw new ValidationError(`Unknown region ${JSON.stringify(regionId)}.`);
           await characters.update(characterId, (c) => ({ ...c, region: regionId }));
@@ -327,6 +337,25 @@ export function characterSystem(): SystemDefinition<'character'> {
             to: regionId,
           });
           return { region: regionId };
+        },
+      );
+
+      sys.command(
+        'use_item',
+        {
+          input: UseInput,
+          output: z.strictObject({ hp: z.int(), maxHp: z.int() }),
+          description: 'Uses a consumable: a potion heals.',
+        },
+        async ({ characterId, itemId }, { actor }) => {
+          const item = (await items(sys.execute)).find((i) => i.id === itemId);
+          const heal = item?.kind === 'consumable' ? (item.stats?.heal ?? 0) : 0;
+          if (heal === 0) throw new ValidationError(`${itemId} is not something to use.`, { details: { itemId } });
+          await sys.execute('character.take_items', { characterId, items: [{ itemId, count: 1 }], reason: 'use' });
+          const character = await mine(actor, characterId);
+          const updated = await characters.update(characterId, (c) => ({ ...c, hp: Math.min(c.maxHp, c.hp + heal) }));
+          sys.logger.debug({ characterId, itemId, healed: updated.value.hp - character.hp }, 'item used');
+          return { hp: updated.value.hp, maxHp: updated.value.maxHp };
         },
       );
 

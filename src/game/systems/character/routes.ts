@@ -38,4 +38,17 @@ export const characterRoutes: readonly GameRoute[] = routesOf('character', (rout
       return { body: await execute('character.get', { characterId: params.id }) };
     },
   });
+  route({
+    method: 'POST',
+    url: '/characters/:id/use',
+    access: 'player',
+    idempotent: true,
+    summary: 'Use a consumable (a potion heals)',
+    params: Id,
+    body: z.strictObject({ itemId: z.string().min(1).max(64) }),
+    responses: { 200: z.strictObject({ hp: z.int(), maxHp: z.int() }) },
+    async handle({ params, body, execute }) {
+      return { body: await execute('character.use_item', { characterId: params.id, itemId: body.itemId }) };
+    },
+  });
 });

@@ -55,7 +55,10 @@ export const HpInput = z.strictObject({
 export const MoveInput = z.strictObject({
   characterId: z.string().min(1).max(64),
   regionId: z.string().min(1).max(64),
+  /** Where the mover saw the character: when it has moved since, the move is a 409 (two travels at once). */
+  from: z.string().min(1).max(64).optional(),
 });
+export const UseInput = z.strictObject({ characterId: z.string().min(1).max(64), itemId: z.string().min(1).max(64) });
 
 /** What the character system publishes. */
 export const Created = z.strictObject({

@@ -98,7 +98,9 @@ export function worldStateSystem(options: WorldStateOptions = {}): SystemDefinit
               { details: { from, to: regionId, reachable } },
             );
           }
-          await sys.execute('character.move', { characterId, regionId });
+          // `from`: a travel that raced another one finds the character elsewhere, a 409, rather than jumping along no
+          // link.
+          await sys.execute('character.move', { characterId, regionId, from });
           return { characterId, from, to: regionId };
         },
       );
