@@ -3,3 +3,5 @@ export * from './index.js';
 export { issue } from './issues.js';
 export { matches as matchesEventPattern } from './integration-lint.js';
 export { parseSettings } from './settings.js';
+export { validationFailed } from './validation-failed.js';
+export type { FailedValidation } from './validation-failed.js';

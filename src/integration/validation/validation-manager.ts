@@ -1,16 +1,9 @@
 import { z } from 'zod';
-import {
-  ConfigError,
-  ConflictError,
-  NotFoundError,
-  UsageError,
-  ValidationError,
-  type ValidationIssue,
-} from '../errors/internal.js';
+import { ConfigError, ConflictError, NotFoundError, UsageError, type ValidationIssue } from '../errors/internal.js';
 import { parseSettings } from './settings.js';
 import { FailureLog, type ValidationFailure } from './failure-log.js';
 import { lintIntegration, type IntegrationReport, type IntegrationWiring } from './integration-lint.js';
-import { formatIssues, fromStandardIssue, fromZodIssue } from './issues.js';
+import { MAX_ISSUES, errorText, fromStandardIssue, fromZodIssue, issue } from './issues.js';
 import { DEFAULT_LIMITS, checkLimits, type ValidationLimits } from './limits.js';
 import { checkReference, compileReference, type CompiledReference, type ReferenceRule } from './references.js';
 import {
@@ -22,11 +15,21 @@ import {
   type RuleOutcome,
 } from './rules.js';
 import { SchemaRegistry, type Schema, type SchemaEntry, type SchemaOptions } from './schema-registry.js';
+import { validationFailed } from './validation-failed.js';
 
-/** The verdict of a validation: the parsed value, or every issue found. Warnings never fail it. */
+/**
+ * The verdict of a validation: the parsed value, or the issues found (the first hundred, with a
+ * count of the rest in `omittedIssues`). Warnings never fail it; at most a hundred are reported.
+ */
 export type ValidationResult<T = unknown> =
   | { readonly ok: true; readonly value: T; readonly warnings: readonly ValidationIssue[] }
-  | { readonly ok: false; readonly issues: readonly ValidationIssue[]; readonly warnings: readonly ValidationIssue[] };
+  | {
+      readonly ok: false;
+      readonly issues: readonly ValidationIssue[];
+      /** Issues found beyond the ones reported. */
+      readonly omittedIssues: number;
+      readonly warnings: readonly ValidationIssue[];
+    };
 
 /** Options of a ValidationManager; every one optional. */
 export interface ValidationManagerOptions {
@@ -34,6 +37,8 @@ export interface ValidationManagerOptions {
   readonly limits?: Partial<ValidationLimits>;
   /** Failures kept per schema name for `getValidationErrors`. Default 50. */
   readonly historySize?: number;
+  /** Approximate bytes of issues kept per schema name for `getValidationErrors`. Default 262,144 (256 KiB). */
+  readonly historyBytes?: number;
   /** The correlation id of the current request or event, recorded with each failure. */
   readonly correlationId?: () => string | undefined;
   /** Called on each failure (monitoring counts them by schema). */
@@ -52,6 +57,7 @@ const optionsSchema = z.strictObject({
     .partial()
     .optional(),
   historySize: z.int().positive().optional(),
+  historyBytes: z.int().min(1024).optional(),
   correlationId: z.custom<() => string | undefined>((v) => typeof v === 'function', 'a function').optional(),
   onFailure: z
     .custom<(name: string, issues: readonly ValidationIssue[]) => void>((v) => typeof v === 'function', 'a function')
@@ -81,7 +87,7 @@ export class ValidationManager {
   constructor(options: ValidationManagerOptions = {}) {
     const settings = parseSettings(optionsSchema, options, 'ValidationManager options');
     this.#limits = { ...DEFAULT_LIMITS, ...settings.limits };
-    this.#failures = new FailureLog(settings.historySize ?? 50);
+    this.#failures = new FailureLog(settings.historySize ?? 50, settings.historyBytes ?? 262_144);
     this.#correlationId = settings.correlationId;
     this.#onFailure = settings.onFailure;
   }
@@ -110,7 +116,7 @@ export class ValidationManager {
     const limitIssues = checkLimits(value, this.#limits);
     if (limitIssues.length > 0) return this.#failed(name, limitIssues, NO_WARNINGS);
     const parsed = parseWith(entry, value);
-    if (!parsed.ok) return this.#failed(name, parsed.issues, NO_WARNINGS);
+    if (!parsed.ok) return this.#failed(name, parsed.issues, NO_WARNINGS, parsed.omitted);
     const rules = this.#rulesBySchema.get(name);
     if (rules === undefined) return { ok: true, value: parsed.value as T, warnings: NO_WARNINGS };
     const errors: ValidationIssue[] = [];
@@ -132,7 +138,9 @@ export class ValidationManager {
       }
       (rule.severity === 'warning' ? warnings : errors).push(...ruleIssues(rule, outcome));
     }
-    return errors.length > 0 ? this.#failed(name, errors, warnings) : { ok: true, value: parsed.value as T, warnings };
+    return errors.length > 0
+      ? this.#failed(name, errors, warnings)
+      : { ok: true, value: parsed.value as T, warnings: capped(warnings) };
   }
 
   /** The seed's shortcut: true when `value` passes `validateData`. */
@@ -144,10 +152,7 @@ export class ValidationManager {
   assertValid<T = unknown>(name: string, value: unknown): T {
     const result = this.validateData<T>(name, value);
     if (result.ok) return result.value;
-    throw new ValidationError(`Invalid ${name}:\n${formatIssues(result.issues)}`, {
-      issues: result.issues,
-      details: { schema: name },
-    });
+    throw validationFailed(name, result, { schema: name });
   }
 
   /**
@@ -159,7 +164,7 @@ export class ValidationManager {
     const limitIssues = checkLimits(value, this.#limits);
     if (limitIssues.length > 0) return this.#failed(name, limitIssues, NO_WARNINGS);
     const parsed = parseWith(entry, value);
-    if (!parsed.ok) return this.#failed(name, parsed.issues, NO_WARNINGS);
+    if (!parsed.ok) return this.#failed(name, parsed.issues, NO_WARNINGS, parsed.omitted);
 
     const references = this.#references.filter((r) => r.from === name).map((r) => checkReference(r, parsed.value));
     const rules = (this.#rulesBySchema.get(name) ?? []).map(async (rule) => {
@@ -173,7 +178,9 @@ export class ValidationManager {
     const warnings: ValidationIssue[] = [];
     for (const { rule, issues } of await Promise.all(rules))
       (rule.severity === 'warning' ? warnings : errors).push(...issues);
-    return errors.length > 0 ? this.#failed(name, errors, warnings) : { ok: true, value: parsed.value as T, warnings };
+    return errors.length > 0
+      ? this.#failed(name, errors, warnings)
+      : { ok: true, value: parsed.value as T, warnings: capped(warnings) };
   }
 
   /** Declares that ids at `path` in values of `from` must exist in `to`. */
@@ -229,35 +236,73 @@ export class ValidationManager {
     return [...this.#schemas.entries()];
   }
 
+  /** Records a failure and answers it, keeping at most MAX_ISSUES issues (`omitted`: found before, not kept). */
   #failed(
     name: string,
-    issues: readonly ValidationIssue[],
+    found: readonly ValidationIssue[],
     warnings: readonly ValidationIssue[],
+    omitted = 0,
   ): ValidationResult<never> {
+    const issues = capped(found);
+    const omittedIssues = omitted + found.length - issues.length;
     const correlationId = this.#correlationId?.();
-    this.#failures.add({ at: Date.now(), name, issues, ...(correlationId === undefined ? {} : { correlationId }) });
+    this.#failures.add({
+      at: Date.now(),
+      name,
+      issues,
+      omittedIssues,
+      ...(correlationId === undefined ? {} : { correlationId }),
+    });
     this.#onFailure?.(name, issues);
-    return { ok: false, issues, warnings };
+    return { ok: false, issues, omittedIssues, warnings: capped(warnings) };
   }
 }
 
+/** The first MAX_ISSUES issues. */
+function capped(issues: readonly ValidationIssue[]): readonly ValidationIssue[] {
+  return issues.length > MAX_ISSUES ? issues.slice(0, MAX_ISSUES) : issues;
+}
+
+/**
+ * Parses with the schema, mapping at most MAX_ISSUES of its issues (`omitted` counts the rest). A
+ * schema that throws on this value (a refinement, a getter read again) is an issue of code `schema`:
+ * a bad value never makes validation throw.
+ */
 function parseWith(
   entry: SchemaEntry,
   value: unknown,
-): { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] } {
-  if (entry.zod !== undefined) {
-    const result = entry.zod.safeParse(value);
-    return result.success
-      ? { ok: true, value: result.data }
-      : { ok: false, issues: result.error.issues.map((raw) => fromZodIssue(raw, value)) };
+): { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[]; omitted: number } {
+  try {
+    if (entry.zod !== undefined) {
+      const result = entry.zod.safeParse(value);
+      if (result.success) return { ok: true, value: result.data };
+      const raw = result.error.issues;
+      const issues = (raw.length > MAX_ISSUES ? raw.slice(0, MAX_ISSUES) : raw).map((r) => fromZodIssue(r, value));
+      return { ok: false, issues, omitted: raw.length - issues.length };
+    }
+    const result = entry.schema['~standard'].validate(value);
+    if (result instanceof Promise) {
+      result.catch(() => undefined);
+      throw new UsageError(
+        `Schema "${entry.name}" validates asynchronously, which Weft does not support; use a synchronous validator.`,
+      );
+    }
+    if (result.issues === undefined) return { ok: true, value: result.value };
+    const issues = result.issues.slice(0, MAX_ISSUES).map(fromStandardIssue);
+    return { ok: false, issues, omitted: result.issues.length - issues.length };
+  } catch (error) {
+    // An asynchronous schema is the caller's bug, whatever the value: say so, as for asynchronous rules.
+    if (error instanceof UsageError) throw error;
+    if (error instanceof z.core.$ZodAsyncError) {
+      throw new UsageError(
+        `Schema "${entry.name}" has an asynchronous refinement or transform, which Weft does not support.`,
+        { cause: error },
+      );
+    }
+    return {
+      ok: false,
+      issues: [issue([], 'schema', `Schema "${entry.name}" failed to run on this value: ${errorText(error)}`)],
+      omitted: 0,
+    };
   }
-  const result = entry.schema['~standard'].validate(value);
-  if (result instanceof Promise) {
-    throw new UsageError(
-      `Schema "${entry.name}" validates asynchronously, which Weft does not support; use a synchronous validator.`,
-    );
-  }
-  return result.issues === undefined
-    ? { ok: true, value: result.value }
-    : { ok: false, issues: result.issues.map(fromStandardIssue) };
 }
