@@ -1,5 +1,5 @@
 import { ConfigError, type ValidationIssue } from '../errors/internal.js';
-import { issue } from './issues.js';
+import { errorText, issue } from './issues.js';
 
 /** Where a failing rule points, when it knows better than the root. */
 export interface RuleViolation {
@@ -55,10 +55,5 @@ export function ruleIssues(rule: RegisteredRule, outcome: RuleOutcome): Validati
 
 /** A rule's check that threw: reported as an issue of that rule, never as an exception of the validation. */
 export function ruleFailure(rule: RegisteredRule, error: unknown): ValidationIssue {
-  return issue(
-    [],
-    'rule',
-    `Rule "${rule.name}" failed to run: ${error instanceof Error ? error.message : String(error)}`,
-    rule.name,
-  );
+  return issue([], 'rule', `Rule "${rule.name}" failed to run: ${errorText(error)}`, rule.name);
 }

@@ -4,7 +4,8 @@ import { parseSettings } from './settings.js';
 import { FailureLog, type ValidationFailure } from './failure-log.js';
 import { lintIntegration, type IntegrationReport, type IntegrationWiring } from './integration-lint.js';
 import { MAX_ISSUES, errorText, fromStandardIssue, fromZodIssue, issue } from './issues.js';
-import { DEFAULT_LIMITS, checkLimits, type ValidationLimits } from './limits.js';
+import { checkLimits } from './limits-check.js';
+import { DEFAULT_LIMITS, type ValidationLimits } from './limits.js';
 import { checkReference, compileReference, type CompiledReference, type ReferenceRule } from './references.js';
 import {
   registeredRule,
