@@ -16,6 +16,7 @@ import { ownerOf, syncStatus, validateState, type StateValidationReport, type Sy
 import { EntryTable, type HistoryRow, type StateTables } from './entry-table.js';
 import { StateCallbacks, type ChangeCallback } from './state-callbacks.js';
 import { stateChanged, stateRolledBack } from './state-events.js';
+import { checkKey, checkVersion } from './state-input.js';
 import { StateTransaction, type Slice, type StateContext } from './state-transaction.js';
 import type {
   CrossSystemInvariant,
@@ -302,6 +303,7 @@ export class StateStore implements StateReader {
   /** Every version of an entry still in history, oldest first, with its patch from the previous one. */
   async history(system: string, key: string): Promise<HistoryRow[]> {
     this.#slice(system);
+    checkKey(key);
     return this.#table.history(system, key);
   }
 
@@ -312,6 +314,8 @@ export class StateStore implements StateReader {
     options: { toVersion: number },
   ): Promise<StateEntry<T>> {
     this.#slice(system);
+    checkKey(key);
+    checkVersion(options.toVersion, 'toVersion', 1);
     const old = await this.#table.version(system, key, options.toVersion);
     if (old === undefined) throw new NotFoundError(`${system}/${key} has no version ${options.toVersion} in history.`);
     await this.transaction(async (tx) => {
@@ -331,6 +335,7 @@ export class StateStore implements StateReader {
     transactionId: string,
     options: { force?: boolean } = {},
   ): Promise<{ transactionId: string; reverted: StateChange[] }> {
+    checkKey(transactionId, 'transactionId');
     const rows = await this.#table.writtenBy(transactionId);
     if (rows.length === 0) throw new NotFoundError(`No state change of transaction ${transactionId} is in history.`);
     const byEntry = new Map<string, { system: string; key: string; first: number; last: number }>();
