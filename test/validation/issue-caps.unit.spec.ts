@@ -50,6 +50,24 @@ describe('issues stay bounded whatever the input', () => {
     expect((error as ValidationError).message.length).toBeLessThan(20_000);
   }, 30_000);
 
+  it('bounds the issues of a rule that reports a violation per item, synchronous or not', async () => {
+    const validation = manager();
+    validation.registerSchema('data.list', z.array(z.int()));
+    validation.registerRule<number[]>('data.all_odd', {
+      appliesTo: 'data.list',
+      message: 'must be odd',
+      check: (list) => list.flatMap((n, i) => (n % 2 === 1 ? [] : Array.from({ length: 50 }, () => ({ path: [i] })))),
+    });
+    const evens = Array.from({ length: 10_000 }, () => 2);
+    for (const result of [
+      validation.validateData('data.list', evens),
+      await validation.validateCrossSystem('data.list', evens),
+    ]) {
+      expect(result).toMatchObject({ ok: false, omittedIssues: 500_000 - 100 });
+      expect(result.ok ? [] : result.issues).toHaveLength(100);
+    }
+  });
+
   it('cuts long messages, expected and received texts', () => {
     const validation = manager();
     validation.registerSchema('data.strict', z.strictObject({}));

@@ -174,6 +174,20 @@ describe('limits apply to every value, and validation never throws', () => {
     expect(trapped).toBe(0);
   });
 
+  it('turns a rule that answers something else than its contract into an issue of that rule', () => {
+    const validation = manager();
+    validation.registerRule('data.confused', {
+      appliesTo: 'data.unknown',
+      message: 'confused',
+      check: (value) => value as never,
+    });
+    for (const answer of ['nope', 7, [null, { path: 5 }, { path: ['a', { no: 1 }] }]]) {
+      const issues = issuesOf(validation, 'data.unknown', answer);
+      expect(issues.length).toBeGreaterThan(0);
+      expect(issues.every((found) => found.code === 'rule')).toBe(true);
+    }
+  });
+
   it('turns a schema that throws on a value into an issue', () => {
     const validation = manager();
     validation.registerSchema(

@@ -120,14 +120,14 @@ export class ValidationManager {
     if (!parsed.ok) return this.#failed(name, parsed.issues, NO_WARNINGS, parsed.omitted);
     const rules = this.#rulesBySchema.get(name);
     if (rules === undefined) return { ok: true, value: parsed.value as T, warnings: NO_WARNINGS };
-    const errors: ValidationIssue[] = [];
-    const warnings: ValidationIssue[] = [];
+    const errors = new IssueList();
+    const warnings = new IssueList();
     for (const rule of rules) {
       let outcome: RuleOutcome | Promise<RuleOutcome>;
       try {
         outcome = rule.check(parsed.value, { schema: name });
       } catch (error) {
-        errors.push(ruleFailure(rule, error));
+        errors.add([ruleFailure(rule, error)], 0);
         continue;
       }
       if (outcome instanceof Promise) {
@@ -137,11 +137,12 @@ export class ValidationManager {
           `Rule "${rule.name}" on "${name}" is asynchronous; validate with validateCrossSystem, which awaits it.`,
         );
       }
-      (rule.severity === 'warning' ? warnings : errors).push(...ruleIssues(rule, outcome));
+      const found = ruleIssues(rule, outcome);
+      (rule.severity === 'warning' ? warnings : errors).add(found.issues, found.omitted);
     }
-    return errors.length > 0
-      ? this.#failed(name, errors, warnings)
-      : { ok: true, value: parsed.value as T, warnings: capped(warnings) };
+    return errors.issues.length > 0
+      ? this.#failed(name, errors.issues, warnings.issues, errors.omitted)
+      : { ok: true, value: parsed.value as T, warnings: warnings.issues };
   }
 
   /** The seed's shortcut: true when `value` passes `validateData`. */
@@ -170,18 +171,19 @@ export class ValidationManager {
     const references = this.#references.filter((r) => r.from === name).map((r) => checkReference(r, parsed.value));
     const rules = (this.#rulesBySchema.get(name) ?? []).map(async (rule) => {
       try {
-        return { rule, issues: ruleIssues(rule, await rule.check(parsed.value, { schema: name })) };
+        return { rule, ...ruleIssues(rule, await rule.check(parsed.value, { schema: name })) };
       } catch (error) {
-        return { rule: { ...rule, severity: 'error' as const }, issues: [ruleFailure(rule, error)] };
+        return { rule: { ...rule, severity: 'error' as const }, issues: [ruleFailure(rule, error)], omitted: 0 };
       }
     });
-    const errors = (await Promise.all(references)).flat();
-    const warnings: ValidationIssue[] = [];
-    for (const { rule, issues } of await Promise.all(rules))
-      (rule.severity === 'warning' ? warnings : errors).push(...issues);
-    return errors.length > 0
-      ? this.#failed(name, errors, warnings)
-      : { ok: true, value: parsed.value as T, warnings: capped(warnings) };
+    const errors = new IssueList();
+    for (const found of await Promise.all(references)) errors.add(found, 0);
+    const warnings = new IssueList();
+    for (const { rule, issues, omitted } of await Promise.all(rules))
+      (rule.severity === 'warning' ? warnings : errors).add(issues, omitted);
+    return errors.issues.length > 0
+      ? this.#failed(name, errors.issues, warnings.issues, errors.omitted)
+      : { ok: true, value: parsed.value as T, warnings: warnings.issues };
   }
 
   /** Declares that ids at `path` in values of `from` must exist in `to`. */
@@ -262,6 +264,20 @@ export class ValidationManager {
 /** The first MAX_ISSUES issues. */
 function capped(issues: readonly ValidationIssue[]): readonly ValidationIssue[] {
   return issues.length > MAX_ISSUES ? issues.slice(0, MAX_ISSUES) : issues;
+}
+
+/** Issues gathered from several rules and references: the first MAX_ISSUES, and a count of the rest. */
+class IssueList {
+  readonly issues: ValidationIssue[] = [];
+  omitted = 0;
+
+  /** Adds `found` (and `omitted` more that were found but not kept), keeping at most MAX_ISSUES. */
+  add(found: readonly ValidationIssue[], omitted: number): void {
+    const room = Math.max(0, MAX_ISSUES - this.issues.length);
+    // A loop rather than push(...found): spreading a very long list throws RangeError.
+    for (let i = 0; i < Math.min(room, found.length); i++) this.issues.push(found[i] as ValidationIssue);
+    this.omitted += omitted + Math.max(0, found.length - room);
+  }
 }
 
 /**
