@@ -11,8 +11,10 @@ export interface Problem {
   readonly detail: string;
   readonly code: string;
   readonly instance: string;
-  /** For validation failures: every issue, with its path. */
+  /** For validation failures: every issue, with its path (the first 100). */
   readonly issues?: readonly ValidationIssue[];
+  /** For validation failures: issues found beyond those in `issues`. */
+  readonly omittedIssues?: number;
 }
 
 /** The media type of every error response (RFC 9457). */
@@ -35,7 +37,9 @@ export function toProblem(error: FastifyError | Error, instance: string): Proble
       code: error.code,
       instance,
     };
-    return error instanceof ValidationError && error.issues.length > 0 ? { ...problem, issues: error.issues } : problem;
+    if (!(error instanceof ValidationError) || error.issues.length === 0) return problem;
+    const omitted = error.details.omittedIssues;
+    return { ...problem, issues: error.issues, ...(typeof omitted === 'number' ? { omittedIssues: omitted } : {}) };
   }
   const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
   if (status >= 400 && status < 500) {

@@ -36,7 +36,7 @@ describe('limits against hostile input', () => {
       expect.objectContaining({ pathText: '$.a', expected: 'length <= 5' }),
     ]);
     expect(limitIssues(validation, { a: 1, b: 2, c: 3 })).toEqual([
-      expect.objectContaining({ pathText: '$', received: '3 keys' }),
+      expect.objectContaining({ pathText: '$', received: 'more than 2 keys' }),
     ]);
     expect(
       limitIssues(

@@ -7,7 +7,7 @@ import { ConfigError, NotFoundError, ValidationError, WeftError, isWeftError } f
 import { uuidv7 } from '../events/internal.js';
 import { currentContext, runWithContext, type WeftContext, type WeftMetrics } from '../monitoring/internal.js';
 import type { StateStore } from '../state/internal.js';
-import { formatIssues, issue, type ValidationManager } from '../validation/internal.js';
+import { issue, validationFailed, type ValidationManager } from '../validation/internal.js';
 import { IdempotencyRecords, inputHash, type StoredResult } from './idempotency-records.js';
 import type {
   Actor,
@@ -149,12 +149,7 @@ export class CommandBus {
     const key = options.idempotencyKey;
     if (key !== undefined) checkKey(registered.info, key);
     const checked = this.#validation.validateData(registered.info.inputSchema, input);
-    if (!checked.ok) {
-      throw new ValidationError(`Invalid input of ${name}:\n${formatIssues(checked.issues)}`, {
-        issues: checked.issues,
-        details: { command: name },
-      });
-    }
+    if (!checked.ok) throw validationFailed(`input of ${name}`, checked, { command: name });
     const context: CommandContext = {
       command: name,
       actor,
@@ -251,7 +246,7 @@ export class CommandBus {
     const checked = this.#validation.validateData(info.outputSchema, output);
     if (checked.ok) return checked.value;
     throw new WeftError('WEFT_INTERNAL', `Command ${info.name} returned a result its output schema refuses.`, {
-      details: { command: info.name, issues: checked.issues },
+      details: { command: info.name, issues: checked.issues, omittedIssues: checked.omittedIssues },
     });
   }
 

@@ -2,9 +2,9 @@ import type { SpanContext } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { Database, RetryPolicy } from '../database/internal.js';
-import { ConfigError, ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors/internal.js';
+import { ConfigError, ForbiddenError, NotFoundError, UnavailableError } from '../errors/internal.js';
 import { currentContext, formatTraceparent, type CounterSeries, type WeftMetrics } from '../monitoring/internal.js';
-import { formatIssues, matchesEventPattern, type ValidationManager } from '../validation/internal.js';
+import { matchesEventPattern, validationFailed, type ValidationManager } from '../validation/internal.js';
 import { readBacklog, type BacklogQuery, type EventBacklog } from './backlog.js';
 import { BatchCollector } from './batch-collector.js';
 import { DeadLetters } from './dead-letters.js';
@@ -430,11 +430,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       );
     }
     const result = this.#validation.validateData(type, data, { version: definition.version });
-    if (!result.ok)
-      throw new ValidationError(`Invalid ${type}:\n${formatIssues(result.issues)}`, {
-        issues: result.issues,
-        details: { type },
-      });
+    if (!result.ok) throw validationFailed(type, result, { type });
     const trace = publishTrace(type);
     const envelope: EventEnvelope = {
       id: uuidv7(),

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { NotFoundError, ValidationError } from '../errors/internal.js';
+import { NotFoundError } from '../errors/internal.js';
 import type { EventBus } from '../events/internal.js';
 import { currentContext, type WeftMetrics } from '../monitoring/internal.js';
-import { formatIssues, type ValidationManager } from '../validation/internal.js';
+import { validationFailed, type ValidationManager } from '../validation/internal.js';
 
 /** A seed-style handler: it receives the dispatched payload itself. */
 export type SeedHandler = (payload: unknown) => unknown;
@@ -93,8 +93,7 @@ export class SeedEventBus {
     const validation = this.#options.validation;
     if (validation?.hasSchema(type) === true) {
       const result = validation.validateData(type, payload);
-      if (!result.ok)
-        throw new ValidationError(`Invalid ${type}:\n${formatIssues(result.issues)}`, { issues: result.issues });
+      if (!result.ok) throw validationFailed(type, result);
     } else if (this.#options.strict === true) {
       throw new NotFoundError(
         `Event type ${type} is not defined on the bus and has no schema, and this bus is strict.`,

@@ -178,43 +178,6 @@ export class EntryTable {
         .execute();
     }
   }
-
-  /**
-   * Per slice: its entries, when one last changed, and the version that change wrote. Two grouped
-   * statements whatever the number of slices.
-   */
-  async summary(): Promise<
-    Array<{ system: string; entries: number; lastChange: string | undefined; lastVersion: number | undefined }>
-  > {
-    const db = this.#db.executor();
-    const rows = await db
-      .selectFrom('weft_state_entries')
-      .select((eb) => ['system', eb.fn.countAll<number>().as('entries'), eb.fn.max('updated_at').as('last')])
-      .groupBy('system')
-      .execute();
-    // The version of each slice's latest change: its entries changed at that time (the highest, on a tie).
-    const latest = await db
-      .selectFrom('weft_state_entries as e')
-      .innerJoin(
-        (eb) =>
-          eb
-            .selectFrom('weft_state_entries')
-            .select((inner) => ['system', inner.fn.max('updated_at').as('last')])
-            .groupBy('system')
-            .as('m'),
-        (join) => join.onRef('m.system', '=', 'e.system').onRef('m.last', '=', 'e.updated_at'),
-      )
-      .select((eb) => ['e.system', eb.fn.max('e.version').as('version')])
-      .groupBy('e.system')
-      .execute();
-    const versions = new Map(latest.map((row) => [row.system, Number(row.version)]));
-    return rows.map((row) => ({
-      system: row.system,
-      entries: Number(row.entries),
-      lastChange: row.last ?? undefined,
-      lastVersion: versions.get(row.system),
-    }));
-  }
 }
 
 function toEntry(row: Selectable<StateTables['weft_state_entries']>): StateEntry {

@@ -8,3 +8,4 @@ export type { StateTables } from './entry-table.js';
 export { applyPatch, diff } from './json-patch.js';
 export type { PatchOperation } from './json-patch.js';
 export { StateSlice } from './state-slice.js';
+export { RecentResult } from './recent-result.js';

@@ -1,6 +1,6 @@
 import type { Migration } from '../database/internal.js';
 
-/** The tables of the state part: the current entries and every version of them. */
+/** The tables of the state part: the current entries and every version of them; an index for the status. */
 export const stateMigrations: readonly Migration[] = [
   {
     name: '001_state',
@@ -39,6 +39,21 @@ export const stateMigrations: readonly Migration[] = [
     async down(db) {
       await db.schema.dropTable('weft_state_history').execute();
       await db.schema.dropTable('weft_state_entries').execute();
+    },
+  },
+  {
+    // The status asks each slice for its latest change: without this index that reads every entry of the table
+    // (0.1 s a statement at 200,000 entries on SQLite, blocking the event loop), with it a few index pages.
+    name: '002_state_entries_by_time',
+    async up(db) {
+      await db.schema
+        .createIndex('weft_state_entries_updated')
+        .on('weft_state_entries')
+        .columns(['system', 'updated_at'])
+        .execute();
+    },
+    async down(db) {
+      await db.schema.dropIndex('weft_state_entries_updated').execute();
     },
   },
 ];

@@ -1,7 +1,7 @@
 import { NotFoundError } from '../errors/internal.js';
 import type { BacklogQuery, EventBacklog } from '../events/internal.js';
 import type { ValidationIssue, ValidationManager } from '../validation/internal.js';
-import type { EntryTable } from './entry-table.js';
+import type { SliceSummary } from './entry-summary.js';
 import type { RecentActivity } from './recent-activity.js';
 import { invariantIssue } from './invariant-check.js';
 import { checkEntry, type Slice } from './state-transaction.js';
@@ -99,21 +99,23 @@ export async function validateState(
 
 /**
  * Per slice: entries, last change, recent changes and conflicts, failing callbacks, undelivered state events, dead
- * letters.
+ * letters. Slices are summarized one after the other (`summarize` pages through each), so the report never holds
+ * the database, or on SQLite the event loop, for long.
  */
 export async function syncStatus(
   store: ReportedStore,
-  table: Pick<EntryTable, 'summary'>,
+  summarize: (slice: string) => Promise<SliceSummary>,
   events: { backlog(query: BacklogQuery): Promise<EventBacklog> },
 ): Promise<SyncStatus> {
   const slices = [...store.slices.keys()];
-  const summary = new Map((await table.summary()).map((row) => [row.system, row]));
+  const summary = new Map<string, SliceSummary>();
+  for (const slice of slices) summary.set(slice, await summarize(slice));
   // The events part counts what waits for its subscriptions; a state event's partition key is `slice:key`.
   const backlog = await events.backlog({ types: STATE_EVENTS, prefixes: slices.map((slice) => `${slice}:`) });
   const waiting = new Map(backlog.prefixes.map((row) => [row.prefix.slice(0, -1), row]));
   const systems = slices.map((slice) => {
     const row = summary.get(slice);
-    return {
+    return Object.freeze({
       system: ownerOf(slice),
       slice,
       entries: row?.entries ?? 0,
@@ -124,10 +126,11 @@ export async function syncStatus(
       callbacksFailing: store.callbacksFailing(slice),
       undeliveredEvents: waiting.get(slice)?.undelivered ?? 0,
       deadLetters: waiting.get(slice)?.deadLetters ?? 0,
-    };
+    });
   });
   const degraded = systems.some((s) => s.callbacksFailing > 0 || s.deadLetters > 0);
-  return { health: degraded ? 'degraded' : 'ok', systems };
+  // Frozen: the same report goes to every caller for a second (see getSyncStatus).
+  return Object.freeze({ health: degraded ? 'degraded' : 'ok', systems: Object.freeze(systems) });
 }
 
 const STATE_EVENTS = ['state.changed', 'state.rolled_back'];

@@ -10,12 +10,15 @@ import { uuidv7 } from '../events/internal.js';
 import type { WeftMetrics } from '../monitoring/internal.js';
 import type { Schema, ValidationManager } from '../validation/internal.js';
 import { invariantIssue } from './invariant-check.js';
+import { summarizeSlice } from './entry-summary.js';
 import { RecentActivity } from './recent-activity.js';
+import { RecentResult } from './recent-result.js';
 import { StateSlice } from './state-slice.js';
 import { ownerOf, syncStatus, validateState, type StateValidationReport, type SyncStatus } from './state-report.js';
 import { EntryTable, type HistoryRow, type StateTables } from './entry-table.js';
 import { StateCallbacks, type ChangeCallback } from './state-callbacks.js';
 import { stateChanged, stateRolledBack } from './state-events.js';
+import { checkKey, checkVersion } from './state-input.js';
 import { StateTransaction, type Slice, type StateContext } from './state-transaction.js';
 import type {
   CrossSystemInvariant,
@@ -48,6 +51,8 @@ export interface StateStoreOptions {
   readonly callbackTimeoutMs?: number;
   /** Tries of `update` when another writer got there first. Default 20. */
   readonly updateAttempts?: number;
+  /** How long a computed `getSyncStatus` report is served again. Default 1000 ms; 0 computes each call anew. */
+  readonly statusTtlMs?: number;
 }
 
 /** Waits between tries of `update` that lost a race: short, since the other writer is done already. */
@@ -82,6 +87,7 @@ export class StateStore implements StateReader {
   readonly #current = new AsyncLocalStorage<StateTransaction>();
   readonly #context: StateContext;
   readonly #updateAttempts: number;
+  readonly #status: RecentResult<SyncStatus>;
   /** Changes and conflicts of the last minute, per system. */
   readonly activity = new RecentActivity(60_000);
 
@@ -100,6 +106,12 @@ export class StateStore implements StateReader {
       metrics: this.#metrics,
     });
     this.#updateAttempts = options.updateAttempts ?? 20;
+    const statusTtlMs = options.statusTtlMs ?? 1000;
+    if (!Number.isSafeInteger(statusTtlMs) || statusTtlMs < 0)
+      throw new ConfigError(`statusTtlMs must be an integer >= 0; received ${JSON.stringify(options.statusTtlMs)}.`);
+    this.#status = new RecentResult(statusTtlMs, () =>
+      syncStatus(this, (slice) => summarizeSlice(this.#db, slice), this.#events),
+    );
     this.#context = {
       table: this.#table,
       validation: this.#validation,
@@ -302,6 +314,7 @@ export class StateStore implements StateReader {
   /** Every version of an entry still in history, oldest first, with its patch from the previous one. */
   async history(system: string, key: string): Promise<HistoryRow[]> {
     this.#slice(system);
+    checkKey(key);
     return this.#table.history(system, key);
   }
 
@@ -312,6 +325,8 @@ export class StateStore implements StateReader {
     options: { toVersion: number },
   ): Promise<StateEntry<T>> {
     this.#slice(system);
+    checkKey(key);
+    checkVersion(options.toVersion, 'toVersion', 1);
     const old = await this.#table.version(system, key, options.toVersion);
     if (old === undefined) throw new NotFoundError(`${system}/${key} has no version ${options.toVersion} in history.`);
     await this.transaction(async (tx) => {
@@ -331,6 +346,7 @@ export class StateStore implements StateReader {
     transactionId: string,
     options: { force?: boolean } = {},
   ): Promise<{ transactionId: string; reverted: StateChange[] }> {
+    checkKey(transactionId, 'transactionId');
     const rows = await this.#table.writtenBy(transactionId);
     if (rows.length === 0) throw new NotFoundError(`No state change of transaction ${transactionId} is in history.`);
     const byEntry = new Map<string, { system: string; key: string; first: number; last: number }>();
@@ -466,10 +482,11 @@ export class StateStore implements StateReader {
 
   /**
    * Per system: entries, last change, changes and conflicts in the last minute, failing callbacks, undelivered events,
-   * dead letters.
+   * dead letters. Computed at most once a second (`statusTtlMs`): calls meanwhile share the same report, and calls
+   * while it is computed wait for that computation.
    */
   getSyncStatus(): Promise<SyncStatus> {
-    return syncStatus(this, this.#table, this.#events);
+    return this.#status.get();
   }
 
   /** Callback failures of `system` in the last minute (for the status). */

@@ -1,10 +1,11 @@
-import { ConfigError, ConflictError, NotFoundError, ValidationError, isWeftError } from '../errors/internal.js';
+import { ConflictError, NotFoundError, isWeftError } from '../errors/internal.js';
 import { lostRace } from '../database/internal.js';
 import { currentContext } from '../monitoring/internal.js';
-import { formatIssues, type ValidationIssue, type ValidationManager } from '../validation/internal.js';
+import { issue, validationFailed, type ValidationIssue, type ValidationManager } from '../validation/internal.js';
 import type { EntryTable } from './entry-table.js';
 import { invariantIssue } from './invariant-check.js';
 import { diff } from './json-patch.js';
+import { checkKey, checkLimit, checkVersion } from './state-input.js';
 import type { ListOptions, SetOptions, SliceOptions, StateChange, StateEntry, StateReader } from './types.js';
 
 /** A registered slice, as writes need it. */
@@ -24,25 +25,30 @@ export interface StateContext {
   conflicted(system: string): void;
 }
 
-/** Checks a value against a slice's schema, then its invariants: the parsed value and the issues found. */
+/**
+ * Checks a value against a slice's schema (whose limits walk refuses what JSON cannot carry), then
+ * its invariants: the parsed value, the issues found and how many more there were. An entry always
+ * has a value: undefined is refused here (delete the entry instead), not left to the schema.
+ */
 export function checkEntry(
   validation: ValidationManager,
   slice: Slice,
   key: string,
   value: unknown,
-): { value: unknown; issues: ValidationIssue[] } {
+): { value: unknown; issues: ValidationIssue[]; omittedIssues: number } {
+  if (value === undefined) {
+    const message = 'A state entry cannot hold undefined: JSON cannot carry it (delete the entry instead)';
+    return { value, issues: [issue([], 'not_json', message, 'a JSON value', 'undefined')], omittedIssues: 0 };
+  }
   const result = validation.validateData(slice.schemaName, value);
-  if (!result.ok) return { value, issues: [...result.issues] };
+  if (!result.ok) return { value, issues: [...result.issues], omittedIssues: result.omittedIssues };
   const issues: ValidationIssue[] = [];
   for (const [name, check] of Object.entries(slice.options.invariants ?? {})) {
     const failed = invariantIssue(name, () => check(result.value, key));
     if (failed !== undefined) issues.push(failed);
   }
-  return { value: result.value, issues };
+  return { value: result.value, issues, omittedIssues: 0 };
 }
-
-/** Pages of `list` hold at most this many entries. */
-const MAX_PAGE = 1000;
 
 /**
  * The `tx` of `state.transaction(async tx => ...)`: reads see its own writes; every write checks
@@ -63,6 +69,7 @@ export class StateTransaction implements StateReader {
 
   async get<T = unknown>(system: string, key: string): Promise<StateEntry<T> | undefined> {
     this.#context.slice(system);
+    checkKey(key);
     return (await this.#context.table.read(system, key)) as StateEntry<T> | undefined;
   }
 
@@ -72,10 +79,9 @@ export class StateTransaction implements StateReader {
   ): Promise<{ entries: Array<StateEntry<T>>; cursor: string | undefined }> {
     this.#context.slice(system);
     const limit = options.limit ?? 100;
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE)
-      throw new ConfigError(
-        `list limit must be an integer from 1 to ${MAX_PAGE}; received ${JSON.stringify(options.limit)}.`,
-      );
+    checkLimit(limit);
+    if (options.prefix !== undefined) checkKey(options.prefix, 'prefix', { empty: true });
+    if (options.cursor !== undefined) checkKey(options.cursor, 'cursor');
     const entries = (await this.#context.table.list(system, {
       limit,
       ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
@@ -88,6 +94,9 @@ export class StateTransaction implements StateReader {
    * Writes `value` as the entry's next version. A stale `expectedVersion` is resolved by the slice's conflict policy.
    */
   async set<T = unknown>(system: string, key: string, value: T, options: SetOptions = {}): Promise<StateEntry<T>> {
+    this.#context.slice(system);
+    checkKey(key);
+    if (options.expectedVersion !== undefined) checkVersion(options.expectedVersion, 'expectedVersion', 0);
     const current = await this.#context.table.read(system, key, true);
     return this.#write(system, key, current, value, options.expectedVersion, 'set');
   }
@@ -98,6 +107,8 @@ export class StateTransaction implements StateReader {
     key: string,
     fn: (value: T | undefined) => T | Promise<T>,
   ): Promise<StateEntry<T>> {
+    this.#context.slice(system);
+    checkKey(key);
     const current = await this.#context.table.read(system, key, true);
     const next = await fn(current?.value as T | undefined);
     return this.#write(system, key, current, next, current?.version ?? 0, 'set');
@@ -106,6 +117,8 @@ export class StateTransaction implements StateReader {
   /** Removes the entry (its history stays). */
   async delete(system: string, key: string, options: SetOptions = {}): Promise<void> {
     const slice = this.#context.slice(system);
+    checkKey(key);
+    if (options.expectedVersion !== undefined) checkVersion(options.expectedVersion, 'expectedVersion', 0);
     const current = await this.#context.table.read(system, key, true);
     if (current === undefined) throw new NotFoundError(`${system}/${key} does not exist.`);
     if (options.expectedVersion !== undefined && options.expectedVersion !== current.version)
@@ -170,10 +183,7 @@ export class StateTransaction implements StateReader {
   #validate(slice: Slice, key: string, value: unknown): unknown {
     const checked = checkEntry(this.#context.validation, slice, key, value);
     if (checked.issues.length > 0)
-      throw new ValidationError(`Invalid ${slice.system}/${key}:\n${formatIssues(checked.issues)}`, {
-        issues: checked.issues,
-        details: { system: slice.system, key },
-      });
+      throw validationFailed(`${slice.system}/${key}`, checked, { system: slice.system, key });
     return checked.value;
   }
 

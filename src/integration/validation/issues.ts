@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { core } from 'zod';
 import type { ValidationIssue } from '../errors/internal.js';
@@ -5,6 +6,15 @@ import type { ValidationIssue } from '../errors/internal.js';
 export type { ValidationIssue };
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/**
+ * The most issues one validation reports; the rest are counted (`omittedIssues`). A 30 KB input can
+ * break a schema 200,000 times: enough to act on is a hundred, and a result stays small.
+ */
+export const MAX_ISSUES = 100;
+
+/** The most characters of an issue's `message`, `expected`, `received` and `pathText`; longer text is cut. */
+export const MAX_ISSUE_TEXT = 500;
 
 /** `['inputs', 2, 'itemId']` as `$.inputs[2].itemId`; keys that are not identifiers are quoted. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -17,7 +27,10 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return text;
 }
 
-/** Builds an issue, deriving `pathText` from `path`. */
+/**
+ * Builds an issue, deriving `pathText` from `path`. Its texts are cut to {@link MAX_ISSUE_TEXT}
+ * characters: a rule's error message or a list of unknown keys can be as long as the input.
+ */
 export function issue(
   path: readonly (string | number)[],
   code: string,
@@ -27,12 +40,21 @@ export function issue(
 ): ValidationIssue {
   return {
     path,
-    pathText: formatPath(path),
+    pathText: cut(formatPath(path)),
     code,
-    message,
-    ...(expected === undefined ? {} : { expected }),
-    ...(received === undefined ? {} : { received }),
+    message: cut(message),
+    ...(expected === undefined ? {} : { expected: cut(expected) }),
+    ...(received === undefined ? {} : { received: cut(received) }),
   };
+}
+
+/** `text`, or its start and how much was left out when it is longer than MAX_ISSUE_TEXT. */
+function cut(text: string): string {
+  if (text.length <= MAX_ISSUE_TEXT) return text;
+  let end = MAX_ISSUE_TEXT - 40;
+  // Never end on the first half of a surrogate pair: the text stays well-formed.
+  if (/[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end--;
+  return `${text.slice(0, end)}... (${text.length - end} more characters)`;
 }
 
 /** A short, safe description of a value for `received`: never the whole of a large input. */
@@ -51,9 +73,29 @@ export function describeValue(value: unknown): string {
     case 'undefined':
       return 'undefined';
     case 'object':
-      return 'object';
+      return kindOf(value);
     default:
       return typeof value;
+  }
+}
+
+/**
+ * What kind of object `value` is, for messages: `object`, `Date`, `Map`, `Uint8Array`, `Proxy`,
+ * `Point` (a class instance). Never throws, whatever the value's prototype or traps do.
+ */
+export function kindOf(value: object): string {
+  if (types.isProxy(value)) return 'Proxy';
+  try {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto === null || proto === Object.prototype) return 'object';
+    const name: unknown = (proto as { constructor?: { name?: unknown } }).constructor?.name;
+    // `Object` here is an object whose prototype is another plain object (Object.create(proto)).
+    return typeof name === 'string' && name !== '' && name !== 'Object'
+      ? name.slice(0, 40)
+      : 'object with another prototype';
+  } catch {
+    // A getter on the prototype chain threw: the kind is unknown, which is what the message then says.
+    return 'unreadable object';
   }
 }
 
@@ -114,7 +156,12 @@ function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
   let node = root;
   for (const key of path) {
     if (typeof node !== 'object' || node === null || !Object.hasOwn(node, key)) return undefined;
-    node = (node as Record<string | number, unknown>)[key];
+    try {
+      node = (node as Record<string | number, unknown>)[key];
+    } catch {
+      // A getter that threw now but not during the checks before: `received` stays unknown, the issue stands.
+      return undefined;
+    }
   }
   return node;
 }
@@ -123,6 +170,16 @@ function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
 export function fromStandardIssue(raw: StandardSchemaV1.Issue): ValidationIssue {
   const path = keyPath((raw.path ?? []).map((segment) => (typeof segment === 'object' ? segment.key : segment)));
   return issue(path, 'invalid', raw.message);
+}
+
+/** The message of anything thrown, never throwing itself (a thrown Proxy or a throwing `toString` included). */
+export function errorText(error: unknown): string {
+  try {
+    return error instanceof Error ? String(error.message) : String(error);
+  } catch {
+    // The thrown value cannot even be printed: the issue still says that reading threw.
+    return 'an error that cannot be printed';
+  }
 }
 
 /** One line per issue, `$.a.b: message (expected X, received Y)`: for logs and error messages. */

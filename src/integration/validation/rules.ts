@@ -1,5 +1,5 @@
 import { ConfigError, type ValidationIssue } from '../errors/internal.js';
-import { issue } from './issues.js';
+import { MAX_ISSUES, errorText, issue } from './issues.js';
 
 /** Where a failing rule points, when it knows better than the root. */
 export interface RuleViolation {
@@ -46,19 +46,27 @@ export function registeredRule(name: string, rule: BusinessRule): RegisteredRule
   return { ...rule, name, schemas };
 }
 
-/** Turns a rule's outcome into issues of code `rule`. */
-export function ruleIssues(rule: RegisteredRule, outcome: RuleOutcome): ValidationIssue[] {
-  if (outcome === true) return [];
-  const violations = outcome === false ? [{}] : outcome;
-  return violations.map((v: RuleViolation) => issue([...(v.path ?? [])], 'rule', v.message ?? rule.message, rule.name));
+/**
+ * Turns a rule's outcome into issues of code `rule`: at most MAX_ISSUES of them, and how many more
+ * violations it reported (a rule may report one per item of a large value).
+ */
+export function ruleIssues(rule: RegisteredRule, outcome: RuleOutcome): { issues: ValidationIssue[]; omitted: number } {
+  if (outcome === true) return { issues: [], omitted: 0 };
+  if (outcome !== false && !Array.isArray(outcome)) {
+    // A rule's bug, reported as a failure of that rule rather than thrown out of the validation.
+    const message = `Rule "${rule.name}" answered neither true, false nor a list of violations`;
+    return { issues: [issue([], 'rule', message, rule.name)], omitted: 0 };
+  }
+  const violations: readonly unknown[] = outcome === false ? [{}] : outcome;
+  const issues = violations.slice(0, MAX_ISSUES).map((found) => {
+    const v: RuleViolation = typeof found === 'object' && found !== null ? found : {};
+    const path = Array.isArray(v.path) ? v.path.filter((k) => typeof k === 'string' || typeof k === 'number') : [];
+    return issue(path, 'rule', typeof v.message === 'string' ? v.message : rule.message, rule.name);
+  });
+  return { issues, omitted: violations.length - issues.length };
 }
 
 /** A rule's check that threw: reported as an issue of that rule, never as an exception of the validation. */
 export function ruleFailure(rule: RegisteredRule, error: unknown): ValidationIssue {
-  return issue(
-    [],
-    'rule',
-    `Rule "${rule.name}" failed to run: ${error instanceof Error ? error.message : String(error)}`,
-    rule.name,
-  );
+  return issue([], 'rule', `Rule "${rule.name}" failed to run: ${errorText(error)}`, rule.name);
 }

@@ -1,17 +1,11 @@
 import { z } from 'zod';
-import {
-  ConfigError,
-  ConflictError,
-  NotFoundError,
-  UsageError,
-  ValidationError,
-  type ValidationIssue,
-} from '../errors/internal.js';
+import { ConfigError, ConflictError, NotFoundError, UsageError, type ValidationIssue } from '../errors/internal.js';
 import { parseSettings } from './settings.js';
 import { FailureLog, type ValidationFailure } from './failure-log.js';
 import { lintIntegration, type IntegrationReport, type IntegrationWiring } from './integration-lint.js';
-import { formatIssues, fromStandardIssue, fromZodIssue } from './issues.js';
-import { DEFAULT_LIMITS, checkLimits, type ValidationLimits } from './limits.js';
+import { MAX_ISSUES, errorText, fromStandardIssue, fromZodIssue, issue } from './issues.js';
+import { checkLimits } from './limits-check.js';
+import { DEFAULT_LIMITS, type ValidationLimits } from './limits.js';
 import { checkReference, compileReference, type CompiledReference, type ReferenceRule } from './references.js';
 import {
   registeredRule,
@@ -22,11 +16,21 @@ import {
   type RuleOutcome,
 } from './rules.js';
 import { SchemaRegistry, type Schema, type SchemaEntry, type SchemaOptions } from './schema-registry.js';
+import { validationFailed } from './validation-failed.js';
 
-/** The verdict of a validation: the parsed value, or every issue found. Warnings never fail it. */
+/**
+ * The verdict of a validation: the parsed value, or the issues found (the first hundred, with a
+ * count of the rest in `omittedIssues`). Warnings never fail it; at most a hundred are reported.
+ */
 export type ValidationResult<T = unknown> =
   | { readonly ok: true; readonly value: T; readonly warnings: readonly ValidationIssue[] }
-  | { readonly ok: false; readonly issues: readonly ValidationIssue[]; readonly warnings: readonly ValidationIssue[] };
+  | {
+      readonly ok: false;
+      readonly issues: readonly ValidationIssue[];
+      /** Issues found beyond the ones reported. */
+      readonly omittedIssues: number;
+      readonly warnings: readonly ValidationIssue[];
+    };
 
 /** Options of a ValidationManager; every one optional. */
 export interface ValidationManagerOptions {
@@ -34,6 +38,8 @@ export interface ValidationManagerOptions {
   readonly limits?: Partial<ValidationLimits>;
   /** Failures kept per schema name for `getValidationErrors`. Default 50. */
   readonly historySize?: number;
+  /** Approximate bytes of issues kept per schema name for `getValidationErrors`. Default 262,144 (256 KiB). */
+  readonly historyBytes?: number;
   /** The correlation id of the current request or event, recorded with each failure. */
   readonly correlationId?: () => string | undefined;
   /** Called on each failure (monitoring counts them by schema). */
@@ -52,6 +58,7 @@ const optionsSchema = z.strictObject({
     .partial()
     .optional(),
   historySize: z.int().positive().optional(),
+  historyBytes: z.int().min(1024).optional(),
   correlationId: z.custom<() => string | undefined>((v) => typeof v === 'function', 'a function').optional(),
   onFailure: z
     .custom<(name: string, issues: readonly ValidationIssue[]) => void>((v) => typeof v === 'function', 'a function')
@@ -81,7 +88,7 @@ export class ValidationManager {
   constructor(options: ValidationManagerOptions = {}) {
     const settings = parseSettings(optionsSchema, options, 'ValidationManager options');
     this.#limits = { ...DEFAULT_LIMITS, ...settings.limits };
-    this.#failures = new FailureLog(settings.historySize ?? 50);
+    this.#failures = new FailureLog(settings.historySize ?? 50, settings.historyBytes ?? 262_144);
     this.#correlationId = settings.correlationId;
     this.#onFailure = settings.onFailure;
   }
@@ -110,17 +117,17 @@ export class ValidationManager {
     const limitIssues = checkLimits(value, this.#limits);
     if (limitIssues.length > 0) return this.#failed(name, limitIssues, NO_WARNINGS);
     const parsed = parseWith(entry, value);
-    if (!parsed.ok) return this.#failed(name, parsed.issues, NO_WARNINGS);
+    if (!parsed.ok) return this.#failed(name, parsed.issues, NO_WARNINGS, parsed.omitted);
     const rules = this.#rulesBySchema.get(name);
     if (rules === undefined) return { ok: true, value: parsed.value as T, warnings: NO_WARNINGS };
-    const errors: ValidationIssue[] = [];
-    const warnings: ValidationIssue[] = [];
+    const errors = new IssueList();
+    const warnings = new IssueList();
     for (const rule of rules) {
       let outcome: RuleOutcome | Promise<RuleOutcome>;
       try {
         outcome = rule.check(parsed.value, { schema: name });
       } catch (error) {
-        errors.push(ruleFailure(rule, error));
+        errors.add([ruleFailure(rule, error)], 0);
         continue;
       }
       if (outcome instanceof Promise) {
@@ -130,9 +137,12 @@ export class ValidationManager {
           `Rule "${rule.name}" on "${name}" is asynchronous; validate with validateCrossSystem, which awaits it.`,
         );
       }
-      (rule.severity === 'warning' ? warnings : errors).push(...ruleIssues(rule, outcome));
+      const found = ruleIssues(rule, outcome);
+      (rule.severity === 'warning' ? warnings : errors).add(found.issues, found.omitted);
     }
-    return errors.length > 0 ? this.#failed(name, errors, warnings) : { ok: true, value: parsed.value as T, warnings };
+    return errors.issues.length > 0
+      ? this.#failed(name, errors.issues, warnings.issues, errors.omitted)
+      : { ok: true, value: parsed.value as T, warnings: warnings.issues };
   }
 
   /** The seed's shortcut: true when `value` passes `validateData`. */
@@ -144,10 +154,7 @@ export class ValidationManager {
   assertValid<T = unknown>(name: string, value: unknown): T {
     const result = this.validateData<T>(name, value);
     if (result.ok) return result.value;
-    throw new ValidationError(`Invalid ${name}:\n${formatIssues(result.issues)}`, {
-      issues: result.issues,
-      details: { schema: name },
-    });
+    throw validationFailed(name, result, { schema: name });
   }
 
   /**
@@ -159,21 +166,24 @@ export class ValidationManager {
     const limitIssues = checkLimits(value, this.#limits);
     if (limitIssues.length > 0) return this.#failed(name, limitIssues, NO_WARNINGS);
     const parsed = parseWith(entry, value);
-    if (!parsed.ok) return this.#failed(name, parsed.issues, NO_WARNINGS);
+    if (!parsed.ok) return this.#failed(name, parsed.issues, NO_WARNINGS, parsed.omitted);
 
     const references = this.#references.filter((r) => r.from === name).map((r) => checkReference(r, parsed.value));
     const rules = (this.#rulesBySchema.get(name) ?? []).map(async (rule) => {
       try {
-        return { rule, issues: ruleIssues(rule, await rule.check(parsed.value, { schema: name })) };
+        return { rule, ...ruleIssues(rule, await rule.check(parsed.value, { schema: name })) };
       } catch (error) {
-        return { rule: { ...rule, severity: 'error' as const }, issues: [ruleFailure(rule, error)] };
+        return { rule: { ...rule, severity: 'error' as const }, issues: [ruleFailure(rule, error)], omitted: 0 };
       }
     });
-    const errors = (await Promise.all(references)).flat();
-    const warnings: ValidationIssue[] = [];
-    for (const { rule, issues } of await Promise.all(rules))
-      (rule.severity === 'warning' ? warnings : errors).push(...issues);
-    return errors.length > 0 ? this.#failed(name, errors, warnings) : { ok: true, value: parsed.value as T, warnings };
+    const errors = new IssueList();
+    for (const found of await Promise.all(references)) errors.add(found, 0);
+    const warnings = new IssueList();
+    for (const { rule, issues, omitted } of await Promise.all(rules))
+      (rule.severity === 'warning' ? warnings : errors).add(issues, omitted);
+    return errors.issues.length > 0
+      ? this.#failed(name, errors.issues, warnings.issues, errors.omitted)
+      : { ok: true, value: parsed.value as T, warnings: warnings.issues };
   }
 
   /** Declares that ids at `path` in values of `from` must exist in `to`. */
@@ -229,35 +239,87 @@ export class ValidationManager {
     return [...this.#schemas.entries()];
   }
 
+  /** Records a failure and answers it, keeping at most MAX_ISSUES issues (`omitted`: found before, not kept). */
   #failed(
     name: string,
-    issues: readonly ValidationIssue[],
+    found: readonly ValidationIssue[],
     warnings: readonly ValidationIssue[],
+    omitted = 0,
   ): ValidationResult<never> {
+    const issues = capped(found);
+    const omittedIssues = omitted + found.length - issues.length;
     const correlationId = this.#correlationId?.();
-    this.#failures.add({ at: Date.now(), name, issues, ...(correlationId === undefined ? {} : { correlationId }) });
+    this.#failures.add({
+      at: Date.now(),
+      name,
+      issues,
+      omittedIssues,
+      ...(correlationId === undefined ? {} : { correlationId }),
+    });
     this.#onFailure?.(name, issues);
-    return { ok: false, issues, warnings };
+    return { ok: false, issues, omittedIssues, warnings: capped(warnings) };
   }
 }
 
+/** The first MAX_ISSUES issues. */
+function capped(issues: readonly ValidationIssue[]): readonly ValidationIssue[] {
+  return issues.length > MAX_ISSUES ? issues.slice(0, MAX_ISSUES) : issues;
+}
+
+/** Issues gathered from several rules and references: the first MAX_ISSUES, and a count of the rest. */
+class IssueList {
+  readonly issues: ValidationIssue[] = [];
+  omitted = 0;
+
+  /** Adds `found` (and `omitted` more that were found but not kept), keeping at most MAX_ISSUES. */
+  add(found: readonly ValidationIssue[], omitted: number): void {
+    const room = Math.max(0, MAX_ISSUES - this.issues.length);
+    // A loop rather than push(...found): spreading a very long list throws RangeError.
+    for (let i = 0; i < Math.min(room, found.length); i++) this.issues.push(found[i] as ValidationIssue);
+    this.omitted += omitted + Math.max(0, found.length - room);
+  }
+}
+
+/**
+ * Parses with the schema, mapping at most MAX_ISSUES of its issues (`omitted` counts the rest). A
+ * schema that throws on this value (a refinement, a getter read again) is an issue of code `schema`:
+ * a bad value never makes validation throw.
+ */
 function parseWith(
   entry: SchemaEntry,
   value: unknown,
-): { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] } {
-  if (entry.zod !== undefined) {
-    const result = entry.zod.safeParse(value);
-    return result.success
-      ? { ok: true, value: result.data }
-      : { ok: false, issues: result.error.issues.map((raw) => fromZodIssue(raw, value)) };
+): { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[]; omitted: number } {
+  try {
+    if (entry.zod !== undefined) {
+      const result = entry.zod.safeParse(value);
+      if (result.success) return { ok: true, value: result.data };
+      const raw = result.error.issues;
+      const issues = (raw.length > MAX_ISSUES ? raw.slice(0, MAX_ISSUES) : raw).map((r) => fromZodIssue(r, value));
+      return { ok: false, issues, omitted: raw.length - issues.length };
+    }
+    const result = entry.schema['~standard'].validate(value);
+    if (result instanceof Promise) {
+      result.catch(() => undefined);
+      throw new UsageError(
+        `Schema "${entry.name}" validates asynchronously, which Weft does not support; use a synchronous validator.`,
+      );
+    }
+    if (result.issues === undefined) return { ok: true, value: result.value };
+    const issues = result.issues.slice(0, MAX_ISSUES).map(fromStandardIssue);
+    return { ok: false, issues, omitted: result.issues.length - issues.length };
+  } catch (error) {
+    // An asynchronous schema is the caller's bug, whatever the value: say so, as for asynchronous rules.
+    if (error instanceof UsageError) throw error;
+    if (error instanceof z.core.$ZodAsyncError) {
+      throw new UsageError(
+        `Schema "${entry.name}" has an asynchronous refinement or transform, which Weft does not support.`,
+        { cause: error },
+      );
+    }
+    return {
+      ok: false,
+      issues: [issue([], 'schema', `Schema "${entry.name}" failed to run on this value: ${errorText(error)}`)],
+      omitted: 0,
+    };
   }
-  const result = entry.schema['~standard'].validate(value);
-  if (result instanceof Promise) {
-    throw new UsageError(
-      `Schema "${entry.name}" validates asynchronously, which Weft does not support; use a synchronous validator.`,
-    );
-  }
-  return result.issues === undefined
-    ? { ok: true, value: result.value }
-    : { ok: false, issues: result.issues.map(fromStandardIssue) };
 }
