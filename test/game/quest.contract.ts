@@ -200,6 +200,13 @@ export function questContract(name: string, options: TestIntegrationOptions): vo
         ...gold,
         gold: (gold.status === 'open' ? gold.gold : 0) + 30,
       });
+
+      // A place to reach where the character stands when it accepts is reached at once.
+      const scout = await weft.execute('character.create', { name: 'Ann Two', class: 'warrior' }, as);
+      await weft.execute('character.gain_xp', { characterId: scout.id, xp: 100 });
+      await weft.execute('character.move', { characterId: scout.id, regionId: 'ironhill' }, as);
+      const accepted = await weft.execute('quest.accept', { characterId: scout.id, questId: 'scout_the_hills' }, as);
+      expect(accepted).toMatchObject({ status: 'active', objectives: [{ progress: 1, done: true }, { progress: 0 }] });
     });
 
     it('pays a claim once: a repeat is a 409, a retried key replays, and of claims at once exactly one pays', async () => {
