@@ -121,10 +121,15 @@ export function questSystem(): SystemDefinition<'quest'> {
           ...(locked === undefined ? {} : { locked }),
           objectives: quest.objectives.map((objective, i) => {
             const count = requiredOf(objective);
-            const held = Math.min(count, facts.inventory[targetOf(objective)] ?? 0);
-            const made = status === 'rewarded' ? count : (kept?.progress[i] ?? 0);
-            const got = isTracked(objective) || status === 'rewarded' ? made : held;
-            return { kind: objective.kind, target: targetOf(objective), count, progress: got, done: got >= count };
+            const target = targetOf(objective);
+            // A collect objective shows the items held until the claim takes them; a rewarded quest is all done.
+            const got =
+              status === 'rewarded'
+                ? count
+                : isTracked(objective)
+                  ? (kept?.progress[i] ?? 0)
+                  : Math.min(count, facts.inventory[target] ?? 0);
+            return { kind: objective.kind, target, count, progress: got, done: got >= count };
           }),
           rewards: quest.rewards,
         };
