@@ -1,0 +1,3 @@
+import { analyticsContract } from './analytics.contract.js';
+
+analyticsContract('SQLite file', { file: true });

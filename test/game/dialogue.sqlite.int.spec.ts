@@ -1,0 +1,3 @@
+import { dialogueContract } from './dialogue.contract.js';
+
+dialogueContract('SQLite file', { file: true });

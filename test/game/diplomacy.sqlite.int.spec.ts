@@ -1,0 +1,3 @@
+import { diplomacyContract } from './diplomacy.contract.js';
+
+diplomacyContract('SQLite file', { file: true });

@@ -1,0 +1,3 @@
+import { questContract } from './quest.contract.js';
+
+questContract('SQLite file', { file: true });
