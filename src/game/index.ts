@@ -2,6 +2,8 @@
 import type { SystemDefinition } from '../integration/index.js';
 import type { GameRoute } from './http/index.js';
 import { authUserSystem } from './systems/auth_user/index.js';
+import { analyticsSystem } from './systems/analytics/index.js';
+import { analyticsRoutes } from './systems/analytics/routes.js';
 import { authRoutes } from './systems/auth_user/routes.js';
 import { characterSystem } from './systems/character/index.js';
 import { characterRoutes } from './systems/character/routes.js';
@@ -13,9 +15,15 @@ import { checkContentFolder, SHIPPED_CONTENT } from './systems/data/content.js';
 import { dataSystem } from './systems/data/index.js';
 import { economySystem } from './systems/economy/index.js';
 import { economyRoutes } from './systems/economy/routes.js';
+import { questSystem } from './systems/quest/index.js';
+import { questRoutes } from './systems/quest/routes.js';
 import { worldStateSystem } from './systems/world_state/index.js';
 import { worldStateRoutes } from './systems/world_state/routes.js';
 import { dataRoutes } from './systems/data/routes.js';
+import { dialogueSystem } from './systems/dialogue/index.js';
+import { dialogueRoutes } from './systems/dialogue/routes.js';
+import { diplomacySystem } from './systems/diplomacy/index.js';
+import { diplomacyRoutes } from './systems/diplomacy/routes.js';
 
 export { routesOf } from './http/index.js';
 export type { Access, GameRoute, RateLimit, RouteCall, RouteReply } from './http/index.js';
@@ -44,6 +52,10 @@ export function gameSystems(options: GameOptions = {}): SystemDefinition[] {
       ...(options.seed === undefined ? {} : { seed: options.seed }),
     }),
     worldStateSystem(options.now === undefined ? {} : { now: options.now }),
+    diplomacySystem(),
+    questSystem(),
+    dialogueSystem(),
+    analyticsSystem(),
   ];
 }
 
@@ -56,4 +68,8 @@ export const gameRoutes: readonly GameRoute[] = [
   ...craftingRoutes,
   ...combatRoutes,
   ...worldStateRoutes,
+  ...diplomacyRoutes,
+  ...questRoutes,
+  ...dialogueRoutes,
+  ...analyticsRoutes,
 ];

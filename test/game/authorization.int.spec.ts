@@ -38,6 +38,14 @@ const MATRIX: Record<string, 'public' | 'player' | 'admin' | 'operator' | 'open'
   'GET /world': 'public',
   'POST /characters/:id/travel': 'player',
   'POST /admin/world/tick': 'admin',
+  'GET /factions': 'public',
+  'GET /characters/:id/reputation': 'player',
+  'GET /characters/:id/quests': 'player',
+  'POST /characters/:id/quests/:questId/accept': 'player',
+  'POST /characters/:id/quests/:questId/claim': 'player',
+  'GET /characters/:id/dialogue/:npcId': 'player',
+  'POST /characters/:id/dialogue/:npcId': 'player',
+  'GET /admin/analytics/summary': 'admin',
   ...Object.fromEntries(
     ['items', 'recipes', 'monsters', 'quests', 'factions', 'npcs', 'regions', 'classes', 'market'].flatMap((c) => [
       [`GET /content/${c}`, 'public'],
@@ -57,6 +65,7 @@ const BODIES: Record<string, unknown> = {
   'POST /characters/:id/encounters': { monsterId: 'slime' },
   'POST /characters/:id/travel': { regionId: 'oakwood' },
   'PUT /logs/levels/:system': { level: 'info' },
+  'POST /characters/:id/dialogue/:npcId': { optionId: 'greeting.0' },
   'POST /auth/register': { username: 'someone', password: 'a good long password' },
   'POST /auth/login': { username: 'someone', password: 'a good long password' },
   'POST /auth/refresh': { refreshToken: 'nothing' },
@@ -92,7 +101,11 @@ describe('the authorization matrix', () => {
   const gameRoutes = () => game.routes.filter((route) => !route.url.startsWith('/docs'));
   /** A concrete URL for a route: its `:id` is Bob's character, or a content id. */
   const urlOf = (url: string) =>
-    url.replace(':id', url.startsWith('/content/') ? 'x' : bobsCharacter).replace(':system', 'http');
+    url
+      .replace(':id', url.startsWith('/content/') ? 'x' : bobsCharacter)
+      .replace(':system', 'http')
+      .replace(':questId', 'slime_cleanup')
+      .replace(':npcId', 'captain_ada');
   const call = (route: { method: string; url: string }, headers: Record<string, string> = {}) =>
     game.request({
       method: route.method as 'GET',
