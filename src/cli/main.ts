@@ -43,13 +43,22 @@ export async function main(
     const monitoring = new MonitoringManager({ logger: { level: config.logLevel } });
     const server = await startServer(config, monitoring);
     closeOnSignals(server, monitoring);
-    process.stdout.write(
-      `Weft game server on ${server.url}: API docs ${server.url}/docs (OpenAPI ${server.url}/openapi.json), health ${server.url}/health\n`,
+    // stdout carries one JSON log record per line (log shippers and the tests parse it), so the
+    // banner and the first admin's password are log records too.
+    const logger = monitoring.logging.root;
+    logger.info(
+      {
+        url: server.url,
+        docs: `${server.url}/docs`,
+        openapi: `${server.url}/openapi.json`,
+        health: `${server.url}/health`,
+      },
+      `Weft game server on ${server.url}: API docs at ${server.url}/docs`,
     );
     if (server.generatedAdminPassword !== undefined) {
-      process.stdout.write(
-        `First start: the admin account is "admin", password "${server.generatedAdminPassword}". ` +
-          'It is shown this once; set WEFT_ADMIN_PASSWORD to choose it.\n',
+      logger.warn(
+        { username: 'admin', password: server.generatedAdminPassword },
+        'first start: made the admin account "admin" with this password, shown once; set WEFT_ADMIN_PASSWORD to choose it',
       );
     }
     return -1;
