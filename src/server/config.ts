@@ -18,6 +18,8 @@ export interface ServeConfig {
   readonly corsOrigins: readonly string[];
   /** The game content folder; absent: the content that ships with the game. */
   readonly contentDir?: string;
+  /** How often the server advances the world clock (`world_state.tick`), in milliseconds; 0: never on its own. */
+  readonly worldTickMs: number;
 }
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -32,12 +34,21 @@ const KNOWN_VARIABLES = [
   'WEFT_LOG_LEVEL',
   'WEFT_METRICS_TOKEN',
   'WEFT_TEST_POSTGRES_URL',
+  'WEFT_WORLD_TICK_MS',
 ];
 
 /** Long enough that guessing it over HTTP is hopeless (`openssl rand -hex 32` gives 64). */
 const ADMIN_TOKEN_MIN_LENGTH = 32;
 
 export { DEFAULT_DATABASE_URL };
+
+/** The world clock's default: one tick a minute, one state version per tick (the clock keeps its history). */
+export const DEFAULT_WORLD_TICK_MS = 60_000;
+/** Faster than this, ticks are a load on the database rather than a clock. */
+const WORLD_TICK_MIN_MS = 100;
+/** One day: a slower clock is better switched off. */
+const WORLD_TICK_MAX_MS = 86_400_000;
+const WORLD_TICK_MESSAGE = `must be 0 or off (no ticks), or an integer of milliseconds from ${WORLD_TICK_MIN_MS} to ${WORLD_TICK_MAX_MS}`;
 
 const PORT_MESSAGE = 'must be an integer from 0 to 65535';
 const HOST_MESSAGE = 'must be an IP address (127.0.0.1, 0.0.0.0, ::) or a host name (localhost, game.internal)';
@@ -72,11 +83,21 @@ const environment = z.object({
     )
     .optional(),
   WEFT_CONTENT_DIR: z.string().min(1, 'must be a folder').optional(),
+  WEFT_WORLD_TICK_MS: z
+    .string()
+    .refine(
+      (ms) =>
+        ms === 'off' ||
+        ms === '0' ||
+        (/^\d{1,8}$/.test(ms) && Number(ms) >= WORLD_TICK_MIN_MS && Number(ms) <= WORLD_TICK_MAX_MS),
+      WORLD_TICK_MESSAGE,
+    )
+    .default(String(DEFAULT_WORLD_TICK_MS)),
 });
 
 /**
  * Reads PORT, HOST and every WEFT_ setting (database, log level, tokens, the first admin's password,
- * CORS origins, the content folder) against a schema. A wrong value stops the
+ * CORS origins, the content folder, the world tick) against a schema. A wrong value stops the
  * start with a ConfigError naming the setting, the value received and what is accepted; an unknown
  * WEFT_ variable (a misspelt one) is refused rather than ignored.
  */
@@ -97,6 +118,7 @@ export function readServeConfig(env: Readonly<Record<string, string | undefined>
     databaseUrl: settings.WEFT_DATABASE_URL,
     logLevel: settings.WEFT_LOG_LEVEL,
     corsOrigins: settings.WEFT_CORS_ORIGINS?.split(',').map((origin) => origin.trim()) ?? [],
+    worldTickMs: settings.WEFT_WORLD_TICK_MS === 'off' ? 0 : Number(settings.WEFT_WORLD_TICK_MS),
     ...(adminToken === undefined ? {} : { adminToken }),
     ...(metricsToken === undefined ? {} : { metricsToken }),
     ...(adminPassword === undefined ? {} : { adminPassword }),

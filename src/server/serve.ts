@@ -5,6 +5,7 @@ import { buildApp } from './app.js';
 import type { ServeConfig } from './config.js';
 import { drainConnections } from './drain.js';
 import { listenError } from './listen-error.js';
+import { startWorldTicker } from './world-ticker.js';
 
 /** A started server: where it listens, and how to stop it in order. */
 export interface RunningServer {
@@ -16,15 +17,16 @@ export interface RunningServer {
   /** The first admin's password when this start made the account and chose it; shown once. */
   readonly generatedAdminPassword: string | undefined;
   /**
-   * Stops accepting, lets open requests finish and keep-alive clients hang up (`drain.ts`), then
-   * stops monitoring and closes the integration and its database.
+   * Stops the world clock's ticks, stops accepting, lets open requests finish and keep-alive clients hang up
+   * (`drain.ts`), then stops monitoring and closes the integration and its database.
    */
   close(): Promise<void>;
 }
 
 /**
  * Opens the database, applies Weft's migrations, installs the game (content checked, its systems'
- * migrations applied, subscriptions started), makes the first admin, builds the app and listens.
+ * migrations applied, subscriptions started), makes the first admin, builds the app, listens, and
+ * ticks the world clock every `worldTickMs`.
  */
 export async function startServer(
   config: ServeConfig,
@@ -60,6 +62,8 @@ export async function startServer(
       .listen({ port: config.port, host: config.host })
       .catch((error: unknown) => Promise.reject(listenError(error, config)));
     const started = app;
+    // Started last, so a refused start has no tick to stop; stopped first, so no tick meets a closing database.
+    const ticker = config.worldTickMs > 0 ? startWorldTicker(weft, monitoring, config.worldTickMs) : undefined;
     let closing: Promise<void> | undefined;
     return {
       url,
@@ -68,8 +72,8 @@ export async function startServer(
       weft,
       generatedAdminPassword: admin.generatedPassword,
       close: () => {
-        closing ??= drain
-          .close()
+        closing ??= Promise.resolve(ticker?.stop())
+          .then(() => drain.close())
           .then(() => started.close())
           .then(() => monitoring.stop())
           .then(() => weft.close());

@@ -58,3 +58,21 @@ describe('HOST', () => {
     }
   });
 });
+
+describe('WEFT_WORLD_TICK_MS', () => {
+  it('is one minute by default, a number of milliseconds when set, and 0 when switched off', () => {
+    expect(readServeConfig({}).worldTickMs).toBe(60_000);
+    expect(readServeConfig({ WEFT_WORLD_TICK_MS: '250' }).worldTickMs).toBe(250);
+    expect(readServeConfig({ WEFT_WORLD_TICK_MS: '86400000' }).worldTickMs).toBe(86_400_000);
+    expect(readServeConfig({ WEFT_WORLD_TICK_MS: '0' }).worldTickMs).toBe(0);
+    expect(readServeConfig({ WEFT_WORLD_TICK_MS: 'off' }).worldTickMs).toBe(0);
+  });
+
+  it('refuses what is not 0, off or an integer from 100 to 86400000, in one sentence naming the setting', () => {
+    for (const value of ['', '99', '86400001', '1.5', '-100', '1e3', '10s', ' 500', 'OFF', 'never']) {
+      expect(() => readServeConfig({ WEFT_WORLD_TICK_MS: value }), JSON.stringify(value)).toThrow(
+        `Invalid environment: setting WEFT_WORLD_TICK_MS: must be 0 or off (no ticks), or an integer of milliseconds from 100 to 86400000 (received: ${JSON.stringify(value)}).`,
+      );
+    }
+  });
+});
