@@ -9,7 +9,8 @@ import { monitoringSuite } from './monitoring.bench.js';
 import { statePostgresConcurrentSuite, statePostgresSuite, stateSqliteSuite } from './state.bench.js';
 import { systemFacadeSuite } from './system.bench.js';
 import { validationSuite } from './validation.bench.js';
-import type { BenchSuite } from './suite.js';
+import { craftSuite, httpSuite } from './http.bench.js';
+import type { BenchSuite, LoadSuite } from './suite.js';
 
 /**
  * `npm run bench`: every suite runs its peers in this same process, then prints each task's
@@ -26,7 +27,7 @@ process.on('uncaughtException', (error) => {
   process.exit(FAILED);
 });
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
-const all: Record<string, () => Promise<BenchSuite>> = {
+const all: Record<string, () => Promise<BenchSuite | LoadSuite>> = {
   database: sqliteInsert,
   postgres: () => postgresInsert(postgresTestUrl()),
   validation: validationSuite,
@@ -39,6 +40,8 @@ const all: Record<string, () => Promise<BenchSuite>> = {
   'state-postgres': () => statePostgresSuite(postgresTestUrl()),
   'state-postgres-16': () => statePostgresConcurrentSuite(postgresTestUrl()),
   system: systemFacadeSuite,
+  http: () => Promise.resolve(httpSuite()),
+  craft: () => Promise.resolve(craftSuite()),
 };
 // `npm run bench -- validation` runs only the suites named.
 const chosen = process.argv.slice(2);
@@ -70,6 +73,16 @@ let missed = 0;
 
 for (const open of suites) {
   const suite = await open();
+  if ('run' in suite) {
+    try {
+      const { report, missed: missedHere } = await suite.run();
+      process.stdout.write(`\n## ${suite.name}\n\n${report}`);
+      missed += missedHere;
+    } finally {
+      await suite.close();
+    }
+    continue;
+  }
   try {
     const taskNames = Object.keys(suite.tasks);
     const measured = new Map<string, Array<{ mean: number; p99: number }>>(taskNames.map((name) => [name, []]));

@@ -25,3 +25,14 @@ export interface BenchSuite {
   report?(): string;
   close(): Promise<void>;
 }
+
+/**
+ * A suite measured under load rather than call by call (HTTP over a socket, with autocannon): it runs its
+ * peers itself and reports its own table.
+ */
+export interface LoadSuite {
+  readonly name: string;
+  /** The report in Markdown, and how many targets it missed. */
+  run(): Promise<{ readonly report: string; readonly missed: number }>;
+  close(): Promise<void>;
+}
