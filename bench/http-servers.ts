@@ -170,6 +170,10 @@ async function bareServer(file: string, gameFile: string): Promise<FastifyInstan
       event.run(randomUUID(), type, at, JSON.stringify({ characterId }));
     }
     event.run(randomUUID(), 'crafting.item_crafted', at, JSON.stringify({ characterId, itemId: 'copper_bar' }));
+    // The game also logs a state.changed event per state write (two of the character, one of the wallet).
+    for (const entity of [characterId, `wallet:${characterId}`, characterId]) {
+      event.run(randomUUID(), 'state.changed', at, JSON.stringify({ entity }));
+    }
     const result = {
       characterId,
       recipeId: 'smelt_copper',
