@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { WeftMetrics } from '../../monitoring/internal.js';
 import { DeliveryMetrics } from '../delivery-metrics.js';
 import type { EventEnvelope, LoggedEvent } from '../envelope.js';
+import { SubscriptionLeaseLostError } from '../subscription-lease.js';
 
 /**
  * The one place a durable subscription's deliveries are counted and logged: every delivery path
@@ -70,6 +71,10 @@ export class DeliveryRecorder {
 
   /** A round of delivery stopped on something other than a handler (the database); the events come again. */
   roundFailed(error: unknown): void {
+    if (error instanceof SubscriptionLeaseLostError) {
+      this.#logger.warn({ err: error, subscription: this.#subscription }, 'subscription taken over by another process');
+      return;
+    }
     this.#logger.error({ err: error, subscription: this.#subscription }, 'durable delivery failed');
   }
 
