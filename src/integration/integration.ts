@@ -35,6 +35,11 @@ export interface IntegrationOptions {
    * ms.
    */
   readonly pollIntervalMs?: number;
+  /**
+   * How long a process's claim on a durable subscription lasts unrenewed (the default transport): when a process
+   * sharing the database dies, another takes its subscriptions over within about this long. Default 5000 ms.
+   */
+  readonly leaseMs?: number;
   /** How durable events reach durable subscriptions. Default: the `MemoryTransport` over the database. */
   readonly transport?: Transport;
 }
@@ -122,6 +127,7 @@ export async function createIntegration(options: IntegrationOptions = {}): Promi
     logger: monitoring.logger('events'),
     ...(options.transport === undefined ? {} : { transport: options.transport }),
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+    ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
   });
   const state = new StateStore({
     db,

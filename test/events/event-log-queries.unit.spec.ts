@@ -52,7 +52,9 @@ const expected: Record<string, string> = {
   'inbox check, 2 ids': 'select "event_id" from "weft_event_inbox" where "subscription" = ? and "event_id" in (?, ?)',
   'inbox insert, 2 rows':
     'insert into "weft_event_inbox" ("subscription", "event_id", "handled_at") values (?, ?, ?), (?, ?, ?)',
-  'cursor move': 'update "weft_event_cursors" set "seq" = ?, "updated_at" = ? where "subscription" = ?',
+  'cursor move':
+    'update "weft_event_cursors" set "seq" = ?, "updated_at" = ?, "lease_until" = ? ' +
+    'where "subscription" = ? and "holder" = ? and "epoch" = ? and "seq" <= ?',
 };
 
 const shapes = (db: Kysely<EventTables>): Record<string, CompiledQuery> => ({
@@ -148,11 +150,14 @@ describe.each([
         .compile(),
     );
     same(
-      queries.moveCursor('ledger', 7, 'now'),
+      queries.moveCursor({ subscription: 'ledger', seq: 7, updatedAt: 'now', leaseUntil: 9, holder: 'me', epoch: 2 }),
       db
         .updateTable('weft_event_cursors')
-        .set({ seq: 7, updated_at: 'now' })
+        .set({ seq: 7, updated_at: 'now', lease_until: 9 })
         .where('subscription', '=', 'ledger')
+        .where('holder', '=', 'me')
+        .where('epoch', '=', 2)
+        .where('seq', '<=', 7)
         .compile(),
     );
   });

@@ -7,6 +7,6 @@ describe.runIf(await postgresAvailableForTests())('PostgreSQL', () => {
   transportContract(
     'memory transport on PostgreSQL',
     () => createTestDatabase({ dialect: 'postgres' }),
-    (db) => new MemoryTransport({ db, pollIntervalMs: 20 }),
+    (db) => new MemoryTransport({ db, pollIntervalMs: 20, leaseMs: 200 }),
   );
 });

@@ -5,5 +5,5 @@ import { transportContract } from './transport.contract.js';
 transportContract(
   'memory transport on a SQLite file',
   () => createTestDatabase({ file: true }),
-  (db) => new MemoryTransport({ db, pollIntervalMs: 20 }),
+  (db) => new MemoryTransport({ db, pollIntervalMs: 20, leaseMs: 200 }),
 );

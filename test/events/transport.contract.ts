@@ -243,7 +243,8 @@ export function transportContract(
     });
 
     it('after a crash, a new transport on the same database hands again what was not acknowledged, and nothing that was', async () => {
-      const stream = await subscribe({ name: 'survivor', pattern: '*', startFrom: 'beginning' });
+      const dying = await anotherTransport();
+      const stream = await subscribe({ name: 'survivor', pattern: '*', startFrom: 'beginning' }, dying);
       const published = await append(
         Array.from({ length: 6 }, (_, n) => ({ type: 'crafting.item_crafted', key: n % 2 === 0 ? 'ann' : 'bob' })),
       );
@@ -252,12 +253,13 @@ export function transportContract(
       // Fetched, and handled in a transaction that rolled back: never acknowledged.
       const lost = await stream.fetch(2);
       await expect(
-        db.transaction(async () => {
+        dying.db.transaction(async () => {
           await stream.record(lost);
           throw new Error('killed');
         }),
       ).rejects.toThrow('killed');
-      // The process dies here: the first stream is never closed or acknowledged again.
+      // The process dies here: its connection goes, and the first stream is never closed or acknowledged again.
+      await dying.db.close();
       const restarted = await anotherTransport();
       const after = await subscribe({ name: 'survivor', pattern: '*', startFrom: 'now' }, restarted);
       const again = await collect(after, published.length - 2);

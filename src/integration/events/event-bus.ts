@@ -46,6 +46,11 @@ export interface EventBusOptions {
    * 1000 ms.
    */
   readonly pollIntervalMs?: number;
+  /**
+   * For the default transport: how long a process's claim on a durable subscription lasts unrenewed, so how soon
+   * another process sharing the database takes over when it dies. Default 5000 ms.
+   */
+  readonly leaseMs?: number;
   /** Default retry policy of durable subscriptions. */
   readonly retry?: Partial<RetryPolicy>;
 }
@@ -108,7 +113,9 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       options.transport ??
       new MemoryTransport({
         db: options.db,
+        logger: this.#logger,
         ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+        ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
       });
   }
 

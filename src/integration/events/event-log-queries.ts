@@ -59,10 +59,29 @@ export const eventLogStatements = {
     db
       .insertInto('weft_event_inbox')
       .values(Array.from({ length: rows }, () => ({ subscription: '', event_id: '', handled_at: '' }))),
-  /** Moves a subscription's cursor. */
+  /**
+   * Moves a subscription's cursor forward and extends its holder's lease, only while holder and epoch
+   * still match (see SubscriptionLease): no row changed means the lease was lost.
+   */
   moveCursor: (db: Kysely<EventTables>): Compilable =>
-    db.updateTable('weft_event_cursors').set({ seq: 0, updated_at: '' }).where('subscription', '=', ''),
+    db
+      .updateTable('weft_event_cursors')
+      .set({ seq: 0, updated_at: '', lease_until: 0 })
+      .where('subscription', '=', '')
+      .where('holder', '=', '')
+      .where('epoch', '=', 0)
+      .where('seq', '<=', 0),
 } as const;
+
+/** A fenced cursor move: where to, when, the lease's new end, and the claim it must still be. */
+export interface CursorMove {
+  readonly subscription: string;
+  readonly seq: number;
+  readonly updatedAt: string;
+  readonly leaseUntil: number;
+  readonly holder: string;
+  readonly epoch: number;
+}
 
 /** The statements with their parameters, each shape compiled once per instance. */
 export class EventLogQueries {
@@ -132,12 +151,17 @@ export class EventLogQueries {
     );
   }
 
-  /** Moves the subscription's cursor to `seq`. */
-  moveCursor(subscription: string, seq: number, updatedAt: string): CompiledQuery {
+  /** Moves the subscription's cursor to `seq` if `holder` still holds it with `epoch` (else changes no row). */
+  moveCursor(move: CursorMove): CompiledQuery {
+    const { subscription, seq, updatedAt, leaseUntil, holder, epoch } = move;
     return this.#cache.get('cursor', () => eventLogStatements.moveCursor(this.#builder()), [
       seq,
       updatedAt,
+      leaseUntil,
       subscription,
+      holder,
+      epoch,
+      seq,
     ]);
   }
 }

@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /** The tables of the events part, for Kysely's types. */
 export interface EventTables {
@@ -15,7 +15,17 @@ export interface EventTables {
     traceparent: string | null;
     data: string;
   };
-  weft_event_cursors: { subscription: string; seq: number; updated_at: string };
+  weft_event_cursors: {
+    subscription: string;
+    seq: number;
+    updated_at: string;
+    /** The process (stream) holding the subscription's lease; null when free. See SubscriptionLease. */
+    holder: ColumnType<string | null, string | null | undefined, string | null>;
+    /** Bumped by each claim, so a former holder's writes are refused. */
+    epoch: ColumnType<number, number | undefined, number>;
+    /** When the lease runs out, in milliseconds since the epoch. */
+    lease_until: ColumnType<number, number | undefined, number>;
+  };
   weft_event_inbox: { subscription: string; event_id: string; handled_at: string };
   weft_dead_letters: {
     id: string;

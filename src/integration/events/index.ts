@@ -18,4 +18,5 @@ export type { DeadLetter, DeadLetterFilter, DeadLetters } from './dead-letters.j
 export type { BacklogQuery, EventBacklog, PrefixBacklog, SubscriptionBacklog } from './backlog.js';
 export { MemoryTransport } from './memory-transport.js';
 export type { MemoryTransportOptions } from './memory-transport.js';
+export { SubscriptionLeaseLostError } from './subscription-lease.js';
 export type { Transport, TransportStream, TransportSubscription } from './transport.js';

@@ -1,9 +1,11 @@
+import type { Logger } from 'pino';
 import type { Database } from '../database/internal.js';
 import { UsageError } from '../errors/internal.js';
 import type { LoggedEvent } from './envelope.js';
 import { EventLogQueries } from './event-log-queries.js';
 import { EventLog } from './event-log.js';
 import type { EventTables } from './event-tables.js';
+import { SubscriptionLease, SubscriptionLeaseLostError } from './subscription-lease.js';
 import type { Transport, TransportStream, TransportSubscription } from './transport.js';
 
 /** Options of a MemoryTransport. */
@@ -11,7 +13,16 @@ export interface MemoryTransportOptions {
   readonly db: Pick<Database<unknown>, 'withTables'>;
   /** How often streams look for events committed by other processes sharing the database. Default 1000 ms. */
   readonly pollIntervalMs?: number;
+  /**
+   * How long a process's claim on a durable subscription lasts without renewal: when a process
+   * dies, another takes its subscriptions over within about this long. Default 5000 ms.
+   */
+  readonly leaseMs?: number;
+  /** Where lease changes (a takeover, a lost lease) are logged. */
+  readonly logger?: Pick<Logger, 'info' | 'warn'>;
 }
+
+const DEFAULT_LEASE_MS = 5000;
 
 /** Commit notices gathered before a stream wakes its engine without waiting for the event loop's turn. */
 const COALESCE = 32;
@@ -20,7 +31,9 @@ const COALESCE = 32;
  * The default transport: the event log in the database is the queue. Each subscription's stream
  * reads it after its cursor (a row in `weft_event_cursors`, moved inside the delivery's
  * transaction); a commit in this process wakes the streams on the next turn of the event loop, and
- * a poll picks up what other processes sharing the database committed.
+ * a poll picks up what other processes sharing the database committed. Of the processes sharing
+ * the database, one at a time delivers each subscription: the holder of its cursor row's lease
+ * (SubscriptionLease); the others' streams hand nothing until it runs out.
  */
 export class MemoryTransport implements Transport {
   readonly #db: Database<EventTables>;
@@ -28,8 +41,12 @@ export class MemoryTransport implements Transport {
   readonly #queries: EventLogQueries;
   readonly #streams = new Set<MemoryStream>();
   readonly #poller: NodeJS.Timeout;
+  readonly #leaseMs: number;
+  readonly #logger: Pick<Logger, 'info' | 'warn'> | undefined;
 
   constructor(options: MemoryTransportOptions) {
+    this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.#logger = options.logger;
     this.#db = options.db.withTables<EventTables>();
     this.#log = new EventLog(options.db);
     this.#queries = new EventLogQueries(() => this.#db.executor());
@@ -42,9 +59,14 @@ export class MemoryTransport implements Transport {
   }
 
   subscribe(subscription: TransportSubscription): TransportStream {
-    const stream = new MemoryStream(this.#db, this.#log, this.#queries, subscription, () =>
-      this.#streams.delete(stream),
-    );
+    const lease = new SubscriptionLease({
+      db: this.#db,
+      queries: this.#queries,
+      subscription: subscription.name,
+      leaseMs: this.#leaseMs,
+      logger: this.#logger,
+    });
+    const stream = new MemoryStream(this.#db, this.#log, lease, subscription, () => this.#streams.delete(stream));
     this.#streams.add(stream);
     return stream;
   }
@@ -55,12 +77,12 @@ export class MemoryTransport implements Transport {
   }
 }
 
-/** One subscription's stream over the log: its cursor row is its acknowledged position. */
+/** One subscription's stream over the log: its cursor row is its acknowledged position and its lease. */
 class MemoryStream implements TransportStream {
   readonly ready: Promise<void>;
   readonly #db: Database<EventTables>;
   readonly #log: EventLog;
-  readonly #queries: EventLogQueries;
+  readonly #lease: SubscriptionLease;
   readonly #subscription: TransportSubscription;
   readonly #closed: () => void;
   /** The last acknowledged sequence number: fetch reads after it. */
@@ -73,13 +95,13 @@ class MemoryStream implements TransportStream {
   constructor(
     db: Database<EventTables>,
     log: EventLog,
-    queries: EventLogQueries,
+    lease: SubscriptionLease,
     subscription: TransportSubscription,
     closed: () => void,
   ) {
     this.#db = db;
     this.#log = log;
-    this.#queries = queries;
+    this.#lease = lease;
     this.#subscription = subscription;
     this.#closed = closed;
     this.ready = this.#init();
@@ -107,9 +129,20 @@ class MemoryStream implements TransportStream {
     if (this.#open) this.#wake?.();
   };
 
+  /** Hands nothing while another process holds the subscription; claims it once that one's lease ran out. */
   async fetch(max: number): Promise<LoggedEvent[]> {
     await this.ready;
+    if (!this.#lease.held) {
+      const position = await this.#lease.claim();
+      if (position === undefined) return [];
+      // Read fresh with the claim: the former holder may have moved it since this stream last looked.
+      this.#position = position;
+    }
     return this.#log.readAfter(this.#position, this.#subscription.pattern, max);
+  }
+
+  fence(): void {
+    if (!this.#lease.held) throw new SubscriptionLeaseLostError(this.#subscription.name);
   }
 
   async record(events: readonly LoggedEvent[]): Promise<void> {
@@ -120,9 +153,7 @@ class MemoryStream implements TransportStream {
         `record() for subscription "${this.#subscription.name}" must run inside the transaction that handled the events.`,
       );
     }
-    await this.#db
-      .executor()
-      .executeQuery(this.#queries.moveCursor(this.#subscription.name, last.seq, new Date().toISOString()));
+    await this.#lease.moveCursor(last.seq);
   }
 
   ack(events: readonly LoggedEvent[]): Promise<void> {
@@ -131,15 +162,19 @@ class MemoryStream implements TransportStream {
     return Promise.resolve();
   }
 
-  close(): Promise<void> {
+  /** Stops waking and gives the lease up, so another process takes the subscription over at once. */
+  async close(): Promise<void> {
     this.#open = false;
     if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
     this.#scheduled = undefined;
     this.#closed();
-    return Promise.resolve();
+    await this.#lease.release();
   }
 
-  /** Reads the cursor, or makes it: at the end of the log (`now`) or before its start (`beginning`). */
+  /**
+   * Makes the cursor row when the name is new: at the end of the log (`now`) or before its start
+   * (`beginning`); two processes making it at once make one. Where to read from comes with the claim.
+   */
   async #init(): Promise<void> {
     const name = this.#subscription.name;
     await this.#db.transaction(async (tx) => {
@@ -148,14 +183,12 @@ class MemoryStream implements TransportStream {
         .select('seq')
         .where('subscription', '=', name)
         .executeTakeFirst();
-      if (row !== undefined) {
-        this.#position = Number(row.seq);
-        return;
-      }
-      this.#position = this.#subscription.startFrom === 'now' ? await this.#log.lastSeq() : 0;
+      if (row !== undefined) return;
+      const seq = this.#subscription.startFrom === 'now' ? await this.#log.lastSeq() : 0;
       await tx
         .insertInto('weft_event_cursors')
-        .values({ subscription: name, seq: this.#position, updated_at: new Date().toISOString() })
+        .values({ subscription: name, seq, updated_at: new Date().toISOString() })
+        .onConflict((oc) => oc.column('subscription').doNothing())
         .execute();
     });
   }

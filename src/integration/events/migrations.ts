@@ -57,4 +57,23 @@ export const eventMigrations: readonly Migration[] = [
         await db.schema.dropTable(table).execute();
     },
   },
+  {
+    // Many processes on one database: a durable subscription is delivered by the holder of its cursor row's lease.
+    name: '002_subscription_leases',
+    async up(db) {
+      await db.schema.alterTable('weft_event_cursors').addColumn('holder', 'text').execute();
+      await db.schema
+        .alterTable('weft_event_cursors')
+        .addColumn('epoch', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('weft_event_cursors')
+        .addColumn('lease_until', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+    async down(db) {
+      for (const column of ['lease_until', 'epoch', 'holder'])
+        await db.schema.alterTable('weft_event_cursors').dropColumn(column).execute();
+    },
+  },
 ];

@@ -42,6 +42,12 @@ export interface TransportStream {
    * ones, in the order fetched. Resolves once the acknowledgement is kept (a broker confirmed it).
    */
   ack(events: readonly LoggedEvent[]): Promise<void>;
+  /**
+   * Throws when this stream knows it may no longer deliver (another process took the subscription
+   * over). A delivery path that commits events without `record` (lanes) asks before each event;
+   * `record` is the strict check, refusing in the transaction itself.
+   */
+  fence(): void;
   /** Stops waking; what was not acknowledged comes again to the next stream of this name. */
   close(): Promise<void>;
 }

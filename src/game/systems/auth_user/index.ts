@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   ConflictError,
   UnauthorizedError,
+  UsageError,
   defineSystem,
   isWeftError,
   type SystemDefinition,
@@ -28,7 +29,6 @@ import {
   AccessTokens,
   REFRESH_TOKEN_SECONDS,
   newRefreshToken,
-  newSigningSecret,
   refreshTokenHash,
 } from './tokens.js';
 
@@ -103,20 +103,18 @@ export function authUserSystem(options: AuthUserOptions = {}): SystemDefinition<
       let decoy: Promise<string> | undefined;
       const decoyHash = (): Promise<string> => (decoy ??= hashPassword(randomBytes(16).toString('base64url')));
 
-      /** The shared signing secret: made by the first process to need it, read by the others. */
+      /** The shared signing secret, made by the system's migrations (`002_signing_key`); every process reads it. */
       async function signingKey(): Promise<string> {
-        await db
-          .executor()
-          .insertInto('auth_user_keys')
-          .values({ name: 'access_tokens', secret: newSigningSecret(), created_at: new Date(now()).toISOString() })
-          .onConflict((oc) => oc.column('name').doNothing())
-          .execute();
         const row = await db
           .executor()
           .selectFrom('auth_user_keys')
           .select('secret')
           .where('name', '=', 'access_tokens')
-          .executeTakeFirstOrThrow();
+          .executeTakeFirst();
+        if (row === undefined)
+          throw new UsageError(
+            'The access-token signing key is missing: apply the auth_user migrations (weft migrate up).',
+          );
         return row.secret;
       }
 

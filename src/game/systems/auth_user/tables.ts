@@ -1,4 +1,6 @@
+import type { Kysely } from 'kysely';
 import type { Migration } from '../../../integration/index.js';
+import { newSigningSecret } from './tokens.js';
 
 /** The tables of the auth_user system. */
 export interface AuthTables {
@@ -86,6 +88,21 @@ export const authMigrations: readonly Migration[] = [
       ]) {
         await db.schema.dropTable(table).execute();
       }
+    },
+  },
+  {
+    // Made with the schema rather than on first use: a process serving a read-only request (a token check) may be the
+    // first of a cluster to need it, and it cannot write there. Every process reads this one row.
+    name: '002_signing_key',
+    async up(db) {
+      await (db as Kysely<AuthTables>)
+        .insertInto('auth_user_keys')
+        .values({ name: 'access_tokens', secret: newSigningSecret(), created_at: new Date().toISOString() })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute();
+    },
+    async down(db) {
+      await (db as Kysely<AuthTables>).deleteFrom('auth_user_keys').where('name', '=', 'access_tokens').execute();
     },
   },
 ];

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { EventEnvelope, LoggedEvent } from '../envelope.js';
 import type { DeliveryContext } from './delivery-context.js';
 import { retryFailed } from './deliver-one.js';
+import { SubscriptionLeaseLostError } from '../subscription-lease.js';
 import { handleUnseen } from './handle-unseen.js';
 
 /** A handler that failed in a group: its event (the first of its batch), where it stands in the group, and why. */
@@ -62,6 +63,7 @@ async function allAtOnce(
       await stream.record(events);
     }, context.handling);
   } catch (error) {
+    if (error instanceof SubscriptionLeaseLostError) throw error;
     const failing = running;
     return {
       index: failing === undefined ? -1 : events.findIndex((event) => event.envelope.id === failing.id),

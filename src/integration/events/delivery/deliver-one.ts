@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { backoffDelay } from '../../database/internal.js';
 import type { LoggedEvent } from '../envelope.js';
+import { SubscriptionLeaseLostError } from '../subscription-lease.js';
 import { deadLetter } from './dead-letter.js';
 import type { DeliveryContext } from './delivery-context.js';
 import { handleUnseen } from './handle-unseen.js';
@@ -32,6 +33,8 @@ async function attempt(context: DeliveryContext, event: LoggedEvent, first: numb
   const { db, stream } = context;
   for (let attempt = first; !context.stopping.aborted; attempt++) {
     const started = performance.now();
+    // Lanes commit each event without moving the cursor: stop before handling once another process holds the stream.
+    if (!advance) stream.fence();
     try {
       await db.transaction(async () => {
         await handleUnseen(context, [event]);
@@ -55,6 +58,8 @@ async function failed(
   attempt: number,
   advance: boolean,
 ): Promise<'retry' | 'done'> {
+  // Not the handler's failure: this process may no longer deliver, and the new holder delivers the event.
+  if (error instanceof SubscriptionLeaseLostError) throw error;
   const { retry } = context.subscription;
   const retrying = attempt < retry.maxAttempts;
   context.recorder.failed(event.envelope, error, attempt, retrying);

@@ -21,7 +21,7 @@ export interface DeliveryEngineOptions {
   readonly stream: TransportStream;
   readonly queries: EventLogQueries;
   readonly metrics: WeftMetrics | undefined;
-  readonly logger: Pick<Logger, 'warn' | 'error'>;
+  readonly logger: Pick<Logger, 'level' | 'debug' | 'warn' | 'error'>;
 }
 
 /** Events fetched from the stream at once. */

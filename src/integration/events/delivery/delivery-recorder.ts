@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { WeftMetrics } from '../../monitoring/internal.js';
 import { DeliveryMetrics } from '../delivery-metrics.js';
 import type { EventEnvelope, LoggedEvent } from '../envelope.js';
+import { SubscriptionLeaseLostError } from '../subscription-lease.js';
 
 /**
  * The one place a durable subscription's deliveries are counted and logged: every delivery path
@@ -11,9 +12,9 @@ export class DeliveryRecorder {
   readonly #subscription: string;
   readonly #series: DeliveryMetrics;
   readonly #lag: { set(value: number): void } | undefined;
-  readonly #logger: Pick<Logger, 'warn' | 'error'>;
+  readonly #logger: Pick<Logger, 'level' | 'debug' | 'warn' | 'error'>;
 
-  constructor(subscription: string, metrics: WeftMetrics | undefined, logger: Pick<Logger, 'warn' | 'error'>) {
+  constructor(subscription: string, metrics: WeftMetrics | undefined, logger: Pick<Logger, 'level' | 'debug' | 'warn' | 'error'>) {
     this.#subscription = subscription;
     this.#series = new DeliveryMetrics(metrics, subscription);
     this.#lag = metrics?.eventDeliveryLag.labels({ subscription });
@@ -23,6 +24,20 @@ export class DeliveryRecorder {
   /** Handlers are starting on events, the oldest first: how long it waited since it was published. */
   starting(oldest: EventEnvelope): void {
     this.#lag?.set(Math.max(0, Date.now() - Date.parse(oldest.time)));
+  }
+
+  /**
+   * The handler is called on these events (at debug level: one line per call, which is how the
+   * cluster test counts calls across processes, committed or not).
+   */
+  handling(envelopes: readonly EventEnvelope[]): void {
+    // Checked first: the hot path must not build the id list for a line nobody keeps.
+    const level = this.#logger.level;
+    if (level !== 'debug' && level !== 'trace') return;
+    this.#logger.debug(
+      { subscription: this.#subscription, events: envelopes.map((envelope) => envelope.id) },
+      'handler called',
+    );
   }
 
   /** These events were handled (or skipped) and committed; `durationMs` is each one's share of the time. */
@@ -70,6 +85,10 @@ export class DeliveryRecorder {
 
   /** A round of delivery stopped on something other than a handler (the database); the events come again. */
   roundFailed(error: unknown): void {
+    if (error instanceof SubscriptionLeaseLostError) {
+      this.#logger.warn({ err: error, subscription: this.#subscription }, 'subscription taken over by another process');
+      return;
+    }
     this.#logger.error({ err: error, subscription: this.#subscription }, 'durable delivery failed');
   }
 

@@ -17,6 +17,7 @@ export async function redrive(
   const { db } = context;
   try {
     await db.transaction(async (tx) => {
+      context.recorder.handling([envelope]);
       await context.subscription.handle([envelope]);
       await context.inbox.recordOnce(envelope);
       await tx.deleteFrom('weft_dead_letters').where('id', '=', deadLetterId).execute();

@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Database } from '../database/internal.js';
+import { ConflictError } from '../errors/internal.js';
+import type { EventLogQueries } from './event-log-queries.js';
+import type { EventTables } from './event-tables.js';
+
+/**
+ * A delivery transaction tried to move the cursor of a subscription this process no longer holds
+ * (its lease ran out and another process took the subscription over). The transaction rolls back
+ * whole, handler effects included: the new holder delivers those events. HTTP 409.
+ */
+export class SubscriptionLeaseLostError extends ConflictError {
+  constructor(subscription: string) {
+    super(
+      `Subscription "${subscription}" is delivered by another process now (this one's lease ran out); ` +
+        'this delivery rolled back and the new holder delivers its events.',
+      { details: { subscription } },
+    );
+  }
+}
+
+/** Options of a SubscriptionLease. */
+export interface SubscriptionLeaseOptions {
+  readonly db: Database<EventTables>;
+  readonly queries: EventLogQueries;
+  readonly subscription: string;
+  /** How long a claim or renewal holds without another renewal. */
+  readonly leaseMs: number;
+  readonly logger: Pick<Logger, 'info' | 'warn'> | undefined;
+}
+
+/**
+ * One process's claim on one durable subscription, kept in the subscription's cursor row
+ * (`holder`, `epoch`, `lease_until` in `weft_event_cursors`): a process delivers a subscription
+ * only while it holds the row's lease, so processes sharing a database never run one
+ * subscription's handlers at once. The holder renews every third of `leaseMs`; when it dies, another
+ * process claims the row once `lease_until` has passed and reads the cursor fresh. Each claim
+ * bumps `epoch`, and the cursor moves only where holder and epoch still match (`moveCursor`), so a
+ * process that lost its lease (paused, cut off) cannot write after the new holder started: its
+ * delivery transaction rolls back with SubscriptionLeaseLostError.
+ *
+ * Expiry uses the processes' clocks (milliseconds since the epoch); clocks a second apart only
+ * move the moment of a takeover, never what commits, which the epoch guards.
+ */
+export class SubscriptionLease {
+  /** Unique per stream, so two streams of one name in one process (a restart in a test) are two holders. */
+  readonly holder = randomUUID();
+  readonly #options: SubscriptionLeaseOptions;
+  /** The epoch of the current claim, while this process believes it holds the lease. */
+  #epoch: number | undefined;
+  /** Until when (this process's clock) the last claim or renewal holds. */
+  #heldUntil = 0;
+  #nextClaim = 0;
+  #renewer: NodeJS.Timeout | undefined;
+  #renewing: Promise<void> | undefined;
+
+  constructor(options: SubscriptionLeaseOptions) {
+    this.#options = options;
+  }
+
+  /** True while the last claim or renewal holds: a lanes delivery checks it before each event. */
+  get held(): boolean {
+    return this.#epoch !== undefined && Date.now() < this.#heldUntil;
+  }
+
+  /**
+   * Claims the subscription when nobody holds it or its holder's lease ran out; resolves the
+   * cursor's position read with the claim, or undefined while another process holds it. Tries the
+   * database at most every fifth of `leaseMs` (and every second), however often it is asked.
+   */
+  async claim(): Promise<number | undefined> {
+    const now = Date.now();
+    if (now < this.#nextClaim) return undefined;
+    this.#nextClaim = now + Math.min(this.#options.leaseMs / 5, 1000);
+    const { db, subscription, leaseMs } = this.#options;
+    const row = await db
+      .executor()
+      .updateTable('weft_event_cursors')
+      .set((eb) => ({ holder: this.holder, epoch: eb('epoch', '+', 1), lease_until: now + leaseMs }))
+      .where('subscription', '=', subscription)
+      .where((eb) => eb.or([eb('holder', 'is', null), eb('lease_until', '<', now)]))
+      .returning(['seq', 'epoch'])
+      .executeTakeFirst();
+    if (row === undefined) return undefined;
+    this.#epoch = Number(row.epoch);
+    this.#heldUntil = now + leaseMs;
+    this.#renewer ??= setInterval(() => void this.#renew(), leaseMs / 3);
+    this.#renewer.unref();
+    this.#options.logger?.info({ subscription, epoch: this.#epoch }, 'took the subscription: this process delivers it');
+    return Number(row.seq);
+  }
+
+  /**
+   * Moves the cursor to `seq` inside the delivery transaction and extends the lease, or throws
+   * SubscriptionLeaseLostError when this process no longer holds it (which rolls the delivery back).
+   */
+  async moveCursor(seq: number): Promise<void> {
+    const { db, queries, subscription, leaseMs } = this.#options;
+    const epoch = this.#epoch;
+    if (epoch === undefined) throw new SubscriptionLeaseLostError(subscription);
+    const now = Date.now();
+    const result = await db.executor().executeQuery(
+      queries.moveCursor({
+        subscription,
+        seq,
+        updatedAt: new Date(now).toISOString(),
+        leaseUntil: now + leaseMs,
+        holder: this.holder,
+        epoch,
+      }),
+    );
+    if (Number(result.numAffectedRows ?? 0) !== 1) {
+      this.#lost('its cursor row has another holder');
+      throw new SubscriptionLeaseLostError(subscription);
+    }
+  }
+
+  /** Gives the subscription up at once (a clean stop), so another process need not wait for the lease to run out. */
+  async release(): Promise<void> {
+    clearInterval(this.#renewer);
+    this.#renewer = undefined;
+    await this.#renewing;
+    const epoch = this.#epoch;
+    this.#epoch = undefined;
+    if (epoch === undefined) return;
+    try {
+      await this.#options.db
+        .executor()
+        .updateTable('weft_event_cursors')
+        .set({ holder: null, lease_until: 0 })
+        .where('subscription', '=', this.#options.subscription)
+        .where('holder', '=', this.holder)
+        .where('epoch', '=', epoch)
+        .execute();
+    } catch (error) {
+      // A stop must not fail on it: the lease runs out by itself, and another process takes over then.
+      this.#options.logger?.warn(
+        { err: error, subscription: this.#options.subscription },
+        'could not give the subscription lease up; it runs out by itself',
+      );
+    }
+  }
+
+  #renew(): Promise<void> {
+    this.#renewing ??= this.#renewOnce().finally(() => (this.#renewing = undefined));
+    return this.#renewing;
+  }
+
+  async #renewOnce(): Promise<void> {
+    const { db, subscription, leaseMs, logger } = this.#options;
+    const epoch = this.#epoch;
+    if (epoch === undefined) return;
+    const now = Date.now();
+    try {
+      const result = await db
+        .executor()
+        .updateTable('weft_event_cursors')
+        .set({ lease_until: now + leaseMs })
+        .where('subscription', '=', subscription)
+        .where('holder', '=', this.holder)
+        .where('epoch', '=', epoch)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 1 && this.#epoch === epoch) this.#heldUntil = now + leaseMs;
+      else this.#lost('another process claimed it');
+    } catch (error) {
+      // Not known to be lost: the lease runs out by itself if renewals keep failing, and moveCursor guards the writes.
+      logger?.warn({ err: error, subscription }, 'renewing the subscription lease failed; retrying');
+    }
+  }
+
+  #lost(why: string): void {
+    if (this.#epoch === undefined) return;
+    this.#options.logger?.warn({ subscription: this.#options.subscription, why }, 'lost the subscription lease');
+    this.#epoch = undefined;
+    clearInterval(this.#renewer);
+    this.#renewer = undefined;
+  }
+}

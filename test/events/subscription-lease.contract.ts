@@ -1,0 +1,236 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  EventBus,
+  EventLog,
+  MemoryTransport,
+  Migrator,
+  SubscriptionLeaseLostError,
+  ValidationManager,
+  defineEvent,
+  eventMigrations,
+  uuidv7,
+  type Database,
+  type EventEnvelope,
+  type EventTables,
+  type LoggedEvent,
+  type TransportStream,
+  type WeftLogger,
+} from 'weft/internal';
+import type { TestDatabase } from 'weft/testing';
+
+const goldMoved = defineEvent({
+  type: 'economy.gold_moved',
+  version: 1,
+  owner: 'economy',
+  durable: true,
+  schema: z.object({ wallet: z.string(), n: z.int() }),
+  partitionKey: (data) => data.wallet,
+});
+
+const quiet = { warn: () => undefined, error: () => undefined, info: () => undefined } as unknown as WeftLogger['root'];
+
+const LEASE_MS = 300;
+
+/**
+ * Many processes on one database, with the default transport: one process at a time delivers a
+ * durable subscription (the holder of its lease), another takes over when the holder dies, and a
+ * holder that lost its lease cannot move the cursor. "Processes" here are connections of their own
+ * to one database, each with its own transport or bus.
+ */
+export function subscriptionLeaseContract(name: string, open: () => Promise<TestDatabase<unknown>>): void {
+  describe(`subscription leases: ${name}`, () => {
+    let db: TestDatabase<unknown>;
+    let closing: Array<() => Promise<void>>;
+
+    /** Another process's connection to the same database. */
+    const connection = async (): Promise<Database<unknown>> => {
+      const again = await db.connectAgain();
+      closing.push(() => again.close());
+      return again;
+    };
+
+    const stream = (on: Database<unknown>, leaseMs = LEASE_MS): TransportStream => {
+      const transport = new MemoryTransport({ db: on, pollIntervalMs: 20, leaseMs, logger: quiet });
+      const made = transport.subscribe({ name: 'ledger', pattern: '*', startFrom: 'beginning' });
+      closing.push(
+        () => made.close(),
+        () => transport.close(),
+      );
+      return made;
+    };
+
+    const append = async (count: number): Promise<void> => {
+      const log = new EventLog(db);
+      await db.transaction(async () => {
+        for (let n = 0; n < count; n++) {
+          const envelope: EventEnvelope = {
+            id: uuidv7(),
+            type: 'economy.gold_moved',
+            version: 1,
+            source: 'economy',
+            time: new Date().toISOString(),
+            partitionKey: 'ann',
+            correlationId: uuidv7(),
+            causationId: undefined,
+            traceparent: undefined,
+            data: { wallet: 'ann', n },
+          };
+          await log.append(envelope);
+        }
+      });
+    };
+
+    const cursor = async (): Promise<number> => {
+      const row = await db
+        .withTables<{ weft_event_cursors: { subscription: string; seq: number } }>()
+        .executor()
+        .selectFrom('weft_event_cursors')
+        .select('seq')
+        .where('subscription', '=', 'ledger')
+        .executeTakeFirstOrThrow();
+      return Number(row.seq);
+    };
+
+    /** Fetches until the stream hands something (it claims the lease on a fetch once the holder's ran out). */
+    const fetchOnceHeld = async (on: TransportStream): Promise<LoggedEvent[]> => {
+      for (let tries = 0; tries < 500; tries++) {
+        const events = await on.fetch(5);
+        if (events.length > 0) return events;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error('the stream never handed anything');
+    };
+
+    beforeEach(async () => {
+      closing = [];
+      db = await open();
+      await new Migrator(db).register('events', eventMigrations).up();
+    });
+
+    afterEach(async () => {
+      for (const close of closing.reverse()) await close().catch(() => undefined);
+      await db.close();
+    });
+
+    it('lets one process deliver while it holds the lease; another takes over when it dies, from its cursor', async () => {
+      await append(10);
+      const firstDb = await connection();
+      const first = stream(firstDb);
+      const second = stream(await connection());
+      await Promise.all([first.ready, second.ready]);
+      const handed = await first.fetch(4);
+      expect(handed.map((event) => event.seq)).toEqual([1, 2, 3, 4]);
+      // Held: the other process's stream hands nothing, however often it asks.
+      for (let n = 0; n < 5; n++) expect(await second.fetch(4)).toEqual([]);
+      await firstDb.transaction(() => first.record(handed));
+      await first.ack(handed);
+      // The holder dies: its connection goes, so nothing renews its lease; the other waits it out and goes on.
+      await firstDb.close();
+      const resumed = await fetchOnceHeld(second);
+      expect(resumed.map((event) => event.seq)).toEqual([5, 6, 7, 8, 9]);
+      expect(await cursor()).toBe(4);
+    });
+
+    it('refuses the cursor move of a holder whose lease ran out, rolling its whole delivery back', async () => {
+      await append(6);
+      const staleDb = await connection();
+      const stale = stream(staleDb);
+      const takerDb = await connection();
+      const taker = stream(takerDb);
+      await Promise.all([stale.ready, taker.ready]);
+      const handed = await stale.fetch(3);
+      expect(handed).toHaveLength(3);
+      // The holder stalls (a long pause, a cut network) past its lease; the other process takes over meanwhile.
+      await db.withTables<EventTables>().executor().updateTable('weft_event_cursors').set({ lease_until: 0 }).execute();
+      const taken = await fetchOnceHeld(taker);
+      expect(taken.map((event) => event.seq)).toEqual([1, 2, 3, 4, 5]);
+      const effects = db.withTables<{ effects: { id: string } }>();
+      await db
+        .executor()
+        .schema.createTable('effects')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .execute();
+      // The stalled holder wakes and commits what it handled: refused, with its handler's writes.
+      await expect(
+        staleDb.transaction(async () => {
+          await staleDb
+            .withTables<{ effects: { id: string } }>()
+            .executor()
+            .insertInto('effects')
+            .values({ id: 'stale' })
+            .execute();
+          await stale.record(handed);
+        }),
+      ).rejects.toBeInstanceOf(SubscriptionLeaseLostError);
+      expect(await effects.executor().selectFrom('effects').selectAll().execute()).toEqual([]);
+      expect(await cursor()).toBe(0);
+      // It knows it lost: lanes stop before handling, and its fetches hand nothing while the other holds.
+      expect(() => stale.fence()).toThrow(SubscriptionLeaseLostError);
+      expect(await stale.fetch(3)).toEqual([]);
+      // The new holder moves the cursor; it never moves backwards, even for its own older events.
+      await takerDb.transaction(() => taker.record(taken));
+      expect(await cursor()).toBe(5);
+      await expect(takerDb.transaction(() => taker.record(taken.slice(0, 2)))).rejects.toBeInstanceOf(
+        SubscriptionLeaseLostError,
+      );
+      expect(await cursor()).toBe(5);
+    });
+
+    it('hands the subscription over at once when its holder stops cleanly', async () => {
+      await append(3);
+      // A lease far longer than the test: only the release lets the other process in.
+      const first = stream(await connection(), 60_000);
+      const second = stream(await connection(), 60_000);
+      await Promise.all([first.ready, second.ready]);
+      expect(await first.fetch(1)).toHaveLength(1);
+      expect(await second.fetch(1)).toEqual([]);
+      await first.close();
+      // What the first fetched and never acknowledged comes to the second, well before the lease would have run out.
+      expect(await fetchOnceHeldWithin(second, 5000)).toHaveLength(3);
+    });
+
+    it('calls each handler once per event with two processes running one subscription', async () => {
+      const calls = new Map<string, number>();
+      const buses = await Promise.all(
+        [0, 1].map(async () => {
+          const bus = new EventBus({
+            db: await connection(),
+            validation: new ValidationManager(),
+            logger: quiet,
+            pollIntervalMs: 20,
+          }).define(goldMoved);
+          closing.push(() => bus.close());
+          bus.subscribe('economy.gold_moved', (event) => void calls.set(event.id, (calls.get(event.id) ?? 0) + 1), {
+            name: 'ledger',
+            startFrom: 'beginning',
+          });
+          await bus.ready();
+          return bus;
+        }),
+      );
+      const published: string[] = [];
+      for (let n = 0; n < 300; n++) {
+        const bus = buses[n % 2];
+        if (bus === undefined) throw new Error('no bus');
+        const envelope = await bus.publish('economy.gold_moved', { wallet: `w${n % 7}`, n }, { source: 'economy' });
+        published.push(envelope.id);
+      }
+      for (let tries = 0; tries < 500 && calls.size < published.length; tries++)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(calls.size).toBe(published.length);
+      expect([...calls.values()].filter((count) => count !== 1)).toEqual([]);
+    });
+  });
+}
+
+/** Fetches until the stream hands something, for at most `ms`. */
+async function fetchOnceHeldWithin(on: TransportStream, ms: number): Promise<LoggedEvent[]> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const events = await on.fetch(5);
+    if (events.length > 0) return events;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return [];
+}
