@@ -1,0 +1,66 @@
+// Playing the game over HTTP as a player would, and reading back what a player can see of their characters.
+import type { LightMyRequestResponse } from 'fastify';
+import type { GameApp, Player } from './http-harness.js';
+
+/** What a player sees of one character: its gold, its inventory and its ledger lines. */
+export interface Holdings {
+  readonly gold: number;
+  readonly inventory: Readonly<Record<string, number>>;
+  readonly ledger: ReadonlyArray<{ movementId: string; amount: number; reason: string }>;
+}
+
+/** Fails with the answer's body when its status is not the one expected (a setup step that must work). */
+export function expectStatus(answer: LightMyRequestResponse, status: number, what: string): LightMyRequestResponse {
+  if (answer.statusCode !== status) throw new Error(`${what}: ${answer.statusCode} ${answer.body}`);
+  return answer;
+}
+
+/** Creates a character over HTTP and waits for its wallet to open; returns its id. */
+export async function createCharacter(game: GameApp, player: Player, name: string, cls: string): Promise<string> {
+  const created = await game.request({
+    method: 'POST',
+    url: '/characters',
+    headers: player.auth,
+    payload: { name, class: cls },
+  });
+  const id = expectStatus(created, 201, `create ${name}`).json<{ id: string }>().id;
+  // The wallet is opened by the event the creation published.
+  await game.weft.events.drain();
+  return id;
+}
+
+/** A character's gold, inventory and ledger, read through the routes its player calls. */
+export async function holdings(game: GameApp, player: Player, id: string): Promise<Holdings> {
+  const [wallet, character, ledger] = await Promise.all(
+    [`/characters/${id}/wallet`, `/characters/${id}`, `/characters/${id}/ledger?limit=200`].map((url) =>
+      game.request({ method: 'GET', url, headers: player.auth }),
+    ),
+  );
+  const view = expectStatus(wallet!, 200, 'wallet').json<{ status: string; gold?: number }>();
+  if (view.status !== 'open' || view.gold === undefined) throw new Error(`the wallet of ${id} is ${view.status}`);
+  return {
+    gold: view.gold,
+    inventory: expectStatus(character!, 200, 'character').json<{ inventory: Record<string, number> }>().inventory,
+    ledger: expectStatus(ledger!, 200, 'ledger')
+      .json<{ lines: Array<{ movementId: string; amount: number; reason: string }> }>()
+      .lines.map(({ movementId, amount, reason }) => ({ movementId, amount, reason })),
+  };
+}
+
+/** The economy audit as the admin reads it: every wallet recomputed from the ledger. */
+export async function audit(game: GameApp, admin: Player): Promise<{ balanced: boolean; mismatches: unknown[] }> {
+  const answer = await game.request({ method: 'GET', url: '/admin/economy/audit', headers: admin.auth });
+  return expectStatus(answer, 200, 'audit').json();
+}
+
+/** Every status of a batch of answers, counted: `{ 200: 1, 409: 99 }`. */
+export function statusCounts(answers: readonly LightMyRequestResponse[]): Record<number, number> {
+  const counts: Record<number, number> = {};
+  for (const answer of answers) counts[answer.statusCode] = (counts[answer.statusCode] ?? 0) + 1;
+  return counts;
+}
+
+/** Whether an answer is an RFC 9457 problem document. */
+export function isProblem(answer: LightMyRequestResponse): boolean {
+  return /^application\/problem\+json/.test(String(answer.headers['content-type']));
+}
