@@ -1,6 +1,7 @@
 // Playing the game over HTTP as a player would, and reading back what a player can see of their characters.
 import type { LightMyRequestResponse } from 'fastify';
-import type { GameApp, Player } from './http-harness.js';
+import { afterEach, expect } from 'vitest';
+import { gameApp, type GameApp, type Player } from './http-harness.js';
 
 /** What a player sees of one character: its gold, its inventory and its ledger lines. */
 export interface Holdings {
@@ -63,4 +64,51 @@ export function statusCounts(answers: readonly LightMyRequestResponse[]): Record
 /** Whether an answer is an RFC 9457 problem document. */
 export function isProblem(answer: LightMyRequestResponse): boolean {
   return /^application\/problem\+json/.test(String(answer.headers['content-type']));
+}
+
+/** A game with its admin and two players, Ann and Bob, signed in. */
+export interface Table {
+  readonly game: GameApp;
+  readonly admin: Player;
+  readonly ann: Player;
+  readonly bob: Player;
+}
+
+/**
+ * Starts a game per test (call it inside the test) and, after each test, checks that the economy
+ * audit is balanced, then closes the game.
+ */
+export function auditedGame(options: Parameters<typeof gameApp>[0]): () => Promise<Table> {
+  let table: Table | undefined;
+  afterEach(async () => {
+    const ended = table;
+    table = undefined;
+    if (ended === undefined) return;
+    try {
+      expect(await audit(ended.game, ended.admin)).toMatchObject({ balanced: true, mismatches: [] });
+    } finally {
+      await ended.game.close();
+    }
+  });
+  return async () => {
+    const game = await gameApp(options);
+    table = { game, admin: await game.admin(), ann: await game.player('ann'), bob: await game.player('bob') };
+    return table;
+  };
+}
+
+/** A POST as `player`, with a JSON body when there is one. */
+export function post(
+  game: GameApp,
+  player: Player,
+  url: string,
+  payload?: object,
+  headers: Record<string, string> = {},
+): Promise<LightMyRequestResponse> {
+  return game.request({
+    method: 'POST',
+    url,
+    headers: { ...player.auth, ...headers },
+    ...(payload === undefined ? {} : { payload }),
+  });
 }

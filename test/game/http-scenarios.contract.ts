@@ -1,42 +1,26 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestIntegrationOptions } from 'weft/testing';
-import { gameApp, type GameApp, type Player } from './http-harness.js';
-import { audit, createCharacter, expectStatus, holdings, isProblem, statusCounts } from './http-play.js';
+import { auditedGame, createCharacter, expectStatus, holdings, isProblem, post, statusCounts } from './http-play.js';
 
 /** Whole game actions over HTTP, each ending with a balanced economy audit, on one backend. */
 export function httpScenariosContract(name: string, options: TestIntegrationOptions): void {
   describe(`HTTP game scenarios: ${name}`, () => {
-    let game: GameApp;
-    let admin: Player;
-    let ann: Player;
-    let bob: Player;
-    afterEach(async () => {
-      expect(await audit(game, admin)).toMatchObject({ balanced: true, mismatches: [] });
-      await game.close();
-    });
-
-    async function start(): Promise<void> {
-      // A fixed seed: every fight of a test is the same fight, whatever the run.
-      game = await gameApp({ ...options, game: { seed: () => 424_242 } });
-      [admin, ann, bob] = [await game.admin(), await game.player('ann'), await game.player('bob')];
-    }
-    const post = (player: Player, url: string, payload?: object, headers: Record<string, string> = {}) =>
-      game.request({
-        method: 'POST',
-        url,
-        headers: { ...player.auth, ...headers },
-        ...(payload === undefined ? {} : { payload }),
-      });
+    // A fixed seed: every fight of a test is the same fight, whatever the run.
+    const start = auditedGame({ ...options, game: { seed: () => 424_242 } });
 
     it('refuses a craft without the gold or the items with a 409 naming what is missing, and changes nothing', async () => {
-      await start();
+      const { game, ann, bob } = await start();
       const alchemist = await createCharacter(game, ann, 'Mira', 'alchemist');
       const friend = await createCharacter(game, bob, 'Bert', 'warrior');
-      expectStatus(await post(ann, `/characters/${alchemist}/market/buy`, { itemId: 'wood', quantity: 4 }), 200, 'buy');
+      expectStatus(
+        await post(game, ann, `/characters/${alchemist}/market/buy`, { itemId: 'wood', quantity: 4 }),
+        200,
+        'buy',
+      );
       const before = await holdings(game, ann, alchemist);
       expect(before.gold).toBe(80 - 4 * 2);
       // 80 batches of planks: 160 wood and a fee of 80 gold; 4 wood and 72 gold held.
-      const short = await post(ann, `/characters/${alchemist}/craft`, { recipeId: 'saw_planks', times: 80 });
+      const short = await post(game, ann, `/characters/${alchemist}/craft`, { recipeId: 'saw_planks', times: 80 });
       expect(short.statusCode).toBe(409);
       expect(isProblem(short)).toBe(true);
       expect(short.json<{ detail: string }>().detail).toBe('Missing for saw_planks x80: wood (4 of 160), 8 gold.');
@@ -44,25 +28,25 @@ export function httpScenariosContract(name: string, options: TestIntegrationOpti
 
       // The items held, the gold given away: only the gold is named.
       expectStatus(
-        await post(ann, `/characters/${alchemist}/transfer`, { toCharacterId: friend, gold: before.gold }),
+        await post(game, ann, `/characters/${alchemist}/transfer`, { toCharacterId: friend, gold: before.gold }),
         200,
         'transfer',
       );
       const broke = await holdings(game, ann, alchemist);
       expect(broke.gold).toBe(0);
-      const noGold = await post(ann, `/characters/${alchemist}/craft`, { recipeId: 'saw_planks', times: 2 });
+      const noGold = await post(game, ann, `/characters/${alchemist}/craft`, { recipeId: 'saw_planks', times: 2 });
       expect(noGold.statusCode).toBe(409);
       expect(noGold.json<{ detail: string }>().detail).toBe('Missing for saw_planks x2: 2 gold.');
       expect(await holdings(game, ann, alchemist)).toEqual(broke);
     });
 
     it('lets exactly one of 100 parallel transfers of a whole wallet through', async () => {
-      await start();
+      const { game, ann, bob } = await start();
       const giver = await createCharacter(game, ann, 'Anna', 'warrior');
       const taker = await createCharacter(game, bob, 'Bert', 'ranger');
       const answers = await Promise.all(
         Array.from({ length: 100 }, () =>
-          post(ann, `/characters/${giver}/transfer`, { toCharacterId: taker, gold: 50 }),
+          post(game, ann, `/characters/${giver}/transfer`, { toCharacterId: taker, gold: 50 }),
         ),
       );
       const counts = statusCounts(answers);
@@ -80,12 +64,14 @@ export function httpScenariosContract(name: string, options: TestIntegrationOpti
     });
 
     it('crafts once for 50 parallel requests with one Idempotency-Key, and refuses the key for another body', async () => {
-      await start();
+      const { game, ann } = await start();
       const alchemist = await createCharacter(game, ann, 'Mira', 'alchemist');
       const before = await holdings(game, ann, alchemist);
       const key = { 'idempotency-key': 'bake-bread-1' };
       const answers = await Promise.all(
-        Array.from({ length: 50 }, () => post(ann, `/characters/${alchemist}/craft`, { recipeId: 'bake_bread' }, key)),
+        Array.from({ length: 50 }, () =>
+          post(game, ann, `/characters/${alchemist}/craft`, { recipeId: 'bake_bread' }, key),
+        ),
       );
       expect(statusCounts(answers)).toEqual({ 200: 50 });
       expect(new Set(answers.map((a) => a.body)).size).toBe(1);
@@ -95,20 +81,20 @@ export function httpScenariosContract(name: string, options: TestIntegrationOpti
       expect(after.inventory).toEqual({ ...before.inventory, herb: 6 - 2, bread: 1 });
       expect(after.gold).toBe(before.gold);
 
-      const other = await post(ann, `/characters/${alchemist}/craft`, { recipeId: 'bake_bread', times: 2 }, key);
+      const other = await post(game, ann, `/characters/${alchemist}/craft`, { recipeId: 'bake_bread', times: 2 }, key);
       expect(other.statusCode).toBe(422);
       expect(isProblem(other)).toBe(true);
       expect(await holdings(game, ann, alchemist)).toEqual(after);
     });
 
     it('moves gold once for 50 parallel transfers with one Idempotency-Key', async () => {
-      await start();
+      const { game, ann, bob } = await start();
       const giver = await createCharacter(game, ann, 'Anna', 'warrior');
       const taker = await createCharacter(game, bob, 'Bert', 'ranger');
       const key = { 'idempotency-key': 'gift-7' };
       const answers = await Promise.all(
         Array.from({ length: 50 }, () =>
-          post(ann, `/characters/${giver}/transfer`, { toCharacterId: taker, gold: 7 }, key),
+          post(game, ann, `/characters/${giver}/transfer`, { toCharacterId: taker, gold: 7 }, key),
         ),
       );
       expect(statusCounts(answers)).toEqual({ 200: 50 });
@@ -121,9 +107,9 @@ export function httpScenariosContract(name: string, options: TestIntegrationOpti
     });
 
     it('rewards a quest claimed twice once: the second claim is a 409', async () => {
-      await start();
+      const { game, ann } = await start();
       const hero = await createCharacter(game, ann, 'Anna', 'warrior');
-      expectStatus(await post(ann, `/characters/${hero}/quests/slime_cleanup/accept`), 200, 'accept');
+      expectStatus(await post(game, ann, `/characters/${hero}/quests/slime_cleanup/accept`), 200, 'accept');
       const questOf = async () => {
         const list = await game.request({ method: 'GET', url: `/characters/${hero}/quests`, headers: ann.auth });
         return expectStatus(list, 200, 'quests')
@@ -133,12 +119,12 @@ export function httpScenariosContract(name: string, options: TestIntegrationOpti
       // Fights until the quest says it is done (a won fight counts; the bound only stops a broken game).
       for (let fights = 0; (await questOf())?.status !== 'completed'; fights++) {
         expect(fights, 'fights needed for five slimes').toBeLessThan(20);
-        expectStatus(await post(ann, `/characters/${hero}/encounters`, { monsterId: 'slime' }), 201, 'fight');
+        expectStatus(await post(game, ann, `/characters/${hero}/encounters`, { monsterId: 'slime' }), 201, 'fight');
         await game.weft.events.drain();
       }
       const before = await holdings(game, ann, hero);
       const claims = await Promise.all(
-        Array.from({ length: 2 }, () => post(ann, `/characters/${hero}/quests/slime_cleanup/claim`)),
+        Array.from({ length: 2 }, () => post(game, ann, `/characters/${hero}/quests/slime_cleanup/claim`)),
       );
       expect(statusCounts(claims)).toEqual({ 200: 1, 409: 1 });
       expect(claims.find((c) => c.statusCode === 200)!.json()).toMatchObject({
@@ -146,7 +132,7 @@ export function httpScenariosContract(name: string, options: TestIntegrationOpti
         rewards: { gold: 20 },
       });
       expect(isProblem(claims.find((c) => c.statusCode === 409)!)).toBe(true);
-      const third = await post(ann, `/characters/${hero}/quests/slime_cleanup/claim`);
+      const third = await post(game, ann, `/characters/${hero}/quests/slime_cleanup/claim`);
       expect(third.statusCode).toBe(409);
       await game.weft.events.drain();
       const after = await holdings(game, ann, hero);
@@ -158,10 +144,10 @@ export function httpScenariosContract(name: string, options: TestIntegrationOpti
     });
 
     it('replays a fight fought over HTTP identically', async () => {
-      await start();
+      const { game, ann, bob } = await start();
       const hero = await createCharacter(game, ann, 'Anna', 'ranger');
       const fought = expectStatus(
-        await post(ann, `/characters/${hero}/encounters`, { monsterId: 'wolf' }),
+        await post(game, ann, `/characters/${hero}/encounters`, { monsterId: 'wolf' }),
         201,
         'fight',
       );
