@@ -66,22 +66,29 @@ export function httpScenariosContract(name: string, options: TestIntegrationOpti
     it('crafts once for 50 parallel requests with one Idempotency-Key, and refuses the key for another body', async () => {
       const { game, ann } = await start();
       const alchemist = await createCharacter(game, ann, 'Mira', 'alchemist');
+      // Wood for ten batches of planks, so a second effect would have what it needs.
+      expectStatus(
+        await post(game, ann, `/characters/${alchemist}/market/buy`, { itemId: 'wood', quantity: 20 }),
+        200,
+        'buy',
+      );
       const before = await holdings(game, ann, alchemist);
-      const key = { 'idempotency-key': 'bake-bread-1' };
+      const key = { 'idempotency-key': 'planks-1' };
       const answers = await Promise.all(
         Array.from({ length: 50 }, () =>
-          post(game, ann, `/characters/${alchemist}/craft`, { recipeId: 'bake_bread' }, key),
+          post(game, ann, `/characters/${alchemist}/craft`, { recipeId: 'saw_planks' }, key),
         ),
       );
       expect(statusCounts(answers)).toEqual({ 200: 50 });
       expect(new Set(answers.map((a) => a.body)).size).toBe(1);
-      expect(answers[0]!.json()).toMatchObject({ recipeId: 'bake_bread', itemId: 'bread', made: 1 });
+      expect(answers[0]!.json()).toMatchObject({ recipeId: 'saw_planks', itemId: 'plank', made: 2, fee: 1 });
       expect(answers.filter((a) => a.headers['idempotent-replayed'] === 'true')).toHaveLength(49);
       const after = await holdings(game, ann, alchemist);
-      expect(after.inventory).toEqual({ ...before.inventory, herb: 6 - 2, bread: 1 });
-      expect(after.gold).toBe(before.gold);
+      expect(after.inventory).toEqual({ ...before.inventory, wood: 20 - 2, plank: 2 });
+      expect(after.gold).toBe(before.gold - 1);
+      expect(after.ledger.filter((line) => line.reason === 'crafting_fee')).toHaveLength(1);
 
-      const other = await post(game, ann, `/characters/${alchemist}/craft`, { recipeId: 'bake_bread', times: 2 }, key);
+      const other = await post(game, ann, `/characters/${alchemist}/craft`, { recipeId: 'saw_planks', times: 2 }, key);
       expect(other.statusCode).toBe(422);
       expect(isProblem(other)).toBe(true);
       expect(await holdings(game, ann, alchemist)).toEqual(after);
