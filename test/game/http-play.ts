@@ -112,3 +112,8 @@ export function post(
     ...(payload === undefined ? {} : { payload }),
   });
 }
+
+/** Buys items at the market for a character (a setup step that must work). */
+export async function buy(game: GameApp, player: Player, id: string, itemId: string, quantity: number): Promise<void> {
+  expectStatus(await post(game, player, `/characters/${id}/market/buy`, { itemId, quantity }), 200, `buy ${itemId}`);
+}

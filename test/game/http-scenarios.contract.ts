@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { TestIntegrationOptions } from 'weft/testing';
-import { auditedGame, createCharacter, expectStatus, holdings, isProblem, post, statusCounts } from './http-play.js';
+import {
+  auditedGame,
+  buy,
+  createCharacter,
+  expectStatus,
+  holdings,
+  isProblem,
+  post,
+  statusCounts,
+} from './http-play.js';
 
 /** Whole game actions over HTTP, each ending with a balanced economy audit, on one backend. */
 export function httpScenariosContract(name: string, options: TestIntegrationOptions): void {
@@ -12,11 +21,7 @@ export function httpScenariosContract(name: string, options: TestIntegrationOpti
       const { game, ann, bob } = await start();
       const alchemist = await createCharacter(game, ann, 'Mira', 'alchemist');
       const friend = await createCharacter(game, bob, 'Bert', 'warrior');
-      expectStatus(
-        await post(game, ann, `/characters/${alchemist}/market/buy`, { itemId: 'wood', quantity: 4 }),
-        200,
-        'buy',
-      );
+      await buy(game, ann, alchemist, 'wood', 4);
       const before = await holdings(game, ann, alchemist);
       expect(before.gold).toBe(80 - 4 * 2);
       // 80 batches of planks: 160 wood and a fee of 80 gold; 4 wood and 72 gold held.
@@ -67,11 +72,7 @@ export function httpScenariosContract(name: string, options: TestIntegrationOpti
       const { game, ann } = await start();
       const alchemist = await createCharacter(game, ann, 'Mira', 'alchemist');
       // Wood for ten batches of planks, so a second effect would have what it needs.
-      expectStatus(
-        await post(game, ann, `/characters/${alchemist}/market/buy`, { itemId: 'wood', quantity: 20 }),
-        200,
-        'buy',
-      );
+      await buy(game, ann, alchemist, 'wood', 20);
       const before = await holdings(game, ann, alchemist);
       const key = { 'idempotency-key': 'planks-1' };
       const answers = await Promise.all(
