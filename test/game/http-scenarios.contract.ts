@@ -9,6 +9,7 @@ import {
   isProblem,
   post,
   statusCounts,
+  type Table,
 } from './http-play.js';
 
 /** Whole game actions over HTTP, each ending with a balanced economy audit, on one backend. */
@@ -16,6 +17,19 @@ export function httpScenariosContract(name: string, options: TestIntegrationOpti
   describe(`HTTP game scenarios: ${name}`, () => {
     // A fixed seed: every fight of a test is the same fight, whatever the run.
     const start = auditedGame({ ...options, game: { seed: () => 424_242 } });
+    const limited = auditedGame({ ...options, rateLimits: { auth: 10_000, command: 20 } });
+
+    /** Ann's warrior (50 gold) sends all its gold to Bob's ranger (60 gold) 100 times at once. */
+    async function spendTheWalletAtOnce({ game, ann, bob }: Omit<Table, 'admin'>) {
+      const giver = await createCharacter(game, ann, 'Anna', 'warrior');
+      const taker = await createCharacter(game, bob, 'Bert', 'ranger');
+      const answers = await Promise.all(
+        Array.from({ length: 100 }, () =>
+          post(game, ann, `/characters/${giver}/transfer`, { toCharacterId: taker, gold: 50 }),
+        ),
+      );
+      return { giver, taker, answers };
+    }
 
     it('refuses a craft without the gold or the items with a 409 naming what is missing, and changes nothing', async () => {
       const { game, ann, bob } = await start();
@@ -47,13 +61,7 @@ export function httpScenariosContract(name: string, options: TestIntegrationOpti
 
     it('lets exactly one of 100 parallel transfers of a whole wallet through', async () => {
       const { game, ann, bob } = await start();
-      const giver = await createCharacter(game, ann, 'Anna', 'warrior');
-      const taker = await createCharacter(game, bob, 'Bert', 'ranger');
-      const answers = await Promise.all(
-        Array.from({ length: 100 }, () =>
-          post(game, ann, `/characters/${giver}/transfer`, { toCharacterId: taker, gold: 50 }),
-        ),
-      );
+      const { giver, taker, answers } = await spendTheWalletAtOnce({ game, ann, bob });
       const counts = statusCounts(answers);
       expect(answers.filter((a) => a.statusCode >= 200 && a.statusCode < 300)).toHaveLength(1);
       expect(Object.keys(counts).map(Number).sort()).toEqual(expect.arrayContaining([200, 409]));
@@ -66,6 +74,20 @@ export function httpScenariosContract(name: string, options: TestIntegrationOpti
       expect(received.ledger.filter((line) => line.reason === 'transfer')).toEqual([
         expect.objectContaining({ amount: 50 }),
       ]);
+    });
+
+    it('lets one of 100 parallel transfers through under a tight rate limit; the rest are 409 or 429', async () => {
+      const { game, ann, bob } = await limited();
+      const { taker, answers } = await spendTheWalletAtOnce({ game, ann, bob });
+      const counts = statusCounts(answers);
+      expect(counts[200]).toBe(1);
+      expect(counts[429]).toBeGreaterThan(0);
+      expect((counts[200] ?? 0) + (counts[409] ?? 0) + (counts[429] ?? 0)).toBe(100);
+      for (const slowed of answers.filter((a) => a.statusCode === 429)) {
+        expect(isProblem(slowed)).toBe(true);
+        expect(Number(slowed.headers['retry-after'])).toBeGreaterThan(0);
+      }
+      expect((await holdings(game, bob, taker)).gold).toBe(60 + 50);
     });
 
     it('crafts once for 50 parallel requests with one Idempotency-Key, and refuses the key for another body', async () => {
