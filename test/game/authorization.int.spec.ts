@@ -1,75 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gameApp, type GameApp, type Player } from './http-harness.js';
-
-/**
- * Who may call each route: the test's own list, written by hand. A route the app registers and this
- * list does not name fails the test, so a new route cannot ship without deciding who calls it.
- */
-const MATRIX: Record<string, 'public' | 'player' | 'admin' | 'operator' | 'open'> = {
-  'GET /health': 'open',
-  'GET /health/live': 'open',
-  'GET /health/ready': 'open',
-  'GET /metrics': 'open',
-  'GET /alerts': 'operator',
-  'GET /status': 'operator',
-  'GET /logs/recent': 'operator',
-  'PUT /logs/levels/:system': 'operator',
-  'GET /openapi.json': 'open',
-  'POST /auth/register': 'public',
-  'POST /auth/login': 'public',
-  'POST /auth/refresh': 'public',
-  'POST /auth/logout': 'player',
-  'GET /me': 'player',
-  'POST /characters': 'player',
-  'GET /characters': 'player',
-  'GET /characters/:id': 'player',
-  'POST /characters/:id/use': 'player',
-  'GET /characters/:id/wallet': 'player',
-  'GET /characters/:id/ledger': 'player',
-  'POST /characters/:id/transfer': 'player',
-  'POST /characters/:id/market/buy': 'player',
-  'POST /characters/:id/market/sell': 'player',
-  'GET /admin/economy': 'admin',
-  'GET /admin/economy/audit': 'admin',
-  'POST /characters/:id/craft': 'player',
-  'POST /characters/:id/encounters': 'player',
-  'GET /encounters/:id': 'player',
-  'GET /encounters/:id/replay': 'player',
-  'GET /world': 'public',
-  'POST /characters/:id/travel': 'player',
-  'POST /admin/world/tick': 'admin',
-  'GET /factions': 'public',
-  'GET /characters/:id/reputation': 'player',
-  'GET /characters/:id/quests': 'player',
-  'POST /characters/:id/quests/:questId/accept': 'player',
-  'POST /characters/:id/quests/:questId/claim': 'player',
-  'GET /characters/:id/dialogue/:npcId': 'player',
-  'POST /characters/:id/dialogue/:npcId': 'player',
-  'GET /admin/analytics/summary': 'admin',
-  ...Object.fromEntries(
-    ['items', 'recipes', 'monsters', 'quests', 'factions', 'npcs', 'regions', 'classes', 'market'].flatMap((c) => [
-      [`GET /content/${c}`, 'public'],
-      [`GET /content/${c}/:id`, 'public'],
-    ]),
-  ),
-};
-
-/** A body each route accepts, so that an ownership check is reached rather than a 422. */
-const BODIES: Record<string, unknown> = {
-  'POST /characters': { name: 'Probe', class: 'warrior' },
-  'POST /characters/:id/transfer': { toCharacterId: 'someone', gold: 1 },
-  'POST /characters/:id/market/buy': { itemId: 'wood', quantity: 1 },
-  'POST /characters/:id/market/sell': { itemId: 'wood', quantity: 1 },
-  'POST /characters/:id/craft': { recipeId: 'saw_planks' },
-  'POST /characters/:id/use': { itemId: 'bread' },
-  'POST /characters/:id/encounters': { monsterId: 'slime' },
-  'POST /characters/:id/travel': { regionId: 'oakwood' },
-  'PUT /logs/levels/:system': { level: 'info' },
-  'POST /characters/:id/dialogue/:npcId': { optionId: 'greeting.0' },
-  'POST /auth/register': { username: 'someone', password: 'a good long password' },
-  'POST /auth/login': { username: 'someone', password: 'a good long password' },
-  'POST /auth/refresh': { refreshToken: 'nothing' },
-};
+import { BODIES, MATRIX, routeKey as key, urlOf as concreteUrl } from './http-route-matrix.js';
 
 describe('the authorization matrix', () => {
   let game: GameApp;
@@ -97,15 +28,9 @@ describe('the authorization matrix', () => {
     await game.close();
   });
 
-  const key = (route: { method: string; url: string }) => `${route.method} ${route.url}`;
   const gameRoutes = () => game.routes.filter((route) => !route.url.startsWith('/docs'));
   /** A concrete URL for a route: its `:id` is Bob's character, or a content id. */
-  const urlOf = (url: string) =>
-    url
-      .replace(':id', url.startsWith('/content/') ? 'x' : bobsCharacter)
-      .replace(':system', 'http')
-      .replace(':questId', 'slime_cleanup')
-      .replace(':npcId', 'captain_ada');
+  const urlOf = (url: string) => concreteUrl(url, bobsCharacter);
   const call = (route: { method: string; url: string }, headers: Record<string, string> = {}) =>
     game.request({
       method: route.method as 'GET',

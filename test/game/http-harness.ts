@@ -26,6 +26,8 @@ export interface GameApp {
     readonly method: string;
     readonly url: string;
     readonly access: string | undefined;
+    /** The request schemas the route was registered with (zod, for the game's routes). */
+    readonly schema: RouteRequestSchemas;
   }>;
   request(options: InjectOptions): Promise<LightMyRequestResponse>;
   /** Registers and signs in a player (username from `name`). */
@@ -33,6 +35,13 @@ export interface GameApp {
   /** Signs in the admin account. */
   admin(): Promise<Player>;
   close(): Promise<void>;
+}
+
+/** What a route validates requests with, as it was registered. */
+export interface RouteRequestSchemas {
+  readonly body?: unknown;
+  readonly params?: unknown;
+  readonly querystring?: unknown;
 }
 
 export const PASSWORD = 'correct horse battery';
@@ -52,10 +61,12 @@ export async function gameApp(
     state: weft.state,
     game: { weft, routes: gameRoutes, rateLimits: rateLimits ?? { auth: 10_000, command: 100_000 } },
   });
-  const routes: Array<{ method: string; url: string; access: string | undefined }> = [];
+  const routes: Array<GameApp['routes'][number]> = [];
   app.addHook('onRoute', (route) => {
+    const { body, params, querystring } = route.schema ?? {};
+    const schema = { body, params, querystring };
     for (const method of [route.method].flat()) {
-      if (method !== 'HEAD') routes.push({ method, url: route.url, access: route.config?.access });
+      if (method !== 'HEAD') routes.push({ method, url: route.url, access: route.config?.access, schema });
     }
   });
   await app.ready();

@@ -1,0 +1,3 @@
+import { httpAmountsContract } from './http-amounts.contract.js';
+
+httpAmountsContract('SQLite file', { file: true });

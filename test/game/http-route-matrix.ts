@@ -1,0 +1,90 @@
+// The game's routes as its HTTP tests know them: who may call each, and a body each accepts.
+
+/** Who may call a route: the tests' own list, written by hand, so a new route cannot ship without deciding it. */
+export type RouteAccess = 'public' | 'player' | 'admin' | 'operator' | 'open';
+
+/** `METHOD /url` of a route, as the matrix names it. */
+export const routeKey = (route: { readonly method: string; readonly url: string }): string =>
+  `${route.method} ${route.url}`;
+
+/**
+ * Who may call each route. A route the app registers and this list does not name fails the
+ * authorization test.
+ */
+export const MATRIX: Readonly<Record<string, RouteAccess>> = {
+  'GET /health': 'open',
+  'GET /health/live': 'open',
+  'GET /health/ready': 'open',
+  'GET /metrics': 'open',
+  'GET /alerts': 'operator',
+  'GET /status': 'operator',
+  'GET /logs/recent': 'operator',
+  'PUT /logs/levels/:system': 'operator',
+  'GET /openapi.json': 'open',
+  'POST /auth/register': 'public',
+  'POST /auth/login': 'public',
+  'POST /auth/refresh': 'public',
+  'POST /auth/logout': 'player',
+  'GET /me': 'player',
+  'POST /characters': 'player',
+  'GET /characters': 'player',
+  'GET /characters/:id': 'player',
+  'POST /characters/:id/use': 'player',
+  'GET /characters/:id/wallet': 'player',
+  'GET /characters/:id/ledger': 'player',
+  'POST /characters/:id/transfer': 'player',
+  'POST /characters/:id/market/buy': 'player',
+  'POST /characters/:id/market/sell': 'player',
+  'GET /admin/economy': 'admin',
+  'GET /admin/economy/audit': 'admin',
+  'POST /characters/:id/craft': 'player',
+  'POST /characters/:id/encounters': 'player',
+  'GET /encounters/:id': 'player',
+  'GET /encounters/:id/replay': 'player',
+  'GET /world': 'public',
+  'POST /characters/:id/travel': 'player',
+  'POST /admin/world/tick': 'admin',
+  'GET /factions': 'public',
+  'GET /characters/:id/reputation': 'player',
+  'GET /characters/:id/quests': 'player',
+  'POST /characters/:id/quests/:questId/accept': 'player',
+  'POST /characters/:id/quests/:questId/claim': 'player',
+  'GET /characters/:id/dialogue/:npcId': 'player',
+  'POST /characters/:id/dialogue/:npcId': 'player',
+  'GET /admin/analytics/summary': 'admin',
+  ...Object.fromEntries(
+    ['items', 'recipes', 'monsters', 'quests', 'factions', 'npcs', 'regions', 'classes', 'market'].flatMap((c) => [
+      [`GET /content/${c}`, 'public'],
+      [`GET /content/${c}/:id`, 'public'],
+    ]),
+  ),
+};
+
+/** A body each route accepts, so that an ownership check is reached rather than a 422. */
+export const BODIES: Readonly<Record<string, unknown>> = {
+  'POST /characters': { name: 'Probe', class: 'warrior' },
+  'POST /characters/:id/transfer': { toCharacterId: 'someone', gold: 1 },
+  'POST /characters/:id/market/buy': { itemId: 'wood', quantity: 1 },
+  'POST /characters/:id/market/sell': { itemId: 'wood', quantity: 1 },
+  'POST /characters/:id/craft': { recipeId: 'saw_planks' },
+  'POST /characters/:id/use': { itemId: 'bread' },
+  'POST /characters/:id/encounters': { monsterId: 'slime' },
+  'POST /characters/:id/travel': { regionId: 'oakwood' },
+  'PUT /logs/levels/:system': { level: 'info' },
+  'POST /characters/:id/dialogue/:npcId': { optionId: 'greeting.0' },
+  'POST /auth/register': { username: 'someone', password: 'a good long password' },
+  'POST /auth/login': { username: 'someone', password: 'a good long password' },
+  'POST /auth/refresh': { refreshToken: 'nothing' },
+};
+
+/**
+ * A concrete URL for a route pattern: `:id` is `character` (or `contentId` under /content), and the
+ * other parameters name things the shipped content has.
+ */
+export function urlOf(url: string, character: string, contentId = 'x'): string {
+  return url
+    .replace(':id', url.startsWith('/content/') ? contentId : character)
+    .replace(':system', 'http')
+    .replace(':questId', 'slime_cleanup')
+    .replace(':npcId', 'captain_ada');
+}

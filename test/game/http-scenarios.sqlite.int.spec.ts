@@ -1,0 +1,3 @@
+import { httpScenariosContract } from './http-scenarios.contract.js';
+
+httpScenariosContract('SQLite file', { file: true });

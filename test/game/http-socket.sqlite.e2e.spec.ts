@@ -1,0 +1,3 @@
+import { httpSocketContract } from './http-socket.contract.js';
+
+httpSocketContract('SQLite file', { file: true });
