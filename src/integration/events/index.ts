@@ -19,3 +19,10 @@ export type { BacklogQuery, EventBacklog, PrefixBacklog, SubscriptionBacklog } f
 export { MemoryTransport } from './memory-transport.js';
 export type { MemoryTransportOptions } from './memory-transport.js';
 export type { Transport, TransportStream, TransportSubscription } from './transport.js';
+export {
+  readEventTrace,
+  type EventTrace,
+  type EventTraceOptions,
+  type HandlerOutcome,
+  type TracedEvent,
+} from './trace.js';
