@@ -14,6 +14,7 @@ const MATRIX: Record<string, 'public' | 'player' | 'admin' | 'operator' | 'open'
   'GET /status': 'operator',
   'GET /logs/recent': 'operator',
   'PUT /logs/levels/:system': 'operator',
+  'GET /admin/trace/:correlationId': 'operator',
   'GET /openapi.json': 'open',
   'POST /auth/register': 'public',
   'POST /auth/login': 'public',
@@ -78,6 +79,8 @@ describe('the authorization matrix', () => {
   let bob: Player;
   let admin: Player;
   let bobsCharacter: string;
+  /** The x-request-id of Bob's character creation: a correlation the trace route knows. */
+  let creation: string;
 
   beforeAll(async () => {
     game = await gameApp({ file: true, game: { now: () => clock } });
@@ -91,6 +94,7 @@ describe('the authorization matrix', () => {
       payload: { name: 'Bobby', class: 'ranger' },
     });
     bobsCharacter = created.json<{ id: string }>().id;
+    creation = String(created.headers['x-request-id']);
     await game.weft.events.drain();
   });
   afterAll(async () => {
@@ -105,7 +109,8 @@ describe('the authorization matrix', () => {
       .replace(':id', url.startsWith('/content/') ? 'x' : bobsCharacter)
       .replace(':system', 'http')
       .replace(':questId', 'slime_cleanup')
-      .replace(':npcId', 'captain_ada');
+      .replace(':npcId', 'captain_ada')
+      .replace(':correlationId', creation);
   const call = (route: { method: string; url: string }, headers: Record<string, string> = {}) =>
     game.request({
       method: route.method as 'GET',
