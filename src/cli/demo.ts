@@ -38,7 +38,7 @@ export async function demo(
   out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
 ): Promise<number> {
   const { values } = parseArgs({ args: [...argv], options: { url: { type: 'string' } }, allowPositionals: false });
-  const target = values.url === undefined ? await startOwnServer(env) : remoteTarget(values.url, env);
+  const target = values.url === undefined ? await startDemoServer(env) : remoteTarget(values.url, env);
   try {
     out(`weft demo against ${target.url}`);
     const client = new DemoClient(target.url);
@@ -105,7 +105,7 @@ function remoteTarget(url: string, env: Readonly<Record<string, string | undefin
  * The game server, started here on loopback: on WEFT_DATABASE_URL when set, else on a new SQLite file in a temporary
  * folder (removed at the end). The admin's password is WEFT_ADMIN_PASSWORD, else one chosen now.
  */
-async function startOwnServer(env: Readonly<Record<string, string | undefined>>): Promise<DemoTarget> {
+export async function startDemoServer(env: Readonly<Record<string, string | undefined>>): Promise<DemoTarget> {
   const folder = env.WEFT_DATABASE_URL === undefined ? await mkdtemp(join(tmpdir(), 'weft-demo-')) : undefined;
   const adminPassword = env.WEFT_ADMIN_PASSWORD ?? randomBytes(18).toString('base64url');
   let server: RunningServer;
