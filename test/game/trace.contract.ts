@@ -34,8 +34,8 @@ export function traceContract(name: string, options: TestIntegrationOptions): vo
       await game.close();
     });
 
-    /** A level-2 warrior holding what forging a copper sword takes, who has accepted the sword quest. */
-    async function smith(): Promise<{ ann: Player; id: string }> {
+    /** A level-2 warrior holding what forging a copper sword takes, who has accepted the sword quest, forges it. */
+    async function forge(): Promise<{ ann: Player; id: string; craft: { statusCode: number; requestId: string } }> {
       const ann = await game.player('ann');
       const created = await game.request({
         method: 'POST',
@@ -66,27 +66,27 @@ export function traceContract(name: string, options: TestIntegrationOptions): vo
         headers: ann.auth,
       });
       expect(accepted.statusCode).toBe(200);
-      return { ann, id };
-    }
-
-    it('answers a craft’s events, what they caused nested under them, handler outcomes and the state it changed', async () => {
-      game = await gameApp(options);
-      const { ann, id } = await smith();
       const craft = await game.request({
         method: 'POST',
         url: `/characters/${id}/craft`,
         headers: ann.auth,
         payload: { recipeId: 'forge_copper_sword' },
       });
+      return { ann, id, craft: { statusCode: craft.statusCode, requestId: String(craft.headers['x-request-id']) } };
+    }
+
+    it('answers a craft’s events, what they caused nested under them, handler outcomes and the state it changed', async () => {
+      game = await gameApp(options);
+      const { id, craft } = await forge();
       expect(craft.statusCode).toBe(200);
-      const requestId = craft.headers['x-request-id'];
-      expect(typeof requestId).toBe('string');
+      const requestId = craft.requestId;
+      expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
       await game.weft.events.drain();
 
       const admin = await game.admin();
       const answer = await game.request({
         method: 'GET',
-        url: `/admin/trace/${String(requestId)}`,
+        url: `/admin/trace/${requestId}`,
         headers: admin.auth,
       });
       expect(answer.statusCode).toBe(200);
@@ -150,14 +150,8 @@ export function traceContract(name: string, options: TestIntegrationOptions): vo
 
     it('refuses a player (403) and a caller without a token (401); an unknown id is a 404, a malformed one a 422', async () => {
       game = await gameApp(options);
-      const { ann, id } = await smith();
-      const craft = await game.request({
-        method: 'POST',
-        url: `/characters/${id}/craft`,
-        headers: ann.auth,
-        payload: { recipeId: 'forge_copper_sword' },
-      });
-      const url = `/admin/trace/${String(craft.headers['x-request-id'])}`;
+      const { ann, craft } = await forge();
+      const url = `/admin/trace/${craft.requestId}`;
       const player = await game.request({ method: 'GET', url, headers: ann.auth });
       expect(player.statusCode).toBe(403);
       expect(player.headers['content-type']).toMatch(/^application\/problem\+json/);
