@@ -6,10 +6,14 @@ import { postgresAvailableForTests, postgresTestUrl } from 'weft/testing';
 import { withPostgresSchema } from '../crash-worker.js';
 
 /** `weft demo` as a real process: its exit code and what it printed. */
-function runDemo(env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
+function runDemo(
+  env: Record<string, string | undefined>,
+  args: readonly string[] = [],
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo'], {
-      env: { ...process.env, ...env },
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', ...args], {
+      // An undefined value takes the variable away from the child.
+      env: Object.fromEntries(Object.entries({ ...process.env, ...env }).filter(([, value]) => value !== undefined)),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -59,6 +63,16 @@ describe('weft demo, as a real process', () => {
   it('plays the whole session on a SQLite file of its own and exits 0 with the audit balanced', async () => {
     expectAWholeSession(await runDemo({}));
   }, 180_000);
+
+  it('exits 1 naming the step that went wrong, and refuses --url without the admin password', async () => {
+    // Nothing listens on port 1: the first step gets no answer.
+    const nobody = await runDemo({ WEFT_ADMIN_PASSWORD: 'some admin password' }, ['--url', 'http://127.0.0.1:1']);
+    expect(nobody.code).toBe(1);
+    expect(nobody.err).toMatch(/^demo failed: step "Ann [0-9a-f]{6} registers": POST \/auth\/register got no answer/m);
+    const noPassword = await runDemo({ WEFT_ADMIN_PASSWORD: undefined }, ['--url', 'http://127.0.0.1:1']);
+    expect(noPassword.code).toBe(1);
+    expect(noPassword.err).toContain('weft demo --url needs WEFT_ADMIN_PASSWORD');
+  }, 60_000);
 
   describe.runIf(postgres)('PostgreSQL', () => {
     it('plays the whole session on PostgreSQL (WEFT_DATABASE_URL) and exits 0 with the audit balanced', async () => {
