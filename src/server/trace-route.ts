@@ -82,12 +82,16 @@ export function registerTraceRoute(
     },
     async (request) => {
       const { correlationId } = request.params;
-      const [events, state] = await Promise.all([
-        readEventTrace(weft.db, correlationId, {
-          subscriptionsOf: (type) => weft.events.durableSubscriptionsOf(type),
-        }),
-        readStateTrace(weft.db, correlationId),
-      ]);
+      const events = await readEventTrace(weft.db, correlationId, {
+        subscriptionsOf: (type) => weft.events.durableSubscriptionsOf(type),
+      });
+      // Each state transaction publishes state.changed with its id: the history is then read by its transaction index.
+      // A truncated tree may miss some, so the history is then searched by correlation id instead.
+      const state = await readStateTrace(
+        weft.db,
+        correlationId,
+        events.truncated ? {} : { transactionIds: transactionsOf(events.events) },
+      );
       if (events.count === 0 && state.changes.length === 0)
         throw new NotFoundError(`Nothing was recorded under correlation id ${correlationId}.`);
       return {
@@ -99,4 +103,13 @@ export function registerTraceRoute(
       };
     },
   );
+}
+
+/** The ids of the state transactions whose `state.changed` events are in the tree. */
+function transactionsOf(events: readonly TracedEvent[]): string[] {
+  return events.flatMap((event) => {
+    const data = event.data as { transactionId?: unknown } | null;
+    const own = event.type === 'state.changed' && typeof data?.transactionId === 'string' ? [data.transactionId] : [];
+    return [...own, ...transactionsOf(event.caused)];
+  });
 }

@@ -100,6 +100,15 @@ function outcomesContract(name: string, options: TestIntegrationOptions): void {
         'forge made:sword:3 v1 set',
       ]);
       expect(state.changes[0]?.value).toEqual({ round: 1 });
+      // Read by the transactions the state.changed events name (the route's way, by index): the same answer.
+      const transactionIds = chain.flatMap((round) =>
+        round.caused.flatMap((e) =>
+          e.type === 'state.changed' ? [(e.data as { transactionId: string }).transactionId] : [],
+        ),
+      );
+      expect(transactionIds).toHaveLength(3);
+      expect(await readStateTrace(weft.db, 'req-forge-1', { transactionIds })).toEqual(state);
+      expect((await readStateTrace(weft.db, 'req-other', { transactionIds })).changes).toEqual([]);
 
       // Bounded: past the limit, the oldest events and a flag.
       const cut = await readEventTrace(weft.db, 'req-forge-1', { limit: 2 });
