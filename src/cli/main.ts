@@ -9,6 +9,7 @@ import {
 } from '../integration/internal.js';
 import { checkContentFolder, gameSystems } from '../game/index.js';
 import { closeOnSignals, readServeConfig, startServer } from '../server/index.js';
+import { demo } from './demo.js';
 
 const USAGE = `Usage: weft <command>
 
@@ -18,6 +19,8 @@ Commands:
   migrate down [--steps N] revert the N most recent migrations (default 1)
   migrate status           list migrations and whether each is applied
   validate-content DIR     check a folder of game content: exit 0 with a summary, or 1 with every problem
+  demo [--url URL]         play a scripted session over HTTP (a server of its own, or the one at URL: then set
+                           WEFT_ADMIN_PASSWORD); exit 0 when every step did what it should
 
 The database is WEFT_DATABASE_URL (default sqlite:./data/weft.db).
 `;
@@ -27,6 +30,7 @@ export async function main(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
+  if (argv[0] === 'demo') return demo(argv.slice(1), env);
   const { positionals, values } = parseArgs({
     args: [...argv],
     allowPositionals: true,

@@ -29,6 +29,7 @@ import { operatorAccess } from './operator-access.js';
 import { registerOperatorRoutes } from './operator-routes.js';
 import { problemHandler } from './problem.js';
 import { accessCheck } from './request-actor.js';
+import { registerTraceRoute } from './trace-route.js';
 
 /** What the HTTP app is built from. */
 export interface AppOptions {
@@ -50,7 +51,7 @@ export interface AppOptions {
    * their commands run on. With it, operator routes need an admin's token (or `adminToken`).
    */
   readonly game?: {
-    readonly weft: Pick<Integration, 'execute' | 'commands'>;
+    readonly weft: Pick<Integration, 'execute' | 'commands' | 'db' | 'events'>;
     readonly routes: readonly GameRoute[];
     readonly rateLimits?: RateLimits;
   };
@@ -158,6 +159,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       metrics: metricsAccess(options.metricsToken),
     });
     if (game !== undefined) mountGameRoutes(api, game.weft, game.routes, game.rateLimits);
+    if (game !== undefined) registerTraceRoute(api, access, game.weft);
   });
 
   return app;

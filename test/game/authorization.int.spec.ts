@@ -9,6 +9,8 @@ describe('the authorization matrix', () => {
   let bob: Player;
   let admin: Player;
   let bobsCharacter: string;
+  /** The x-request-id of Bob's character creation: a correlation the trace route knows. */
+  let creation: string;
 
   beforeAll(async () => {
     game = await gameApp({ file: true, game: { now: () => clock } });
@@ -22,6 +24,7 @@ describe('the authorization matrix', () => {
       payload: { name: 'Bobby', class: 'ranger' },
     });
     bobsCharacter = created.json<{ id: string }>().id;
+    creation = String(created.headers['x-request-id']);
     await game.weft.events.drain();
   });
   afterAll(async () => {
@@ -30,7 +33,7 @@ describe('the authorization matrix', () => {
 
   const gameRoutes = () => game.routes.filter((route) => !route.url.startsWith('/docs'));
   /** A concrete URL for a route: its `:id` is Bob's character, or a content id. */
-  const urlOf = (url: string) => concreteUrl(url, bobsCharacter);
+  const urlOf = (url: string) => concreteUrl(url, bobsCharacter, 'x', creation);
   const call = (route: { method: string; url: string }, headers: Record<string, string> = {}) =>
     game.request({
       method: route.method as 'GET',

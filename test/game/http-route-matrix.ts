@@ -20,6 +20,7 @@ export const MATRIX: Readonly<Record<string, RouteAccess>> = {
   'GET /status': 'operator',
   'GET /logs/recent': 'operator',
   'PUT /logs/levels/:system': 'operator',
+  'GET /admin/trace/:correlationId': 'operator',
   'GET /openapi.json': 'open',
   'POST /auth/register': 'public',
   'POST /auth/login': 'public',
@@ -81,10 +82,11 @@ export const BODIES: Readonly<Record<string, unknown>> = {
  * A concrete URL for a route pattern: `:id` is `character` (or `contentId` under /content), and the
  * other parameters name things the shipped content has.
  */
-export function urlOf(url: string, character: string, contentId = 'x'): string {
+export function urlOf(url: string, character: string, contentId = 'x', correlationId = 'no-such-request'): string {
   return url
     .replace(':id', url.startsWith('/content/') ? contentId : character)
     .replace(':system', 'http')
     .replace(':questId', 'slime_cleanup')
-    .replace(':npcId', 'captain_ada');
+    .replace(':npcId', 'captain_ada')
+    .replace(':correlationId', correlationId);
 }

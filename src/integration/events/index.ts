@@ -20,3 +20,10 @@ export { MemoryTransport } from './memory-transport.js';
 export type { MemoryTransportOptions } from './memory-transport.js';
 export { SubscriptionLeaseLostError } from './subscription-lease.js';
 export type { Transport, TransportStream, TransportSubscription } from './transport.js';
+export {
+  readEventTrace,
+  type EventTrace,
+  type EventTraceOptions,
+  type HandlerOutcome,
+  type TracedEvent,
+} from './trace.js';

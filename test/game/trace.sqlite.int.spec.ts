@@ -1,0 +1,3 @@
+import { traceContract } from './trace.contract.js';
+
+traceContract('SQLite file', { file: true });
