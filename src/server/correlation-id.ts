@@ -5,11 +5,14 @@ import type { IncomingMessage } from 'node:http';
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * Fastify's `genReqId`: the caller's `x-correlation-id` when it is 1 to 128 characters of
+ * Fastify's `genReqId`: the caller's `x-correlation-id` (else its `x-request-id`) when it is 1 to 128 characters of
  * `[A-Za-z0-9._:-]`, else a new UUID. It is echoed in a header and written on every log line of the
  * request, so anything longer or stranger (15 KB of HTML was sent) is not taken.
  */
 export function correlationIdOf(request: IncomingMessage): string {
-  const given = request.headers['x-correlation-id'];
-  return typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
+  // `x-request-id` too: proxies and clients that make their own ids (nginx's $request_id, many SDKs) send that one.
+  for (const given of [request.headers['x-correlation-id'], request.headers['x-request-id']]) {
+    if (typeof given === 'string' && CORRELATION_ID.test(given)) return given;
+  }
+  return randomUUID();
 }

@@ -71,7 +71,7 @@ export const BODIES: Readonly<Record<string, unknown>> = {
   'POST /characters/:id/use': { itemId: 'bread' },
   'POST /characters/:id/encounters': { monsterId: 'slime' },
   'POST /characters/:id/travel': { regionId: 'oakwood' },
-  'PUT /logs/levels/:system': { level: 'info' },
+  'PUT /logs/levels/:system': { level: 'silent' },
   'POST /characters/:id/dialogue/:npcId': { optionId: 'greeting.0' },
   'POST /auth/register': { username: 'someone', password: 'a good long password' },
   'POST /auth/login': { username: 'someone', password: 'a good long password' },

@@ -44,4 +44,16 @@ describe('x-correlation-id', () => {
     }
     await app.close();
   });
+
+  it('falls back to the caller’s x-request-id, under the same rules, and prefers x-correlation-id', async () => {
+    const { app, working } = build();
+    const fromProxy = await app.inject({ url: '/work', headers: { 'x-request-id': 'nginx-7f3a' } });
+    expect(fromProxy.headers['x-request-id']).toBe('nginx-7f3a');
+    expect(working()).toMatchObject({ correlationId: 'nginx-7f3a' });
+    const both = await app.inject({ url: '/work', headers: { 'x-request-id': 'b', 'x-correlation-id': 'a' } });
+    expect(both.headers['x-request-id']).toBe('a');
+    const unsafe = await app.inject({ url: '/work', headers: { 'x-request-id': '<b>bold</b>' } });
+    expect(unsafe.headers['x-request-id']).toMatch(UUID);
+    await app.close();
+  });
 });
