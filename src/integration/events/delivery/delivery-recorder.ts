@@ -14,7 +14,11 @@ export class DeliveryRecorder {
   readonly #lag: { set(value: number): void } | undefined;
   readonly #logger: Pick<Logger, 'level' | 'debug' | 'warn' | 'error'>;
 
-  constructor(subscription: string, metrics: WeftMetrics | undefined, logger: Pick<Logger, 'level' | 'debug' | 'warn' | 'error'>) {
+  constructor(
+    subscription: string,
+    metrics: WeftMetrics | undefined,
+    logger: Pick<Logger, 'level' | 'debug' | 'warn' | 'error'>,
+  ) {
     this.#subscription = subscription;
     this.#series = new DeliveryMetrics(metrics, subscription);
     this.#lag = metrics?.eventDeliveryLag.labels({ subscription });
