@@ -130,30 +130,16 @@ export class VolatileDispatch {
     const queue = release ? subscription.queue : undefined;
     if (!subscription.active) return void queue?.release(key);
     if (subscription.once) void this.#remove(subscription);
-    const end = () => {
-      queue?.release(key);
-      countdown?.done();
-      return envelope;
-    };
-    // Counted and logged here (the handler's own failures are counted where they happen), then passed on.
-    const timedOut = (error: Error): never => {
-      reportFailure(this.#logger, subscription, [envelope], error);
-      countdown?.timedOut(error);
-      queued?.timedOut(error);
-      end();
-      throw error;
-    };
-    const name = subscription.name ?? 'anonymous';
-    let late = false;
-    const expired = () => (late = true);
     if (traced) {
-      return withHandlerTimeout(
+      // runHandler counts the run and logs its failure itself.
+      return this.#awaited(
         runHandler(subscription, [envelope], this.#logger, context),
-        subscription.timeoutMs,
-        name,
+        subscription,
         envelope,
-        expired,
-      ).then(end, (error: unknown) => (late ? timedOut(error as Error) : end()));
+        release,
+        countdown,
+        queued,
+      );
     }
     let result: unknown;
     try {
@@ -163,22 +149,53 @@ export class VolatileDispatch {
       return void queue?.release(key);
     }
     if (result instanceof Promise) {
-      return withHandlerTimeout(result, subscription.timeoutMs, name, envelope, expired).then(
-        () => {
-          series.delivered.inc();
-          series.duration.observe(performance.now() - started);
-          return end();
-        },
-        (error: unknown) => {
-          if (late) return timedOut(error as Error);
-          reportFailure(this.#logger, subscription, [envelope], error);
-          return end();
-        },
-      );
+      return this.#awaited(result, subscription, envelope, release, countdown, queued, { series, started });
     }
     series.delivered.inc();
     series.duration.observe(performance.now() - started);
     return void queue?.release(key);
+  }
+
+  /**
+   * Waits for an asynchronous run under the subscription's timeout; then gives the worker back (with `release`) and
+   * tells the countdown. With `count`, counts the run and logs its failure (else the run does). A run past its timeout
+   * is counted and logged here, told to the countdown and the queued run's publisher, and its promise rejects.
+   */
+  #awaited(
+    run: Promise<unknown>,
+    subscription: Subscription,
+    envelope: EventEnvelope,
+    release: boolean,
+    countdown: Countdown | undefined,
+    queued: { timedOut: (error: Error) => void } | undefined,
+    count?: { series: DeliverySeries; started: number },
+  ): Promise<EventEnvelope> {
+    const end = (): EventEnvelope => {
+      if (release) subscription.queue.release(envelope.partitionKey);
+      countdown?.done();
+      return envelope;
+    };
+    let late = false;
+    const name = subscription.name ?? 'anonymous';
+    return withHandlerTimeout(run, subscription.timeoutMs, name, envelope, () => (late = true)).then(
+      () => {
+        count?.series.delivered.inc();
+        count?.series.duration.observe(performance.now() - count.started);
+        return end();
+      },
+      (error: unknown) => {
+        if (late) {
+          const timedOut = error as Error;
+          reportFailure(this.#logger, subscription, [envelope], timedOut);
+          countdown?.timedOut(timedOut);
+          queued?.timedOut(timedOut);
+          end();
+          throw timedOut;
+        }
+        if (count !== undefined) reportFailure(this.#logger, subscription, [envelope], error);
+        return end();
+      },
+    );
   }
 
   /** Queues a gathered batch for its subscription's handler. */
