@@ -230,11 +230,6 @@ export class UnitOfWork<DB> {
     return this.#outermost(work, options);
   }
 
-  /** Transactions waiting for a connection (or for their next attempt); at most `maxWaitingTransactions`. */
-  get waitingCount(): number {
-    return this.#waiting;
-  }
-
   afterCommit(callback: () => unknown): void {
     const scope = this.#current();
     if (scope !== undefined) {
