@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDatabase } from 'weft/internal';
 import { postgresAvailableForTests, postgresTestUrl } from 'weft/testing';
-import { runWorker, withPostgresSchema, withSqliteFile } from '../crash-worker.js';
+import { killedMidWork, runWorker, withPostgresSchema, withSqliteFile } from '../crash-worker.js';
 
 const TOTAL = 1000;
 const KILLS_PER_POINT = 5;
@@ -19,6 +19,7 @@ async function crashAndCheck(
   verifyUrl: () => Promise<{ url: string; schema?: string }>,
 ): Promise<void> {
   let kills = 0;
+  let midWork = 0;
   // Kill points rise through the run (at most 820), so every run has events left to reach its point.
   const killAts = POINTS.flatMap((point, p) =>
     Array.from({ length: KILLS_PER_POINT }, (_, k) => ({
@@ -30,7 +31,11 @@ async function crashAndCheck(
     const result = await runWorker('test/events/crash/worker.ts', { ...env, CRASH_AT: point, KILL_AT: String(at) });
     expect(result.signal, `worker at ${point}/${at} should have been killed:\n${result.out}`).toBe('SIGKILL');
     kills++;
+    if (killedMidWork(result)) midWork++;
   }
+  // Each kill point is reached with work going on: commits reported before it, the worker not done. (A report written
+  // just before the kill may be lost with the process, so a few may show none.)
+  expect(midWork).toBeGreaterThanOrEqual(kills - 5);
   const final = await runWorker('test/events/crash/worker.ts', env);
   expect(final.code, final.out).toBe(0);
   expect(kills).toBe(POINTS.length * KILLS_PER_POINT);

@@ -7,6 +7,7 @@ import {
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
+  sql as kyselySql,
   type CompiledQuery,
 } from 'kysely';
 import { describe, expect, it } from 'vitest';
@@ -43,9 +44,10 @@ const expected: Record<string, string> = {
   'append, 2 rows': `insert into "weft_event_log" ${COLUMNS} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   'read all, open': 'select * from "weft_event_log" where "seq" > ? order by "seq" limit ?',
   'read all, bounded': 'select * from "weft_event_log" where "seq" > ? and "seq" <= ? order by "seq" limit ?',
-  'read system, open': 'select * from "weft_event_log" where "seq" > ? and "type" like ? order by "seq" limit ?',
+  'read system, open':
+    'select * from "weft_event_log" where "seq" > ? and substr("type", 1, ?) = ? order by "seq" limit ?',
   'read system, bounded':
-    'select * from "weft_event_log" where "seq" > ? and "type" like ? and "seq" <= ? order by "seq" limit ?',
+    'select * from "weft_event_log" where "seq" > ? and substr("type", 1, ?) = ? and "seq" <= ? order by "seq" limit ?',
   'read type, open': 'select * from "weft_event_log" where "seq" > ? and "type" = ? order by "seq" limit ?',
   'read type, bounded':
     'select * from "weft_event_log" where "seq" > ? and "type" = ? and "seq" <= ? order by "seq" limit ?',
@@ -127,7 +129,12 @@ describe.each([
     same(queries.readAfter(5, '*', 100), read.orderBy('seq').limit(100).compile());
     same(
       queries.readAfter(5, 'crafting.*', 100, 9),
-      read.where('type', 'like', 'crafting.%').where('seq', '<=', 9).orderBy('seq').limit(100).compile(),
+      read
+        .where((eb) => eb(eb.fn('substr', [eb.ref('type'), kyselySql.lit(1), eb.val(9)]), '=', 'crafting.'))
+        .where('seq', '<=', 9)
+        .orderBy('seq')
+        .limit(100)
+        .compile(),
     );
     same(
       queries.readAfter(5, 'crafting.item_crafted', 100),

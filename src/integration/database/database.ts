@@ -45,7 +45,7 @@ export interface Database<DB = UntypedTables> extends AsyncDisposable {
    * once. The same function registered again right after itself runs once.
    */
   afterCommit(callback: () => unknown): void;
-  /** True inside `transaction`. */
+  /** True inside `transaction`; throws the TimeoutError in the context of a transaction abandoned (see `timeoutMs`). */
   inTransaction(): boolean;
   /** The same database, typed with the tables `T`: each part declares the tables it owns. */
   withTables<T>(): Database<T>;
@@ -64,7 +64,7 @@ export interface Database<DB = UntypedTables> extends AsyncDisposable {
  * @example const db = await createDatabase('sqlite::memory:')
  */
 export async function createDatabase<DB = UntypedTables>(input: string | DatabaseOptions): Promise<Database<DB>> {
-  const { target, retry } = resolveOptions(input);
+  const { target, retry, maxWaitingTransactions } = resolveOptions(input);
   const options = typeof input === 'string' ? undefined : input;
   const logger = options?.logger ?? pino({ name: 'weft.database' });
   const backend = target.kind === 'sqlite' ? sqliteBackend(target) : postgresBackend(target, logger);
@@ -83,6 +83,7 @@ export async function createDatabase<DB = UntypedTables>(input: string | Databas
       backend.deferredFlush,
       retry,
       logger,
+      maxWaitingTransactions,
     ),
   );
   try {
@@ -130,6 +131,8 @@ class WeftDatabase<DB> implements Database<DB> {
   }
 
   transaction<T>(work: TransactionWork<DB, T>, options?: TransactionOptions): Promise<T> {
+    const abandoned = this.#work.refusal();
+    if (abandoned !== undefined) return Promise.reject(abandoned);
     if (this.#closing !== undefined && !this.#work.inTransaction()) {
       return Promise.reject(new UnavailableError(`${this.target} is closed`, { code: 'WEFT_CLOSED' }));
     }
@@ -145,6 +148,8 @@ class WeftDatabase<DB> implements Database<DB> {
   }
 
   lockInTransaction(name: string): Promise<void> {
+    const abandoned = this.#work.refusal();
+    if (abandoned !== undefined) return Promise.reject(abandoned);
     if (!this.#work.inTransaction()) {
       return Promise.reject(new UsageError(`lockInTransaction("${name}") must be called inside db.transaction`));
     }

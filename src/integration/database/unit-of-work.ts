@@ -12,7 +12,14 @@ import {
   type QueryExecutor,
   type QueryResult,
 } from 'kysely';
-import { ConfigError, ConflictError, UnavailableError, UsageError, WeftError } from '../errors/internal.js';
+import {
+  ConfigError,
+  ConflictError,
+  TimeoutError,
+  UnavailableError,
+  UsageError,
+  WeftError,
+} from '../errors/internal.js';
 import { backoffDelay } from './backoff.js';
 import { isRetryable } from './driver-errors.js';
 import type { DatabaseLogger, RetryPolicy } from './options.js';
@@ -33,6 +40,14 @@ export interface TransactionOptions {
    * followed. For work that is redone when lost, such as event delivery bookkeeping. Default `'full'`.
    */
   readonly durability?: 'full' | 'deferred';
+  /**
+   * The longest one attempt may run once it has begun. On expiry the transaction is abandoned: it rolls back (the
+   * connection is free again), the call rejects with a TimeoutError (WEFT_TIMEOUT), and any later use of the
+   * database from the abandoned work's async context is refused with that error. Default: no limit.
+   */
+  readonly timeoutMs?: number;
+  /** Abandons the transaction when it aborts, as `timeoutMs` does; the call rejects with the abort reason. */
+  readonly signal?: AbortSignal;
 }
 
 /** Statements that let one transaction's commit skip the flush: before BEGIN, after BEGIN, after COMMIT or ROLLBACK. */
@@ -52,8 +67,8 @@ interface Scope<DB> {
   readonly connection: DatabaseConnection;
   /** Work to run after the outermost commit; dropped with this scope when it rolls back. */
   readonly afterCommit: Array<() => unknown>;
-  /** Shared by the outermost transaction and its savepoints. */
-  readonly root: { savepoints: number };
+  /** Shared by the outermost transaction and its savepoints; `abandoned` once it timed out or its signal aborted. */
+  readonly root: { savepoints: number; abandoned: Error | undefined };
   /** Writes held in memory (see `pending`), by owner; written out before this scope ends. Made on first use. */
   pending: Map<object, Pending> | undefined;
   done: boolean;
@@ -85,7 +100,10 @@ export class UnitOfWork<DB> {
   >();
   readonly #retry: RetryPolicy;
   readonly #logger: DatabaseLogger;
+  readonly #maxWaiting: number;
   #open = 0;
+  /** Outermost transactions waiting for a connection (or for their next attempt), bounded by #maxWaiting. */
+  #waiting = 0;
   #idle: (() => void) | undefined;
 
   constructor(
@@ -95,6 +113,7 @@ export class UnitOfWork<DB> {
     deferredFlush: DeferredFlush,
     retry: RetryPolicy,
     logger: DatabaseLogger,
+    maxWaiting: number,
   ) {
     this.#root = root;
     this.#dialect = dialect;
@@ -102,12 +121,29 @@ export class UnitOfWork<DB> {
     this.#deferredFlush = deferredFlush;
     this.#retry = retry;
     this.#logger = logger;
+    this.#maxWaiting = maxWaiting;
+  }
+
+  /**
+   * The open scope of the calling async context; undefined outside one (or once it ended). Throws the abandonment
+   * error when the context's transaction was abandoned: its work must not go on outside it.
+   */
+  #current(): Scope<DB> | undefined {
+    const scope = this.#storage.getStore();
+    if (scope === undefined) return undefined;
+    if (scope.root.abandoned !== undefined) throw refusedAfterAbandon(scope.root.abandoned);
+    return scope.done ? undefined : scope;
+  }
+
+  /** The error `inTransaction` would throw (the calling context's transaction was abandoned), or undefined. */
+  refusal(): Error | undefined {
+    const abandoned = this.#storage.getStore()?.root.abandoned;
+    return abandoned === undefined ? undefined : refusedAfterAbandon(abandoned);
   }
 
   /** The open transaction of the calling async context, or the root (pool) when there is none. */
   executor(): Kysely<DB> {
-    const scope = this.#storage.getStore();
-    return scope !== undefined && !scope.done ? scope.trx : this.#root;
+    return this.#current()?.trx ?? this.#root;
   }
 
   /**
@@ -117,8 +153,8 @@ export class UnitOfWork<DB> {
    * after a flush makes a new buffer. Undefined outside a transaction.
    */
   pending<T>(owner: object, create: () => T, flush: (buffer: T) => Promise<void>): T | undefined {
-    const scope = this.#storage.getStore();
-    if (scope === undefined || scope.done) return undefined;
+    const scope = this.#current();
+    if (scope === undefined) return undefined;
     const known = scope.pending?.get(owner);
     if (known !== undefined) return known.buffer as T;
     const buffer = create();
@@ -128,8 +164,8 @@ export class UnitOfWork<DB> {
 
   /** Writes out what the open transaction holds back (see `pending`), so a read sees it. */
   async flushPending(): Promise<void> {
-    const scope = this.#storage.getStore();
-    if (scope !== undefined && !scope.done) await this.#flush(scope);
+    const scope = this.#current();
+    if (scope !== undefined) await this.#flush(scope);
   }
 
   async #flush(scope: Scope<DB>): Promise<void> {
@@ -146,14 +182,16 @@ export class UnitOfWork<DB> {
    * in between: for statements compiled once on hot paths), or through the pool outside one.
    */
   execute<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const scope = this.#storage.getStore();
-    if (scope !== undefined && !scope.done) return scope.connection.executeQuery<R>(query);
+    const refused = this.refusal();
+    if (refused !== undefined) return Promise.reject(refused);
+    const scope = this.#current();
+    if (scope !== undefined) return scope.connection.executeQuery<R>(query);
     return this.#root.executeQuery<R>(query);
   }
 
+  /** True inside an open transaction; throws inside an abandoned one (see `timeoutMs`). */
   inTransaction(): boolean {
-    const scope = this.#storage.getStore();
-    return scope !== undefined && !scope.done;
+    return this.#current() !== undefined;
   }
 
   /** Transactions started and not yet finished. */
@@ -174,12 +212,18 @@ export class UnitOfWork<DB> {
   }
 
   run<T>(work: TransactionWork<DB, T>, options: TransactionOptions = {}): Promise<T> {
-    const parent = this.#storage.getStore();
-    if (parent !== undefined && !parent.done) return this.#nested(parent, work);
-    if (options.durability !== undefined && options.durability !== 'full' && options.durability !== 'deferred') {
+    const abandoned = this.refusal();
+    if (abandoned !== undefined) return Promise.reject(abandoned);
+    const parent = this.#current();
+    if (parent !== undefined) return this.#nested(parent, work);
+    const refused = refusedOptions(options);
+    if (refused !== undefined) return Promise.reject(refused);
+    if (this.#waiting >= this.#maxWaiting) {
+      // Refused before anything is built for it: a burst of callers that do not wait costs a bounded amount of memory.
       return Promise.reject(
-        new ConfigError(
-          `Transaction durability must be 'full' or 'deferred'; received ${JSON.stringify(options.durability)}.`,
+        new UnavailableError(
+          `${this.#maxWaiting} transactions are waiting for the database already (maxWaitingTransactions); try again later.`,
+          { code: 'WEFT_OVERLOADED', details: { waiting: this.#waiting, maxWaitingTransactions: this.#maxWaiting } },
         ),
       );
     }
@@ -187,8 +231,8 @@ export class UnitOfWork<DB> {
   }
 
   afterCommit(callback: () => unknown): void {
-    const scope = this.#storage.getStore();
-    if (scope !== undefined && !scope.done) {
+    const scope = this.#current();
+    if (scope !== undefined) {
       // The same callback registered again right after itself (many writes, one wake-up) runs once.
       if (scope.afterCommit.at(-1) !== callback) scope.afterCommit.push(callback);
       return;
@@ -200,10 +244,17 @@ export class UnitOfWork<DB> {
   async #outermost<T>(work: TransactionWork<DB, T>, options: TransactionOptions): Promise<T> {
     const policy = options.retry === false ? { ...this.#retry, maxAttempts: 1 } : { ...this.#retry, ...options.retry };
     this.#open++;
+    this.#waiting++;
+    const waited = { done: false };
+    const stopWaiting = (): void => {
+      if (waited.done) return;
+      waited.done = true;
+      this.#waiting--;
+    };
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.#attempt(work, options);
+          return await this.#attempt(work, options, stopWaiting);
         } catch (error) {
           if (!isRetryable(error)) throw error;
           if (attempt >= policy.maxAttempts) throw gaveUp(error, attempt);
@@ -212,6 +263,7 @@ export class UnitOfWork<DB> {
         }
       }
     } finally {
+      stopWaiting();
       this.#open--;
       if (this.#open === 0 && this.#idle !== undefined) {
         const idle = this.#idle;
@@ -226,7 +278,7 @@ export class UnitOfWork<DB> {
    * through Kysely's controlled transaction, which costs more than the statement it wraps.
    * The afterCommit work runs once the connection is back in the pool, so it may use the database.
    */
-  async #attempt<T>(work: TransactionWork<DB, T>, options: TransactionOptions): Promise<T> {
+  async #attempt<T>(work: TransactionWork<DB, T>, options: TransactionOptions, connected: () => void): Promise<T> {
     const begin = this.#begin(
       options.isolation === undefined
         ? { readOnly: options.readOnly === true }
@@ -235,6 +287,7 @@ export class UnitOfWork<DB> {
     const executor = this.#root.getExecutor();
     const deferred = options.durability === 'deferred' ? this.#deferredFlush : undefined;
     const { result, scope } = await executor.provideConnection(async (connection) => {
+      connected();
       const { handle, slot } = this.#handleFor(connection, executor);
       if (deferred?.beforeBegin !== undefined) await connection.executeQuery(deferred.beforeBegin);
       try {
@@ -247,16 +300,18 @@ export class UnitOfWork<DB> {
         trx: handle,
         connection,
         afterCommit: [],
-        root: { savepoints: 0 },
+        root: { savepoints: 0, abandoned: undefined },
         pending: undefined,
         done: false,
         childOpen: false,
       };
       slot.scope = scope;
+      const deadline = new Deadline(scope, options);
       try {
         if (deferred?.afterBegin !== undefined) await connection.executeQuery(deferred.afterBegin);
-        const result = await this.#storage.run(scope, () => work(handle));
-        if (scope.pending !== undefined) await this.#storage.run(scope, () => this.#flush(scope));
+        const result = await deadline.race(this.#storage.run(scope, () => work(handle)));
+        if (scope.pending !== undefined) await deadline.race(this.#storage.run(scope, () => this.#flush(scope)));
+        deadline.end();
         const committed = await connection.executeQuery<{ command?: string }>(COMMIT);
         if (committed.rows[0]?.command === 'ROLLBACK') {
           throw new WeftError(
@@ -266,9 +321,11 @@ export class UnitOfWork<DB> {
         }
         return { result, scope };
       } catch (error) {
+        deadline.end();
         scope.done = true;
         await this.#rollback(connection, error);
-        throw error;
+        // Whatever the work threw after being abandoned (often the refusal itself), the abandonment is the cause.
+        throw scope.root.abandoned ?? error;
       } finally {
         scope.done = true;
         slot.scope = undefined;
@@ -289,9 +346,11 @@ export class UnitOfWork<DB> {
       const slot: { scope: Scope<DB> | undefined } = { scope: undefined };
       // Serves queries only to the code of the transaction open on this connection: a handle kept
       // past its transaction, or carried into another async context, would write outside it.
-      const owns = (): boolean => {
+      const owns = (): boolean | Error => {
         const open = slot.scope;
-        return open !== undefined && !open.done && this.#storage.getStore()?.root === open.root;
+        const current = this.#storage.getStore();
+        if (current?.root.abandoned !== undefined) return refusedAfterAbandon(current.root.abandoned);
+        return open !== undefined && !open.done && current?.root === open.root;
       };
       const handle = new UnitOfWorkTransaction<DB>({
         config: { dialect: this.#dialect },
@@ -342,6 +401,8 @@ export class UnitOfWork<DB> {
       parent.afterCommit.push(...scope.afterCommit);
       return result;
     } catch (error) {
+      // An abandoned transaction is rolled back whole by its outermost call; its handle refuses statements now.
+      if (parent.root.abandoned !== undefined) throw error;
       try {
         await sql.raw(`rollback to savepoint ${name}`).execute(trx);
         await sql.raw(`release savepoint ${name}`).execute(trx);
@@ -385,15 +446,18 @@ const ROLLBACK = CompiledQuery.raw('rollback');
 /** Lends one connection, and only while `owns()` holds. */
 class OwnedConnectionProvider implements ConnectionProvider {
   readonly #connection: DatabaseConnection;
-  readonly #owns: () => boolean;
+  readonly #owns: () => boolean | Error;
 
-  constructor(connection: DatabaseConnection, owns: () => boolean) {
+  /** `owns`: true while the calling code may use the connection; an Error to reject with instead of the usual one. */
+  constructor(connection: DatabaseConnection, owns: () => boolean | Error) {
     this.#connection = connection;
     this.#owns = owns;
   }
 
   provideConnection<T>(consumer: (connection: DatabaseConnection) => Promise<T>): Promise<T> {
-    if (!this.#owns()) {
+    const owned = this.#owns();
+    if (owned instanceof Error) return Promise.reject(owned);
+    if (!owned) {
       return Promise.reject(
         new UsageError(
           'This transaction handle is used outside its transaction (it has ended, or the call runs in another async context); use db.executor().',
@@ -487,4 +551,106 @@ function gaveUp(error: unknown, attempts: number): WeftError {
   return error instanceof UnavailableError
     ? new UnavailableError(message, { code: 'WEFT_DATABASE_BUSY', cause: error, details })
     : new ConflictError(message, { code: 'WEFT_TRANSACTION_CONFLICT', cause: error, details });
+}
+
+/** The first wrong option of an outermost transaction, or undefined. */
+function refusedOptions(options: TransactionOptions): ConfigError | undefined {
+  const { durability, timeoutMs } = options;
+  if (durability !== undefined && durability !== 'full' && durability !== 'deferred')
+    return new ConfigError(
+      `Transaction durability must be 'full' or 'deferred'; received ${JSON.stringify(durability)}.`,
+    );
+  if (timeoutMs !== undefined && (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMER_MS))
+    return new ConfigError(
+      `Transaction timeoutMs must be an integer from 1 to ${MAX_TIMER_MS}; received ${JSON.stringify(timeoutMs)}.`,
+    );
+  return undefined;
+}
+
+/** The longest delay setTimeout keeps (a longer one fires at once). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** What work that goes on after its transaction was abandoned gets from the database: the same error, kept typed. */
+function refusedAfterAbandon(abandoned: Error): Error {
+  return abandoned instanceof WeftError
+    ? new WeftError(abandoned.code, `${abandoned.message} Its work may not use the database any more.`, {
+        cause: abandoned,
+        details: abandoned.details,
+      })
+    : new TimeoutError(
+        `The transaction was abandoned (${abandoned.message}); its work may not use the database any more.`,
+        {
+          cause: abandoned,
+        },
+      );
+}
+
+/**
+ * The end of one attempt set by `timeoutMs` or `signal`: `race` rejects once it passes, after marking the transaction
+ * abandoned (its handle and its async context refuse the database from then on).
+ */
+class Deadline {
+  readonly #root: { abandoned: Error | undefined };
+  readonly #scope: { done: boolean };
+  readonly #signal: AbortSignal | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #reject: ((error: Error) => void) | undefined;
+  readonly #expired: Promise<never> | undefined;
+
+  constructor(scope: { done: boolean; root: { abandoned: Error | undefined } }, options: TransactionOptions) {
+    this.#root = scope.root;
+    this.#scope = scope;
+    this.#signal = options.signal;
+    const { timeoutMs } = options;
+    if (timeoutMs === undefined && options.signal === undefined) return;
+    this.#expired = new Promise<never>((_, reject) => (this.#reject = reject));
+    // Rejections of an attempt that ended in time are never read.
+    this.#expired.catch(() => undefined);
+    if (timeoutMs !== undefined) {
+      this.#timer = setTimeout(
+        () =>
+          this.#abandon(
+            new TimeoutError(`A transaction ran past its timeoutMs (${timeoutMs} ms) and was rolled back.`, {
+              details: { timeoutMs },
+            }),
+          ),
+        timeoutMs,
+      );
+    }
+    if (this.#signal?.aborted === true) this.#abandon(abortReason(this.#signal));
+    else this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  /** `work`, or the abandonment if it comes first. */
+  race<T>(work: T | Promise<T>): T | Promise<T> {
+    if (this.#expired === undefined) return work;
+    if (this.#root.abandoned !== undefined) return Promise.reject(this.#root.abandoned);
+    return Promise.race([work, this.#expired]);
+  }
+
+  /** The attempt is over (committing or rolling back): the deadline no longer applies. */
+  end(): void {
+    clearTimeout(this.#timer);
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#reject = undefined;
+  }
+
+  readonly #onAbort = (): void => {
+    if (this.#signal !== undefined) this.#abandon(abortReason(this.#signal));
+  };
+
+  #abandon(error: Error): void {
+    const reject = this.#reject;
+    if (reject === undefined) return;
+    this.end();
+    this.#root.abandoned = error;
+    this.#scope.done = true;
+    reject(error);
+  }
+}
+
+/** A signal's reason as an error: itself when it is one, else a TimeoutError saying it aborted. */
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new TimeoutError(`The transaction was abandoned: ${String(reason)}.`);
 }

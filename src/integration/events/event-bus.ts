@@ -1,10 +1,17 @@
 import type { SpanContext } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
+import { z } from 'zod';
 import type { Database, RetryPolicy } from '../database/internal.js';
+import { MAX_TIMER_MS } from '../database/internal.js';
 import { ConfigError, ForbiddenError, NotFoundError, UnavailableError } from '../errors/internal.js';
 import { currentContext, formatTraceparent, type CounterSeries, type WeftMetrics } from '../monitoring/internal.js';
-import { matchesEventPattern, validationFailed, type ValidationManager } from '../validation/internal.js';
+import {
+  matchesEventPattern,
+  parseSettings,
+  validationFailed,
+  type ValidationManager,
+} from '../validation/internal.js';
 import { readBacklog, type BacklogQuery, type EventBacklog } from './backlog.js';
 import { BatchCollector } from './batch-collector.js';
 import { DeadLetters } from './dead-letters.js';
@@ -17,6 +24,7 @@ import { publishTrace } from './event-context.js';
 import { EventLogQueries } from './event-log-queries.js';
 import { EventLog } from './event-log.js';
 import type { EventTables } from './event-tables.js';
+import { DEFAULT_HANDLER_TIMEOUT_MS } from './handler-timeout.js';
 import { MemoryTransport } from './memory-transport.js';
 import { replayLog } from './replay.js';
 import { runHandler, type Subscription } from './subscription.js';
@@ -56,6 +64,14 @@ export interface EventBusOptions {
 }
 
 const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 10_000 };
+
+/** A handler past its timeout, which the dispatch counted and logged already: the publisher did not wait for it. */
+const counted = (): undefined => undefined;
+
+/** A subscription's handler timeout, checked like Weft's other settings. */
+const timeoutSetting = z.strictObject({
+  timeoutMs: z.int().min(1).max(MAX_TIMER_MS).default(DEFAULT_HANDLER_TIMEOUT_MS),
+});
 
 /**
  * Typed, validated cross-system events. Volatile events are delivered in memory, at most once;
@@ -157,11 +173,11 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       this.#db.afterCommit(this.#wakeAfterCommit);
       // Without live subscriptions a durable publish costs no more than the append and the wake-up.
       if (this.#live.length !== 0)
-        this.#db.afterCommit(() => void this.#liveDispatch.deliver(this.#live, envelope, trace));
+        this.#db.afterCommit(() => void this.#liveDispatch.deliver(this.#live, envelope, trace)?.catch(counted));
     } else if (this.#db.inTransaction()) {
-      this.#db.afterCommit(() => void this.#dispatch.deliver(this.#subscriptions, envelope, trace));
+      this.#db.afterCommit(() => void this.#dispatch.deliver(this.#subscriptions, envelope, trace)?.catch(counted));
     } else {
-      void this.#dispatch.deliver(this.#subscriptions, envelope, trace);
+      void this.#dispatch.deliver(this.#subscriptions, envelope, trace)?.catch(counted);
     }
     this.#countPublished(type);
     return envelope as EventEnvelope<T, M[T]>;
@@ -233,6 +249,11 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
         throw new ConfigError(`${option} must be an integer >= 1; received ${JSON.stringify(value)}.`);
     }
+    const { timeoutMs } = parseSettings(
+      timeoutSetting,
+      { timeoutMs: options.timeoutMs },
+      `subscription ${options.name ?? pattern}`,
+    );
     if (options.durability !== undefined && options.durability !== 'full' && options.durability !== 'deferred') {
       throw new ConfigError(`durability must be 'full' or 'deferred'; received ${JSON.stringify(options.durability)}.`);
     }
@@ -259,6 +280,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       filter: options.filter as ((event: EventEnvelope) => boolean) | undefined,
       handler: handler as (events: EventEnvelope | EventEnvelope[]) => unknown,
       batch,
+      timeoutMs,
       queue,
       metrics: new DeliveryMetrics(this.#metrics, label),
       stopWatching: this.#metrics?.watchQueueDepth(label, () => queue.depth),
@@ -294,6 +316,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
           batchSize: batch?.maxSize ?? 1,
           durability: options.durability ?? 'deferred',
           concurrency: options.concurrency ?? 1,
+          timeoutMs,
           // The engine counts, retries and logs its own attempts.
           handle: (envelopes) => runHandler(subscription, envelopes, undefined),
         },

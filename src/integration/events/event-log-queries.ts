@@ -1,4 +1,4 @@
-import type { Compilable, CompiledQuery, Kysely } from 'kysely';
+import { sql, type Compilable, type CompiledQuery, type Kysely } from 'kysely';
 import { StatementCache } from '../database/internal.js';
 import type { EventEnvelope } from './envelope.js';
 import type { EventTables } from './event-tables.js';
@@ -38,7 +38,9 @@ export const eventLogStatements = {
   /** Events after a sequence number, of a pattern's types, oldest first; `bounded` adds an upper sequence number. */
   readAfter: (db: Kysely<EventTables>, kind: PatternKind, bounded: boolean): Compilable => {
     let built = db.selectFrom('weft_event_log').selectAll().where('seq', '>', 0);
-    if (kind === 'system') built = built.where('type', 'like', '');
+    // The exact prefix: LIKE would read `_` in `auth_user.%` as any character and take `authxuser.login` too.
+    if (kind === 'system')
+      built = built.where((eb) => eb(eb.fn<string>('substr', [eb.ref('type'), sql.lit(1), eb.val(0)]), '=', ''));
     if (kind === 'type') built = built.where('type', '=', '');
     if (bounded) built = built.where('seq', '<=', 0);
     return built.orderBy('seq').limit(1);
@@ -121,7 +123,10 @@ export class EventLogQueries {
   readAfter(seq: number, pattern: string, limit: number, before?: number): CompiledQuery {
     const kind: PatternKind = pattern === '*' ? 'all' : pattern.endsWith('.*') ? 'system' : 'type';
     const parameters: unknown[] = [seq];
-    if (kind !== 'all') parameters.push(kind === 'system' ? `${pattern.slice(0, -1)}%` : pattern);
+    if (kind === 'system') {
+      const prefix = pattern.slice(0, -1);
+      parameters.push([...prefix].length, prefix);
+    } else if (kind === 'type') parameters.push(pattern);
     if (before !== undefined) parameters.push(before);
     parameters.push(limit);
     const bounded = before !== undefined;

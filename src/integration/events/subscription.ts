@@ -20,6 +20,8 @@ export interface Subscription {
   /** Takes one envelope, or an array of them when `batch` is set. */
   readonly handler: (events: EventEnvelope | EventEnvelope[]) => unknown;
   readonly batch: BatchOptions | undefined;
+  /** The longest one handler run may take (see SubscribeOptions.timeoutMs). */
+  readonly timeoutMs: number;
   readonly queue: DeliveryQueue;
   readonly metrics: DeliveryMetrics;
   readonly stopWatching: (() => void) | undefined;

@@ -41,6 +41,13 @@ export interface SubscribeOptions<E> {
    * again. `'full'` flushes each.
    */
   readonly durability?: 'full' | 'deferred';
+  /**
+   * The longest one run of the handler may take; default 30 000 ms. Durable: past it the delivery's transaction is
+   * abandoned (rolled back, its connection freed; the handler's later writes and publishes are refused with a
+   * TimeoutError) and the attempt counts as failed (retried, then dead-lettered). Volatile: the run counts as failed
+   * and its queue slot is freed; `publishAndWait` rejects with the TimeoutError.
+   */
+  readonly timeoutMs?: number;
   /** Durable: attempts and backoff before the dead-letter table. */
   readonly retry?: Partial<RetryPolicy>;
   /**

@@ -8,6 +8,7 @@ import type { DeliverySeries } from './delivery-metrics.js';
 import type { Offered } from './delivery-queue.js';
 import type { EventEnvelope } from './envelope.js';
 import { handlerContext } from './event-context.js';
+import { withHandlerTimeout } from './handler-timeout.js';
 import { reportFailure, runHandler, type Route, type Subscription } from './subscription.js';
 
 /**
@@ -34,7 +35,8 @@ export class VolatileDispatch {
 
   /**
    * Hands a volatile event to each matching subscription's queue. Returns what to await for every
-   * handler of it to finish (it resolves with the envelope): nothing when they all ran synchronously.
+   * handler of it to finish (it resolves with the envelope, or rejects with the TimeoutError of a handler past its
+   * timeout): nothing when they all ran synchronously.
    */
   deliver(
     subscriptions: readonly Subscription[],
@@ -81,14 +83,18 @@ export class VolatileDispatch {
         // The run tells the countdown itself when it ends.
         if (ran !== undefined) {
           countdown.add();
-          only ??= ran;
+          // A run that is not the one returned has its timeout reported through the countdown.
+          if (only === undefined) only = ran;
+          else void ran.catch(countdown.reported);
         }
         continue;
       } else {
         // A run the queue starts later (behind others of its key) enters the event's context itself.
         offered = subscription.queue.offer(envelope.partitionKey, () =>
           runInContext(context, () =>
-            this.#runVolatile(subscription, series, envelope, context, performance.now(), traced, false),
+            this.#runVolatile(subscription, series, envelope, context, performance.now(), traced, false, undefined, {
+              timedOut: countdown.timedOut,
+            }),
           ),
         );
       }
@@ -98,13 +104,16 @@ export class VolatileDispatch {
         void offered.then(countdown.done);
       }
     }
-    return countdown.running === 1 && only !== undefined ? only : countdown.settled(envelope);
+    if (countdown.running === 1 && only !== undefined) return only;
+    void only?.catch(countdown.reported);
+    return countdown.settled(envelope);
   }
 
   /**
    * Runs a handler on one volatile event, in the current context, without a promise of its own
    * when the handler is synchronous (the hot path); with a tracing SDK it takes the spanned path.
-   * With `release`, gives the queue's worker back when done. Never throws.
+   * With `release`, gives the queue's worker back when done. Never throws; the promise rejects only with the
+   * TimeoutError of a run past the subscription's timeout (counted, logged and told to the countdown first).
    */
   #runVolatile(
     subscription: Subscription,
@@ -115,18 +124,22 @@ export class VolatileDispatch {
     traced: boolean,
     release: boolean,
     countdown?: Countdown,
+    queued?: { timedOut: (error: Error) => void },
   ): Promise<EventEnvelope> | undefined {
     const key = envelope.partitionKey;
     const queue = release ? subscription.queue : undefined;
     if (!subscription.active) return void queue?.release(key);
     if (subscription.once) void this.#remove(subscription);
     if (traced) {
-      const end = () => {
-        queue?.release(key);
-        countdown?.done();
-        return envelope;
-      };
-      return runHandler(subscription, [envelope], this.#logger, context).then(end, end);
+      // runHandler counts the run and logs its failure itself.
+      return this.#awaited(
+        runHandler(subscription, [envelope], this.#logger, context),
+        subscription,
+        envelope,
+        release,
+        countdown,
+        queued,
+      );
     }
     let result: unknown;
     try {
@@ -136,25 +149,53 @@ export class VolatileDispatch {
       return void queue?.release(key);
     }
     if (result instanceof Promise) {
-      return result.then(
-        () => {
-          series.delivered.inc();
-          series.duration.observe(performance.now() - started);
-          queue?.release(key);
-          countdown?.done();
-          return envelope;
-        },
-        (error: unknown) => {
-          reportFailure(this.#logger, subscription, [envelope], error);
-          queue?.release(key);
-          countdown?.done();
-          return envelope;
-        },
-      );
+      return this.#awaited(result, subscription, envelope, release, countdown, queued, { series, started });
     }
     series.delivered.inc();
     series.duration.observe(performance.now() - started);
     return void queue?.release(key);
+  }
+
+  /**
+   * Waits for an asynchronous run under the subscription's timeout; then gives the worker back (with `release`) and
+   * tells the countdown. With `count`, counts the run and logs its failure (else the run does). A run past its timeout
+   * is counted and logged here, told to the countdown and the queued run's publisher, and its promise rejects.
+   */
+  #awaited(
+    run: Promise<unknown>,
+    subscription: Subscription,
+    envelope: EventEnvelope,
+    release: boolean,
+    countdown: Countdown | undefined,
+    queued: { timedOut: (error: Error) => void } | undefined,
+    count?: { series: DeliverySeries; started: number },
+  ): Promise<EventEnvelope> {
+    const end = (): EventEnvelope => {
+      if (release) subscription.queue.release(envelope.partitionKey);
+      countdown?.done();
+      return envelope;
+    };
+    let late = false;
+    const name = subscription.name ?? 'anonymous';
+    return withHandlerTimeout(run, subscription.timeoutMs, name, envelope, () => (late = true)).then(
+      () => {
+        count?.series.delivered.inc();
+        count?.series.duration.observe(performance.now() - count.started);
+        return end();
+      },
+      (error: unknown) => {
+        if (late) {
+          const timedOut = error as Error;
+          reportFailure(this.#logger, subscription, [envelope], timedOut);
+          countdown?.timedOut(timedOut);
+          queued?.timedOut(timedOut);
+          end();
+          throw timedOut;
+        }
+        if (count !== undefined) reportFailure(this.#logger, subscription, [envelope], error);
+        return end();
+      },
+    );
   }
 
   /** Queues a gathered batch for its subscription's handler. */
@@ -163,9 +204,19 @@ export class VolatileDispatch {
     const finish = () => {
       for (const item of items) item.done();
     };
+    const first = envelopes[0];
     const offered = subscription.queue.offer(undefined, () =>
-      (subscription.active ? runHandler(subscription, envelopes, this.#logger) : Promise.resolve())
-        // A failure is counted and logged in runHandler.
+      (subscription.active && first !== undefined
+        ? withHandlerTimeout(
+            runHandler(subscription, envelopes, this.#logger),
+            subscription.timeoutMs,
+            subscription.name ?? 'anonymous',
+            first,
+            (error) => reportFailure(this.#logger, subscription, envelopes, error),
+          )
+        : Promise.resolve()
+      )
+        // A failure is counted and logged: in runHandler, or above for a timeout.
         .catch(() => undefined)
         .finally(finish),
     );
@@ -193,6 +244,7 @@ export class VolatileDispatch {
 class Countdown {
   #left = 0;
   #resolve: (() => void) | undefined;
+  #failure: Error | undefined;
 
   add(): void {
     this.#left++;
@@ -207,8 +259,19 @@ class Countdown {
     if (--this.#left === 0) this.#resolve?.();
   };
 
-  /** What resolves with `value` once the last handler ended; undefined when none is running. */
+  /** A handler ran past its timeout: `settled` rejects with the first such error. */
+  readonly timedOut = (error: Error): void => {
+    this.#failure ??= error;
+  };
+
+  /** For a run's promise nobody awaits: its timeout reached `timedOut` already. */
+  readonly reported = (): undefined => undefined;
+
+  /** What resolves with `value` once the last handler ended (or rejects, see `timedOut`); undefined when none runs. */
   settled<T>(value: T): Promise<T> | undefined {
-    return this.#left === 0 ? undefined : new Promise<T>((resolve) => (this.#resolve = () => resolve(value)));
+    if (this.#left === 0) return this.#failure === undefined ? undefined : Promise.reject(this.#failure);
+    return new Promise<T>((resolve, reject) => {
+      this.#resolve = () => (this.#failure === undefined ? resolve(value) : reject(this.#failure));
+    });
   }
 }

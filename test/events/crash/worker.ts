@@ -1,6 +1,7 @@
 // A game server in miniature, for the crash tests: it publishes TOTAL durable events (each in a
 // transaction with a state write) and handles them with a durable subscription that writes an
-// effect. With CRASH_AT it kills itself with SIGKILL at that point, at event KILL_AT.
+// effect. With CRASH_AT it kills itself with SIGKILL at that point, at event KILL_AT: on its progress, never on a time.
+// It reports each commit (`commit published <n>`, `commit handled <n>`) and prints `done` at the end.
 import { pino } from 'pino';
 import { z } from 'zod';
 import {
@@ -76,6 +77,7 @@ bus.subscribe(
   'crafting.item_crafted',
   async (e) => {
     await db.executor().insertInto('effects').values({ n: e.data.n, event_id: e.id }).execute();
+    db.afterCommit(() => process.stdout.write(`commit handled ${e.data.n}\n`));
     // At the first event handled from KILL_AT on: a run may find KILL_AT handled already, since an
     // earlier run can have handled events past its own kill point in the same batch transaction.
     if (e.data.n >= killAt && crashAt === 'in-handler') die();
@@ -99,6 +101,7 @@ for (let n = Number(last?.n ?? 0) + 1; n <= total; n++) {
     await bus.publish('crafting.item_crafted', { n }, { source: 'crafting' });
     if (n === killAt && crashAt === 'before-commit') die();
   });
+  process.stdout.write(`commit published ${n}\n`);
 }
 const countEffects = async (): Promise<number> => {
   const row = await db
@@ -115,6 +118,7 @@ for (const until = Date.now() + 60_000; Date.now() < until; await new Promise((r
   effects = await countEffects();
   if (effects >= total) break;
 }
-process.stdout.write(`${JSON.stringify({ done: true, effects })}\n`);
+process.stdout.write(`${JSON.stringify({ effects })}\n`);
 await bus.close();
 await db.close();
+process.stdout.write('done\n');

@@ -1,6 +1,6 @@
-// A game server in miniature for the state crash test: it runs multi-system transactions in a
-// loop (economy: bank -1, spent +1; character: log +1; three durable state.changed events) until
-// with LOOP=forever it runs until the test kills it with SIGKILL at a random moment; else it runs 50 and exits.
+// A game server in miniature for the state crash test: it runs TRANSACTIONS (default 50) multi-system transactions
+// (economy: bank -1, spent +1; character: log +1; three durable state.changed events), reports each commit with a
+// `commit <n>` line and prints `done` at the end; the test kills it with SIGKILL on a reported commit.
 import { pino } from 'pino';
 import { z } from 'zod';
 import {
@@ -15,7 +15,7 @@ import {
 
 const url = process.env.CRASH_DB_URL ?? '';
 const schema = process.env.CRASH_SCHEMA;
-const forever = process.env.LOOP === 'forever';
+const transactions = Number(process.env.TRANSACTIONS ?? 50);
 const START = 1_000_000;
 
 const db = await createDatabase(
@@ -38,12 +38,13 @@ if ((await state.get('economy', 'bank')) === undefined) {
   });
 }
 process.stdout.write('ready\n');
-for (let i = 0; forever || i < 50; i++) {
+for (let i = 1; i <= transactions; i++) {
   await state.transaction(async (tx) => {
     await tx.update<{ gold: number }>('economy', 'bank', (w) => ({ gold: (w?.gold ?? 0) - 1 }));
     await tx.update<{ gold: number }>('economy', 'spent', (w) => ({ gold: (w?.gold ?? 0) + 1 }));
     await tx.update<{ count: number }>('character', 'log', (c) => ({ count: (c?.count ?? 0) + 1 }));
   });
+  process.stdout.write(`commit ${i}\n`);
 }
 await events.close();
 await db.close();

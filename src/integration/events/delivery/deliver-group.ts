@@ -3,6 +3,7 @@ import type { EventEnvelope, LoggedEvent } from '../envelope.js';
 import type { DeliveryContext } from './delivery-context.js';
 import { retryFailed } from './deliver-one.js';
 import { SubscriptionLeaseLostError } from '../subscription-lease.js';
+import { deliveryTransaction } from './delivery-transaction.js';
 import { handleUnseen } from './handle-unseen.js';
 
 /** A handler that failed in a group: its event (the first of its batch), where it stands in the group, and why. */
@@ -58,10 +59,10 @@ async function allAtOnce(
   const started = performance.now();
   let running: EventEnvelope | undefined;
   try {
-    await context.db.transaction(async () => {
-      await handleUnseen(context, events, context.subscription.batchSize, (envelope) => (running = envelope));
+    await deliveryTransaction(context, async (handle) => {
+      await handleUnseen(context, handle, events, context.subscription.batchSize, (envelope) => (running = envelope));
       await stream.record(events);
-    }, context.handling);
+    });
   } catch (error) {
     if (error instanceof SubscriptionLeaseLostError) throw error;
     const failing = running;
@@ -93,13 +94,13 @@ async function oneSavepointEach(
   const handled: Array<{ events: readonly LoggedEvent[]; durationMs: number }> = [];
   let through = 0;
   try {
-    await db.transaction(async () => {
+    await deliveryTransaction(context, async (handle) => {
       for (let index = 0; index < events.length && !context.stopping.aborted; index += size) {
         const chunk = alone ? events : events.slice(index, index + size);
         const started = performance.now();
         try {
-          if (alone) await handleUnseen(context, chunk);
-          else await db.transaction(() => handleUnseen(context, chunk));
+          if (alone) await handleUnseen(context, handle, chunk);
+          else await db.transaction(() => handleUnseen(context, handle, chunk));
         } catch (error) {
           const first = chunk[0];
           if (first !== undefined) failure = { event: first, index, error };
@@ -111,9 +112,13 @@ async function oneSavepointEach(
         through = index + chunk.length;
       }
       if (through > 0) await stream.record(events.slice(0, through));
-    }, context.handling);
+    });
   } catch (error) {
     if (failure === undefined || failure.error !== error) throw error;
+    // The failure ended the whole transaction (a handler past its timeout abandons it): those before it did not
+    // commit either, so they go again, without it.
+    if (failure.index > 0) return (await oneSavepointEach(context, events.slice(0, failure.index))) ?? failure;
+    return failure;
   }
   if (through > 0) await stream.ack(events.slice(0, through));
   for (const { events: chunk, durationMs } of handled) context.recorder.delivered(chunk, durationMs);

@@ -4,6 +4,7 @@ import type { LoggedEvent } from '../envelope.js';
 import { SubscriptionLeaseLostError } from '../subscription-lease.js';
 import { deadLetter } from './dead-letter.js';
 import type { DeliveryContext } from './delivery-context.js';
+import { deliveryTransaction } from './delivery-transaction.js';
 import { handleUnseen } from './handle-unseen.js';
 
 /**
@@ -30,16 +31,16 @@ export async function retryFailed(
 }
 
 async function attempt(context: DeliveryContext, event: LoggedEvent, first: number, advance: boolean): Promise<void> {
-  const { db, stream } = context;
+  const { stream } = context;
   for (let attempt = first; !context.stopping.aborted; attempt++) {
     const started = performance.now();
     // Lanes commit each event without moving the cursor: stop before handling once another process holds the stream.
     if (!advance) stream.fence();
     try {
-      await db.transaction(async () => {
-        await handleUnseen(context, [event]);
+      await deliveryTransaction(context, async (handle) => {
+        await handleUnseen(context, handle, [event]);
         if (advance) await stream.record([event]);
-      }, context.handling);
+      });
     } catch (error) {
       if ((await failed(context, event, error, attempt, advance)) === 'done') return;
       continue;

@@ -17,4 +17,6 @@ export interface DurableSubscription extends TransportSubscription {
   readonly durability: 'full' | 'deferred';
   /** Events handled at once, each in its own transaction; the same partition key never runs twice at once. */
   readonly concurrency: number;
+  /** The longest one handler run may take before its delivery is abandoned as a failed attempt. */
+  readonly timeoutMs: number;
 }

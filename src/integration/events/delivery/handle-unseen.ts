@@ -1,14 +1,16 @@
 import type { EventEnvelope, LoggedEvent } from '../envelope.js';
 import type { DeliveryContext } from './delivery-context.js';
+import type { TimedHandler } from './delivery-transaction.js';
 
 /**
- * Runs the handler on the events the inbox does not hold yet (and the filter keeps), `size` at a
- * time (all at once by default: one batch), and records them in the inbox; inside the caller's
- * transaction. `running` hears which event's handler runs (undefined once all are done), so a
+ * Runs the handler (`handle`: under the subscription's timeout) on the events the inbox does not hold yet (and the
+ * filter keeps), `size` at a time (all at once by default: one batch), and records them in the inbox; inside the
+ * caller's transaction. `running` hears which event's handler runs (undefined once all are done), so a
  * caller can tell which one failed.
  */
 export async function handleUnseen(
   context: DeliveryContext,
+  handle: TimedHandler,
   events: readonly LoggedEvent[],
   size = events.length,
   running?: (first: EventEnvelope | undefined) => void,
@@ -25,7 +27,7 @@ export async function handleUnseen(
     const chunk = size >= fresh.length ? fresh : fresh.slice(index, index + size);
     running?.(chunk[0]);
     context.recorder.handling(chunk);
-    await subscription.handle(chunk);
+    await handle(chunk);
   }
   running?.(undefined);
   await context.inbox.record(fresh);

@@ -1,6 +1,7 @@
 import type { EventEnvelope } from '../envelope.js';
 import { describeFailure } from './dead-letter.js';
 import type { DeliveryContext } from './delivery-context.js';
+import { deliveryTransaction } from './delivery-transaction.js';
 
 /**
  * Runs a dead-lettered event through the subscription's handler again, in one transaction with its
@@ -16,12 +17,17 @@ export async function redrive(
 ): Promise<boolean> {
   const { db } = context;
   try {
-    await db.transaction(async (tx) => {
-      context.recorder.handling([envelope]);
-      await context.subscription.handle([envelope]);
-      await context.inbox.recordOnce(envelope);
-      await tx.deleteFrom('weft_dead_letters').where('id', '=', deadLetterId).execute();
-    });
+    // Flushed to disk (not the subscription's durability): an operator's redrive is not redone after a power loss.
+    await deliveryTransaction(
+      context,
+      async (handle) => {
+        context.recorder.handling([envelope]);
+        await handle([envelope]);
+        await context.inbox.recordOnce(envelope);
+        await db.executor().deleteFrom('weft_dead_letters').where('id', '=', deadLetterId).execute();
+      },
+      { durability: 'full' },
+    );
   } catch (error) {
     await db
       .executor()
