@@ -199,7 +199,10 @@ async function bareServer(file: string, gameFile: string): Promise<FastifyInstan
   });
   app.get('/me', async (request, reply) => {
     const who = await bearer(request.headers.authorization).catch(() => undefined);
-    if (who === undefined) return reply.code(401).send({ title: 'Unauthorized' });
+    // The same work as the game: a signed-out session's token stops working at once, so each read checks the session.
+    if (who === undefined || (session.get(who.sessionId) as { state: string } | undefined)?.state !== 'active') {
+      return reply.code(401).send({ title: 'Unauthorized' });
+    }
     const account = byId.get(who.userId) as { id: string; username: string; roles: string };
     return { userId: account.id, username: account.username, roles: JSON.parse(account.roles) as string[] };
   });
