@@ -225,6 +225,9 @@ async function waitForQuest(client: DemoClient, hero: Hero, questId: string, sta
 /** Fights slimes until five are won (the quest's count), within MAX_FIGHTS. */
 async function fightSlimes(client: DemoClient, hero: Hero, out: (line: string) => void): Promise<void> {
   let won = 0;
+  // Loot gold reaches the wallet through events after the fight answers: the fights end once it is all there, so
+  // the steps after them see the wallet they should.
+  let expected = await walletGold(client, hero);
   for (let fight = 1; won < 5; fight++) {
     if (fight > MAX_FIGHTS)
       throw new DemoStepError(`${hero.name} fights slimes`, `won ${won} of ${MAX_FIGHTS} fights, not 5`);
@@ -235,7 +238,13 @@ async function fightSlimes(client: DemoClient, hero: Hero, out: (line: string) =
     if (result === 'won') won += 1;
     const items = loot.map((stack) => `${stack.count} ${stack.itemId}`).join(', ') || 'nothing';
     out(`${hero.name} fought a slime (#${fight}): ${result}, +${xp} xp, +${gold} gold, -${hpLost} hp, loot ${items}`);
+    expected += gold;
   }
+  await client.poll(
+    get(`${hero.name} reads the wallet after the fights`, `/characters/${hero.id}/wallet`, hero.token, Wallet),
+    (body) => body.status === 'open' && body.gold === expected,
+    `the loot's ${expected} gold reaching the wallet`,
+  );
 }
 
 async function claim(client: DemoClient, hero: Hero, questId: string, out: (line: string) => void): Promise<void> {
