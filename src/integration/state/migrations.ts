@@ -56,4 +56,19 @@ export const stateMigrations: readonly Migration[] = [
       await db.schema.dropIndex('weft_state_entries_updated').execute();
     },
   },
+  {
+    // The trace of one action (GET /admin/trace/:correlationId) reads the versions a correlation wrote: without this
+    // index that is a scan of the whole history.
+    name: '003_state_history_by_correlation',
+    async up(db) {
+      await db.schema
+        .createIndex('weft_state_history_correlation')
+        .on('weft_state_history')
+        .column('correlation_id')
+        .execute();
+    },
+    async down(db) {
+      await db.schema.dropIndex('weft_state_history_correlation').execute();
+    },
+  },
 ];

@@ -31,8 +31,7 @@ export interface StateTraceOptions {
   readonly limit?: number;
   /**
    * The transactions the correlation ran, when known (each publishes `state.changed` with its `transactionId`): the
-   * history is then read by its transaction index. Without them it is searched by correlation id, which no index
-   * serves: a scan of the whole history.
+   * history is then read by its transaction index. Without them it is read by its correlation index.
    */
   readonly transactionIds?: readonly string[];
 }
