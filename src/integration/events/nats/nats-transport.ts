@@ -83,6 +83,8 @@ export class NatsTransport implements Transport {
   #lastLag = 0;
   #relaying = false;
   #closed = false;
+  /** Set while the connection is lost and the client reconnects: readiness fails at once then. */
+  #disconnected = false;
 
   /** Connects and checks the stream, and resolves the transport; rejects (having closed it) when either fails. */
   static async connect(options: NatsTransportOptions): Promise<NatsTransport> {
@@ -142,7 +144,9 @@ export class NatsTransport implements Transport {
   /** Resolves when NATS answers a round trip; rejects with UnavailableError when it does not (a readiness check). */
   async ping(): Promise<void> {
     const nc = this.#nc;
-    if (nc === undefined || nc.isClosed()) throw new UnavailableError(`NATS at ${this.#options.url} is not connected.`);
+    if (nc === undefined || nc.isClosed() || this.#disconnected) {
+      throw new UnavailableError(`NATS at ${this.#options.url} is not connected.`);
+    }
     try {
       await Promise.race([
         nc.flush(),
@@ -180,6 +184,7 @@ export class NatsTransport implements Transport {
       });
     }
     this.#nc = nc;
+    void this.#watch(nc);
     if (this.#closed) return;
     try {
       this.#jsm = await jetstreamManager(nc, { timeout: this.#options.requestTimeoutMs });
@@ -201,6 +206,19 @@ export class NatsTransport implements Transport {
     nc.subscribe(wakeSubject(subjectPrefix), { callback: () => this.#notice() });
     this.#poller = setInterval(() => this.#poll(), this.#options.pollIntervalMs);
     this.#poller.unref();
+  }
+
+  /** Follows the connection: logs each loss and return, and keeps `ping` failing while it is lost. */
+  async #watch(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') {
+        this.#disconnected = true;
+        this.#logger?.warn({ server: status.server }, 'lost the NATS connection; reconnecting');
+      } else if (status.type === 'reconnect') {
+        this.#disconnected = false;
+        this.#logger?.info({ server: status.server }, 'reconnected to NATS');
+      }
+    }
   }
 
   /** Makes the stream when missing; refuses one whose duplicate window would let a relay's retry through twice. */
