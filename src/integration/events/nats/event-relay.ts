@@ -62,6 +62,11 @@ export class EventRelay {
     return this.#running;
   }
 
+  /** Resolves once the run in hand (if any) is over, however it ended: a close waits for it before disconnecting. */
+  async settled(): Promise<void> {
+    await this.#running?.catch(() => undefined);
+  }
+
   /** The last log sequence number the stream holds, as far as the relay knows. */
   async position(): Promise<number> {
     await this.#ensureRow();

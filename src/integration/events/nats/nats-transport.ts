@@ -164,6 +164,8 @@ export class NatsTransport implements Transport {
     this.#closed = true;
     clearInterval(this.#poller);
     await this.started.catch(() => undefined);
+    // Its failure was logged by whoever started it; closing only waits for its end.
+    await this.#relay?.settled();
     const nc = this.#nc;
     if (nc !== undefined && !nc.isClosed()) await nc.close();
   }
