@@ -37,6 +37,29 @@ interface Handled {
   readonly id: string;
 }
 
+/** Appends `count` ledger entries of one account straight to the log, in one transaction; resolves their ids. */
+async function appendEntries(db: Database<unknown>, count: number): Promise<string[]> {
+  const log = new EventLog(db);
+  const ids = Array.from({ length: count }, () => uuidv7());
+  await db.transaction(async () => {
+    for (const id of ids) {
+      await log.append({
+        id,
+        type: 'ledger.entry_posted',
+        version: 1,
+        source: 'ledger',
+        time: new Date().toISOString(),
+        partitionKey: 'ann',
+        correlationId: uuidv7(),
+        causationId: undefined,
+        traceparent: undefined,
+        data: { account: 'ann', n: 1 },
+      });
+    }
+  });
+  return ids;
+}
+
 /** What the NATS transport does across processes and towards the stream, on one database backend. */
 export function natsProcessesContract(name: string, open: () => Promise<TestDatabase<unknown>>): void {
   describe(`NATS transport across processes: ${name}`, () => {
@@ -135,24 +158,7 @@ export function natsProcessesContract(name: string, open: () => Promise<TestData
     it('relays each event to the stream once, even when a relay publishes it again', async () => {
       const transport = transportOver(db);
       await transport.started;
-      const log = new EventLog(db);
-      const ids = Array.from({ length: 5 }, () => uuidv7());
-      await db.transaction(async () => {
-        for (const id of ids) {
-          await log.append({
-            id,
-            type: 'ledger.entry_posted',
-            version: 1,
-            source: 'ledger',
-            time: new Date().toISOString(),
-            partitionKey: 'ann',
-            correlationId: uuidv7(),
-            causationId: undefined,
-            traceparent: undefined,
-            data: { account: 'ann', n: 1 },
-          });
-        }
-      });
+      const ids = await appendEntries(db, 5);
       const stream = transport.subscribe({ name: 'counter', pattern: '*', startFrom: 'beginning' });
       await stream.ready;
       // As after a relay that died between publishing and moving its position: the next pass publishes them again.
@@ -169,6 +175,28 @@ export function natsProcessesContract(name: string, open: () => Promise<TestData
       try {
         const info = await (await jetstreamManager(nc)).streams.info(names.stream);
         expect(info.state.messages).toBe(ids.length);
+      } finally {
+        await nc.close();
+      }
+      await stream.close();
+    });
+
+    it('keeps a group acknowledged once ack resolves: the consumer has none of it pending', async () => {
+      const transport = transportOver(db);
+      const stream = transport.subscribe({ name: 'grouped', pattern: '*', startFrom: 'beginning' });
+      await stream.ready;
+      await appendEntries(db, 40);
+      transport.committed();
+      const group = await stream.fetch(40);
+      expect(group).toHaveLength(40);
+      await db.transaction(() => stream.record(group));
+      const nc = await connect({ servers: natsTestUrl() });
+      try {
+        const pending = async () =>
+          (await (await jetstreamManager(nc)).consumers.info(names.stream, 'grouped')).num_ack_pending;
+        expect(await pending()).toBe(40);
+        await stream.ack(group);
+        expect(await pending()).toBe(0);
       } finally {
         await nc.close();
       }

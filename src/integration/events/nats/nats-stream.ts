@@ -109,7 +109,7 @@ export class NatsStream implements TransportStream {
   }
 
   /**
-   * Acknowledges to the broker and waits for its confirmation of each (ackAck), then mirrors the
+   * Acknowledges to the broker and waits for its confirmation of all (ackAck), then mirrors the
    * position to the cursor row, which the backlog figures read and which renews the lease.
    */
   async ack(events: readonly LoggedEvent[]): Promise<void> {
@@ -123,10 +123,13 @@ export class NatsStream implements TransportStream {
       }
     });
     const nc = this.#context.nc();
-    await Promise.all(acked.map((held) => nc.request(held.reply, '+ACK', { timeout: this.#context.requestTimeoutMs })));
+    // One round trip for the group: the consumer takes acknowledgements of one connection in the order sent, so the
+    // server's answer to the last one (ackAck) comes once it has taken every one before it.
+    for (const held of acked.slice(0, -1)) nc.publish(held.reply, '+ACK');
+    const last = acked.at(-1);
+    if (last !== undefined) await nc.request(last.reply, '+ACK', { timeout: this.#context.requestTimeoutMs });
     this.#held = this.#held.slice(acked.length);
-    const last = events.at(-1);
-    if (last !== undefined) await this.#mirror(last.seq);
+    if (last !== undefined) await this.#mirror(last.event.seq);
   }
 
   fence(): void {
