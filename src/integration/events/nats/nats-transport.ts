@@ -39,7 +39,10 @@ export interface NatsTransportOptions {
    * next pass): the stream's duplicate window must be longer. Default 60 000 ms; a stream made here gets twice it.
    */
   readonly relayRetryHorizonMs?: number;
-  /** How long a handed message may go unacknowledged before the broker hands it again (the consumer's ack wait). */
+  /**
+   * How long a handed message may go unacknowledged before the broker hands it again (the consumer's ack wait, set
+   * when it is made): how long a takeover after a crash waits before pulling. Default 10 000 ms.
+   */
   readonly ackWaitMs?: number;
   /** How often streams look for events and lease changes, and the relay for events of other processes. Default 1000. */
   readonly pollIntervalMs?: number;
@@ -109,7 +112,7 @@ export class NatsTransport implements Transport {
       stream: checkStreamName(options.stream ?? 'WEFT_EVENTS'),
       subjectPrefix: checkSubjectPrefix(options.subjectPrefix ?? 'weft.events'),
       relayRetryHorizonMs: horizon,
-      ackWaitMs: options.ackWaitMs ?? 30_000,
+      ackWaitMs: options.ackWaitMs ?? 10_000,
       pollIntervalMs: options.pollIntervalMs ?? 1000,
       leaseMs: options.leaseMs ?? 5000,
       requestTimeoutMs: options.requestTimeoutMs ?? 5000,
