@@ -241,6 +241,18 @@ export function natsProcessesContract(name: string, open: () => Promise<TestData
       await expect(attempt).rejects.toThrow(/drops duplicates for 1000 ms.*retry horizon \(60000 ms\)/);
     });
 
+    it('refuses a stream of the same name that does not take the subject prefix', async () => {
+      const nc = await connect({ servers: natsTestUrl() });
+      try {
+        await (await jetstreamManager(nc)).streams.add({ name: names.stream, subjects: [`${names.stream}.other`] });
+      } finally {
+        await nc.close();
+      }
+      const attempt = NatsTransport.connect({ url: natsTestUrl(), db, ...names });
+      await expect(attempt).rejects.toBeInstanceOf(ConfigError);
+      await expect(attempt).rejects.toThrow(`does not take subjects ${names.subjectPrefix}.>`);
+    });
+
     it('stops a start on an unreachable server with one UnavailableError, and a bad URL with a ConfigError', async () => {
       await expect(NatsTransport.connect({ url: 'nats://127.0.0.1:1', db, ...names })).rejects.toThrow(
         /^NATS at nats:\/\/127\.0\.0\.1:1 is unreachable \(WEFT_EVENTS_TRANSPORT\)/,

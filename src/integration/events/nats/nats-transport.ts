@@ -189,7 +189,7 @@ export class NatsTransport implements Transport {
       });
     }
     this.#nc = nc;
-    void this.#watch(nc);
+    this.#watch(nc).catch((error: unknown) => this.#logger?.warn({ err: error }, 'stopped following the NATS status'));
     if (this.#closed) return;
     try {
       this.#jsm = await jetstreamManager(nc, { timeout: this.#options.requestTimeoutMs });
@@ -232,7 +232,14 @@ export class NatsTransport implements Transport {
     const { stream, subjectPrefix, relayRetryHorizonMs } = this.#options;
     let window: number;
     try {
-      window = millis((await jsm.streams.info(stream)).config.duplicate_window);
+      const { config } = await jsm.streams.info(stream);
+      if (!config.subjects?.includes(`${subjectPrefix}.>`)) {
+        throw new ConfigError(
+          `JetStream stream "${stream}" does not take subjects ${subjectPrefix}.> (it takes ` +
+            `${config.subjects?.join(', ') ?? 'none'}): give it those subjects or choose another stream or prefix.`,
+        );
+      }
+      window = millis(config.duplicate_window);
     } catch (error) {
       if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound) throw error;
       const made = await jsm.streams.add({
