@@ -14,6 +14,7 @@ import {
   eventMigrations,
   uuidv7,
   type Database,
+  type Transport,
   type WeftLogger,
 } from 'weft/internal';
 import type { TestDatabase } from 'weft/testing';
@@ -153,6 +154,71 @@ export function natsProcessesContract(name: string, open: () => Promise<TestData
         const inLog = log.filter((row) => row.partition_key === account).map((row) => row.id);
         expect(handled.filter((h) => h.account === account).map((h) => h.id)).toEqual(inLog);
       }
+    });
+
+    it('turns a redelivery after a crash between commit and ack into no second effect (the inbox)', async () => {
+      await db
+        .executor()
+        .schema.createTable('effects')
+        .addColumn('event_id', 'text', (c) => c.primaryKey())
+        .execute();
+      const effects = db.withTables<{ effects: { event_id: string } }>();
+      const calls: string[] = [];
+      const handler = async (e: { id: string }): Promise<void> => {
+        calls.push(e.id);
+        await effects.executor().insertInto('effects').values({ event_id: e.id }).execute();
+      };
+      // A process that commits its deliveries and dies before each acknowledgement.
+      const dying = transportOver(db);
+      const neverAcks: Transport = {
+        committed: () => dying.committed(),
+        subscribe: (subscription) => {
+          const stream = dying.subscribe(subscription);
+          return {
+            ready: stream.ready,
+            onAvailable: (wake) => stream.onAvailable(wake),
+            fetch: (max) => stream.fetch(max),
+            record: (events) => stream.record(events),
+            ack: () => Promise.reject(new Error('the process died before acknowledging')),
+            fence: () => stream.fence(),
+            close: () => stream.close(),
+          };
+        },
+        close: () => dying.close(),
+      };
+      const first = new EventBus({ db, validation: new ValidationManager(), logger: quiet, transport: neverAcks });
+      first.define(entryPosted).subscribe('ledger.entry_posted', handler, { name: 'effects' });
+      await first.ready();
+      for (let n = 0; n < 3; n++) {
+        await first.define(entryPosted).publish('ledger.entry_posted', { account: 'ann', n }, { source: 'ledger' });
+      }
+      await vi.waitFor(() => expect(calls).toHaveLength(3), { timeout: 10_000, interval: 10 });
+      await first.close();
+
+      const second = new EventBus({
+        db,
+        validation: new ValidationManager(),
+        logger: quiet,
+        transport: transportOver(db),
+      });
+      closing.push(() => second.close());
+      second.define(entryPosted).subscribe('ledger.entry_posted', handler, { name: 'effects' });
+      await second.ready();
+      await second.define(entryPosted).publish('ledger.entry_posted', { account: 'ann', n: 3 }, { source: 'ledger' });
+      await vi.waitFor(() => expect(calls).toHaveLength(4), { timeout: 10_000, interval: 10 });
+      const nc = await connect({ servers: natsTestUrl() });
+      try {
+        const consumer = async () => (await jetstreamManager(nc)).consumers.info(names.stream, 'effects');
+        // Everything acknowledged in the end, the first three after being handed again.
+        await vi.waitFor(async () => expect((await consumer()).num_ack_pending).toBe(0), { timeout: 10_000 });
+        expect((await consumer()).delivered.consumer_seq).toBeGreaterThanOrEqual(7);
+      } finally {
+        await nc.close();
+      }
+      // Once everything is acknowledged: each handler called once, each effect once.
+      expect(calls).toHaveLength(4);
+      expect(new Set(calls).size).toBe(4);
+      expect(await effects.executor().selectFrom('effects').selectAll().execute()).toHaveLength(4);
     });
 
     it('relays each event to the stream once, even when a relay publishes it again', async () => {
