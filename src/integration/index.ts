@@ -3,7 +3,7 @@
 
 // The composition root and what a system author writes.
 export { createIntegration } from './integration.js';
-export type { Integration, IntegrationOptions } from './integration.js';
+export type { Integration, IntegrationOptions, TransportFactory } from './integration.js';
 export { defineSystem } from './system/index.js';
 export type {
   CommandInput,

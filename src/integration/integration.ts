@@ -40,9 +40,15 @@ export interface IntegrationOptions {
    * sharing the database dies, another takes its subscriptions over within about this long. Default 5000 ms.
    */
   readonly leaseMs?: number;
-  /** How durable events reach durable subscriptions. Default: the `MemoryTransport` over the database. */
-  readonly transport?: Transport;
+  /**
+   * How durable events reach durable subscriptions: a transport, or a function making one over the integration's
+   * database (`NatsTransport.connect`), whose failure stops the start. Default: a `MemoryTransport` over the database.
+   */
+  readonly transport?: Transport | TransportFactory;
 }
+
+/** Makes a transport over the integration's database and monitoring, once both exist. */
+export type TransportFactory = (parts: { db: Database; monitoring: MonitoringManager }) => Promise<Transport>;
 
 /** The parts, wired to one database and one monitoring manager, and the game systems installed on them. */
 export interface Integration extends AsyncDisposable {
@@ -108,8 +114,11 @@ export async function createIntegration(options: IntegrationOptions = {}): Promi
   logger.info({ target: db.target }, 'database opened');
   // weft_db_up and the pool gauges, read at each scrape: the built-in "database unavailable" alert reads them.
   monitoring.metrics.watchDatabase(db);
+  let transport: Transport | undefined;
   try {
     if (options.migrate !== false) await partMigrator(db).up();
+    transport =
+      typeof options.transport === 'function' ? await options.transport({ db, monitoring }) : options.transport;
   } catch (error) {
     await db.close();
     throw error;
@@ -125,7 +134,7 @@ export async function createIntegration(options: IntegrationOptions = {}): Promi
     validation,
     metrics: monitoring.metrics,
     logger: monitoring.logger('events'),
-    ...(options.transport === undefined ? {} : { transport: options.transport }),
+    ...(transport === undefined ? {} : { transport }),
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
   });

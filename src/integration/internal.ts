@@ -9,7 +9,7 @@ export * from './commands/internal.js';
 export * from './system/internal.js';
 export * from './seed/index.js';
 export { DEFAULT_DATABASE_URL, PART_MIGRATIONS, createIntegration } from './integration.js';
-export type { Integration, IntegrationOptions } from './integration.js';
+export type { Integration, IntegrationOptions, TransportFactory } from './integration.js';
 export {
   defaultIntegration,
   eventDispatcher,

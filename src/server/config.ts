@@ -20,6 +20,8 @@ export interface ServeConfig {
   readonly contentDir?: string;
   /** How often the server advances the world clock (`world_state.tick`), in milliseconds; 0: never on its own. */
   readonly worldTickMs: number;
+  /** The NATS server durable events travel through (`nats://host:port`); absent: the database's event log. */
+  readonly eventsTransport?: string;
 }
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -31,8 +33,10 @@ const KNOWN_VARIABLES = [
   'WEFT_CONTENT_DIR',
   'WEFT_CORS_ORIGINS',
   'WEFT_DATABASE_URL',
+  'WEFT_EVENTS_TRANSPORT',
   'WEFT_LOG_LEVEL',
   'WEFT_METRICS_TOKEN',
+  'WEFT_TEST_NATS_URL',
   'WEFT_TEST_POSTGRES_URL',
   'WEFT_WORLD_TICK_MS',
 ];
@@ -66,6 +70,17 @@ function isHost(host: string): boolean {
   return host.length <= 253 && labels.every((label) => HOST_LABEL.test(label)) && !/^\d+$/.test(labels.at(-1) ?? '');
 }
 
+const TRANSPORT_MESSAGE =
+  'must be database (the default) or a NATS server URL nats://host:port (nats://127.0.0.1:4222)';
+
+/** `database`, or `nats://host:port` with a host as HOST takes it and a port from 1 to 65535. */
+function isEventsTransport(value: string): boolean {
+  if (value === 'database') return true;
+  const match = /^nats:\/\/(.+):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[2]);
+  return match !== null && isHost(match[1] ?? '') && port >= 1 && port <= 65535;
+}
+
 /** The environment `weft serve` reads; other variables pass through untouched. */
 const environment = z.object({
   PORT: z
@@ -93,11 +108,12 @@ const environment = z.object({
       WORLD_TICK_MESSAGE,
     )
     .default(String(DEFAULT_WORLD_TICK_MS)),
+  WEFT_EVENTS_TRANSPORT: z.string().refine(isEventsTransport, TRANSPORT_MESSAGE).default('database'),
 });
 
 /**
  * Reads PORT, HOST and every WEFT_ setting (database, log level, tokens, the first admin's password,
- * CORS origins, the content folder, the world tick) against a schema. A wrong value stops the
+ * CORS origins, the content folder, the world tick, the events transport) against a schema. A wrong value stops the
  * start with a ConfigError naming the setting, the value received and what is accepted; an unknown
  * WEFT_ variable (a misspelt one) is refused rather than ignored.
  */
@@ -123,6 +139,7 @@ export function readServeConfig(env: Readonly<Record<string, string | undefined>
     ...(metricsToken === undefined ? {} : { metricsToken }),
     ...(adminPassword === undefined ? {} : { adminPassword }),
     ...(settings.WEFT_CONTENT_DIR === undefined ? {} : { contentDir: settings.WEFT_CONTENT_DIR }),
+    ...(settings.WEFT_EVENTS_TRANSPORT === 'database' ? {} : { eventsTransport: settings.WEFT_EVENTS_TRANSPORT }),
   };
 }
 

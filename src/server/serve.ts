@@ -1,5 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { MonitoringManager, createIntegration, type Database, type Integration } from '../integration/internal.js';
+import {
+  MonitoringManager,
+  NatsTransport,
+  createIntegration,
+  type Database,
+  type Integration,
+  type TransportFactory,
+} from '../integration/internal.js';
 import { gameRoutes, gameSystems } from '../game/index.js';
 import { buildApp } from './app.js';
 import type { ServeConfig } from './config.js';
@@ -33,8 +40,26 @@ export async function startServer(
   monitoring = new MonitoringManager({ logger: { level: config.logLevel } }),
 ): Promise<RunningServer> {
   const dbLogger = monitoring.logger('database');
+  // Connected at start, so an unreachable NATS stops the start with one line (UnavailableError or ConfigError).
+  let nats: NatsTransport | undefined;
+  const url = config.eventsTransport;
+  const transport: TransportFactory | undefined =
+    url === undefined
+      ? undefined
+      : async ({ db }) =>
+          (nats = await NatsTransport.connect({
+            url,
+            db,
+            metrics: monitoring.metrics,
+            logger: monitoring.logger('events'),
+          }));
   // Migrated here rather than by createIntegration, so the start-up log names what was applied.
-  const weft = await createIntegration({ database: config.databaseUrl, monitoring, migrate: false });
+  const weft = await createIntegration({
+    database: config.databaseUrl,
+    monitoring,
+    migrate: false,
+    ...(transport === undefined ? {} : { transport }),
+  });
   const { db } = weft;
   let app: FastifyInstance | undefined;
   try {
@@ -48,6 +73,9 @@ export async function startServer(
       config.adminPassword === undefined ? {} : { password: config.adminPassword },
     );
     monitoring.health.register({ name: 'database', target: db.target, check: () => db.ping() });
+    const broker = nats;
+    if (broker !== undefined)
+      monitoring.health.register({ name: 'nats', target: broker.url, check: () => broker.ping() });
     monitoring.start();
     app = buildApp({
       monitoring,

@@ -15,6 +15,7 @@ import {
   currentContext,
   runWithContext,
   uuidv7,
+  type Database,
   type EventEnvelope,
   type Transport,
   type WeftLogger,
@@ -83,8 +84,15 @@ interface Effects {
 
 const quiet = { warn: () => undefined, error: () => undefined, info: () => undefined } as unknown as WeftLogger['root'];
 
-/** The same behaviour on every database backend. */
-export function eventsContract(name: string, open: () => Promise<TestDatabase<unknown>>): void {
+/**
+ * The same behaviour on every database backend, and on every transport: `transport` makes the buses' transport over
+ * their database (default: each bus's own MemoryTransport).
+ */
+export function eventsContract(
+  name: string,
+  open: () => Promise<TestDatabase<unknown>>,
+  transport?: (db: Database<unknown>) => Transport,
+): void {
   describe(`events contract: ${name}`, () => {
     let db: TestDatabase<unknown>;
     let buses: Array<{ close(): Promise<void> }>;
@@ -97,6 +105,7 @@ export function eventsContract(name: string, open: () => Promise<TestDatabase<un
         logger: quiet,
         retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
         pollIntervalMs: 20,
+        ...(transport === undefined ? {} : { transport: transport(db) }),
       })
         .define(itemCrafted)
         .define(goldSpent)

@@ -18,6 +18,7 @@ export type { DeadLetter, DeadLetterFilter, DeadLetters } from './dead-letters.j
 export type { BacklogQuery, EventBacklog, PrefixBacklog, SubscriptionBacklog } from './backlog.js';
 export { MemoryTransport } from './memory-transport.js';
 export type { MemoryTransportOptions } from './memory-transport.js';
+export { NatsTransport, type NatsTransportOptions } from './nats/index.js';
 export { SubscriptionLeaseLostError } from './subscription-lease.js';
 export type { Transport, TransportStream, TransportSubscription } from './transport.js';
 export {

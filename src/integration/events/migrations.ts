@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { Migration } from '../database/internal.js';
+import { relayMigration } from './nats/relay-migration.js';
 
-/** The tables of the events part: the log (outbox), cursors, inbox, dead letters. */
+/** The tables of the events part: the log (outbox), cursors, inbox, dead letters, the relay's position. */
 export const eventMigrations: readonly Migration[] = [
   {
     name: '001_event_log',
@@ -76,4 +77,6 @@ export const eventMigrations: readonly Migration[] = [
         await db.schema.alterTable('weft_event_cursors').dropColumn(column).execute();
     },
   },
+  // The NATS transport's relay keeps how far it fed each JetStream stream from the log.
+  relayMigration,
 ];

@@ -1,0 +1,163 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import type { Database } from '../../database/internal.js';
+import type { LoggedEvent } from '../envelope.js';
+import { EventLog } from '../event-log.js';
+import { subjectOf } from './names.js';
+import type { RelayTables } from './relay-migration.js';
+
+/** Options of an EventRelay. */
+export interface EventRelayOptions {
+  readonly db: Pick<Database<unknown>, 'withTables'>;
+  readonly js: JetStreamClient;
+  /** The JetStream stream fed, and the key of the relay's position row. */
+  readonly stream: string;
+  readonly subjectPrefix: string;
+  /** Events published per pass (one round of pipelined publishes, one position write). */
+  readonly batch: number;
+  /** How long a publish may wait for the stream's confirmation. */
+  readonly publishTimeoutMs: number;
+  readonly logger: Pick<Logger, 'warn' | 'debug'> | undefined;
+  /** Called after a pass published events: subscribers may have some waiting. */
+  readonly published: (count: number) => void;
+}
+
+/** What one pass did: published some, found nothing new, or found another process relaying. */
+type Pass = { published: number } | 'busy';
+
+/**
+ * Feeds the event log to a JetStream stream in log order: the outbox's relay. Each pass reads the
+ * events after the relay's position (`weft_event_relay`), publishes them with `Nats-Msg-Id` set to
+ * the event id, and moves the position once the stream confirmed them all. A relay that dies
+ * between the publishes and the position write publishes them again on the next pass, here or in
+ * another process, and the stream drops them as duplicates (its duplicate window covers that).
+ * On a database with concurrent writers (PostgreSQL) a pass holds the position row with
+ * `FOR UPDATE SKIP LOCKED`, so of several processes one relays at a time and the others return at
+ * once; on SQLite (one process) the position is read plainly and only ever moves forward.
+ */
+export class EventRelay {
+  readonly #db: Database<RelayTables>;
+  readonly #log: EventLog;
+  readonly #options: EventRelayOptions;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #created: Promise<void> | undefined;
+
+  constructor(options: EventRelayOptions) {
+    this.#options = options;
+    this.#db = options.db.withTables<RelayTables>();
+    this.#log = new EventLog(options.db);
+  }
+
+  /**
+   * Relays until nothing new is left (or another process is relaying); a call while a run is on makes that run look
+   * again before it resolves.
+   */
+  run(): Promise<void> {
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = this.#loop().finally(() => (this.#running = undefined));
+    return this.#running;
+  }
+
+  /** Resolves once the run in hand (if any) is over, however it ended: a close waits for it before disconnecting. */
+  async settled(): Promise<void> {
+    await this.#running?.catch(() => undefined);
+  }
+
+  /** The last log sequence number the stream holds, as far as the relay knows. */
+  async position(): Promise<number> {
+    await this.#ensureRow();
+    const row = await this.#db
+      .executor()
+      .selectFrom('weft_event_relay')
+      .select('seq')
+      .where('stream', '=', this.#options.stream)
+      .executeTakeFirst();
+    return Number(row?.seq ?? 0);
+  }
+
+  async #loop(): Promise<void> {
+    await this.#ensureRow();
+    do {
+      this.#again = false;
+      for (;;) {
+        const pass = await this.#pass();
+        if (pass === 'busy' || pass.published < this.#options.batch) break;
+      }
+    } while (this.#again);
+  }
+
+  async #pass(): Promise<Pass> {
+    const { stream, batch } = this.#options;
+    if (!this.#db.capabilities.concurrentWriters) {
+      const events = await this.#log.readAfter(await this.position(), '*', batch);
+      await this.#publish(events);
+      await this.#moveTo(events);
+      return { published: events.length };
+    }
+    return this.#db.transaction(async (tx) => {
+      const row = await tx
+        .selectFrom('weft_event_relay')
+        .select('seq')
+        .where('stream', '=', stream)
+        .forUpdate()
+        .skipLocked()
+        .executeTakeFirst();
+      if (row === undefined) return 'busy';
+      const events = await this.#log.readAfter(Number(row.seq), '*', batch);
+      await this.#publish(events);
+      await this.#moveTo(events);
+      return { published: events.length };
+    });
+  }
+
+  /** Publishes in log order, pipelined on one connection (which keeps the order), and waits for every confirmation. */
+  async #publish(events: readonly LoggedEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const { js, subjectPrefix, publishTimeoutMs, logger } = this.#options;
+    const acks = await Promise.all(
+      events.map((event) =>
+        js.publish(subjectOf(subjectPrefix, event.envelope.type), JSON.stringify(event), {
+          msgID: event.envelope.id,
+          timeout: publishTimeoutMs,
+        }),
+      ),
+    );
+    const duplicates = acks.filter((ack) => ack.duplicate).length;
+    // Expected after a relay died between publishing and moving its position: the stream kept the first copies.
+    if (duplicates > 0) logger?.warn({ stream: this.#options.stream, duplicates }, 'relay published events again');
+    this.#options.published(events.length);
+  }
+
+  async #moveTo(events: readonly LoggedEvent[]): Promise<void> {
+    const last = events.at(-1);
+    if (last === undefined) return;
+    await this.#db
+      .executor()
+      .updateTable('weft_event_relay')
+      .set({ seq: last.seq, updated_at: new Date().toISOString() })
+      .where('stream', '=', this.#options.stream)
+      .where('seq', '<', last.seq)
+      .execute();
+  }
+
+  #ensureRow(): Promise<void> {
+    this.#created ??= this.#db
+      .executor()
+      .insertInto('weft_event_relay')
+      .values({ stream: this.#options.stream, seq: 0, updated_at: new Date().toISOString() })
+      .onConflict((oc) => oc.column('stream').doNothing())
+      .execute()
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          this.#created = undefined;
+          throw error;
+        },
+      );
+    return this.#created;
+  }
+}

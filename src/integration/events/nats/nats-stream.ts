@@ -1,0 +1,254 @@
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import type { Database } from '../../database/internal.js';
+import { UnavailableError, UsageError } from '../../errors/internal.js';
+import type { LoggedEvent } from '../envelope.js';
+import type { EventTables } from '../event-tables.js';
+import { SubscriptionLeaseLostError, type SubscriptionLease } from '../subscription-lease.js';
+import type { TransportStream, TransportSubscription } from '../transport.js';
+import { pullWaiting } from './pull.js';
+
+/** What the streams of one NatsTransport share: the connection, the stream, the relay, the settings. */
+export interface NatsStreamContext {
+  readonly nc: () => NatsConnection;
+  readonly stream: string;
+  readonly db: Database<EventTables>;
+  /** Publishes what the log holds and the stream does not yet: run before each pull. */
+  readonly relay: () => Promise<void>;
+  /** Resolves once the stream holds every event up to `seq` (another process may be the one relaying them). */
+  readonly relayThrough: (seq: number) => Promise<void>;
+  /** Makes the subscription's durable consumer when it is new; resolves its name and unacknowledged count. */
+  readonly consumer: (subscription: TransportSubscription) => Promise<string>;
+  /** How many messages the consumer has handed out and not had acknowledged. */
+  readonly ackPending: (consumer: string) => Promise<number>;
+  readonly ackWaitMs: number;
+  readonly requestTimeoutMs: number;
+  readonly lease: (subscription: string) => SubscriptionLease;
+  readonly logger: Pick<Logger, 'info' | 'warn' | 'error'> | undefined;
+}
+
+/** An event handed and not acknowledged yet, with the subject its acknowledgement goes to (its latest delivery). */
+interface Held {
+  readonly event: LoggedEvent;
+  reply: string;
+}
+
+/**
+ * One durable subscription's stream over its JetStream consumer. Of the processes sharing the
+ * consumer, one pulls at a time: the holder of the subscription's lease (its `weft_event_cursors`
+ * row, as with the memory transport), so events of one partition key are never handled in two
+ * processes at once. A holder that died leaves messages handed and unacknowledged; the new holder
+ * waits one ack wait before its first pull, so the broker hands those again first, in order.
+ */
+export class NatsStream implements TransportStream {
+  readonly ready: Promise<void>;
+  readonly #context: NatsStreamContext;
+  readonly #subscription: TransportSubscription;
+  readonly #lease: SubscriptionLease;
+  readonly #closed: () => void;
+  #consumer = '';
+  #held: Held[] = [];
+  #wake: (() => void) | undefined;
+  #scheduled: NodeJS.Immediate | undefined;
+  #open = true;
+  /** Before this time (ms since the epoch) a new holder does not pull: the former holder's messages are not due yet. */
+  #notBefore = 0;
+
+  constructor(context: NatsStreamContext, subscription: TransportSubscription, closed: () => void) {
+    this.#context = context;
+    this.#subscription = subscription;
+    this.#lease = context.lease(subscription.name);
+    this.#closed = closed;
+    this.ready = this.#init();
+  }
+
+  /** The subscription's name. */
+  get name(): string {
+    return this.#subscription.name;
+  }
+
+  /** The durable consumer this stream pulls from (known once ready). */
+  get consumer(): string {
+    return this.#consumer;
+  }
+
+  onAvailable(wake: () => void): void {
+    this.#wake = wake;
+  }
+
+  /** Events may be waiting: wakes on the next turn of the event loop, once however many notices came. */
+  notice(): void {
+    if (!this.#open || this.#wake === undefined) return;
+    this.#scheduled ??= setImmediate(() => {
+      this.#scheduled = undefined;
+      if (this.#open) this.#wake?.();
+    });
+  }
+
+  /** Nothing while another process holds the subscription; else what this stream holds first, then what waits. */
+  async fetch(max: number): Promise<LoggedEvent[]> {
+    await this.ready;
+    if (!this.#open || !(await this.#holds()) || Date.now() < this.#notBefore) return [];
+    await this.#context.relay();
+    if (this.#held.length < max) await this.#pull(max - this.#held.length);
+    return this.#held.slice(0, max).map((held) => held.event);
+  }
+
+  /** Writes nothing (the broker keeps the position); refuses, rolling the delivery back, once the lease is lost. */
+  record(events: readonly LoggedEvent[]): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
+    if (!this.#context.db.inTransaction()) {
+      return Promise.reject(
+        new UsageError(
+          `record() for subscription "${this.#subscription.name}" must run inside the transaction that handled the events.`,
+        ),
+      );
+    }
+    if (!this.#lease.held) return Promise.reject(new SubscriptionLeaseLostError(this.#subscription.name));
+    return Promise.resolve();
+  }
+
+  /**
+   * Acknowledges to the broker and waits for its confirmation of all (ackAck), then mirrors the
+   * position to the cursor row, which the backlog figures read and which renews the lease.
+   */
+  async ack(events: readonly LoggedEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const acked = this.#held.slice(0, events.length);
+    events.forEach((event, index) => {
+      if (acked[index]?.event.envelope.id !== event.envelope.id) {
+        throw new UsageError(
+          `ack() for subscription "${this.#subscription.name}" must name the oldest unacknowledged events, in order.`,
+        );
+      }
+    });
+    const nc = this.#context.nc();
+    // One round trip for the group: the consumer takes acknowledgements of one connection in the order sent, so the
+    // server's answer to the last one (ackAck) comes once it has taken every one before it.
+    for (const held of acked.slice(0, -1)) nc.publish(held.reply, '+ACK');
+    const last = acked.at(-1);
+    if (last !== undefined) await nc.request(last.reply, '+ACK', { timeout: this.#context.requestTimeoutMs });
+    this.#held = this.#held.slice(acked.length);
+    if (last !== undefined) await this.#mirror(last.event.seq);
+  }
+
+  fence(): void {
+    if (!this.#lease.held) throw new SubscriptionLeaseLostError(this.#subscription.name);
+    if (this.#context.nc().isClosed()) {
+      throw new UnavailableError(`The NATS connection of subscription "${this.#subscription.name}" is closed.`);
+    }
+  }
+
+  /** Stops waking, hands back what it holds (negative acknowledgements: due again at once), and gives the lease up. */
+  async close(): Promise<void> {
+    if (!this.#open) return;
+    this.#open = false;
+    if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
+    this.#closed();
+    const held = this.#held;
+    this.#held = [];
+    if (held.length > 0) {
+      try {
+        const nc = this.#context.nc();
+        await Promise.all(held.map((h) => nc.request(h.reply, '-NAK', { timeout: this.#context.requestTimeoutMs })));
+      } catch (error) {
+        // They come again anyway once the ack wait runs out; the next holder waits for that.
+        this.#context.logger?.warn(
+          { err: error, subscription: this.#subscription.name },
+          'could not hand unacknowledged events back at close; they come again after the ack wait',
+        );
+      }
+    }
+    await this.#lease.release();
+  }
+
+  /** True while this process holds the subscription; claims it when free, and sets the wait a takeover needs. */
+  async #holds(): Promise<boolean> {
+    if (this.#lease.held) return true;
+    // A lease given up at a clean close (no holder) left its messages handed back; one that ran out may not have.
+    const row = await this.#context.db
+      .executor()
+      .selectFrom('weft_event_cursors')
+      .select('holder')
+      .where('subscription', '=', this.#subscription.name)
+      .executeTakeFirst();
+    if ((await this.#lease.claim()) === undefined) return false;
+    this.#held = [];
+    if (row?.holder != null && (await this.#context.ackPending(this.#consumer)) > 0) {
+      this.#notBefore = Date.now() + this.#context.ackWaitMs;
+      this.#context.logger?.info(
+        { subscription: this.#subscription.name, waitMs: this.#context.ackWaitMs },
+        'took the subscription over from a process that stopped holding it: waiting for its events to come again',
+      );
+    }
+    return true;
+  }
+
+  async #pull(count: number): Promise<void> {
+    const { nc, stream, requestTimeoutMs } = this.#context;
+    const msgs = await pullWaiting(nc(), stream, this.#consumer, count, requestTimeoutMs);
+    for (const msg of msgs) {
+      const event = this.#parse(msg);
+      if (event === undefined || msg.reply === undefined) continue;
+      // Handed again while held (its ack wait ran out): the same event, acknowledged through its latest delivery.
+      const held = this.#held.find((h) => h.event.envelope.id === event.envelope.id);
+      if (held === undefined) this.#held.push({ event, reply: msg.reply });
+      else held.reply = msg.reply;
+    }
+  }
+
+  /** The event a message carries; a message that is not one is terminated (never handed again) and logged. */
+  #parse(msg: Msg): LoggedEvent | undefined {
+    try {
+      const event = msg.json<LoggedEvent>();
+      if (typeof event.seq === 'number' && typeof event.envelope?.id === 'string') return event;
+    } catch (error) {
+      this.#context.logger?.error({ err: error, subject: msg.subject }, 'a message on the event stream is not JSON');
+    }
+    this.#context.logger?.error(
+      { subject: msg.subject, subscription: this.#subscription.name },
+      'a message on the event stream is not a Weft event: terminated, never handed',
+    );
+    if (msg.reply !== undefined) this.#context.nc().publish(msg.reply, '+TERM');
+    return undefined;
+  }
+
+  /** Keeps the cursor row at the last acknowledged event; the broker's position moved already: a failure only logs. */
+  async #mirror(seq: number): Promise<void> {
+    try {
+      await this.#lease.moveCursor(seq);
+    } catch (error) {
+      this.#context.logger?.warn(
+        { err: error, subscription: this.#subscription.name, seq },
+        'could not mirror the acknowledged position to the cursor row (backlog figures lag until the next one)',
+      );
+    }
+  }
+
+  /** Makes the cursor row (the lease, and the position the backlog reads) and the durable consumer when new. */
+  async #init(): Promise<void> {
+    const { db } = this.#context;
+    const name = this.#subscription.name;
+    const seq =
+      this.#subscription.startFrom === 'now'
+        ? Number(
+            (
+              await db
+                .executor()
+                .selectFrom('weft_event_log')
+                .select((eb) => eb.fn.max('seq').as('seq'))
+                .executeTakeFirst()
+            )?.seq ?? 0,
+          )
+        : 0;
+    // `now` means after what was committed before: those must be in the stream before the consumer starts at its end.
+    await this.#context.relayThrough(seq);
+    await db
+      .executor()
+      .insertInto('weft_event_cursors')
+      .values({ subscription: name, seq, updated_at: new Date().toISOString() })
+      .onConflict((oc) => oc.column('subscription').doNothing())
+      .execute();
+    this.#consumer = await this.#context.consumer(this.#subscription);
+  }
+}

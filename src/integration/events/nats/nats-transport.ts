@@ -1,0 +1,386 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
+import { connect, millis, nanos, type NatsConnection } from '@nats-io/transport-node';
+import type { Gauge } from 'prom-client';
+import type { Logger } from 'pino';
+import type { Database } from '../../database/internal.js';
+import { ConfigError, UnavailableError } from '../../errors/internal.js';
+import type { WeftMetrics } from '../../monitoring/internal.js';
+import { EventLogQueries } from '../event-log-queries.js';
+import type { EventTables } from '../event-tables.js';
+import { SubscriptionLease } from '../subscription-lease.js';
+import type { Transport, TransportStream, TransportSubscription } from '../transport.js';
+import { EventRelay } from './event-relay.js';
+import { checkStreamName, checkSubjectPrefix, consumerNameOf, filterOf } from './names.js';
+import { NatsStream, type NatsStreamContext } from './nats-stream.js';
+
+/** Options of a NatsTransport. */
+export interface NatsTransportOptions {
+  /** The NATS server: `nats://host:port`. */
+  readonly url: string;
+  readonly db: Pick<Database<unknown>, 'withTables'>;
+  /** The JetStream stream the event log is relayed to; made when missing. Default `WEFT_EVENTS`. */
+  readonly stream?: string;
+  /** Events of type `system.event` go to subject `<prefix>.system.event`. Default `weft.events`. */
+  readonly subjectPrefix?: string;
+  /**
+   * How long a relay may take to publish an event again after a first try (a relay that died and the
+   * next pass): the stream's duplicate window must be longer. Default 60 000 ms; a stream made here gets twice it.
+   */
+  readonly relayRetryHorizonMs?: number;
+  /**
+   * How long a handed message may go unacknowledged before the broker hands it again (the consumer's ack wait, set
+   * when it is made): how long a takeover after a crash waits before pulling. Default 10 000 ms.
+   */
+  readonly ackWaitMs?: number;
+  /** How often streams look for events and lease changes, and the relay for events of other processes. Default 1000. */
+  readonly pollIntervalMs?: number;
+  /** How long a process's claim on a subscription lasts unrenewed (see SubscriptionLease). Default 5000 ms. */
+  readonly leaseMs?: number;
+  /** How long a request to NATS (a pull, an acknowledgement, a publish) may wait for its answer. Default 5000 ms. */
+  readonly requestTimeoutMs?: number;
+  /** Events relayed per pass. Default 256. */
+  readonly relayBatch?: number;
+  /** Where the consumer lag gauge goes (`weft_nats_consumer_pending`). */
+  readonly metrics?: WeftMetrics;
+  readonly logger?: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+}
+
+const LAG_GAUGE = 'weft_nats_consumer_pending';
+/** The most events a consumer hands out unacknowledged: several delivery groups of the engine. */
+const MAX_ACK_PENDING = 1000;
+
+/**
+ * The NATS JetStream transport. Publishing is unchanged: events go to the event log in the
+ * publisher's transaction (the outbox). A relay (EventRelay) publishes committed events to one
+ * JetStream stream in log order, deduplicated by event id; each durable subscription is a durable
+ * pull consumer shared by every process, pulled by one process at a time (NatsStream). A message is
+ * handled as with the memory transport (handler and inbox row in one transaction) and acknowledged
+ * once that committed. A core NATS message after each relay pass wakes the streams of every process.
+ */
+export class NatsTransport implements Transport {
+  /** Resolves once connected and the stream is there with a long enough duplicate window; rejects when not. */
+  readonly started: Promise<void>;
+  readonly #options: Required<Omit<NatsTransportOptions, 'metrics' | 'logger'>>;
+  readonly #logger: NatsTransportOptions['logger'];
+  readonly #db: Database<EventTables>;
+  readonly #streams = new Set<NatsStream>();
+  readonly #queries: EventLogQueries;
+  readonly #lag: Gauge<'subscription'> | undefined;
+  #nc: NatsConnection | undefined;
+  #js: JetStreamClient | undefined;
+  #jsm: JetStreamManager | undefined;
+  #relay: EventRelay | undefined;
+  #poller: NodeJS.Timeout | undefined;
+  #lastLag = 0;
+  #relaying = false;
+  #closed = false;
+  /** Set while the connection is lost and the client reconnects: readiness fails at once then. */
+  #disconnected = false;
+
+  /** Connects and checks the stream, and resolves the transport; rejects (having closed it) when either fails. */
+  static async connect(options: NatsTransportOptions): Promise<NatsTransport> {
+    const transport = new NatsTransport(options);
+    try {
+      await transport.started;
+    } catch (error) {
+      await transport.close();
+      throw error;
+    }
+    return transport;
+  }
+
+  constructor(options: NatsTransportOptions) {
+    if (!/^nats:\/\/[^\s/:]+:\d{1,5}$/.test(options.url)) {
+      throw new ConfigError(`Invalid NATS URL "${options.url}": must be nats://host:port (nats://127.0.0.1:4222).`);
+    }
+    const horizon = options.relayRetryHorizonMs ?? 60_000;
+    this.#options = {
+      url: options.url,
+      db: options.db,
+      stream: checkStreamName(options.stream ?? 'WEFT_EVENTS'),
+      subjectPrefix: checkSubjectPrefix(options.subjectPrefix ?? 'weft.events'),
+      relayRetryHorizonMs: horizon,
+      ackWaitMs: options.ackWaitMs ?? 10_000,
+      pollIntervalMs: options.pollIntervalMs ?? 1000,
+      leaseMs: options.leaseMs ?? 5000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 5000,
+      relayBatch: options.relayBatch ?? 256,
+    };
+    this.#logger = options.logger;
+    this.#db = options.db.withTables<EventTables>();
+    this.#queries = new EventLogQueries(() => this.#db.executor());
+    this.#lag = options.metrics === undefined ? undefined : lagGauge(options.metrics);
+    this.started = this.#start();
+    // Reported to whoever waits on it (connect(), a stream's ready); logged here so it is never lost.
+    this.started.catch((error: unknown) => this.#logger?.error({ err: error }, 'the NATS transport did not start'));
+  }
+
+  /** The server's URL. */
+  get url(): string {
+    return this.#options.url;
+  }
+
+  committed(): void {
+    if (this.#relay === undefined) return;
+    this.#relaying = true;
+    this.#relay.run().catch((error: unknown) => this.#logger?.warn({ err: error }, 'relaying events to NATS failed'));
+  }
+
+  subscribe(subscription: TransportSubscription): TransportStream {
+    const stream = new NatsStream(this.#context(), subscription, () => this.#streams.delete(stream));
+    this.#streams.add(stream);
+    return stream;
+  }
+
+  /** Resolves when NATS answers a round trip; rejects with UnavailableError when it does not (a readiness check). */
+  async ping(): Promise<void> {
+    const nc = this.#nc;
+    if (nc === undefined || nc.isClosed() || this.#disconnected) {
+      throw new UnavailableError(`NATS at ${this.#options.url} is not connected.`);
+    }
+    try {
+      await Promise.race([
+        nc.flush(),
+        sleep(this.#options.requestTimeoutMs, undefined, { ref: false }).then(() => {
+          throw new Error(`no answer within ${this.#options.requestTimeoutMs} ms`);
+        }),
+      ]);
+    } catch (error) {
+      throw new UnavailableError(`NATS at ${this.#options.url} does not answer.`, { cause: error });
+    }
+  }
+
+  /** Stops polling and closes the connection; the bus closed the streams first. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#poller);
+    await this.started.catch(() => undefined);
+    // Its failure was logged by whoever started it; closing only waits for its end.
+    await this.#relay?.settled();
+    const nc = this.#nc;
+    if (nc !== undefined && !nc.isClosed()) await nc.close();
+  }
+
+  async #start(): Promise<void> {
+    const { url, stream, subjectPrefix } = this.#options;
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        servers: url,
+        name: 'weft',
+        maxReconnectAttempts: -1,
+        timeout: this.#options.requestTimeoutMs,
+      });
+    } catch (error) {
+      throw new UnavailableError(`NATS at ${url} is unreachable (WEFT_EVENTS_TRANSPORT): ${String(error)}`, {
+        cause: error,
+      });
+    }
+    this.#nc = nc;
+    this.#watch(nc).catch((error: unknown) => this.#logger?.warn({ err: error }, 'stopped following the NATS status'));
+    if (this.#closed) return;
+    try {
+      this.#jsm = await jetstreamManager(nc, { timeout: this.#options.requestTimeoutMs });
+    } catch (error) {
+      throw new UnavailableError(`NATS at ${url} has no JetStream (start nats-server with -js).`, { cause: error });
+    }
+    await this.#ensureStream();
+    this.#js = jetstream(nc, { timeout: this.#options.requestTimeoutMs });
+    this.#relay = new EventRelay({
+      db: this.#options.db,
+      js: this.#js,
+      stream,
+      subjectPrefix,
+      batch: this.#options.relayBatch,
+      publishTimeoutMs: this.#options.requestTimeoutMs,
+      logger: this.#logger,
+      published: () => nc.publish(wakeSubject(subjectPrefix)),
+    });
+    nc.subscribe(wakeSubject(subjectPrefix), { callback: () => this.#notice() });
+    this.#poller = setInterval(() => this.#poll(), this.#options.pollIntervalMs);
+    this.#poller.unref();
+  }
+
+  /** Follows the connection: logs each loss and return, and keeps `ping` failing while it is lost. */
+  async #watch(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') {
+        this.#disconnected = true;
+        this.#logger?.warn({ server: status.server }, 'lost the NATS connection; reconnecting');
+      } else if (status.type === 'reconnect') {
+        this.#disconnected = false;
+        this.#logger?.info({ server: status.server }, 'reconnected to NATS');
+      }
+    }
+  }
+
+  /** Makes the stream when missing; refuses one whose duplicate window would let a relay's retry through twice. */
+  async #ensureStream(): Promise<void> {
+    const jsm = this.#manager();
+    const { stream, subjectPrefix, relayRetryHorizonMs } = this.#options;
+    let window: number;
+    try {
+      const { config } = await jsm.streams.info(stream);
+      if (!config.subjects?.includes(`${subjectPrefix}.>`)) {
+        throw new ConfigError(
+          `JetStream stream "${stream}" does not take subjects ${subjectPrefix}.> (it takes ` +
+            `${config.subjects?.join(', ') ?? 'none'}): give it those subjects or choose another stream or prefix.`,
+        );
+      }
+      window = millis(config.duplicate_window);
+    } catch (error) {
+      if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound) throw error;
+      const made = await jsm.streams.add({
+        name: stream,
+        subjects: [`${subjectPrefix}.>`],
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        duplicate_window: nanos(relayRetryHorizonMs * 2),
+      });
+      window = millis(made.config.duplicate_window);
+    }
+    if (window <= relayRetryHorizonMs) {
+      throw new ConfigError(
+        `JetStream stream "${stream}" drops duplicates for ${window} ms, not longer than the relay's retry horizon ` +
+          `(${relayRetryHorizonMs} ms): a relay publishing again could deliver an event twice to the stream. ` +
+          `Raise its duplicate_window (nats stream edit ${stream} --dupe-window) above the horizon.`,
+      );
+    }
+  }
+
+  async #consumer(subscription: TransportSubscription): Promise<string> {
+    await this.started;
+    const jsm = this.#manager();
+    const { stream, subjectPrefix, ackWaitMs } = this.#options;
+    const name = consumerNameOf(subscription.name);
+    try {
+      await jsm.consumers.info(stream, name);
+      return name;
+    } catch (error) {
+      if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.ConsumerNotFound) throw error;
+    }
+    await jsm.consumers.add(stream, {
+      durable_name: name,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(ackWaitMs),
+      max_ack_pending: MAX_ACK_PENDING,
+      filter_subject: filterOf(subjectPrefix, subscription.pattern),
+      deliver_policy: subscription.startFrom === 'now' ? DeliverPolicy.New : DeliverPolicy.All,
+    });
+    return name;
+  }
+
+  #context(): NatsStreamContext {
+    return {
+      nc: () => this.#connection(),
+      stream: this.#options.stream,
+      db: this.#db,
+      relay: () => this.#relayNow(),
+      relayThrough: (seq) => this.#relayThrough(seq),
+      consumer: (subscription) => this.#consumer(subscription),
+      ackPending: async (consumer) =>
+        (await this.#manager().consumers.info(this.#options.stream, consumer)).num_ack_pending,
+      ackWaitMs: this.#options.ackWaitMs,
+      requestTimeoutMs: this.#options.requestTimeoutMs,
+      lease: (subscription) =>
+        new SubscriptionLease({
+          db: this.#db,
+          queries: this.#queries,
+          subscription,
+          leaseMs: this.#options.leaseMs,
+          logger: this.#logger,
+        }),
+      logger: this.#logger,
+    };
+  }
+
+  async #relayNow(): Promise<void> {
+    await this.started;
+    await this.#relay?.run();
+  }
+
+  /** Relays, and waits while another process relays, until the stream holds the log up to `seq`. */
+  async #relayThrough(seq: number): Promise<void> {
+    await this.started;
+    const relay = this.#relay;
+    if (relay === undefined) return;
+    const deadline = Date.now() + this.#options.requestTimeoutMs;
+    for (;;) {
+      await relay.run();
+      if ((await relay.position()) >= seq) return;
+      if (Date.now() > deadline) {
+        throw new UnavailableError(`The event relay to NATS did not reach event ${seq} within the request timeout.`);
+      }
+      await sleep(Math.min(this.#options.pollIntervalMs, 50));
+    }
+  }
+
+  #notice(): void {
+    for (const stream of this.#streams) stream.notice();
+  }
+
+  /** Relays what other processes committed (once this process has a reason to), wakes the streams, reports the lag. */
+  #poll(): void {
+    if (this.#closed) return;
+    if (this.#relaying || this.#streams.size > 0) this.committed();
+    this.#notice();
+    const now = Date.now();
+    if (this.#lag !== undefined && now - this.#lastLag >= Math.max(this.#options.pollIntervalMs, 1000)) {
+      this.#lastLag = now;
+      void this.#reportLag(this.#lag);
+    }
+  }
+
+  /** The consumer lag gauge: events a subscription has not acknowledged yet, pending and handed out. */
+  async #reportLag(gauge: Gauge<'subscription'>): Promise<void> {
+    for (const stream of this.#streams) {
+      if (stream.consumer === '') continue;
+      try {
+        const info = await this.#manager().consumers.info(this.#options.stream, stream.consumer);
+        gauge.set({ subscription: stream.name }, info.num_pending + info.num_ack_pending);
+      } catch (error) {
+        this.#logger?.warn({ err: error, consumer: stream.consumer }, 'could not read a NATS consumer lag');
+      }
+    }
+  }
+
+  #connection(): NatsConnection {
+    if (this.#nc === undefined) throw new UnavailableError(`NATS at ${this.#options.url} is not connected yet.`);
+    return this.#nc;
+  }
+
+  #manager(): JetStreamManager {
+    if (this.#jsm === undefined) throw new UnavailableError(`NATS at ${this.#options.url} is not connected yet.`);
+    return this.#jsm;
+  }
+}
+
+/** The core NATS subject a relay pass announces itself on (outside the stream's subjects, so never stored). */
+function wakeSubject(prefix: string): string {
+  return `${prefix}_wake`;
+}
+
+/** The lag gauge, made once per metrics registry however many transports share it. */
+function lagGauge(metrics: WeftMetrics): Gauge<'subscription'> {
+  const existing = metrics.registry.getSingleMetric(LAG_GAUGE) as Gauge<'subscription'> | undefined;
+  return (
+    existing ??
+    metrics.gauge({
+      name: LAG_GAUGE,
+      help: 'Events a durable subscription has not acknowledged yet on NATS JetStream (pending and handed out).',
+      labelNames: ['subscription'],
+    })
+  );
+}

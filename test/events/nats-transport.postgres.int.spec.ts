@@ -1,0 +1,12 @@
+import { describe } from 'vitest';
+import { createTestDatabase, postgresAvailableForTests } from 'weft/testing';
+import { natsAvailableForTests, natsTransportsPerTest } from './nats-test-server.js';
+import { transportContract } from './transport.contract.js';
+
+describe.runIf((await natsAvailableForTests()) && (await postgresAvailableForTests()))('NATS and PostgreSQL', () => {
+  transportContract(
+    'NATS JetStream transport on PostgreSQL',
+    () => createTestDatabase({ dialect: 'postgres' }),
+    natsTransportsPerTest(),
+  );
+});
