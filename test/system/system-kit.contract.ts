@@ -325,6 +325,43 @@ export function systemKitContract(name: string, options: TestIntegrationOptions)
       expect(receipts).toHaveLength(1);
     });
 
+    it('runs a one-statement read without a transaction, never seeing another transaction uncommitted', async () => {
+      const weft = await integration();
+      let insideTransaction: boolean | undefined;
+      const reader = defineSystem({
+        name: 'reader',
+        setup(sys) {
+          sys.command(
+            'count',
+            { input: z.object({}), output: z.object({ rows: z.int() }), readOnly: true, oneStatement: true },
+            async () => {
+              insideTransaction = weft.db.inTransaction();
+              const rows = await weft.db.executor().selectFrom('bank_receipts').selectAll().execute();
+              return { rows: rows.length };
+            },
+          );
+          expect(() =>
+            sys.command('write', { input: z.object({}), output: z.object({}), oneStatement: true }, () => ({})),
+          ).toThrow(ConfigError);
+        },
+      });
+      await weft.install(economy(), reader);
+      expect(await weft.execute('reader.count', {})).toEqual({ rows: 0 });
+      expect(insideTransaction).toBe(false);
+      // A write transaction holds a receipt uncommitted while the read runs: the read sees the committed table.
+      let release = (): void => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const writing = weft.db.transaction(async (tx) => {
+        await tx.insertInto('bank_receipts').values({ id: 'r1', gold: 1 }).execute();
+        await held;
+        throw new Error('rolled back');
+      });
+      const reading = weft.execute('reader.count', {});
+      release();
+      await expect(writing).rejects.toThrow('rolled back');
+      expect(await reading).toEqual({ rows: 0 });
+    });
+
     // Two integrations in one Node.js process stand for two processes on PostgreSQL only: on SQLite the
     // second one's busy wait would block the event loop the first needs to commit.
     if (options.dialect === 'postgres') {

@@ -42,6 +42,12 @@ export interface CommandOptions<Input, Output, Prepared = undefined> {
    * writes in it), or inside the transaction of a command that runs it. Not with `idempotent`.
    */
   readonly readOnly?: boolean;
+  /**
+   * With `readOnly`: the handler reads with at most one statement, which is atomic on its own, so no
+   * transaction is opened around it (no BEGIN and COMMIT). For the reads every request makes (checking an access
+   * token); a handler that reads twice needs the transaction to see one snapshot.
+   */
+  readonly oneStatement?: boolean;
   /** One line for docs and the OpenAPI document. */
   readonly description?: string;
   /**

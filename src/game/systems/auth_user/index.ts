@@ -310,6 +310,8 @@ export function authUserSystem(options: AuthUserOptions = {}): SystemDefinition<
           input: TokenInput,
           output: Authenticated,
           readOnly: true,
+          // Every authenticated request runs it: one read of the session (the signing key is read once per process).
+          oneStatement: true,
           description: 'Who an access token speaks for, if its session is still open.',
         },
         async ({ accessToken }) => {
@@ -327,7 +329,13 @@ export function authUserSystem(options: AuthUserOptions = {}): SystemDefinition<
 
       sys.command(
         'me',
-        { input: z.strictObject({}), output: Me, readOnly: true, description: 'The signed-in account.' },
+        {
+          input: z.strictObject({}),
+          output: Me,
+          readOnly: true,
+          oneStatement: true,
+          description: 'The signed-in account.',
+        },
         async (_input, { actor }) => {
           const account =
             actor.kind === 'user'
