@@ -92,16 +92,6 @@ export function subscriptionLeaseContract(name: string, open: () => Promise<Test
       return Number(row.seq);
     };
 
-    /** Fetches until the stream hands something (it claims the lease on a fetch once the holder's ran out). */
-    const fetchOnceHeld = async (on: TransportStream): Promise<LoggedEvent[]> => {
-      for (let tries = 0; tries < 500; tries++) {
-        const events = await on.fetch(5);
-        if (events.length > 0) return events;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      throw new Error('the stream never handed anything');
-    };
-
     beforeEach(async () => {
       closing = [];
       db = await open();
@@ -127,7 +117,7 @@ export function subscriptionLeaseContract(name: string, open: () => Promise<Test
       await first.ack(handed);
       // The holder dies: its connection goes, so nothing renews its lease; the other waits it out and goes on.
       await firstDb.close();
-      const resumed = await fetchOnceHeld(second);
+      const resumed = await fetchOnceHeld(second, 5000);
       expect(resumed.map((event) => event.seq)).toEqual([5, 6, 7, 8, 9]);
       expect(await cursor()).toBe(4);
     });
@@ -143,7 +133,7 @@ export function subscriptionLeaseContract(name: string, open: () => Promise<Test
       expect(handed).toHaveLength(3);
       // The holder stalls (a long pause, a cut network) past its lease; the other process takes over meanwhile.
       await db.withTables<EventTables>().executor().updateTable('weft_event_cursors').set({ lease_until: 0 }).execute();
-      const taken = await fetchOnceHeld(taker);
+      const taken = await fetchOnceHeld(taker, 5000);
       expect(taken.map((event) => event.seq)).toEqual([1, 2, 3, 4, 5]);
       const effects = db.withTables<{ effects: { id: string } }>();
       await db
@@ -187,7 +177,7 @@ export function subscriptionLeaseContract(name: string, open: () => Promise<Test
       expect(await second.fetch(1)).toEqual([]);
       await first.close();
       // What the first fetched and never acknowledged comes to the second, well before the lease would have run out.
-      expect(await fetchOnceHeldWithin(second, 5000)).toHaveLength(3);
+      expect(await fetchOnceHeld(second, 5000)).toHaveLength(3);
     });
 
     it('calls each handler once per event with two processes running one subscription', async () => {
@@ -224,8 +214,11 @@ export function subscriptionLeaseContract(name: string, open: () => Promise<Test
   });
 }
 
-/** Fetches until the stream hands something, for at most `ms`. */
-async function fetchOnceHeldWithin(on: TransportStream, ms: number): Promise<LoggedEvent[]> {
+/**
+ * Fetches until the stream hands something (it claims the lease on a fetch once the holder's ran out or was given
+ * up), for at most `ms`.
+ */
+async function fetchOnceHeld(on: TransportStream, ms: number): Promise<LoggedEvent[]> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     const events = await on.fetch(5);

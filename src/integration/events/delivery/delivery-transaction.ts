@@ -21,6 +21,7 @@ export function deliveryTransaction<T>(
   const handle: TimedHandler = (envelopes) => {
     const first = envelopes[0];
     if (first === undefined) return Promise.resolve();
+    context.recorder.handling(envelopes);
     return withHandlerTimeout(
       subscription.handle(envelopes),
       subscription.timeoutMs,

@@ -26,7 +26,6 @@ export async function handleUnseen(
   for (let index = 0; index < fresh.length; index += size) {
     const chunk = size >= fresh.length ? fresh : fresh.slice(index, index + size);
     running?.(chunk[0]);
-    context.recorder.handling(chunk);
     await handle(chunk);
   }
   running?.(undefined);

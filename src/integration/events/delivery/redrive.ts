@@ -21,7 +21,6 @@ export async function redrive(
     await deliveryTransaction(
       context,
       async (handle) => {
-        context.recorder.handling([envelope]);
         await handle([envelope]);
         await context.inbox.recordOnce(envelope);
         await db.executor().deleteFrom('weft_dead_letters').where('id', '=', deadLetterId).execute();
