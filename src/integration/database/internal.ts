@@ -6,4 +6,4 @@ export { redactUrl } from './options.js';
 export { StatementCache } from './statement-cache.js';
 export { backoffDelay } from './backoff.js';
 export { lostRace } from './driver-errors.js';
-export { MAX_TIMER_MS } from './unit-of-work.js';
+export { MAX_TIMER_MS } from './transaction-deadline.js';
