@@ -20,6 +20,8 @@ import {
 import type { GameRoute } from '../game/index.js';
 
 import { clientErrorHandler } from './client-error.js';
+import { registerConsoleRoutes, type ConsoleRouteOptions } from './console-routes.js';
+import { registerConsoleStatic } from './console-static.js';
 import { correlationIdOf } from './correlation-id.js';
 import { mountGameRoutes, type RateLimits } from './game-api.js';
 import { metricsAccess } from './metrics-access.js';
@@ -55,6 +57,11 @@ export interface AppOptions {
     readonly routes: readonly GameRoute[];
     readonly rateLimits?: RateLimits;
   };
+  /**
+   * The operator console: its routes (with the game and a state store) and its page at `/console/`
+   * (`staticRoot`: the built files; default dist/console). `false`: neither.
+   */
+  readonly console?: false | (ConsoleRouteOptions & { readonly staticRoot?: string });
 }
 
 /** The largest request body accepted (413 beyond): game commands are small. */
@@ -160,6 +167,16 @@ export function buildApp(options: AppOptions): FastifyInstance {
     });
     if (game !== undefined) mountGameRoutes(api, game.weft, game.routes, game.rateLimits);
     if (game !== undefined) registerTraceRoute(api, access, game.weft);
+    const consoleOptions = options.console ?? {};
+    if (consoleOptions !== false && game !== undefined && options.state !== undefined) {
+      registerConsoleRoutes(
+        api,
+        access,
+        { monitoring: options.monitoring, state: options.state, events: game.weft.events },
+        consoleOptions,
+      );
+    }
+    if (consoleOptions !== false) await registerConsoleStatic(api, consoleOptions.staticRoot);
   });
 
   return app;

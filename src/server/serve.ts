@@ -11,6 +11,7 @@ import { gameRoutes, gameSystems } from '../game/index.js';
 import { buildApp } from './app.js';
 import type { ServeConfig } from './config.js';
 import { drainConnections } from './drain.js';
+import { endEventStreams } from './event-stream-route.js';
 import { listenError } from './listen-error.js';
 import { startWorldTicker } from './world-ticker.js';
 
@@ -101,6 +102,8 @@ export async function startServer(
       generatedAdminPassword: admin.generatedPassword,
       close: () => {
         closing ??= Promise.resolve(ticker?.stop())
+          // Event streams never end on their own: ended first, so draining waits only for real requests.
+          .then(() => endEventStreams(started))
           .then(() => drain.close())
           .then(() => started.close())
           .then(() => monitoring.stop())

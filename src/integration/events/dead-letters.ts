@@ -22,6 +22,14 @@ export interface DeadLetterFilter {
   readonly type?: string;
   readonly correlationId?: string;
   readonly limit?: number;
+  /** A dead letter's id: list the ones after it (a page's last id continues the listing). */
+  readonly after?: string;
+}
+
+/** How many dead letters one subscription holds. */
+export interface DeadLetterCount {
+  readonly subscription: string;
+  readonly count: number;
 }
 
 /** What redrive needs from the bus: the consumer of a subscription, by name. */
@@ -45,12 +53,40 @@ export class DeadLetters {
     if (filter.subscription !== undefined) query = query.where('subscription', '=', filter.subscription);
     if (filter.type !== undefined) query = query.where('type', '=', filter.type);
     if (filter.correlationId !== undefined) query = query.where('correlation_id', '=', filter.correlationId);
+    const after = filter.after;
+    if (after !== undefined) {
+      // Listing order is (created_at, id): the rows past the named one in that order. A gone id continues nothing.
+      const mark = this.#db.executor().selectFrom('weft_dead_letters').where('id', '=', after);
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '>', mark.select('created_at')),
+          eb.and([eb('created_at', '=', mark.select('created_at')), eb('id', '>', after)]),
+        ]),
+      );
+    }
     const rows = await query
       .orderBy('created_at')
       .orderBy('id')
       .limit(filter.limit ?? 100)
       .execute();
     return rows.map(toDeadLetter);
+  }
+
+  /** One dead letter by id; undefined when there is none (never was, or redriven or discarded since). */
+  async get(id: string): Promise<DeadLetter | undefined> {
+    return (await this.#byIds([id]))[0];
+  }
+
+  /** How many dead letters each subscription holds, by subscription name; subscriptions with none are absent. */
+  async counts(): Promise<DeadLetterCount[]> {
+    const rows = await this.#db
+      .executor()
+      .selectFrom('weft_dead_letters')
+      .select((eb) => ['subscription', eb.fn.countAll<number | string | bigint>().as('count')])
+      .groupBy('subscription')
+      .orderBy('subscription')
+      .execute();
+    return rows.map((row) => ({ subscription: row.subscription, count: Number(row.count) }));
   }
 
   /**

@@ -14,7 +14,7 @@ export type {
   SubscribeOptions,
 } from './types.js';
 export type { CausalNode } from './event-log.js';
-export type { DeadLetter, DeadLetterFilter, DeadLetters } from './dead-letters.js';
+export type { DeadLetter, DeadLetterCount, DeadLetterFilter, DeadLetters } from './dead-letters.js';
 export type { BacklogQuery, EventBacklog, PrefixBacklog, SubscriptionBacklog } from './backlog.js';
 export { MemoryTransport } from './memory-transport.js';
 export type { MemoryTransportOptions } from './memory-transport.js';

@@ -1,14 +1,17 @@
 import { z } from 'zod';
 import { NotFoundError, ValidationError, defineSystem, type SystemDefinition } from '../../../integration/index.js';
 import { contentOf } from '../../shared/content.js';
+import { economyHistory } from './history.js';
 import { Ledger, ledgerMigrations, walletAccount, type LedgerTables } from './ledger.js';
 import {
   Audit,
   Balance,
   CreditInput,
   DebitInput,
+  EconomyHistory,
   EconomySummary,
   GoldMoved,
+  HistoryInput,
   LedgerInput,
   LedgerPage,
   OpenInput,
@@ -41,6 +44,7 @@ declare module '../../../integration/index.js' {
     'economy.ledger': { input: z.input<typeof LedgerInput>; output: z.infer<typeof LedgerPage> };
     'economy.summary': { input: Record<string, never>; output: z.infer<typeof EconomySummary> };
     'economy.audit': { input: Record<string, never>; output: z.infer<typeof Audit> };
+    'economy.history': { input: z.input<typeof HistoryInput>; output: z.infer<typeof EconomyHistory> };
   }
   interface WeftEvents {
     'economy.gold_moved': z.infer<typeof GoldMoved>;
@@ -294,6 +298,17 @@ export function economySystem(): SystemDefinition<'economy'> {
             mismatches,
           };
         },
+      );
+
+      sys.command(
+        'history',
+        {
+          input: HistoryInput,
+          output: EconomyHistory,
+          readOnly: true,
+          description: 'Supply, sources and sinks per hour.',
+        },
+        ({ hours }) => economyHistory(ledger, hours, Date.now()),
       );
 
       // A new character's wallet, with its class's starting gold.

@@ -168,4 +168,40 @@ export class Ledger {
       .execute();
     return new Map(rows.map((row) => [row.account, BigInt(row.total)]));
   }
+
+  /**
+   * Gold moved per hour since `from` (an ISO time), by account kind: each source and sink by name, and
+   * every wallet together (`wallet:`); plus the wallets' total before `from`, the supply the hours start
+   * from. Summed by the database, hour by hour (the first 13 characters of the ISO time), exact as text.
+   */
+  async hourly(
+    from: string,
+  ): Promise<{ before: bigint; hours: Array<{ hour: string; account: string; total: bigint }> }> {
+    const executor = this.#db.executor();
+    const kind = sql<string>`case when account like 'wallet:%' then 'wallet:' else account end`;
+    const hour = sql<string>`substr(at, 1, 13)`;
+    const [before, rows] = await Promise.all([
+      executor
+        .selectFrom('economy_ledger')
+        .select((eb) => sql<string | null>`cast(${eb.fn.sum('amount')} as text)`.as('total'))
+        .where('account', 'like', 'wallet:%')
+        .where('at', '<', from)
+        .executeTakeFirst(),
+      executor
+        .selectFrom('economy_ledger')
+        .select((eb) => [
+          hour.as('hour'),
+          kind.as('account'),
+          sql<string>`cast(${eb.fn.sum('amount')} as text)`.as('total'),
+        ])
+        .where('at', '>=', from)
+        .groupBy([hour, kind])
+        .orderBy(hour)
+        .execute(),
+    ]);
+    return {
+      before: BigInt(before?.total ?? 0),
+      hours: rows.map((row) => ({ hour: row.hour, account: row.account, total: BigInt(row.total) })),
+    };
+  }
 }

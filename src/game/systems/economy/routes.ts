@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { routesOf, type GameRoute } from '../../http/index.js';
-import { Audit, EconomySummary, Gold, LedgerPage, TradeResult, TransferResult, WalletView } from './schemas.js';
+import {
+  Audit,
+  EconomyHistory,
+  EconomySummary,
+  Gold,
+  LedgerPage,
+  TradeResult,
+  TransferResult,
+  WalletView,
+} from './schemas.js';
 
 const Id = z.strictObject({ id: z.string().min(1).max(64) });
 const Trade = z.strictObject({ itemId: z.string().max(64), quantity: z.int().min(1).max(10_000) });
@@ -87,6 +96,17 @@ export const economyRoutes: readonly GameRoute[] = routesOf('economy', (route) =
     responses: { 200: Audit },
     async handle({ execute }) {
       return { body: await execute('economy.audit', {}) };
+    },
+  });
+  route({
+    method: 'GET',
+    url: '/admin/economy/history',
+    access: 'admin',
+    summary: 'Gold supply per hour, and gold by source and sink per hour',
+    query: z.strictObject({ hours: z.coerce.number().int().min(1).max(168).optional() }),
+    responses: { 200: EconomyHistory },
+    async handle({ query, execute }) {
+      return { body: await execute('economy.history', query.hours === undefined ? {} : { hours: query.hours }) };
     },
   });
 });

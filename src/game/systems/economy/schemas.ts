@@ -83,3 +83,22 @@ export const GoldMoved = z.strictObject({
   reason: z.string(),
   lines: z.array(z.strictObject({ account: z.string(), amount: z.int() })),
 });
+
+export const HistoryInput = z.strictObject({ hours: z.int().min(1).max(168).default(24) });
+/** Gold over time: per hour, the supply at its end and what each source brought in and each sink took out. */
+export const EconomyHistory = z.strictObject({
+  /** ISO start of the first hour. */
+  from: z.string(),
+  /** ISO end of the last hour (the current one, still running). */
+  to: z.string(),
+  hours: z.array(
+    z.strictObject({
+      /** ISO start of the hour. */
+      hour: z.string(),
+      /** Gold held in every wallet at the end of the hour (now, for the current one). */
+      supply: z.int(),
+      sources: z.record(z.string(), z.int()),
+      sinks: z.record(z.string(), z.int()),
+    }),
+  ),
+});

@@ -1,0 +1,3 @@
+import { consoleRoutesContract } from './console-routes.contract.js';
+
+consoleRoutesContract('SQLite file', { file: true });
