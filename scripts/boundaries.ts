@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 
@@ -20,6 +20,9 @@ const INTEGRATION_PARTS: Readonly<Record<string, readonly string[]>> = {
   testing: ['errors', 'database', 'validation', 'monitoring', 'events', 'state', 'commands', 'system'],
 };
 
+/** The operator console: a browser app that imports only its own files and browser packages, and nothing imports it. */
+const CONSOLE = 'src/console/';
+
 /** The files of a part that code outside it may import: its public face and its face inside Weft. */
 const PART_FACES = ['index.ts', 'internal.ts'];
 
@@ -35,7 +38,9 @@ export function readImportGraph(root: string, srcDir = 'src'): ImportGraph {
     for (const { fileName } of importedFiles) {
       if (fileName.startsWith('.')) {
         const target = resolve(dirname(file), fileName).replace(/\.js$/, '.ts');
-        targets.push(toKey(root, target));
+        // The console's components are .tsx, imported as .js like every other module.
+        const tsx = target.replace(/\.ts$/, '.tsx');
+        targets.push(toKey(root, !existsSync(target) && existsSync(tsx) ? tsx : target));
       } else if (fileName === 'weft' || fileName.startsWith('weft/')) {
         targets.push(`package:${fileName}`);
       }
@@ -63,6 +68,9 @@ export function checkBoundaries(graph: ImportGraph): string[] {
 }
 
 function violation(from: string, to: string): string | undefined {
+  if (from.startsWith(CONSOLE) && !to.startsWith(CONSOLE))
+    return 'the console is a browser app: it imports only its own files and browser packages, never server code';
+  if (!from.startsWith(CONSOLE) && to.startsWith(CONSOLE)) return 'nothing imports the console’s browser code';
   const a = locate(from);
   const b = locate(to);
   if (a === undefined || b === undefined) return undefined;
@@ -146,7 +154,7 @@ function* walk(dir: string): Generator<string> {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) yield* walk(path);
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) yield path;
+    else if ((name.endsWith('.ts') || name.endsWith('.tsx')) && !name.endsWith('.d.ts')) yield path;
   }
 }
 

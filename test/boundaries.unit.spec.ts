@@ -30,6 +30,18 @@ describe('import boundary check', () => {
     expect(problems.some((p) => p.includes('imports "weft/database" by package name'))).toBe(true);
   });
 
+  it('flags the console importing server code, and anything importing the console', () => {
+    const graph = new Map<string, string[]>([
+      ['src/console/app.tsx', ['src/console/api.ts', 'src/server/console-schemas.ts']],
+      ['src/console/api.ts', []],
+      ['src/server/console-static.ts', ['src/console/app.tsx']],
+    ]);
+    expect(checkBoundaries(graph)).toEqual([
+      'src/console/app.tsx -> src/server/console-schemas.ts: the console is a browser app: it imports only its own files and browser packages, never server code',
+      'src/server/console-static.ts -> src/console/app.tsx: nothing imports the console’s browser code',
+    ]);
+  });
+
   it("flags a reach past a part's faces, and a game system using Weft's internals", () => {
     const graph = new Map<string, string[]>([
       ['src/integration/state/store.ts', ['src/integration/events/event-log.ts', 'src/integration/events/internal.ts']],

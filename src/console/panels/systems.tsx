@@ -1,0 +1,69 @@
+import type { Api } from '../api.js';
+import type { Systems } from '../types.js';
+import { usePolling } from '../use-polling.js';
+
+/** Systems: each system's slices (sync status) and durable subscriptions (backlog, lag, dead letters, failures). */
+export function SystemsPanel(props: { readonly api: Api }) {
+  const { data, error } = usePolling<Systems>(props.api, '/admin/systems', 3000);
+  return (
+    <div>
+      {error !== undefined && <p class="error">{error}</p>}
+      {data !== undefined && (
+        <>
+          <p class={`health ${data.health}`}>State: {data.health}</p>
+          <div class="cards">
+            {data.systems.map((system) => (
+              <article key={system.name} class="card" aria-label={`System ${system.name}`}>
+                <h2>{system.name}</h2>
+                <table aria-label={`Slices of ${system.name}`}>
+                  <thead>
+                    <tr>
+                      <th scope="col">Slice</th>
+                      <th scope="col">Entries</th>
+                      <th scope="col">Last change</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {system.slices.map((slice) => (
+                      <tr key={slice.slice}>
+                        <td>{slice.slice}</td>
+                        <td>{slice.entries}</td>
+                        <td>
+                          {slice.lastChangeAt === undefined ? '—' : new Date(slice.lastChangeAt).toLocaleString()}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+                {system.subscriptions.length > 0 && (
+                  <table aria-label={`Subscriptions of ${system.name}`}>
+                    <thead>
+                      <tr>
+                        <th scope="col">Subscription</th>
+                        <th scope="col">Waiting</th>
+                        <th scope="col">Lag</th>
+                        <th scope="col">Dead</th>
+                        <th scope="col">Failures</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {system.subscriptions.map((s) => (
+                        <tr key={s.name} class={s.deadLetters > 0 || s.failures > 0 ? 'warn' : undefined}>
+                          <td title={s.pattern}>{s.name}</td>
+                          <td>{s.undelivered}</td>
+                          <td>{Math.round(s.lagMs)} ms</td>
+                          <td>{s.deadLetters}</td>
+                          <td>{s.failures}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                )}
+              </article>
+            ))}
+          </div>
+        </>
+      )}
+    </div>
+  );
+}
