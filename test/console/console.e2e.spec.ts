@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { BrowserContext, Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, launchBrowser } from './browser.js';
+import { startConsoleServer, type ServerProcess } from './console-process.js';
+import { createWarrior, registerPlayer, sawPlanks, type PlayerCharacter } from './game-client.js';
+
+const ARTIFACTS = 'test-artifacts/console';
+const BUILD = 'dist/console';
+/** The most JavaScript the page may ship, gzipped. */
+const MAX_GZIPPED_JS = 150 * 1024;
+const PLAYER_PASSWORD = 'a player password';
+
+/**
+ * The operator console in Debian's Chromium against a real server process (a SQLite file), built from
+ * the sources first so no stale build is tested. The scenarios run in order on one server and one page,
+ * as an operator would use it; each saves a screenshot under test-artifacts/console/.
+ */
+describe.runIf(chromiumAvailable())('the operator console in a browser', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'weft-console-'));
+  const env = {
+    WEFT_DATABASE_URL: `sqlite:${join(folder, 'console.db')}`,
+    WEFT_ADMIN_PASSWORD: randomBytes(12).toString('hex'),
+  };
+  let server: ServerProcess;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let context: BrowserContext;
+  let page: Page;
+  let ann: PlayerCharacter;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await build({ configFile: 'vite.console.config.ts', logLevel: 'warn' });
+    [server, browser] = await Promise.all([startConsoleServer(env), launchBrowser()]);
+    context = browser.context;
+    page = await context.newPage();
+    ann = await createWarrior(server.url, await registerPlayer(server.url, 'ann', PLAYER_PASSWORD), 'Ann');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: false });
+  const tab = (name: string) => page.getByRole('tab', { name }).click();
+
+  async function signIn(username: string, password: string): Promise<void> {
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  it('ships at most 150 KB of gzipped JavaScript', () => {
+    const scripts = readdirSync(`${BUILD}/assets`).filter((file) => file.endsWith('.js'));
+    expect(scripts.length).toBeGreaterThan(0);
+    const gzipped = scripts.reduce((sum, file) => sum + gzipSync(readFileSync(`${BUILD}/assets/${file}`)).length, 0);
+    expect(gzipped).toBeLessThanOrEqual(MAX_GZIPPED_JS);
+  });
+
+  it('refuses a player with a clear message and signs an admin in', async () => {
+    await page.goto(`${server.url}/console/`);
+    await signIn('ann', PLAYER_PASSWORD);
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('player account');
+    await shot('1-player-refused');
+    await signIn('admin', env.WEFT_ADMIN_PASSWORD);
+    await page.getByRole('tab', { name: 'Live events' }).waitFor();
+    await page.locator('[data-state="live"]').waitFor();
+    await shot('1-admin-signed-in');
+  });
+
+  it('shows a craft made through the API in Live events within a second, and its trace', async () => {
+    const craft = await sawPlanks(server.url, ann);
+    const row = page.getByRole('row', { name: /crafting\.item_crafted/ }).first();
+    await row.waitFor({ timeout: 1000 });
+    expect(Date.now() - craft.answeredAt).toBeLessThan(1000);
+    await row.click();
+    const detail = page.getByRole('complementary');
+    await detail.getByRole('tree').waitFor();
+    // The ledger (the fee's gold_moved and the wallet) and the inventory (the character's items) changed.
+    await expect.poll(() => detail.textContent()).toContain('economy.gold_moved');
+    const changes = await detail.getByRole('list', { name: 'State changes' }).textContent();
+    expect(changes).toContain('economy.wallets');
+    expect(changes).toContain('character.characters');
+    expect(changes).toContain('/inventory/plank');
+    await shot('2-live-event-and-trace');
+    await page.getByRole('button', { name: `Open the trace of ${craft.requestId}` }).click();
+    await expect.poll(() => page.locator('#panel-trace').textContent()).toContain('crafting.item_crafted');
+    await shot('2-trace-panel');
+  });
+
+  it('re-drives a dead letter from the page, says so, and it disappears', async () => {
+    await tab('Dead letters');
+    const letter = page.locator('#panel-dead-letters tbody tr', { hasText: 'console_test.workshop' }).first();
+    await letter.waitFor({ timeout: 5000 });
+    const id = await letter.getAttribute('data-dead-letter');
+    await page.getByRole('button', { name: `Re-drive dead letter ${id}` }).click();
+    await expect.poll(() => page.locator('#panel-dead-letters [role="status"]').textContent()).toContain('Re-driven');
+    await page.locator(`[data-dead-letter="${id}"]`).waitFor({ state: 'detached', timeout: 5000 });
+    await shot('3-dead-letter-redriven');
+  });
+
+  it('shows an alert that fires as firing', async () => {
+    await tab('Alerts');
+    const state = page.locator('[data-rule="weft.dead_letters_growing"] .state');
+    await expect.poll(() => state.getAttribute('data-state'), { timeout: 10_000 }).toBe('firing');
+    await shot('4-alert-firing');
+  });
+
+  it('draws the economy plots and the audit', async () => {
+    await tab('Economy');
+    await expect.poll(() => page.locator('#panel-economy .audit').textContent()).toContain('balanced');
+    const canvas = page.locator('#panel-economy .chart canvas').first();
+    await canvas.waitFor();
+    // uPlot draws on the canvas: some of its pixels are not blank.
+    // A string: the test's TypeScript has no DOM types; this runs in the page.
+    const drawn = await page.evaluate(`(() => {
+      const canvas = document.querySelector('#panel-economy .chart canvas');
+      const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      let count = 0;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) count++;
+      return count;
+    })()`);
+    expect(drawn).toBeGreaterThan(100);
+    await expect.poll(() => page.locator('#panel-economy .u-legend').first().textContent()).toContain('supply');
+    await shot('5-economy');
+    await tab('Throughput');
+    await page.locator('#panel-throughput .chart canvas').first().waitFor();
+    await shot('5-throughput');
+  });
+
+  it('is usable on a 390x844 phone screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await tab('Systems');
+    await page.locator('#panel-systems .card').first().waitFor();
+    const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
+    expect(overflow).toBeLessThanOrEqual(0);
+    await shot('6-phone-systems');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('reconnects the stream by itself after the server restarts, and says so', async () => {
+    await tab('Live events');
+    const status = page.locator('.stream-status');
+    await status.and(page.locator('[data-state="live"]')).waitFor();
+    const port = server.port;
+    await server.stop();
+    await status.and(page.locator('[data-state="reconnecting"]')).waitFor({ timeout: 10_000 });
+    await shot('7-stream-dropped');
+    server = await startConsoleServer(env, port);
+    await expect.poll(() => status.textContent(), { timeout: 15_000 }).toContain('reconnected at');
+    // What happens after the restart arrives on the same page.
+    await sawPlanks(server.url, ann);
+    await page
+      .getByRole('row', { name: /crafting\.item_crafted/ })
+      .nth(1)
+      .waitFor({ timeout: 5000 });
+    await shot('7-stream-reconnected');
+  });
+});
