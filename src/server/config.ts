@@ -22,6 +22,8 @@ export interface ServeConfig {
   readonly worldTickMs: number;
   /** The NATS server durable events travel through (`nats://host:port`); absent: the database's event log. */
   readonly eventsTransport?: string;
+  /** The operator console's built files, served at `/console/`; absent: dist/console (`npm run build:console`). */
+  readonly consoleDir?: string;
 }
 
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
@@ -14,9 +15,10 @@ export const CONSOLE_BUILD = fileURLToPath(new URL('../../dist/console/', import
  */
 export async function registerConsoleStatic(app: FastifyInstance, root: string = CONSOLE_BUILD): Promise<void> {
   app.get('/console', { schema: { hide: true } }, (_request, reply) => reply.redirect('/console/', 308));
-  if (!existsSync(`${root}/index.html`)) {
+  const page = join(root, 'index.html');
+  if (!existsSync(page)) {
     app.get('/console/*', { schema: { hide: true } }, () => {
-      throw new NotFoundError(`The console is not built (no ${root}index.html): run npm run build:console.`);
+      throw new NotFoundError(`The console is not built (no ${page}): run npm run build:console.`);
     });
     return;
   }

@@ -83,6 +83,7 @@ export async function startServer(
       state: weft.state,
       corsOrigins: config.corsOrigins,
       game: { weft, routes: gameRoutes },
+      ...(config.consoleDir === undefined ? {} : { console: { staticRoot: config.consoleDir } }),
       ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
       ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
     });

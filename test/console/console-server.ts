@@ -7,8 +7,9 @@ import { closeOnSignals, startServer } from '../../src/server/index.js';
 const port = Number(process.env.CONSOLE_TEST_PORT ?? '0');
 const databaseUrl = process.env.WEFT_DATABASE_URL;
 const adminPassword = process.env.WEFT_ADMIN_PASSWORD;
-if (databaseUrl === undefined || adminPassword === undefined)
-  throw new Error('console-server needs WEFT_DATABASE_URL and WEFT_ADMIN_PASSWORD');
+const consoleDir = process.env.CONSOLE_TEST_BUILD;
+if (databaseUrl === undefined || adminPassword === undefined || consoleDir === undefined)
+  throw new Error('console-server needs WEFT_DATABASE_URL, WEFT_ADMIN_PASSWORD and CONSOLE_TEST_BUILD');
 
 const monitoring = new MonitoringManager({
   logger: { level: 'warn' },
@@ -16,7 +17,16 @@ const monitoring = new MonitoringManager({
   evaluationIntervalMs: 300,
 });
 const server = await startServer(
-  { port, host: '127.0.0.1', databaseUrl, logLevel: 'warn', corsOrigins: [], worldTickMs: 0, adminPassword },
+  {
+    port,
+    host: '127.0.0.1',
+    databaseUrl,
+    logLevel: 'warn',
+    corsOrigins: [],
+    worldTickMs: 0,
+    adminPassword,
+    consoleDir,
+  },
   monitoring,
 );
 const failedOnce = new Set<string>();

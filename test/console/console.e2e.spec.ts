@@ -11,7 +11,6 @@ import { startConsoleServer, type ServerProcess } from './console-process.js';
 import { createWarrior, registerPlayer, sawPlanks, type PlayerCharacter } from './game-client.js';
 
 const ARTIFACTS = 'test-artifacts/console';
-const BUILD = 'dist/console';
 /** The most JavaScript the page may ship, gzipped. */
 const MAX_GZIPPED_JS = 150 * 1024;
 const PLAYER_PASSWORD = 'a player password';
@@ -23,9 +22,12 @@ const PLAYER_PASSWORD = 'a player password';
  */
 describe.runIf(chromiumAvailable())('the operator console in a browser', () => {
   const folder = mkdtempSync(join(tmpdir(), 'weft-console-'));
+  // Built into a folder of its own: another test's `npm run build` empties dist/ meanwhile.
+  const BUILD = join(folder, 'console');
   const env = {
     WEFT_DATABASE_URL: `sqlite:${join(folder, 'console.db')}`,
     WEFT_ADMIN_PASSWORD: randomBytes(12).toString('hex'),
+    CONSOLE_TEST_BUILD: `${BUILD}/`,
   };
   let server: ServerProcess;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
@@ -35,7 +37,7 @@ describe.runIf(chromiumAvailable())('the operator console in a browser', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    await build({ configFile: 'vite.console.config.ts', logLevel: 'warn' });
+    await build({ configFile: 'vite.console.config.ts', logLevel: 'warn', build: { outDir: BUILD } });
     [server, browser] = await Promise.all([startConsoleServer(env), launchBrowser()]);
     context = browser.context;
     page = await context.newPage();
