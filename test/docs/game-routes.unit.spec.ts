@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { gameRoutes } from '../../src/game/index.js';
+import { registerConsoleRoutes } from '../../src/server/console-routes.js';
 
 /** Every `METHOD path` docs/game.md names in a route table: `| GET | \`/a\`, \`/b\` | ...`. */
 function documentedRoutes(markdown: string): Set<string> {
@@ -13,21 +15,46 @@ function documentedRoutes(markdown: string): Set<string> {
   return named;
 }
 
-describe('docs/game.md', () => {
-  const documented = documentedRoutes(readFileSync('docs/game.md', 'utf8'));
-  const registered = gameRoutes.map((route) => `${route.method} ${route.url}`);
+/** The operator console's routes as the server registers them (nothing they read is called while registering). */
+function consoleRoutes(): Array<{ method: string; url: string; access: string }> {
+  const app = Fastify();
+  const routes: Array<{ method: string; url: string; access: string }> = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD') routes.push({ method, url: route.url, access: 'admin' });
+  });
+  const unused = () => {
+    throw new Error('not read while registering');
+  };
+  registerConsoleRoutes(
+    app,
+    { requireOperator: () => Promise.resolve() },
+    {
+      monitoring: { metrics: { registry: {} }, logging: { forSystem: () => ({ warn: unused }) } } as never,
+      state: { getSyncStatus: unused },
+      events: { log: {}, wiring: unused, backlog: unused, deadLetters: {} } as never,
+    },
+  );
+  return routes;
+}
 
-  it('names every route the game registers in a route table', () => {
+describe('docs/game.md', () => {
+  const markdown = readFileSync('docs/game.md', 'utf8');
+  const documented = documentedRoutes(markdown);
+  const all = [...gameRoutes.map(({ method, url, access }) => ({ method, url, access })), ...consoleRoutes()];
+  const registered = all.map((route) => `${route.method} ${route.url}`);
+
+  it('names every route the game and the console register in a route table', () => {
+    expect(consoleRoutes().length).toBeGreaterThan(0);
     expect(registered.filter((route) => !documented.has(route))).toEqual([]);
   });
 
-  it('names no route the game does not register', () => {
+  it('names no route the game or the console does not register', () => {
     expect([...documented].filter((route) => !registered.includes(route))).toEqual([]);
   });
 
   it('says each route’s access as the route declares it', () => {
-    const markdown = readFileSync('docs/game.md', 'utf8');
-    for (const route of gameRoutes) {
+    for (const route of all) {
       const row = markdown
         .split('\n')
         .find((line) => line.startsWith(`| ${route.method} |`) && line.includes(`\`${route.url}\``));

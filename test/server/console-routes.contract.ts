@@ -58,6 +58,19 @@ export function consoleRoutesContract(name: string, options: TestIntegrationOpti
       }
     });
 
+    it('lists every console route in the OpenAPI document, behind a bearer token', async () => {
+      game = await gameApp(options);
+      const document = (await game.request({ method: 'GET', url: '/openapi.json' })).json<{
+        paths: Record<string, Record<string, { security?: unknown; responses: Record<string, unknown> }>>;
+      }>();
+      for (const route of CONSOLE_ROUTES) {
+        const path = route.url.replace('some-id', '{id}');
+        const operation = document.paths[path]?.[route.method.toLowerCase()];
+        expect([path, operation?.security]).toEqual([path, [{ bearer: [] }]]);
+        expect(Object.keys(operation?.responses ?? {}).length).toBeGreaterThan(0);
+      }
+    });
+
     it('refuses bad input with a 422 problem and changes nothing', async () => {
       game = await gameApp(options);
       const admin = await game.admin();
