@@ -15,26 +15,28 @@ export function SystemsPanel(props: { readonly api: Api }) {
             {data.systems.map((system) => (
               <article key={system.name} class="card" aria-label={`System ${system.name}`}>
                 <h2>{system.name}</h2>
-                <table aria-label={`Slices of ${system.name}`}>
-                  <thead>
-                    <tr>
-                      <th scope="col">Slice</th>
-                      <th scope="col">Entries</th>
-                      <th scope="col">Last change</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {system.slices.map((slice) => (
-                      <tr key={slice.slice}>
-                        <td>{slice.slice}</td>
-                        <td>{slice.entries}</td>
-                        <td>
-                          {slice.lastChangeAt === undefined ? '—' : new Date(slice.lastChangeAt).toLocaleString()}
-                        </td>
+                {system.slices.length > 0 && (
+                  <table aria-label={`Slices of ${system.name}`}>
+                    <thead>
+                      <tr>
+                        <th scope="col">Slice</th>
+                        <th scope="col">Entries</th>
+                        <th scope="col">Last change</th>
                       </tr>
-                    ))}
-                  </tbody>
-                </table>
+                    </thead>
+                    <tbody>
+                      {system.slices.map((slice) => (
+                        <tr key={slice.slice}>
+                          <td>{slice.slice}</td>
+                          <td>{slice.entries}</td>
+                          <td>
+                            {slice.lastChangeAt === undefined ? '—' : new Date(slice.lastChangeAt).toLocaleString()}
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                )}
                 {system.subscriptions.length > 0 && (
                   <table aria-label={`Subscriptions of ${system.name}`}>
                     <thead>
