@@ -3,6 +3,12 @@
 /** Who may call a route: the tests' own list, written by hand, so a new route cannot ship without deciding it. */
 export type RouteAccess = 'public' | 'player' | 'admin' | 'operator' | 'open';
 
+/**
+ * Routes that answer a stream that stays open (Server-Sent Events): `app.inject` would wait for ever, so the
+ * admin's way in is checked over a socket (test/server/console-routes.contract.ts).
+ */
+export const STREAMS: ReadonlySet<string> = new Set(['GET /admin/events/stream']);
+
 /** `METHOD /url` of a route, as the matrix names it. */
 export const routeKey = (route: { readonly method: string; readonly url: string }): string =>
   `${route.method} ${route.url}`;
@@ -21,6 +27,15 @@ export const MATRIX: Readonly<Record<string, RouteAccess>> = {
   'GET /logs/recent': 'operator',
   'PUT /logs/levels/:system': 'operator',
   'GET /admin/trace/:correlationId': 'operator',
+  'GET /admin/events/stream': 'operator',
+  'GET /admin/dead-letters': 'operator',
+  'GET /admin/dead-letters/:id': 'operator',
+  'POST /admin/dead-letters/:id/redrive': 'operator',
+  'DELETE /admin/dead-letters/:id': 'operator',
+  'GET /admin/systems': 'operator',
+  'GET /admin/metrics/recent': 'operator',
+  'GET /console': 'open',
+  'GET /console/*': 'open',
   'GET /openapi.json': 'open',
   'POST /auth/register': 'public',
   'POST /auth/login': 'public',
@@ -38,6 +53,7 @@ export const MATRIX: Readonly<Record<string, RouteAccess>> = {
   'POST /characters/:id/market/sell': 'player',
   'GET /admin/economy': 'admin',
   'GET /admin/economy/audit': 'admin',
+  'GET /admin/economy/history': 'admin',
   'POST /characters/:id/craft': 'player',
   'POST /characters/:id/encounters': 'player',
   'GET /encounters/:id': 'player',
