@@ -137,6 +137,28 @@ describe.runIf(chromiumAvailable())('the operator console in a browser', () => {
     await shot('5-throughput');
   });
 
+  it('is reachable by keyboard, with every control labelled', async () => {
+    const selected = () => page.locator('[role="tab"][aria-selected="true"]').textContent();
+    await page.getByRole('tab', { name: 'Live events' }).click();
+    await page.keyboard.press('ArrowRight');
+    expect(await selected()).toBe('Trace');
+    await page.keyboard.press('End');
+    expect(await selected()).toBe('Throughput');
+    await page.keyboard.press('Home');
+    expect(await selected()).toBe('Live events');
+    expect(await page.evaluate('document.activeElement.getAttribute("role")')).toBe('tab');
+    await page
+      .getByRole('row', { name: /crafting\.item_crafted/ })
+      .first()
+      .focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('complementary').getByRole('tree').waitFor();
+    // Every button and field has a name a screen reader says: its text, its aria-label, or its label.
+    const unnamed = await page.evaluate(`[...document.querySelectorAll('button, input')].filter((e) =>
+      !(e.getAttribute('aria-label') || e.textContent.trim() || (e.labels && e.labels.length > 0))).length`);
+    expect(unnamed).toBe(0);
+  });
+
   it('is usable on a 390x844 phone screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await tab('Systems');
