@@ -63,6 +63,7 @@ export class Api {
       this.#onTokens(this.#tokens);
       return true;
     } catch {
+      // The refresh token no longer works (expired, revoked, or the server refused): signed out, back to sign-in.
       this.#onTokens(undefined);
       return false;
     }

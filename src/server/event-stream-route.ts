@@ -79,8 +79,10 @@ export function registerEventStreamRoute(
       // From here the stream writes to the socket itself; Fastify's reply is done with.
       reply.hijack();
       const raw = reply.raw;
+      // What the hooks set so far (security headers, CORS, the request id) goes out with the stream.
+      for (const [name, value] of Object.entries(reply.getHeaders()))
+        if (value !== undefined) raw.setHeader(name, value);
       raw.writeHead(200, {
-        ...(reply.getHeaders() as Record<string, string>),
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-store',
         connection: 'keep-alive',

@@ -9,7 +9,8 @@ const SINK_COLORS = ['#c62828', '#ef6c00', '#ad1457', '#6d4c41'];
 /** Economy: gold supply over time and gold in by source and out by sink per hour, as plots; the audit's result. */
 export function EconomyPanel(props: { readonly api: Api }) {
   const history = usePolling<{ hours: EconomyHour[] }>(props.api, '/admin/economy/history?hours=24', 10_000);
-  const audit = usePolling<Audit>(props.api, '/admin/economy/audit', 10_000);
+  // The audit recomputes every wallet: less often than the plots.
+  const audit = usePolling<Audit>(props.api, '/admin/economy/audit', 30_000);
   const hours = history.data?.hours ?? [];
   const times = hours.map((h) => Date.parse(h.hour) / 1000);
   const sources = Object.keys(hours[0]?.sources ?? {});
