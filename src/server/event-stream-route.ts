@@ -120,12 +120,16 @@ async function pump(
   send(heartbeat(position));
   try {
     while (!raw.destroyed && !raw.writableEnded) {
-      const page: LoggedEvent[] = await events.log.readAfter(position, filter.pattern, PAGE);
+      // Read up to the log's end as it is now: once caught up, the position is that end, past the events of other
+      // types too, so heartbeats carry it and a resume does not read them again.
+      const end = await events.log.lastSeq();
+      const page: LoggedEvent[] = await events.log.readAfter(position, filter.pattern, PAGE, end);
       for (const event of page) {
         position = event.seq;
         if (matchesStreamFilter(filter, event.envelope)) send(eventMessage(event));
       }
       if (page.length === PAGE) continue;
+      position = Math.max(position, end);
       // Filtered-out events move the position too; the heartbeat carries it, so a resume skips them.
       if (Date.now() - lastWrite >= timing.heartbeatMs) send(heartbeat(position));
       await new Promise((resolve) => setTimeout(resolve, timing.pollMs));

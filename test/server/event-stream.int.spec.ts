@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MonitoringManager } from 'weft/internal';
+import { createTestIntegration, type TestIntegration } from 'weft/testing';
+import type { FastifyInstance } from 'fastify';
+import { gameRoutes, gameSystems } from '../../src/game/index.js';
+import { buildApp } from '../../src/server/index.js';
+import { readEventStream } from './event-stream-reader.js';
+
+const PASSWORD = 'the admin password of the tests';
+
+describe('the event stream’s heartbeats and position', () => {
+  let weft: TestIntegration;
+  let app: FastifyInstance;
+  afterEach(async () => {
+    await app.close();
+    await weft.close();
+  });
+
+  it('sends heartbeats carrying the position past filtered-out events, so a resume skips them', async () => {
+    weft = await createTestIntegration({ file: true, pollIntervalMs: 20 });
+    await weft.install(...gameSystems());
+    await weft.execute('auth_user.bootstrap_admin', { password: PASSWORD });
+    app = buildApp({
+      monitoring: new MonitoringManager({ logger: { level: 'silent' }, processMetrics: false }),
+      state: weft.state,
+      game: { weft, routes: gameRoutes, rateLimits: { auth: 10_000, command: 100_000 } },
+      console: { stream: { pollMs: 20, heartbeatMs: 50 } },
+    });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { username: 'admin', password: PASSWORD },
+    });
+    const token = login.json<{ accessToken: string }>().accessToken;
+
+    // Nothing of combat happens: the stream sends only heartbeats, and their position follows the log.
+    const quiet = readEventStream(`${url}/admin/events/stream?system=combat`, token);
+    await quiet.opened;
+    const start = Number(quiet.messages[0]?.id);
+    await app.inject({ method: 'POST', url: '/auth/register', payload: { username: 'ann', password: PASSWORD } });
+    await weft.events.drain();
+    const end = await weft.events.log.lastSeq();
+    expect(end).toBeGreaterThan(start);
+    const beats = await quiet.until((m) => m.event === 'heartbeat' && Number(m.id) === end);
+    quiet.close();
+    expect(beats.every((m) => m.event === 'heartbeat')).toBe(true);
+
+    // Resumed from the last heartbeat: nothing before it comes again.
+    const resumed = readEventStream(`${url}/admin/events/stream`, token, { 'last-event-id': String(end) });
+    await resumed.opened;
+    await app.inject({ method: 'POST', url: '/auth/register', payload: { username: 'bob', password: PASSWORD } });
+    const after = await resumed.until((m) => m.event === 'event');
+    resumed.close();
+    expect(after.filter((m) => m.event === 'event').every((m) => Number(m.id) > end)).toBe(true);
+  });
+});
