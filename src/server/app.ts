@@ -128,6 +128,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       attributes: { 'http.request.method': request.method, 'url.path': request.url },
     });
     spans.set(request, span);
+    reply.raw.once('close', () => finish(request, reply.raw.statusCode, reply.elapsedTime));
     const ids = idsOf(span, incoming);
     void reply.header('x-correlation-id', request.id);
     // The id the request's log lines and events carry: the operator console finds the action by it.
@@ -135,15 +136,18 @@ export function buildApp(options: AppOptions): FastifyInstance {
     void reply.header('traceparent', formatTraceparent(ids));
     runWithContext({ correlationId: request.id, traceId: ids.traceId, spanId: ids.spanId }, done);
   });
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.httpRequestDuration.observe(
-      { method: request.method, route, status: String(reply.statusCode) },
-      reply.elapsedTime,
-    );
+  /** Records a request's duration and ends its span, once: a hijacked reply (the event stream) skips onResponse. */
+  const finish = (request: FastifyRequest, statusCode: number, elapsedMs: number): void => {
     const span = spans.get(request);
-    span?.setAttributes({ 'http.route': route, 'http.response.status_code': reply.statusCode });
-    span?.end();
+    if (span === undefined) return;
+    spans.delete(request);
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequestDuration.observe({ method: request.method, route, status: String(statusCode) }, elapsedMs);
+    span.setAttributes({ 'http.route': route, 'http.response.status_code': statusCode });
+    span.end();
+  };
+  app.addHook('onResponse', (request, reply, done) => {
+    finish(request, reply.statusCode, reply.elapsedTime);
     done();
   });
 

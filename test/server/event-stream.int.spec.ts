@@ -20,8 +20,9 @@ describe('the event stream’s heartbeats and position', () => {
     weft = await createTestIntegration({ file: true, pollIntervalMs: 20 });
     await weft.install(...gameSystems());
     await weft.execute('auth_user.bootstrap_admin', { password: PASSWORD });
+    const monitoring = new MonitoringManager({ logger: { level: 'silent' }, processMetrics: false });
     app = buildApp({
-      monitoring: new MonitoringManager({ logger: { level: 'silent' }, processMetrics: false }),
+      monitoring,
       state: weft.state,
       game: { weft, routes: gameRoutes, rateLimits: { auth: 10_000, command: 100_000 } },
       console: { stream: { pollMs: 20, heartbeatMs: 50 } },
@@ -53,5 +54,13 @@ describe('the event stream’s heartbeats and position', () => {
     const after = await resumed.until((m) => m.event === 'event');
     resumed.close();
     expect(after.filter((m) => m.event === 'event').every((m) => Number(m.id) > end)).toBe(true);
+
+    // A stream writes to the socket itself, past Fastify's reply: once closed, it is still a request the metrics count.
+    const streamed = async (): Promise<number> => {
+      const text = await monitoring.metrics.registry.getSingleMetricAsString('weft_http_request_duration_ms');
+      const line = text.split('\n').find((l) => l.includes('_count') && l.includes('route="/admin/events/stream"'));
+      return Number(line?.split(' ').at(-1) ?? 0);
+    };
+    await expect.poll(streamed).toBe(2);
   });
 });
