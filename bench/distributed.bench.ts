@@ -1,0 +1,255 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { SETTINGS_VARIABLE, type FromParent, type ToParent, type WorkerSettings } from './distributed-protocol.js';
+import { rawJetStream } from './distributed-raw.js';
+import { percentile, type Run } from './distributed-figures.js';
+import type { LoadSuite } from './suite.js';
+
+/** Processes, as in issue 14: three on one machine. */
+const PROCESSES = 3;
+/** Event types, one durable subscription each: two per process, so the deliveries spread over all three. */
+const SUBSCRIPTIONS = 6;
+/** Events of the measured round (all processes together); BENCH_DISTRIBUTED_EVENTS overrides. */
+const EVENTS = Number(process.env.BENCH_DISTRIBUTED_EVENTS ?? 30_000);
+/** Events of the warm-up round (JIT, pools, consumers), not counted. */
+const WARM_UP = Math.min(3_000, EVENTS);
+/** Publishing shape: 10 events to a transaction, 8 transactions in flight per process, 8 partition keys per type. */
+const SHAPE = { perTransaction: 10, inFlight: 8, partitions: 8, padBytes: 64 } as const;
+/** The default transport's poll for other processes' commits (its default is 1000 ms, made for idle games). */
+const DATABASE_POLL_MS = 10;
+/** Targets of issue 14, Weft with NATS against raw JetStream. */
+const TARGETS = { throughputAtLeast: 0.5, p99AtMost: 3 } as const;
+
+/**
+ * `npm run bench -- distributed`: three Weft processes on one PostgreSQL schema, each publishing durable events in
+ * transactions and running two of six durable subscriptions (one event type each), with the NATS transport and with
+ * the default one; against raw JetStream (publish with 1,000 in flight, one durable consumer, same server, same
+ * message size). Events per second and the lag from commit (publish, for raw) to handler call, p50 and p99.
+ */
+export function distributedSuite(postgresUrl: string, natsUrl: string): LoadSuite {
+  const cleanup: Array<() => Promise<void>> = [];
+  return {
+    name: `distributed: ${PROCESSES} processes, ${EVENTS.toLocaleString('en')} events, NATS and PostgreSQL`,
+    async run() {
+      const suffix = randomBytes(4).toString('hex');
+      const nats = { url: natsUrl, stream: `WEFT_BENCH_${suffix}`, subjectPrefix: `weft_bench_${suffix}.events` };
+      cleanup.push(() => deleteStream(natsUrl, nats.stream));
+      const overNats = await weftRun(postgresUrl, `weft_bench_nats_${suffix}`, nats, cleanup);
+      const size = await storedMessageSize(natsUrl, nats.stream);
+      const raw = await rawJetStream(natsUrl, `WEFT_BENCH_RAW_${suffix}`, EVENTS, size, cleanup);
+      const overDatabase = await weftRun(postgresUrl, `weft_bench_db_${suffix}`, undefined, cleanup);
+      return report(raw, overNats, overDatabase, size);
+    },
+    async close() {
+      for (const step of cleanup.reverse()) await step();
+    },
+  };
+}
+
+/** Starts the processes, warms them up, measures one round, and stops them. */
+async function weftRun(
+  postgresUrl: string,
+  schema: string,
+  nats: WorkerSettings['nats'],
+  cleanup: Array<() => Promise<void>>,
+): Promise<Run> {
+  const admin = new pg.Client({ connectionString: postgresUrl });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  cleanup.push(async () => {
+    await admin.query(`drop schema if exists ${schema} cascade`);
+    await admin.end();
+  });
+  const workers = Array.from({ length: PROCESSES }, (_, index) =>
+    Worker.start({
+      index,
+      processes: PROCESSES,
+      postgresUrl,
+      schema,
+      ...(nats === undefined ? {} : { nats }),
+      subscriptions: SUBSCRIPTIONS,
+      pollIntervalMs: DATABASE_POLL_MS,
+      ...SHAPE,
+    }),
+  );
+  cleanup.push(() => Promise.all(workers.map((worker) => worker.close())).then(() => undefined));
+  await Promise.all(workers.map((worker) => worker.ready));
+  let first = 0;
+  const round = async (total: number): Promise<Run> => {
+    const share = Math.ceil(total / PROCESSES);
+    const started = Date.now();
+    const expected = workers.reduce((sum, worker) => sum + worker.handled, 0) + share * PROCESSES;
+    await Promise.all(workers.map((worker, index) => worker.publish(first + index * share, share)));
+    first += share * PROCESSES;
+    await Promise.all(workers.map((worker) => worker.handledAtLeast(() => workers, expected)));
+    const figures = await Promise.all(workers.map((worker) => worker.collect()));
+    return measure(figures, started);
+  };
+  await round(WARM_UP);
+  const measured = await round(EVENTS);
+  await Promise.all(workers.map((worker) => worker.close()));
+  return measured;
+}
+
+/** Joins every process's commit times with every process's handler times: throughput over the round, and lags. */
+function measure(figures: ReadonlyArray<{ committed: number[]; handled: number[] }>, startedAt: number): Run {
+  const committedAt = new Map<number, number>();
+  for (const { committed } of figures)
+    for (let i = 0; i < committed.length; i += 2) committedAt.set(committed[i] ?? NaN, committed[i + 1] ?? NaN);
+  const lags: number[] = [];
+  let last = startedAt;
+  let calls = 0;
+  for (const { handled } of figures) {
+    for (let i = 0; i < handled.length; i += 2) {
+      const at = handled[i + 1] ?? NaN;
+      lags.push(at - (committedAt.get(handled[i] ?? NaN) ?? NaN));
+      last = Math.max(last, at);
+      calls++;
+    }
+  }
+  if (calls !== committedAt.size || lags.some(Number.isNaN))
+    throw new Error(`${calls} handler calls for ${committedAt.size} committed events: each must be handled once.`);
+  lags.sort((a, b) => a - b);
+  return { events: calls, seconds: (last - startedAt) / 1000, p50: percentile(lags, 0.5), p99: percentile(lags, 0.99) };
+}
+
+/** The table, the ratios against the targets, and how many targets were missed. */
+function report(raw: Run, overNats: Run, overDatabase: Run, size: number): { report: string; missed: number } {
+  const rate = (run: Run): number => run.events / run.seconds;
+  const row = (name: string, run: Run): string =>
+    `| ${name} | ${run.events} | ${Math.round(rate(run))} | ${run.p50.toFixed(2)} | ${run.p99.toFixed(2)} |`;
+  const throughput = rate(overNats) / rate(raw);
+  const lag = overNats.p99 / raw.p99;
+  const verdict = (met: boolean, target: string): string => `${target} ${met ? 'met' : 'MISSED'}`;
+  const throughputMet = throughput >= TARGETS.throughputAtLeast;
+  const lagMet = lag <= TARGETS.p99AtMost;
+  const lines = [
+    `Message size ${size} bytes (a relayed Weft event); ${SHAPE.perTransaction} events per transaction, ` +
+      `${SHAPE.inFlight} transactions in flight per process; default transport polling every ${DATABASE_POLL_MS} ms.`,
+    '',
+    '| peer | events | events/s | p50 lag ms | p99 lag ms |',
+    '|---|---:|---:|---:|---:|',
+    row('raw JetStream, 1,000 publishes in flight, one consumer (publish to consume)', raw),
+    row(`Weft, NATS transport, ${PROCESSES} processes (commit to handler)`, overNats),
+    row(`Weft, default transport on PostgreSQL, ${PROCESSES} processes (commit to handler)`, overDatabase),
+    '',
+    '| ratio | value | target |',
+    '|---|---:|---:|',
+    `| Weft NATS throughput / raw JetStream | ${throughput.toFixed(2)}x | ` +
+      `${verdict(throughputMet, `>= ${TARGETS.throughputAtLeast}`)} |`,
+    `| Weft NATS p99 lag / raw JetStream p99 | ${lag.toFixed(2)}x | ${verdict(lagMet, `<= ${TARGETS.p99AtMost}`)} |`,
+    `| Weft PostgreSQL throughput / raw JetStream | ${(rate(overDatabase) / rate(raw)).toFixed(2)}x | none |`,
+    `| Weft PostgreSQL p99 lag / raw JetStream p99 | ${(overDatabase.p99 / raw.p99).toFixed(2)}x | none |`,
+    '',
+  ];
+  return { report: lines.join('\n'), missed: Number(!throughputMet) + Number(!lagMet) };
+}
+
+/** The size of the first message Weft's relay stored in the stream: what the raw peer publishes. */
+async function storedMessageSize(url: string, stream: string): Promise<number> {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const nc = await connect({ servers: url });
+  try {
+    const message = await (await jetstreamManager(nc)).streams.getMessage(stream, { seq: 1 });
+    if (message === null) throw new Error(`Stream ${stream} holds no message 1.`);
+    return message.data.length;
+  } finally {
+    await nc.close();
+  }
+}
+
+async function deleteStream(url: string, stream: string): Promise<void> {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const nc = await connect({ servers: url });
+  try {
+    await (await jetstreamManager(nc)).streams.delete(stream).catch((error: unknown) => {
+      if (!String(error).includes('not found')) throw error;
+    });
+  } finally {
+    await nc.close();
+  }
+}
+
+/** One worker process, spoken to over its IPC channel. */
+class Worker {
+  readonly ready: Promise<void>;
+  handled = 0;
+  readonly #child: ChildProcess;
+  readonly #waiting = new Map<ToParent['kind'], (message: ToParent) => void>();
+  #failure: Error | undefined;
+  #exited: Promise<void>;
+
+  static start(settings: WorkerSettings): Worker {
+    return new Worker(settings);
+  }
+
+  private constructor(settings: WorkerSettings) {
+    this.#child = fork(fileURLToPath(new URL('./distributed-worker.js', import.meta.url)), {
+      env: { ...process.env, [SETTINGS_VARIABLE]: JSON.stringify(settings) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.#exited = new Promise((resolve) => this.#child.once('exit', () => resolve()));
+    this.#child.once('exit', (code, signal) => {
+      if (code !== 0) this.#fail(new Error(`Worker ${settings.index} exited (${signal ?? `exit ${code}`}).`));
+    });
+    this.#child.on('message', (message: ToParent) => {
+      if (message.kind === 'handled') this.handled = message.count;
+      else if (message.kind === 'failed') this.#fail(new Error(`Worker ${settings.index}: ${message.error}`));
+      this.#waiting.get(message.kind)?.(message);
+    });
+    this.ready = this.#next('ready').then(() => undefined);
+  }
+
+  async publish(from: number, count: number): Promise<void> {
+    const published = this.#next('published');
+    this.#send({ kind: 'publish', from, count });
+    await published;
+  }
+
+  /** Resolves once every worker together has handled `expected` events. */
+  async handledAtLeast(all: () => readonly Worker[], expected: number): Promise<void> {
+    while (all().reduce((sum, worker) => sum + worker.handled, 0) < expected) await this.#next('handled');
+  }
+
+  async collect(): Promise<{ committed: number[]; handled: number[] }> {
+    const figures = this.#next('figures');
+    this.#send({ kind: 'collect' });
+    const message = await figures;
+    if (message.kind !== 'figures') throw new Error(`Expected figures, received ${message.kind}.`);
+    return message;
+  }
+
+  async close(): Promise<void> {
+    if (this.#child.exitCode !== null || !this.#child.connected) return this.#exited;
+    this.#send({ kind: 'close' });
+    await this.#exited;
+  }
+
+  #send(message: FromParent): void {
+    this.#child.send(message);
+  }
+
+  /** The next message of `kind`; rejects once the worker failed or exited. */
+  #next(kind: ToParent['kind']): Promise<ToParent> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(kind, (message) => {
+        this.#waiting.delete(kind);
+        resolve(message);
+      });
+      this.#rejects.add(reject);
+    });
+  }
+
+  readonly #rejects = new Set<(error: Error) => void>();
+
+  #fail(error: Error): void {
+    this.#failure ??= error;
+    for (const reject of this.#rejects) reject(error);
+    this.#rejects.clear();
+  }
+}
