@@ -14,7 +14,7 @@ import {
 import { workerSettings, type FromParent, type ToParent } from './distributed-protocol.js';
 
 const settings = workerSettings(process.env);
-/** Now on the shared clock, to the microsecond: commit times of one process are compared with handler times of another. */
+/** Now on the shared clock, to the µs: commit times of one process are compared with handler times of another. */
 const now = (): number => performance.timeOrigin + performance.now();
 const send = (message: ToParent): void => void process.send?.(message);
 
@@ -27,7 +27,7 @@ interface Tick {
 
 const tick = (index: number) =>
   defineEvent({
-    type: `bench.tick_${index}` as TickType,
+    type: `bench.tick_${index}`,
     version: 1,
     owner: 'bench',
     durable: true,
@@ -68,7 +68,7 @@ for (let index = settings.index; index < settings.subscriptions; index += settin
 }
 await bus.ready();
 
-/** Publishes events `from` to `from + count - 1`, `perTransaction` to a transaction, `inFlight` transactions at once. */
+/** Publishes events `from` to `from + count - 1`: `perTransaction` to a transaction, `inFlight` transactions at once. */
 async function publish(from: number, count: number): Promise<void> {
   const pad = 'x'.repeat(settings.padBytes);
   let next = from;
