@@ -15,7 +15,7 @@ const WorkerSettings = z.object({
   nats: z.object({ url: z.string(), stream: z.string(), subjectPrefix: z.string() }).optional(),
   /** Event types, one subscription each. */
   subscriptions: z.int().min(1),
-  /** Partition keys per type, and lanes (`concurrency`) per subscription. */
+  /** Partition keys per type. */
   partitions: z.int().min(1),
   perTransaction: z.int().min(1),
   /** Publishing transactions each process keeps open at once. */

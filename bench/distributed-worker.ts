@@ -63,12 +63,12 @@ for (let index = settings.index; index < settings.subscriptions; index += settin
       handled.push(event.data.n, now());
       handledCount++;
     },
-    { name: `bench_${index}`, concurrency: settings.partitions },
+    { name: `bench_${index}` },
   );
 }
 await bus.ready();
 
-/** Publishes events `from` to `from + count - 1`: `perTransaction` to a transaction, `inFlight` transactions at once. */
+/** Publishes events `from` to `from + count - 1`, `perTransaction` a transaction, `inFlight` transactions at once. */
 async function publish(from: number, count: number): Promise<void> {
   const pad = 'x'.repeat(settings.padBytes);
   let next = from;
