@@ -91,10 +91,10 @@ export class NatsStream implements TransportStream {
   async fetch(max: number): Promise<LoggedEvent[]> {
     await this.ready;
     if (!this.#open || !(await this.#holds()) || Date.now() < this.#notBefore) return [];
-    // Serves the distributed benchmark (bench/distributed.bench.ts). Relaying before every pull made each fetch wait for
-    // a whole relay run, which goes on while processes keep committing: 3 of 4 s of fetch time went there, and events/s
-    // rose 3-5x without it. A fetch now waits for the relay pass in hand only (one batch at most; later passes wake the
-    // streams as they publish), and relays itself only when its pull found nothing.
+    // Serves the distributed benchmark (bench/distributed.bench.ts). Relaying before every pull made each fetch wait
+    // for a whole relay run, which goes on while processes keep committing: 7 of the 10 s a process spent in the
+    // stream went there, and events/s rose 3-5x without it. A fetch now waits for the relay pass in hand only (one
+    // batch at most; later passes wake the streams as they publish), and relays only when its pull found nothing.
     await this.#context.relayPassed();
     if (this.#held.length < max) await this.#pull(max - this.#held.length);
     if (this.#held.length === 0) {
