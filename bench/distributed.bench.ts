@@ -26,6 +26,11 @@ const SHAPE = { perTransaction: 100, inFlight: 4, partitions: 8, padBytes: 64 } 
 const DATABASE_POLL_MS = 10;
 /** Targets of issue 14, Weft with NATS against raw JetStream. */
 const TARGETS = { throughputAtLeast: 0.5, p99AtMost: 3 } as const;
+/**
+ * Raw JetStream as issue 14 measured it on this machine when quiet: printed beside the ratios for reference (no
+ * target), since the peer measured in the run swings with what else the machine runs.
+ */
+const ISSUE_RAW = { eventsPerSecond: 29_000, p99: 2.3 } as const;
 
 /**
  * `npm run bench -- distributed`: three Weft processes on one PostgreSQL schema, each publishing durable events in
@@ -147,6 +152,8 @@ function report(raw: Run, overNats: Run, overDatabase: Run, size: number): { rep
     `| Weft NATS p99 lag / raw JetStream p99 | ${lag.toFixed(2)}x | ${verdict(lagMet, `<= ${TARGETS.p99AtMost}`)} |`,
     `| Weft PostgreSQL throughput / raw JetStream | ${(rate(overDatabase) / rate(raw)).toFixed(2)}x | none |`,
     `| Weft PostgreSQL p99 lag / raw JetStream p99 | ${(overDatabase.p99 / raw.p99).toFixed(2)}x | none |`,
+    `| Weft NATS throughput / issue 14's raw 29k/s | ${(rate(overNats) / ISSUE_RAW.eventsPerSecond).toFixed(2)}x | none |`,
+    `| Weft NATS p99 lag / issue 14's raw 2.3 ms | ${(overNats.p99 / ISSUE_RAW.p99).toFixed(2)}x | none |`,
     '',
   ];
   return { report: lines.join('\n'), missed: Number(!throughputMet) + Number(!lagMet) };
