@@ -1,8 +1,9 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
-import { SETTINGS_VARIABLE, type FromParent, type ToParent, type WorkerSettings } from './distributed-protocol.js';
+import type { WorkerSettings } from './distributed-protocol.js';
+import { WorkerProcess } from './distributed-process.js';
 import { rawJetStream } from './distributed-raw.js';
 import { percentile, type Run } from './distributed-figures.js';
 import type { LoadSuite } from './suite.js';
@@ -73,7 +74,7 @@ async function weftRun(
     await admin.end();
   });
   const workers = Array.from({ length: PROCESSES }, (_, index) =>
-    Worker.start({
+    WorkerProcess.start({
       index,
       processes: PROCESSES,
       postgresUrl,
@@ -93,7 +94,7 @@ async function weftRun(
     const expected = workers.reduce((sum, worker) => sum + worker.handled, 0) + share * PROCESSES;
     await Promise.all(workers.map((worker, index) => worker.publish(first + index * share, share)));
     first += share * PROCESSES;
-    await Promise.all(workers.map((worker) => worker.handledAtLeast(() => workers, expected)));
+    await Promise.all(workers.map((worker) => worker.handledAtLeast(workers, expected)));
     const figures = await Promise.all(workers.map((worker) => worker.collect()));
     return measure(figures, started);
   };
@@ -161,8 +162,6 @@ function report(raw: Run, overNats: Run, overDatabase: Run, size: number): { rep
 
 /** The size of the first message Weft's relay stored in the stream: what the raw peer publishes. */
 async function storedMessageSize(url: string, stream: string): Promise<number> {
-  const { connect } = await import('@nats-io/transport-node');
-  const { jetstreamManager } = await import('@nats-io/jetstream');
   const nc = await connect({ servers: url });
   try {
     const message = await (await jetstreamManager(nc)).streams.getMessage(stream, { seq: 1 });
@@ -174,8 +173,6 @@ async function storedMessageSize(url: string, stream: string): Promise<number> {
 }
 
 async function deleteStream(url: string, stream: string): Promise<void> {
-  const { connect } = await import('@nats-io/transport-node');
-  const { jetstreamManager } = await import('@nats-io/jetstream');
   const nc = await connect({ servers: url });
   try {
     await (await jetstreamManager(nc)).streams.delete(stream).catch((error: unknown) => {
@@ -183,85 +180,5 @@ async function deleteStream(url: string, stream: string): Promise<void> {
     });
   } finally {
     await nc.close();
-  }
-}
-
-/** One worker process, spoken to over its IPC channel. */
-class Worker {
-  readonly ready: Promise<void>;
-  handled = 0;
-  readonly #child: ChildProcess;
-  readonly #waiting = new Map<ToParent['kind'], (message: ToParent) => void>();
-  #failure: Error | undefined;
-  #exited: Promise<void>;
-
-  static start(settings: WorkerSettings): Worker {
-    return new Worker(settings);
-  }
-
-  private constructor(settings: WorkerSettings) {
-    this.#child = fork(fileURLToPath(new URL('./distributed-worker.js', import.meta.url)), {
-      env: { ...process.env, [SETTINGS_VARIABLE]: JSON.stringify(settings) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    this.#exited = new Promise((resolve) => this.#child.once('exit', () => resolve()));
-    this.#child.once('exit', (code, signal) => {
-      if (code !== 0) this.#fail(new Error(`Worker ${settings.index} exited (${signal ?? `exit ${code}`}).`));
-    });
-    this.#child.on('message', (message: ToParent) => {
-      if (message.kind === 'handled') this.handled = message.count;
-      else if (message.kind === 'failed') this.#fail(new Error(`Worker ${settings.index}: ${message.error}`));
-      this.#waiting.get(message.kind)?.(message);
-    });
-    this.ready = this.#next('ready').then(() => undefined);
-  }
-
-  async publish(from: number, count: number): Promise<void> {
-    const published = this.#next('published');
-    this.#send({ kind: 'publish', from, count });
-    await published;
-  }
-
-  /** Resolves once every worker together has handled `expected` events. */
-  async handledAtLeast(all: () => readonly Worker[], expected: number): Promise<void> {
-    while (all().reduce((sum, worker) => sum + worker.handled, 0) < expected) await this.#next('handled');
-  }
-
-  async collect(): Promise<{ committed: number[]; handled: number[] }> {
-    const figures = this.#next('figures');
-    this.#send({ kind: 'collect' });
-    const message = await figures;
-    if (message.kind !== 'figures') throw new Error(`Expected figures, received ${message.kind}.`);
-    return message;
-  }
-
-  async close(): Promise<void> {
-    if (this.#child.exitCode !== null || !this.#child.connected) return this.#exited;
-    this.#send({ kind: 'close' });
-    await this.#exited;
-  }
-
-  #send(message: FromParent): void {
-    this.#child.send(message);
-  }
-
-  /** The next message of `kind`; rejects once the worker failed or exited. */
-  #next(kind: ToParent['kind']): Promise<ToParent> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    return new Promise((resolve, reject) => {
-      this.#waiting.set(kind, (message) => {
-        this.#waiting.delete(kind);
-        resolve(message);
-      });
-      this.#rejects.add(reject);
-    });
-  }
-
-  readonly #rejects = new Set<(error: Error) => void>();
-
-  #fail(error: Error): void {
-    this.#failure ??= error;
-    for (const reject of this.#rejects) reject(error);
-    this.#rejects.clear();
   }
 }
