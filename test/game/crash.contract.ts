@@ -176,8 +176,9 @@ export function gameCrashContract(
           .reduce((sum, line) => sum - Number(line.amount), 0);
         expect(Number(startingGold?.amount ?? 0)).toBe(ledgerStarting);
       });
-      // Ten worker starts dominate (migrations, the game installed; modules are loaded ahead): a few seconds each.
-      // Bounded generously: on a machine loaded by other work a start has taken 9 s.
+      // Each kill costs a start (1-4 s: database, migrations, the game installed; modules are loaded ahead) and the
+      // wait for the killed worker's subscription leases to run out (up to 5 s, the default, which `weft serve` and the
+      // demo do not let one set) before the next worker's events flow: 70-80 s in all on the shared, loaded machine.
     }, 300_000);
   });
 }
