@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import { postgresTestUrl } from '../src/integration/testing/index.js';
 import { postgresInsert, sqliteInsert } from './database.bench.js';
+import { distributedSuite } from './distributed.bench.js';
 import { durableEndToEndPostgresSuite } from './events-postgres.bench.js';
 import { durableEndToEndSuite, durablePublishSuite, volatileEventsSuite } from './events.bench.js';
 import { monitoringSuite } from './monitoring.bench.js';
@@ -42,6 +43,8 @@ const all: Record<string, () => Promise<BenchSuite | LoadSuite>> = {
   system: systemFacadeSuite,
   http: () => Promise.resolve(httpSuite()),
   craft: () => Promise.resolve(craftSuite()),
+  distributed: () =>
+    Promise.resolve(distributedSuite(postgresTestUrl(), process.env.WEFT_TEST_NATS_URL ?? 'nats://127.0.0.1:4222')),
 };
 // `npm run bench -- validation` runs only the suites named.
 const chosen = process.argv.slice(2);

@@ -84,6 +84,8 @@ export async function playSession(
   await fightSlimes(client, ann, out);
   await waitForQuest(client, ann, 'slime_cleanup', 'completed');
   await claim(client, ann, 'slime_cleanup', out);
+  // Smith Bram's quest wants level 2, which the claim's xp brings through events after the claim answers.
+  await waitForLevel(client, ann, 2);
 
   const moved = await client.call(post(`${ann.name} travels`, ann, '/travel', { regionId: 'ironhill' }, Travelled));
   out(`${ann.name} travelled ${moved.body.from} -> ${moved.body.to}`);
@@ -219,6 +221,15 @@ async function waitForQuest(client: DemoClient, hero: Hero, questId: string, sta
     get(`${hero.name} waits for ${questId} to be ${status}`, `/characters/${hero.id}/quests`, hero.token, Quests),
     (body) => body.quests.some((q) => q.questId === questId && q.status === status),
     `${questId} becoming ${status}`,
+  );
+}
+
+/** Waits until the hero reaches `level`: xp from fights and quest rewards reaches the character through events. */
+async function waitForLevel(client: DemoClient, hero: Hero, level: number): Promise<void> {
+  await client.poll(
+    get(`${hero.name} waits for level ${level}`, `/characters/${hero.id}`, hero.token, Character),
+    (body) => body.level >= level,
+    `level ${level}`,
   );
 }
 

@@ -6,6 +6,10 @@ import { DemoClient } from '../../src/cli/demo-client.js';
 import { startDemoServer } from '../../src/cli/demo.js';
 import { playSession } from '../../src/cli/demo-session.js';
 
+// Started ahead of its turn by the test, with the modules loaded: it serves once told `go` on stdin, and ends unused
+// when the test goes away (stdin closed).
+process.stdin.once('end', () => process.exit(0));
+await new Promise((resolve) => process.stdin.once('data', resolve));
 const target = await startDemoServer(process.env);
 const client = new DemoClient(target.url);
 process.stdout.write('started\n');

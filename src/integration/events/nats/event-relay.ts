@@ -40,6 +40,8 @@ export class EventRelay {
   readonly #log: EventLog;
   readonly #options: EventRelayOptions;
   #running: Promise<void> | undefined;
+  /** The pass in hand of the run, while one is on. */
+  #passing: Promise<Pass> | undefined;
   #again = false;
   #created: Promise<void> | undefined;
 
@@ -67,6 +69,14 @@ export class EventRelay {
     await this.#running?.catch(() => undefined);
   }
 
+  /**
+   * Resolves once the pass in hand (if any) is over, however it ended: what was committed before it began is then in
+   * the stream. Unlike `run`, it does not make the run look again, so it waits one pass at most.
+   */
+  async passed(): Promise<void> {
+    await this.#passing?.catch(() => undefined);
+  }
+
   /** The last log sequence number the stream holds, as far as the relay knows. */
   async position(): Promise<number> {
     await this.#ensureRow();
@@ -84,7 +94,8 @@ export class EventRelay {
     do {
       this.#again = false;
       for (;;) {
-        const pass = await this.#pass();
+        this.#passing = this.#pass();
+        const pass = await this.#passing.finally(() => (this.#passing = undefined));
         if (pass === 'busy' || pass.published < this.#options.batch) break;
       }
     } while (this.#again);
