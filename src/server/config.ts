@@ -22,6 +22,8 @@ export interface ServeConfig {
   readonly worldTickMs: number;
   /** The NATS server durable events travel through (`nats://host:port`); absent: the database's event log. */
   readonly eventsTransport?: string;
+  /** How long a durable subscription's lease lasts: another process takes over within it once the holder dies. */
+  readonly subscriptionLeaseMs?: number;
   /** The operator console's built files, served at `/console/`; absent: dist/console (`npm run build:console`). */
   readonly consoleDir?: string;
 }
@@ -38,6 +40,7 @@ const KNOWN_VARIABLES = [
   'WEFT_EVENTS_TRANSPORT',
   'WEFT_LOG_LEVEL',
   'WEFT_METRICS_TOKEN',
+  'WEFT_SUBSCRIPTION_LEASE_MS',
   'WEFT_TEST_NATS_URL',
   'WEFT_TEST_POSTGRES_URL',
   'WEFT_WORLD_TICK_MS',
@@ -71,6 +74,13 @@ function isHost(host: string): boolean {
   const labels = host.split('.');
   return host.length <= 253 && labels.every((label) => HOST_LABEL.test(label)) && !/^\d+$/.test(labels.at(-1) ?? '');
 }
+
+/** The lease a process holds on each durable subscription it delivers, unless WEFT_SUBSCRIPTION_LEASE_MS says. */
+export const DEFAULT_SUBSCRIPTION_LEASE_MS = 5000;
+// Renewed every third of it: under half a second, a busy event loop or a slow commit would lose it while alive.
+const LEASE_MIN_MS = 500;
+const LEASE_MAX_MS = 600_000;
+const LEASE_MESSAGE = `must be an integer of milliseconds from ${LEASE_MIN_MS} to ${LEASE_MAX_MS}`;
 
 const TRANSPORT_MESSAGE =
   'must be database (the default) or a NATS server URL nats://host:port (nats://127.0.0.1:4222)';
@@ -111,13 +121,17 @@ const environment = z.object({
     )
     .default(String(DEFAULT_WORLD_TICK_MS)),
   WEFT_EVENTS_TRANSPORT: z.string().refine(isEventsTransport, TRANSPORT_MESSAGE).default('database'),
+  WEFT_SUBSCRIPTION_LEASE_MS: z
+    .string()
+    .refine((ms) => /^\d{1,9}$/.test(ms) && Number(ms) >= LEASE_MIN_MS && Number(ms) <= LEASE_MAX_MS, LEASE_MESSAGE)
+    .default(String(DEFAULT_SUBSCRIPTION_LEASE_MS)),
 });
 
 /**
  * Reads PORT, HOST and every WEFT_ setting (database, log level, tokens, the first admin's password,
- * CORS origins, the content folder, the world tick, the events transport) against a schema. A wrong value stops the
- * start with a ConfigError naming the setting, the value received and what is accepted; an unknown
- * WEFT_ variable (a misspelt one) is refused rather than ignored.
+ * CORS origins, the content folder, the world tick, the events transport, the subscription lease) against a
+ * schema. A wrong value stops the start with a ConfigError naming the setting, the value received and what is
+ * accepted; an unknown WEFT_ variable (a misspelt one) is refused rather than ignored.
  */
 export function readServeConfig(env: Readonly<Record<string, string | undefined>>): ServeConfig {
   // A misspelt WEFT_ variable would otherwise fall back to a default without a word.
@@ -137,6 +151,7 @@ export function readServeConfig(env: Readonly<Record<string, string | undefined>
     logLevel: settings.WEFT_LOG_LEVEL,
     corsOrigins: settings.WEFT_CORS_ORIGINS?.split(',').map((origin) => origin.trim()) ?? [],
     worldTickMs: settings.WEFT_WORLD_TICK_MS === 'off' ? 0 : Number(settings.WEFT_WORLD_TICK_MS),
+    subscriptionLeaseMs: Number(settings.WEFT_SUBSCRIPTION_LEASE_MS),
     ...(adminToken === undefined ? {} : { adminToken }),
     ...(metricsToken === undefined ? {} : { metricsToken }),
     ...(adminPassword === undefined ? {} : { adminPassword }),

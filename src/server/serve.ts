@@ -43,6 +43,7 @@ export async function startServer(
   const dbLogger = monitoring.logger('database');
   // Connected at start, so an unreachable NATS stops the start with one line (UnavailableError or ConfigError).
   let nats: NatsTransport | undefined;
+  const lease = config.subscriptionLeaseMs === undefined ? {} : { leaseMs: config.subscriptionLeaseMs };
   const url = config.eventsTransport;
   const transport: TransportFactory | undefined =
     url === undefined
@@ -53,12 +54,14 @@ export async function startServer(
             db,
             metrics: monitoring.metrics,
             logger: monitoring.logger('events'),
+            ...lease,
           }));
   // Migrated here rather than by createIntegration, so the start-up log names what was applied.
   const weft = await createIntegration({
     database: config.databaseUrl,
     monitoring,
     migrate: false,
+    ...lease,
     ...(transport === undefined ? {} : { transport }),
   });
   const { db } = weft;

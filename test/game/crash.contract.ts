@@ -6,6 +6,8 @@ import { createIntegration } from 'weft/internal';
 import { gameSystems } from '../../src/game/index.js';
 
 const KILLS = 10;
+/** WEFT_SUBSCRIPTION_LEASE_MS of the workers. */
+const LEASE_MS = 1000;
 const WORKER = 'test/game/crash-demo-worker.ts';
 
 interface Tables {
@@ -72,7 +74,12 @@ export function gameCrashContract(
   describe(`the game, killed with SIGKILL mid-session: ${name}`, () => {
     it(`keeps the economy balanced, rewards each quest once and handles each event once over ${KILLS} kills`, async () => {
       await withDatabase(async (url) => {
-        const env = { WEFT_DATABASE_URL: url, WEFT_ADMIN_PASSWORD: randomBytes(12).toString('hex') };
+        // A short lease: after each kill the next worker takes the killed one's subscriptions over within a second.
+        const env = {
+          WEFT_DATABASE_URL: url,
+          WEFT_ADMIN_PASSWORD: randomBytes(12).toString('hex'),
+          WEFT_SUBSCRIPTION_LEASE_MS: String(LEASE_MS),
+        };
         let steps = 0;
         let next = startWorker(env);
         try {
@@ -94,6 +101,7 @@ export function gameCrashContract(
         await using weft = await createIntegration({
           database: url,
           monitoring: { logger: { level: 'silent' }, processMetrics: false },
+          leaseMs: LEASE_MS,
         });
         const db = weft.db.withTables<Tables>().executor();
         // The killed workers' leases hold until they run out: the fresh process delivers a subscription only once it
@@ -177,8 +185,7 @@ export function gameCrashContract(
         expect(Number(startingGold?.amount ?? 0)).toBe(ledgerStarting);
       });
       // Each kill costs a start (1-4 s: database, migrations, the game installed; modules are loaded ahead) and the
-      // wait for the killed worker's subscription leases to run out (up to 5 s, the default, which `weft serve` and the
-      // demo do not let one set) before the next worker's events flow: 70-80 s in all on the shared, loaded machine.
+      // wait for the killed worker's subscription leases to run out (LEASE_MS) before the next worker's events flow.
     }, 300_000);
   });
 }

@@ -76,3 +76,19 @@ describe('WEFT_WORLD_TICK_MS', () => {
     }
   });
 });
+
+describe('WEFT_SUBSCRIPTION_LEASE_MS', () => {
+  it('is five seconds by default and a number of milliseconds when set', () => {
+    expect(readServeConfig({}).subscriptionLeaseMs).toBe(5000);
+    expect(readServeConfig({ WEFT_SUBSCRIPTION_LEASE_MS: '500' }).subscriptionLeaseMs).toBe(500);
+    expect(readServeConfig({ WEFT_SUBSCRIPTION_LEASE_MS: '600000' }).subscriptionLeaseMs).toBe(600_000);
+  });
+
+  it('refuses what is not an integer from 500 to 600000, in one sentence naming the setting', () => {
+    for (const value of ['', '499', '600001', '0', '1.5', '-1000', '5s', 'off']) {
+      expect(() => readServeConfig({ WEFT_SUBSCRIPTION_LEASE_MS: value }), JSON.stringify(value)).toThrow(
+        `Invalid environment: setting WEFT_SUBSCRIPTION_LEASE_MS: must be an integer of milliseconds from 500 to 600000 (received: ${JSON.stringify(value)}).`,
+      );
+    }
+  });
+});
