@@ -204,6 +204,7 @@ describe('server configuration', () => {
       logLevel: 'info',
       corsOrigins: [],
       worldTickMs: 60_000,
+      subscriptionLeaseMs: 5000,
     });
   });
 
