@@ -76,15 +76,15 @@ export async function createDatabase<DB = UntypedTables>(input: string | Databas
   const db = new WeftDatabase<DB>(
     kysely,
     backend,
-    new UnitOfWork(
-      kysely,
-      backend.dialect,
-      (settings) => backend.begin(settings),
-      backend.deferredFlush,
+    new UnitOfWork(kysely, {
+      dialect: backend.dialect,
+      begin: (settings) => backend.begin(settings),
+      deferredFlush: backend.deferredFlush,
       retry,
       logger,
-      maxWaitingTransactions,
-    ),
+      maxWaiting: maxWaitingTransactions,
+      groupCommit: backend.groupCommit,
+    }),
   );
   try {
     if (target.kind === 'postgres') await ensurePostgresSchema(kysely as Kysely<unknown>, target.schema);

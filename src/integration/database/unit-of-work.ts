@@ -2,20 +2,20 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CompiledQuery,
-  Transaction,
   sql,
-  type ConnectionProvider,
   type DatabaseConnection,
   type Dialect,
-  type Driver,
   type Kysely,
   type QueryExecutor,
   type QueryResult,
+  type Transaction,
 } from 'kysely';
 import { ConfigError, ConflictError, UnavailableError, UsageError, WeftError } from '../errors/internal.js';
 import { backoffDelay } from './backoff.js';
+import { CommitGroups } from './commit-group.js';
 import { isRetryable } from './driver-errors.js';
 import { Deadline, MAX_TIMER_MS, refusedAfterAbandon } from './transaction-deadline.js';
+import { NESTING_REFUSED, OwnedConnectionProvider, UnitOfWorkTransaction } from './transaction-handle.js';
 import type { DatabaseLogger, RetryPolicy } from './options.js';
 
 /** Isolation levels a caller may ask for; backends without them (SQLite) are always serializable. */
@@ -95,27 +95,33 @@ export class UnitOfWork<DB> {
   readonly #retry: RetryPolicy;
   readonly #logger: DatabaseLogger;
   readonly #maxWaiting: number;
+  /** Where top-level write transactions queue to share a commit (one writer: SQLite); undefined otherwise. */
+  readonly #groups: CommitGroups | undefined;
   #open = 0;
   /** Outermost transactions waiting for a connection (or for their next attempt), bounded by #maxWaiting. */
   #waiting = 0;
   #idle: (() => void) | undefined;
 
-  constructor(
-    root: Kysely<DB>,
-    dialect: Dialect,
-    begin: BeginStatement,
-    deferredFlush: DeferredFlush,
-    retry: RetryPolicy,
-    logger: DatabaseLogger,
-    maxWaiting: number,
-  ) {
+  constructor(root: Kysely<DB>, settings: UnitOfWorkSettings) {
     this.#root = root;
-    this.#dialect = dialect;
-    this.#begin = begin;
-    this.#deferredFlush = deferredFlush;
-    this.#retry = retry;
-    this.#logger = logger;
-    this.#maxWaiting = maxWaiting;
+    this.#dialect = settings.dialect;
+    this.#begin = settings.begin;
+    this.#deferredFlush = settings.deferredFlush;
+    this.#retry = settings.retry;
+    this.#logger = settings.logger;
+    this.#maxWaiting = settings.maxWaiting;
+    const { groupCommit } = settings;
+    this.#groups =
+      groupCommit === undefined
+        ? undefined
+        : new CommitGroups({
+            provideConnection: (consumer) => root.getExecutor().provideConnection(consumer),
+            begin: settings.begin({ readOnly: false }),
+            deferredFlush: settings.deferredFlush,
+            maxSize: groupCommit.maxSize,
+            rollback: (connection, reason) => this.#rollback(connection, reason),
+            logger: settings.logger,
+          });
   }
 
   /**
@@ -268,9 +274,8 @@ export class UnitOfWork<DB> {
   }
 
   /**
-   * One try: holds a connection and sends the precompiled BEGIN and COMMIT itself rather than
-   * through Kysely's controlled transaction, which costs more than the statement it wraps.
-   * The afterCommit work runs once the connection is back in the pool, so it may use the database.
+   * One try. A write transaction joins the commit group queue where there is one; otherwise it holds a connection
+   * alone. The afterCommit work runs once the connection is back in the pool, so it may use the database.
    */
   async #attempt<T>(work: TransactionWork<DB, T>, options: TransactionOptions, connected: () => void): Promise<T> {
     const begin = this.#begin(
@@ -278,57 +283,96 @@ export class UnitOfWork<DB> {
         ? { readOnly: options.readOnly === true }
         : { isolation: options.isolation, readOnly: options.readOnly === true },
     );
-    const executor = this.#root.getExecutor();
-    const deferred = options.durability === 'deferred' ? this.#deferredFlush : undefined;
-    const { result, scope } = await executor.provideConnection(async (connection) => {
-      connected();
-      const { handle, slot } = this.#handleFor(connection, executor);
-      if (deferred?.beforeBegin !== undefined) await connection.executeQuery(deferred.beforeBegin);
-      try {
-        await connection.executeQuery(begin);
-      } catch (error) {
-        if (deferred?.afterEnd !== undefined) await connection.executeQuery(deferred.afterEnd);
-        throw error;
-      }
-      const scope: Scope<DB> = {
-        trx: handle,
-        connection,
-        afterCommit: [],
-        root: { savepoints: 0, abandoned: undefined },
-        pending: undefined,
-        done: false,
-        childOpen: false,
-      };
-      slot.scope = scope;
-      const deadline = new Deadline(scope, options);
-      try {
-        if (deferred?.afterBegin !== undefined) await connection.executeQuery(deferred.afterBegin);
-        const result = await deadline.race(this.#storage.run(scope, () => work(handle)));
-        if (scope.pending !== undefined) await deadline.race(this.#storage.run(scope, () => this.#flush(scope)));
-        deadline.end();
-        const committed = await connection.executeQuery<{ command?: string }>(COMMIT);
-        if (committed.rows[0]?.command === 'ROLLBACK') {
-          throw new WeftError(
-            'WEFT_INTERNAL',
-            'The database rolled the transaction back at commit: a statement inside it failed and the failure was caught.',
-          );
-        }
-        return { result, scope };
-      } catch (error) {
-        deadline.end();
-        scope.done = true;
-        await this.#rollback(connection, error);
-        // Whatever the work threw after being abandoned (often the refusal itself), the abandonment is the cause.
-        throw scope.root.abandoned ?? error;
-      } finally {
-        scope.done = true;
-        slot.scope = undefined;
-        // The connection goes back to the pool with its usual durability.
-        if (deferred?.afterEnd !== undefined) await connection.executeQuery(deferred.afterEnd);
-      }
-    });
+    const groups = this.#groups;
+    // Only a transaction that would send the group's very BEGIN may share it (not read-only ones, which take no lock).
+    const { result, scope } =
+      groups !== undefined && begin === groups.begin
+        ? await groups.run<Outcome<DB, T>>({
+            durability: options.durability ?? 'full',
+            work: (connection) => this.#work(connection, work, options),
+            alone: (connection) => this.#alone(connection, begin, work, options),
+            taken: connected,
+          })
+        : await this.#root.getExecutor().provideConnection((connection) => {
+            connected();
+            return this.#alone(connection, begin, work, options);
+          });
     await this.#runCallbacks(scope.afterCommit);
     return result;
+  }
+
+  /**
+   * A whole transaction on `connection`: sends the precompiled BEGIN and COMMIT itself rather than through Kysely's
+   * controlled transaction, which costs more than the statement it wraps.
+   */
+  async #alone<T>(
+    connection: DatabaseConnection,
+    begin: CompiledQuery,
+    work: TransactionWork<DB, T>,
+    options: TransactionOptions,
+  ): Promise<Outcome<DB, T>> {
+    const deferred = options.durability === 'deferred' ? this.#deferredFlush : undefined;
+    if (deferred?.beforeBegin !== undefined) await connection.executeQuery(deferred.beforeBegin);
+    try {
+      await connection.executeQuery(begin);
+    } catch (error) {
+      if (deferred?.afterEnd !== undefined) await connection.executeQuery(deferred.afterEnd);
+      throw error;
+    }
+    try {
+      if (deferred?.afterBegin !== undefined) await connection.executeQuery(deferred.afterBegin);
+      const outcome = await this.#work(connection, work, options);
+      const committed = await connection.executeQuery<{ command?: string }>(COMMIT);
+      if (committed.rows[0]?.command === 'ROLLBACK') {
+        throw new WeftError(
+          'WEFT_INTERNAL',
+          'The database rolled the transaction back at commit: a statement inside it failed and the failure was caught.',
+        );
+      }
+      return outcome;
+    } catch (error) {
+      await this.#rollback(connection, error);
+      throw error;
+    } finally {
+      // The connection goes back to the pool with its usual durability.
+      if (deferred?.afterEnd !== undefined) await connection.executeQuery(deferred.afterEnd);
+    }
+  }
+
+  /**
+   * The caller's work in a scope of its own on `connection`, inside a transaction (or a group's savepoint) opened
+   * around it, within its time limit; what it held back is written out before it returns.
+   */
+  async #work<T>(
+    connection: DatabaseConnection,
+    work: TransactionWork<DB, T>,
+    options: TransactionOptions,
+  ): Promise<Outcome<DB, T>> {
+    const { handle, slot } = this.#handleFor(connection, this.#root.getExecutor());
+    const scope: Scope<DB> = {
+      trx: handle,
+      connection,
+      afterCommit: [],
+      root: { savepoints: 0, abandoned: undefined },
+      pending: undefined,
+      done: false,
+      childOpen: false,
+    };
+    slot.scope = scope;
+    const deadline = new Deadline(scope, options);
+    try {
+      const result = await deadline.race(this.#storage.run(scope, () => work(handle)));
+      if (scope.pending !== undefined) await deadline.race(this.#storage.run(scope, () => this.#flush(scope)));
+      return { result, scope };
+    } catch (error) {
+      // Whatever the work threw after being abandoned (often the refusal itself), the abandonment is the cause.
+      throw scope.root.abandoned ?? error;
+    } finally {
+      deadline.end();
+      // Ended before its COMMIT or savepoint release: the handle refuses code of this work that goes on.
+      scope.done = true;
+      slot.scope = undefined;
+    }
   }
 
   #handleFor(
@@ -431,113 +475,30 @@ export class UnitOfWork<DB> {
   }
 }
 
+/** What a transaction's work returned, with its scope (its afterCommit callbacks). */
+interface Outcome<DB, T> {
+  readonly result: T;
+  readonly scope: Scope<DB>;
+}
+
+/** What the unit of work is built from; `createDatabase` assembles it from the backend and the options. */
+export interface UnitOfWorkSettings {
+  readonly dialect: Dialect;
+  readonly begin: BeginStatement;
+  readonly deferredFlush: DeferredFlush;
+  readonly retry: RetryPolicy;
+  readonly logger: DatabaseLogger;
+  /** Outermost transactions that may wait at once (`maxWaitingTransactions`). */
+  readonly maxWaiting: number;
+  /** Group commit's largest group; undefined turns it off (PostgreSQL, or `sqlite.groupCommit: false`). */
+  readonly groupCommit: { readonly maxSize: number } | undefined;
+}
+
 /** Picks the BEGIN statement of the backend for the requested settings. */
 export type BeginStatement = (settings: { isolation?: IsolationLevel; readOnly: boolean }) => CompiledQuery;
 
 const COMMIT = CompiledQuery.raw('commit');
 const ROLLBACK = CompiledQuery.raw('rollback');
-
-/** Lends one connection, and only while `owns()` holds. */
-class OwnedConnectionProvider implements ConnectionProvider {
-  readonly #connection: DatabaseConnection;
-  readonly #owns: () => boolean | Error;
-
-  /** `owns`: true while the calling code may use the connection; an Error to reject with instead of the usual one. */
-  constructor(connection: DatabaseConnection, owns: () => boolean | Error) {
-    this.#connection = connection;
-    this.#owns = owns;
-  }
-
-  provideConnection<T>(consumer: (connection: DatabaseConnection) => Promise<T>): Promise<T> {
-    const owned = this.#owns();
-    if (owned instanceof Error) return Promise.reject(owned);
-    if (!owned) {
-      return Promise.reject(
-        new UsageError(
-          'This transaction handle is used outside its transaction (it has ended, or the call runs in another async context); use db.executor().',
-        ),
-      );
-    }
-    return consumer(this.#connection);
-  }
-}
-
-const nestingRefusedError = (): UsageError =>
-  new UsageError(
-    'Inside a transaction, nest with db.transaction(...) (a savepoint), not with Kysely transaction methods.',
-  );
-const nestingRefused = (): Promise<never> => Promise.reject(nestingRefusedError());
-
-/** The driver a transaction handle hands to Kysely's own transaction methods: it refuses them all. */
-const NESTING_REFUSED: Driver = {
-  init: () => Promise.resolve(),
-  acquireConnection: nestingRefused,
-  beginTransaction: nestingRefused,
-  commitTransaction: nestingRefused,
-  rollbackTransaction: nestingRefused,
-  releaseConnection: () => Promise.resolve(),
-  destroy: nestingRefused,
-};
-
-/** A transaction's handle: Kysely's own, whose `transaction()` throws a UsageError rather than Kysely's bare Error. */
-class UnitOfWorkTransaction<DB> extends Transaction<DB> {
-  override transaction(): never {
-    throw nestingRefusedError();
-  }
-}
-
-/**
- * What the backends' drivers answer when Kysely's own transaction or savepoint methods reach them:
- * the unit of work sends BEGIN, COMMIT and SAVEPOINT on the connection itself, so only
- * `db.executor().transaction()` or `startTransaction()` on the root handle gets here, and those
- * would run outside the unit of work (no async context, no retries, no afterCommit).
- */
-export function refuseKyselyTransaction(): Promise<never> {
-  return Promise.reject(
-    new UsageError(
-      "Kysely's transaction() and startTransaction() bypass Weft's unit of work (no async context, no retries, no afterCommit); use db.transaction(fn).",
-    ),
-  );
-}
-
-/**
- * The transaction methods of a Kysely driver, all refusing: the unit of work sends BEGIN, COMMIT and
- * SAVEPOINT on the connection itself, so these are reached only by Kysely's own transaction methods
- * on the root handle, which would bypass it. Both of Weft's drivers extend it.
- */
-export abstract class KyselyTransactionsRefused implements Pick<
-  Driver,
-  | 'beginTransaction'
-  | 'commitTransaction'
-  | 'rollbackTransaction'
-  | 'savepoint'
-  | 'rollbackToSavepoint'
-  | 'releaseSavepoint'
-> {
-  beginTransaction(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-
-  commitTransaction(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-
-  rollbackTransaction(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-
-  savepoint(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-
-  rollbackToSavepoint(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-
-  releaseSavepoint(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-}
 
 function gaveUp(error: unknown, attempts: number): WeftError {
   const message = `Transaction gave up after ${attempts} attempts: ${error instanceof Error ? error.message : String(error)}`;

@@ -1,0 +1,227 @@
+// Group commit: on a backend with one writer (SQLite), top-level write transactions that queue up behind the one
+// running share one physical transaction. Each member runs alone and in turn in its own savepoint; the group ends with
+// one COMMIT, so one flush to disk serves them all. Nobody is settled before that COMMIT returns.
+import { AsyncResource } from 'node:async_hooks';
+import { CompiledQuery, type DatabaseConnection } from 'kysely';
+import type { DatabaseLogger } from './options.js';
+import type { DeferredFlush } from './unit-of-work.js';
+
+/** One caller's transaction, as the group runs it. */
+export interface GroupMember<R> {
+  readonly durability: 'full' | 'deferred';
+  /** The work with no BEGIN or COMMIT of its own: the group wraps it in a savepoint. */
+  readonly work: (connection: DatabaseConnection) => Promise<R>;
+  /** The whole transaction (BEGIN to COMMIT), for a member that finds nobody to share with. */
+  readonly alone: (connection: DatabaseConnection) => Promise<R>;
+  /** Called once a group took it: it no longer waits for the connection. */
+  readonly taken: () => void;
+}
+
+/** What `CommitGroups` needs from the unit of work. */
+export interface CommitGroupSettings {
+  /** Lends the connection for the duration of `consumer` (the pool's provideConnection). */
+  readonly provideConnection: (consumer: (connection: DatabaseConnection) => Promise<void>) => Promise<void>;
+  /** The BEGIN of a write transaction: only members that would send this very statement share a group. */
+  readonly begin: CompiledQuery;
+  readonly deferredFlush: DeferredFlush;
+  /** Most members in one group. */
+  readonly maxSize: number;
+  /** Rolls the connection's transaction back, logging (not throwing) a failed rollback. */
+  readonly rollback: (connection: DatabaseConnection, reason: unknown) => Promise<void>;
+  readonly logger: DatabaseLogger;
+}
+
+interface Queued {
+  readonly member: GroupMember<unknown>;
+  /** The caller's async context: its work runs there, not in the context of whoever started the group. */
+  readonly context: AsyncResource;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * The queue of write transactions waiting for the connection. No timer: a group is whoever is waiting when the
+ * connection frees up, at most `maxSize`; those arriving while it runs form the next one.
+ */
+export class CommitGroups {
+  readonly begin: CompiledQuery;
+  readonly #settings: CommitGroupSettings;
+  readonly #queue: Queued[] = [];
+  /** A runner waits for the connection and will take what is queued; no second one is needed. */
+  #starting = false;
+
+  constructor(settings: CommitGroupSettings) {
+    this.#settings = settings;
+    this.begin = settings.begin;
+  }
+
+  /** Queues `member`; settles once its group committed (with its result) or once it failed. */
+  run<R>(member: GroupMember<R>): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.#queue.push({
+        member,
+        context: new AsyncResource('WeftCommitGroupMember'),
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
+      if (!this.#starting) this.#start();
+    });
+  }
+
+  #start(): void {
+    this.#starting = true;
+    let entered = false;
+    let settle: Array<() => void> = [];
+    this.#settings
+      .provideConnection(async (connection) => {
+        entered = true;
+        settle = await this.#runNext(connection);
+      })
+      .then(
+        () => settleAll(settle),
+        (error: unknown) => {
+          if (entered) {
+            // The group ran; only handing the connection back failed. Its members' outcomes stand.
+            this.#settings.logger.error({ err: error }, 'releasing the connection after a commit group failed');
+            settleAll(settle);
+            return;
+          }
+          // No connection: whoever this runner would have taken fails, as a lone transaction would.
+          this.#starting = false;
+          for (const queued of this.#queue.splice(0)) {
+            queued.member.taken();
+            queued.reject(error);
+          }
+        },
+      );
+  }
+
+  /** Takes the next group off the queue and runs it; returns how to settle each member, once the connection is back. */
+  async #runNext(connection: DatabaseConnection): Promise<Array<() => void>> {
+    this.#starting = false;
+    const batch = this.#queue.splice(0, this.#settings.maxSize);
+    // The next group waits for the connection behind this one (and behind whoever else asked for it meanwhile).
+    if (this.#queue.length > 0) this.#start();
+    for (const queued of batch) queued.member.taken();
+    const [only] = batch;
+    if (only !== undefined && batch.length === 1) {
+      // Nobody to share with: the plain transaction, without the savepoint's cost.
+      try {
+        const outcome = await only.context.runInAsyncScope(() => only.member.alone(connection));
+        return [() => only.resolve(outcome)];
+      } catch (error) {
+        return [() => only.reject(error)];
+      }
+    }
+    return this.#runGroup(connection, batch);
+  }
+
+  async #runGroup(connection: DatabaseConnection, batch: readonly Queued[]): Promise<Array<() => void>> {
+    // A group that only holds deferred members may skip the flush; one member that wants it gets it for all.
+    const deferred = batch.every((queued) => queued.member.durability === 'deferred')
+      ? this.#settings.deferredFlush
+      : undefined;
+    if (deferred?.beforeBegin !== undefined) {
+      try {
+        await connection.executeQuery(deferred.beforeBegin);
+      } catch (error) {
+        return batch.map((queued) => () => queued.reject(error));
+      }
+    }
+    try {
+      return await this.#inTransaction(connection, batch, deferred?.afterBegin);
+    } finally {
+      if (deferred?.afterEnd !== undefined) {
+        try {
+          await connection.executeQuery(deferred.afterEnd);
+        } catch (error) {
+          // The members' outcomes are decided; the failure to restore the connection's durability must be seen.
+          this.#settings.logger.error({ err: error }, 'restoring synchronous after a deferred commit group failed');
+        }
+      }
+    }
+  }
+
+  async #inTransaction(
+    connection: DatabaseConnection,
+    batch: readonly Queued[],
+    afterBegin: CompiledQuery | undefined,
+  ): Promise<Array<() => void>> {
+    try {
+      await connection.executeQuery(this.begin);
+    } catch (error) {
+      // Nothing ran: each member fails this attempt as a lone transaction would (SQLITE_BUSY is retried by each).
+      return batch.map((queued) => () => queued.reject(error));
+    }
+    const settled: Array<() => void> = [];
+    const ran: Array<{ queued: Queued; outcome: unknown }> = [];
+    /** Members from this index on have not started their work. */
+    let next = 0;
+    /** The member whose work is running or whose savepoint is ending, with the error of its work if it threw. */
+    let current: { queued: Queued; failure?: { error: unknown } } | undefined;
+    try {
+      if (afterBegin !== undefined) await connection.executeQuery(afterBegin);
+      for (const queued of batch) {
+        await connection.executeQuery(SAVEPOINT);
+        next++;
+        current = { queued };
+        try {
+          ran.push({ queued, outcome: await queued.context.runInAsyncScope(() => queued.member.work(connection)) });
+          current = undefined;
+          await connection.executeQuery(RELEASE);
+        } catch (error) {
+          if (current === undefined) throw error;
+          current.failure = { error };
+          // Only this member's writes go; the group goes on.
+          await connection.executeQuery(ROLLBACK_TO);
+          await connection.executeQuery(RELEASE);
+          current = undefined;
+          settled.push(() => queued.reject(error));
+        }
+      }
+      await connection.executeQuery(COMMIT);
+    } catch (error) {
+      // A savepoint statement or the COMMIT failed: the transaction is gone or unusable (an I/O error, a full disk, a
+      // deferred constraint), so no member that ran is committed, and each is told so. Its rollback is the group's.
+      await this.#settings.rollback(connection, error);
+      const failure = current?.failure;
+      if (current !== undefined && failure !== undefined) {
+        const { queued } = current;
+        settled.push(() => queued.reject(failure.error));
+      }
+      settled.push(
+        ...ran.map(
+          ({ queued }) =>
+            () =>
+              queued.reject(error),
+        ),
+      );
+      this.#requeue(batch.slice(next));
+      return settled;
+    }
+    settled.push(
+      ...ran.map(
+        ({ queued, outcome }) =>
+          () =>
+            queued.resolve(outcome),
+      ),
+    );
+    return settled;
+  }
+
+  /** Members a broken group never reached go back to the head of the queue: they have not run. */
+  #requeue(members: readonly Queued[]): void {
+    if (members.length === 0) return;
+    this.#queue.unshift(...members);
+    if (!this.#starting) this.#start();
+  }
+}
+
+const SAVEPOINT = CompiledQuery.raw('savepoint weft_group_member');
+const ROLLBACK_TO = CompiledQuery.raw('rollback to savepoint weft_group_member');
+const RELEASE = CompiledQuery.raw('release savepoint weft_group_member');
+const COMMIT = CompiledQuery.raw('commit');
+
+function settleAll(settle: ReadonlyArray<() => void>): void {
+  for (const one of settle) one();
+}
