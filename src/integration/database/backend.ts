@@ -1,5 +1,5 @@
 import type { CompiledQuery, Dialect, Kysely } from 'kysely';
-import type { DeferredFlush } from './unit-of-work.js';
+import type { DeferredFlush } from './transaction-options.js';
 
 /**
  * What differs between backends, as flags the rest of Weft reads

@@ -4,7 +4,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { CompiledQuery, type DatabaseConnection } from 'kysely';
 import type { DatabaseLogger } from './options.js';
-import type { DeferredFlush } from './unit-of-work.js';
+import type { DeferredFlush } from './transaction-options.js';
 
 /** One caller's transaction, as the group runs it. */
 export interface GroupMember<R> {

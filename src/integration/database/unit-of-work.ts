@@ -1,78 +1,22 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  CompiledQuery,
-  sql,
-  type DatabaseConnection,
-  type Dialect,
-  type Kysely,
-  type QueryExecutor,
-  type QueryResult,
-  type Transaction,
-} from 'kysely';
-import { ConfigError, ConflictError, UnavailableError, UsageError, WeftError } from '../errors/internal.js';
+import { CompiledQuery, sql, type DatabaseConnection, type Dialect, type Kysely, type QueryResult } from 'kysely';
+import { UsageError, WeftError } from '../errors/internal.js';
 import { backoffDelay } from './backoff.js';
 import { CommitGroups } from './commit-group.js';
 import { isRetryable } from './driver-errors.js';
-import { Deadline, MAX_TIMER_MS, refusedAfterAbandon } from './transaction-deadline.js';
-import { NESTING_REFUSED, OwnedConnectionProvider, UnitOfWorkTransaction } from './transaction-handle.js';
+import { Deadline, refusedAfterAbandon } from './transaction-deadline.js';
+import { ConnectionHandles, openScope, writePending, type Scope } from './transaction-scope.js';
+import {
+  gaveUp,
+  overloaded,
+  refusedOptions,
+  type BeginStatement,
+  type DeferredFlush,
+  type TransactionOptions,
+  type TransactionWork,
+} from './transaction-options.js';
 import type { DatabaseLogger, RetryPolicy } from './options.js';
-
-/** Isolation levels a caller may ask for; backends without them (SQLite) are always serializable. */
-export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
-
-/** Options of one `transaction` call. Only the outermost call's options count. */
-export interface TransactionOptions {
-  readonly isolation?: IsolationLevel;
-  /** A read-only transaction; on SQLite it takes no write lock. */
-  readonly readOnly?: boolean;
-  /** Override the database's retry policy for this call; `false` runs it once. */
-  readonly retry?: Partial<RetryPolicy> | false;
-  /**
-   * `'deferred'`: the commit returns before the transaction is flushed to disk. A process crash
-   * never loses it; a machine crash may, whole (never in part), unless a later flushed commit
-   * followed. For work that is redone when lost, such as event delivery bookkeeping. Default `'full'`.
-   */
-  readonly durability?: 'full' | 'deferred';
-  /**
-   * The longest one attempt may run once it has begun. On expiry the transaction is abandoned: it rolls back (the
-   * connection is free again), the call rejects with a TimeoutError (WEFT_TIMEOUT), and any later use of the
-   * database from the abandoned work's async context is refused with that error. Default: no limit.
-   */
-  readonly timeoutMs?: number;
-  /** Abandons the transaction when it aborts, as `timeoutMs` does; the call rejects with the abort reason. */
-  readonly signal?: AbortSignal;
-}
-
-/** Statements that let one transaction's commit skip the flush: before BEGIN, after BEGIN, after COMMIT or ROLLBACK. */
-export interface DeferredFlush {
-  readonly beforeBegin?: CompiledQuery;
-  readonly afterBegin?: CompiledQuery;
-  readonly afterEnd?: CompiledQuery;
-}
-
-/** The work of a transaction; it receives the transaction, which `executor()` also returns inside it. */
-export type TransactionWork<DB, T> = (tx: Kysely<DB>) => Promise<T> | T;
-
-/** One open transaction or savepoint, as carried by AsyncLocalStorage. */
-interface Scope<DB> {
-  readonly trx: Transaction<DB>;
-  /** The connection the transaction runs on (savepoints share it). */
-  readonly connection: DatabaseConnection;
-  /** Work to run after the outermost commit; dropped with this scope when it rolls back. */
-  readonly afterCommit: Array<() => unknown>;
-  /** Shared by the outermost transaction and its savepoints; `abandoned` once it timed out or its signal aborted. */
-  readonly root: { savepoints: number; abandoned: Error | undefined };
-  /** Writes held in memory (see `pending`), by owner; written out before this scope ends. Made on first use. */
-  pending: Map<object, Pending> | undefined;
-  done: boolean;
-  childOpen: boolean;
-}
-
-interface Pending {
-  readonly buffer: unknown;
-  readonly flush: (buffer: never) => Promise<void>;
-}
 
 /**
  * Runs units of work: the outermost `run` is a database transaction retried on lost races,
@@ -81,17 +25,9 @@ interface Pending {
 export class UnitOfWork<DB> {
   readonly #storage = new AsyncLocalStorage<Scope<DB>>();
   readonly #root: Kysely<DB>;
-  readonly #dialect: Dialect;
   readonly #begin: BeginStatement;
   readonly #deferredFlush: DeferredFlush;
-  /**
-   * One transaction handle per pooled connection, built once: building Kysely objects per transaction costs more than a
-   * small statement.
-   */
-  readonly #handles = new WeakMap<
-    DatabaseConnection,
-    { handle: Transaction<DB>; slot: { scope: Scope<DB> | undefined } }
-  >();
+  readonly #handles: ConnectionHandles<DB>;
   readonly #retry: RetryPolicy;
   readonly #logger: DatabaseLogger;
   readonly #maxWaiting: number;
@@ -104,7 +40,7 @@ export class UnitOfWork<DB> {
 
   constructor(root: Kysely<DB>, settings: UnitOfWorkSettings) {
     this.#root = root;
-    this.#dialect = settings.dialect;
+    this.#handles = new ConnectionHandles(settings.dialect, this.#storage);
     this.#begin = settings.begin;
     this.#deferredFlush = settings.deferredFlush;
     this.#retry = settings.retry;
@@ -165,16 +101,7 @@ export class UnitOfWork<DB> {
   /** Writes out what the open transaction holds back (see `pending`), so a read sees it. */
   async flushPending(): Promise<void> {
     const scope = this.#current();
-    if (scope !== undefined) await this.#flush(scope);
-  }
-
-  async #flush(scope: Scope<DB>): Promise<void> {
-    const pending = scope.pending;
-    if (pending === undefined) return;
-    for (const [owner, entry] of pending) {
-      pending.delete(owner);
-      await entry.flush(entry.buffer as never);
-    }
+    if (scope !== undefined) await writePending(scope);
   }
 
   /**
@@ -220,12 +147,7 @@ export class UnitOfWork<DB> {
     if (refused !== undefined) return Promise.reject(refused);
     if (this.#waiting >= this.#maxWaiting) {
       // Refused before anything is built for it: a burst of callers that do not wait costs a bounded amount of memory.
-      return Promise.reject(
-        new UnavailableError(
-          `${this.#maxWaiting} transactions are waiting for the database already (maxWaitingTransactions); try again later.`,
-          { code: 'WEFT_OVERLOADED', details: { waiting: this.#waiting, maxWaitingTransactions: this.#maxWaiting } },
-        ),
-      );
+      return Promise.reject(overloaded(this.#waiting, this.#maxWaiting));
     }
     return this.#outermost(work, options);
   }
@@ -348,21 +270,13 @@ export class UnitOfWork<DB> {
     work: TransactionWork<DB, T>,
     options: TransactionOptions,
   ): Promise<Outcome<DB, T>> {
-    const { handle, slot } = this.#handleFor(connection, this.#root.getExecutor());
-    const scope: Scope<DB> = {
-      trx: handle,
-      connection,
-      afterCommit: [],
-      root: { savepoints: 0, abandoned: undefined },
-      pending: undefined,
-      done: false,
-      childOpen: false,
-    };
+    const { handle, slot } = this.#handles.for(connection, this.#root.getExecutor());
+    const scope = openScope(handle, connection, { savepoints: 0, abandoned: undefined });
     slot.scope = scope;
     const deadline = new Deadline(scope, options);
     try {
       const result = await deadline.race(this.#storage.run(scope, () => work(handle)));
-      if (scope.pending !== undefined) await deadline.race(this.#storage.run(scope, () => this.#flush(scope)));
+      if (scope.pending !== undefined) await deadline.race(this.#storage.run(scope, () => writePending(scope)));
       return { result, scope };
     } catch (error) {
       // Whatever the work threw after being abandoned (often the refusal itself), the abandonment is the cause.
@@ -373,33 +287,6 @@ export class UnitOfWork<DB> {
       scope.done = true;
       slot.scope = undefined;
     }
-  }
-
-  #handleFor(
-    connection: DatabaseConnection,
-    executor: QueryExecutor,
-  ): { handle: Transaction<DB>; slot: { scope: Scope<DB> | undefined } } {
-    let entry = this.#handles.get(connection);
-    if (entry === undefined) {
-      const slot: { scope: Scope<DB> | undefined } = { scope: undefined };
-      // Serves queries only to the code of the transaction open on this connection: a handle kept
-      // past its transaction, or carried into another async context, would write outside it.
-      const owns = (): boolean | Error => {
-        const open = slot.scope;
-        const current = this.#storage.getStore();
-        if (current?.root.abandoned !== undefined) return refusedAfterAbandon(current.root.abandoned);
-        return open !== undefined && !open.done && current?.root === open.root;
-      };
-      const handle = new UnitOfWorkTransaction<DB>({
-        config: { dialect: this.#dialect },
-        dialect: this.#dialect,
-        driver: NESTING_REFUSED,
-        executor: executor.withConnectionProvider(new OwnedConnectionProvider(connection, owns)),
-      });
-      entry = { handle, slot };
-      this.#handles.set(connection, entry);
-    }
-    return entry;
   }
 
   async #nested<T>(parent: Scope<DB>, work: TransactionWork<DB, T>): Promise<T> {
@@ -421,20 +308,12 @@ export class UnitOfWork<DB> {
     const name = `weft_sp_${++parent.root.savepoints}`;
     const { trx } = parent;
     // What the parent held back goes first, so writes land in the order they were made.
-    if (parent.pending !== undefined) await this.#flush(parent);
+    if (parent.pending !== undefined) await writePending(parent);
     await sql.raw(`savepoint ${name}`).execute(trx);
-    const scope: Scope<DB> = {
-      trx,
-      connection: parent.connection,
-      afterCommit: [],
-      root: parent.root,
-      pending: undefined,
-      done: false,
-      childOpen: false,
-    };
+    const scope = openScope(trx, parent.connection, parent.root);
     try {
       const result = await this.#storage.run(scope, () => work(trx));
-      if (scope.pending !== undefined) await this.#storage.run(scope, () => this.#flush(scope));
+      if (scope.pending !== undefined) await this.#storage.run(scope, () => writePending(scope));
       await sql.raw(`release savepoint ${name}`).execute(trx);
       parent.afterCommit.push(...scope.afterCommit);
       return result;
@@ -494,30 +373,5 @@ export interface UnitOfWorkSettings {
   readonly groupCommit: { readonly maxSize: number } | undefined;
 }
 
-/** Picks the BEGIN statement of the backend for the requested settings. */
-export type BeginStatement = (settings: { isolation?: IsolationLevel; readOnly: boolean }) => CompiledQuery;
-
 const COMMIT = CompiledQuery.raw('commit');
 const ROLLBACK = CompiledQuery.raw('rollback');
-
-function gaveUp(error: unknown, attempts: number): WeftError {
-  const message = `Transaction gave up after ${attempts} attempts: ${error instanceof Error ? error.message : String(error)}`;
-  const details = { attempts };
-  return error instanceof UnavailableError
-    ? new UnavailableError(message, { code: 'WEFT_DATABASE_BUSY', cause: error, details })
-    : new ConflictError(message, { code: 'WEFT_TRANSACTION_CONFLICT', cause: error, details });
-}
-
-/** The first wrong option of an outermost transaction, or undefined. */
-function refusedOptions(options: TransactionOptions): ConfigError | undefined {
-  const { durability, timeoutMs } = options;
-  if (durability !== undefined && durability !== 'full' && durability !== 'deferred')
-    return new ConfigError(
-      `Transaction durability must be 'full' or 'deferred'; received ${JSON.stringify(durability)}.`,
-    );
-  if (timeoutMs !== undefined && (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMER_MS))
-    return new ConfigError(
-      `Transaction timeoutMs must be an integer from 1 to ${MAX_TIMER_MS}; received ${JSON.stringify(timeoutMs)}.`,
-    );
-  return undefined;
-}
