@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, TimeoutError, ValidationError, createDatabase } from 'weft/internal';
 import type { TestDatabase } from 'weft/testing';
@@ -94,6 +95,35 @@ describe('group commit on a SQLite file', () => {
     // The connection is usable again: the next transaction commits.
     await note('after');
     expect(await notes(db)).toEqual(['after']);
+  });
+
+  it('fails the members that ran when the transaction ends under the group, and runs the ones not reached', async () => {
+    const logged: string[] = [];
+    const logger = {
+      warn: (_: object, message: string) => logged.push(message),
+      error: (_: object, message: string) => logged.push(message),
+    };
+    ({ db, counts } = await openAccounts(0, 0, { logger }));
+    const hold = await holdConnection(db);
+    const first = note('a');
+    // Ends the physical transaction under the group, as SQLite's automatic rollback after an I/O error does.
+    const breaker = db.transaction(async (tx) => {
+      await tx.insertInto('note').values({ id: 'b' }).execute();
+      await sql`rollback`.execute(tx);
+    });
+    const outcomes = Promise.allSettled([first, breaker, note('c')]);
+    hold.release();
+    await hold.done;
+    const [a, b, c] = await outcomes;
+    // a's work went with the transaction: it is told so; c had not run: it runs in the next group and commits.
+    expect(a).toMatchObject({
+      status: 'rejected',
+      reason: { message: expect.stringMatching(/no such savepoint/) as string },
+    });
+    expect(b?.status).toBe('rejected');
+    expect(c?.status).toBe('fulfilled');
+    expect(await notes(db)).toEqual(['c']);
+    expect(logged).toContain('rollback failed');
   });
 
   it('nests transactions and savepoints of a member under its own savepoint', async () => {

@@ -189,23 +189,15 @@ export class CommitGroups {
         const { queued } = current;
         settled.push(() => queued.reject(failure.error));
       }
-      settled.push(
-        ...ran.map(
-          ({ queued }) =>
-            () =>
-              queued.reject(error),
-        ),
-      );
-      this.#requeue(batch.slice(next));
+      for (const { queued } of ran) settled.push(() => queued.reject(error));
+      const unreached = batch.slice(next);
+      // Those not reached go back to the queue, unless nothing ran at all: then the failure is no member's doing, and
+      // each meets it as its own attempt's (retried under its own policy), so a lasting failure cannot loop here.
+      if (next > 0) this.#requeue(unreached);
+      else for (const queued of unreached) settled.push(() => queued.reject(error));
       return settled;
     }
-    settled.push(
-      ...ran.map(
-        ({ queued, outcome }) =>
-          () =>
-            queued.resolve(outcome),
-      ),
-    );
+    for (const { queued, outcome } of ran) settled.push(() => queued.resolve(outcome));
     return settled;
   }
 
