@@ -45,7 +45,7 @@ async function transfer(n: number): Promise<void> {
       .set((eb) => ({ balance: eb('balance', '-', amount) }))
       .where('id', '=', payer)
       .execute();
-    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.resolve();
     await tx
       .updateTable('account')
       .set((eb) => ({ balance: eb('balance', '+', amount) }))

@@ -75,13 +75,13 @@ export async function createTables(db: Database<Tables>): Promise<void> {
 export class InsufficientFunds extends Error {}
 
 /**
- * Moves `amount` from one account to another: reads both, checks, writes both, with turns of the event loop in
- * between (where another transaction's statements would slip in if isolation failed).
+ * Moves `amount` from one account to another: reads both, checks, writes both, awaiting in between (where another
+ * transaction's statements would slip in if isolation failed).
  */
 export async function transfer(db: Database<Tables>, from: number, to: number, amount: number): Promise<void> {
   await db.transaction(async (tx) => {
     const payer = await tx.selectFrom('account').select('balance').where('id', '=', from).executeTakeFirstOrThrow();
-    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.resolve();
     if (payer.balance < amount) throw new InsufficientFunds(`account ${from} has ${payer.balance} < ${amount}`);
     await tx
       .updateTable('account')

@@ -191,6 +191,47 @@ describe('group commit on a SQLite file', () => {
     expect(await notes(db)).toEqual(['a', 'b']);
   });
 
+  it('lets a member await the outcome of a transaction ahead of it in its group', async () => {
+    ({ db, counts } = await openAccounts(0, 0));
+    const hold = await holdConnection(db);
+    const first = note('a');
+    // Before group commit, `first` committed before this one began; in one group it is acknowledged only at the
+    // group's COMMIT, after this member: the member leaves the group instead of waiting forever.
+    const second = db.transaction(async (tx) => {
+      await first;
+      await tx.insertInto('note').values({ id: 'b' }).execute();
+    });
+    hold.release();
+    await hold.done;
+    await Promise.all([first, second]);
+    expect(await notes(db)).toEqual(['a', 'b']);
+  });
+
+  it('makes a member that waits past a turn of the event loop leave its group, and runs its function again alone', async () => {
+    ({ db, counts } = await openAccounts(0, 0));
+    const hold = await holdConnection(db);
+    let runs = 0;
+    const ran: string[] = [];
+    const first = note('a');
+    const slow = db.transaction(async (tx) => {
+      runs++;
+      await tx
+        .insertInto('note')
+        .values({ id: `slow-${runs}` })
+        .execute();
+      db.afterCommit(() => ran.push(`slow-${runs}`));
+      await sleep(5);
+    });
+    const outcomes = Promise.all([first, slow, note('c')]);
+    hold.release();
+    await hold.done;
+    await outcomes;
+    // Its first try was rolled back (and its afterCommit dropped); the second, alone, committed.
+    expect(runs).toBe(2);
+    expect(await notes(db)).toEqual(['a', 'c', 'slow-2']);
+    expect(ran).toEqual(['slow-2']);
+  });
+
   it('runs each member in its caller async context, not in the context of whoever started the group', async () => {
     ({ db, counts } = await openAccounts(0, 0));
     const request = new AsyncLocalStorage<string>();

@@ -9,8 +9,11 @@ import type { DeferredFlush } from './transaction-options.js';
 /** One caller's transaction, as the group runs it. */
 export interface GroupMember<R> {
   readonly durability: 'full' | 'deferred';
-  /** The work with no BEGIN or COMMIT of its own: the group wraps it in a savepoint. */
-  readonly work: (connection: DatabaseConnection) => Promise<R>;
+  /**
+   * The work with no BEGIN or COMMIT of its own: the group wraps it in a savepoint. When `leave` aborts, the work is
+   * abandoned (as by its own `signal`) and rejects with the signal's reason.
+   */
+  readonly work: (connection: DatabaseConnection, leave: AbortSignal | undefined) => Promise<R>;
   /** The whole transaction (BEGIN to COMMIT), for a member that finds nobody to share with. */
   readonly alone: (connection: DatabaseConnection) => Promise<R>;
   /** Called once a group took it: it no longer waits for the connection. */
@@ -33,6 +36,8 @@ export interface CommitGroupSettings {
 
 interface Queued {
   readonly member: GroupMember<unknown>;
+  /** Runs in a group of its own: it left a group, where it waited for something past a turn of the event loop. */
+  readonly alone: boolean;
   /** The caller's async context: its work runs there, not in the context of whoever started the group. */
   readonly context: AsyncResource;
   readonly resolve: (value: unknown) => void;
@@ -60,6 +65,7 @@ export class CommitGroups {
     return new Promise<R>((resolve, reject) => {
       this.#queue.push({
         member,
+        alone: false,
         context: new AsyncResource('WeftCommitGroupMember'),
         resolve: resolve as (value: unknown) => void,
         reject,
@@ -99,7 +105,7 @@ export class CommitGroups {
   /** Takes the next group off the queue and runs it; returns how to settle each member, once the connection is back. */
   async #runNext(connection: DatabaseConnection): Promise<Array<() => void>> {
     this.#starting = false;
-    const batch = this.#queue.splice(0, this.#settings.maxSize);
+    const batch = this.#take();
     // The next group waits for the connection behind this one (and behind whoever else asked for it meanwhile).
     if (this.#queue.length > 0) this.#start();
     for (const queued of batch) queued.member.taken();
@@ -114,6 +120,14 @@ export class CommitGroups {
       }
     }
     return this.#runGroup(connection, batch);
+  }
+
+  /** The next group: the head of the queue alone when it must be, else up to maxSize members that may share. */
+  #take(): Queued[] {
+    if (this.#queue[0]?.alone === true) return this.#queue.splice(0, 1);
+    let size = 0;
+    while (size < this.#settings.maxSize && size < this.#queue.length && this.#queue[size]?.alone !== true) size++;
+    return this.#queue.splice(0, size);
   }
 
   async #runGroup(connection: DatabaseConnection, batch: readonly Queued[]): Promise<Array<() => void>> {
@@ -155,18 +169,20 @@ export class CommitGroups {
     }
     const settled: Array<() => void> = [];
     const ran: Array<{ queued: Queued; outcome: unknown }> = [];
-    /** Members from this index on have not started their work. */
+    /** Members from this index on have not started their work (or left the group, their writes rolled back). */
     let next = 0;
+    let left = false;
     /** The member whose work is running or whose savepoint is ending, with the error of its work if it threw. */
     let current: { queued: Queued; failure?: { error: unknown } } | undefined;
     try {
       if (afterBegin !== undefined) await connection.executeQuery(afterBegin);
-      for (const queued of batch) {
+      for (const [index, queued] of batch.entries()) {
         await connection.executeQuery(SAVEPOINT);
         next++;
         current = { queued };
+        const leave = index === 0 ? undefined : new AbortController();
         try {
-          ran.push({ queued, outcome: await queued.context.runInAsyncScope(() => queued.member.work(connection)) });
+          ran.push({ queued, outcome: await runMember(queued, connection, leave) });
           current = undefined;
           await connection.executeQuery(RELEASE);
         } catch (error) {
@@ -176,6 +192,12 @@ export class CommitGroups {
           await connection.executeQuery(ROLLBACK_TO);
           await connection.executeQuery(RELEASE);
           current = undefined;
+          if (leave?.signal.aborted === true && error === leave.signal.reason) {
+            // It left: the members before it commit now, and it runs again (its function anew) in a group of its own.
+            next = index;
+            left = true;
+            break;
+          }
           settled.push(() => queued.reject(error));
         }
       }
@@ -193,18 +215,23 @@ export class CommitGroups {
       const unreached = batch.slice(next);
       // Those not reached go back to the queue, unless nothing ran at all: then the failure is no member's doing, and
       // each meets it as its own attempt's (retried under its own policy), so a lasting failure cannot loop here.
-      if (next > 0) this.#requeue(unreached);
+      if (next > 0) this.#requeue(unreached, left);
       else for (const queued of unreached) settled.push(() => queued.reject(error));
       return settled;
     }
     for (const { queued, outcome } of ran) settled.push(() => queued.resolve(outcome));
+    this.#requeue(batch.slice(next), left);
     return settled;
   }
 
-  /** Members a broken group never reached go back to the head of the queue: they have not run. */
-  #requeue(members: readonly Queued[]): void {
-    if (members.length === 0) return;
-    this.#queue.unshift(...members);
+  /**
+   * Members a group did not reach go back to the head of the queue: they have not run (or, the first when it `left`,
+   * their writes were rolled back, and it goes alone).
+   */
+  #requeue(members: readonly Queued[], left: boolean): void {
+    const [first, ...rest] = members;
+    if (first === undefined) return;
+    this.#queue.unshift(left ? { ...first, alone: true } : first, ...rest);
     if (!this.#starting) this.#start();
   }
 }
@@ -213,6 +240,31 @@ const SAVEPOINT = CompiledQuery.raw('savepoint weft_group_member');
 const ROLLBACK_TO = CompiledQuery.raw('rollback to savepoint weft_group_member');
 const RELEASE = CompiledQuery.raw('release savepoint weft_group_member');
 const COMMIT = CompiledQuery.raw('commit');
+
+/**
+ * Runs a member's work in its caller's async context. A member after the first that is still running once the event
+ * loop has turned (its work waits for something other than the database: a timer, the network, or the outcome of a
+ * transaction ahead of it, which a group acknowledges only at its COMMIT, after this member) is made to leave: without
+ * it, waiting for an earlier member of its own group would never end. Work on the database alone finishes within the
+ * turn (better-sqlite3 answers at once), so this costs nothing to the members that share.
+ */
+function runMember(
+  queued: Queued,
+  connection: DatabaseConnection,
+  leave: AbortController | undefined,
+): Promise<unknown> {
+  const running = queued.context.runInAsyncScope(() => queued.member.work(connection, leave?.signal));
+  if (leave === undefined) return running;
+  const turned = setImmediate(() => leave.abort(new LeftGroup()));
+  return running.finally(() => clearImmediate(turned));
+}
+
+/** Why a member's first try was abandoned: it left its group, and runs again alone. Its caller never sees it. */
+class LeftGroup extends Error {
+  constructor() {
+    super('The transaction waited past a turn of the event loop inside a commit group; it runs again alone.');
+  }
+}
 
 function settleAll(settle: ReadonlyArray<() => void>): void {
   for (const one of settle) one();

@@ -211,7 +211,7 @@ export class UnitOfWork<DB> {
       groups !== undefined && begin === groups.begin
         ? await groups.run<Outcome<DB, T>>({
             durability: options.durability ?? 'full',
-            work: (connection) => this.#work(connection, work, options),
+            work: (connection, leave) => this.#work(connection, work, leaving(options, leave)),
             alone: (connection) => this.#alone(connection, begin, work, options),
             taken: connected,
           })
@@ -352,6 +352,12 @@ export class UnitOfWork<DB> {
       }
     }
   }
+}
+
+/** `options` with `leave` joined to its signal: the group abandons a member's try through it. */
+function leaving(options: TransactionOptions, leave: AbortSignal | undefined): TransactionOptions {
+  if (leave === undefined) return options;
+  return { ...options, signal: options.signal === undefined ? leave : AbortSignal.any([options.signal, leave]) };
 }
 
 /** What a transaction's work returned, with its scope (its afterCommit callbacks). */
