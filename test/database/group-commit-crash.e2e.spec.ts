@@ -20,7 +20,7 @@ describe('group commit survives SIGKILL', () => {
         let midWork = 0;
         for (let run = 0; run < RUNS; run++) {
           // On progress: after this many acknowledged transfers, wherever the worker has got to by then.
-          const killAt = 20 + Math.floor(Math.random() * 200);
+          const killAt = 20 + Math.floor(Math.random() * 150);
           const result = await runWorker(
             'test/database/group-commit-crash-worker.ts',
             { CRASH_DB_URL: url, RUN: String(run), TOTAL: '100000' },

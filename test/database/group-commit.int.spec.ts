@@ -167,6 +167,7 @@ describe('group commit on a SQLite file', () => {
   it('fails a member that passes its timeoutMs and rolls back its savepoint; the rest of the group commits', async () => {
     ({ db, counts } = await openAccounts(0, 0));
     const hold = await holdConnection(db);
+    // First in its group, so it does not leave it when it waits (see below): it stays until its time is up.
     let late: Promise<unknown> | undefined;
     const slow = db.transaction(
       async (tx) => {
@@ -178,10 +179,10 @@ describe('group commit on a SQLite file', () => {
       },
       { timeoutMs: 20 },
     );
-    const outcomes = Promise.allSettled([note('a'), slow, note('b')]);
+    const outcomes = Promise.allSettled([slow, note('a'), note('b')]);
     hold.release();
     await hold.done;
-    const [a, timedOut, b] = await outcomes;
+    const [timedOut, a, b] = await outcomes;
     expect(a?.status).toBe('fulfilled');
     expect(b?.status).toBe('fulfilled');
     expect(timedOut).toMatchObject({ status: 'rejected', reason: expect.any(TimeoutError) as TimeoutError });
@@ -213,14 +214,22 @@ describe('group commit on a SQLite file', () => {
     let runs = 0;
     const ran: string[] = [];
     const first = note('a');
+    let active = 0;
+    let most = 0;
     const slow = db.transaction(async (tx) => {
       runs++;
-      await tx
-        .insertInto('note')
-        .values({ id: `slow-${runs}` })
-        .execute();
-      db.afterCommit(() => ran.push(`slow-${runs}`));
-      await sleep(5);
+      active++;
+      most = Math.max(most, active);
+      try {
+        await tx
+          .insertInto('note')
+          .values({ id: `slow-${runs}` })
+          .execute();
+        db.afterCommit(() => ran.push(`slow-${runs}`));
+        await sleep(5);
+      } finally {
+        active--;
+      }
     });
     const outcomes = Promise.all([first, slow, note('c')]);
     hold.release();
@@ -228,7 +237,11 @@ describe('group commit on a SQLite file', () => {
     await outcomes;
     // Its first try was rolled back (and its afterCommit dropped); the second, alone, committed.
     expect(runs).toBe(2);
+    // The second try began once the first one's code had ended: the two never ran at once.
+    expect(most).toBe(1);
     expect(await notes(db)).toEqual(['a', 'c', 'slow-2']);
+    // The holder, the group of a (which slow left), slow alone, c alone.
+    expect(counts.commits).toBe(4);
     expect(ran).toEqual(['slow-2']);
   });
 

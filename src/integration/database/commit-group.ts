@@ -10,10 +10,10 @@ import type { DeferredFlush } from './transaction-options.js';
 export interface GroupMember<R> {
   readonly durability: 'full' | 'deferred';
   /**
-   * The work with no BEGIN or COMMIT of its own: the group wraps it in a savepoint. When `leave` aborts, the work is
-   * abandoned (as by its own `signal`) and rejects with the signal's reason.
+   * The work with no BEGIN or COMMIT of its own: the group wraps it in a savepoint. When `exit` asks it to leave, the
+   * work is abandoned (as by its own `signal`), hands `exit` its still running code, and rejects with `exit`'s reason.
    */
-  readonly work: (connection: DatabaseConnection, leave: AbortSignal | undefined) => Promise<R>;
+  readonly work: (connection: DatabaseConnection, exit: GroupExit | undefined) => Promise<R>;
   /** The whole transaction (BEGIN to COMMIT), for a member that finds nobody to share with. */
   readonly alone: (connection: DatabaseConnection) => Promise<R>;
   /** Called once a group took it: it no longer waits for the connection. */
@@ -38,6 +38,8 @@ interface Queued {
   readonly member: GroupMember<unknown>;
   /** Runs in a group of its own: it left a group, where it waited for something past a turn of the event loop. */
   readonly alone: boolean;
+  /** Settles once the code of its abandoned try has finished: its next try waits for it, so the two never overlap. */
+  readonly after?: Promise<unknown>;
   /** The caller's async context: its work runs there, not in the context of whoever started the group. */
   readonly context: AsyncResource;
   readonly resolve: (value: unknown) => void;
@@ -104,6 +106,9 @@ export class CommitGroups {
 
   /** Takes the next group off the queue and runs it; returns how to settle each member, once the connection is back. */
   async #runNext(connection: DatabaseConnection): Promise<Array<() => void>> {
+    // A member that left its group runs again only once its abandoned try's code is over (it is refused the database,
+    // so this wait holds the connection no longer than the try would have).
+    await this.#queue[0]?.after;
     this.#starting = false;
     const batch = this.#take();
     // The next group waits for the connection behind this one (and behind whoever else asked for it meanwhile).
@@ -171,7 +176,8 @@ export class CommitGroups {
     const ran: Array<{ queued: Queued; outcome: unknown }> = [];
     /** Members from this index on have not started their work (or left the group, their writes rolled back). */
     let next = 0;
-    let left = false;
+    /** Set when a member left: its abandoned try's code, which its next try waits for. */
+    let left: Promise<unknown> | undefined;
     /** The member whose work is running or whose savepoint is ending, with the error of its work if it threw. */
     let current: { queued: Queued; failure?: { error: unknown } } | undefined;
     try {
@@ -180,9 +186,9 @@ export class CommitGroups {
         await connection.executeQuery(SAVEPOINT);
         next++;
         current = { queued };
-        const leave = index === 0 ? undefined : new AbortController();
+        const exit = index === 0 ? undefined : new GroupExit();
         try {
-          ran.push({ queued, outcome: await runMember(queued, connection, leave) });
+          ran.push({ queued, outcome: await runMember(queued, connection, exit) });
           current = undefined;
           await connection.executeQuery(RELEASE);
         } catch (error) {
@@ -192,10 +198,10 @@ export class CommitGroups {
           await connection.executeQuery(ROLLBACK_TO);
           await connection.executeQuery(RELEASE);
           current = undefined;
-          if (leave?.signal.aborted === true && error === leave.signal.reason) {
+          if (exit?.isReason(error) === true) {
             // It left: the members before it commit now, and it runs again (its function anew) in a group of its own.
             next = index;
-            left = true;
+            left = exit.finished;
             break;
           }
           settled.push(() => queued.reject(error));
@@ -228,10 +234,10 @@ export class CommitGroups {
    * Members a group did not reach go back to the head of the queue: they have not run (or, the first when it `left`,
    * their writes were rolled back, and it goes alone).
    */
-  #requeue(members: readonly Queued[], left: boolean): void {
+  #requeue(members: readonly Queued[], left: Promise<unknown> | undefined): void {
     const [first, ...rest] = members;
     if (first === undefined) return;
-    this.#queue.unshift(left ? { ...first, alone: true } : first, ...rest);
+    this.#queue.unshift(left === undefined ? first : { ...first, alone: true, after: left }, ...rest);
     if (!this.#starting) this.#start();
   }
 }
@@ -248,15 +254,46 @@ const COMMIT = CompiledQuery.raw('commit');
  * it, waiting for an earlier member of its own group would never end. Work on the database alone finishes within the
  * turn (better-sqlite3 answers at once), so this costs nothing to the members that share.
  */
-function runMember(
-  queued: Queued,
-  connection: DatabaseConnection,
-  leave: AbortController | undefined,
-): Promise<unknown> {
-  const running = queued.context.runInAsyncScope(() => queued.member.work(connection, leave?.signal));
-  if (leave === undefined) return running;
-  const turned = setImmediate(() => leave.abort(new LeftGroup()));
+function runMember(queued: Queued, connection: DatabaseConnection, exit: GroupExit | undefined): Promise<unknown> {
+  const running = queued.context.runInAsyncScope(() => queued.member.work(connection, exit));
+  if (exit === undefined) return running;
+  const turned = setImmediate(() => exit.leave());
   return running.finally(() => clearImmediate(turned));
+}
+
+/**
+ * How a group makes a member leave: `signal` abandons its try (the unit of work joins it to the try's own signal), and
+ * the unit of work hands over the try's code, which may go on after the abandonment until it next uses the database.
+ */
+export class GroupExit {
+  readonly #controller = new AbortController();
+  #finished: Promise<unknown> = Promise.resolve();
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Settles (never rejects) once the abandoned try's code has finished. */
+  get finished(): Promise<unknown> {
+    return this.#finished;
+  }
+
+  leave(): void {
+    this.#controller.abort(new LeftGroup());
+  }
+
+  /** True when `error` is this exit's: the try was abandoned because it left, not because it failed. */
+  isReason(error: unknown): boolean {
+    return this.#controller.signal.aborted && error === this.#controller.signal.reason;
+  }
+
+  /** Records the abandoned try's code (its promise), which the member's next try waits for. */
+  abandoned(code: unknown): void {
+    this.#finished = Promise.resolve(code).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
 }
 
 /** Why a member's first try was abandoned: it left its group, and runs again alone. Its caller never sees it. */

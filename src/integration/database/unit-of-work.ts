@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CompiledQuery, sql, type DatabaseConnection, type Dialect, type Kysely, type QueryResult } from 'kysely';
 import { UsageError, WeftError } from '../errors/internal.js';
 import { backoffDelay } from './backoff.js';
-import { CommitGroups } from './commit-group.js';
+import { CommitGroups, type GroupExit } from './commit-group.js';
 import { isRetryable } from './driver-errors.js';
 import { Deadline, refusedAfterAbandon } from './transaction-deadline.js';
 import { ConnectionHandles, openScope, writePending, type Scope } from './transaction-scope.js';
@@ -211,7 +211,7 @@ export class UnitOfWork<DB> {
       groups !== undefined && begin === groups.begin
         ? await groups.run<Outcome<DB, T>>({
             durability: options.durability ?? 'full',
-            work: (connection, leave) => this.#work(connection, work, leaving(options, leave)),
+            work: (connection, exit) => this.#work(connection, work, leaving(options, exit), exit),
             alone: (connection) => this.#alone(connection, begin, work, options),
             taken: connected,
           })
@@ -269,16 +269,21 @@ export class UnitOfWork<DB> {
     connection: DatabaseConnection,
     work: TransactionWork<DB, T>,
     options: TransactionOptions,
+    exit?: GroupExit,
   ): Promise<Outcome<DB, T>> {
     const { handle, slot } = this.#handles.for(connection, this.#root.getExecutor());
     const scope = openScope(handle, connection, { savepoints: 0, abandoned: undefined });
     slot.scope = scope;
     const deadline = new Deadline(scope, options);
+    let running: T | Promise<T> | undefined;
     try {
-      const result = await deadline.race(this.#storage.run(scope, () => work(handle)));
+      running = this.#storage.run(scope, () => work(handle));
+      const result = await deadline.race(running);
       if (scope.pending !== undefined) await deadline.race(this.#storage.run(scope, () => writePending(scope)));
       return { result, scope };
     } catch (error) {
+      // Its group made it leave: its next try waits for this one's code to end.
+      if (exit?.isReason(scope.root.abandoned) === true) exit.abandoned(running);
       // Whatever the work threw after being abandoned (often the refusal itself), the abandonment is the cause.
       throw scope.root.abandoned ?? error;
     } finally {
@@ -354,10 +359,11 @@ export class UnitOfWork<DB> {
   }
 }
 
-/** `options` with `leave` joined to its signal: the group abandons a member's try through it. */
-function leaving(options: TransactionOptions, leave: AbortSignal | undefined): TransactionOptions {
-  if (leave === undefined) return options;
-  return { ...options, signal: options.signal === undefined ? leave : AbortSignal.any([options.signal, leave]) };
+/** `options` with the group's exit joined to its signal: the group abandons a member's try through it. */
+function leaving(options: TransactionOptions, exit: GroupExit | undefined): TransactionOptions {
+  if (exit === undefined) return options;
+  const { signal } = exit;
+  return { ...options, signal: options.signal === undefined ? signal : AbortSignal.any([options.signal, signal]) };
 }
 
 /** What a transaction's work returned, with its scope (its afterCommit callbacks). */
