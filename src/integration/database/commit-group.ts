@@ -1,6 +1,7 @@
 // Group commit: on a backend with one writer (SQLite), top-level write transactions that queue up behind the one
 // running share one physical transaction. Each member runs alone and in turn in its own savepoint; the group ends with
-// one COMMIT, so one flush to disk serves them all. Nobody is settled before that COMMIT returns.
+// one COMMIT, so one flush to disk serves them all. Nobody is settled before that COMMIT returns. A member that
+// waits for anything but the database leaves its group (see `runMember`) and runs again alone (docs/database.md).
 import { AsyncResource } from 'node:async_hooks';
 import { CompiledQuery, type DatabaseConnection } from 'kysely';
 import type { DatabaseLogger } from './options.js';
