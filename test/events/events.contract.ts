@@ -546,14 +546,18 @@ export function eventsContract(
         async (e) => {
           running++;
           most = Math.max(most, running);
-          await sleep(Math.random() * 3);
-          await typed
-            .executor()
-            .insertInto('effects')
-            .values({ id: `effect-${e.id}`, event_id: e.id })
-            .execute();
-          byPlayer.set(e.data.playerId, [...(byPlayer.get(e.data.playerId) ?? []), e.data.count]);
-          running--;
+          // A try can end early (on SQLite, one that waits leaves its commit group and is tried again): count it out.
+          try {
+            await sleep(Math.random() * 3);
+            await typed
+              .executor()
+              .insertInto('effects')
+              .values({ id: `effect-${e.id}`, event_id: e.id })
+              .execute();
+            byPlayer.set(e.data.playerId, [...(byPlayer.get(e.data.playerId) ?? []), e.data.count]);
+          } finally {
+            running--;
+          }
         },
         { name: 'lanes', concurrency: 3 },
       );

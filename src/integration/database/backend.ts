@@ -1,5 +1,5 @@
 import type { CompiledQuery, Dialect, Kysely } from 'kysely';
-import type { DeferredFlush } from './unit-of-work.js';
+import type { DeferredFlush } from './transaction-options.js';
 
 /**
  * What differs between backends, as flags the rest of Weft reads
@@ -46,5 +46,10 @@ export interface DatabaseBackend {
   }): CompiledQuery;
   /** How a transaction asked for `durability: 'deferred'` commits without waiting for the disk. */
   readonly deferredFlush: DeferredFlush;
+  /**
+   * Group commit: the largest group of concurrent write transactions that share one commit, where one writer at a time
+   * makes them queue (SQLite); undefined where it is off or the server runs writers side by side (PostgreSQL).
+   */
+  readonly groupCommit: { readonly maxSize: number } | undefined;
   poolStats(): PoolStats;
 }

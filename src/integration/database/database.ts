@@ -5,7 +5,8 @@ import type { DatabaseBackend, DatabaseCapabilities, PoolStats } from './backend
 import { resolveOptions, type DatabaseLogger, type DatabaseOptions, type QueryEvent } from './options.js';
 import { ensurePostgresSchema, postgresBackend } from './postgres-backend.js';
 import { sqliteBackend } from './sqlite-backend.js';
-import { UnitOfWork, type TransactionOptions, type TransactionWork } from './unit-of-work.js';
+import type { TransactionOptions, TransactionWork } from './transaction-options.js';
+import { UnitOfWork } from './unit-of-work.js';
 
 /** The table types of a database nobody described: any table, any column, values unknown. */
 export type UntypedTables = Record<string, Record<string, unknown>>;
@@ -76,15 +77,15 @@ export async function createDatabase<DB = UntypedTables>(input: string | Databas
   const db = new WeftDatabase<DB>(
     kysely,
     backend,
-    new UnitOfWork(
-      kysely,
-      backend.dialect,
-      (settings) => backend.begin(settings),
-      backend.deferredFlush,
+    new UnitOfWork(kysely, {
+      dialect: backend.dialect,
+      begin: (settings) => backend.begin(settings),
+      deferredFlush: backend.deferredFlush,
       retry,
       logger,
-      maxWaitingTransactions,
-    ),
+      maxWaiting: maxWaitingTransactions,
+      groupCommit: backend.groupCommit,
+    }),
   );
   try {
     if (target.kind === 'postgres') await ensurePostgresSchema(kysely as Kysely<unknown>, target.schema);

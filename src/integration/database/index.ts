@@ -11,6 +11,6 @@ export type {
   SqliteSettings,
   SqliteSynchronous,
 } from './options.js';
-export type { IsolationLevel, TransactionOptions, TransactionWork } from './unit-of-work.js';
+export type { IsolationLevel, TransactionOptions, TransactionWork } from './transaction-options.js';
 export { Migrator } from './migrator.js';
 export type { Migration, MigrationStatus, MigrationStep } from './migrator.js';

@@ -1,7 +1,7 @@
 // The database part's face inside Weft: the public face, and what other parts and tests may use.
 export * from './index.js';
 export type { DatabaseBackend } from './backend.js';
-export type { DeferredFlush } from './unit-of-work.js';
+export type { DeferredFlush } from './transaction-options.js';
 export { redactUrl } from './options.js';
 export { StatementCache } from './statement-cache.js';
 export { backoffDelay } from './backoff.js';

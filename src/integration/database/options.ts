@@ -17,6 +17,11 @@ export interface SqliteSettings {
   readonly busyTimeoutMs?: number;
   /** Prepared statements kept per connection, keyed by SQL text. 0 turns the cache off. */
   readonly statementCacheSize?: number;
+  /**
+   * Group commit (on by default): write transactions that wait while another runs share one commit and one flush, each
+   * in its own savepoint. `maxSize` caps a group (default 64); `false` gives every transaction its own commit.
+   */
+  readonly groupCommit?: false | { readonly maxSize?: number };
 }
 
 /** Settings that apply only to the PostgreSQL backend. */
@@ -80,6 +85,7 @@ export interface ResolvedSqlite {
   readonly synchronous: SqliteSynchronous;
   readonly busyTimeoutMs: number;
   readonly statementCacheSize: number;
+  readonly groupCommit: false | { readonly maxSize: number };
 }
 
 /** The PostgreSQL target after parsing and defaults. */
@@ -99,6 +105,9 @@ export interface ResolvedPostgres {
 export type ResolvedTarget = ResolvedSqlite | ResolvedPostgres;
 
 const ACCEPTED_FORMS = '"sqlite:<path>", "sqlite::memory:" or "postgres://user[:password]@host[:port]/database"';
+
+/** Members of one commit group unless set: past a few dozen, one more member saves less than the wait it adds. */
+export const DEFAULT_GROUP_COMMIT_MAX_SIZE = 64;
 
 /** About 60 MB of waiting durable publishes at their measured ~6 KB each. */
 export const DEFAULT_MAX_WAITING_TRANSACTIONS = 10_000;
@@ -153,7 +162,7 @@ function resolveTarget(options: DatabaseOptions): ResolvedTarget {
 }
 
 function resolveSqlite(path: string, settings: SqliteSettings): ResolvedSqlite {
-  assertKnownKeys(settings, ['synchronous', 'busyTimeoutMs', 'statementCacheSize'], 'sqlite');
+  assertKnownKeys(settings, ['synchronous', 'busyTimeoutMs', 'statementCacheSize', 'groupCommit'], 'sqlite');
   const filename = path.startsWith('//') ? path.slice(2) : path;
   if (filename.length === 0) {
     throw new ConfigError(`Database URL "sqlite:" names no file; use ${ACCEPTED_FORMS}.`);
@@ -170,7 +179,21 @@ function resolveSqlite(path: string, settings: SqliteSettings): ResolvedSqlite {
     synchronous,
     busyTimeoutMs: integerSetting('sqlite.busyTimeoutMs', settings.busyTimeoutMs, 1000, 0),
     statementCacheSize: integerSetting('sqlite.statementCacheSize', settings.statementCacheSize, 256, 0),
+    groupCommit: resolveGroupCommit(settings.groupCommit),
   };
+}
+
+function resolveGroupCommit(value: unknown): ResolvedSqlite['groupCommit'] {
+  if (value === false) return false;
+  if (value === undefined) return { maxSize: DEFAULT_GROUP_COMMIT_MAX_SIZE };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(
+      `Setting "sqlite.groupCommit" must be false or an object such as { maxSize: 64 }; received ${describe(value)}.`,
+    );
+  }
+  assertKnownKeys(value, ['maxSize'], 'sqlite.groupCommit');
+  const { maxSize } = value as { maxSize?: unknown };
+  return { maxSize: integerSetting('sqlite.groupCommit.maxSize', maxSize, DEFAULT_GROUP_COMMIT_MAX_SIZE, 2) };
 }
 
 function resolvePostgres(url: string, settings: PostgresSettings): ResolvedPostgres {

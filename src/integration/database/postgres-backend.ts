@@ -16,7 +16,7 @@ import {
   type DriverErrorClassifier,
 } from './driver-errors.js';
 import { describeTarget, type DatabaseLogger, type ResolvedPostgres } from './options.js';
-import { KyselyTransactionsRefused } from './unit-of-work.js';
+import { KyselyTransactionsRefused } from './transaction-handle.js';
 
 /** PostgreSQL through a node-postgres pool. */
 export function postgresBackend(config: ResolvedPostgres, logger: DatabaseLogger): DatabaseBackend {
@@ -65,6 +65,8 @@ export function postgresBackend(config: ResolvedPostgres, logger: DatabaseLogger
     },
     // The commit returns before the WAL flush; a server crash may lose the latest such commits, whole.
     deferredFlush: { afterBegin: CompiledQuery.raw('set local synchronous_commit = off') },
+    // Writers run side by side on the server, which groups their flushes itself.
+    groupCommit: undefined,
     poolStats: () => ({ size: pool.totalCount, inUse: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }),
   };
 }

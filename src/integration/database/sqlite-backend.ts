@@ -15,7 +15,7 @@ import { classifySqliteError, mapDriverError } from './driver-errors.js';
 import { describeTarget, type ResolvedSqlite } from './options.js';
 import { SqliteFileGuard } from './sqlite-file-guard.js';
 import { prepareSqliteFile } from './sqlite-path.js';
-import { KyselyTransactionsRefused } from './unit-of-work.js';
+import { KyselyTransactionsRefused } from './transaction-handle.js';
 
 type Statement = BetterSqlite3.Statement<unknown[]>;
 
@@ -50,6 +50,7 @@ export function sqliteBackend(config: ResolvedSqlite): DatabaseBackend {
             afterEnd: CompiledQuery.raw(`pragma synchronous = ${config.synchronous}`),
           }
         : {},
+    groupCommit: config.groupCommit === false ? undefined : config.groupCommit,
     poolStats: () => driver.stats(),
   };
 }

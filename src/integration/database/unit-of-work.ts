@@ -1,78 +1,22 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  CompiledQuery,
-  Transaction,
-  sql,
-  type ConnectionProvider,
-  type DatabaseConnection,
-  type Dialect,
-  type Driver,
-  type Kysely,
-  type QueryExecutor,
-  type QueryResult,
-} from 'kysely';
-import { ConfigError, ConflictError, UnavailableError, UsageError, WeftError } from '../errors/internal.js';
+import { CompiledQuery, sql, type DatabaseConnection, type Dialect, type Kysely, type QueryResult } from 'kysely';
+import { UsageError, WeftError } from '../errors/internal.js';
 import { backoffDelay } from './backoff.js';
+import { CommitGroups, type GroupExit } from './commit-group.js';
 import { isRetryable } from './driver-errors.js';
-import { Deadline, MAX_TIMER_MS, refusedAfterAbandon } from './transaction-deadline.js';
+import { Deadline, refusedAfterAbandon } from './transaction-deadline.js';
+import { ConnectionHandles, openScope, writePending, type Scope } from './transaction-scope.js';
+import {
+  gaveUp,
+  overloaded,
+  refusedOptions,
+  type BeginStatement,
+  type DeferredFlush,
+  type TransactionOptions,
+  type TransactionWork,
+} from './transaction-options.js';
 import type { DatabaseLogger, RetryPolicy } from './options.js';
-
-/** Isolation levels a caller may ask for; backends without them (SQLite) are always serializable. */
-export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
-
-/** Options of one `transaction` call. Only the outermost call's options count. */
-export interface TransactionOptions {
-  readonly isolation?: IsolationLevel;
-  /** A read-only transaction; on SQLite it takes no write lock. */
-  readonly readOnly?: boolean;
-  /** Override the database's retry policy for this call; `false` runs it once. */
-  readonly retry?: Partial<RetryPolicy> | false;
-  /**
-   * `'deferred'`: the commit returns before the transaction is flushed to disk. A process crash
-   * never loses it; a machine crash may, whole (never in part), unless a later flushed commit
-   * followed. For work that is redone when lost, such as event delivery bookkeeping. Default `'full'`.
-   */
-  readonly durability?: 'full' | 'deferred';
-  /**
-   * The longest one attempt may run once it has begun. On expiry the transaction is abandoned: it rolls back (the
-   * connection is free again), the call rejects with a TimeoutError (WEFT_TIMEOUT), and any later use of the
-   * database from the abandoned work's async context is refused with that error. Default: no limit.
-   */
-  readonly timeoutMs?: number;
-  /** Abandons the transaction when it aborts, as `timeoutMs` does; the call rejects with the abort reason. */
-  readonly signal?: AbortSignal;
-}
-
-/** Statements that let one transaction's commit skip the flush: before BEGIN, after BEGIN, after COMMIT or ROLLBACK. */
-export interface DeferredFlush {
-  readonly beforeBegin?: CompiledQuery;
-  readonly afterBegin?: CompiledQuery;
-  readonly afterEnd?: CompiledQuery;
-}
-
-/** The work of a transaction; it receives the transaction, which `executor()` also returns inside it. */
-export type TransactionWork<DB, T> = (tx: Kysely<DB>) => Promise<T> | T;
-
-/** One open transaction or savepoint, as carried by AsyncLocalStorage. */
-interface Scope<DB> {
-  readonly trx: Transaction<DB>;
-  /** The connection the transaction runs on (savepoints share it). */
-  readonly connection: DatabaseConnection;
-  /** Work to run after the outermost commit; dropped with this scope when it rolls back. */
-  readonly afterCommit: Array<() => unknown>;
-  /** Shared by the outermost transaction and its savepoints; `abandoned` once it timed out or its signal aborted. */
-  readonly root: { savepoints: number; abandoned: Error | undefined };
-  /** Writes held in memory (see `pending`), by owner; written out before this scope ends. Made on first use. */
-  pending: Map<object, Pending> | undefined;
-  done: boolean;
-  childOpen: boolean;
-}
-
-interface Pending {
-  readonly buffer: unknown;
-  readonly flush: (buffer: never) => Promise<void>;
-}
 
 /**
  * Runs units of work: the outermost `run` is a database transaction retried on lost races,
@@ -81,41 +25,39 @@ interface Pending {
 export class UnitOfWork<DB> {
   readonly #storage = new AsyncLocalStorage<Scope<DB>>();
   readonly #root: Kysely<DB>;
-  readonly #dialect: Dialect;
   readonly #begin: BeginStatement;
   readonly #deferredFlush: DeferredFlush;
-  /**
-   * One transaction handle per pooled connection, built once: building Kysely objects per transaction costs more than a
-   * small statement.
-   */
-  readonly #handles = new WeakMap<
-    DatabaseConnection,
-    { handle: Transaction<DB>; slot: { scope: Scope<DB> | undefined } }
-  >();
+  readonly #handles: ConnectionHandles<DB>;
   readonly #retry: RetryPolicy;
   readonly #logger: DatabaseLogger;
   readonly #maxWaiting: number;
+  /** Where top-level write transactions queue to share a commit (one writer: SQLite); undefined otherwise. */
+  readonly #groups: CommitGroups | undefined;
   #open = 0;
   /** Outermost transactions waiting for a connection (or for their next attempt), bounded by #maxWaiting. */
   #waiting = 0;
   #idle: (() => void) | undefined;
 
-  constructor(
-    root: Kysely<DB>,
-    dialect: Dialect,
-    begin: BeginStatement,
-    deferredFlush: DeferredFlush,
-    retry: RetryPolicy,
-    logger: DatabaseLogger,
-    maxWaiting: number,
-  ) {
+  constructor(root: Kysely<DB>, settings: UnitOfWorkSettings) {
     this.#root = root;
-    this.#dialect = dialect;
-    this.#begin = begin;
-    this.#deferredFlush = deferredFlush;
-    this.#retry = retry;
-    this.#logger = logger;
-    this.#maxWaiting = maxWaiting;
+    this.#handles = new ConnectionHandles(settings.dialect, this.#storage);
+    this.#begin = settings.begin;
+    this.#deferredFlush = settings.deferredFlush;
+    this.#retry = settings.retry;
+    this.#logger = settings.logger;
+    this.#maxWaiting = settings.maxWaiting;
+    const { groupCommit } = settings;
+    this.#groups =
+      groupCommit === undefined
+        ? undefined
+        : new CommitGroups({
+            provideConnection: (consumer) => root.getExecutor().provideConnection(consumer),
+            begin: settings.begin({ readOnly: false }),
+            deferredFlush: settings.deferredFlush,
+            maxSize: groupCommit.maxSize,
+            rollback: (connection, reason) => this.#rollback(connection, reason),
+            logger: settings.logger,
+          });
   }
 
   /**
@@ -159,16 +101,7 @@ export class UnitOfWork<DB> {
   /** Writes out what the open transaction holds back (see `pending`), so a read sees it. */
   async flushPending(): Promise<void> {
     const scope = this.#current();
-    if (scope !== undefined) await this.#flush(scope);
-  }
-
-  async #flush(scope: Scope<DB>): Promise<void> {
-    const pending = scope.pending;
-    if (pending === undefined) return;
-    for (const [owner, entry] of pending) {
-      pending.delete(owner);
-      await entry.flush(entry.buffer as never);
-    }
+    if (scope !== undefined) await writePending(scope);
   }
 
   /**
@@ -214,12 +147,7 @@ export class UnitOfWork<DB> {
     if (refused !== undefined) return Promise.reject(refused);
     if (this.#waiting >= this.#maxWaiting) {
       // Refused before anything is built for it: a burst of callers that do not wait costs a bounded amount of memory.
-      return Promise.reject(
-        new UnavailableError(
-          `${this.#maxWaiting} transactions are waiting for the database already (maxWaitingTransactions); try again later.`,
-          { code: 'WEFT_OVERLOADED', details: { waiting: this.#waiting, maxWaitingTransactions: this.#maxWaiting } },
-        ),
-      );
+      return Promise.reject(overloaded(this.#waiting, this.#maxWaiting));
     }
     return this.#outermost(work, options);
   }
@@ -268,9 +196,8 @@ export class UnitOfWork<DB> {
   }
 
   /**
-   * One try: holds a connection and sends the precompiled BEGIN and COMMIT itself rather than
-   * through Kysely's controlled transaction, which costs more than the statement it wraps.
-   * The afterCommit work runs once the connection is back in the pool, so it may use the database.
+   * One try. A write transaction joins the commit group queue where there is one; otherwise it holds a connection
+   * alone. The afterCommit work runs once the connection is back in the pool, so it may use the database.
    */
   async #attempt<T>(work: TransactionWork<DB, T>, options: TransactionOptions, connected: () => void): Promise<T> {
     const begin = this.#begin(
@@ -278,84 +205,93 @@ export class UnitOfWork<DB> {
         ? { readOnly: options.readOnly === true }
         : { isolation: options.isolation, readOnly: options.readOnly === true },
     );
-    const executor = this.#root.getExecutor();
-    const deferred = options.durability === 'deferred' ? this.#deferredFlush : undefined;
-    const { result, scope } = await executor.provideConnection(async (connection) => {
-      connected();
-      const { handle, slot } = this.#handleFor(connection, executor);
-      if (deferred?.beforeBegin !== undefined) await connection.executeQuery(deferred.beforeBegin);
-      try {
-        await connection.executeQuery(begin);
-      } catch (error) {
-        if (deferred?.afterEnd !== undefined) await connection.executeQuery(deferred.afterEnd);
-        throw error;
-      }
-      const scope: Scope<DB> = {
-        trx: handle,
-        connection,
-        afterCommit: [],
-        root: { savepoints: 0, abandoned: undefined },
-        pending: undefined,
-        done: false,
-        childOpen: false,
-      };
-      slot.scope = scope;
-      const deadline = new Deadline(scope, options);
-      try {
-        if (deferred?.afterBegin !== undefined) await connection.executeQuery(deferred.afterBegin);
-        const result = await deadline.race(this.#storage.run(scope, () => work(handle)));
-        if (scope.pending !== undefined) await deadline.race(this.#storage.run(scope, () => this.#flush(scope)));
-        deadline.end();
-        const committed = await connection.executeQuery<{ command?: string }>(COMMIT);
-        if (committed.rows[0]?.command === 'ROLLBACK') {
-          throw new WeftError(
-            'WEFT_INTERNAL',
-            'The database rolled the transaction back at commit: a statement inside it failed and the failure was caught.',
-          );
-        }
-        return { result, scope };
-      } catch (error) {
-        deadline.end();
-        scope.done = true;
-        await this.#rollback(connection, error);
-        // Whatever the work threw after being abandoned (often the refusal itself), the abandonment is the cause.
-        throw scope.root.abandoned ?? error;
-      } finally {
-        scope.done = true;
-        slot.scope = undefined;
-        // The connection goes back to the pool with its usual durability.
-        if (deferred?.afterEnd !== undefined) await connection.executeQuery(deferred.afterEnd);
-      }
-    });
+    const groups = this.#groups;
+    // Only a transaction that would send the group's very BEGIN may share it (not read-only ones, which take no lock).
+    const { result, scope } =
+      groups !== undefined && begin === groups.begin
+        ? await groups.run<Outcome<DB, T>>({
+            durability: options.durability ?? 'full',
+            work: (connection, exit) => this.#work(connection, work, leaving(options, exit), exit),
+            alone: (connection) => this.#alone(connection, begin, work, options),
+            taken: connected,
+          })
+        : await this.#root.getExecutor().provideConnection((connection) => {
+            connected();
+            return this.#alone(connection, begin, work, options);
+          });
     await this.#runCallbacks(scope.afterCommit);
     return result;
   }
 
-  #handleFor(
+  /**
+   * A whole transaction on `connection`: sends the precompiled BEGIN and COMMIT itself rather than through Kysely's
+   * controlled transaction, which costs more than the statement it wraps.
+   */
+  async #alone<T>(
     connection: DatabaseConnection,
-    executor: QueryExecutor,
-  ): { handle: Transaction<DB>; slot: { scope: Scope<DB> | undefined } } {
-    let entry = this.#handles.get(connection);
-    if (entry === undefined) {
-      const slot: { scope: Scope<DB> | undefined } = { scope: undefined };
-      // Serves queries only to the code of the transaction open on this connection: a handle kept
-      // past its transaction, or carried into another async context, would write outside it.
-      const owns = (): boolean | Error => {
-        const open = slot.scope;
-        const current = this.#storage.getStore();
-        if (current?.root.abandoned !== undefined) return refusedAfterAbandon(current.root.abandoned);
-        return open !== undefined && !open.done && current?.root === open.root;
-      };
-      const handle = new UnitOfWorkTransaction<DB>({
-        config: { dialect: this.#dialect },
-        dialect: this.#dialect,
-        driver: NESTING_REFUSED,
-        executor: executor.withConnectionProvider(new OwnedConnectionProvider(connection, owns)),
-      });
-      entry = { handle, slot };
-      this.#handles.set(connection, entry);
+    begin: CompiledQuery,
+    work: TransactionWork<DB, T>,
+    options: TransactionOptions,
+  ): Promise<Outcome<DB, T>> {
+    const deferred = options.durability === 'deferred' ? this.#deferredFlush : undefined;
+    if (deferred?.beforeBegin !== undefined) await connection.executeQuery(deferred.beforeBegin);
+    try {
+      await connection.executeQuery(begin);
+    } catch (error) {
+      if (deferred?.afterEnd !== undefined) await connection.executeQuery(deferred.afterEnd);
+      throw error;
     }
-    return entry;
+    try {
+      if (deferred?.afterBegin !== undefined) await connection.executeQuery(deferred.afterBegin);
+      const outcome = await this.#work(connection, work, options);
+      const committed = await connection.executeQuery<{ command?: string }>(COMMIT);
+      if (committed.rows[0]?.command === 'ROLLBACK') {
+        throw new WeftError(
+          'WEFT_INTERNAL',
+          'The database rolled the transaction back at commit: a statement inside it failed and the failure was caught.',
+        );
+      }
+      return outcome;
+    } catch (error) {
+      await this.#rollback(connection, error);
+      throw error;
+    } finally {
+      // The connection goes back to the pool with its usual durability.
+      if (deferred?.afterEnd !== undefined) await connection.executeQuery(deferred.afterEnd);
+    }
+  }
+
+  /**
+   * The caller's work in a scope of its own on `connection`, inside a transaction (or a group's savepoint) opened
+   * around it, within its time limit; what it held back is written out before it returns.
+   */
+  async #work<T>(
+    connection: DatabaseConnection,
+    work: TransactionWork<DB, T>,
+    options: TransactionOptions,
+    exit?: GroupExit,
+  ): Promise<Outcome<DB, T>> {
+    const { handle, slot } = this.#handles.for(connection, this.#root.getExecutor());
+    const scope = openScope(handle, connection, { savepoints: 0, abandoned: undefined });
+    slot.scope = scope;
+    const deadline = new Deadline(scope, options);
+    let running: T | Promise<T> | undefined;
+    try {
+      running = this.#storage.run(scope, () => work(handle));
+      const result = await deadline.race(running);
+      if (scope.pending !== undefined) await deadline.race(this.#storage.run(scope, () => writePending(scope)));
+      return { result, scope };
+    } catch (error) {
+      // Its group made it leave: its next try waits for this one's code to end.
+      if (exit?.isReason(scope.root.abandoned) === true) exit.abandoned(running);
+      // Whatever the work threw after being abandoned (often the refusal itself), the abandonment is the cause.
+      throw scope.root.abandoned ?? error;
+    } finally {
+      deadline.end();
+      // Ended before its COMMIT or savepoint release: the handle refuses code of this work that goes on.
+      scope.done = true;
+      slot.scope = undefined;
+    }
   }
 
   async #nested<T>(parent: Scope<DB>, work: TransactionWork<DB, T>): Promise<T> {
@@ -377,20 +313,12 @@ export class UnitOfWork<DB> {
     const name = `weft_sp_${++parent.root.savepoints}`;
     const { trx } = parent;
     // What the parent held back goes first, so writes land in the order they were made.
-    if (parent.pending !== undefined) await this.#flush(parent);
+    if (parent.pending !== undefined) await writePending(parent);
     await sql.raw(`savepoint ${name}`).execute(trx);
-    const scope: Scope<DB> = {
-      trx,
-      connection: parent.connection,
-      afterCommit: [],
-      root: parent.root,
-      pending: undefined,
-      done: false,
-      childOpen: false,
-    };
+    const scope = openScope(trx, parent.connection, parent.root);
     try {
       const result = await this.#storage.run(scope, () => work(trx));
-      if (scope.pending !== undefined) await this.#storage.run(scope, () => this.#flush(scope));
+      if (scope.pending !== undefined) await this.#storage.run(scope, () => writePending(scope));
       await sql.raw(`release savepoint ${name}`).execute(trx);
       parent.afterCommit.push(...scope.afterCommit);
       return result;
@@ -431,132 +359,31 @@ export class UnitOfWork<DB> {
   }
 }
 
-/** Picks the BEGIN statement of the backend for the requested settings. */
-export type BeginStatement = (settings: { isolation?: IsolationLevel; readOnly: boolean }) => CompiledQuery;
+/** `options` with the group's exit joined to its signal: the group abandons a member's try through it. */
+function leaving(options: TransactionOptions, exit: GroupExit | undefined): TransactionOptions {
+  if (exit === undefined) return options;
+  const { signal } = exit;
+  return { ...options, signal: options.signal === undefined ? signal : AbortSignal.any([options.signal, signal]) };
+}
+
+/** What a transaction's work returned, with its scope (its afterCommit callbacks). */
+interface Outcome<DB, T> {
+  readonly result: T;
+  readonly scope: Scope<DB>;
+}
+
+/** What the unit of work is built from; `createDatabase` assembles it from the backend and the options. */
+export interface UnitOfWorkSettings {
+  readonly dialect: Dialect;
+  readonly begin: BeginStatement;
+  readonly deferredFlush: DeferredFlush;
+  readonly retry: RetryPolicy;
+  readonly logger: DatabaseLogger;
+  /** Outermost transactions that may wait at once (`maxWaitingTransactions`). */
+  readonly maxWaiting: number;
+  /** Group commit's largest group; undefined turns it off (PostgreSQL, or `sqlite.groupCommit: false`). */
+  readonly groupCommit: { readonly maxSize: number } | undefined;
+}
 
 const COMMIT = CompiledQuery.raw('commit');
 const ROLLBACK = CompiledQuery.raw('rollback');
-
-/** Lends one connection, and only while `owns()` holds. */
-class OwnedConnectionProvider implements ConnectionProvider {
-  readonly #connection: DatabaseConnection;
-  readonly #owns: () => boolean | Error;
-
-  /** `owns`: true while the calling code may use the connection; an Error to reject with instead of the usual one. */
-  constructor(connection: DatabaseConnection, owns: () => boolean | Error) {
-    this.#connection = connection;
-    this.#owns = owns;
-  }
-
-  provideConnection<T>(consumer: (connection: DatabaseConnection) => Promise<T>): Promise<T> {
-    const owned = this.#owns();
-    if (owned instanceof Error) return Promise.reject(owned);
-    if (!owned) {
-      return Promise.reject(
-        new UsageError(
-          'This transaction handle is used outside its transaction (it has ended, or the call runs in another async context); use db.executor().',
-        ),
-      );
-    }
-    return consumer(this.#connection);
-  }
-}
-
-const nestingRefusedError = (): UsageError =>
-  new UsageError(
-    'Inside a transaction, nest with db.transaction(...) (a savepoint), not with Kysely transaction methods.',
-  );
-const nestingRefused = (): Promise<never> => Promise.reject(nestingRefusedError());
-
-/** The driver a transaction handle hands to Kysely's own transaction methods: it refuses them all. */
-const NESTING_REFUSED: Driver = {
-  init: () => Promise.resolve(),
-  acquireConnection: nestingRefused,
-  beginTransaction: nestingRefused,
-  commitTransaction: nestingRefused,
-  rollbackTransaction: nestingRefused,
-  releaseConnection: () => Promise.resolve(),
-  destroy: nestingRefused,
-};
-
-/** A transaction's handle: Kysely's own, whose `transaction()` throws a UsageError rather than Kysely's bare Error. */
-class UnitOfWorkTransaction<DB> extends Transaction<DB> {
-  override transaction(): never {
-    throw nestingRefusedError();
-  }
-}
-
-/**
- * What the backends' drivers answer when Kysely's own transaction or savepoint methods reach them:
- * the unit of work sends BEGIN, COMMIT and SAVEPOINT on the connection itself, so only
- * `db.executor().transaction()` or `startTransaction()` on the root handle gets here, and those
- * would run outside the unit of work (no async context, no retries, no afterCommit).
- */
-export function refuseKyselyTransaction(): Promise<never> {
-  return Promise.reject(
-    new UsageError(
-      "Kysely's transaction() and startTransaction() bypass Weft's unit of work (no async context, no retries, no afterCommit); use db.transaction(fn).",
-    ),
-  );
-}
-
-/**
- * The transaction methods of a Kysely driver, all refusing: the unit of work sends BEGIN, COMMIT and
- * SAVEPOINT on the connection itself, so these are reached only by Kysely's own transaction methods
- * on the root handle, which would bypass it. Both of Weft's drivers extend it.
- */
-export abstract class KyselyTransactionsRefused implements Pick<
-  Driver,
-  | 'beginTransaction'
-  | 'commitTransaction'
-  | 'rollbackTransaction'
-  | 'savepoint'
-  | 'rollbackToSavepoint'
-  | 'releaseSavepoint'
-> {
-  beginTransaction(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-
-  commitTransaction(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-
-  rollbackTransaction(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-
-  savepoint(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-
-  rollbackToSavepoint(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-
-  releaseSavepoint(): Promise<void> {
-    return refuseKyselyTransaction();
-  }
-}
-
-function gaveUp(error: unknown, attempts: number): WeftError {
-  const message = `Transaction gave up after ${attempts} attempts: ${error instanceof Error ? error.message : String(error)}`;
-  const details = { attempts };
-  return error instanceof UnavailableError
-    ? new UnavailableError(message, { code: 'WEFT_DATABASE_BUSY', cause: error, details })
-    : new ConflictError(message, { code: 'WEFT_TRANSACTION_CONFLICT', cause: error, details });
-}
-
-/** The first wrong option of an outermost transaction, or undefined. */
-function refusedOptions(options: TransactionOptions): ConfigError | undefined {
-  const { durability, timeoutMs } = options;
-  if (durability !== undefined && durability !== 'full' && durability !== 'deferred')
-    return new ConfigError(
-      `Transaction durability must be 'full' or 'deferred'; received ${JSON.stringify(durability)}.`,
-    );
-  if (timeoutMs !== undefined && (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMER_MS))
-    return new ConfigError(
-      `Transaction timeoutMs must be an integer from 1 to ${MAX_TIMER_MS}; received ${JSON.stringify(timeoutMs)}.`,
-    );
-  return undefined;
-}
