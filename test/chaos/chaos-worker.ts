@@ -95,7 +95,11 @@ export class ChaosWorker {
 
   /** Its readiness now: the status code and the status of each check. */
   async readiness(): Promise<{ status: number; checks: Record<string, string> }> {
-    const response = await fetch(await this.health);
+    const response = await fetch(await this.health).catch((error: unknown) => {
+      throw new Error(`the health route of a chaos worker did not answer:\n${this.#stderr.slice(-5000)}`, {
+        cause: error,
+      });
+    });
     const body = (await response.json()) as { checks?: Record<string, { status: string }> };
     return {
       status: response.status,
