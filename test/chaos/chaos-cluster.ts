@@ -59,7 +59,7 @@ export class ChaosCluster {
     this.postgresProxy = proxies.postgres;
   }
 
-  /** Starts the NATS server, the proxies asked for and the workers (the first alone: it migrates); resolves when ready. */
+  /** Starts the NATS server, the proxies asked for and the workers (the first alone: it migrates), all ready. */
   static async start(options: ChaosClusterOptions): Promise<ChaosCluster> {
     const nats = await NatsServerProcess.start();
     const proxies: Partial<Record<string, TcpProxy>> = {};

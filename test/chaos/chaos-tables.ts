@@ -9,7 +9,7 @@ export interface ChaosTables {
   chaos_effects: { event_id: string; account: string; n: number; applied: Generated<number> };
 }
 
-/** Makes the chaos tables (PostgreSQL only: `applied` is a bigserial). No unique event id: a second effect must show. */
+/** Makes the chaos tables (PostgreSQL only: `applied` is a bigserial). No unique event id: a second effect shows. */
 export const chaosMigrations: readonly Migration[] = [
   {
     name: '001_chaos_tables',

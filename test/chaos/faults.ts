@@ -1,11 +1,22 @@
+import { existsSync } from 'node:fs';
 import { describe, it } from 'vitest';
 import { postgresAvailableForTests } from 'weft/testing';
+import { NATS_SERVER } from './nats-server-process.js';
 import { handlersFailing, natsKilled, networkCut, type Measured } from './scenarios.js';
 import { SIZES } from './sizes.js';
 
-/** Whether the fault tests can run: PostgreSQL reachable (with CI=true a failure, never a skip) and nats-server there. */
+/**
+ * Whether the fault tests can run: PostgreSQL reachable and nats-server installed. With CI=true either missing is a
+ * failure, never a skip; otherwise one loud line, and false.
+ */
 async function available(): Promise<boolean> {
-  return process.env.CI === 'true' || (await postgresAvailableForTests());
+  if (!existsSync(NATS_SERVER)) {
+    const line = `${NATS_SERVER} is not installed (apt-get install nats-server)`;
+    if (process.env.CI === 'true') throw new Error(`${line}; CI=true, so the fault tests fail instead of skipping.`);
+    process.stderr.write(`\n!!! SKIPPING FAULT TESTS: ${line}. Set CI=true to make this a failure.\n\n`);
+    return false;
+  }
+  return postgresAvailableForTests();
 }
 
 function report(name: string, measured: Measured): void {

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './free-port.js';
 
+/** The NATS server binary of the machine (Debian's package). */
+export const NATS_SERVER = '/usr/sbin/nats-server';
+
 /**
  * A `nats-server` of one test's own (JetStream, its own store directory, a free loopback port), which the test may
  * kill with SIGKILL and start again on the same port and store: the machine's shared server is never touched.
@@ -40,11 +43,9 @@ export class NatsServerProcess {
   /** Starts the server again on the same port and store directory; resolves once it accepts connections. */
   async restart(): Promise<void> {
     if (this.#child !== undefined) throw new Error('the NATS server of this test is running already');
-    const child = spawn(
-      '/usr/sbin/nats-server',
-      ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout?.on('data', (chunk: Buffer) => (this.#output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (this.#output += chunk.toString()));
     this.#child = child;

@@ -19,13 +19,19 @@ export interface NatsStreamContext {
   readonly relayThrough: (seq: number) => Promise<void>;
   /** Makes the subscription's durable consumer when it is new; resolves its name and unacknowledged count. */
   readonly consumer: (subscription: TransportSubscription) => Promise<string>;
-  /** How many messages the consumer has handed out and not had acknowledged. */
-  readonly ackPending: (consumer: string) => Promise<number>;
+  /**
+   * How many messages the consumer has handed out and not had acknowledged, and when (ms since the epoch, the
+   * server's clock) it last handed one out, when the server says.
+   */
+  readonly handedOut: (consumer: string) => Promise<{ pending: number; lastDelivered: number | undefined }>;
   readonly ackWaitMs: number;
   readonly requestTimeoutMs: number;
   readonly lease: (subscription: string) => SubscriptionLease;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'> | undefined;
 }
+
+/** How far the NATS server's clock (its last delivery time) may lag this host's without reordering a takeover. */
+const SERVER_CLOCK_MARGIN_MS = 1000;
 
 /** An event handed and not acknowledged yet, with the subject its acknowledgement goes to (its latest delivery). */
 interface Held {
@@ -173,14 +179,21 @@ export class NatsStream implements TransportStream {
       .where('subscription', '=', this.#subscription.name)
       .executeTakeFirst();
     if ((await this.#lease.claim()) === undefined) return false;
+    // Its own lease ran out (database cut past it) and nobody held it since: what it pulled is still its own, in order.
+    if (this.#lease.continued) return true;
     this.#held = [];
-    if (row?.holder != null && (await this.#context.ackPending(this.#consumer)) > 0) {
-      this.#notBefore = Date.now() + this.#context.ackWaitMs;
-      this.#context.logger?.info(
-        { subscription: this.#subscription.name, waitMs: this.#context.ackWaitMs },
-        'took the subscription over from a process that stopped holding it: waiting for its events to come again',
-      );
-    }
+    if (row?.holder == null) return true;
+    const handed = await this.#context.handedOut(this.#consumer);
+    if (handed.pending === 0) return true;
+    // The broker hands the former holder's messages again one ack wait after it last handed any out (only the holder
+    // pulls), so that long after, not after the claim: a holder cut off for longer than that is followed at once.
+    const now = Date.now();
+    const due = (handed.lastDelivered ?? now) + this.#context.ackWaitMs + SERVER_CLOCK_MARGIN_MS;
+    this.#notBefore = Math.max(now, due);
+    this.#context.logger?.info(
+      { subscription: this.#subscription.name, waitMs: this.#notBefore - now },
+      'took the subscription over from a process that stopped holding it: waiting for its events to come again',
+    );
     return true;
   }
 

@@ -290,8 +290,10 @@ export class NatsTransport implements Transport {
       relay: () => this.#relayNow(),
       relayThrough: (seq) => this.#relayThrough(seq),
       consumer: (subscription) => this.#consumer(subscription),
-      ackPending: async (consumer) =>
-        (await this.#manager().consumers.info(this.#options.stream, consumer)).num_ack_pending,
+      handedOut: async (consumer) => {
+        const info = await this.#manager().consumers.info(this.#options.stream, consumer);
+        return { pending: info.num_ack_pending, lastDelivered: timeOf(info.delivered.last_active) };
+      },
       ackWaitMs: this.#options.ackWaitMs,
       requestTimeoutMs: this.#options.requestTimeoutMs,
       lease: (subscription) =>
@@ -370,6 +372,16 @@ export class NatsTransport implements Transport {
 /** The core NATS subject a relay pass announces itself on (outside the stream's subjects, so never stored). */
 function wakeSubject(prefix: string): string {
   return `${prefix}_wake`;
+}
+
+/**
+ * A consumer's last delivery time in ms since the epoch: the server sends an RFC 3339 time (the client library types it
+ * as a number); undefined when absent or unreadable, and the caller then waits a whole ack wait.
+ */
+function timeOf(lastActive: unknown): number | undefined {
+  if (typeof lastActive !== 'string') return undefined;
+  const ms = Date.parse(lastActive);
+  return Number.isNaN(ms) ? undefined : ms;
 }
 
 /** The lag gauge, made once per metrics registry however many transports share it. */
