@@ -25,6 +25,7 @@ export interface NatsKillSize {
 export async function natsKilled(size: NatsKillSize): Promise<Measured> {
   const started = Date.now();
   const cluster = await ChaosCluster.start({ workers: 3, perWorker: Math.ceil(size.events / 3) });
+  const resumed: number[] = [];
   try {
     for (let kill = 1; kill <= size.kills; kill++) {
       const at = Math.floor((cluster.total * kill) / (size.kills + 1));
@@ -36,7 +37,11 @@ export async function natsKilled(size: NatsKillSize): Promise<Measured> {
           (await Promise.all(cluster.workers.map((w) => w.readiness()))).some((r) => r.checks.nats === 'down'),
         30_000,
       );
+      const commitsAtRestart = cluster.commitTimes.length;
       await cluster.nats.restart();
+      const restartedAt = Date.now();
+      await cluster.until('a commit after the restart', () => cluster.commitTimes.length > commitsAtRestart, 30_000);
+      resumed.push((cluster.commitTimes[commitsAtRestart] ?? Infinity) - restartedAt);
     }
     await cluster.until('every event committed', () => cluster.committed >= cluster.total, size.timeoutMs);
     await cluster.until(
@@ -49,7 +54,13 @@ export async function natsKilled(size: NatsKillSize): Promise<Measured> {
     expect(books.deadLetters).toEqual([]);
     // The broker's faults never make a handler run twice: a redelivery of a committed event meets the inbox first.
     expect([...calls.values()].filter((count) => count > 1)).toEqual([]);
-    return { events: cluster.total, kills: size.kills, handlerCalls: cluster.calls.length, seconds: since(started) };
+    return {
+      events: cluster.total,
+      kills: size.kills,
+      resumedMs: resumed.join(','),
+      handlerCalls: cluster.calls.length,
+      seconds: since(started),
+    };
   } finally {
     await cluster.close();
   }

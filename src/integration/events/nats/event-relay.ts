@@ -42,6 +42,9 @@ export class EventRelay {
   #running: Promise<void> | undefined;
   #again = false;
   #created: Promise<void> | undefined;
+  /** Callers of `pass` waiting for the next pass to start, and those waiting for the one running to end. */
+  #waiting: Array<() => void> = [];
+  #inPass: Array<() => void> = [];
 
   constructor(options: EventRelayOptions) {
     this.#options = options;
@@ -62,6 +65,16 @@ export class EventRelay {
     return this.#running;
   }
 
+  /**
+   * Relays (starting a run when none is on) and resolves once one pass that started after this call is over: what was
+   * committed before the call, up to one batch past the stream's end, is in the stream. A run catching up a long
+   * backlog goes on after that, so a reader does not wait for all of it before handling the oldest events.
+   */
+  pass(): Promise<void> {
+    const passed = new Promise<void>((resolve) => this.#waiting.push(resolve));
+    return Promise.race([this.run(), passed]);
+  }
+
   /** Resolves once the run in hand (if any) is over, however it ended: a close waits for it before disconnecting. */
   async settled(): Promise<void> {
     await this.#running?.catch(() => undefined);
@@ -80,14 +93,22 @@ export class EventRelay {
   }
 
   async #loop(): Promise<void> {
-    await this.#ensureRow();
-    do {
-      this.#again = false;
-      for (;;) {
-        const pass = await this.#pass();
-        if (pass === 'busy' || pass.published < this.#options.batch) break;
-      }
-    } while (this.#again);
+    try {
+      await this.#ensureRow();
+      do {
+        this.#again = false;
+        for (;;) {
+          this.#inPass = this.#waiting;
+          this.#waiting = [];
+          const pass = await this.#pass();
+          for (const passed of this.#inPass.splice(0)) passed();
+          if (pass === 'busy' || pass.published < this.#options.batch) break;
+        }
+      } while (this.#again);
+    } finally {
+      // A failed pass rejects the run, which every waiter races against; any left are released with it.
+      for (const passed of [...this.#inPass.splice(0), ...this.#waiting.splice(0)]) passed();
+    }
   }
 
   async #pass(): Promise<Pass> {

@@ -13,7 +13,10 @@ export interface NatsStreamContext {
   readonly nc: () => NatsConnection;
   readonly stream: string;
   readonly db: Database<EventTables>;
-  /** Publishes what the log holds and the stream does not yet: run before each pull. */
+  /**
+   * Publishes what the log holds and the stream does not yet, resolving after one pass (a batch): run before each
+   * pull, so a long backlog (after NATS was away) is handled while the rest of it is relayed.
+   */
   readonly relay: () => Promise<void>;
   /** Resolves once the stream holds every event up to `seq` (another process may be the one relaying them). */
   readonly relayThrough: (seq: number) => Promise<void>;

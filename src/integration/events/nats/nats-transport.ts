@@ -310,7 +310,7 @@ export class NatsTransport implements Transport {
 
   async #relayNow(): Promise<void> {
     await this.started;
-    await this.#relay?.run();
+    await this.#relay?.pass();
   }
 
   /** Relays, and waits while another process relays, until the stream holds the log up to `seq`. */
