@@ -45,7 +45,10 @@ const entryPosted = defineEvent({
 });
 
 // Warnings and errors (lost connections, failed rounds) go to stderr, which the test keeps for its failure messages.
-const logger = pino({ level: 'warn', base: { process: processIndex } }, pino.destination(2));
+const logger = pino(
+  { level: process.env.CHAOS_LOG_LEVEL ?? 'warn', base: { process: processIndex } },
+  pino.destination(2),
+);
 const monitoring = new MonitoringManager({ logger: { level: 'silent' }, processMetrics: false });
 const db = (
   await createDatabase<ChaosTables>({
