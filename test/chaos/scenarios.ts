@@ -37,11 +37,12 @@ export async function natsKilled(size: NatsKillSize): Promise<Measured> {
           (await Promise.all(cluster.workers.map((w) => w.readiness()))).some((r) => r.checks.nats === 'down'),
         30_000,
       );
-      const commitsAtRestart = cluster.commitTimes.length;
       await cluster.nats.restart();
       const restartedAt = Date.now();
-      await cluster.until('a commit after the restart', () => cluster.commitTimes.length > commitsAtRestart, 30_000);
-      resumed.push((cluster.commitTimes[commitsAtRestart] ?? Infinity) - restartedAt);
+      // A group in hand at the kill may still commit meanwhile; what counts is the first commit after the restart.
+      const after = () => cluster.commitTimes.find((at) => at >= restartedAt);
+      await cluster.until('a commit after the restart', () => after() !== undefined, 30_000);
+      resumed.push((after() ?? Infinity) - restartedAt);
     }
     await cluster.until('every event committed', () => cluster.committed >= cluster.total, size.timeoutMs);
     await cluster.until(

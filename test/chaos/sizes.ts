@@ -3,10 +3,10 @@ import type { CutSize, FailingSize, NatsKillSize } from './scenarios.js';
 /** The sizes of the fault scenarios: `small` for the e2e tier of `npm test`, `full` for `npm run chaos` (issue 14). */
 export const SIZES = {
   small: {
-    natsKilled: { events: 2000, kills: 1, timeoutMs: 60_000 },
+    natsKilled: { events: 2100, kills: 1, timeoutMs: 60_000 },
     natsCut: { events: 1500, cutMs: 3000, rate: 100, timeoutMs: 60_000 },
     postgresCut: { events: 1500, cutMs: 3000, rate: 100, timeoutMs: 60_000 },
-    handlersFailing: { events: 2000, failEvery: 100, timeoutMs: 60_000 },
+    handlersFailing: { events: 2100, failEvery: 100, timeoutMs: 60_000 },
   },
   full: {
     natsKilled: { events: 30_000, kills: 3, timeoutMs: 600_000 },
