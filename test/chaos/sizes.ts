@@ -7,7 +7,7 @@ import type { CutSize, FailingSize, NatsKillSize } from './scenarios.js';
 export const SIZES = {
   small: {
     natsKilled: { events: 2100, kills: 1, timeoutMs: 60_000 },
-    natsCut: { events: 1500, cutMs: 3000, rate: 100, timeoutMs: 60_000 },
+    natsCut: { events: 1500, cutMs: 4000, rate: 100, timeoutMs: 60_000 },
     postgresCut: { events: 1500, cutMs: 6000, rate: 100, timeoutMs: 60_000 },
     handlersFailing: { events: 2100, failEvery: 100, timeoutMs: 60_000 },
   },

@@ -10,7 +10,10 @@ import { pullWaiting } from './pull.js';
 
 /** What the streams of one NatsTransport share: the connection, the stream, the relay, the settings. */
 export interface NatsStreamContext {
+  /** The connection; refused (UnavailableError) while it is lost and the client reconnects. */
   readonly nc: () => NatsConnection;
+  /** Whether the connection is closed for good (or not made yet): a lost one being reconnected is not. */
+  readonly connectionClosed: () => boolean;
   readonly stream: string;
   readonly db: Database<EventTables>;
   /**
@@ -143,7 +146,8 @@ export class NatsStream implements TransportStream {
 
   fence(): void {
     if (!this.#lease.held) throw new SubscriptionLeaseLostError(this.#subscription.name);
-    if (this.#context.nc().isClosed()) {
+    // Closed, not merely lost: lanes go on committing what is in hand while the client reconnects (acks come later).
+    if (this.#context.connectionClosed()) {
       throw new UnavailableError(`The NATS connection of subscription "${this.#subscription.name}" is closed.`);
     }
   }

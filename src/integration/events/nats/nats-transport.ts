@@ -290,6 +290,7 @@ export class NatsTransport implements Transport {
   #context(): NatsStreamContext {
     return {
       nc: () => this.#connection(),
+      connectionClosed: () => this.#nc === undefined || this.#nc.isClosed(),
       stream: this.#options.stream,
       db: this.#db,
       relay: () => this.#relayNow(),
