@@ -4,6 +4,7 @@ import type { Database } from '../../database/internal.js';
 import type { LoggedEvent } from '../envelope.js';
 import { EventLog } from '../event-log.js';
 import { subjectOf } from './names.js';
+import { untilLost } from './until-lost.js';
 import type { RelayTables } from './relay-migration.js';
 
 /** Options of an EventRelay. */
@@ -18,6 +19,8 @@ export interface EventRelayOptions {
   /** How long a publish may wait for the stream's confirmation. */
   readonly publishTimeoutMs: number;
   readonly logger: Pick<Logger, 'warn' | 'debug'> | undefined;
+  /** Aborts when the NATS connection drops: publishes waiting for confirmation fail then, not at their timeout. */
+  readonly lost: () => AbortSignal;
   /** Called after a pass published events: subscribers may have some waiting. */
   readonly published: (count: number) => void;
 }
@@ -139,13 +142,17 @@ export class EventRelay {
   async #publish(events: readonly LoggedEvent[]): Promise<void> {
     if (events.length === 0) return;
     const { js, subjectPrefix, publishTimeoutMs, logger } = this.#options;
-    const acks = await Promise.all(
-      events.map((event) =>
-        js.publish(subjectOf(subjectPrefix, event.envelope.type), JSON.stringify(event), {
-          msgID: event.envelope.id,
-          timeout: publishTimeoutMs,
-        }),
+    const acks = await untilLost(
+      Promise.all(
+        events.map((event) =>
+          js.publish(subjectOf(subjectPrefix, event.envelope.type), JSON.stringify(event), {
+            msgID: event.envelope.id,
+            timeout: publishTimeoutMs,
+          }),
+        ),
       ),
+      this.#options.lost(),
+      `Relaying ${events.length} events to stream "${this.#options.stream}"`,
     );
     const duplicates = acks.filter((ack) => ack.duplicate).length;
     // Expected after a relay died between publishing and moving its position: the stream kept the first copies.

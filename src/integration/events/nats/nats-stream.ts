@@ -7,6 +7,7 @@ import type { EventTables } from '../event-tables.js';
 import { SubscriptionLeaseLostError, type SubscriptionLease } from '../subscription-lease.js';
 import type { TransportStream, TransportSubscription } from '../transport.js';
 import { pullWaiting } from './pull.js';
+import { untilLost } from './until-lost.js';
 
 /** What the streams of one NatsTransport share: the connection, the stream, the relay, the settings. */
 export interface NatsStreamContext {
@@ -14,6 +15,8 @@ export interface NatsStreamContext {
   readonly nc: () => NatsConnection;
   /** Whether the connection is closed for good (or not made yet): a lost one being reconnected is not. */
   readonly connectionClosed: () => boolean;
+  /** Aborts when the connection drops: a pull or acknowledgement waiting for its answer fails then. */
+  readonly lost: () => AbortSignal;
   readonly stream: string;
   readonly db: Database<EventTables>;
   /**
@@ -139,7 +142,10 @@ export class NatsStream implements TransportStream {
     // server's answer to the last one (ackAck) comes once it has taken every one before it.
     for (const held of acked.slice(0, -1)) nc.publish(held.reply, '+ACK');
     const last = acked.at(-1);
-    if (last !== undefined) await nc.request(last.reply, '+ACK', { timeout: this.#context.requestTimeoutMs });
+    if (last !== undefined) {
+      const request = nc.request(last.reply, '+ACK', { timeout: this.#context.requestTimeoutMs });
+      await untilLost(request, this.#context.lost(), `Acknowledging to consumer "${this.#consumer}"`);
+    }
     this.#held = this.#held.slice(acked.length);
     if (last !== undefined) await this.#mirror(last.event.seq);
   }
@@ -206,7 +212,8 @@ export class NatsStream implements TransportStream {
 
   async #pull(count: number): Promise<void> {
     const { nc, stream, requestTimeoutMs } = this.#context;
-    const msgs = await pullWaiting(nc(), stream, this.#consumer, count, requestTimeoutMs);
+    const pull = pullWaiting(nc(), stream, this.#consumer, count, requestTimeoutMs);
+    const msgs = await untilLost(pull, this.#context.lost(), `Pulling consumer "${this.#consumer}"`);
     for (const msg of msgs) {
       const event = this.#parse(msg);
       if (event === undefined || msg.reply === undefined) continue;

@@ -41,7 +41,8 @@ export interface NatsTransportOptions {
   readonly relayRetryHorizonMs?: number;
   /**
    * How long a handed message may go unacknowledged before the broker hands it again (the consumer's ack wait, set
-   * when it is made): how long a takeover after a crash waits before pulling. Default 10 000 ms.
+   * when it is made). A takeover waits for the former holder's messages until one ack wait after its last pull, so
+   * keep it under the lease less a second (as the default is) and a takeover never waits past the lease. Default 3000.
    */
   readonly ackWaitMs?: number;
   /** How often streams look for events and lease changes, and the relay for events of other processes. Default 1000. */
@@ -88,6 +89,8 @@ export class NatsTransport implements Transport {
   #closed = false;
   /** Set while the connection is lost and the client reconnects: readiness fails at once then. */
   #disconnected = false;
+  /** Aborted when the connection drops (a fresh one after each reconnection): requests in flight stop waiting. */
+  #lost = new AbortController();
 
   /** Connects and checks the stream, and resolves the transport; rejects (having closed it) when either fails. */
   static async connect(options: NatsTransportOptions): Promise<NatsTransport> {
@@ -112,7 +115,7 @@ export class NatsTransport implements Transport {
       stream: checkStreamName(options.stream ?? 'WEFT_EVENTS'),
       subjectPrefix: checkSubjectPrefix(options.subjectPrefix ?? 'weft.events'),
       relayRetryHorizonMs: horizon,
-      ackWaitMs: options.ackWaitMs ?? 10_000,
+      ackWaitMs: options.ackWaitMs ?? 3000,
       pollIntervalMs: options.pollIntervalMs ?? 1000,
       leaseMs: options.leaseMs ?? 5000,
       requestTimeoutMs: options.requestTimeoutMs ?? 5000,
@@ -208,6 +211,7 @@ export class NatsTransport implements Transport {
       batch: this.#options.relayBatch,
       publishTimeoutMs: this.#options.requestTimeoutMs,
       logger: this.#logger,
+      lost: () => this.#lost.signal,
       published: () => nc.publish(wakeSubject(subjectPrefix)),
     });
     nc.subscribe(wakeSubject(subjectPrefix), { callback: () => this.#notice() });
@@ -220,9 +224,11 @@ export class NatsTransport implements Transport {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect') {
         this.#disconnected = true;
+        this.#lost.abort();
         this.#logger?.warn({ server: status.server }, 'lost the NATS connection; reconnecting');
       } else if (status.type === 'reconnect') {
         this.#disconnected = false;
+        this.#lost = new AbortController();
         this.#logger?.info({ server: status.server }, 'reconnected to NATS');
         // Relay what piled up and wake the streams now, not at the next poll.
         if (this.#relaying || this.#streams.size > 0) this.committed();
@@ -291,6 +297,7 @@ export class NatsTransport implements Transport {
     return {
       nc: () => this.#connection(),
       connectionClosed: () => this.#nc === undefined || this.#nc.isClosed(),
+      lost: () => this.#lost.signal,
       stream: this.#options.stream,
       db: this.#db,
       relay: () => this.#relayNow(),
