@@ -2,9 +2,10 @@ import { expect } from 'vitest';
 import type { Books, ChaosCluster } from './chaos-cluster.js';
 
 /**
- * Checks what every fault scenario promises: the log holds every published entry once; each of them has exactly one
- * effect row and one reported commit; no handler was called for an event after its effect committed; per account the
- * effects committed in log order (events in `outOfOrder`, re-driven later, aside). Returns the handler calls per event.
+ * Checks what every fault scenario promises: the log holds every published entry once; each of them has exactly
+ * one effect row and at most one reported commit; no handler was called for an event after its effect committed; per
+ * account the effects committed in log order (events in `outOfOrder`, re-driven later, aside). Returns the handler
+ * calls per event.
  */
 export function expectEachEffectOnce(
   cluster: ChaosCluster,
@@ -25,7 +26,8 @@ export function expectEachEffectOnce(
 
   const reportedTwice = [...cluster.commits].filter(([, commit]) => commit.count > 1).map(([id]) => id);
   expect(reportedTwice, 'events whose effect was reported committed twice').toEqual([]);
-  expect(cluster.committed).toBe(cluster.total);
+  // At most: a commit whose answer a cut network lost is not reported, though its effect row is there (checked above).
+  expect(cluster.committed).toBeLessThanOrEqual(cluster.total);
 
   const calls = new Map<string, number>();
   const afterCommit: string[] = [];

@@ -23,7 +23,7 @@ export interface ChaosClusterOptions {
 /** One event of the log, one effect row: what the books are checked against. */
 export interface Books {
   /** The ledger entries of the event log, in log order. */
-  readonly log: ReadonlyArray<{ id: string; seq: number; account: string }>;
+  readonly log: ReadonlyArray<{ id: string; seq: number; account: string; publishedAt: number }>;
   /** Effect rows in commit order. */
   readonly effects: ReadonlyArray<{ eventId: string; account: string; n: number }>;
   /** Event ids of the dead letters, with their attempts. */
@@ -40,8 +40,8 @@ export class ChaosCluster {
   readonly postgresProxy: TcpProxy | undefined;
   readonly schema = `weft_chaos_${randomBytes(4).toString('hex')}`;
   readonly workers: ChaosWorker[] = [];
-  /** Commit lines per event id, across every worker: how many, and where the first came in the order heard. */
-  readonly commits = new Map<string, { count: number; heard: number }>();
+  /** Commit lines per event id, across every worker: how many, where the first came in the order heard, and when. */
+  readonly commits = new Map<string, { count: number; heard: number; at: number }>();
   /** The test's clock at each commit line, in the order heard. */
   readonly commitTimes: number[] = [];
   #heard = 0;
@@ -116,8 +116,9 @@ export class ChaosCluster {
       onCommit: (id) => {
         const heard = this.#heard++;
         const seen = this.commits.get(id);
-        this.commits.set(id, { count: (seen?.count ?? 0) + 1, heard: seen?.heard ?? heard });
-        this.commitTimes.push(Date.now());
+        const at = Date.now();
+        this.commits.set(id, { count: (seen?.count ?? 0) + 1, heard: seen?.heard ?? heard, at: seen?.at ?? at });
+        this.commitTimes.push(at);
       },
     });
     this.workers.push(worker);
@@ -152,8 +153,9 @@ export class ChaosCluster {
     const client = new pg.Client({ connectionString: postgresTestUrl() });
     await client.connect();
     try {
-      const log = await client.query<{ id: string; seq: string; partition_key: string }>(
-        `select id, seq, partition_key from ${this.schema}.weft_event_log where type = 'ledger.entry_posted' order by seq`,
+      const log = await client.query<{ id: string; seq: string; partition_key: string; time: string }>(
+        `select id, seq, partition_key, time from ${this.schema}.weft_event_log ` +
+          `where type = 'ledger.entry_posted' order by seq`,
       );
       const effects = await client.query<{ event_id: string; account: string; n: number }>(
         `select event_id, account, n from ${this.schema}.chaos_effects order by applied`,
@@ -162,7 +164,12 @@ export class ChaosCluster {
         `select event_id, attempts from ${this.schema}.weft_dead_letters`,
       );
       return {
-        log: log.rows.map((row) => ({ id: row.id, seq: Number(row.seq), account: row.partition_key })),
+        log: log.rows.map((row) => ({
+          id: row.id,
+          seq: Number(row.seq),
+          account: row.partition_key,
+          publishedAt: Date.parse(row.time),
+        })),
         effects: effects.rows.map((row) => ({ eventId: row.event_id, account: row.account, n: row.n })),
         deadLetters: letters.rows.map((row) => ({ eventId: row.event_id, attempts: row.attempts })),
       };
@@ -172,11 +179,36 @@ export class ChaosCluster {
   }
 
   /** How many dead letters there are now. */
-  async deadLetterCount(): Promise<number> {
+  deadLetterCount(): Promise<number> {
+    return this.#count(`select count(*) from ${this.schema}.weft_dead_letters`);
+  }
+
+  /**
+   * How many events have an effect row now. Read from the database, not from commit lines: a commit whose answer the
+   * cut network lost did commit, and is never reported (its redelivery meets the inbox).
+   */
+  appliedCount(): Promise<number> {
+    return this.#count(`select count(distinct event_id) from ${this.schema}.chaos_effects`);
+  }
+
+  /** Resolves once every published event has an effect row, checking every 200 ms. */
+  async untilAllApplied(timeoutMs: number): Promise<void> {
+    await this.until(
+      'every event applied',
+      async () => {
+        // Every 200 ms while events are still coming in: the count reads the effects table.
+        if (this.committed < this.total) await sleep(180);
+        return (await this.appliedCount()) >= this.total;
+      },
+      timeoutMs,
+    );
+  }
+
+  async #count(query: string): Promise<number> {
     const client = new pg.Client({ connectionString: postgresTestUrl() });
     await client.connect();
     try {
-      const result = await client.query<{ count: string }>(`select count(*) from ${this.schema}.weft_dead_letters`);
+      const result = await client.query<{ count: string }>(query);
       return Number(result.rows[0]?.count ?? 0);
     } finally {
       await client.end();
