@@ -19,6 +19,11 @@ export default defineConfig({
         extends: true,
         test: { name: 'e2e', include: ['test/**/*.e2e.spec.ts'], testTimeout: 60_000, hookTimeout: 60_000 },
       },
+      // The fault scenarios at full size (`npm run chaos`): not part of `npm test`, which runs them small (e2e).
+      {
+        extends: true,
+        test: { name: 'chaos', include: ['test/chaos/**/*.chaos.spec.ts'], testTimeout: 900_000, hookTimeout: 60_000 },
+      },
     ],
   },
 });

@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   EventBus,
   EventLog,
+  EventLogQueries,
   MemoryTransport,
   Migrator,
   SubscriptionLeaseLostError,
@@ -18,6 +20,7 @@ import {
   type WeftLogger,
 } from 'weft/internal';
 import type { TestDatabase } from 'weft/testing';
+import { SubscriptionLease } from '../../src/integration/events/subscription-lease.js';
 
 const goldMoved = defineEvent({
   type: 'economy.gold_moved',
@@ -178,6 +181,48 @@ export function subscriptionLeaseContract(name: string, open: () => Promise<Test
       await first.close();
       // What the first fetched and never acknowledged comes to the second, well before the lease would have run out.
       expect(await fetchOnceHeld(second, 5000)).toHaveLength(3);
+    });
+
+    it('tells a holder whether it took the subscription back with nobody holding it in between', async () => {
+      const tables = db.withTables<EventTables>();
+      await tables
+        .executor()
+        .insertInto('weft_event_cursors')
+        .values({ subscription: 'ledger', seq: 0, updated_at: new Date().toISOString() })
+        .execute();
+      const lease = (on: Database<unknown>): SubscriptionLease => {
+        const made = new SubscriptionLease({
+          db: on.withTables<EventTables>(),
+          queries: new EventLogQueries(() => on.withTables<EventTables>().executor()),
+          subscription: 'ledger',
+          leaseMs: LEASE_MS,
+          logger: quiet,
+        });
+        closing.push(() => made.release());
+        return made;
+      };
+      const claimed = async (holder: SubscriptionLease): Promise<boolean> => {
+        for (const until = Date.now() + 5 * LEASE_MS; Date.now() < until; await sleep(10)) {
+          if ((await holder.claim()) !== undefined) return true;
+        }
+        return false;
+      };
+      // The holder's lease runs out and its renewals are refused (so none revives it), and no claim comes between.
+      const runOut = () =>
+        tables.executor().updateTable('weft_event_cursors').set({ holder: 'cut off', lease_until: 0 }).execute();
+      const a = lease(await connection());
+      const b = lease(await connection());
+      expect(await claimed(a)).toBe(true);
+      expect(a.continued).toBe(false);
+      await runOut();
+      expect(await claimed(a)).toBe(true);
+      expect(a.continued).toBe(true);
+      await runOut();
+      expect(await claimed(b)).toBe(true);
+      expect(b.continued).toBe(false);
+      await runOut();
+      expect(await claimed(a)).toBe(true);
+      expect(a.continued).toBe(false);
     });
 
     it('calls each handler once per event with two processes running one subscription', async () => {

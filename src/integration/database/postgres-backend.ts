@@ -32,6 +32,13 @@ export function postgresBackend(config: ResolvedPostgres, logger: DatabaseLogger
   pool.on('error', (error) => {
     logger.warn({ err: error, target }, 'idle PostgreSQL connection failed; the pool will open a new one');
   });
+  // Nor may one lent out (a transaction between statements): the pool stops listening while it is out, and its loss
+  // would be an unhandled 'error' event. Its next statement fails instead, and the pool drops it when it comes back.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => {
+      logger.warn({ err: error, target }, 'a PostgreSQL connection in use failed; its transaction fails');
+    });
+  });
   const stock = new PostgresDialect({ pool });
   const beginStatements = new Map<string, CompiledQuery>();
   return {

@@ -51,6 +51,9 @@ export class SubscriptionLease {
   #epoch: number | undefined;
   /** Until when (this process's clock) the last claim or renewal holds. */
   #heldUntil = 0;
+  /** The epoch of its latest claim, kept after the lease ran out: the next claim tells whether anyone came between. */
+  #lastEpoch: number | undefined;
+  #continued = false;
   #nextClaim = 0;
   #renewer: NodeJS.Timeout | undefined;
   #renewing: Promise<void> | undefined;
@@ -62,6 +65,15 @@ export class SubscriptionLease {
   /** True while the last claim or renewal holds: a lanes delivery checks it before each event. */
   get held(): boolean {
     return this.#epoch !== undefined && Date.now() < this.#heldUntil;
+  }
+
+  /**
+   * True when the latest claim took the subscription back straight after this holder's own earlier claim ran out
+   * (its network or database was cut past the lease) with no other process holding it in between: what this holder
+   * had in hand is still its own and nobody else's.
+   */
+  get continued(): boolean {
+    return this.#continued;
   }
 
   /**
@@ -84,6 +96,9 @@ export class SubscriptionLease {
       .executeTakeFirst();
     if (row === undefined) return undefined;
     this.#epoch = Number(row.epoch);
+    // Each claim adds one to the epoch: one more than this holder's last means nobody claimed it in between.
+    this.#continued = this.#lastEpoch !== undefined && this.#epoch === this.#lastEpoch + 1;
+    this.#lastEpoch = this.#epoch;
     this.#heldUntil = now + leaseMs;
     this.#renewer ??= setInterval(() => void this.#renew(), leaseMs / 3);
     this.#renewer.unref();
@@ -123,6 +138,7 @@ export class SubscriptionLease {
     await this.#renewing;
     const epoch = this.#epoch;
     this.#epoch = undefined;
+    this.#lastEpoch = undefined;
     if (epoch === undefined) return;
     try {
       await this.#options.db

@@ -4,6 +4,7 @@ import type { Database } from '../../database/internal.js';
 import type { LoggedEvent } from '../envelope.js';
 import { EventLog } from '../event-log.js';
 import { subjectOf } from './names.js';
+import { untilLost } from './until-lost.js';
 import type { RelayTables } from './relay-migration.js';
 
 /** Options of an EventRelay. */
@@ -18,6 +19,8 @@ export interface EventRelayOptions {
   /** How long a publish may wait for the stream's confirmation. */
   readonly publishTimeoutMs: number;
   readonly logger: Pick<Logger, 'warn' | 'debug'> | undefined;
+  /** Aborts when the NATS connection drops: publishes waiting for confirmation fail then, not at their timeout. */
+  readonly lost: () => AbortSignal;
   /** Called after a pass published events: subscribers may have some waiting. */
   readonly published: (count: number) => void;
 }
@@ -44,6 +47,9 @@ export class EventRelay {
   #passing: Promise<Pass> | undefined;
   #again = false;
   #created: Promise<void> | undefined;
+  /** Callers of `pass` waiting for the next pass to start, and those waiting for the one running to end. */
+  #waiting: Array<() => void> = [];
+  #inPass: Array<() => void> = [];
 
   constructor(options: EventRelayOptions) {
     this.#options = options;
@@ -62,6 +68,16 @@ export class EventRelay {
     }
     this.#running = this.#loop().finally(() => (this.#running = undefined));
     return this.#running;
+  }
+
+  /**
+   * Relays (starting a run when none is on) and resolves once one pass that started after this call is over: what was
+   * committed before the call, up to one batch past the stream's end, is in the stream. A run catching up a long
+   * backlog goes on after that, so a reader does not wait for all of it before handling the oldest events.
+   */
+  pass(): Promise<void> {
+    const passed = new Promise<void>((resolve) => this.#waiting.push(resolve));
+    return Promise.race([this.run(), passed]);
   }
 
   /** Resolves once the run in hand (if any) is over, however it ended: a close waits for it before disconnecting. */
@@ -90,15 +106,23 @@ export class EventRelay {
   }
 
   async #loop(): Promise<void> {
-    await this.#ensureRow();
-    do {
-      this.#again = false;
-      for (;;) {
-        this.#passing = this.#pass();
-        const pass = await this.#passing.finally(() => (this.#passing = undefined));
-        if (pass === 'busy' || pass.published < this.#options.batch) break;
-      }
-    } while (this.#again);
+    try {
+      await this.#ensureRow();
+      do {
+        this.#again = false;
+        for (;;) {
+          this.#inPass = this.#waiting;
+          this.#waiting = [];
+          this.#passing = this.#pass();
+          const pass = await this.#passing.finally(() => (this.#passing = undefined));
+          for (const passed of this.#inPass.splice(0)) passed();
+          if (pass === 'busy' || pass.published < this.#options.batch) break;
+        }
+      } while (this.#again);
+    } finally {
+      // A failed pass rejects the run, which every waiter races against; any left are released with it.
+      for (const passed of [...this.#inPass.splice(0), ...this.#waiting.splice(0)]) passed();
+    }
   }
 
   async #pass(): Promise<Pass> {
@@ -129,13 +153,17 @@ export class EventRelay {
   async #publish(events: readonly LoggedEvent[]): Promise<void> {
     if (events.length === 0) return;
     const { js, subjectPrefix, publishTimeoutMs, logger } = this.#options;
-    const acks = await Promise.all(
-      events.map((event) =>
-        js.publish(subjectOf(subjectPrefix, event.envelope.type), JSON.stringify(event), {
-          msgID: event.envelope.id,
-          timeout: publishTimeoutMs,
-        }),
+    const acks = await untilLost(
+      Promise.all(
+        events.map((event) =>
+          js.publish(subjectOf(subjectPrefix, event.envelope.type), JSON.stringify(event), {
+            msgID: event.envelope.id,
+            timeout: publishTimeoutMs,
+          }),
+        ),
       ),
+      this.#options.lost(),
+      `Relaying ${events.length} events to stream "${this.#options.stream}"`,
     );
     const duplicates = acks.filter((ack) => ack.duplicate).length;
     // Expected after a relay died between publishing and moving its position: the stream kept the first copies.

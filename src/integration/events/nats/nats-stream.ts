@@ -7,13 +7,22 @@ import type { EventTables } from '../event-tables.js';
 import { SubscriptionLeaseLostError, type SubscriptionLease } from '../subscription-lease.js';
 import type { TransportStream, TransportSubscription } from '../transport.js';
 import { pullWaiting } from './pull.js';
+import { untilLost } from './until-lost.js';
 
 /** What the streams of one NatsTransport share: the connection, the stream, the relay, the settings. */
 export interface NatsStreamContext {
+  /** The connection; refused (UnavailableError) while it is lost and the client reconnects. */
   readonly nc: () => NatsConnection;
+  /** Whether the connection is closed for good (or not made yet): a lost one being reconnected is not. */
+  readonly connectionClosed: () => boolean;
+  /** Aborts when the connection drops: a pull or acknowledgement waiting for its answer fails then. */
+  readonly lost: () => AbortSignal;
   readonly stream: string;
   readonly db: Database<EventTables>;
-  /** Publishes what the log holds and the stream does not yet: run before a pull that found nothing. */
+  /**
+   * Publishes what the log holds and the stream does not yet, resolving after one pass (a batch): run before a pull
+   * that found nothing, so a long backlog (after NATS was away) is handled while the rest of it is relayed.
+   */
   readonly relay: () => Promise<void>;
   /** Waits for the relay pass in hand in this process, if any (one pass at most): run before each pull. */
   readonly relayPassed: () => Promise<void>;
@@ -21,13 +30,19 @@ export interface NatsStreamContext {
   readonly relayThrough: (seq: number) => Promise<void>;
   /** Makes the subscription's durable consumer when it is new; resolves its name and unacknowledged count. */
   readonly consumer: (subscription: TransportSubscription) => Promise<string>;
-  /** How many messages the consumer has handed out and not had acknowledged. */
-  readonly ackPending: (consumer: string) => Promise<number>;
+  /**
+   * How many messages the consumer has handed out and not had acknowledged, and when (ms since the epoch, the
+   * server's clock) it last handed one out, when the server says.
+   */
+  readonly handedOut: (consumer: string) => Promise<{ pending: number; lastDelivered: number | undefined }>;
   readonly ackWaitMs: number;
   readonly requestTimeoutMs: number;
   readonly lease: (subscription: string) => SubscriptionLease;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'> | undefined;
 }
+
+/** How far the NATS server's clock (its last delivery time) may lag this host's without reordering a takeover. */
+const SERVER_CLOCK_MARGIN_MS = 1000;
 
 /** An event handed and not acknowledged yet, with the subject its acknowledgement goes to (its latest delivery). */
 interface Held {
@@ -55,6 +70,8 @@ export class NatsStream implements TransportStream {
   #open = true;
   /** Before this time (ms since the epoch) a new holder does not pull: the former holder's messages are not due yet. */
   #notBefore = 0;
+  /** The pull in flight, if any: a close waits for it, so what it brings is handed back before the lease goes. */
+  #pulling: Promise<void> | undefined;
 
   constructor(context: NatsStreamContext, subscription: TransportSubscription, closed: () => void) {
     this.#context = context;
@@ -137,14 +154,18 @@ export class NatsStream implements TransportStream {
     // server's answer to the last one (ackAck) comes once it has taken every one before it.
     for (const held of acked.slice(0, -1)) nc.publish(held.reply, '+ACK');
     const last = acked.at(-1);
-    if (last !== undefined) await nc.request(last.reply, '+ACK', { timeout: this.#context.requestTimeoutMs });
+    if (last !== undefined) {
+      const request = nc.request(last.reply, '+ACK', { timeout: this.#context.requestTimeoutMs });
+      await untilLost(request, this.#context.lost(), `Acknowledging to consumer "${this.#consumer}"`);
+    }
     this.#held = this.#held.slice(acked.length);
     if (last !== undefined) await this.#mirror(last.event.seq);
   }
 
   fence(): void {
     if (!this.#lease.held) throw new SubscriptionLeaseLostError(this.#subscription.name);
-    if (this.#context.nc().isClosed()) {
+    // Closed, not merely lost: lanes go on committing what is in hand while the client reconnects (acks come later).
+    if (this.#context.connectionClosed()) {
       throw new UnavailableError(`The NATS connection of subscription "${this.#subscription.name}" is closed.`);
     }
   }
@@ -155,6 +176,9 @@ export class NatsStream implements TransportStream {
     this.#open = false;
     if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
     this.#closed();
+    // Messages a pull in flight brings are handed out to this process: were the lease given up before they are handed
+    // back, the next holder would pull newer ones first and handle a key's events out of order.
+    await this.#pulling;
     const held = this.#held;
     this.#held = [];
     if (held.length > 0) {
@@ -183,20 +207,38 @@ export class NatsStream implements TransportStream {
       .where('subscription', '=', this.#subscription.name)
       .executeTakeFirst();
     if ((await this.#lease.claim()) === undefined) return false;
+    // Its own lease ran out (database cut past it) and nobody held it since: what it pulled is still its own, in order.
+    if (this.#lease.continued) return true;
     this.#held = [];
-    if (row?.holder != null && (await this.#context.ackPending(this.#consumer)) > 0) {
-      this.#notBefore = Date.now() + this.#context.ackWaitMs;
-      this.#context.logger?.info(
-        { subscription: this.#subscription.name, waitMs: this.#context.ackWaitMs },
-        'took the subscription over from a process that stopped holding it: waiting for its events to come again',
-      );
-    }
+    if (row?.holder == null) return true;
+    const handed = await this.#context.handedOut(this.#consumer);
+    if (handed.pending === 0) return true;
+    // The broker hands the former holder's messages again one ack wait after it last handed any out (only the holder
+    // pulls), so that long after, not after the claim: a holder cut off for longer than that is followed at once.
+    const now = Date.now();
+    const due = (handed.lastDelivered ?? now) + this.#context.ackWaitMs + SERVER_CLOCK_MARGIN_MS;
+    this.#notBefore = Math.max(now, due);
+    this.#context.logger?.info(
+      { subscription: this.#subscription.name, waitMs: this.#notBefore - now },
+      'took the subscription over from a process that stopped holding it: waiting for its events to come again',
+    );
     return true;
   }
 
   async #pull(count: number): Promise<void> {
+    const pulling = this.#pullInto(count);
+    this.#pulling = pulling.catch(() => undefined);
+    try {
+      await pulling;
+    } finally {
+      this.#pulling = undefined;
+    }
+  }
+
+  async #pullInto(count: number): Promise<void> {
     const { nc, stream, requestTimeoutMs } = this.#context;
-    const msgs = await pullWaiting(nc(), stream, this.#consumer, count, requestTimeoutMs);
+    const pull = pullWaiting(nc(), stream, this.#consumer, count, requestTimeoutMs);
+    const msgs = await untilLost(pull, this.#context.lost(), `Pulling consumer "${this.#consumer}"`);
     for (const msg of msgs) {
       const event = this.#parse(msg);
       if (event === undefined || msg.reply === undefined) continue;

@@ -41,7 +41,8 @@ export interface NatsTransportOptions {
   readonly relayRetryHorizonMs?: number;
   /**
    * How long a handed message may go unacknowledged before the broker hands it again (the consumer's ack wait, set
-   * when it is made): how long a takeover after a crash waits before pulling. Default 10 000 ms.
+   * when it is made). A takeover waits for the former holder's messages until one ack wait after its last pull, so
+   * keep it under the lease less a second (as the default is) and a takeover never waits past the lease. Default 3000.
    */
   readonly ackWaitMs?: number;
   /** How often streams look for events and lease changes, and the relay for events of other processes. Default 1000. */
@@ -88,6 +89,8 @@ export class NatsTransport implements Transport {
   #closed = false;
   /** Set while the connection is lost and the client reconnects: readiness fails at once then. */
   #disconnected = false;
+  /** Aborted when the connection drops (a fresh one after each reconnection): requests in flight stop waiting. */
+  #lost = new AbortController();
 
   /** Connects and checks the stream, and resolves the transport; rejects (having closed it) when either fails. */
   static async connect(options: NatsTransportOptions): Promise<NatsTransport> {
@@ -112,7 +115,7 @@ export class NatsTransport implements Transport {
       stream: checkStreamName(options.stream ?? 'WEFT_EVENTS'),
       subjectPrefix: checkSubjectPrefix(options.subjectPrefix ?? 'weft.events'),
       relayRetryHorizonMs: horizon,
-      ackWaitMs: options.ackWaitMs ?? 10_000,
+      ackWaitMs: options.ackWaitMs ?? 3000,
       pollIntervalMs: options.pollIntervalMs ?? 1000,
       leaseMs: options.leaseMs ?? 5000,
       requestTimeoutMs: options.requestTimeoutMs ?? 5000,
@@ -135,6 +138,8 @@ export class NatsTransport implements Transport {
   committed(): void {
     if (this.#relay === undefined) return;
     this.#relaying = true;
+    // Nothing would answer; the reconnection relays at once.
+    if (this.#disconnected) return;
     this.#relay.run().catch((error: unknown) => this.#logger?.warn({ err: error }, 'relaying events to NATS failed'));
   }
 
@@ -206,6 +211,7 @@ export class NatsTransport implements Transport {
       batch: this.#options.relayBatch,
       publishTimeoutMs: this.#options.requestTimeoutMs,
       logger: this.#logger,
+      lost: () => this.#lost.signal,
       published: () => nc.publish(wakeSubject(subjectPrefix)),
     });
     nc.subscribe(wakeSubject(subjectPrefix), { callback: () => this.#notice() });
@@ -218,10 +224,15 @@ export class NatsTransport implements Transport {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect') {
         this.#disconnected = true;
+        this.#lost.abort();
         this.#logger?.warn({ server: status.server }, 'lost the NATS connection; reconnecting');
       } else if (status.type === 'reconnect') {
         this.#disconnected = false;
+        this.#lost = new AbortController();
         this.#logger?.info({ server: status.server }, 'reconnected to NATS');
+        // Relay what piled up and wake the streams now, not at the next poll.
+        if (this.#relaying || this.#streams.size > 0) this.committed();
+        this.#notice();
       }
     }
   }
@@ -285,6 +296,8 @@ export class NatsTransport implements Transport {
   #context(): NatsStreamContext {
     return {
       nc: () => this.#connection(),
+      connectionClosed: () => this.#nc === undefined || this.#nc.isClosed(),
+      lost: () => this.#lost.signal,
       stream: this.#options.stream,
       db: this.#db,
       relay: () => this.#relayNow(),
@@ -294,8 +307,10 @@ export class NatsTransport implements Transport {
       },
       relayThrough: (seq) => this.#relayThrough(seq),
       consumer: (subscription) => this.#consumer(subscription),
-      ackPending: async (consumer) =>
-        (await this.#manager().consumers.info(this.#options.stream, consumer)).num_ack_pending,
+      handedOut: async (consumer) => {
+        const info = await this.#manager().consumers.info(this.#options.stream, consumer);
+        return { pending: info.num_ack_pending, lastDelivered: timeOf(info.delivered.last_active) };
+      },
       ackWaitMs: this.#options.ackWaitMs,
       requestTimeoutMs: this.#options.requestTimeoutMs,
       lease: (subscription) =>
@@ -312,7 +327,8 @@ export class NatsTransport implements Transport {
 
   async #relayNow(): Promise<void> {
     await this.started;
-    await this.#relay?.run();
+    if (this.#disconnected) throw new UnavailableError(`NATS at ${this.#options.url} is not connected: reconnecting.`);
+    await this.#relay?.pass();
   }
 
   /** Relays, and waits while another process relays, until the stream holds the log up to `seq`. */
@@ -360,8 +376,13 @@ export class NatsTransport implements Transport {
     }
   }
 
+  /**
+   * The connection, refused while it is lost: a request sent then is buffered by the client and, by what the chaos
+   * tests saw, never answered after the reconnection, so it would hold its caller for a whole request timeout.
+   */
   #connection(): NatsConnection {
     if (this.#nc === undefined) throw new UnavailableError(`NATS at ${this.#options.url} is not connected yet.`);
+    if (this.#disconnected) throw new UnavailableError(`NATS at ${this.#options.url} is not connected: reconnecting.`);
     return this.#nc;
   }
 
@@ -374,6 +395,16 @@ export class NatsTransport implements Transport {
 /** The core NATS subject a relay pass announces itself on (outside the stream's subjects, so never stored). */
 function wakeSubject(prefix: string): string {
   return `${prefix}_wake`;
+}
+
+/**
+ * A consumer's last delivery time in ms since the epoch: the server sends an RFC 3339 time (the client library types it
+ * as a number); undefined when absent or unreadable, and the caller then waits a whole ack wait.
+ */
+function timeOf(lastActive: unknown): number | undefined {
+  if (typeof lastActive !== 'string') return undefined;
+  const ms = Date.parse(lastActive);
+  return Number.isNaN(ms) ? undefined : ms;
 }
 
 /** The lag gauge, made once per metrics registry however many transports share it. */
