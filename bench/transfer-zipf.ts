@@ -12,7 +12,8 @@ export class ZipfSampler {
 
   /** A sampler over `size` accounts; `random` is a uniform source in [0, 1) (default `Math.random`). */
   constructor(size: number, alpha: number, random: () => number = Math.random) {
-    if (!Number.isInteger(size) || size < 2) throw new RangeError(`A Zipf sampler needs 2 or more accounts, not ${size}.`);
+    if (!Number.isInteger(size) || size < 2)
+      throw new RangeError(`A Zipf sampler needs 2 or more accounts, not ${size}.`);
     if (!Number.isFinite(alpha) || alpha < 0) throw new RangeError(`Zipf alpha is a finite number >= 0, not ${alpha}.`);
     this.size = size;
     this.alpha = alpha;

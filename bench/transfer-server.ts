@@ -1,0 +1,92 @@
+// One peer's server for the transfer benchmark, in a process of its own so that the load generator and the driver
+// never share its event loop. `node transfer-server.js <peer> <folder> [postgres-url]`: builds and seeds the peer,
+// listens on loopback, prints one ServerReady line, then answers each `tally` line on stdin with a Tally line, and
+// closes when stdin ends.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { barePostgresPeer } from './transfer-peers-postgres.js';
+import { bareSqlitePeer, drizzleSqlitePeer } from './transfer-peers-sqlite.js';
+import { weftFullPeer, weftMinimalPeer } from './transfer-peers-weft.js';
+import { PEERS, type Peer, type PeerServer, type ServerReady } from './transfer-protocol.js';
+
+const [peerName, folder, postgresUrl] = process.argv.slice(2);
+if (!PEERS.includes(peerName as Peer) || folder === undefined) {
+  process.stderr.write(`usage: transfer-server <${PEERS.join('|')}> <folder> [postgres-url]\n`);
+  process.exit(2);
+}
+const peer = peerName as Peer;
+
+/** A schema no other run uses. */
+const schema = `weft_bench_transfer_${randomBytes(4).toString('hex')}`;
+
+function needPostgres(): string {
+  if (postgresUrl === undefined) throw new Error(`${peer} needs a PostgreSQL URL`);
+  return postgresUrl;
+}
+
+async function open(): Promise<PeerServer> {
+  switch (peer) {
+    case 'bare':
+      return bareSqlitePeer(join(folder ?? '', 'bare.db'));
+    case 'drizzle':
+      return drizzleSqlitePeer(join(folder ?? '', 'drizzle.db'));
+    case 'weft-minimal':
+      return weftMinimalPeer(join(folder ?? '', 'weft-minimal.db'));
+    case 'weft-full':
+      return weftFullPeer({ sqlite: join(folder ?? '', 'weft-full.db') });
+    case 'bare-postgres':
+      return barePostgresPeer(needPostgres(), schema);
+    case 'weft-full-postgres':
+      return weftFullPeer({ postgres: needPostgres(), schema });
+  }
+}
+
+const server = await open();
+// A tally waits until the load's connections are closed and no request is in work, so that a transfer cut unanswered
+// when the load stopped is counted in this run's tally, never in the next one's. A request whose bytes arrived before
+// its connection closed is parsed before the close; onSend runs for every reply, even into a closed socket.
+let inFlight = 0;
+server.app.addHook('onRequest', async () => {
+  inFlight++;
+});
+server.app.addHook('onSend', async () => {
+  inFlight--;
+});
+const openConnections = () =>
+  new Promise<number>((resolve, reject) =>
+    server.app.server.getConnections((error, count) => (error === null ? resolve(count) : reject(error))),
+  );
+async function quiet(): Promise<void> {
+  while (inFlight > 0 || (await openConnections()) > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
+const ready: ServerReady = { url, route: server.route, ...(server.game === undefined ? {} : { game: server.game }) };
+process.stdout.write(`${JSON.stringify(ready)}\n`);
+
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  if (line !== 'tally') {
+    process.stderr.write(`transfer-server: unknown request ${JSON.stringify(line)}\n`);
+    return;
+  }
+  quiet()
+    .then(() => server.tally())
+    .then(
+      (tally) => process.stdout.write(`${JSON.stringify(tally)}\n`),
+      (error: unknown) => {
+        process.stderr.write(
+          `transfer-server: the tally failed: ${error instanceof Error ? error.stack : String(error)}\n`,
+        );
+        process.exit(1);
+      },
+    );
+});
+lines.on('close', () => {
+  void (async () => {
+    await server.app.close();
+    await server.close();
+    process.exit(0);
+  })();
+});
