@@ -23,6 +23,12 @@ export function checkRun(before: Tally, after: Tally, answers: Answers, seededTo
         (answers.unanswered > 0 ? ` (and ${answers.unanswered} cut unanswered at the end)` : ''),
     );
   }
+  if (after.stuck > 0) {
+    problems.push(
+      `${after.stuck} request(s) still in work in the server long after the load stopped` +
+        (after.diagnosis === undefined ? '' : ` (${after.diagnosis})`),
+    );
+  }
   const other = Object.entries(answers.other).filter(([, count]) => count > 0);
   if (other.length > 0)
     problems.push(`answers other than 2xx and 409: ${other.map(([status, n]) => `${n} x ${status}`).join(', ')}`);

@@ -7,7 +7,7 @@ import { eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { integer, sqliteTable } from 'drizzle-orm/sqlite-core';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { ACCOUNTS, STARTING_GOLD, type PeerServer, type Tally } from './transfer-protocol.js';
+import { ACCOUNTS, STARTING_GOLD, type Counts, type PeerServer } from './transfer-protocol.js';
 
 /** The body of a plain transfer, checked by Fastify's own JSON schema validation. */
 export interface PlainTransfer {
@@ -61,7 +61,7 @@ function seededSqlite(file: string): Sqlite.Database {
 }
 
 /** The tally of the plain peers' table. */
-function sqliteTally(db: Sqlite.Database): Tally {
+function sqliteTally(db: Sqlite.Database): Counts {
   const row = db
     .prepare(
       'select sum(balance) as total, sum(balance < 0) as negative, sum(version) - count(*) as writes from accounts',

@@ -15,7 +15,6 @@ import {
   STARTING_GOLD,
   type GameAccounts,
   type PeerServer,
-  type Tally,
 } from './transfer-protocol.js';
 
 /** The password of every benchmark player. */
@@ -110,7 +109,7 @@ export async function weftMinimalPeer(file: string): Promise<PeerServer> {
   return {
     app,
     route: 'plain',
-    async tally(): Promise<Tally> {
+    async tally() {
       const { total, negative, writes } = await sliceTally<z.infer<typeof Account>>(
         weft,
         'bank.accounts',
@@ -155,13 +154,14 @@ export async function weftFullPeer(database: FullDatabase): Promise<PeerServer> 
     app,
     route: 'game',
     game,
-    async tally(): Promise<Tally> {
+    async tally() {
       const wallets = await sliceTally<{ gold: number }>(weft, 'economy.wallets', (w) => w.gold);
       const { rows } = await sql<{ movements: number | string }>`
         select count(distinct movement_id) as movements from economy_ledger where reason = 'transfer'
       `.execute(weft.db.executor());
       return { total: wallets.total, negative: wallets.negative, recorded: Number(rows[0]?.movements ?? NaN) };
     },
+    diagnose: () => `database pool: ${JSON.stringify(weft.db.poolStats())}`,
     async close() {
       await weft.close();
       if ('postgres' in database) {

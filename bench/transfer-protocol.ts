@@ -37,14 +37,22 @@ export interface ServerReady {
   readonly game?: GameAccounts;
 }
 
-/** The peer's own count of its state, asked for with a `tally` line on its stdin. */
-export interface Tally {
+/** The peer's own count of its state. */
+export interface Counts {
   /** Gold in all the accounts together. */
   readonly total: number;
   /** Accounts below zero. */
   readonly negative: number;
   /** Transfers the peer has recorded (ledger movements, or versions written / 2). */
   readonly recorded: number;
+}
+
+/** The server's answer to a `tally` line on its stdin: the peer's counts, once the requests in work are done. */
+export interface Tally extends Counts {
+  /** Requests still in work when the tally gave up waiting for them (a request that never ends is a failure). */
+  readonly stuck: number;
+  /** What the peer says of its state when requests are stuck (its connection pool). */
+  readonly diagnosis?: string;
 }
 
 /** What the load generator is told to do. */
@@ -84,6 +92,8 @@ export interface PeerServer {
   readonly app: FastifyInstance;
   readonly route: RouteKind;
   readonly game?: GameAccounts;
-  tally(): Promise<Tally>;
+  tally(): Promise<Counts>;
+  /** A line on the peer's internals for a failed check (its connection pool), when it has one. */
+  diagnose?(): string;
   close(): Promise<void>;
 }

@@ -5,10 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { FastifyInstance } from 'fastify';
 import { barePostgresPeer } from './transfer-peers-postgres.js';
 import { bareSqlitePeer, drizzleSqlitePeer } from './transfer-peers-sqlite.js';
 import { weftFullPeer, weftMinimalPeer } from './transfer-peers-weft.js';
-import { PEERS, type Peer, type PeerServer, type ServerReady } from './transfer-protocol.js';
+import { PEERS, type Peer, type PeerServer, type ServerReady, type Tally } from './transfer-protocol.js';
 
 const [peerName, folder, postgresUrl] = process.argv.slice(2);
 if (!PEERS.includes(peerName as Peer) || folder === undefined) {
@@ -45,20 +46,48 @@ async function open(): Promise<PeerServer> {
 const server = await open();
 // A tally waits until the load's connections are closed and no request is in work, so that a transfer cut unanswered
 // when the load stopped is counted in this run's tally, never in the next one's. A request whose bytes arrived before
-// its connection closed is parsed before the close; onSend runs for every reply, even into a closed socket.
+// its connection closed is parsed before the close. A request is in work from onRequest until its reply is sent
+// (onSend) or, when its client has left and Fastify sends nothing, until its handler returns.
 let inFlight = 0;
-server.app.addHook('onRequest', async () => {
+const working = new WeakSet<object>();
+const done = (request: object) => {
+  if (working.delete(request)) inFlight--;
+};
+server.app.addHook('onRequest', async (request) => {
+  working.add(request);
   inFlight++;
 });
-server.app.addHook('onSend', async () => {
-  inFlight--;
+server.app.addHook('onSend', async (request) => done(request));
+server.app.addHook('onRoute', (route) => {
+  const handler = route.handler;
+  route.handler = async function (this: FastifyInstance, request, reply) {
+    try {
+      return await handler.call(this, request, reply);
+    } finally {
+      done(request);
+    }
+  };
 });
 const openConnections = () =>
   new Promise<number>((resolve, reject) =>
     server.app.server.getConnections((error, count) => (error === null ? resolve(count) : reject(error))),
   );
-async function quiet(): Promise<void> {
-  while (inFlight > 0 || (await openConnections()) > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+/** How long a tally waits for the requests in work; TRANSFER_TALLY_WAIT_S to change. */
+const TALLY_WAIT_MS = Number(process.env.TRANSFER_TALLY_WAIT_S ?? 30) * 1000;
+
+/** Waits until no request is in work and no connection is open, or TALLY_WAIT_MS; resolves to the requests in work. */
+async function quiet(): Promise<number> {
+  const until = Date.now() + TALLY_WAIT_MS;
+  while ((inFlight > 0 || (await openConnections()) > 0) && Date.now() < until)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  return inFlight;
+}
+
+async function tally(): Promise<Tally> {
+  const stuck = await quiet();
+  const counted = await server.tally();
+  const diagnosis = stuck > 0 ? server.diagnose?.() : undefined;
+  return { ...counted, stuck, ...(diagnosis === undefined ? {} : { diagnosis }) };
 }
 
 const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
@@ -71,17 +100,15 @@ lines.on('line', (line) => {
     process.stderr.write(`transfer-server: unknown request ${JSON.stringify(line)}\n`);
     return;
   }
-  quiet()
-    .then(() => server.tally())
-    .then(
-      (tally) => process.stdout.write(`${JSON.stringify(tally)}\n`),
-      (error: unknown) => {
-        process.stderr.write(
-          `transfer-server: the tally failed: ${error instanceof Error ? error.stack : String(error)}\n`,
-        );
-        process.exit(1);
-      },
-    );
+  tally().then(
+    (tally) => process.stdout.write(`${JSON.stringify(tally)}\n`),
+    (error: unknown) => {
+      process.stderr.write(
+        `transfer-server: the tally failed: ${error instanceof Error ? error.stack : String(error)}\n`,
+      );
+      process.exit(1);
+    },
+  );
 });
 lines.on('close', () => {
   void (async () => {
