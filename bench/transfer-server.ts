@@ -47,20 +47,31 @@ const server = await open();
 // A tally waits until the load's connections are closed and no request is in work, so that a transfer cut unanswered
 // when the load stopped is counted in this run's tally, never in the next one's. A request whose bytes arrived before
 // its connection closed is parsed before the close. A request is in work from onRequest until its reply is sent
-// (onSend) or, when its client has left and Fastify sends nothing, until its handler returns.
+// (onSend) or its handler returns (a client that left gets no reply); one whose client leaves before its handler
+// starts is not (Fastify may stop its hooks there), unless its handler starts after all.
 let inFlight = 0;
-const working = new WeakSet<object>();
-const done = (request: object) => {
-  if (working.delete(request)) inFlight--;
+const stage = new WeakMap<object, 'hooks' | 'handler' | 'left'>();
+const start = (request: object, at: 'hooks' | 'handler') => {
+  const now = stage.get(request);
+  if (now === undefined || now === 'left') inFlight++;
+  stage.set(request, at);
 };
-server.app.addHook('onRequest', async (request) => {
-  working.add(request);
-  inFlight++;
+const done = (request: object) => {
+  const now = stage.get(request);
+  if (now === 'hooks' || now === 'handler') inFlight--;
+  stage.delete(request);
+};
+server.app.addHook('onRequest', async (request) => start(request, 'hooks'));
+server.app.addHook('onRequestAbort', async (request) => {
+  if (stage.get(request) !== 'hooks') return;
+  inFlight--;
+  stage.set(request, 'left');
 });
 server.app.addHook('onSend', async (request) => done(request));
 server.app.addHook('onRoute', (route) => {
   const handler = route.handler;
   route.handler = async function (this: FastifyInstance, request, reply) {
+    start(request, 'handler');
     try {
       return await handler.call(this, request, reply);
     } finally {
