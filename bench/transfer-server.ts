@@ -3,6 +3,7 @@
 // listens on loopback, prints one ServerReady line, then answers each `tally` line on stdin with a Tally line, and
 // closes when stdin ends.
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { FastifyInstance } from 'fastify';
@@ -103,6 +104,12 @@ async function tally(): Promise<Tally> {
 
 const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
 const ready: ServerReady = { url, route: server.route, ...(server.game === undefined ? {} : { game: server.game }) };
+// For a profiled run (TRANSFER_CPU_PROF), when the seed ended on the profile's clock: transfer-profile.ts counts from it.
+const profileFolder = process.env.TRANSFER_CPU_PROF;
+if (profileFolder !== undefined) {
+  const readyMicros = Number(process.hrtime.bigint() / 1000n);
+  writeFileSync(join(profileFolder, `ready-${process.pid}.json`), JSON.stringify({ readyMicros }));
+}
 process.stdout.write(`${JSON.stringify(ready)}\n`);
 
 const lines = createInterface({ input: process.stdin });
