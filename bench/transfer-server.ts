@@ -62,13 +62,21 @@ const done = (request: object) => {
   if (now === 'hooks' || now === 'handler') inFlight--;
   stage.delete(request);
 };
-server.app.addHook('onRequest', async (request) => start(request, 'hooks'));
-server.app.addHook('onRequestAbort', async (request) => {
-  if (stage.get(request) !== 'hooks') return;
-  inFlight--;
-  stage.set(request, 'left');
+server.app.addHook('onRequest', (request, _reply, next) => {
+  start(request, 'hooks');
+  next();
 });
-server.app.addHook('onSend', async (request) => done(request));
+server.app.addHook('onRequestAbort', (request, next) => {
+  if (stage.get(request) === 'hooks') {
+    inFlight--;
+    stage.set(request, 'left');
+  }
+  next();
+});
+server.app.addHook('onSend', (request, _reply, payload, next) => {
+  done(request);
+  next(null, payload);
+});
 server.app.addHook('onRoute', (route) => {
   const handler = route.handler;
   route.handler = async function (this: FastifyInstance, request, reply) {
@@ -104,7 +112,7 @@ async function tally(): Promise<Tally> {
 
 const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
 const ready: ServerReady = { url, route: server.route, ...(server.game === undefined ? {} : { game: server.game }) };
-// For a profiled run (TRANSFER_CPU_PROF), when the seed ended on the profile's clock: transfer-profile.ts counts from it.
+// A profiled run (TRANSFER_CPU_PROF) notes when the seed ended, on the profile's clock (transfer-profile.ts reads it).
 const profileFolder = process.env.TRANSFER_CPU_PROF;
 if (profileFolder !== undefined) {
   const readyMicros = Number(process.hrtime.bigint() / 1000n);

@@ -49,7 +49,7 @@ export class ZipfSampler {
     return low;
   }
 
-  /** Two different account indexes, each drawn from the distribution (the second drawn again while it equals the first). */
+  /** Two different account indexes from the distribution (the second drawn again while it equals the first). */
   pair(): [from: number, to: number] {
     const from = this.next();
     let to = this.next();
