@@ -46,12 +46,13 @@ async function eachLimited<T, R>(
   return results;
 }
 
-/** Sums every entry of a slice, page by page: gold, accounts below zero, and versions written past the first. */
+/** Sums every entry of a slice, page by page: entries, gold, accounts below zero, versions written past the first. */
 async function sliceTally<T>(
   weft: Integration,
   slice: string,
   balance: (value: T) => number,
-): Promise<{ total: number; negative: number; writes: number }> {
+): Promise<{ total: number; negative: number; writes: number; count: number }> {
+  let count = 0;
   let total = 0;
   let negative = 0;
   let writes = 0;
@@ -60,13 +61,14 @@ async function sliceTally<T>(
     const page = await weft.state.list<T>(slice, { limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
     for (const entry of page.entries) {
       const gold = balance(entry.value);
+      count++;
       total += gold;
       if (gold < 0) negative++;
       writes += entry.version - 1;
     }
     cursor = page.cursor;
   } while (cursor !== undefined);
-  return { total, negative, writes };
+  return { total, negative, writes, count };
 }
 
 const Account = z.object({ balance: z.int() });
@@ -201,8 +203,9 @@ async function seedGame(weft: Integration): Promise<GameAccounts> {
       }
     });
   }
-  // The economy opens each wallet when it hears character.created.
-  await weft.events.drain();
+  // The economy opens each wallet when it hears character.created; a delivery that failed (the database busy with the
+  // seed) is retried later, after drain has returned, so wait until every wallet is there.
+  await walletsOpened(weft, ACCOUNTS);
   for (let first = 0; first < ACCOUNTS; first += SEED_BATCH) {
     await weft.transaction(async () => {
       for (const characterId of characterIds.slice(first, first + SEED_BATCH))
@@ -211,4 +214,19 @@ async function seedGame(weft: Integration): Promise<GameAccounts> {
   }
   await weft.events.drain();
   return { characterIds, tokens, owners };
+}
+
+/** How many times seeding looks for the last wallets before it gives up (100 ms apart). */
+const WALLET_CHECKS = 600;
+
+/** Waits until `count` wallets are open: drains the event deliveries, counts, and tries again while some are missing. */
+async function walletsOpened(weft: Integration, count: number): Promise<void> {
+  let open = 0;
+  for (let check = 0; check < WALLET_CHECKS; check++) {
+    await weft.events.drain();
+    open = (await sliceTally<{ gold: number }>(weft, 'economy.wallets', (w) => w.gold)).count;
+    if (open >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`only ${open} of ${count} wallets opened after ${WALLET_CHECKS} checks`);
 }
