@@ -219,7 +219,7 @@ async function seedGame(weft: Integration): Promise<GameAccounts> {
 /** How many times seeding looks for the last wallets before it gives up (100 ms apart). */
 const WALLET_CHECKS = 600;
 
-/** Waits until `count` wallets are open: drains the event deliveries, counts, and tries again while some are missing. */
+/** Waits until `count` wallets are open: drains the deliveries, counts, and tries again while some are missing. */
 async function walletsOpened(weft: Integration, count: number): Promise<void> {
   let open = 0;
   for (let check = 0; check < WALLET_CHECKS; check++) {
