@@ -88,6 +88,7 @@ for (const open of suites) {
     }
     continue;
   }
+  if (json) throw new Error(`--json is for load suites (transfer); ${suite.name} prints tables.`);
   try {
     const taskNames = Object.keys(suite.tasks);
     const measured = new Map<string, Array<{ mean: number; p99: number }>>(taskNames.map((name) => [name, []]));

@@ -3,7 +3,7 @@
 // transfers between the same accounts queue instead of deadlocking; the commit waits for the server's flush
 // (synchronous_commit as the server has it, on by default).
 import pg from 'pg';
-import { plainTransferApp, type PlainTransfer, type TransferOutcome } from './transfer-peers-sqlite.js';
+import { plainTransferApp, type PlainTransfer, type TransferOutcome } from './transfer-plain-app.js';
 import { ACCOUNTS, POSTGRES_CONNECTIONS, STARTING_GOLD, type PeerServer } from './transfer-protocol.js';
 
 /** Fastify and pg by hand on PostgreSQL at `url`, in a new schema `schema` that its close drops. */

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { gameRoutes, gameSystems } from '../src/game/index.js';
 import { ConflictError, MonitoringManager, createIntegration, type Integration } from '../src/integration/internal.js';
 import { buildApp } from '../src/server/index.js';
-import { plainTransferApp, type TransferOutcome } from './transfer-peers-sqlite.js';
+import { plainTransferApp, type TransferOutcome } from './transfer-plain-app.js';
 import {
   ACCOUNTS,
   POSTGRES_CONNECTIONS,

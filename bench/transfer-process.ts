@@ -32,7 +32,8 @@ export function startChild(script: string, args: readonly string[], nodeArgs: re
       resolve();
     }),
   );
-  createInterface({ input: child.stdout ?? process.stdin }).on('line', (line) => {
+  if (child.stdout === null) throw new Error(`${script}: no stdout to read`);
+  createInterface({ input: child.stdout }).on('line', (line) => {
     if (waiting === undefined) lines.push(line);
     else {
       waiting.resolve(line);
