@@ -11,6 +11,7 @@ import { statePostgresConcurrentSuite, statePostgresSuite, stateSqliteSuite } fr
 import { systemFacadeSuite } from './system.bench.js';
 import { validationSuite } from './validation.bench.js';
 import { craftSuite, httpSuite } from './http.bench.js';
+import { transferSuite } from './transfer.bench.js';
 import type { BenchSuite, LoadSuite } from './suite.js';
 
 /**
@@ -28,6 +29,8 @@ process.on('uncaughtException', (error) => {
   process.exit(FAILED);
 });
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+// `--json`: a load suite's report is one JSON document, and nothing else goes to stdout.
+const json = process.argv.includes('--json');
 const all: Record<string, () => Promise<BenchSuite | LoadSuite>> = {
   database: sqliteInsert,
   postgres: () => postgresInsert(postgresTestUrl()),
@@ -45,9 +48,10 @@ const all: Record<string, () => Promise<BenchSuite | LoadSuite>> = {
   craft: () => Promise.resolve(craftSuite()),
   distributed: () =>
     Promise.resolve(distributedSuite(postgresTestUrl(), process.env.WEFT_TEST_NATS_URL ?? 'nats://127.0.0.1:4222')),
+  transfer: () => Promise.resolve(transferSuite({ json })),
 };
 // `npm run bench -- validation` runs only the suites named.
-const chosen = process.argv.slice(2);
+const chosen = process.argv.slice(2).filter((arg) => arg !== '--json');
 const unknown = chosen.filter((name) => !(name in all));
 if (unknown.length > 0) {
   process.stderr.write(`Unknown suite(s): ${unknown.join(', ')}. Suites: ${Object.keys(all).join(', ')}.\n`);
@@ -58,7 +62,8 @@ if (chosen.length !== 1) {
   // leaves behind (heap, open databases, timers) never weighs on the next one's figures.
   let missedInAll = 0;
   for (const name of chosen.length === 0 ? Object.keys(all) : chosen) {
-    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name], {
+    const args = [...process.execArgv, fileURLToPath(import.meta.url), name, ...(json ? ['--json'] : [])];
+    const child = spawnSync(process.execPath, args, {
       stdio: 'inherit',
       env: { ...process.env, BENCH_CHILD: '1' },
     });
@@ -66,7 +71,7 @@ if (chosen.length !== 1) {
       throw new Error(`Suite ${name} did not finish (${child.signal ?? `exit ${child.status}`}).`);
     missedInAll += child.status;
   }
-  process.stdout.write(`\n${missedInAll === 0 ? 'All targets met.' : `${missedInAll} target(s) missed.`}\n`);
+  if (!json) process.stdout.write(`\n${missedInAll === 0 ? 'All targets met.' : `${missedInAll} target(s) missed.`}\n`);
   process.exit(0);
 }
 const suites = Object.entries(all)
@@ -79,13 +84,14 @@ for (const open of suites) {
   if ('run' in suite) {
     try {
       const { report, missed: missedHere } = await suite.run();
-      process.stdout.write(`\n## ${suite.name}\n\n${report}`);
+      process.stdout.write(json ? report : `\n## ${suite.name}\n\n${report}`);
       missed += missedHere;
     } finally {
       await suite.close();
     }
     continue;
   }
+  if (json) throw new Error(`--json is for load suites (transfer); ${suite.name} prints tables.`);
   try {
     const taskNames = Object.keys(suite.tasks);
     const measured = new Map<string, Array<{ mean: number; p99: number }>>(taskNames.map((name) => [name, []]));
@@ -133,6 +139,6 @@ for (const open of suites) {
     await suite.close();
   }
 }
-process.stdout.write(`\n${missed === 0 ? 'All targets met.' : `${missed} target(s) missed.`}\n`);
+if (!json) process.stdout.write(`\n${missed === 0 ? 'All targets met.' : `${missed} target(s) missed.`}\n`);
 // A parent run sums the missed targets from each suite's exit code.
 if (process.env.BENCH_CHILD === '1') process.exitCode = missed;
