@@ -68,6 +68,14 @@ export class SubscriptionLease {
   }
 
   /**
+   * True while the lease holds for a third of its length more, as it does between two timely renewals: a holder takes
+   * new events only then, so none it takes can outlive its lease before it handles them.
+   */
+  get heldWithMargin(): boolean {
+    return this.#epoch !== undefined && Date.now() + this.#options.leaseMs / 3 < this.#heldUntil;
+  }
+
+  /**
    * True when the latest claim took the subscription back straight after this holder's own earlier claim ran out
    * (its network or database was cut past the lease) with no other process holding it in between: what this holder
    * had in hand is still its own and nobody else's.

@@ -113,8 +113,11 @@ export class NatsStream implements TransportStream {
     // stream went there, and events/s rose 3-5x without it. A fetch now waits for the relay pass in hand only (one
     // batch at most; later passes wake the streams as they publish), and relays only when its pull found nothing.
     await this.#context.relayPassed();
+    // Checked again after the wait: a holder whose lease ran out meanwhile would take events the next holder then
+    // gets only after their ack wait, behind newer ones (seen under load in test/events/nats-processes.*).
+    if (!this.#lease.heldWithMargin) return this.#held.slice(0, max).map((held) => held.event);
     if (this.#held.length < max) await this.#pull(max - this.#held.length);
-    if (this.#held.length === 0) {
+    if (this.#held.length === 0 && this.#lease.heldWithMargin) {
       await this.#context.relay();
       await this.#pull(max);
     }
