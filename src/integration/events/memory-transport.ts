@@ -87,6 +87,12 @@ class MemoryStream implements TransportStream {
   readonly #closed: () => void;
   /** The last acknowledged sequence number: fetch reads after it. */
   #position = 0;
+  /**
+   * On SQLite, where events commit in sequence order: the log was read up to here and held nothing of this
+   * subscription past `#position`. Without it a subscription whose events are rare reads the whole tail of the log
+   * since its last event on every wake, which is every commit (npm run bench -- transfer: most of the SQL time).
+   */
+  #scanned = 0;
   #wake: (() => void) | undefined;
   #notices = 0;
   #scheduled: NodeJS.Immediate | undefined;
@@ -137,8 +143,18 @@ class MemoryStream implements TransportStream {
       if (position === undefined) return [];
       // Read fresh with the claim: the former holder may have moved it since this stream last looked.
       this.#position = position;
+      this.#scanned = 0;
     }
-    return this.#log.readAfter(this.#position, this.#subscription.pattern, max);
+    // PostgreSQL commits out of sequence order (a lower seq may commit later), so only SQLite may skip ahead.
+    if (this.#db.capabilities.concurrentWriters) {
+      return this.#log.readAfter(this.#position, this.#subscription.pattern, max);
+    }
+    // Read before the events, not as their bound: one committed meanwhile is still read (its wake-up may have come
+    // while this fetch ran), and none that matches is at or below `end` when nothing comes back.
+    const end = await this.#log.lastSeq();
+    const events = await this.#log.readAfter(Math.max(this.#position, this.#scanned), this.#subscription.pattern, max);
+    if (events.length === 0) this.#scanned = end;
+    return events;
   }
 
   fence(): void {
