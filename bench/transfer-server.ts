@@ -3,7 +3,7 @@
 // listens on loopback, prints one ServerReady line, then answers each `tally` line on stdin with a Tally line, and
 // closes when stdin ends.
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { FastifyInstance } from 'fastify';
@@ -116,6 +116,8 @@ const ready: ServerReady = { url, route: server.route, ...(server.game === undef
 const profileFolder = process.env.TRANSFER_CPU_PROF;
 if (profileFolder !== undefined) {
   const readyMicros = Number(process.hrtime.bigint() / 1000n);
+  // Node makes the profile's folder only when it writes the profile, at exit.
+  mkdirSync(profileFolder, { recursive: true });
   writeFileSync(join(profileFolder, `ready-${process.pid}.json`), JSON.stringify({ readyMicros }));
 }
 process.stdout.write(`${JSON.stringify(ready)}\n`);
