@@ -1,17 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  AckPolicy,
-  DeliverPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  RetentionPolicy,
-  StorageType,
-  jetstream,
-  jetstreamManager,
-  type JetStreamClient,
-  type JetStreamManager,
-} from '@nats-io/jetstream';
-import { connect, millis, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Gauge } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Database } from '../../database/internal.js';
@@ -22,7 +11,8 @@ import type { EventTables } from '../event-tables.js';
 import { SubscriptionLease } from '../subscription-lease.js';
 import type { Transport, TransportStream, TransportSubscription } from '../transport.js';
 import { EventRelay } from './event-relay.js';
-import { checkStreamName, checkSubjectPrefix, consumerNameOf, filterOf } from './names.js';
+import { ensureConsumer, ensureStream } from './jetstream-setup.js';
+import { checkStreamName, checkSubjectPrefix } from './names.js';
 import { NatsStream, type NatsStreamContext } from './nats-stream.js';
 
 /** Options of a NatsTransport. */
@@ -59,8 +49,6 @@ export interface NatsTransportOptions {
 }
 
 const LAG_GAUGE = 'weft_nats_consumer_pending';
-/** The most events a consumer hands out unacknowledged: several delivery groups of the engine. */
-const MAX_ACK_PENDING = 1000;
 
 /**
  * The NATS JetStream transport. Publishing is unchanged: events go to the event log in the
@@ -201,7 +189,7 @@ export class NatsTransport implements Transport {
     } catch (error) {
       throw new UnavailableError(`NATS at ${url} has no JetStream (start nats-server with -js).`, { cause: error });
     }
-    await this.#ensureStream();
+    await ensureStream(this.#manager(), this.#options);
     this.#js = jetstream(nc, { timeout: this.#options.requestTimeoutMs });
     this.#relay = new EventRelay({
       db: this.#options.db,
@@ -237,60 +225,9 @@ export class NatsTransport implements Transport {
     }
   }
 
-  /** Makes the stream when missing; refuses one whose duplicate window would let a relay's retry through twice. */
-  async #ensureStream(): Promise<void> {
-    const jsm = this.#manager();
-    const { stream, subjectPrefix, relayRetryHorizonMs } = this.#options;
-    let window: number;
-    try {
-      const { config } = await jsm.streams.info(stream);
-      if (!config.subjects?.includes(`${subjectPrefix}.>`)) {
-        throw new ConfigError(
-          `JetStream stream "${stream}" does not take subjects ${subjectPrefix}.> (it takes ` +
-            `${config.subjects?.join(', ') ?? 'none'}): give it those subjects or choose another stream or prefix.`,
-        );
-      }
-      window = millis(config.duplicate_window);
-    } catch (error) {
-      if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound) throw error;
-      const made = await jsm.streams.add({
-        name: stream,
-        subjects: [`${subjectPrefix}.>`],
-        storage: StorageType.File,
-        retention: RetentionPolicy.Limits,
-        duplicate_window: nanos(relayRetryHorizonMs * 2),
-      });
-      window = millis(made.config.duplicate_window);
-    }
-    if (window <= relayRetryHorizonMs) {
-      throw new ConfigError(
-        `JetStream stream "${stream}" drops duplicates for ${window} ms, not longer than the relay's retry horizon ` +
-          `(${relayRetryHorizonMs} ms): a relay publishing again could deliver an event twice to the stream. ` +
-          `Raise its duplicate_window (nats stream edit ${stream} --dupe-window) above the horizon.`,
-      );
-    }
-  }
-
   async #consumer(subscription: TransportSubscription): Promise<string> {
     await this.started;
-    const jsm = this.#manager();
-    const { stream, subjectPrefix, ackWaitMs } = this.#options;
-    const name = consumerNameOf(subscription.name);
-    try {
-      await jsm.consumers.info(stream, name);
-      return name;
-    } catch (error) {
-      if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.ConsumerNotFound) throw error;
-    }
-    await jsm.consumers.add(stream, {
-      durable_name: name,
-      ack_policy: AckPolicy.Explicit,
-      ack_wait: nanos(ackWaitMs),
-      max_ack_pending: MAX_ACK_PENDING,
-      filter_subject: filterOf(subjectPrefix, subscription.pattern),
-      deliver_policy: subscription.startFrom === 'now' ? DeliverPolicy.New : DeliverPolicy.All,
-    });
-    return name;
+    return ensureConsumer(this.#manager(), this.#options, subscription);
   }
 
   #context(): NatsStreamContext {
