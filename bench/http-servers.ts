@@ -116,8 +116,10 @@ async function bareServer(file: string, gameFile: string): Promise<FastifyInstan
 
   const key = new TextEncoder().encode(randomUUID());
   const byName = db.prepare('select id, password_hash, roles from accounts where username = ?');
-  const byId = db.prepare('select id, username, roles from accounts where id = ?');
   const session = db.prepare('select state from sessions where id = ?');
+  const sessionWithAccount = db.prepare(
+    'select s.state, a.username, a.roles from sessions s join accounts a on a.id = s.user_id where s.id = ?',
+  );
   const openSession = db.prepare('insert into sessions values (?, ?, ?, ?)');
   const claimKey = db.prepare('insert into command_results (actor, key) values (?, ?) on conflict do nothing');
   const character = db.prepare('select owner_id, value, version from characters where id = ?');
@@ -199,12 +201,14 @@ async function bareServer(file: string, gameFile: string): Promise<FastifyInstan
   });
   app.get('/me', async (request, reply) => {
     const who = await bearer(request.headers.authorization).catch(() => undefined);
-    // The same work as the game: a signed-out session's token stops working at once, so each read checks the session.
-    if (who === undefined || (session.get(who.sessionId) as { state: string } | undefined)?.state !== 'active') {
-      return reply.code(401).send({ title: 'Unauthorized' });
-    }
-    const account = byId.get(who.userId) as { id: string; username: string; roles: string };
-    return { userId: account.id, username: account.username, roles: JSON.parse(account.roles) as string[] };
+    // The same work as the game: a signed-out session's token stops working at once, so each read checks the session,
+    // in the game's one statement that reads the account with it.
+    const row =
+      who === undefined
+        ? undefined
+        : (sessionWithAccount.get(who.sessionId) as { state: string; username: string; roles: string } | undefined);
+    if (who === undefined || row?.state !== 'active') return reply.code(401).send({ title: 'Unauthorized' });
+    return { userId: who.userId, username: row.username, roles: JSON.parse(row.roles) as string[] };
   });
   app.post('/characters/:id/craft', async (request, reply) => {
     const who = await bearer(request.headers.authorization).catch(() => undefined);

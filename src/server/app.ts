@@ -1,5 +1,4 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { Span } from '@opentelemetry/api';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -31,6 +30,7 @@ import { operatorAccess } from './operator-access.js';
 import { registerOperatorRoutes } from './operator-routes.js';
 import { problemHandler } from './problem.js';
 import { accessCheck } from './request-actor.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import { registerTraceRoute } from './trace-route.js';
 
 /** What the HTTP app is built from. */
@@ -151,7 +151,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     done();
   });
 
-  void app.register(helmet, { global: true });
+  registerSecurityHeaders(app);
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
     void app.register(cors, {
       origin: [...options.corsOrigins],

@@ -39,7 +39,7 @@ export function accessCheck(weft: Pick<Integration, 'execute'>, access: Access) 
     if (token !== undefined) {
       try {
         const who = await weft.execute('auth_user.authenticate', { accessToken: token });
-        request.actor = { kind: 'user', id: who.userId, roles: who.roles };
+        request.actor = { kind: 'user', id: who.userId, name: who.username, roles: who.roles };
       } catch (error) {
         // A public route answers a caller whose token went bad as it answers anyone.
         if (access !== 'public' || !isWeftError(error) || error.status >= 500) throw error;

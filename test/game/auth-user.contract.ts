@@ -115,8 +115,20 @@ export function authUserContract(name: string, options: TestIntegrationOptions):
       const first = await weft.execute('auth_user.login', { username: 'ann', password: PASSWORD });
       expect(await weft.execute('auth_user.authenticate', { accessToken: first.accessToken })).toMatchObject({
         userId,
+        username: 'ann',
         roles: ['player'],
       });
+      // Roles are read with the session on every check, not taken from the token: a change applies at once.
+      await weft.db
+        .executor()
+        .updateTable('auth_user_accounts')
+        .set({ roles: JSON.stringify(['admin', 'player']) })
+        .where('id', '=', userId)
+        .execute();
+      expect((await weft.execute('auth_user.authenticate', { accessToken: first.accessToken })).roles).toEqual([
+        'admin',
+        'player',
+      ]);
       const second = await weft.execute('auth_user.refresh', { refreshToken: first.refreshToken });
       expect(second.ok).toBe(true);
       // The first refresh token comes back: someone else has it, so the whole session closes.

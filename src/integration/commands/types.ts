@@ -7,6 +7,8 @@ export interface Actor {
   readonly id: string;
   /** What the actor may do (`player`, `admin`), for commands that check. */
   readonly roles?: readonly string[];
+  /** How the actor is shown (a user's username), when whoever named the actor knew it. */
+  readonly name?: string;
 }
 
 /** How one command is run. */

@@ -18,6 +18,7 @@ import {
   Me,
   RefreshInput,
   Registered,
+  type TokenClaims,
   TokenInput,
   Tokens,
   Username,
@@ -158,7 +159,7 @@ export function authUserSystem(options: AuthUserOptions = {}): SystemDefinition<
         return token;
       }
 
-      async function tokenPair(who: z.infer<typeof Authenticated>): Promise<z.infer<typeof Tokens>> {
+      async function tokenPair(who: TokenClaims): Promise<z.infer<typeof Tokens>> {
         const accessToken = await (await accessTokens()).sign(who, now());
         const refreshToken = await issueRefreshToken(who.sessionId);
         return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_SECONDS };
@@ -310,20 +311,23 @@ export function authUserSystem(options: AuthUserOptions = {}): SystemDefinition<
           input: TokenInput,
           output: Authenticated,
           readOnly: true,
-          // Every authenticated request runs it: one read of the session (the signing key is read once per process).
+          // Every authenticated request runs it: one read of the session with its account (the signing key is read
+          // once per process), so a route that needs the account (GET /me) reads nothing more.
           oneStatement: true,
-          description: 'Who an access token speaks for, if its session is still open.',
+          description: 'Who an access token speaks for (account and current roles), if its session is still open.',
         },
         async ({ accessToken }) => {
           const who = await (await accessTokens()).verify(accessToken, now());
           const session = await db
             .executor()
-            .selectFrom('auth_user_sessions')
-            .select('state')
-            .where('id', '=', who.sessionId)
+            .selectFrom('auth_user_sessions as s')
+            .innerJoin('auth_user_accounts as a', 'a.id', 's.user_id')
+            .select(['s.state', 'a.username', 'a.roles'])
+            .where('s.id', '=', who.sessionId)
             .executeTakeFirst();
           if (session?.state !== 'active') throw new UnauthorizedError('The session of this access token is closed.');
-          return who;
+          // Roles as the account has them now, not as the token was signed with them.
+          return { ...who, username: session.username, roles: JSON.parse(session.roles) as Role[] };
         },
       );
 

@@ -70,8 +70,12 @@ export const authRoutes: readonly GameRoute[] = routesOf('auth_user', (route) =>
     access: 'player',
     summary: 'The signed-in account',
     responses: { 200: Me },
-    async handle({ execute }) {
-      return { body: await execute('auth_user.me', {}) };
+    // The access check read the account with the session (auth_user.authenticate): nothing is left to read.
+    handle({ actor }) {
+      if (actor?.kind !== 'user' || actor.name === undefined) {
+        return Promise.reject(new UnauthorizedError('Sign in first.'));
+      }
+      return Promise.resolve({ body: { userId: actor.id, username: actor.name, roles: actor.roles ?? [] } });
     },
   });
 });

@@ -29,8 +29,12 @@ export type Tokens = z.infer<typeof Tokens>;
 export const RefreshInput = z.strictObject({ refreshToken: z.string().min(1).max(200) });
 export const TokenInput = z.strictObject({ accessToken: z.string().min(1).max(4096) });
 
-/** Who a valid access token speaks for. */
-export const Authenticated = z.strictObject({ userId: z.string(), sessionId: z.string(), roles: z.array(Role) });
+/** What a valid access token says: the user, their session, and the roles it was signed with. */
+export const TokenClaims = z.strictObject({ userId: z.string(), sessionId: z.string(), roles: z.array(Role) });
+export type TokenClaims = z.infer<typeof TokenClaims>;
+
+/** Who a valid access token speaks for, read with its open session: the account's name and current roles. */
+export const Authenticated = TokenClaims.extend({ username: z.string() });
 export type Authenticated = z.infer<typeof Authenticated>;
 
 export const Registered = z.strictObject({ userId: z.string(), username: z.string() });

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, errors, jwtVerify } from 'jose';
 import { UnauthorizedError } from '../../../integration/index.js';
-import { Role, type Authenticated } from './schemas.js';
+import { Role, type TokenClaims } from './schemas.js';
 
 /** Access tokens live this long (seconds). */
 export const ACCESS_TOKEN_SECONDS = 15 * 60;
@@ -20,14 +20,14 @@ export class AccessTokens {
    * and the HMAC through WebCrypto was about a seventh of an authenticated read (`npm run bench -- http`). A token is
    * immutable, so its signature need not be checked twice; its expiry is, on each use, and its session by the caller.
    */
-  readonly #verified = new Map<string, { readonly who: Authenticated; readonly expiresAt: number }>();
+  readonly #verified = new Map<string, { readonly who: TokenClaims; readonly expiresAt: number }>();
 
   constructor(secret: string) {
     this.#key = new TextEncoder().encode(secret);
   }
 
   /** A token for `who`, valid for ACCESS_TOKEN_SECONDS from `now`. */
-  sign(who: Authenticated, now = Date.now()): Promise<string> {
+  sign(who: TokenClaims, now = Date.now()): Promise<string> {
     const issuedAt = Math.floor(now / 1000);
     return new SignJWT({ sid: who.sessionId, roles: who.roles })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -42,7 +42,7 @@ export class AccessTokens {
    * Who the token speaks for, or an UnauthorizedError (bad signature, expired, malformed). Its session is not checked
    * here.
    */
-  async verify(token: string, now = Date.now()): Promise<Authenticated> {
+  async verify(token: string, now = Date.now()): Promise<TokenClaims> {
     const known = this.#verified.get(token);
     if (known !== undefined) {
       if (now < known.expiresAt) return known.who;
@@ -52,7 +52,7 @@ export class AccessTokens {
     return this.#verifySignature(token, now);
   }
 
-  async #verifySignature(token: string, now: number): Promise<Authenticated> {
+  async #verifySignature(token: string, now: number): Promise<TokenClaims> {
     try {
       const { payload } = await jwtVerify(token, this.#key, {
         algorithms: ['HS256'],
@@ -78,7 +78,7 @@ export class AccessTokens {
     }
   }
 
-  #remember(token: string, who: Authenticated, expiresAt: number): void {
+  #remember(token: string, who: TokenClaims, expiresAt: number): void {
     if (this.#verified.size >= VERIFIED_KEPT) {
       const oldest = this.#verified.keys().next();
       if (oldest.done !== true) this.#verified.delete(oldest.value);
