@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verify } from '@node-rs/argon2';
 import Sqlite from 'better-sqlite3';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { SignJWT, jwtVerify } from 'jose';
 import { MonitoringManager, createIntegration } from '../src/integration/internal.js';
 import { gameRoutes, gameSystems } from '../src/game/index.js';
@@ -139,12 +139,16 @@ async function bareServer(file: string, gameFile: string): Promise<FastifyInstan
       .setIssuedAt()
       .setExpirationTime('15m')
       .sign(key);
-  const bearer = async (authorization: string | undefined) => {
-    const { payload } = await jwtVerify(authorization?.slice('Bearer '.length) ?? '', key, {
-      algorithms: ['HS256'],
-      issuer: 'weft',
-    });
-    return { userId: String(payload.sub), sessionId: String(payload.sid) };
+  // As the game does (AccessTokens): a token's signature is checked once, its claims kept until it expires.
+  const verified = new Map<string, { userId: string; sessionId: string; expiresAt: number }>();
+  const bearer = async (authorization: string | undefined, keep = true) => {
+    const token = authorization?.slice('Bearer '.length) ?? '';
+    const known = keep ? verified.get(token) : undefined;
+    if (known !== undefined && Date.now() < known.expiresAt) return known;
+    const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: 'weft' });
+    const who = { userId: String(payload.sub), sessionId: String(payload.sid), expiresAt: Number(payload.exp) * 1000 };
+    if (keep) verified.set(token, who);
+    return who;
   };
 
   const craft = db.transaction((userId: string, idempotencyKey: string, characterId: string) => {
@@ -199,8 +203,8 @@ async function bareServer(file: string, gameFile: string): Promise<FastifyInstan
     openSession.run(sessionId, account.id, 'active', new Date().toISOString());
     return { accessToken: await sign(account.id, sessionId, JSON.parse(account.roles) as string[]) };
   });
-  app.get('/me', async (request, reply) => {
-    const who = await bearer(request.headers.authorization).catch(() => undefined);
+  const me = (keep: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const who = await bearer(request.headers.authorization, keep).catch(() => undefined);
     // The same work as the game: a signed-out session's token stops working at once, so each read checks the session,
     // in the game's one statement that reads the account with it.
     const row =
@@ -209,7 +213,9 @@ async function bareServer(file: string, gameFile: string): Promise<FastifyInstan
         : (sessionWithAccount.get(who.sessionId) as { state: string; username: string; roles: string } | undefined);
     if (who === undefined || row?.state !== 'active') return reply.code(401).send({ title: 'Unauthorized' });
     return { userId: who.userId, username: row.username, roles: JSON.parse(row.roles) as string[] };
-  });
+  };
+  app.get('/me', me(true));
+  app.get('/me/verify-each', me(false));
   app.post('/characters/:id/craft', async (request, reply) => {
     const who = await bearer(request.headers.authorization).catch(() => undefined);
     if (who === undefined || (session.get(who.sessionId) as { state: string } | undefined)?.state !== 'active') {

@@ -34,7 +34,7 @@ export interface Database<DB = UntypedTables> extends AsyncDisposable {
    * Runs a compiled statement (see StatementCache) in the open transaction, or on the pool outside one; the fast path
    * for hot statements.
    */
-  execute<R = unknown>(query: CompiledQuery): Promise<QueryResult<R>>;
+  execute<R = unknown>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
   /**
    * Runs `work` in a transaction: the outermost call opens one (retried on serialization
    * failures, deadlocks and busy locks), a nested call is a savepoint that rolls back alone.
@@ -119,7 +119,7 @@ class WeftDatabase<DB> implements Database<DB> {
     return this.#work.executor();
   }
 
-  execute<R = unknown>(query: CompiledQuery): Promise<QueryResult<R>> {
+  execute<R = unknown>(query: CompiledQuery<R>): Promise<QueryResult<R>> {
     return this.#work.execute<R>(query);
   }
 

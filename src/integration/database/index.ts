@@ -13,4 +13,5 @@ export type {
 } from './options.js';
 export type { IsolationLevel, TransactionOptions, TransactionWork } from './transaction-options.js';
 export { Migrator } from './migrator.js';
+export { StatementCache } from './statement-cache.js';
 export type { Migration, MigrationStatus, MigrationStep } from './migrator.js';

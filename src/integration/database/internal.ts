@@ -3,7 +3,6 @@ export * from './index.js';
 export type { DatabaseBackend } from './backend.js';
 export type { DeferredFlush } from './transaction-options.js';
 export { redactUrl } from './options.js';
-export { StatementCache } from './statement-cache.js';
 export { backoffDelay } from './backoff.js';
 export { lostRace } from './driver-errors.js';
 export { MAX_TIMER_MS } from './transaction-deadline.js';

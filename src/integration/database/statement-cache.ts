@@ -21,7 +21,7 @@ export class StatementCache {
    * The query of shape `key` (built by `build` the first time) with these parameters; UsageError when their count
    * differs from its placeholders'.
    */
-  get(key: string, build: () => Compilable, parameters: readonly unknown[]): CompiledQuery {
+  get<Row = unknown>(key: string, build: () => Compilable<Row>, parameters: readonly unknown[]): CompiledQuery<Row> {
     let statement = this.#statements.get(key);
     if (statement === undefined) {
       const compiled = build().compile();
@@ -34,6 +34,7 @@ export class StatementCache {
         `Statement ${key} has ${statement.placeholders} placeholders but was given ${parameters.length} values.`,
       );
     }
-    return CompiledQuery.raw(statement.sql, parameters as unknown[]);
+    // The row type is the built query's: the same statement, with other values.
+    return CompiledQuery.raw(statement.sql, parameters as unknown[]) as CompiledQuery<Row>;
   }
 }

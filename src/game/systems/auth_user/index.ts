@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
   ConflictError,
+  StatementCache,
   UnauthorizedError,
   UsageError,
   defineSystem,
@@ -83,6 +84,9 @@ export function authUserSystem(options: AuthUserOptions = {}): SystemDefinition<
     setup(sys) {
       sys.migrations(authMigrations);
       const db = sys.database<AuthTables>();
+      // Every authenticated request reads its session: compiled once, as building and compiling it through Kysely was
+      // a tenth of GET /me in `npm run bench -- http`.
+      const statements = new StatementCache();
       const guard = new LoginGuard(db, now);
       const registered = sys.events.define({
         name: 'registered',
@@ -318,13 +322,21 @@ export function authUserSystem(options: AuthUserOptions = {}): SystemDefinition<
         },
         async ({ accessToken }) => {
           const who = await (await accessTokens()).verify(accessToken, now());
-          const session = await db
-            .executor()
-            .selectFrom('auth_user_sessions as s')
-            .innerJoin('auth_user_accounts as a', 'a.id', 's.user_id')
-            .select(['s.state', 'a.username', 'a.roles'])
-            .where('s.id', '=', who.sessionId)
-            .executeTakeFirst();
+          const {
+            rows: [session],
+          } = await db.execute(
+            statements.get(
+              'session_with_account',
+              () =>
+                db
+                  .executor()
+                  .selectFrom('auth_user_sessions as s')
+                  .innerJoin('auth_user_accounts as a', 'a.id', 's.user_id')
+                  .select(['s.state', 'a.username', 'a.roles'])
+                  .where('s.id', '=', ''),
+              [who.sessionId],
+            ),
+          );
           if (session?.state !== 'active') throw new UnauthorizedError('The session of this access token is closed.');
           // Roles as the account has them now, not as the token was signed with them.
           return { ...who, username: session.username, roles: JSON.parse(session.roles) as Role[] };
