@@ -14,8 +14,8 @@ export function economyContract(name: string, options: TestIntegrationOptions): 
       await weft.close();
     });
 
-    async function world() {
-      weft = await createTestIntegration({ pollIntervalMs: 20, ...options });
+    async function world(extra: TestIntegrationOptions = {}) {
+      weft = await createTestIntegration({ pollIntervalMs: 20, ...options, ...extra });
       await weft.install(...gameSystems());
       const a = await weft.execute('character.create', { name: 'Ann', class: 'alchemist' }, { actor: ann });
       const b = await weft.execute('character.create', { name: 'Bob', class: 'warrior' }, { actor: bob });
@@ -91,6 +91,27 @@ export function economyContract(name: string, options: TestIntegrationOptions): 
         weft.execute('economy.transfer', { fromCharacterId: a, toCharacterId: b, gold: 80 }, { actor: ann }),
       ).rejects.toBeInstanceOf(ValidationError);
       expect(await weft.execute('economy.wallet', { characterId: a }, { actor: ann })).toMatchObject({ gold: 80 });
+      expect((await weft.execute('economy.audit', {})).balanced).toBe(true);
+    });
+
+    it('moves gold both ways between two wallets at once with no deadlock: wallets are locked in one order', async () => {
+      // No retries: a deadlock (or any lost race) reaches the caller instead of being retried away.
+      const { a, b } = await world({ retry: { maxAttempts: 1 } });
+      const gold = async () => [
+        await weft.execute('economy.wallet', { characterId: a }, { actor: ann }),
+        await weft.execute('economy.wallet', { characterId: b }, { actor: bob }),
+      ];
+      const before = await gold();
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 40 }, (_, i) =>
+          i % 2 === 0
+            ? weft.execute('economy.transfer', { fromCharacterId: a, toCharacterId: b, gold: 1 }, { actor: ann })
+            : weft.execute('economy.transfer', { fromCharacterId: b, toCharacterId: a, gold: 1 }, { actor: bob }),
+        ),
+      );
+      const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [String(o.reason)] : []));
+      expect(failures).toEqual([]);
+      expect(await gold()).toEqual(before);
       expect((await weft.execute('economy.audit', {})).balanced).toBe(true);
     });
 

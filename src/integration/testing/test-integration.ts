@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DatabaseOptions, RetryPolicy } from '../database/index.js';
 import { ConfigError } from '../errors/internal.js';
 import { createIntegration, type Integration, type IntegrationOptions } from '../integration.js';
 import { postgresTestUrl } from './postgres-availability.js';
@@ -13,6 +14,11 @@ export interface TestIntegrationOptions extends Omit<IntegrationOptions, 'databa
   readonly dialect?: 'sqlite' | 'postgres';
   /** SQLite only: a real file in a fresh temporary folder instead of memory. */
   readonly file?: boolean;
+  /**
+   * How transactions that lost a race are retried (the database's `retry`): `{ maxAttempts: 1 }` makes a deadlock or
+   * a serialization failure reach the caller, for tests that prove none happens.
+   */
+  readonly retry?: Partial<RetryPolicy>;
 }
 
 /** A test integration, plus a way to start a second one on the same database, as another process would. */
@@ -27,10 +33,16 @@ export interface TestIntegration extends Integration {
  * @example await using weft = await createTestIntegration({ dialect: 'postgres' })
  */
 export async function createTestIntegration(options: TestIntegrationOptions = {}): Promise<TestIntegration> {
-  const { dialect, file, ...rest } = options;
+  const { dialect, file, retry, ...rest } = options;
   const quiet = { monitoring: { logger: { level: 'silent' as const }, processMetrics: false } };
-  const open = (database: IntegrationOptions['database'], extra?: Omit<IntegrationOptions, 'database'>) =>
-    createIntegration({ ...quiet, ...rest, ...extra, database });
+  const open = (database: string | DatabaseOptions, extra?: Omit<IntegrationOptions, 'database'>) =>
+    createIntegration({
+      ...quiet,
+      ...rest,
+      ...extra,
+      database:
+        retry === undefined ? database : { ...(typeof database === 'string' ? { url: database } : database), retry },
+    });
   if (dialect === 'postgres') {
     const schema = `weft_test_${randomBytes(6).toString('hex')}`;
     const database = { url: postgresTestUrl(), postgres: { schema } };
