@@ -34,7 +34,7 @@ export class StatementCache {
         `Statement ${key} has ${statement.placeholders} placeholders but was given ${parameters.length} values.`,
       );
     }
-    // The row type is the built query's: the same statement, with other values.
-    return CompiledQuery.raw(statement.sql, parameters as unknown[]) as CompiledQuery<Row>;
+    // Typed with the built query's rows (the return type): the same statement, with other values.
+    return CompiledQuery.raw(statement.sql, parameters as unknown[]);
   }
 }
