@@ -1,17 +1,10 @@
 import type { SpanContext } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { z } from 'zod';
 import type { Database, RetryPolicy } from '../database/internal.js';
-import { MAX_TIMER_MS } from '../database/internal.js';
 import { ConfigError, ForbiddenError, NotFoundError, UnavailableError } from '../errors/internal.js';
 import { currentContext, formatTraceparent, type CounterSeries, type WeftMetrics } from '../monitoring/internal.js';
-import {
-  matchesEventPattern,
-  parseSettings,
-  validationFailed,
-  type ValidationManager,
-} from '../validation/internal.js';
+import { matchesEventPattern, validationFailed, type ValidationManager } from '../validation/internal.js';
 import { readBacklog, type BacklogQuery, type EventBacklog } from './backlog.js';
 import { BatchCollector } from './batch-collector.js';
 import { DeadLetters } from './dead-letters.js';
@@ -24,9 +17,9 @@ import { publishTrace } from './event-context.js';
 import { EventLogQueries } from './event-log-queries.js';
 import { EventLog } from './event-log.js';
 import type { EventTables } from './event-tables.js';
-import { DEFAULT_HANDLER_TIMEOUT_MS } from './handler-timeout.js';
 import { MemoryTransport } from './memory-transport.js';
 import { replayLog } from './replay.js';
+import { checkSubscribeOptions } from './subscribe-options.js';
 import { runHandler, type Subscription } from './subscription.js';
 import type { Transport } from './transport.js';
 import type {
@@ -67,11 +60,6 @@ const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayM
 
 /** A handler past its timeout, which the dispatch counted and logged already: the publisher did not wait for it. */
 const counted = (): undefined => undefined;
-
-/** A subscription's handler timeout, checked like Weft's other settings. */
-const timeoutSetting = z.strictObject({
-  timeoutMs: z.int().min(1).max(MAX_TIMER_MS).default(DEFAULT_HANDLER_TIMEOUT_MS),
-});
 
 /**
  * Typed, validated cross-system events. Volatile events are delivered in memory, at most once;
@@ -227,44 +215,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     options: SubscribeOptions<EnvelopeFor<M, P>> & { readonly batch?: BatchOptions } = {},
   ): () => Promise<void> {
     if (this.#closed) throw new UnavailableError('The event bus is closed.', { code: 'WEFT_CLOSED' });
-    if (!/^([a-z][a-z0-9_]*\.([a-z][a-z0-9_]*|\*)|\*)$/.test(pattern)) {
-      throw new ConfigError(`Subscription pattern must be a type, system.* or *; received ${JSON.stringify(pattern)}.`);
-    }
-    const batch = options.batch;
-    if (
-      batch !== undefined &&
-      (!Number.isSafeInteger(batch.maxSize) ||
-        batch.maxSize < 1 ||
-        !Number.isSafeInteger(batch.maxWaitMs) ||
-        batch.maxWaitMs < 0)
-    ) {
-      throw new ConfigError(
-        `batch needs an integer maxSize >= 1 and maxWaitMs >= 0; received ${JSON.stringify(batch)}.`,
-      );
-    }
-    for (const [option, value] of [
-      ['concurrency', options.concurrency],
-      ['queueSize', options.queueSize],
-    ] as const) {
-      if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
-        throw new ConfigError(`${option} must be an integer >= 1; received ${JSON.stringify(value)}.`);
-    }
-    const { timeoutMs } = parseSettings(
-      timeoutSetting,
-      { timeoutMs: options.timeoutMs },
-      `subscription ${options.name ?? pattern}`,
-    );
-    if (options.durability !== undefined && options.durability !== 'full' && options.durability !== 'deferred') {
-      throw new ConfigError(`durability must be 'full' or 'deferred'; received ${JSON.stringify(options.durability)}.`);
-    }
-    const live = options.live === true;
-    if (live) {
-      const durableOnly = (['startFrom', 'retry', 'durability'] as const).filter((key) => options[key] !== undefined);
-      if (durableOnly.length > 0)
-        throw new ConfigError(
-          `A live subscription keeps no cursor, inbox or dead letter, so ${durableOnly.join(', ')} cannot apply; drop ${durableOnly.length === 1 ? 'it' : 'them'} or live.`,
-        );
-    }
+    const { batch, timeoutMs, live } = checkSubscribeOptions(pattern, options);
     if (options.name !== undefined && this.#subscriptions.some((s) => s.name === options.name)) {
       throw new ConfigError(`A subscription named "${options.name}" exists already.`);
     }
