@@ -10,7 +10,8 @@ export function registerSecurityHeaders(app: FastifyInstance): void {
   const middleware = helmet();
   app.addHook('onRequest', (request, reply, done) => {
     middleware(request.raw, reply.raw, (error?: unknown) => {
-      done(error instanceof Error ? error : undefined);
+      if (error === undefined) done();
+      else done(error instanceof Error ? error : new Error(String(error)));
     });
   });
 }
