@@ -11,7 +11,7 @@ export function registerSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onRequest', (request, reply, done) => {
     middleware(request.raw, reply.raw, (error?: unknown) => {
       if (error === undefined) done();
-      else done(error instanceof Error ? error : new Error(String(error)));
+      else done(error instanceof Error ? error : new Error('Setting the security headers failed.', { cause: error }));
     });
   });
 }
