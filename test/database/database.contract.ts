@@ -136,51 +136,72 @@ export function databaseContract(
       await expect(db.transaction(() => 1, { durability: 'later' as never })).rejects.toThrow(/durability/);
     });
 
-    it('writes held-back rows before commit and before a savepoint, in order, and drops those of a rolled-back scope', async () => {
+    it('holds rows to commit across savepoints, in order; a rolled-back savepoint drops its own and holds again what it flushed', async () => {
       const owner = {};
       const hold = (id: string) => {
-        const buffer = db.pending(
-          owner,
-          () => [] as string[],
-          async (ids) => {
-            for (const held of ids) await grantGold(db, held, 1);
-          },
-        );
+        const buffer = db.pending<string>(owner, async (ids) => {
+          for (const held of ids) await grantGold(db, held, 1);
+        });
         if (buffer === undefined) throw new Error('outside a transaction');
         buffer.push(id);
       };
       await db.transaction(async () => {
         hold('a1');
         expect(await players(db)).toEqual([]);
-        // A savepoint opening writes what the outer scope held first; a failed one drops its own.
+        // A failed savepoint drops what it held, not what was held before it.
         await expect(
           db.transaction(() => {
             hold('b1');
             throw new Error('no');
           }),
         ).rejects.toThrow('no');
-        expect(await players(db)).toEqual(['a1']);
-        await db.transaction(() => hold('b2'));
+        // One that wrote the outer scope's rows and then failed undid them: they are held again.
+        await expect(
+          db.transaction(async () => {
+            hold('b2');
+            await db.flushPending();
+            expect(await players(db)).toEqual(['a1', 'b2']);
+            throw new Error('no');
+          }),
+        ).rejects.toThrow('no');
+        expect(await players(db)).toEqual([]);
+        // A released savepoint's rows stay held with the outer scope's, in the order they came.
+        await db.transaction(() => hold('b3'));
+        await db.transaction(() => db.transaction(() => hold('b4')));
+        expect(await players(db)).toEqual([]);
         hold('c1');
         await db.flushPending();
-        expect(await players(db)).toEqual(['a1', 'b2', 'c1']);
+        expect(await players(db)).toEqual(['a1', 'b3', 'b4', 'c1']);
         hold('d1');
       });
-      expect(await players(db)).toEqual(['a1', 'b2', 'c1', 'd1']);
+      expect(await players(db)).toEqual(['a1', 'b3', 'b4', 'c1', 'd1']);
       await expect(
         db.transaction(() => {
           hold('e1');
           throw new Error('rolled back');
         }),
       ).rejects.toThrow('rolled back');
-      expect(await players(db)).toEqual(['a1', 'b2', 'c1', 'd1']);
-      expect(
-        db.pending(
-          owner,
-          () => [],
-          () => Promise.resolve(),
-        ),
-      ).toBeUndefined();
+      expect(await players(db)).toEqual(['a1', 'b3', 'b4', 'c1', 'd1']);
+      expect(db.pending(owner, () => Promise.resolve())).toBeUndefined();
+    });
+
+    it('runs a nested read-only transaction in the one around it, without a savepoint', async () => {
+      queries.length = 0;
+      await db.transaction(async () => {
+        await grantGold(db, 'ann', 10);
+        // It may nest in turn.
+        const read = { readOnly: true } as const;
+        const seen = await db.transaction(
+          () => db.transaction((tx) => tx.selectFrom('player').select('id').execute(), read),
+          read,
+        );
+        expect(seen).toEqual([{ id: 'ann' }]);
+        // A read-only one that fails leaves the outer transaction's writes in place.
+        await expect(db.transaction(() => Promise.reject(new Error('no')), { readOnly: true })).rejects.toThrow('no');
+        expect(await players(db)).toEqual(['ann']);
+      });
+      expect(await players(db)).toEqual(['ann']);
+      expect(queries.filter((q) => q.sql.toLowerCase().includes('savepoint'))).toEqual([]);
     });
 
     it('rolls back everything when the work throws, and rethrows the same error', async () => {

@@ -24,12 +24,19 @@ export interface Database<DB = UntypedTables> extends AsyncDisposable {
   executor(): Kysely<DB>;
   /**
    * A buffer of writes held in memory for the open transaction, written out by `flush` before it
-   * commits (or a savepoint opens inside it). Undefined outside a transaction. For many small
-   * writes that one multi-row statement at commit does faster (the event log's appends).
+   * commits; a savepoint's rollback puts it back as it was when the savepoint opened. Undefined
+   * outside a transaction. For many small writes that one multi-row statement at commit does
+   * faster (the event log's appends).
    */
-  pending<T>(owner: object, create: () => T, flush: (buffer: T) => Promise<void>): T | undefined;
+  pending<T>(owner: object, flush: (items: T[]) => Promise<void>): T[] | undefined;
   /** Writes out what `pending` holds back in the open transaction, so a read sees it. */
   flushPending(): Promise<void>;
+  /**
+   * A map kept for the open transaction, one per `owner`, emptied when a savepoint inside it rolls
+   * back; undefined outside a transaction. For rows a transaction reads again (the state part's
+   * entries, on SQLite, where nothing else writes while a transaction is open).
+   */
+  transactionCache<K, V>(owner: object): Map<K, V> | undefined;
   /**
    * Runs a compiled statement (see StatementCache) in the open transaction, or on the pool outside one; the fast path
    * for hot statements.
@@ -123,8 +130,12 @@ class WeftDatabase<DB> implements Database<DB> {
     return this.#work.execute<R>(query);
   }
 
-  pending<T>(owner: object, create: () => T, flush: (buffer: T) => Promise<void>): T | undefined {
-    return this.#work.pending(owner, create, flush);
+  pending<T>(owner: object, flush: (items: T[]) => Promise<void>): T[] | undefined {
+    return this.#work.pending(owner, flush);
+  }
+
+  transactionCache<K, V>(owner: object): Map<K, V> | undefined {
+    return this.#work.transactionCache<K, V>(owner);
   }
 
   flushPending(): Promise<void> {

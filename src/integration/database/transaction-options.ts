@@ -8,10 +8,13 @@ import { MAX_TIMER_MS } from './transaction-deadline.js';
 /** Isolation levels a caller may ask for; backends without them (SQLite) are always serializable. */
 export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
 
-/** Options of one `transaction` call. Only the outermost call's options count. */
+/** Options of one `transaction` call. Only the outermost call's options count, but for `readOnly`. */
 export interface TransactionOptions {
   readonly isolation?: IsolationLevel;
-  /** A read-only transaction; on SQLite it takes no write lock. */
+  /**
+   * A read-only transaction; on SQLite it takes no write lock. Nested, it joins the transaction around it without a
+   * savepoint (it has nothing to undo).
+   */
   readonly readOnly?: boolean;
   /** Override the database's retry policy for this call; `false` runs it once. */
   readonly retry?: Partial<RetryPolicy> | false;

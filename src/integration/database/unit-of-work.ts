@@ -6,7 +6,15 @@ import { backoffDelay } from './backoff.js';
 import { CommitGroups, type GroupExit } from './commit-group.js';
 import { isRetryable } from './driver-errors.js';
 import { Deadline, refusedAfterAbandon } from './transaction-deadline.js';
-import { ConnectionHandles, openScope, writePending, type Scope } from './transaction-scope.js';
+import {
+  ConnectionHandles,
+  newRoot,
+  openScope,
+  restorePending,
+  savePending,
+  writePending,
+  type Scope,
+} from './transaction-scope.js';
 import {
   gaveUp,
   overloaded,
@@ -83,25 +91,36 @@ export class UnitOfWork<DB> {
   }
 
   /**
-   * A buffer of writes held in memory for the open transaction (a savepoint has its own), made by
-   * `create` on the first call for `owner`. `flush(buffer)` writes it out inside the transaction
-   * before it commits, before a savepoint opens inside it, and on `flushPending()`; the next call
-   * after a flush makes a new buffer. Undefined outside a transaction.
+   * A buffer of writes held in memory for the open transaction, one per `owner`. `flush(items)` writes them out inside
+   * the transaction before it commits and on `flushPending()`; the next call after a flush starts a new buffer. A
+   * savepoint adds to the transaction's buffers and its rollback puts them back as they were. Undefined outside a
+   * transaction.
    */
-  pending<T>(owner: object, create: () => T, flush: (buffer: T) => Promise<void>): T | undefined {
+  pending<T>(owner: object, flush: (items: T[]) => Promise<void>): T[] | undefined {
     const scope = this.#current();
     if (scope === undefined) return undefined;
-    const known = scope.pending?.get(owner);
-    if (known !== undefined) return known.buffer as T;
-    const buffer = create();
-    (scope.pending ??= new Map()).set(owner, { buffer, flush });
-    return buffer;
+    const root = scope.root;
+    const known = root.pending?.get(owner);
+    if (known !== undefined) return known.items as T[];
+    const items: T[] = [];
+    (root.pending ??= new Map()).set(owner, { items, flush: flush as (items: never[]) => Promise<void> });
+    return items;
+  }
+
+  /** A map kept for the open transaction, one per `owner`, emptied when a savepoint inside it rolls back. */
+  transactionCache<K, V>(owner: object): Map<K, V> | undefined {
+    const root = this.#current()?.root;
+    if (root === undefined) return undefined;
+    const caches = (root.caches ??= new Map<object, Map<unknown, unknown>>());
+    let cache = caches.get(owner);
+    if (cache === undefined) caches.set(owner, (cache = new Map<unknown, unknown>()));
+    return cache as Map<K, V>;
   }
 
   /** Writes out what the open transaction holds back (see `pending`), so a read sees it. */
   async flushPending(): Promise<void> {
     const scope = this.#current();
-    if (scope !== undefined) await writePending(scope);
+    if (scope !== undefined) await writePending(scope.root);
   }
 
   /**
@@ -142,7 +161,7 @@ export class UnitOfWork<DB> {
     const abandoned = this.refusal();
     if (abandoned !== undefined) return Promise.reject(abandoned);
     const parent = this.#current();
-    if (parent !== undefined) return this.#nested(parent, work);
+    if (parent !== undefined) return this.#nested(parent, work, options.readOnly === true);
     const refused = refusedOptions(options);
     if (refused !== undefined) return Promise.reject(refused);
     if (this.#waiting >= this.#maxWaiting) {
@@ -272,14 +291,15 @@ export class UnitOfWork<DB> {
     exit?: GroupExit,
   ): Promise<Outcome<DB, T>> {
     const { handle, slot } = this.#handles.for(connection, this.#root.getExecutor());
-    const scope = openScope(handle, connection, { savepoints: 0, abandoned: undefined });
+    const scope = openScope(handle, connection, newRoot());
     slot.scope = scope;
     const deadline = new Deadline(scope, options);
     let running: T | Promise<T> | undefined;
     try {
       running = this.#storage.run(scope, () => work(handle));
       const result = await deadline.race(running);
-      if (scope.pending !== undefined) await deadline.race(this.#storage.run(scope, () => writePending(scope)));
+      if (scope.root.pending !== undefined)
+        await deadline.race(this.#storage.run(scope, () => writePending(scope.root)));
       return { result, scope };
     } catch (error) {
       // Its group made it leave: its next try waits for this one's code to end.
@@ -294,7 +314,7 @@ export class UnitOfWork<DB> {
     }
   }
 
-  async #nested<T>(parent: Scope<DB>, work: TransactionWork<DB, T>): Promise<T> {
+  async #nested<T>(parent: Scope<DB>, work: TransactionWork<DB, T>, readOnly: boolean): Promise<T> {
     if (parent.childOpen) {
       throw new UsageError(
         'Nested transactions inside one transaction must run one at a time; await each before starting the next.',
@@ -303,28 +323,44 @@ export class UnitOfWork<DB> {
     // Taken before the first await, so a second call started in the same tick is refused too.
     parent.childOpen = true;
     try {
-      return await this.#savepoint(parent, work);
+      // A read-only one has nothing to undo: it joins its parent without a savepoint, two statements fewer (a craft
+      // reads through three read-only commands: npm run bench -- http, craft).
+      return readOnly ? await this.#joined(parent, work) : await this.#savepoint(parent, work);
     } finally {
       parent.childOpen = false;
+    }
+  }
+
+  /** Read-only work in a scope of its own (it may nest in turn) on its parent's transaction and callbacks. */
+  async #joined<T>(parent: Scope<DB>, work: TransactionWork<DB, T>): Promise<T> {
+    const scope: Scope<DB> = {
+      ...openScope(parent.trx, parent.connection, parent.root),
+      afterCommit: parent.afterCommit,
+    };
+    try {
+      return await this.#storage.run(scope, () => work(parent.trx));
+    } finally {
+      scope.done = true;
     }
   }
 
   async #savepoint<T>(parent: Scope<DB>, work: TransactionWork<DB, T>): Promise<T> {
     const name = `weft_sp_${++parent.root.savepoints}`;
     const { trx } = parent;
-    // What the parent held back goes first, so writes land in the order they were made.
-    if (parent.pending !== undefined) await writePending(parent);
+    // Held writes stay held across the savepoint (one insert for a command's events and those of the commands it
+    // calls: npm run bench -- http, craft); its rollback puts them back as they were.
+    const saved = savePending(parent.root);
     await sql.raw(`savepoint ${name}`).execute(trx);
     const scope = openScope(trx, parent.connection, parent.root);
     try {
       const result = await this.#storage.run(scope, () => work(trx));
-      if (scope.pending !== undefined) await this.#storage.run(scope, () => writePending(scope));
       await sql.raw(`release savepoint ${name}`).execute(trx);
       parent.afterCommit.push(...scope.afterCommit);
       return result;
     } catch (error) {
       // An abandoned transaction is rolled back whole by its outermost call; its handle refuses statements now.
       if (parent.root.abandoned !== undefined) throw error;
+      restorePending(parent.root, saved);
       try {
         await sql.raw(`rollback to savepoint ${name}`).execute(trx);
         await sql.raw(`release savepoint ${name}`).execute(trx);

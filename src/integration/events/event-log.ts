@@ -5,7 +5,6 @@ import { EventLogQueries } from './event-log-queries.js';
 import type { EventTables } from './event-tables.js';
 
 const LOCK = 'weft_event_log';
-const newBuffer = (): EventEnvelope[] => [];
 /** Rows per multi-row insert: 640 parameters, well under SQLite's and PostgreSQL's limits. */
 const CHUNK = 64;
 
@@ -22,12 +21,13 @@ export class EventLog {
   /**
    * Appends in the caller's transaction (or in one statement of its own outside one). Inside a
    * transaction the rows are held in memory and written in multi-row inserts (every 64 events,
-   * and before the transaction commits or a savepoint opens): one statement for many small events.
+   * and before the transaction commits): one statement for a transaction's events, those of the
+   * savepoints inside it included.
    * On PostgreSQL the write takes a lock held to commit, so sequence numbers become visible in
    * order and a reader never skips one that commits later.
    */
   async append(envelope: EventEnvelope): Promise<void> {
-    const buffer = this.#db.pending(this, newBuffer, this.#insertHeld);
+    const buffer = this.#db.pending(this, this.#insertHeld);
     if (buffer === undefined) return this.#insert([envelope]);
     buffer.push(envelope);
     if (buffer.length >= CHUNK) await this.#db.flushPending();

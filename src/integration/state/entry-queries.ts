@@ -201,7 +201,7 @@ function selectEntry(db: Kysely<StateTables>, system: string, key: string) {
 }
 
 /** The entries row of a version that is not a delete. */
-function entryRow(entry: NewVersion): StateTables['weft_state_entries'] {
+export function entryRow(entry: NewVersion): StateTables['weft_state_entries'] {
   return {
     system: entry.system,
     key: entry.key,

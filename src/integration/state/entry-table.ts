@@ -2,6 +2,7 @@ import { sql, type QueryResult, type Selectable } from 'kysely';
 import { StatementCache, type Database } from '../database/internal.js';
 import {
   deleteEntry,
+  entryRow,
   insertEntry,
   insertHistory,
   readEntry,
@@ -16,6 +17,9 @@ import type { StateEntry } from './types.js';
 
 // The state part's other files import the tables' type from here; it is declared beside the SQL in entry-queries.ts.
 export type { StateTables } from './entry-queries.js';
+
+/** One row of entries. */
+type EntryRow = Selectable<StateTables['weft_state_entries']>;
 
 /** One row of history. */
 export type HistoryRow = Selectable<StateTables['weft_state_history']>;
@@ -38,16 +42,26 @@ export class EntryTable {
     this.#writableCte = db.capabilities.writableCte;
   }
 
-  /** The entry, locked until the transaction ends when `forUpdate` (on backends with row locks). */
+  /**
+   * The entry, locked until the transaction ends when `forUpdate` (on backends with row locks). On SQLite a
+   * transaction's reads and writes are kept for it (nothing else writes while it is open), so reading an entry again
+   * costs no statement: a craft reads its character four times and its wallet three (npm run bench -- http).
+   */
   async read(system: string, key: string, forUpdate = false): Promise<StateEntry | undefined> {
+    const cache = this.#cache();
+    const id = `${system}\u0000${key}`;
+    const known = cache?.get(id);
+    if (known !== undefined) return known === null ? undefined : toEntry(known);
     const statement = forUpdate && this.#lockRows ? readEntryForUpdate : readEntry;
-    const { rows } = await this.#run<Selectable<StateTables['weft_state_entries']>, [string, string]>(
-      statement,
-      system,
-      key,
-    );
+    const { rows } = await this.#run<EntryRow, [string, string]>(statement, system, key);
     const row = rows[0];
+    cache?.set(id, row ?? null);
     return row === undefined ? undefined : toEntry(row);
+  }
+
+  /** On a backend with one writer at a time, the rows the open transaction read or wrote (null: none), by entry. */
+  #cache(): Map<string, EntryRow | null> | undefined {
+    return this.#lockRows ? undefined : this.#db.transactionCache<string, EntryRow | null>(this);
   }
 
   /** A page of entries in key order. */
@@ -69,6 +83,16 @@ export class EntryTable {
    * wrote it).
    */
   async write(entry: NewVersion, previous: number | undefined): Promise<boolean> {
+    const cache = this.#cache();
+    const id = `${entry.system}\u0000${entry.key}`;
+    // Dropped first: a write that fails leaves nothing kept that may no longer hold.
+    cache?.delete(id);
+    const written = await this.#writeRow(entry, previous);
+    if (written) cache?.set(id, entry.kind === 'delete' ? null : entryRow(entry));
+    return written;
+  }
+
+  async #writeRow(entry: NewVersion, previous: number | undefined): Promise<boolean> {
     if (this.#writableCte) {
       const result = await this.#db.execute(writeWithHistory(entry, previous));
       return Number(result.numAffectedRows ?? 0) === 1;
@@ -180,7 +204,7 @@ export class EntryTable {
   }
 }
 
-function toEntry(row: Selectable<StateTables['weft_state_entries']>): StateEntry {
+function toEntry(row: EntryRow): StateEntry {
   return {
     system: row.system,
     key: row.key,
