@@ -244,17 +244,18 @@ export function characterSystem(): SystemDefinition<'character'> {
           const character = await mine(actor, characterId);
           const needed = new Map<string, number>();
           for (const stack of stacks) needed.set(stack.itemId, (needed.get(stack.itemId) ?? 0) + stack.count);
-          const missing = [...needed].flatMap(([itemId, count]) => {
-            const have = character.inventory[itemId] ?? 0;
-            return have >= count ? [] : [{ itemId, needed: count, have }];
-          });
-          if (missing.length > 0) {
-            throw new ConflictError(
-              `Not enough items: ${missing.map((m) => `${m.itemId} (${m.have} of ${m.needed})`).join(', ')}.`,
-              { details: { missing } },
-            );
-          }
+          // Checked on the value the update holds (locked on PostgreSQL): of two takes of the same items, one fails.
           const updated = await characters.update(characterId, (c) => {
+            const missing = [...needed].flatMap(([itemId, count]) => {
+              const have = c.inventory[itemId] ?? 0;
+              return have >= count ? [] : [{ itemId, needed: count, have }];
+            });
+            if (missing.length > 0) {
+              throw new ConflictError(
+                `Not enough items: ${missing.map((m) => `${m.itemId} (${m.have} of ${m.needed})`).join(', ')}.`,
+                { details: { missing } },
+              );
+            }
             const inventory = { ...c.inventory };
             for (const [itemId, count] of needed) {
               const left = (inventory[itemId] ?? 0) - count;
@@ -281,19 +282,24 @@ export function characterSystem(): SystemDefinition<'character'> {
           const characterClass = (await classes(sys.execute)).find((c) => c.id === character.class);
           const thresholds = characterClass?.xpThresholds ?? [];
           const perLevelHp = characterClass?.perLevel.hp ?? 0;
-          const total = character.xp + xp;
-          // Level n + 1 needs thresholds[n - 1] xp in all.
-          let level = 1;
-          while (level - 1 < thresholds.length && total >= (thresholds[level - 1] ?? Infinity)) level++;
-          const gained = level - character.level;
-          const updated = await characters.update(characterId, (c) => ({
-            ...c,
-            xp: total,
-            level: Math.max(c.level, level),
-            maxHp: c.maxHp + Math.max(0, gained) * perLevelHp,
-            // A level-up heals fully.
-            hp: gained > 0 ? c.maxHp + gained * perLevelHp : c.hp,
-          }));
+          let gained = 0;
+          // From the value the update holds (locked on PostgreSQL), not the read above: two gains at once (a fight's
+          // and a quest's) each add theirs; computed from the earlier read, the later write dropped the other's xp.
+          const updated = await characters.update(characterId, (c) => {
+            const total = c.xp + xp;
+            // Level n + 1 needs thresholds[n - 1] xp in all.
+            let level = 1;
+            while (level - 1 < thresholds.length && total >= (thresholds[level - 1] ?? Infinity)) level++;
+            gained = Math.max(0, level - c.level);
+            return {
+              ...c,
+              xp: total,
+              level: Math.max(c.level, level),
+              maxHp: c.maxHp + gained * perLevelHp,
+              // A level-up heals fully.
+              hp: gained > 0 ? c.maxHp + gained * perLevelHp : c.hp,
+            };
+          });
           if (gained > 0)
             await sys.events.publish(leveledUp, {
               characterId,
@@ -322,18 +328,24 @@ export function characterSystem(): SystemDefinition<'character'> {
         { input: MoveInput, output: z.strictObject({ region: z.string() }) },
         async ({ characterId, regionId, from }, { actor }) => {
           const character = await mine(actor, characterId);
-          if (from !== undefined && character.region !== from) {
-            throw new ConflictError(`${character.name} is in ${character.region} now, not ${from}.`, {
-              details: { region: character.region },
-            });
-          }
           if (!(await regions(sys.execute)).some((r) => r.id === regionId))
             throw new ValidationError(`Unknown region ${JSON.stringify(regionId)}.`);
-          await characters.update(characterId, (c) => ({ ...c, region: regionId }));
+          // Checked on the value the update holds (locked on PostgreSQL): two moves at once, each from the same
+          // region, cannot both pass.
+          let before = character.region;
+          await characters.update(characterId, (c) => {
+            if (from !== undefined && c.region !== from) {
+              throw new ConflictError(`${c.name} is in ${c.region} now, not ${from}.`, {
+                details: { region: c.region },
+              });
+            }
+            before = c.region;
+            return { ...c, region: regionId };
+          });
           await sys.events.publish(moved, {
             characterId,
             ownerId: character.ownerId,
-            from: character.region,
+            from: before,
             to: regionId,
           });
           return { region: regionId };

@@ -1,0 +1,3 @@
+import { characterRacesContract } from './character-races.contract.js';
+
+characterRacesContract('SQLite file', { file: true });
