@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { z } from 'zod';
 import {
   ConfigError,
@@ -415,6 +415,39 @@ export function systemKitContract(name: string, options: TestIntegrationOptions)
       await crafting.events.publish(crafted, { itemId: 'sword' });
       await weft.events.drain();
       expect(await progress.entry('ann')).toMatchObject({ value: { crafted: 1 }, updatedBy: 'quest' });
+    });
+
+    it('runs a subscriber as its system, never as the player whose command woke the delivery', async () => {
+      const weft = await integration();
+      const crafting = weft.system('crafting');
+      const crafted = crafting.events.define({
+        name: 'item_crafted',
+        durable: true,
+        schema: z.object({ itemId: z.string() }),
+      });
+      const craft = crafting.command(
+        'craft',
+        { input: z.object({ itemId: z.string() }), output: z.object({ ok: z.boolean() }) },
+        async ({ itemId }) => {
+          await crafting.events.publish(crafted, { itemId });
+          return { ok: true };
+        },
+      );
+      const quest = weft.system('quest');
+      const whoami = quest.command(
+        'whoami',
+        { input: z.object({}), output: z.object({ actor: z.string() }), readOnly: true },
+        (_input, { actor }) => ({ actor: `${actor.kind}:${actor.id}` }),
+      );
+      const seen: string[] = [];
+      quest.events.subscribe(crafted, async () => {
+        seen.push((await quest.execute(whoami, {})).actor);
+      });
+      await weft.events.ready();
+      // The commit wakes the delivery from inside the player's command; its handler must not inherit that player.
+      await weft.execute(craft, { itemId: 'sword' }, { actor: { kind: 'user', id: 'ann', roles: ['player'] } });
+      await vi.waitFor(() => expect(seen).toHaveLength(1));
+      expect(seen).toEqual(['system:quest']);
     });
 
     it('creates an entry only when there is none, whatever the conflict policy', async () => {

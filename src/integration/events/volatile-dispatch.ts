@@ -6,6 +6,7 @@ import { matchesEventPattern } from '../validation/internal.js';
 import type { PendingEvent } from './batch-collector.js';
 import type { DeliverySeries } from './delivery-metrics.js';
 import type { Offered } from './delivery-queue.js';
+import { detached } from './detached.js';
 import type { EventEnvelope } from './envelope.js';
 import { handlerContext } from './event-context.js';
 import { withHandlerTimeout } from './handler-timeout.js';
@@ -52,9 +53,10 @@ export class VolatileDispatch {
       this.#routes.set(type, route);
     }
     if (route.length === 0) return undefined;
-    // One context for every handler of this event, entered once: the handlers started in this loop run in it.
+    // One context for every handler of this event, entered once: the handlers started in this loop run in it, apart
+    // from the publisher's (its command, its transaction: a handler acts as its system).
     const context = handlerContext(envelope, trace);
-    return runInContext(context, () => this.#offerVolatile(route, envelope, context));
+    return detached(() => runInContext(context, () => this.#offerVolatile(route, envelope, context)));
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../database/internal.js';
 import type { WeftMetrics } from '../../monitoring/internal.js';
+import { detached } from '../detached.js';
 import type { EventEnvelope } from '../envelope.js';
 import type { EventLogQueries } from '../event-log-queries.js';
 import type { EventTables } from '../event-tables.js';
@@ -70,8 +71,9 @@ export class DeliveryEngine {
       return this.#running;
     }
     // Started at once rather than on a later turn of the event loop: a publisher that never yields
-    // (a loop of awaited publishes) would otherwise hold back delivery until it is done.
-    this.#running = this.#drain().finally(() => {
+    // (a loop of awaited publishes) would otherwise hold back delivery until it is done. Detached from the caller's
+    // async context: its handlers act as their system, not as whoever's commit woke them.
+    this.#running = detached(() => this.#drain()).finally(() => {
       this.#running = undefined;
     });
     return this.#running;
