@@ -151,8 +151,7 @@ export function economySystem(): SystemDefinition<'economy'> {
         async ({ fromCharacterId, toCharacterId, gold }, { correlationId }) => {
           if (fromCharacterId === toCharacterId) throw new ValidationError('A transfer goes to another character.');
           await character(fromCharacterId);
-          if ((await wallets.get(toCharacterId)) === undefined)
-            throw new NotFoundError(`No character ${toCharacterId} has a wallet.`);
+          // A receiver without a wallet is a 404 from the ledger's own read of it.
           const moved = await move(
             [
               { account: walletAccount(fromCharacterId), amount: -gold },

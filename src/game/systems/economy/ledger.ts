@@ -92,11 +92,11 @@ export class Ledger {
     for (const line of byAccount) {
       if (!line.account.startsWith('wallet:')) continue;
       const characterId = line.account.slice('wallet:'.length);
-      if ((await this.#wallets.entry(characterId)) === undefined) {
-        throw new NotFoundError(`Character ${characterId} has no wallet (yet).`, { details: { characterId } });
-      }
-      // Checked on the value the update holds (locked on PostgreSQL): two spends of the same gold queue here.
-      const updated = await this.#wallets.update(characterId, (wallet) => {
+      // Checked on the value the update holds (locked on PostgreSQL): two spends of the same gold queue here. A missing
+      // wallet is found by the same read (upsert hands it over as undefined), so a movement reads each wallet once.
+      const updated = await this.#wallets.upsert(characterId, (wallet) => {
+        if (wallet === undefined)
+          throw new NotFoundError(`Character ${characterId} has no wallet (yet).`, { details: { characterId } });
         const after = wallet.gold + line.amount;
         if (after < 0) {
           throw new ConflictError(`Not enough gold: ${-line.amount} needed, ${wallet.gold} held, ${-after} missing.`, {
