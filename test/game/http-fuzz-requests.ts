@@ -171,11 +171,18 @@ function bodyMutations(): Array<fc.Arbitrary<Mutation>> {
       const rest = Object.fromEntries(Object.entries(parts.body as object).filter(([k]) => k !== dropped));
       return bodyAs(route, parts, rest, `${dropped} is missing`);
     }),
-    fc.tuple(fc.string({ minLength: 1, maxLength: 12 }), fc.jsonValue({ maxDepth: 2 })).map(
-      ([key, value]) =>
-        (parts, route) =>
-          bodyAs(route, parts, { ...(parts.body as object), [key]: value }, `an unknown key ${JSON.stringify(key)}`),
-    ),
+    // `__proto__` and `constructor` are the poisoned-key cases below (refused with 400 by the body parser, before any
+    // schema); drawn here they would be counted as unknown keys, which get a 422.
+    fc
+      .tuple(
+        fc.string({ minLength: 1, maxLength: 12 }).filter((key) => key !== '__proto__' && key !== 'constructor'),
+        fc.jsonValue({ maxDepth: 2 }),
+      )
+      .map(
+        ([key, value]) =>
+          (parts, route) =>
+            bodyAs(route, parts, { ...(parts.body as object), [key]: value }, `an unknown key ${JSON.stringify(key)}`),
+      ),
     fc
       .constantFrom(null, [], 'text', 42, true)
       .map((body) => (parts, route) => bodyAs(route, parts, body, 'no object')),
