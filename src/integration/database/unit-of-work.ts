@@ -6,15 +6,8 @@ import { backoffDelay } from './backoff.js';
 import { CommitGroups, type GroupExit } from './commit-group.js';
 import { isRetryable } from './driver-errors.js';
 import { Deadline, refusedAfterAbandon } from './transaction-deadline.js';
-import {
-  ConnectionHandles,
-  newRoot,
-  openScope,
-  restorePending,
-  savePending,
-  writePending,
-  type Scope,
-} from './transaction-scope.js';
+import { heldWrites, keptValues, newRoot, rollBackTo, savepointMark, writePending } from './transaction-root.js';
+import { ConnectionHandles, openScope, type Scope } from './transaction-scope.js';
 import {
   gaveUp,
   overloaded,
@@ -97,24 +90,14 @@ export class UnitOfWork<DB> {
    * transaction.
    */
   pending<T>(owner: object, flush: (items: T[]) => Promise<void>): T[] | undefined {
-    const scope = this.#current();
-    if (scope === undefined) return undefined;
-    const root = scope.root;
-    const known = root.pending?.get(owner);
-    if (known !== undefined) return known.items as T[];
-    const items: T[] = [];
-    (root.pending ??= new Map()).set(owner, { items, flush: flush as (items: never[]) => Promise<void> });
-    return items;
+    const root = this.#current()?.root;
+    return root === undefined ? undefined : heldWrites(root, owner, flush);
   }
 
   /** A map kept for the open transaction, one per `owner`, emptied when a savepoint inside it rolls back. */
   transactionCache<K, V>(owner: object): Map<K, V> | undefined {
     const root = this.#current()?.root;
-    if (root === undefined) return undefined;
-    const caches = (root.caches ??= new Map<object, Map<unknown, unknown>>());
-    let cache = caches.get(owner);
-    if (cache === undefined) caches.set(owner, (cache = new Map<unknown, unknown>()));
-    return cache as Map<K, V>;
+    return root === undefined ? undefined : keptValues<K, V>(root, owner);
   }
 
   /** Writes out what the open transaction holds back (see `pending`), so a read sees it. */
@@ -349,7 +332,7 @@ export class UnitOfWork<DB> {
     const { trx } = parent;
     // Held writes stay held across the savepoint (one insert for a command's events and those of the commands it
     // calls: npm run bench -- http, craft); its rollback puts them back as they were.
-    const saved = savePending(parent.root);
+    const mark = savepointMark(parent.root);
     await sql.raw(`savepoint ${name}`).execute(trx);
     const scope = openScope(trx, parent.connection, parent.root);
     try {
@@ -360,7 +343,7 @@ export class UnitOfWork<DB> {
     } catch (error) {
       // An abandoned transaction is rolled back whole by its outermost call; its handle refuses statements now.
       if (parent.root.abandoned !== undefined) throw error;
-      restorePending(parent.root, saved);
+      rollBackTo(parent.root, mark);
       try {
         await sql.raw(`rollback to savepoint ${name}`).execute(trx);
         await sql.raw(`release savepoint ${name}`).execute(trx);

@@ -49,7 +49,7 @@ export class EntryTable {
    */
   async read(system: string, key: string, forUpdate = false): Promise<StateEntry | undefined> {
     const cache = this.#cache();
-    const id = `${system}\u0000${key}`;
+    const id = cache === undefined ? '' : entryId(system, key);
     const known = cache?.get(id);
     if (known !== undefined) return known === null ? undefined : toEntry(known);
     const statement = forUpdate && this.#lockRows ? readEntryForUpdate : readEntry;
@@ -84,11 +84,12 @@ export class EntryTable {
    */
   async write(entry: NewVersion, previous: number | undefined): Promise<boolean> {
     const cache = this.#cache();
-    const id = `${entry.system}\u0000${entry.key}`;
+    if (cache === undefined) return this.#writeRow(entry, previous);
+    const id = entryId(entry.system, entry.key);
     // Dropped first: a write that fails leaves nothing kept that may no longer hold.
-    cache?.delete(id);
+    cache.delete(id);
     const written = await this.#writeRow(entry, previous);
-    if (written) cache?.set(id, entry.kind === 'delete' ? null : entryRow(entry));
+    if (written) cache.set(id, entry.kind === 'delete' ? null : entryRow(entry));
     return written;
   }
 
@@ -203,6 +204,9 @@ export class EntryTable {
     }
   }
 }
+
+/** The key an entry is kept under for the transaction. */
+const entryId = (system: string, key: string): string => `${system}\u0000${key}`;
 
 function toEntry(row: EntryRow): StateEntry {
   return {
