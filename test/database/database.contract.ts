@@ -438,6 +438,29 @@ export function databaseContract(
       expect(queries.at(-1)?.error).toBeInstanceOf(ConflictError);
     });
 
+    it('reports a streamed query to onQuery once it ends, read through or failed', async () => {
+      await grantGold(db, 'ann', 1);
+      queries.length = 0;
+      const read = async () => {
+        const names: string[] = [];
+        for await (const row of db.executor().selectFrom('player').select('id').stream()) names.push(row.id);
+        return names;
+      };
+      // PostgreSQL streams only with a cursor module configured, which Weft does not set: there the stream fails.
+      const outcome = await read().then(
+        (names) => ({ names }),
+        (error: unknown) => ({ error }),
+      );
+      const streamed = queries.filter((q) => q.sql.startsWith('select "id" from "player"'));
+      expect(streamed).toHaveLength(1);
+      if ('names' in outcome) {
+        expect(outcome.names).toEqual(['ann']);
+        expect(streamed[0]?.error).toBeUndefined();
+      } else {
+        expect(streamed[0]?.error).toBe(outcome.error);
+      }
+    });
+
     it('answers ping and reports its pool', async () => {
       await db.ping();
       const stats = db.poolStats();

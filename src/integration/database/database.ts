@@ -1,10 +1,11 @@
-import { Kysely, sql, type CompiledQuery, type LogEvent, type QueryResult } from 'kysely';
+import { Kysely, sql, type CompiledQuery, type QueryResult } from 'kysely';
 import { pino } from 'pino';
 import { TimeoutError, UnavailableError, UsageError } from '../errors/internal.js';
 import type { DatabaseBackend, DatabaseCapabilities, PoolStats } from './backend.js';
-import { resolveOptions, type DatabaseLogger, type DatabaseOptions, type QueryEvent } from './options.js';
+import { resolveOptions, type DatabaseOptions } from './options.js';
 import { ensurePostgresSchema, postgresBackend } from './postgres-backend.js';
 import { sqliteBackend } from './sqlite-backend.js';
+import { statementObserver } from './statement-observer.js';
 import type { TransactionOptions, TransactionWork } from './transaction-options.js';
 import { UnitOfWork } from './unit-of-work.js';
 
@@ -75,12 +76,9 @@ export async function createDatabase<DB = UntypedTables>(input: string | Databas
   const { target, retry, maxWaitingTransactions } = resolveOptions(input);
   const options = typeof input === 'string' ? undefined : input;
   const logger = options?.logger ?? pino({ name: 'weft.database' });
-  const backend = target.kind === 'sqlite' ? sqliteBackend(target) : postgresBackend(target, logger);
-  const onQuery = options?.onQuery;
-  const kysely = new Kysely<DB>({
-    dialect: backend.dialect,
-    ...(onQuery === undefined ? {} : { log: queryReporter(onQuery, logger) }),
-  });
+  const observe = statementObserver(options?.onQuery, logger);
+  const backend = target.kind === 'sqlite' ? sqliteBackend(target, observe) : postgresBackend(target, logger, observe);
+  const kysely = new Kysely<DB>({ dialect: backend.dialect });
   const db = new WeftDatabase<DB>(
     kysely,
     backend,
@@ -214,19 +212,4 @@ class WeftDatabase<DB> implements Database<DB> {
       throw new TimeoutError(`Closed ${this.target} with ${stillOpen} transaction(s) still open after ${timeoutMs} ms`);
     }
   }
-}
-
-function queryReporter(onQuery: (event: QueryEvent) => void, logger: DatabaseLogger): (event: LogEvent) => void {
-  return (event) => {
-    try {
-      onQuery(
-        event.level === 'error'
-          ? { sql: event.query.sql, durationMs: event.queryDurationMillis, error: event.error }
-          : { sql: event.query.sql, durationMs: event.queryDurationMillis },
-      );
-    } catch (error) {
-      // A broken hook must not fail the query it observes.
-      logger.error({ err: error }, 'onQuery hook failed');
-    }
-  };
 }

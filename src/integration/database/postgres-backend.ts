@@ -16,10 +16,15 @@ import {
   type DriverErrorClassifier,
 } from './driver-errors.js';
 import { describeTarget, type DatabaseLogger, type ResolvedPostgres } from './options.js';
+import type { StatementObserver } from './statement-observer.js';
 import { KyselyTransactionsRefused } from './transaction-handle.js';
 
-/** PostgreSQL through a node-postgres pool. */
-export function postgresBackend(config: ResolvedPostgres, logger: DatabaseLogger): DatabaseBackend {
+/** PostgreSQL through a node-postgres pool; `observe` hears of every statement. */
+export function postgresBackend(
+  config: ResolvedPostgres,
+  logger: DatabaseLogger,
+  observe?: StatementObserver,
+): DatabaseBackend {
   const target = describeTarget(config);
   const pool = new pg.Pool({
     connectionString: config.connectionString,
@@ -49,7 +54,8 @@ export function postgresBackend(config: ResolvedPostgres, logger: DatabaseLogger
     },
     target,
     dialect: {
-      createDriver: () => new ErrorMappingDriver(stock.createDriver(), classifyPostgresError, target),
+      createDriver: () =>
+        new ErrorMappingDriver(stock.createDriver(), { classify: classifyPostgresError, target, observe }),
       createQueryCompiler: () => stock.createQueryCompiler(),
       createAdapter: () => stock.createAdapter(),
       createIntrospector: (db) => stock.createIntrospector(db),
@@ -83,19 +89,24 @@ export async function ensurePostgresSchema(executor: Kysely<unknown>, schema: st
   if (schema !== undefined) await sql`create schema if not exists ${sql.id(schema)}`.execute(executor);
 }
 
-/** Decorates a stock Kysely driver so every failure leaves it as a typed Weft error. */
+/** How the decorated driver maps failures, names its database in them, and reports statements. */
+interface MappingSettings {
+  readonly classify: DriverErrorClassifier;
+  readonly target: string;
+  readonly observe: StatementObserver | undefined;
+}
+
+/** Decorates a stock Kysely driver: every failure leaves it as a typed Weft error, every statement is observed. */
 class ErrorMappingDriver extends KyselyTransactionsRefused implements Driver {
   readonly #inner: Driver;
-  readonly #classify: DriverErrorClassifier;
-  readonly #target: string;
+  readonly #settings: MappingSettings;
   /** One decorated connection per stock one, so Kysely sees the same object each time it is lent. */
   readonly #mapped = new WeakMap<DatabaseConnection, MappedConnection>();
 
-  constructor(inner: Driver, classify: DriverErrorClassifier, target: string) {
+  constructor(inner: Driver, settings: MappingSettings) {
     super();
     this.#inner = inner;
-    this.#classify = classify;
-    this.#target = target;
+    this.#settings = settings;
   }
 
   init(): Promise<void> {
@@ -103,10 +114,11 @@ class ErrorMappingDriver extends KyselyTransactionsRefused implements Driver {
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    const connection = await mapErrors(() => this.#inner.acquireConnection(), this.#classify, this.#target);
+    const { classify, target } = this.#settings;
+    const connection = await mapErrors(() => this.#inner.acquireConnection(), classify, target);
     let mapped = this.#mapped.get(connection);
     if (mapped === undefined) {
-      mapped = new MappedConnection(connection, this.#classify, this.#target);
+      mapped = new MappedConnection(connection, this.#settings);
       this.#mapped.set(connection, mapped);
     }
     return mapped;
@@ -132,32 +144,45 @@ class ErrorMappingDriver extends KyselyTransactionsRefused implements Driver {
  */
 const MAX_PARAMETERS = 65_535;
 
-/** A stock connection whose failures leave as Weft errors. */
+/** A stock connection whose failures leave as Weft errors, and whose statements are observed. */
 class MappedConnection implements DatabaseConnection {
   /** The connection the stock driver lent, and gets back on release. */
   readonly stock: DatabaseConnection;
-  readonly #classify: DriverErrorClassifier;
-  readonly #target: string;
+  readonly #settings: MappingSettings;
 
-  constructor(stock: DatabaseConnection, classify: DriverErrorClassifier, target: string) {
+  constructor(stock: DatabaseConnection, settings: MappingSettings) {
     this.stock = stock;
-    this.#classify = classify;
-    this.#target = target;
+    this.#settings = settings;
   }
 
-  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    if (query.parameters.length > MAX_PARAMETERS) {
-      return Promise.reject(tooManyValuesError(query.parameters.length, MAX_PARAMETERS));
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const { classify, target, observe } = this.#settings;
+    const startedAt = observe === undefined ? 0 : performance.now();
+    try {
+      if (query.parameters.length > MAX_PARAMETERS) throw tooManyValuesError(query.parameters.length, MAX_PARAMETERS);
+      const result = await this.stock.executeQuery<R>(query);
+      observe?.(query.sql, startedAt);
+      return result;
+    } catch (error) {
+      const mapped = mapDriverError(error, classify, target);
+      observe?.(query.sql, startedAt, mapped);
+      throw mapped;
     }
-    return mapErrors(() => this.stock.executeQuery<R>(query), this.#classify, this.#target);
   }
 
   async *streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
-    if (query.parameters.length > MAX_PARAMETERS) throw tooManyValuesError(query.parameters.length, MAX_PARAMETERS);
+    const { classify, target, observe } = this.#settings;
+    const startedAt = observe === undefined ? 0 : performance.now();
+    let failure: { error: unknown } | undefined;
     try {
+      if (query.parameters.length > MAX_PARAMETERS) throw tooManyValuesError(query.parameters.length, MAX_PARAMETERS);
       yield* this.stock.streamQuery<R>(query, chunkSize);
     } catch (error) {
-      throw mapDriverError(error, this.#classify, this.#target);
+      failure = { error: mapDriverError(error, classify, target) };
+      throw failure.error;
+    } finally {
+      if (failure === undefined) observe?.(query.sql, startedAt);
+      else observe?.(query.sql, startedAt, failure.error);
     }
   }
 }

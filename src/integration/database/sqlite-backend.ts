@@ -14,15 +14,19 @@ import type { DatabaseBackend, PoolStats } from './backend.js';
 import { classifySqliteError, mapDriverError } from './driver-errors.js';
 import { describeTarget, type ResolvedSqlite } from './options.js';
 import { SqliteFileGuard } from './sqlite-file-guard.js';
+import type { StatementObserver } from './statement-observer.js';
 import { prepareSqliteFile } from './sqlite-path.js';
 import { KyselyTransactionsRefused } from './transaction-handle.js';
 
 type Statement = BetterSqlite3.Statement<unknown[]>;
 
-/** The embedded backend: one better-sqlite3 connection, WAL, foreign keys on, prepared statements reused. */
-export function sqliteBackend(config: ResolvedSqlite): DatabaseBackend {
+/**
+ * The embedded backend: one better-sqlite3 connection, WAL, foreign keys on, prepared statements reused; `observe`
+ * hears of every statement.
+ */
+export function sqliteBackend(config: ResolvedSqlite, observe?: StatementObserver): DatabaseBackend {
   const target = describeTarget(config);
-  const driver = new SqliteDriver(config, target);
+  const driver = new SqliteDriver(config, target, observe);
   return {
     capabilities: {
       concurrentWriters: false,
@@ -69,13 +73,15 @@ const BEGIN_DEFERRED = CompiledQuery.raw('begin deferred');
 class SqliteDriver extends KyselyTransactionsRefused implements Driver {
   readonly #config: ResolvedSqlite;
   readonly #target: string;
+  readonly #observe: StatementObserver | undefined;
   readonly #mutex = new ConnectionMutex();
   #connection: SqliteConnection | undefined;
 
-  constructor(config: ResolvedSqlite, target: string) {
+  constructor(config: ResolvedSqlite, target: string, observe: StatementObserver | undefined) {
     super();
     this.#config = config;
     this.#target = target;
+    this.#observe = observe;
   }
 
   init(): Promise<void> {
@@ -88,7 +94,12 @@ class SqliteDriver extends KyselyTransactionsRefused implements Driver {
       db.pragma(`synchronous = ${this.#config.synchronous}`);
       db.pragma('foreign_keys = ON');
       db.pragma(`busy_timeout = ${this.#config.busyTimeoutMs}`);
-      this.#connection = new SqliteConnection(db, this.#config.statementCacheSize, this.#target, path);
+      this.#connection = new SqliteConnection(db, {
+        cacheSize: this.#config.statementCacheSize,
+        target: this.#target,
+        path,
+        observe: this.#observe,
+      });
     } catch (error) {
       return Promise.reject(mapDriverError(asConnectionError(error), classifySqliteError, this.#target));
     }
@@ -124,40 +135,77 @@ class SqliteDriver extends KyselyTransactionsRefused implements Driver {
   }
 }
 
+/** How a connection is set up: `path` is the database file's absolute path, undefined in memory (no file to lose). */
+interface ConnectionSettings {
+  readonly cacheSize: number;
+  readonly target: string;
+  readonly path: string | undefined;
+  readonly observe: StatementObserver | undefined;
+}
+
 class SqliteConnection implements DatabaseConnection {
   readonly #db: BetterSqlite3.Database;
   readonly #cache = new Map<string, Statement>();
   readonly #cacheSize: number;
   readonly #target: string;
   readonly #guard: SqliteFileGuard | undefined;
+  readonly #observe: StatementObserver | undefined;
 
-  /** `path`: the database file's absolute path, recorded now that it is open; undefined in memory (no file to lose). */
-  constructor(db: BetterSqlite3.Database, cacheSize: number, target: string, path: string | undefined) {
+  constructor(db: BetterSqlite3.Database, { cacheSize, target, path, observe }: ConnectionSettings) {
     this.#db = db;
     this.#cacheSize = cacheSize;
     this.#target = target;
+    this.#observe = observe;
     this.#guard =
       path === undefined ? undefined : new SqliteFileGuard(path, target, { onLost: () => this.#emptyWal() });
   }
 
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const startedAt = this.#observe === undefined ? 0 : performance.now();
+    let result: QueryResult<R>;
     try {
-      this.#assertFileInPlace();
-      const statement = this.#statement(query.sql);
-      const parameters = bindable(query.parameters);
-      if (statement.reader) {
-        return Promise.resolve({ rows: statement.all(parameters) as R[] });
-      }
-      const { changes, lastInsertRowid } = statement.run(parameters);
-      return Promise.resolve({ numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] });
+      result = this.#run(query);
     } catch (error) {
-      return Promise.reject(mapDriverError(error, classifySqliteError, this.#target));
+      const mapped = mapDriverError(error, classifySqliteError, this.#target);
+      this.#observe?.(query.sql, startedAt, mapped);
+      return Promise.reject(mapped);
+    }
+    this.#observe?.(query.sql, startedAt);
+    return Promise.resolve(result);
+  }
+
+  #run<R>(query: CompiledQuery): QueryResult<R> {
+    this.#assertFileInPlace();
+    const statement = this.#statement(query.sql);
+    const parameters = bindable(query.parameters);
+    if (statement.reader) return { rows: statement.all(parameters) as R[] };
+    const { changes, lastInsertRowid } = statement.run(parameters);
+    return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+  }
+
+  /** Reported to the observer once the stream ends: read to the end, stopped early, or failed. */
+  async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    const observe = this.#observe;
+    if (observe === undefined) {
+      yield* this.#stream<R>(query);
+      return;
+    }
+    const startedAt = performance.now();
+    let failure: { error: unknown } | undefined;
+    try {
+      yield* this.#stream<R>(query);
+    } catch (error) {
+      failure = { error };
+      throw error;
+    } finally {
+      if (failure === undefined) observe(query.sql, startedAt);
+      else observe(query.sql, startedAt, failure.error);
     }
   }
 
   // better-sqlite3 iterates synchronously; Kysely's interface is an async iterator.
   // eslint-disable-next-line @typescript-eslint/require-await
-  async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+  async *#stream<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
     let rows: IterableIterator<unknown>;
     try {
       this.#assertFileInPlace();

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ConfigError } from '../errors/internal.js';
 import type { PoolStats, QueryEvent } from '../database/internal.js';
-import { SeriesCounter, SeriesHistogram } from './series-instruments.js';
+import { SeriesCounter, SeriesHistogram, type HistogramSeries } from './series-instruments.js';
 
 /** Buckets for durations in milliseconds: from sub-millisecond queries to 10-second stalls. */
 export const MILLISECOND_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
@@ -153,18 +153,21 @@ export class WeftMetrics {
 
   /** The `onQuery` hook for `createDatabase`: times each statement by operation (select, insert, commit, ...). */
   queryObserver(): (event: QueryEvent) => void {
-    // Statements repeat (most are compiled once), so each text is classified once; the cache is dropped when it grows
-    // large.
-    const operations = new Map<string, string>();
+    // Statements repeat (most are compiled once), so each text is classified once, to the series it is observed in
+    // (prom-client hashes labels on every `labels` call); the cache is dropped when it grows large.
+    const series = new Map<string, { ok: HistogramSeries; error: HistogramSeries }>();
     return (event) => {
-      let operation = operations.get(event.sql);
-      if (operation === undefined) {
-        if (operations.size >= 1000) operations.clear();
-        operations.set(event.sql, (operation = operationOf(event.sql)));
+      let observed = series.get(event.sql);
+      if (observed === undefined) {
+        if (series.size >= 1000) series.clear();
+        const operation = operationOf(event.sql);
+        observed = {
+          ok: this.queryDuration.labels({ operation, outcome: 'ok' }),
+          error: this.queryDuration.labels({ operation, outcome: 'error' }),
+        };
+        series.set(event.sql, observed);
       }
-      this.queryDuration
-        .labels({ operation, outcome: event.error === undefined ? 'ok' : 'error' })
-        .observe(event.durationMs);
+      (event.error === undefined ? observed.ok : observed.error).observe(event.durationMs);
     };
   }
 
