@@ -108,7 +108,7 @@ export function transportContract(
       await through.db.transaction(async () => {
         for (const envelope of envelopes) await appending.append(envelope);
       });
-      through.transport.committed();
+      through.transport.committed(new Set(specs.map((spec) => spec.type)));
       return envelopes;
     };
 

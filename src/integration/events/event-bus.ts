@@ -96,8 +96,6 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   #durablesReady: Promise<unknown> = Promise.resolve();
   /** False while some durable subscription is still reading its cursor (publish then waits for #durablesReady). */
   #durablesSettled = true;
-  /** One function object, so a transaction that publishes many events schedules one wake-up. */
-  readonly #wakeAfterCommit = () => this.#transport.committed();
 
   constructor(options: EventBusOptions) {
     this.#db = options.db.withTables<EventTables>();
@@ -156,9 +154,13 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       if (!this.#durablesSettled) await this.#durablesReady;
       // Inside a transaction the append joins it (no savepoint: one failed insert fails the publish, which throws
       // anyway).
-      if (this.#db.inTransaction()) await this.log.append(envelope);
-      else await this.#db.transaction(() => this.log.append(envelope));
-      this.#db.afterCommit(this.#wakeAfterCommit);
+      if (this.#db.inTransaction()) {
+        await this.log.append(envelope);
+        this.#wakeAfterCommit(type);
+      } else {
+        await this.#db.transaction(() => this.log.append(envelope));
+        this.#transport.committed(new Set([type]));
+      }
       // Without live subscriptions a durable publish costs no more than the append and the wake-up.
       if (this.#live.length !== 0)
         this.#db.afterCommit(() => void this.#liveDispatch.deliver(this.#live, envelope, trace)?.catch(counted));
@@ -169,6 +171,21 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     }
     this.#countPublished(type);
     return envelope as EventEnvelope<T, M[T]>;
+  }
+
+  /**
+   * Wakes the transport once the open transaction commits, with the types of the durable events it published: one
+   * wake-up per transaction, kept with it. A savepoint's rollback drops the kept set, and the next publish starts
+   * another with its own wake-up; a set that outlives its savepoint only wakes a subscription for nothing.
+   */
+  #wakeAfterCommit(type: string): void {
+    const types = this.#db.transactionCache<string, true>(this);
+    if (types === undefined) {
+      this.#db.afterCommit(() => this.#transport.committed(new Set([type])));
+      return;
+    }
+    if (types.size === 0) this.#db.afterCommit(() => this.#transport.committed(new Set(types.keys())));
+    types.set(type, true);
   }
 
   /** Publishes a volatile event and resolves once every handler of it has finished (the seed's `dispatch`). */

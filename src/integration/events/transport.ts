@@ -60,8 +60,11 @@ export interface TransportStream {
  * and consumes from it.
  */
 export interface Transport {
-  /** This process committed events to the log: look now (or cue the relay). */
-  committed(): void;
+  /**
+   * This process committed events to the log: look now (or cue the relay). With `types`, the events were of these
+   * types only, and a stream whose pattern matches none of them need not look.
+   */
+  committed(types?: ReadonlySet<string>): void;
   /** Opens the stream of one durable subscription. */
   subscribe(subscription: TransportSubscription): TransportStream;
   /** Stops looking for events; the bus closes the streams first. */
