@@ -75,7 +75,7 @@ export function registerEventStreamRoute(
           retryAfterSeconds: 5,
         });
       }
-      const start = resumed ?? (await events.log.lastSeq());
+      const start = resumed ?? (await events.log.horizon());
       // From here the stream writes to the socket itself; Fastify's reply is done with.
       reply.hijack();
       const raw = reply.raw;
@@ -120,9 +120,10 @@ async function pump(
   send(heartbeat(position));
   try {
     while (!raw.destroyed && !raw.writableEnded) {
-      // Read up to the log's end as it is now: once caught up, the position is that end, past the events of other
-      // types too, so heartbeats carry it and a resume does not read them again.
-      const end = await events.log.lastSeq();
+      // Read up to the log's horizon (its end as it is now, where nothing lower will still commit): once caught up, the
+      // position is that end, past the events of other types too, so heartbeats carry it and a resume does not read
+      // them again.
+      const end = await events.log.horizon();
       const page: LoggedEvent[] = await events.log.readAfter(position, filter.pattern, PAGE, end);
       for (const event of page) {
         position = event.seq;

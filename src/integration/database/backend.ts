@@ -35,10 +35,10 @@ export interface DatabaseBackend {
   readonly target: string;
   readonly dialect: Dialect;
   /**
-   * Takes an exclusive lock named `name`, held until the transaction of `executor` ends
+   * Takes a lock named `name`, exclusive or shared, held until the transaction of `executor` ends
    * (PostgreSQL advisory lock; SQLite needs none, its write transactions already exclude each other).
    */
-  lockInTransaction(executor: Kysely<unknown>, name: string): Promise<void>;
+  lockInTransaction(executor: Kysely<unknown>, name: string, shared: boolean): Promise<void>;
   /** The statement that opens a transaction with these settings, compiled once and reused. */
   begin(settings: {
     readonly isolation?: 'read committed' | 'repeatable read' | 'serializable';

@@ -9,6 +9,12 @@ import { statementObserver } from './statement-observer.js';
 import type { TransactionOptions, TransactionWork } from './transaction-options.js';
 import { UnitOfWork } from './unit-of-work.js';
 
+/** How `lockInTransaction` holds its lock. */
+export interface LockOptions {
+  /** Held alongside other shared holders of the name; an exclusive holder excludes them. Default false. */
+  readonly shared?: boolean;
+}
+
 /** The table types of a database nobody described: any table, any column, values unknown. */
 export type UntypedTables = Record<string, Record<string, unknown>>;
 
@@ -58,8 +64,11 @@ export interface Database<DB = UntypedTables> extends AsyncDisposable {
   inTransaction(): boolean;
   /** The same database, typed with the tables `T`: each part declares the tables it owns. */
   withTables<T>(): Database<T>;
-  /** Inside a transaction: waits for and holds an exclusive lock named `name` until the transaction ends. */
-  lockInTransaction(name: string): Promise<void>;
+  /**
+   * Inside a transaction: waits for and holds a lock named `name` until the transaction ends; exclusive, or `shared`
+   * with other shared holders (an exclusive holder waits for them all, and holds new ones off).
+   */
+  lockInTransaction(name: string, options?: LockOptions): Promise<void>;
   /** Throws UnavailableError or TimeoutError when the database does not answer `select 1` in time. */
   ping(options?: { timeoutMs?: number }): Promise<void>;
   poolStats(): PoolStats;
@@ -157,13 +166,13 @@ class WeftDatabase<DB> implements Database<DB> {
     return this.#work.inTransaction();
   }
 
-  lockInTransaction(name: string): Promise<void> {
+  lockInTransaction(name: string, options: LockOptions = {}): Promise<void> {
     const abandoned = this.#work.refusal();
     if (abandoned !== undefined) return Promise.reject(abandoned);
     if (!this.#work.inTransaction()) {
       return Promise.reject(new UsageError(`lockInTransaction("${name}") must be called inside db.transaction`));
     }
-    return this.#backend.lockInTransaction(this.#work.executor() as Kysely<unknown>, name);
+    return this.#backend.lockInTransaction(this.#work.executor() as Kysely<unknown>, name, options.shared === true);
   }
 
   withTables<T>(): Database<T> {

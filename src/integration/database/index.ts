@@ -1,6 +1,6 @@
 // The database part's public face (`weft/database`). What only Weft's own parts use is in internal.ts.
 export { createDatabase } from './database.js';
-export type { Database, UntypedTables } from './database.js';
+export type { Database, LockOptions, UntypedTables } from './database.js';
 export type { DatabaseCapabilities, PoolStats } from './backend.js';
 export type {
   DatabaseLogger,

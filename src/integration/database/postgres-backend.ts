@@ -60,9 +60,11 @@ export function postgresBackend(
       createAdapter: () => stock.createAdapter(),
       createIntrospector: (db) => stock.createIntrospector(db),
     },
-    lockInTransaction: async (executor: Kysely<unknown>, name: string) => {
+    lockInTransaction: async (executor: Kysely<unknown>, name: string, shared: boolean) => {
       // Keyed by schema too, so two schemas (parallel tests, tenants) never wait on each other.
-      await sql`select pg_advisory_xact_lock(hashtext(current_schema() || '.' || ${name}))`.execute(executor);
+      const key = sql`hashtext(current_schema() || '.' || ${name})`;
+      if (shared) await sql`select pg_advisory_xact_lock_shared(${key})`.execute(executor);
+      else await sql`select pg_advisory_xact_lock(${key})`.execute(executor);
     },
     begin: ({ isolation, readOnly }) => {
       const key = `${isolation ?? ''}|${readOnly}`;

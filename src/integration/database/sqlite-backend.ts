@@ -41,7 +41,7 @@ export function sqliteBackend(config: ResolvedSqlite, observe?: StatementObserve
       createIntrospector: (db) => new SqliteIntrospector(db),
     },
     // BEGIN IMMEDIATE already holds the database's only write lock.
-    lockInTransaction: (_executor: Kysely<unknown>, _name: string) => Promise.resolve(),
+    lockInTransaction: (_executor: Kysely<unknown>, _name: string, _shared: boolean) => Promise.resolve(),
     // SQLite is always serializable; a write transaction takes the write lock up front so it
     // waits (busy timeout) instead of failing on its first write.
     begin: ({ readOnly }) => (readOnly ? BEGIN_DEFERRED : BEGIN_IMMEDIATE),

@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { Database } from '../database/internal.js';
+import { UsageError } from '../errors/internal.js';
 import type { EventEnvelope, LoggedEvent } from './envelope.js';
 import { EventLogQueries } from './event-log-queries.js';
 import type { EventTables } from './event-tables.js';
@@ -23,8 +24,9 @@ export class EventLog {
    * transaction the rows are held in memory and written in multi-row inserts (every 64 events,
    * and before the transaction commits): one statement for a transaction's events, those of the
    * savepoints inside it included.
-   * On PostgreSQL the write takes a lock held to commit, so sequence numbers become visible in
-   * order and a reader never skips one that commits later.
+   * On PostgreSQL, where transactions commit out of sequence order, the write takes the log's lock
+   * shared, held to commit: publishers commit side by side, and `horizon` (which takes it exclusive)
+   * knows when none is between taking a sequence number and committing.
    */
   async append(envelope: EventEnvelope): Promise<void> {
     const buffer = this.#db.pending(this, this.#insertHeld);
@@ -42,7 +44,7 @@ export class EventLog {
   async #insert(envelopes: readonly EventEnvelope[]): Promise<void> {
     if (envelopes.length === 0) return;
     // A backend with one writer at a time (SQLite) commits in sequence order already.
-    if (this.#db.capabilities.concurrentWriters) await this.#db.lockInTransaction(LOCK);
+    if (this.#db.capabilities.concurrentWriters) await this.#db.lockInTransaction(LOCK, { shared: true });
     if (envelopes.length <= CHUNK) {
       await this.#db.execute(this.#queries.append(envelopes));
       return;
@@ -69,6 +71,32 @@ export class EventLog {
       .select((eb) => eb.fn.max('seq').as('seq'))
       .executeTakeFirst();
     return Number(row?.seq ?? 0);
+  }
+
+  /**
+   * The sequence number at and below which the log is final: every event there is committed, and none will appear
+   * (a rolled-back one leaves a gap for good). Readers that move a position past what they read (subscriptions, the
+   * relay, the event stream) read up to it, never past: above it, on PostgreSQL, a lower number may still commit after
+   * a higher one. On SQLite, one writer at a time, it is the last sequence number; on PostgreSQL it is read holding the
+   * log's lock exclusive, which waits for the publishing transactions between their insert and their commit (about
+   * one commit's time) and holds new ones off meanwhile. Refused inside a transaction, which may be such a publisher.
+   */
+  async horizon(): Promise<number> {
+    if (!this.#db.capabilities.concurrentWriters) return this.lastSeq();
+    if (this.#db.inTransaction()) {
+      throw new UsageError('EventLog.horizon() waits for publishing transactions; call it outside a transaction.');
+    }
+    return this.#db.transaction(
+      async (tx) => {
+        await this.#db.lockInTransaction(LOCK);
+        const row = await tx
+          .selectFrom('weft_event_log')
+          .select((eb) => eb.fn.max('seq').as('seq'))
+          .executeTakeFirst();
+        return Number(row?.seq ?? 0);
+      },
+      { readOnly: true },
+    );
   }
 
   /** Every event of one correlation, as a causal tree: roots first, each with the events it caused. */

@@ -5,6 +5,7 @@ import { matchesEventPattern } from '../validation/internal.js';
 import type { LoggedEvent } from './envelope.js';
 import { EventLogQueries } from './event-log-queries.js';
 import { EventLog } from './event-log.js';
+import { LogHorizon } from './log-horizon.js';
 import type { EventTables } from './event-tables.js';
 import { SubscriptionLease, SubscriptionLeaseLostError } from './subscription-lease.js';
 import type { Transport, TransportStream, TransportSubscription } from './transport.js';
@@ -39,6 +40,7 @@ const COALESCE = 32;
 export class MemoryTransport implements Transport {
   readonly #db: Database<EventTables>;
   readonly #log: EventLog;
+  readonly #horizons: LogHorizon;
   readonly #queries: EventLogQueries;
   readonly #streams = new Set<MemoryStream>();
   readonly #poller: NodeJS.Timeout;
@@ -50,6 +52,7 @@ export class MemoryTransport implements Transport {
     this.#logger = options.logger;
     this.#db = options.db.withTables<EventTables>();
     this.#log = new EventLog(options.db);
+    this.#horizons = new LogHorizon(this.#log);
     this.#queries = new EventLogQueries(() => this.#db.executor());
     this.#poller = setInterval(() => this.committed(), options.pollIntervalMs ?? 1000);
     this.#poller.unref();
@@ -67,7 +70,9 @@ export class MemoryTransport implements Transport {
       leaseMs: this.#leaseMs,
       logger: this.#logger,
     });
-    const stream = new MemoryStream(this.#db, this.#log, lease, subscription, () => this.#streams.delete(stream));
+    const stream = new MemoryStream(this.#db, this.#log, this.#horizons, lease, subscription, () =>
+      this.#streams.delete(stream),
+    );
     this.#streams.add(stream);
     return stream;
   }
@@ -89,11 +94,15 @@ class MemoryStream implements TransportStream {
   /** The last acknowledged sequence number: fetch reads after it. */
   #position = 0;
   /**
-   * On SQLite, where events commit in sequence order: the log was read up to here and held nothing of this
-   * subscription past `#position`. Without it a subscription whose events are rare reads the whole tail of the log
-   * since its last event on every wake, which is every commit (npm run bench -- transfer: most of the SQL time).
+   * The log was read up to here and held nothing of this subscription past `#position` (on SQLite, where events commit
+   * in sequence order, up to the last event; on PostgreSQL up to a horizon). Without it a subscription whose events are
+   * rare reads the whole tail of the log since its last event on every wake (npm run bench -- transfer: most of the SQL
+   * time).
    */
   #scanned = 0;
+  /** On PostgreSQL: the highest horizon read so far; nothing more will appear at or below it. */
+  #horizon = 0;
+  readonly #horizons: LogHorizon;
   #wake: (() => void) | undefined;
   #notices = 0;
   #scheduled: NodeJS.Immediate | undefined;
@@ -102,12 +111,14 @@ class MemoryStream implements TransportStream {
   constructor(
     db: Database<EventTables>,
     log: EventLog,
+    horizons: LogHorizon,
     lease: SubscriptionLease,
     subscription: TransportSubscription,
     closed: () => void,
   ) {
     this.#db = db;
     this.#log = log;
+    this.#horizons = horizons;
     this.#lease = lease;
     this.#subscription = subscription;
     this.#closed = closed;
@@ -154,15 +165,32 @@ class MemoryStream implements TransportStream {
       this.#position = position;
       this.#scanned = 0;
     }
-    // PostgreSQL commits out of sequence order (a lower seq may commit later), so only SQLite may skip ahead.
-    if (this.#db.capabilities.concurrentWriters) {
-      return this.#log.readAfter(this.#position, this.#subscription.pattern, max);
-    }
+    if (this.#db.capabilities.concurrentWriters) return this.#fetchBelowHorizon(max);
     // Read before the events, not as their bound: one committed meanwhile is still read (its wake-up may have come
     // while this fetch ran), and none that matches is at or below `end` when nothing comes back.
     const end = await this.#log.lastSeq();
     const events = await this.#log.readAfter(Math.max(this.#position, this.#scanned), this.#subscription.pattern, max);
     if (events.length === 0) this.#scanned = end;
+    return events;
+  }
+
+  /**
+   * PostgreSQL commits out of sequence order (a lower seq may commit after a higher one): reads stop at the log's
+   * horizon, below which nothing more will appear, so skipping ahead there is safe too. A horizon read is taken only
+   * once what lies below the last one is read.
+   */
+  async #fetchBelowHorizon(max: number): Promise<LoggedEvent[]> {
+    const pattern = this.#subscription.pattern;
+    let from = Math.max(this.#position, this.#scanned);
+    if (from < this.#horizon) {
+      const below = await this.#log.readAfter(from, pattern, max, this.#horizon);
+      if (below.length > 0) return below;
+      from = this.#scanned = this.#horizon;
+    }
+    const horizon = await this.#horizons.read();
+    if (horizon > this.#horizon) this.#horizon = horizon;
+    const events = await this.#log.readAfter(from, pattern, max, this.#horizon);
+    if (events.length === 0) this.#scanned = Math.max(this.#scanned, this.#horizon);
     return events;
   }
 

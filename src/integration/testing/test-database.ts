@@ -90,7 +90,7 @@ function withCleanup<DB>(
     transaction: (work, options) => db.transaction(work, options),
     afterCommit: (callback) => db.afterCommit(callback),
     inTransaction: () => db.inTransaction(),
-    lockInTransaction: (name) => db.lockInTransaction(name),
+    lockInTransaction: (name, options) => db.lockInTransaction(name, options),
     withTables: <T>() => wrapper as unknown as Database<T>,
     ping: (options) => db.ping(options),
     poolStats: () => db.poolStats(),

@@ -133,6 +133,9 @@ export class EventRelay {
       await this.#moveTo(events);
       return { published: events.length };
     }
+    // Out-of-order commits (PostgreSQL): read only up to the log's horizon, so the position never passes an event that
+    // commits later. Read before the pass's transaction, which must not wait on publishers while it holds the row.
+    const horizon = await this.#log.horizon();
     return this.#db.transaction(async (tx) => {
       const row = await tx
         .selectFrom('weft_event_relay')
@@ -142,7 +145,7 @@ export class EventRelay {
         .skipLocked()
         .executeTakeFirst();
       if (row === undefined) return 'busy';
-      const events = await this.#log.readAfter(Number(row.seq), '*', batch);
+      const events = await this.#log.readAfter(Number(row.seq), '*', batch, horizon);
       await this.#publish(events);
       await this.#moveTo(events);
       return { published: events.length };
