@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { RateLimitedError, type EventBus, type LoggedEvent } from '../integration/internal.js';
+import { LogHorizon, RateLimitedError, type EventBus, type LoggedEvent } from '../integration/internal.js';
 import {
   EventStreamQuery,
   eventStreamFilter,
@@ -46,6 +46,8 @@ export function registerEventStreamRoute(
   const pollMs = options.pollMs ?? 250;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const maxStreams = options.maxStreams ?? 16;
+  // On PostgreSQL a horizon read holds publishers off for a moment: the open streams share each one.
+  const horizons = new LogHorizon(events.log);
   const open = new Set<ServerResponse>();
   openStreams.set(app.server, open);
   // Before the server closes, or it would wait for streams that never end.
@@ -75,7 +77,7 @@ export function registerEventStreamRoute(
           retryAfterSeconds: 5,
         });
       }
-      const start = resumed ?? (await events.log.horizon());
+      const start = resumed ?? (await horizons.read());
       // From here the stream writes to the socket itself; Fastify's reply is done with.
       reply.hijack();
       const raw = reply.raw;
@@ -92,7 +94,7 @@ export function registerEventStreamRoute(
       raw.write(`retry: ${RECONNECT_MS}\n\n`);
       open.add(raw);
       raw.on('close', () => open.delete(raw));
-      void pump(raw, events, filter, start, { pollMs, heartbeatMs }, request.log);
+      void pump(raw, { log: events.log, horizons }, filter, start, { pollMs, heartbeatMs }, request.log);
     },
   );
 }
@@ -105,7 +107,7 @@ export function endEventStreams(app: FastifyInstance): void {
 /** Reads the log after `from` and writes what passes the filter, until the client goes or the write fails. */
 async function pump(
   raw: ServerResponse,
-  events: Pick<EventBus, 'log'>,
+  events: { readonly log: EventBus['log']; readonly horizons: LogHorizon },
   filter: EventStreamFilter,
   from: number,
   timing: { pollMs: number; heartbeatMs: number },
@@ -123,7 +125,7 @@ async function pump(
       // Read up to the log's horizon (its end as it is now, where nothing lower will still commit): once caught up, the
       // position is that end, past the events of other types too, so heartbeats carry it and a resume does not read
       // them again.
-      const end = await events.log.horizon();
+      const end = await events.horizons.read();
       const page: LoggedEvent[] = await events.log.readAfter(position, filter.pattern, PAGE, end);
       for (const event of page) {
         position = event.seq;

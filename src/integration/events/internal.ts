@@ -2,6 +2,7 @@
 export * from './index.js';
 export { EventBus } from './event-bus.js';
 export { EventLog } from './event-log.js';
+export { LogHorizon } from './log-horizon.js';
 export type { EventTables } from './event-tables.js';
 export { EventLogQueries, eventLogStatements } from './event-log-queries.js';
 export type { PatternKind } from './event-log-queries.js';
