@@ -172,11 +172,12 @@ function bodyMutations(): Array<fc.Arbitrary<Mutation>> {
       return bodyAs(route, parts, rest, `${dropped} is missing`);
     }),
     // `__proto__` and `constructor` are the poisoned-key cases below (refused with 400 by the body parser, before any
-    // schema); drawn here they would be counted as unknown keys, which get a 422.
+    // schema), at any depth: drawn here, as the key or inside its value, they would be counted as unknown keys, which
+    // get a 422.
     fc
       .tuple(
-        fc.string({ minLength: 1, maxLength: 12 }).filter((key) => key !== '__proto__' && key !== 'constructor'),
-        fc.jsonValue({ maxDepth: 2 }),
+        fc.string({ minLength: 1, maxLength: 12 }).filter((key) => !POISONED_KEYS.has(key)),
+        fc.jsonValue({ maxDepth: 2 }).filter((value) => !holdsPoisonedKey(value)),
       )
       .map(
         ([key, value]) =>
@@ -291,4 +292,16 @@ export function mutatedRequest(route: FuzzRoute): fc.Arbitrary<FuzzRequest> | un
   ];
   if (mutations.length === 0) return undefined;
   return fc.tuple(validParts(route), fc.oneof(...mutations)).map(([parts, mutate]) => mutate(parts, route));
+}
+
+/** Keys the body parser refuses wherever they appear in a JSON body (prototype poisoning). */
+const POISONED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor']);
+
+/** Whether a JSON value has a poisoned key at any depth (fast-check's `jsonValue` draws `__proto__` on purpose). */
+function holdsPoisonedKey(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(holdsPoisonedKey);
+  if (typeof value !== 'object' || value === null) return false;
+  return Object.keys(value).some(
+    (key) => POISONED_KEYS.has(key) || holdsPoisonedKey((value as Record<string, unknown>)[key]),
+  );
 }
