@@ -16,7 +16,7 @@ import {
   type DriverErrorClassifier,
 } from './driver-errors.js';
 import { describeTarget, type DatabaseLogger, type ResolvedPostgres } from './options.js';
-import type { StatementObserver } from './statement-observer.js';
+import { observedStream, type StatementObserver } from './statement-observer.js';
 import { KyselyTransactionsRefused } from './transaction-handle.js';
 
 /** PostgreSQL through a node-postgres pool; `observe` hears of every statement. */
@@ -172,19 +172,17 @@ class MappedConnection implements DatabaseConnection {
     }
   }
 
-  async *streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
-    const { classify, target, observe } = this.#settings;
-    const startedAt = observe === undefined ? 0 : performance.now();
-    let failure: { error: unknown } | undefined;
+  streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    return observedStream(this.#mappedStream<R>(query, chunkSize), query.sql, this.#settings.observe);
+  }
+
+  async *#mappedStream<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    const { classify, target } = this.#settings;
+    if (query.parameters.length > MAX_PARAMETERS) throw tooManyValuesError(query.parameters.length, MAX_PARAMETERS);
     try {
-      if (query.parameters.length > MAX_PARAMETERS) throw tooManyValuesError(query.parameters.length, MAX_PARAMETERS);
       yield* this.stock.streamQuery<R>(query, chunkSize);
     } catch (error) {
-      failure = { error: mapDriverError(error, classify, target) };
-      throw failure.error;
-    } finally {
-      if (failure === undefined) observe?.(query.sql, startedAt);
-      else observe?.(query.sql, startedAt, failure.error);
+      throw mapDriverError(error, classify, target);
     }
   }
 }

@@ -14,7 +14,7 @@ import type { DatabaseBackend, PoolStats } from './backend.js';
 import { classifySqliteError, mapDriverError } from './driver-errors.js';
 import { describeTarget, type ResolvedSqlite } from './options.js';
 import { SqliteFileGuard } from './sqlite-file-guard.js';
-import type { StatementObserver } from './statement-observer.js';
+import { observedStream, type StatementObserver } from './statement-observer.js';
 import { prepareSqliteFile } from './sqlite-path.js';
 import { KyselyTransactionsRefused } from './transaction-handle.js';
 
@@ -184,23 +184,8 @@ class SqliteConnection implements DatabaseConnection {
   }
 
   /** Reported to the observer once the stream ends: read to the end, stopped early, or failed. */
-  async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
-    const observe = this.#observe;
-    if (observe === undefined) {
-      yield* this.#stream<R>(query);
-      return;
-    }
-    const startedAt = performance.now();
-    let failure: { error: unknown } | undefined;
-    try {
-      yield* this.#stream<R>(query);
-    } catch (error) {
-      failure = { error };
-      throw error;
-    } finally {
-      if (failure === undefined) observe(query.sql, startedAt);
-      else observe(query.sql, startedAt, failure.error);
-    }
+  streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    return observedStream(this.#stream<R>(query), query.sql, this.#observe);
   }
 
   // better-sqlite3 iterates synchronously; Kysely's interface is an async iterator.

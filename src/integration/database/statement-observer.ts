@@ -22,3 +22,26 @@ export function statementObserver(
     }
   };
 }
+
+/** Passes `stream` through and reports it to `observe` once it ends: read to the end, stopped early, or failed. */
+export async function* observedStream<T>(
+  stream: AsyncIterable<T>,
+  sql: string,
+  observe: StatementObserver | undefined,
+): AsyncIterableIterator<T> {
+  if (observe === undefined) {
+    yield* stream;
+    return;
+  }
+  const startedAt = performance.now();
+  let failure: { error: unknown } | undefined;
+  try {
+    yield* stream;
+  } catch (error) {
+    failure = { error };
+    throw error;
+  } finally {
+    if (failure === undefined) observe(sql, startedAt);
+    else observe(sql, startedAt, failure.error);
+  }
+}

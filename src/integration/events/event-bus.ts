@@ -154,13 +154,9 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       if (!this.#durablesSettled) await this.#durablesReady;
       // Inside a transaction the append joins it (no savepoint: one failed insert fails the publish, which throws
       // anyway).
-      if (this.#db.inTransaction()) {
-        await this.log.append(envelope);
-        this.#wakeAfterCommit(type);
-      } else {
-        await this.#db.transaction(() => this.log.append(envelope));
-        this.#transport.committed(new Set([type]));
-      }
+      if (this.#db.inTransaction()) await this.log.append(envelope);
+      else await this.#db.transaction(() => this.log.append(envelope));
+      this.#wakeAfterCommit(type);
       // Without live subscriptions a durable publish costs no more than the append and the wake-up.
       if (this.#live.length !== 0)
         this.#db.afterCommit(() => void this.#liveDispatch.deliver(this.#live, envelope, trace)?.catch(counted));
@@ -174,14 +170,15 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   }
 
   /**
-   * Wakes the transport once the open transaction commits, with the types of the durable events it published: one
-   * wake-up per transaction, kept with it. A savepoint's rollback drops the kept set, and the next publish starts
-   * another with its own wake-up; a set that outlives its savepoint only wakes a subscription for nothing.
+   * Wakes the transport once the open transaction commits (at once outside one), with the types of the durable events
+   * it published: one wake-up per transaction, kept with it. A savepoint's rollback drops the kept set, and the next
+   * publish starts another with its own wake-up; a set that outlives its savepoint only wakes a subscription for
+   * nothing.
    */
   #wakeAfterCommit(type: string): void {
     const types = this.#db.transactionCache<string, true>(this);
     if (types === undefined) {
-      this.#db.afterCommit(() => this.#transport.committed(new Set([type])));
+      this.#transport.committed(new Set([type]));
       return;
     }
     if (types.size === 0) this.#db.afterCommit(() => this.#transport.committed(new Set(types.keys())));
