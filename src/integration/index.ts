@@ -36,7 +36,7 @@ export type {
   CommandRef,
   ExecuteOptions,
 } from './commands/index.js';
-export { defineEvent } from './events/index.js';
+export { defineEvent, uuidv7 } from './events/index.js';
 export type {
   BatchOptions,
   DataOf,

@@ -56,4 +56,13 @@ describe('x-correlation-id', () => {
     expect(unsafe.headers['x-request-id']).toMatch(UUID);
     await app.close();
   });
+
+  it('is made time-ordered (UUIDv7) when the caller sends none, so the rows a request writes index it at the end', async () => {
+    const { app } = build();
+    const made: string[] = [];
+    for (let i = 0; i < 20; i++) made.push(String((await app.inject({ url: '/work' })).headers['x-correlation-id']));
+    for (const id of made) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...made].sort()).toEqual(made);
+    await app.close();
+  });
 });

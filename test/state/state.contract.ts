@@ -393,5 +393,19 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
       });
       expect(status.systems.find((s) => s.system === 'character')).toMatchObject({ entries: 0, changesLastMinute: 0 });
     });
+
+    it("reports a delete as its slice's latest change", async () => {
+      await state.set('economy', 'ann', { gold: 5 });
+      await state.set('economy', 'bob', { gold: 6 });
+      await state.delete('economy', 'ann');
+      const deleted = (await state.history('economy', 'ann')).find((row) => row.kind === 'delete');
+      expect(deleted).toMatchObject({ version: 2 });
+      const status = await state.getSyncStatus();
+      expect(status.systems.find((s) => s.system === 'economy')).toMatchObject({
+        entries: 1,
+        lastChangeAt: deleted?.changed_at,
+        lastVersion: 2,
+      });
+    });
   });
 }

@@ -28,7 +28,7 @@ describe.each(backends)(
       state.registerStateSync('economy', { schema: z.object({ gold: z.int() }) });
       await state.set('economy', 'ann', { gold: 5 });
       // Each computation asks for the slice's latest change once: count those statements.
-      const computations = () => statements.filter((sql) => sql.includes('max("updated_at")')).length;
+      const computations = () => statements.filter((sql) => sql.includes('max("changed_at")')).length;
       statements.length = 0;
       const reports = await Promise.all(Array.from({ length: 8 }, () => state.getSyncStatus()));
       expect(computations()).toBe(1);

@@ -28,6 +28,18 @@ interface Tables {
     updated_at: string;
     updated_by: string | null;
   };
+  weft_state_history: {
+    system: string;
+    key: string;
+    version: number;
+    value: string | null;
+    patch: string;
+    kind: string;
+    transaction_id: string;
+    correlation_id: string | null;
+    changed_at: string;
+    changed_by: string | null;
+  };
   weft_event_log: {
     seq: Generated<number>;
     id: string;
@@ -57,9 +69,12 @@ const SLICES = { 'economy.wallets': 100_000, 'character.bags': 60_000, quest: 40
 const ENTRIES = 200_000;
 const DEAD_LETTERS = 2_000;
 /** Rows a statement: 6 columns x 4,000 = 24,000 values, under SQLite's 32,766 and PostgreSQL's 65,535. */
-const BATCH = 4_000;
+const BATCH = 2_000;
 
-/** 200,000 entries over three slices and 2,000 dead letters of 20 KB each, in one transaction. */
+/**
+ * 200,000 entries over three slices, each with its current version in the history as the store keeps it, and 2,000
+ * dead letters of 20 KB each, in one transaction.
+ */
 async function fill(db: TestDatabase<unknown>): Promise<void> {
   const tables = db.withTables<Tables>();
   const value = JSON.stringify({ gold: 12_345, items: ['sword', 'shield', 'potion'], note: 'x'.repeat(60) });
@@ -79,6 +94,23 @@ async function fill(db: TestDatabase<unknown>): Promise<void> {
           updated_by: null,
         }));
         await executor.insertInto('weft_state_entries').values(rows).execute();
+        await executor
+          .insertInto('weft_state_history')
+          .values(
+            rows.map((row) => ({
+              system: row.system,
+              key: row.key,
+              version: row.version,
+              value: row.value,
+              patch: '[]',
+              kind: 'set',
+              transaction_id: `t-${row.key}`,
+              correlation_id: null,
+              changed_at: row.updated_at,
+              changed_by: null,
+            })),
+          )
+          .execute();
       }
     }
     const events = Array.from({ length: DEAD_LETTERS }, (_, i) => ({

@@ -2,6 +2,7 @@
 export { defineEvent } from './definition.js';
 export type { DataOf, EventDefinition } from './definition.js';
 export type { EventEnvelope, LoggedEvent } from './envelope.js';
+export { uuidv7 } from './uuid.js';
 export type { EventBus, EventBusOptions } from './event-bus.js';
 export type {
   BatchOptions,

@@ -7,4 +7,3 @@ export type { EventTables } from './event-tables.js';
 export { EventLogQueries, eventLogStatements } from './event-log-queries.js';
 export type { PatternKind } from './event-log-queries.js';
 export { eventMigrations } from './migrations.js';
-export { uuidv7 } from './uuid.js';

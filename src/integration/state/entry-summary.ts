@@ -19,23 +19,23 @@ export interface SliceSummary {
 const COUNT_PAGE = 2_000;
 
 /**
- * One slice's summary without reading its values: its latest change from the index on
- * `(system, updated_at)` (migration 002), its entries counted in pages of COUNT_PAGE keys of the
- * primary key's index, yielding to the event loop between pages.
+ * One slice's summary without reading its values: its latest change (a delete included) from the history's index on
+ * `(system, changed_at)` (migration 004; history keeps every entry's current version whatever the retention), its
+ * entries counted in pages of COUNT_PAGE keys of the primary key's index, yielding to the event loop between pages.
  */
 export async function summarizeSlice(db: Database<StateTables>, slice: string): Promise<SliceSummary> {
   const executor = db.executor();
   const latest = await executor
-    .selectFrom('weft_state_entries')
-    .select((eb) => ['updated_at', eb.fn.max('version').as('version')])
+    .selectFrom('weft_state_history')
+    .select((eb) => ['changed_at', eb.fn.max('version').as('version')])
     .where('system', '=', slice)
-    .where('updated_at', '=', (eb) =>
+    .where('changed_at', '=', (eb) =>
       eb
-        .selectFrom('weft_state_entries')
-        .select((inner) => inner.fn.max('updated_at').as('last'))
+        .selectFrom('weft_state_history')
+        .select((inner) => inner.fn.max('changed_at').as('last'))
         .where('system', '=', slice),
     )
-    .groupBy('updated_at')
+    .groupBy('changed_at')
     .executeTakeFirst();
   let entries = 0;
   for (let after: string | undefined; ;) {
@@ -55,7 +55,7 @@ export async function summarizeSlice(db: Database<StateTables>, slice: string): 
   }
   return {
     entries,
-    lastChange: latest?.updated_at,
+    lastChange: latest?.changed_at,
     lastVersion: latest === undefined ? undefined : Number(latest.version),
   };
 }
