@@ -13,33 +13,14 @@ import {
   ValidationManager,
   eventMigrations,
   stateMigrations,
+  type StateTables,
   type SyncStatus,
 } from 'weft/internal';
 import { createTestDatabase, postgresAvailableForTests, type TestDatabase } from 'weft/testing';
 import { buildApp } from '../../src/server/index.js';
 
 /** The rows the status reads, as the test writes them (straight into the tables, many rows a statement). */
-interface Tables {
-  weft_state_entries: {
-    system: string;
-    key: string;
-    value: string;
-    version: number;
-    updated_at: string;
-    updated_by: string | null;
-  };
-  weft_state_history: {
-    system: string;
-    key: string;
-    version: number;
-    value: string | null;
-    patch: string;
-    kind: string;
-    transaction_id: string;
-    correlation_id: string | null;
-    changed_at: string;
-    changed_by: string | null;
-  };
+interface Tables extends StateTables {
   weft_event_log: {
     seq: Generated<number>;
     id: string;
