@@ -216,6 +216,24 @@ export function databaseContract(
       expect(await players(db)).toEqual([]);
     });
 
+    it('never runs the work of a transaction whose signal aborted before it began, and rejects with the reason', async () => {
+      const abort = new AbortController();
+      const reason = new Error('stopped before it began');
+      abort.abort(reason);
+      let ran = false;
+      await expect(
+        db.transaction(
+          async () => {
+            ran = true;
+            await grantGold(db, 'ann', 10);
+          },
+          { signal: abort.signal },
+        ),
+      ).rejects.toBe(reason);
+      expect(ran).toBe(false);
+      expect(await players(db)).toEqual([]);
+    });
+
     it('lets code called inside a transaction join it without being passed a handle', async () => {
       await db.transaction(async (tx) => {
         expect(db.inTransaction()).toBe(true);

@@ -62,7 +62,11 @@ export class Deadline {
   /** `work`, or the abandonment if it comes first. */
   race<T>(work: T | Promise<T>): T | Promise<T> {
     if (this.#expired === undefined) return work;
-    if (this.#root.abandoned !== undefined) return Promise.reject(this.#root.abandoned);
+    if (this.#root.abandoned !== undefined) {
+      // The abandonment is the outcome; what the work throws once refused the database is its consequence, not news.
+      if (work instanceof Promise) work.catch(() => undefined);
+      return Promise.reject(this.#root.abandoned);
+    }
     return Promise.race([work, this.#expired]);
   }
 

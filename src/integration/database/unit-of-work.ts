@@ -279,6 +279,8 @@ export class UnitOfWork<DB> {
     const deadline = new Deadline(scope, options);
     let running: T | Promise<T> | undefined;
     try {
+      // A signal that aborted before this try began abandons it before its work starts: the work never runs.
+      if (scope.root.abandoned !== undefined) throw scope.root.abandoned;
       running = this.#storage.run(scope, () => work(handle));
       const result = await deadline.race(running);
       if (scope.root.pending !== undefined)

@@ -18,17 +18,23 @@ export function deliveryTransaction<T>(
 ): Promise<T> {
   const { subscription } = context;
   const abandon = new AbortController();
-  const handle: TimedHandler = (envelopes) => {
-    const first = envelopes[0];
-    if (first === undefined) return Promise.resolve();
-    context.recorder.handling(envelopes);
-    return withHandlerTimeout(
-      subscription.handle(envelopes),
-      subscription.timeoutMs,
-      subscription.name,
-      first,
-      (error) => abandon.abort(error),
-    );
-  };
-  return context.db.transaction(() => work(handle), { ...options, signal: abandon.signal });
+  /** The try running now: a try that left its commit group runs anew; the old try's timeout must not abandon it. */
+  let tries = 0;
+  const handleIn =
+    (mine: number): TimedHandler =>
+    (envelopes) => {
+      const first = envelopes[0];
+      if (first === undefined) return Promise.resolve();
+      context.recorder.handling(envelopes);
+      return withHandlerTimeout(
+        subscription.handle(envelopes),
+        subscription.timeoutMs,
+        subscription.name,
+        first,
+        (error) => {
+          if (mine === tries) abandon.abort(error);
+        },
+      );
+    };
+  return context.db.transaction(() => work(handleIn(++tries)), { ...options, signal: abandon.signal });
 }
