@@ -18,23 +18,32 @@ export function deliveryTransaction<T>(
 ): Promise<T> {
   const { subscription } = context;
   const abandon = new AbortController();
-  /** The try running now: a try that left its commit group runs anew; the old try's timeout must not abandon it. */
-  let tries = 0;
-  const handleIn =
-    (mine: number): TimedHandler =>
-    (envelopes) => {
-      const first = envelopes[0];
-      if (first === undefined) return Promise.resolve();
-      context.recorder.handling(envelopes);
-      return withHandlerTimeout(
-        subscription.handle(envelopes),
-        subscription.timeoutMs,
-        subscription.name,
-        first,
-        (error) => {
-          if (mine === tries) abandon.abort(error);
-        },
-      );
-    };
-  return context.db.transaction(() => work(handleIn(++tries)), { ...options, signal: abandon.signal });
+  const handle: TimedHandler = (envelopes) => {
+    const first = envelopes[0];
+    if (first === undefined) return Promise.resolve();
+    context.recorder.handling(envelopes);
+    return withHandlerTimeout(
+      subscription.handle(envelopes),
+      subscription.timeoutMs,
+      subscription.name,
+      first,
+      (error) => {
+        if (tryStillOpen(context)) abandon.abort(error);
+      },
+    );
+  };
+  return context.db.transaction(() => work(handle), { ...options, signal: abandon.signal });
+}
+
+/**
+ * Whether the try whose handler timed out (the calling async context's transaction) is still open. One the unit of work
+ * gave up already, as a try made to leave its commit group that runs anew alone, is not: its timeout must not abandon
+ * the new try, which shares the signal. The database answers for a given-up try by throwing its refusal.
+ */
+function tryStillOpen(context: DeliveryContext): boolean {
+  try {
+    return context.db.inTransaction();
+  } catch {
+    return false;
+  }
 }
