@@ -464,7 +464,7 @@ export function databaseContract(
         for await (const row of db.executor().selectFrom('player').select('id').stream()) names.push(row.id);
         return names;
       };
-      // PostgreSQL streams only with a cursor module configured, which Weft does not set: there the stream fails.
+      // Weft's PostgreSQL driver refuses to stream (a UsageError): there the stream fails.
       const outcome = await read().then(
         (names) => ({ names }),
         (error: unknown) => ({ error }),

@@ -9,10 +9,9 @@ interface Tables {
 }
 
 /**
- * Weft decorates Kysely's stock PostgreSQL driver to map errors; Kysely releases a pooled connection
- * through private methods of the connection object it handed out. If the decorator and Kysely ever
- * disagree on that object, connections stay checked out: this fails loudly instead of a server
- * slowly running out of connections.
+ * Weft's PostgreSQL driver lends pooled connections to Kysely and takes them back. If a path ever
+ * forgets to give one back (a failed statement, a rolled-back savepoint), connections stay checked
+ * out: this fails loudly instead of a server slowly running out of connections.
  */
 describe.runIf(await postgresAvailableForTests())('PostgreSQL connections', () => {
   it('all go back to the pool after many transactions and failed statements, and the pool closes', () =>

@@ -12,6 +12,7 @@ export type DriverErrorKind =
   | 'too-many-values'
   | 'serialization'
   | 'deadlock'
+  | 'stale-statement'
   | 'busy'
   | 'connection'
   | 'timeout';
@@ -36,7 +37,7 @@ const INPUT_MESSAGES = {
 } as const satisfies Partial<Record<DriverErrorKind, string>>;
 
 /** The kinds a transaction is retried on as a whole. */
-const RETRYABLE: ReadonlySet<DriverErrorKind> = new Set(['serialization', 'deadlock', 'busy']);
+const RETRYABLE: ReadonlySet<DriverErrorKind> = new Set(['serialization', 'deadlock', 'stale-statement', 'busy']);
 
 /** Internal marker: the kind a mapped error came from, so the unit of work can decide to retry. */
 const KIND = Symbol('weft.driverErrorKind');
@@ -90,6 +91,16 @@ export function mapDriverError(error: unknown, classify: DriverErrorClassifier, 
         cause: error,
         code: 'WEFT_TRANSACTION_CONFLICT',
       });
+      break;
+    case 'stale-statement':
+      // The connection forgets the statement before this reaches the unit of work, so the next try prepares it anew.
+      mapped = new ConflictError(
+        `A prepared statement's result changed shape (its table was altered): ${messageOf(error)}`,
+        {
+          cause: error,
+          code: 'WEFT_TRANSACTION_CONFLICT',
+        },
+      );
       break;
     case 'busy':
       // No driver text: PostgreSQL's (55P03) names the locked table.
@@ -226,6 +237,14 @@ export const classifyPostgresError: DriverErrorClassifier = (error) => {
     if (code === '40P01') return 'deadlock';
     if (code === '57014') return 'timeout';
     if (code === '55P03') return 'busy';
+    // A named statement prepared before a migration changed its table's columns: PostgreSQL refuses to run it.
+    if (
+      code === '0A000' &&
+      error instanceof Error &&
+      error.message.includes('cached plan must not change result type')
+    ) {
+      return 'stale-statement';
+    }
     // 08: connection exception; 28: invalid authorization; 3D000: no such database; 53300: too many connections; 57P0x:
     // server shutting down.
     if (

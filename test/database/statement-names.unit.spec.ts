@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { StatementNames } from '../../src/integration/database/postgres-driver.js';
+
+describe('the names of prepared PostgreSQL statements', () => {
+  it('give one text one name until it is forgotten, then a new one', () => {
+    const names = new StatementNames();
+    const first = names.nameOf('select $1');
+    expect(names.nameOf('select $1')).toBe(first);
+    expect(names.nameOf('select $1, $2')).not.toBe(first);
+    names.forget('select $1');
+    const renewed = names.nameOf('select $1');
+    expect(renewed).toBeDefined();
+    expect(renewed).not.toBe(first);
+  });
+
+  it('stop naming new texts at their limit, so the server keeps a bounded number of plans per connection', () => {
+    const names = new StatementNames();
+    const named = Array.from({ length: 500 }, (_, i) => names.nameOf(`select ${i} where $1`));
+    expect(new Set(named).size).toBe(500);
+    expect(names.nameOf('select 500 where $1')).toBeUndefined();
+    // Texts named before the limit keep their names, also once renamed.
+    expect(names.nameOf('select 0 where $1')).toBe(named[0]);
+    names.forget('select 0 where $1');
+    expect(names.nameOf('select 0 where $1')).toBeDefined();
+  });
+});
