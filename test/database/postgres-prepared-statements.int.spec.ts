@@ -58,6 +58,21 @@ describe.runIf(await postgresAvailableForTests())('PostgreSQL prepared statement
     expect(prepared).toEqual(['select * from "player" where "id" = $1']);
   });
 
+  it('leave a statement with a list of values unprepared', async () => {
+    const prepared = await db.transaction(async () => {
+      for (let i = 0; i < 7; i++) {
+        await db.executor().selectFrom('player').select('id').where('id', 'in', ['ann', 'bob']).execute();
+      }
+      const { rows } = await sql<{
+        n: number;
+      }>`select count(*)::int as n from pg_prepared_statements where statement like '%from "player"%'`.execute(
+        db.executor(),
+      );
+      return rows[0]?.n;
+    });
+    expect(prepared).toBe(0);
+  });
+
   it('run again after a migration changed their table, outside a transaction', async () => {
     expect(await readAnn()).toEqual({ id: 'ann', gold: 5 });
     expect(await readAnn()).toEqual({ id: 'ann', gold: 5 });

@@ -13,6 +13,13 @@ describe('the names of prepared PostgreSQL statements', () => {
     expect(renewed).not.toBe(first);
   });
 
+  it('leave a statement with a list of values unnamed, so no generic plan is made for it', () => {
+    const names = new StatementNames();
+    expect(names.nameOf('select "id" from "player" where "id" in ($1, $2, $3)')).toBeUndefined();
+    expect(names.nameOf('select "id" from "player" where "guild" = $1 and "id" IN ($2)')).toBeUndefined();
+    expect(names.nameOf('select "id" from "player" where "id" = $1')).toBeDefined();
+  });
+
   it('stop naming new texts at their limit, so the server keeps a bounded number of plans per connection', () => {
     const names = new StatementNames();
     const named = Array.from({ length: 500 }, (_, i) => names.nameOf(`select ${i} where $1`));

@@ -74,15 +74,25 @@ const MAX_PARAMETERS = 65_535;
  */
 const MAX_NAMED_STATEMENTS = 500;
 
+/**
+ * A list of values (`in ($2, $3, ...)`). A statement holding one runs unnamed: the server's generic plan for a prepared
+ * statement, made once after its first five runs, cannot know which or how many listed rows exist, and when the table
+ * was small (a table never analyzed yet, as on a new game's first minutes) it reads every row matching the other
+ * conditions and filters them: the inbox check of a busy subscription then read its whole inbox on each delivery
+ * (`npm run bench -- distributed`, default transport: 16k events/s -> 11k). Its text also changes with the list's
+ * length.
+ */
+const VALUE_LIST = /\bin \(\$\d/i;
+
 /** The server-side name of each statement text, shared by every connection of one pool. */
 export class StatementNames {
   readonly #names = new Map<string, string>();
   #issued = 0;
 
-  /** The name to prepare `sql` under, or undefined when the limit is reached and it runs unnamed. */
+  /** The name to prepare `sql` under, or undefined when it runs unnamed (a list of values, or the limit reached). */
   nameOf(sql: string): string | undefined {
     const name = this.#names.get(sql);
-    if (name !== undefined || this.#names.size >= MAX_NAMED_STATEMENTS) return name;
+    if (name !== undefined || this.#names.size >= MAX_NAMED_STATEMENTS || VALUE_LIST.test(sql)) return name;
     return this.#rename(sql);
   }
 
