@@ -67,12 +67,15 @@ async function grantGold(db: Database<Tables>, id: string, gold: number): Promis
 export interface FlushSetting {
   read(tx: Kysely<Tables>): Promise<unknown>;
   readonly flushed: unknown;
+  /** What `read` answers inside a transaction asked for `durability: 'deferred'`. */
+  readonly deferred: unknown;
 }
 
 /** SQLite: `pragma synchronous`, FULL (2) by default. */
 export const SQLITE_FLUSH: FlushSetting = {
   read: async (tx) => (await sql<{ synchronous: number }>`pragma synchronous`.execute(tx)).rows[0]?.synchronous,
   flushed: 2,
+  deferred: 1,
 };
 
 /** PostgreSQL: `synchronous_commit`, on by default. */
@@ -80,6 +83,7 @@ export const POSTGRES_FLUSH: FlushSetting = {
   read: async (tx) =>
     (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(tx)).rows[0]?.synchronous_commit,
   flushed: 'on',
+  deferred: 'off',
 };
 
 /**
@@ -120,7 +124,14 @@ export function databaseContract(
     });
 
     it('commits and rolls back a deferred-durability transaction like any other, then flushes again', async () => {
-      await db.transaction(() => grantGold(db, 'ann', 10), { durability: 'deferred' });
+      const inside = await db.transaction(
+        async (tx) => {
+          await grantGold(db, 'ann', 10);
+          return flush.read(tx);
+        },
+        { durability: 'deferred' },
+      );
+      expect(inside).toBe(flush.deferred);
       await expect(
         db.transaction(
           async () => {
