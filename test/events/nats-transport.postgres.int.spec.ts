@@ -9,4 +9,10 @@ describe.runIf((await natsAvailableForTests()) && (await postgresAvailableForTes
     () => createTestDatabase({ dialect: 'postgres' }),
     natsTransportsPerTest(),
   );
+  // Batches of three: a relay pass publishes many rounds, reading the next while the stream confirms the one before.
+  transportContract(
+    'NATS JetStream transport on PostgreSQL, relaying three events a round',
+    () => createTestDatabase({ dialect: 'postgres' }),
+    natsTransportsPerTest({ relayBatch: 3 }),
+  );
 });

@@ -9,4 +9,10 @@ describe.runIf(await natsAvailableForTests())('NATS', () => {
     () => createTestDatabase({ file: true }),
     natsTransportsPerTest(),
   );
+  // Batches of three: a relay pass publishes many rounds, reading the next while the stream confirms the one before.
+  transportContract(
+    'NATS JetStream transport on a SQLite file, relaying three events a round',
+    () => createTestDatabase({ file: true }),
+    natsTransportsPerTest({ relayBatch: 3 }),
+  );
 });

@@ -14,7 +14,7 @@ export interface EventRelayOptions {
   /** The JetStream stream fed, and the key of the relay's position row. */
   readonly stream: string;
   readonly subjectPrefix: string;
-  /** Events published per pass (one round of pipelined publishes, one position write). */
+  /** Events published in one round of pipelined publishes; a pass publishes up to `BATCHES_PER_PASS` rounds. */
   readonly batch: number;
   /** How long a publish may wait for the stream's confirmation. */
   readonly publishTimeoutMs: number;
@@ -25,8 +25,15 @@ export interface EventRelayOptions {
   readonly published: (count: number) => void;
 }
 
-/** What one pass did: published some, found nothing new, or found another process relaying. */
-type Pass = { published: number } | 'busy';
+/** What one pass did: published some (and whether more were left), or found another process relaying. */
+type Pass = { published: number; more: boolean } | 'busy';
+
+/**
+ * Rounds of publishes one pass makes before it writes the position and commits: fewer passes (each a horizon read, a
+ * transaction and a position write) and, within one, the next round read while the stream confirms the one before.
+ * The relay is the NATS transport's one serial step (`npm run bench -- distributed`).
+ */
+const BATCHES_PER_PASS = 8;
 
 /**
  * Feeds the event log to a JetStream stream in log order: the outbox's relay. Each pass reads the
@@ -116,7 +123,7 @@ export class EventRelay {
           this.#passing = this.#pass();
           const pass = await this.#passing.finally(() => (this.#passing = undefined));
           for (const passed of this.#inPass.splice(0)) passed();
-          if (pass === 'busy' || pass.published < this.#options.batch) break;
+          if (pass === 'busy' || !pass.more) break;
         }
       } while (this.#again);
     } finally {
@@ -126,13 +133,8 @@ export class EventRelay {
   }
 
   async #pass(): Promise<Pass> {
-    const { stream, batch } = this.#options;
-    if (!this.#db.capabilities.concurrentWriters) {
-      const events = await this.#log.readAfter(await this.position(), '*', batch);
-      await this.#publish(events);
-      await this.#moveTo(events);
-      return { published: events.length };
-    }
+    const { stream } = this.#options;
+    if (!this.#db.capabilities.concurrentWriters) return this.#relayAfter(await this.position(), undefined);
     // Out-of-order commits (PostgreSQL): read only up to the log's horizon, so the position never passes an event that
     // commits later. Read before the pass's transaction, which must not wait on publishers while it holds the row.
     const horizon = await this.#log.horizon();
@@ -145,11 +147,38 @@ export class EventRelay {
         .skipLocked()
         .executeTakeFirst();
       if (row === undefined) return 'busy';
-      const events = await this.#log.readAfter(Number(row.seq), '*', batch, horizon);
-      await this.#publish(events);
-      await this.#moveTo(events);
-      return { published: events.length };
+      return this.#relayAfter(Number(row.seq), horizon);
     });
+  }
+
+  /**
+   * Publishes the events after `seq` (below `horizon`, when given) in rounds of one batch, reading the next round while
+   * the stream confirms the one before, then moves the position past the last one confirmed.
+   */
+  async #relayAfter(seq: number, horizon: number | undefined): Promise<Pass> {
+    const { batch } = this.#options;
+    let events = await this.#log.readAfter(seq, '*', batch, horizon);
+    let published = 0;
+    let last: LoggedEvent | undefined;
+    for (let round = 1; events.length > 0; round++) {
+      const full = events.length === batch;
+      const tail = events.at(-1);
+      const next = full && round < BATCHES_PER_PASS && tail !== undefined;
+      // Both awaited together: a failed publish fails the pass, and a failed read is never left unhandled.
+      const [, following] = await Promise.all([
+        this.#publish(events),
+        next ? this.#log.readAfter(tail.seq, '*', batch, horizon) : Promise.resolve([]),
+      ]);
+      published += events.length;
+      last = tail;
+      if (!next) {
+        await this.#moveTo(last);
+        return { published, more: full };
+      }
+      events = following;
+    }
+    await this.#moveTo(last);
+    return { published, more: false };
   }
 
   /** Publishes in log order, pipelined on one connection (which keeps the order), and waits for every confirmation. */
@@ -174,8 +203,7 @@ export class EventRelay {
     this.#options.published(events.length);
   }
 
-  async #moveTo(events: readonly LoggedEvent[]): Promise<void> {
-    const last = events.at(-1);
+  async #moveTo(last: LoggedEvent | undefined): Promise<void> {
     if (last === undefined) return;
     await this.#db
       .executor()
