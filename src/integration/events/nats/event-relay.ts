@@ -1,16 +1,17 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Database } from '../../database/internal.js';
 import type { LoggedEvent } from '../envelope.js';
 import { EventLog } from '../event-log.js';
 import { subjectOf } from './names.js';
+import { publishBatch } from './publish-batch.js';
 import { untilLost } from './until-lost.js';
 import type { RelayTables } from './relay-migration.js';
 
 /** Options of an EventRelay. */
 export interface EventRelayOptions {
   readonly db: Pick<Database<unknown>, 'withTables'>;
-  readonly js: JetStreamClient;
+  readonly nc: NatsConnection;
   /** The JetStream stream fed, and the key of the relay's position row. */
   readonly stream: string;
   readonly subjectPrefix: string;
@@ -184,20 +185,17 @@ export class EventRelay {
   /** Publishes in log order, pipelined on one connection (which keeps the order), and waits for every confirmation. */
   async #publish(events: readonly LoggedEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const { js, subjectPrefix, publishTimeoutMs, logger } = this.#options;
-    const acks = await untilLost(
-      Promise.all(
-        events.map((event) =>
-          js.publish(subjectOf(subjectPrefix, event.envelope.type), JSON.stringify(event), {
-            msgID: event.envelope.id,
-            timeout: publishTimeoutMs,
-          }),
-        ),
-      ),
+    const { nc, subjectPrefix, publishTimeoutMs, logger } = this.#options;
+    const messages = events.map((event) => ({
+      subject: subjectOf(subjectPrefix, event.envelope.type),
+      data: JSON.stringify(event),
+      msgId: event.envelope.id,
+    }));
+    const { duplicates } = await untilLost(
+      publishBatch(nc, messages, publishTimeoutMs),
       this.#options.lost(),
       `Relaying ${events.length} events to stream "${this.#options.stream}"`,
     );
-    const duplicates = acks.filter((ack) => ack.duplicate).length;
     // Expected after a relay died between publishing and moving its position: the stream kept the first copies.
     if (duplicates > 0) logger?.warn({ stream: this.#options.stream, duplicates }, 'relay published events again');
     this.#options.published(events.length);

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Gauge } from 'prom-client';
 import type { Logger } from 'pino';
@@ -68,7 +68,6 @@ export class NatsTransport implements Transport {
   readonly #queries: EventLogQueries;
   readonly #lag: Gauge<'subscription'> | undefined;
   #nc: NatsConnection | undefined;
-  #js: JetStreamClient | undefined;
   #jsm: JetStreamManager | undefined;
   #relay: EventRelay | undefined;
   #poller: NodeJS.Timeout | undefined;
@@ -190,10 +189,9 @@ export class NatsTransport implements Transport {
       throw new UnavailableError(`NATS at ${url} has no JetStream (start nats-server with -js).`, { cause: error });
     }
     await ensureStream(this.#manager(), this.#options);
-    this.#js = jetstream(nc, { timeout: this.#options.requestTimeoutMs });
     this.#relay = new EventRelay({
       db: this.#options.db,
-      js: this.#js,
+      nc,
       stream,
       subjectPrefix,
       batch: this.#options.relayBatch,
