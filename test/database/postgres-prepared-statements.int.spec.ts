@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError, UsageError, type QueryEvent } from 'weft/internal';
+import { ConflictError, UsageError, type Database, type QueryEvent } from 'weft/internal';
 import { createTestDatabase, postgresAvailableForTests, type TestDatabase } from 'weft/testing';
 
 interface Tables {
@@ -16,12 +16,18 @@ describe.runIf(await postgresAvailableForTests())('PostgreSQL prepared statement
   let db: TestDatabase<Tables>;
   let migrator: Awaited<ReturnType<TestDatabase<Tables>['connectAgain']>> | undefined;
   const queries: QueryEvent[] = [];
+  const warnings: string[] = [];
 
   beforeEach(async () => {
     queries.length = 0;
+    warnings.length = 0;
     db = await createTestDatabase<Tables>({
       dialect: 'postgres',
-      options: { postgres: { pool: { max: 2 } }, onQuery: (event) => queries.push(event) },
+      options: {
+        postgres: { pool: { max: 2 } },
+        onQuery: (event) => queries.push(event),
+        logger: { warn: (_fields, message) => warnings.push(message), error: () => undefined },
+      },
     });
     await db
       .executor()
@@ -99,6 +105,46 @@ describe.runIf(await postgresAvailableForTests())('PostgreSQL prepared statement
     expect(tries).toBe(stale.length + 1);
     for (const failure of stale) expect(failure.error).toBeInstanceOf(ConflictError);
     expect(await readAnn()).toEqual({ id: 'ann', gold: 6, title: 'knight' });
+  });
+
+  it('run unprepared from then on once a connection lost them, as behind a pooler that resets connections', async () => {
+    const lost = await db.transaction(async () => {
+      await readAnn();
+      // What a pooler's reset between clients (DISCARD ALL) does behind the driver's back.
+      await sql`deallocate all`.execute(db.executor());
+      const read = await readAnn();
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_prepared_statements`.execute(
+        db.executor(),
+      );
+      return { read, prepared: rows[0]?.n };
+    });
+    expect(lost).toEqual({ read: { id: 'ann', gold: 5 }, prepared: 0 });
+    expect(await readAnn()).toEqual({ id: 'ann', gold: 5 });
+    const failed = queries.filter((q) => q.error !== undefined);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.error).toBeInstanceOf(ConflictError);
+    expect(warnings).toEqual([expect.stringContaining('statements now run unprepared')]);
+  });
+
+  it("carry a name of their pool, so two processes behind one pooler never run each other's", async () => {
+    const other = await db.connectAgain();
+    try {
+      const names = async (of: Database<Tables>) =>
+        of.transaction(async () => {
+          await of.executor().selectFrom('player').select('gold').where('id', '=', 'ann').execute();
+          const { rows } = await sql<{ name: string }>`select name from pg_prepared_statements`.execute(of.executor());
+          return rows.map((row) => row.name);
+        });
+      const pools = [await names(db), await names(other)].map((list) => {
+        expect(list.length).toBeGreaterThan(0);
+        for (const name of list) expect(name).toMatch(/^weft_[0-9a-f]{8}_\d+$/);
+        return new Set(list.map((name) => name.split('_')[1]));
+      });
+      expect(pools.map((prefixes) => prefixes.size)).toEqual([1, 1]);
+      expect([...(pools[0] ?? [])]).not.toEqual([...(pools[1] ?? [])]);
+    } finally {
+      await other.close();
+    }
   });
 
   it('refuse to stream with a typed error', async () => {

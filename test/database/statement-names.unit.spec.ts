@@ -20,6 +20,16 @@ describe('the names of prepared PostgreSQL statements', () => {
     expect(names.nameOf('select "id" from "player" where "id" = $1')).toBeDefined();
   });
 
+  it('name nothing once stopped, and say so only the first time', () => {
+    const names = new StatementNames();
+    const named = names.nameOf('select $1');
+    expect(named).toMatch(/^weft_[0-9a-f]{8}_1$/);
+    expect(names.stop()).toBe(true);
+    expect(names.stop()).toBe(false);
+    expect(names.nameOf('select $1')).toBeUndefined();
+    expect(names.nameOf('select $2')).toBeUndefined();
+  });
+
   it('stop naming new texts at their limit, so the server keeps a bounded number of plans per connection', () => {
     const names = new StatementNames();
     const named = Array.from({ length: 500 }, (_, i) => names.nameOf(`select ${i} where $1`));

@@ -93,14 +93,11 @@ export function mapDriverError(error: unknown, classify: DriverErrorClassifier, 
       });
       break;
     case 'stale-statement':
-      // The connection forgets the statement before this reaches the unit of work, so the next try prepares it anew.
-      mapped = new ConflictError(
-        `A prepared statement's result changed shape (its table was altered): ${messageOf(error)}`,
-        {
-          cause: error,
-          code: 'WEFT_TRANSACTION_CONFLICT',
-        },
-      );
+      // The driver forgets the statement (or stops naming) before this reaches the unit of work: the next try is anew.
+      mapped = new ConflictError(`A prepared statement no longer runs as prepared: ${messageOf(error)}`, {
+        cause: error,
+        code: 'WEFT_TRANSACTION_CONFLICT',
+      });
       break;
     case 'busy':
       // No driver text: PostgreSQL's (55P03) names the locked table.
@@ -245,6 +242,9 @@ export const classifyPostgresError: DriverErrorClassifier = (error) => {
     ) {
       return 'stale-statement';
     }
+    // A named statement the connection no longer holds: something between Weft and the server (a pooler's reset,
+    // `DEALLOCATE`, a transaction-mode pooler switching servers) dropped it.
+    if (code === '26000') return 'stale-statement';
     // 08: connection exception; 28: invalid authorization; 3D000: no such database; 53300: too many connections; 57P0x:
     // server shutting down.
     if (

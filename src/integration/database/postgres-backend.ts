@@ -41,7 +41,7 @@ export function postgresBackend(
     },
     target,
     dialect: {
-      createDriver: () => new PostgresDriver(pool, { classify: classifyPostgresError, target, observe, names }),
+      createDriver: () => new PostgresDriver(pool, { classify: classifyPostgresError, target, observe, names, logger }),
       createQueryCompiler: () => new PostgresQueryCompiler(),
       createAdapter: () => new PostgresAdapter(),
       createIntrospector: (db) => new PostgresIntrospector(db),

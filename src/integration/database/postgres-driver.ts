@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { CompiledQuery, DatabaseConnection, Driver, QueryResult } from 'kysely';
 import { UsageError } from '../errors/internal.js';
 import { mapDriverError, tooManyValuesError, type DriverErrorClassifier } from './driver-errors.js';
+import type { DatabaseLogger } from './options.js';
 import { observedStream, type StatementObserver } from './statement-observer.js';
 import { KyselyTransactionsRefused } from './transaction-handle.js';
 
@@ -12,6 +14,7 @@ export interface PostgresDriverSettings {
   readonly observe: StatementObserver | undefined;
   /** The names of the pool's statements: one set per pool, however many drivers Kysely makes over it. */
   readonly names: StatementNames;
+  readonly logger: DatabaseLogger;
 }
 
 /**
@@ -84,16 +87,34 @@ const MAX_NAMED_STATEMENTS = 500;
  */
 const VALUE_LIST = /\bin \(\$\d/i;
 
-/** The server-side name of each statement text, shared by every connection of one pool. */
+/**
+ * The server-side name of each statement text, shared by every connection of one pool. Names carry a prefix of the
+ * pool's own: behind a pooler that hands one server connection to several clients, two processes' `weft_1` would
+ * otherwise meet, and a statement could run as another one with the same parameters.
+ */
 export class StatementNames {
   readonly #names = new Map<string, string>();
+  readonly #prefix = `weft_${randomBytes(4).toString('hex')}_`;
   #issued = 0;
+  #stopped = false;
 
-  /** The name to prepare `sql` under, or undefined when it runs unnamed (a list of values, or the limit reached). */
+  /** The name to prepare `sql` under, or undefined when it runs unnamed (a list of values, the limit, or stopped). */
   nameOf(sql: string): string | undefined {
+    if (this.#stopped) return undefined;
     const name = this.#names.get(sql);
     if (name !== undefined || this.#names.size >= MAX_NAMED_STATEMENTS || VALUE_LIST.test(sql)) return name;
     return this.#rename(sql);
+  }
+
+  /**
+   * Runs every statement unnamed from now on: a connection lost statements it had prepared, which a pooler between
+   * Weft and the server does (a reset between clients, or a transaction-mode pooler moving the client to another server
+   * connection). True the first time, so the caller says so once.
+   */
+  stop(): boolean {
+    if (this.#stopped) return false;
+    this.#stopped = true;
+    return true;
   }
 
   /**
@@ -106,7 +127,7 @@ export class StatementNames {
 
   #rename(sql: string): string {
     this.#issued += 1;
-    const name = `weft_${this.#issued}`;
+    const name = `${this.#prefix}${this.#issued}`;
     this.#names.set(sql, name);
     return name;
   }
@@ -160,7 +181,14 @@ class PooledConnection implements DatabaseConnection {
       return kyselyResult<R>(await this.#send(sql, this.#names.nameOf(sql), values));
     } catch (error) {
       if (this.#settings.classify(error) !== 'stale-statement') throw error;
-      this.#names.forget(sql);
+      if ((error as { code?: unknown }).code !== '26000') this.#names.forget(sql);
+      else if (this.#names.stop()) {
+        this.#settings.logger.warn(
+          { err: error },
+          'a PostgreSQL connection lost the statements it had prepared (a connection pooler between Weft and the ' +
+            'server?); statements now run unprepared',
+        );
+      }
       // Inside a transaction the failure has aborted it: the unit of work retries it whole (the error is retryable).
       if (!alone) throw error;
       return kyselyResult<R>(await this.#send(sql, this.#names.nameOf(sql), values));
