@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StatementNames } from '../../src/integration/database/postgres-driver.js';
+import { StatementNames } from '../../src/integration/database/statement-names.js';
 
 describe('the names of prepared PostgreSQL statements', () => {
   it('give one text one name until it is forgotten, then a new one', () => {

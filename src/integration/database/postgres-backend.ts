@@ -3,7 +3,8 @@ import { CompiledQuery, PostgresAdapter, PostgresIntrospector, PostgresQueryComp
 import type { DatabaseBackend } from './backend.js';
 import { classifyPostgresError } from './driver-errors.js';
 import { describeTarget, type DatabaseLogger, type ResolvedPostgres } from './options.js';
-import { PostgresDriver, StatementNames } from './postgres-driver.js';
+import { PostgresDriver } from './postgres-driver.js';
+import { StatementNames } from './statement-names.js';
 import type { StatementObserver } from './statement-observer.js';
 
 /** PostgreSQL through a node-postgres pool and Weft's own driver; `observe` hears of every statement. */

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { CompiledQuery, DatabaseConnection, Driver, QueryResult } from 'kysely';
 import { UsageError } from '../errors/internal.js';
 import { mapDriverError, tooManyValuesError, type DriverErrorClassifier } from './driver-errors.js';
 import type { DatabaseLogger } from './options.js';
 import { observedStream, type StatementObserver } from './statement-observer.js';
+import type { StatementNames } from './statement-names.js';
 import { KyselyTransactionsRefused } from './transaction-handle.js';
 
 /** How the driver maps failures, names its database in them, and reports statements. */
@@ -20,7 +20,7 @@ export interface PostgresDriverSettings {
 /**
  * Weft's PostgreSQL driver for Kysely, over a node-postgres pool. Unlike Kysely's stock one, it runs every statement
  * that has parameters as a named prepared statement, which the server parses and plans once per connection instead of
- * on every call: about a sixth more transfers per second (`npm run bench -- transfer`, weft-full-postgres). Every
+ * on every call: about a quarter more transfers per second (`npm run bench -- transfer`, weft-full-postgres). Every
  * failure leaves it as a typed Weft error, and every statement is reported to `observe`.
  */
 export class PostgresDriver extends KyselyTransactionsRefused implements Driver {
@@ -70,68 +70,6 @@ export class PostgresDriver extends KyselyTransactionsRefused implements Driver 
  * connection, so they are refused before sending.
  */
 const MAX_PARAMETERS = 65_535;
-
-/**
- * The most statement texts that get a name. Each named statement holds a plan in the server's memory on every
- * connection that ran it; texts past the limit (an application that builds many shapes) run unnamed, as before.
- */
-const MAX_NAMED_STATEMENTS = 500;
-
-/**
- * A list of values (`in ($2, $3, ...)`). A statement holding one runs unnamed: the server's generic plan for a prepared
- * statement, made once after its first five runs, cannot know which or how many listed rows exist, and when the table
- * was small (a table never analyzed yet, as on a new game's first minutes) it reads every row matching the other
- * conditions and filters them: the inbox check of a busy subscription then read its whole inbox on each delivery
- * (`npm run bench -- distributed`, default transport: 16k events/s -> 11k). Its text also changes with the list's
- * length.
- */
-const VALUE_LIST = /\bin \(\$\d/i;
-
-/**
- * The server-side name of each statement text, shared by every connection of one pool. Names carry a prefix of the
- * pool's own: behind a pooler that hands one server connection to several clients, two processes' `weft_1` would
- * otherwise meet, and a statement could run as another one with the same parameters.
- */
-export class StatementNames {
-  readonly #names = new Map<string, string>();
-  readonly #prefix = `weft_${randomBytes(4).toString('hex')}_`;
-  #issued = 0;
-  #stopped = false;
-
-  /** The name to prepare `sql` under, or undefined when it runs unnamed (a list of values, the limit, or stopped). */
-  nameOf(sql: string): string | undefined {
-    if (this.#stopped) return undefined;
-    const name = this.#names.get(sql);
-    if (name !== undefined || this.#names.size >= MAX_NAMED_STATEMENTS || VALUE_LIST.test(sql)) return name;
-    return this.#rename(sql);
-  }
-
-  /**
-   * Runs every statement unnamed from now on: a connection lost statements it had prepared, which a pooler between
-   * Weft and the server does (a reset between clients, or a transaction-mode pooler moving the client to another server
-   * connection). True the first time, so the caller says so once.
-   */
-  stop(): boolean {
-    if (this.#stopped) return false;
-    this.#stopped = true;
-    return true;
-  }
-
-  /**
-   * Gives `sql` a new name: the statement prepared under the old one no longer runs (its table's columns changed), so
-   * every connection prepares it anew under the new name. The old one lingers on each connection until it closes.
-   */
-  forget(sql: string): void {
-    if (this.#names.has(sql)) this.#rename(sql);
-  }
-
-  #rename(sql: string): string {
-    this.#issued += 1;
-    const name = `${this.#prefix}${this.#issued}`;
-    this.#names.set(sql, name);
-    return name;
-  }
-}
 
 /** One pooled client lent to Kysely: statements run named where they can, failures leave as Weft errors. */
 class PooledConnection implements DatabaseConnection {
