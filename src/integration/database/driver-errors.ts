@@ -13,6 +13,7 @@ export type DriverErrorKind =
   | 'serialization'
   | 'deadlock'
   | 'stale-statement'
+  | 'lost-statement'
   | 'busy'
   | 'connection'
   | 'timeout';
@@ -37,7 +38,13 @@ const INPUT_MESSAGES = {
 } as const satisfies Partial<Record<DriverErrorKind, string>>;
 
 /** The kinds a transaction is retried on as a whole. */
-const RETRYABLE: ReadonlySet<DriverErrorKind> = new Set(['serialization', 'deadlock', 'stale-statement', 'busy']);
+const RETRYABLE: ReadonlySet<DriverErrorKind> = new Set([
+  'serialization',
+  'deadlock',
+  'stale-statement',
+  'lost-statement',
+  'busy',
+]);
 
 /** Internal marker: the kind a mapped error came from, so the unit of work can decide to retry. */
 const KIND = Symbol('weft.driverErrorKind');
@@ -93,6 +100,7 @@ export function mapDriverError(error: unknown, classify: DriverErrorClassifier, 
       });
       break;
     case 'stale-statement':
+    case 'lost-statement':
       // The driver forgets the statement (or stops naming) before this reaches the unit of work: the next try is anew.
       mapped = new ConflictError(`A prepared statement no longer runs as prepared: ${messageOf(error)}`, {
         cause: error,
@@ -244,7 +252,7 @@ export const classifyPostgresError: DriverErrorClassifier = (error) => {
     }
     // A named statement the connection no longer holds: something between Weft and the server (a pooler's reset,
     // `DEALLOCATE`, a transaction-mode pooler switching servers) dropped it.
-    if (code === '26000') return 'stale-statement';
+    if (code === '26000') return 'lost-statement';
     // 08: connection exception; 28: invalid authorization; 3D000: no such database; 53300: too many connections; 57P0x:
     // server shutting down.
     if (

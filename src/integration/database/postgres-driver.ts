@@ -74,14 +74,12 @@ const MAX_PARAMETERS = 65_535;
 /** One pooled client lent to Kysely: statements run named where they can, failures leave as Weft errors. */
 class PooledConnection implements DatabaseConnection {
   readonly #client: pg.PoolClient;
-  readonly #names: StatementNames;
   readonly #settings: PostgresDriverSettings;
   /** Statements sent, not yet answered: a retry is safe only for a statement that ran alone outside a transaction. */
   #inFlight = 0;
 
   constructor(client: pg.PoolClient, settings: PostgresDriverSettings) {
     this.#client = client;
-    this.#names = settings.names;
     this.#settings = settings;
   }
 
@@ -114,14 +112,16 @@ class PooledConnection implements DatabaseConnection {
     const values = query.parameters as unknown[];
     // Without parameters, the simple protocol's one message is cheaper than preparing (BEGIN, COMMIT, DDL).
     if (values.length === 0) return kyselyResult<R>(await this.#send(sql, undefined, values));
+    const { names, classify, logger } = this.#settings;
     const alone = this.#inFlight === 0 && this.#client.getTransactionStatus() === 'I';
     try {
-      return kyselyResult<R>(await this.#send(sql, this.#names.nameOf(sql), values));
+      return kyselyResult<R>(await this.#send(sql, names.nameOf(sql), values));
     } catch (error) {
-      if (this.#settings.classify(error) !== 'stale-statement') throw error;
-      if ((error as { code?: unknown }).code !== '26000') this.#names.forget(sql);
-      else if (this.#names.stop()) {
-        this.#settings.logger.warn(
+      const kind = classify(error);
+      if (kind === 'stale-statement') names.forget(sql);
+      else if (kind !== 'lost-statement') throw error;
+      else if (names.stop()) {
+        logger.warn(
           { err: error },
           'a PostgreSQL connection lost the statements it had prepared (a connection pooler between Weft and the ' +
             'server?); statements now run unprepared',
@@ -129,7 +129,7 @@ class PooledConnection implements DatabaseConnection {
       }
       // Inside a transaction the failure has aborted it: the unit of work retries it whole (the error is retryable).
       if (!alone) throw error;
-      return kyselyResult<R>(await this.#send(sql, this.#names.nameOf(sql), values));
+      return kyselyResult<R>(await this.#send(sql, names.nameOf(sql), values));
     }
   }
 

@@ -161,25 +161,24 @@ export class EventRelay {
     let events = await this.#log.readAfter(seq, '*', batch, horizon);
     let published = 0;
     let last: LoggedEvent | undefined;
+    /** Whether the pass stopped at its round limit with a full batch, so more may be waiting. */
+    let more = false;
     for (let round = 1; events.length > 0; round++) {
       const full = events.length === batch;
       const tail = events.at(-1);
-      const next = full && round < BATCHES_PER_PASS && tail !== undefined;
+      const readNext = full && round < BATCHES_PER_PASS && tail !== undefined;
       // Both awaited together: a failed publish fails the pass, and a failed read is never left unhandled.
       const [, following] = await Promise.all([
         this.#publish(events),
-        next ? this.#log.readAfter(tail.seq, '*', batch, horizon) : Promise.resolve([]),
+        readNext ? this.#log.readAfter(tail.seq, '*', batch, horizon) : Promise.resolve([]),
       ]);
       published += events.length;
       last = tail;
-      if (!next) {
-        await this.#moveTo(last);
-        return { published, more: full };
-      }
+      more = full && !readNext;
       events = following;
     }
     await this.#moveTo(last);
-    return { published, more: false };
+    return { published, more };
   }
 
   /** Publishes in log order, pipelined on one connection (which keeps the order), and waits for every confirmation. */
