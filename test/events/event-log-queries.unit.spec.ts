@@ -51,9 +51,9 @@ const expected: Record<string, string> = {
   'read type, open': 'select * from "weft_event_log" where "seq" > ? and "type" = ? order by "seq" limit ?',
   'read type, bounded':
     'select * from "weft_event_log" where "seq" > ? and "type" = ? and "seq" <= ? order by "seq" limit ?',
-  'inbox check, 2 ids': 'select "event_id" from "weft_event_inbox" where "subscription" = ? and "event_id" in (?, ?)',
-  'inbox insert, 2 rows':
-    'insert into "weft_event_inbox" ("subscription", "event_id", "handled_at") values (?, ?, ?), (?, ?, ?)',
+  'inbox claim, 2 rows':
+    'insert into "weft_event_inbox" ("subscription", "event_id", "handled_at") values (?, ?, ?), (?, ?, ?) ' +
+    'on conflict do nothing returning "event_id"',
   'cursor move':
     'update "weft_event_cursors" set "seq" = ?, "updated_at" = ?, "lease_until" = ? ' +
     'where "subscription" = ? and "holder" = ? and "epoch" = ? and "seq" <= ?',
@@ -68,8 +68,7 @@ const shapes = (db: Kysely<EventTables>): Record<string, CompiledQuery> => ({
   'read system, bounded': eventLogStatements.readAfter(db, 'system', true).compile(),
   'read type, open': eventLogStatements.readAfter(db, 'type', false).compile(),
   'read type, bounded': eventLogStatements.readAfter(db, 'type', true).compile(),
-  'inbox check, 2 ids': eventLogStatements.inboxSeen(db, 2).compile(),
-  'inbox insert, 2 rows': eventLogStatements.inboxRecord(db, 2).compile(),
+  'inbox claim, 2 rows': eventLogStatements.inboxClaim(db, 2).compile(),
   'cursor move': eventLogStatements.moveCursor(db).compile(),
 });
 
@@ -141,19 +140,12 @@ describe.each([
       read.where('type', '=', 'crafting.item_crafted').orderBy('seq').limit(100).compile(),
     );
     same(
-      queries.inboxSeen('ledger', ['a', 'b']),
-      db
-        .selectFrom('weft_event_inbox')
-        .select('event_id')
-        .where('subscription', '=', 'ledger')
-        .where('event_id', 'in', ['a', 'b'])
-        .compile(),
-    );
-    same(
-      queries.inboxRecord('ledger', ['a', 'b'], 'now'),
+      queries.inboxClaim('ledger', ['a', 'b'], 'now'),
       db
         .insertInto('weft_event_inbox')
         .values(['a', 'b'].map((id) => ({ subscription: 'ledger', event_id: id, handled_at: 'now' })))
+        .onConflict((oc) => oc.doNothing())
+        .returning('event_id')
         .compile(),
     );
     same(

@@ -10,7 +10,8 @@ const MAX_NAMED_STATEMENTS = 500;
  * A list of values (`in ($2, $3, ...)`). A statement holding one runs unnamed: the server's generic plan for a prepared
  * statement, made once after its first five runs, cannot know which or how many listed rows exist, and when the table
  * was small (a table never analyzed yet, as on a new game's first minutes) it reads every row matching the other
- * conditions and filters them: the inbox check of a busy subscription then read its whole inbox on each delivery
+ * conditions and filters them: the inbox check Weft had then (since merged into the inbox insert) read a busy
+ * subscription's whole inbox on each delivery
  * (`npm run bench -- distributed`, default transport: 16k events/s -> 11k). Its text also changes with the list's
  * length.
  */

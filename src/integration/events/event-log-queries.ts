@@ -8,7 +8,7 @@ import type { EventTables } from './event-tables.js';
  * build-and-run. Each is built with Kysely once per shape, with stand-in values, and then reused
  * with fresh parameters (StatementCache): on SQLite, building and compiling a small query costs
  * more than running it. The benchmarks that need it: `durable-events` (the append) and
- * `durable-e2e` (the read after a cursor, the inbox check and insert, the cursor move, once per
+ * `durable-e2e` (the read after a cursor, the inbox claim, the cursor move, once per
  * delivery). `test/events/event-log-queries.unit.spec.ts` pins the SQL each shape compiles to on
  * the SQLite and PostgreSQL compilers, so a Kysely upgrade that changes it fails loudly.
  */
@@ -45,22 +45,16 @@ export const eventLogStatements = {
     if (bounded) built = built.where('seq', '<=', 0);
     return built.orderBy('seq').limit(1);
   },
-  /** Which of `ids` events a subscription's inbox holds. */
-  inboxSeen: (db: Kysely<EventTables>, ids: number): Compilable =>
-    db
-      .selectFrom('weft_event_inbox')
-      .select('event_id')
-      .where('subscription', '=', '')
-      .where(
-        'event_id',
-        'in',
-        Array.from({ length: ids }, () => ''),
-      ),
-  /** `rows` inbox rows in one insert. */
-  inboxRecord: (db: Kysely<EventTables>, rows: number): Compilable =>
+  /**
+   * `rows` inbox rows in one insert that skips those there already and returns the ids it inserted: the check and the
+   * record in one statement, taken before the handlers run (their transaction rolls the rows back if one fails).
+   */
+  inboxClaim: (db: Kysely<EventTables>, rows: number): Compilable =>
     db
       .insertInto('weft_event_inbox')
-      .values(Array.from({ length: rows }, () => ({ subscription: '', event_id: '', handled_at: '' }))),
+      .values(Array.from({ length: rows }, () => ({ subscription: '', event_id: '', handled_at: '' })))
+      .onConflict((oc) => oc.doNothing())
+      .returning('event_id'),
   /**
    * Moves a subscription's cursor forward and extends its holder's lease, only while holder and epoch
    * still match (see SubscriptionLease): no row changed means the lease was lost.
@@ -137,21 +131,13 @@ export class EventLogQueries {
     );
   }
 
-  /** Which of these event ids the subscription's inbox holds. */
-  inboxSeen(subscription: string, ids: readonly string[]): CompiledQuery {
-    return this.#cache.get(`inbox:${ids.length}`, () => eventLogStatements.inboxSeen(this.#builder(), ids.length), [
-      subscription,
-      ...ids,
-    ]);
-  }
-
-  /** Records these event ids in the subscription's inbox. */
-  inboxRecord(subscription: string, ids: readonly string[], handledAt: string): CompiledQuery {
+  /** Records these event ids in the subscription's inbox, skipping those it holds; returns the ids it recorded. */
+  inboxClaim(subscription: string, ids: readonly string[], handledAt: string): CompiledQuery {
     const values: unknown[] = [];
     for (const id of ids) values.push(subscription, id, handledAt);
     return this.#cache.get(
-      `record:${ids.length}`,
-      () => eventLogStatements.inboxRecord(this.#builder(), ids.length),
+      `claim:${ids.length}`,
+      () => eventLogStatements.inboxClaim(this.#builder(), ids.length),
       values,
     );
   }

@@ -46,7 +46,7 @@ export async function deliverGroup(context: DeliveryContext, events: readonly Lo
 }
 
 /**
- * Every event in one transaction with no savepoints: one inbox check, one inbox insert, one
+ * Every event in one transaction with no savepoints: one inbox claim (check and insert), one
  * position move. When a handler fails, all of it rolls back (the handlers' writes with it) and
  * this returns the failing event's index and error (its first attempt); index -1 when something
  * other than a handler failed.

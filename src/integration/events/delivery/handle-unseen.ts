@@ -3,10 +3,9 @@ import type { DeliveryContext } from './delivery-context.js';
 import type { TimedHandler } from './delivery-transaction.js';
 
 /**
- * Runs the handler (`handle`: under the subscription's timeout) on the events the inbox does not hold yet (and the
- * filter keeps), `size` at a time (all at once by default: one batch), and records them in the inbox; inside the
- * caller's transaction. `running` hears which event's handler runs (undefined once all are done), so a
- * caller can tell which one failed.
+ * Records in the inbox the events the filter keeps and runs the handler (`handle`: under the subscription's timeout) on
+ * those it did not hold yet, `size` at a time (all at once by default: one batch); inside the caller's transaction.
+ * `running` hears which event's handler runs (undefined once all are done), so a caller can tell which one failed.
  */
 export async function handleUnseen(
   context: DeliveryContext,
@@ -16,10 +15,12 @@ export async function handleUnseen(
   running?: (first: EventEnvelope | undefined) => void,
 ): Promise<void> {
   const { subscription } = context;
-  const seen = await context.inbox.seen(events);
-  const fresh: EventEnvelope[] = [];
-  for (const { envelope } of events)
-    if (!seen.has(envelope.id) && (subscription.filter?.(envelope) ?? true)) fresh.push(envelope);
+  const kept: EventEnvelope[] = [];
+  for (const { envelope } of events) if (subscription.filter?.(envelope) ?? true) kept.push(envelope);
+  // The inbox rows go in first, one statement for the check and the record: a handler that fails rolls them back.
+  const claimed = await context.inbox.claim(kept);
+  // Taken out of the set as they are kept: an id twice in one group is handled once.
+  const fresh = kept.filter((envelope) => claimed.delete(envelope.id));
   const oldest = fresh[0];
   if (oldest === undefined) return;
   context.recorder.starting(oldest);
@@ -29,5 +30,4 @@ export async function handleUnseen(
     await handle(chunk);
   }
   running?.(undefined);
-  await context.inbox.record(fresh);
 }

@@ -1,13 +1,11 @@
 import type { Database } from '../../database/internal.js';
-import type { EventEnvelope, LoggedEvent } from '../envelope.js';
+import type { EventEnvelope } from '../envelope.js';
 import type { EventLogQueries } from '../event-log-queries.js';
 import type { EventTables } from '../event-tables.js';
 
-const NONE: ReadonlySet<string> = new Set();
-
 /**
- * A subscription's inbox (`weft_event_inbox`): the events whose effects it committed. Checked and
- * written in the transaction that handles the events, so a redelivered event has no second effect.
+ * A subscription's inbox (`weft_event_inbox`): the events whose effects it committed. Claimed in the
+ * transaction that handles the events, so a redelivered event has no second effect.
  */
 export class Inbox {
   readonly #db: Database<EventTables>;
@@ -20,21 +18,17 @@ export class Inbox {
     this.#subscription = subscription;
   }
 
-  /** The ids of these events that the inbox holds already. */
-  async seen(events: readonly LoggedEvent[]): Promise<ReadonlySet<string>> {
-    const ids = events.map((event) => event.envelope.id);
+  /**
+   * Records these events, skipping those the inbox holds already, in one statement; resolves the ids it recorded (the
+   * events not handled before). Run in the transaction that handles them: if it rolls back, so do the rows.
+   */
+  async claim(envelopes: readonly EventEnvelope[]): Promise<Set<string>> {
+    if (envelopes.length === 0) return new Set();
+    const ids = envelopes.map((envelope) => envelope.id);
     const { rows } = await this.#db
       .executor()
-      .executeQuery<{ event_id: string }>(this.#queries.inboxSeen(this.#subscription, ids));
-    return rows.length === 0 ? NONE : new Set(rows.map((row) => row.event_id));
-  }
-
-  /** Records these events (none of them there yet), in one statement. */
-  async record(envelopes: readonly EventEnvelope[]): Promise<void> {
-    const ids = envelopes.map((envelope) => envelope.id);
-    await this.#db
-      .executor()
-      .executeQuery(this.#queries.inboxRecord(this.#subscription, ids, new Date().toISOString()));
+      .executeQuery<{ event_id: string }>(this.#queries.inboxClaim(this.#subscription, ids, new Date().toISOString()));
+    return new Set(rows.map((row) => row.event_id));
   }
 
   /** Records one event, which may be there already (a dead letter parked or re-driven after a redelivery). */
