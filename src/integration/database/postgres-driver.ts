@@ -5,6 +5,7 @@ import { mapDriverError, tooManyValuesError, type DriverErrorClassifier } from '
 import type { DatabaseLogger } from './options.js';
 import { observedStream, type StatementObserver } from './statement-observer.js';
 import type { StatementNames } from './statement-names.js';
+import { endsTransaction, opensTransaction, preparedOn, queryAfterBegin } from './postgres-begin.js';
 import { KyselyTransactionsRefused } from './transaction-handle.js';
 
 /** How the driver maps failures, names its database in them, and reports statements. */
@@ -77,6 +78,8 @@ class PooledConnection implements DatabaseConnection {
   readonly #settings: PostgresDriverSettings;
   /** Statements sent, not yet answered: a retry is safe only for a statement that ran alone outside a transaction. */
   #inFlight = 0;
+  /** The BEGIN of the transaction in hand, held back until its first statement goes (see `queryAfterBegin`). */
+  #begin: string | undefined;
 
   constructor(client: pg.PoolClient, settings: PostgresDriverSettings) {
     this.#client = client;
@@ -104,18 +107,28 @@ class PooledConnection implements DatabaseConnection {
 
   /** Back to the pool; a client left inside a transaction (its rollback failed) is closed rather than lent again. */
   release(): void {
+    this.#begin = undefined;
     this.#client.release(this.#client.getTransactionStatus() !== 'I');
   }
 
   async #run<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     const { sql } = query;
     const values = query.parameters as unknown[];
-    // Without parameters, the simple protocol's one message is cheaper than preparing (BEGIN, COMMIT, DDL).
-    if (values.length === 0) return kyselyResult<R>(await this.#send(sql, undefined, values));
+    if (opensTransaction(sql)) {
+      this.#begin = sql;
+      return { rows: [] };
+    }
+    const begin = this.#begin;
+    this.#begin = undefined;
+    // A transaction that ran no statement: its BEGIN never went, so neither does its end.
+    if (begin !== undefined && endsTransaction(sql)) return { rows: [{ command: sql.trim().toUpperCase() } as R] };
+    // Without parameters, the simple protocol's one message is cheaper than preparing (BEGIN, COMMIT, DDL); a BEGIN
+    // held back goes in the same message.
+    if (values.length === 0) return kyselyResult<R>(await this.#send(begin === undefined ? sql : `${begin}; ${sql}`));
     const { names, classify, logger } = this.#settings;
-    const alone = this.#inFlight === 0 && this.#client.getTransactionStatus() === 'I';
+    const alone = begin === undefined && this.#inFlight === 0 && this.#client.getTransactionStatus() === 'I';
     try {
-      return kyselyResult<R>(await this.#send(sql, names.nameOf(sql), values));
+      return kyselyResult<R>(await this.#send(sql, names.nameOf(sql), values, begin));
     } catch (error) {
       const kind = classify(error);
       if (kind === 'stale-statement') names.forget(sql);
@@ -133,12 +146,23 @@ class PooledConnection implements DatabaseConnection {
     }
   }
 
-  async #send(sql: string, name: string | undefined, values: unknown[]): Promise<pg.QueryResult> {
+  /** Sends one statement (its transaction's held BEGIN first, when given) and resolves its result. */
+  async #send(sql: string, name?: string, values: unknown[] = [], begin?: string): Promise<pg.QueryResult> {
+    const client = this.#client;
     this.#inFlight += 1;
     try {
-      return name === undefined
-        ? await this.#client.query(sql, values)
-        : await this.#client.query({ name, text: sql, values });
+      if (begin !== undefined) {
+        const beginName = this.#settings.names.nameOf(begin);
+        const query = name === undefined ? { text: sql, values } : { name, text: sql, values };
+        if (beginName !== undefined && preparedOn(client, beginName))
+          return await queryAfterBegin(client, beginName, query);
+        // The connection's first transaction prepares its BEGIN (unprepared ones when names stopped): one round trip.
+        await (beginName === undefined ? client.query(begin) : client.query({ name: beginName, text: begin }));
+      }
+      const result: pg.QueryResult | pg.QueryResult[] =
+        name === undefined ? await client.query(sql, values) : await client.query({ name, text: sql, values });
+      // A simple query holding a held BEGIN and its statement answers for each.
+      return Array.isArray(result) ? (result.at(-1) as pg.QueryResult) : result;
     } finally {
       this.#inFlight -= 1;
     }

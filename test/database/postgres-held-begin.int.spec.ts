@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError, createDatabase, type Database } from 'weft/internal';
+import { postgresAvailableForTests, postgresTestUrl } from 'weft/testing';
+
+interface Tables {
+  player: { id: string; gold: number };
+}
+
+/**
+ * Counts the client's waits for the server between Weft and PostgreSQL: each simple query (`Q`) and each Sync (`S`)
+ * of the extended protocol is answered by one ReadyForQuery, and the client waits for it before sending more.
+ */
+class RoundTripCounter {
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+  count = 0;
+
+  private constructor(target: URL) {
+    this.#server = createServer((client) => {
+      const upstream = connect(Number(target.port || 5432), target.hostname);
+      for (const socket of [client, upstream]) {
+        this.#sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.on('close', () => (client.destroy(), upstream.destroy()));
+      }
+      let pending = Buffer.alloc(0);
+      let started = false;
+      client.on('data', (chunk: Buffer) => {
+        pending = Buffer.concat([pending, chunk]);
+        // The startup message has no type byte; every later one is a type byte and a length that counts itself.
+        for (;;) {
+          const header = started ? 5 : 4;
+          if (pending.length < header) break;
+          const length = started ? pending.readInt32BE(1) + 1 : pending.readInt32BE(0);
+          if (pending.length < length) break;
+          if (started && (pending[0] === 0x51 || pending[0] === 0x53)) this.count++;
+          pending = pending.subarray(length);
+          started = true;
+        }
+      });
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+  }
+
+  static async start(target: URL): Promise<{ counter: RoundTripCounter; port: number }> {
+    const counter = new RoundTripCounter(target);
+    await new Promise<void>((resolve) => counter.#server.listen(0, '127.0.0.1', resolve));
+    const address = counter.#server.address();
+    if (address === null || typeof address === 'string') throw new Error('the counter got no port');
+    return { counter, port: address.port };
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+/**
+ * Weft's PostgreSQL driver holds a transaction's BEGIN back and sends it with the transaction's first statement, so a
+ * transaction costs one round trip fewer. What a caller sees must not change: atomicity, rollback, retries.
+ */
+describe.runIf(await postgresAvailableForTests())('PostgreSQL transactions with their BEGIN held back', () => {
+  let counter: RoundTripCounter;
+  let db: Database<Tables>;
+  let schema: string;
+
+  beforeEach(async () => {
+    schema = `weft_test_${randomBytes(6).toString('hex')}`;
+    const target = new URL(postgresTestUrl());
+    const started = await RoundTripCounter.start(target);
+    counter = started.counter;
+    const url = new URL(postgresTestUrl());
+    url.hostname = '127.0.0.1';
+    url.port = String(started.port);
+    // One connection: every transaction meets the BEGIN its first one prepared.
+    db = await createDatabase<Tables>({ url: url.toString(), postgres: { schema, pool: { max: 1 } } });
+    await db
+      .executor()
+      .schema.createTable('player')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('gold', 'integer', (c) => c.notNull())
+      .execute();
+    await db.executor().insertInto('player').values({ id: 'ann', gold: 5 }).execute();
+    // The connection's first transaction prepares its BEGIN.
+    await db.transaction(() => readAnn());
+  });
+
+  afterEach(async () => {
+    await db.close();
+    await counter.close();
+    const admin = new pg.Client({ connectionString: postgresTestUrl() });
+    await admin.connect();
+    await admin.query(`drop schema if exists "${schema}" cascade`);
+    await admin.end();
+  });
+
+  const readAnn = () => db.executor().selectFrom('player').selectAll().where('id', '=', 'ann').executeTakeFirst();
+  const pay = (gold: number) =>
+    db
+      .executor()
+      .updateTable('player')
+      .set((eb) => ({ gold: eb('gold', '+', gold) }))
+      .where('id', '=', 'ann')
+      .execute();
+
+  /** Round trips `work` makes. */
+  async function roundTrips(work: () => Promise<unknown>): Promise<number> {
+    const before = counter.count;
+    await work();
+    return counter.count - before;
+  }
+
+  it('sends BEGIN with the first statement: a transaction of two statements is three round trips', async () => {
+    const trips = await roundTrips(() =>
+      db.transaction(async () => {
+        await readAnn();
+        await pay(1);
+      }),
+    );
+    expect(trips).toBe(3);
+    expect((await readAnn())?.gold).toBe(6);
+  });
+
+  it('sends nothing for a transaction that ran no statement', async () => {
+    expect(await roundTrips(() => db.transaction(() => undefined))).toBe(0);
+    await expect(
+      db.transaction(() => {
+        throw new Error('before any statement');
+      }),
+    ).rejects.toThrow('before any statement');
+    expect((await readAnn())?.gold).toBe(5);
+  });
+
+  it('rolls back whole when a statement after the first fails, and the next transaction begins anew', async () => {
+    await expect(
+      db.transaction(async () => {
+        await pay(10);
+        await db.executor().insertInto('player').values({ id: 'ann', gold: 1 }).execute();
+      }),
+    ).rejects.toThrow();
+    expect((await readAnn())?.gold).toBe(5);
+    await db.transaction(() => pay(2));
+    expect((await readAnn())?.gold).toBe(7);
+  });
+
+  it('rolls back when the first statement fails with its BEGIN, and the connection stays usable', async () => {
+    await expect(
+      db.transaction(() => db.executor().insertInto('player').values({ id: 'ann', gold: 1 }).execute()),
+    ).rejects.toThrow();
+    // Not left inside the failed transaction: a statement outside one runs and commits on its own.
+    await pay(3);
+    await expect(db.transaction(() => readAnn())).resolves.toMatchObject({ gold: 8 });
+  });
+
+  it('keeps deferred durability: its setting goes in the same message as the BEGIN', async () => {
+    const trips = await roundTrips(() =>
+      db.transaction(
+        async () => {
+          await pay(1);
+          const { rows } = await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(db.executor());
+          expect(rows[0]?.synchronous_commit).toBe('off');
+        },
+        { durability: 'deferred' },
+      ),
+    );
+    // BEGIN and its setting, the update, the show, the commit.
+    expect(trips).toBe(4);
+  });
+
+  it('retries a serialization failure whole, BEGIN included', async () => {
+    const other = new pg.Client({ connectionString: postgresTestUrl() });
+    await other.connect();
+    try {
+      let tries = 0;
+      await db.transaction(
+        async () => {
+          tries += 1;
+          await readAnn();
+          if (tries === 1) {
+            // Another session changes the row this serializable transaction read; its write then conflicts.
+            await other.query(`update "${schema}".player set gold = gold + 100 where id = 'ann'`);
+          }
+          await pay(1);
+        },
+        { isolation: 'serializable' },
+      );
+      expect(tries).toBe(2);
+      expect((await readAnn())?.gold).toBe(106);
+    } catch (error) {
+      if (error instanceof ConflictError) throw new Error(`gave up: ${error.message}`);
+      throw error;
+    } finally {
+      await other.end();
+    }
+  });
+});
