@@ -7,3 +7,4 @@ export type { EventTables } from './event-tables.js';
 export { EventLogQueries, eventLogStatements } from './event-log-queries.js';
 export type { PatternKind } from './event-log-queries.js';
 export { eventMigrations } from './migrations.js';
+export { EventRelay } from './nats/event-relay.js';

@@ -1,4 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../../database/internal.js';
 import type { LoggedEvent } from '../envelope.js';
@@ -51,8 +52,6 @@ export class EventRelay {
   readonly #log: EventLog;
   readonly #options: EventRelayOptions;
   #running: Promise<void> | undefined;
-  /** The pass in hand of the run, while one is on. */
-  #passing: Promise<Pass> | undefined;
   #again = false;
   #created: Promise<void> | undefined;
   /** Callers of `pass` waiting for the next pass to start, and those waiting for the one running to end. */
@@ -93,14 +92,6 @@ export class EventRelay {
     await this.#running?.catch(() => undefined);
   }
 
-  /**
-   * Resolves once the pass in hand (if any) is over, however it ended: what was committed before it began is then in
-   * the stream. Unlike `run`, it does not make the run look again, so it waits one pass at most.
-   */
-  async passed(): Promise<void> {
-    await this.#passing?.catch(() => undefined);
-  }
-
   /** The last log sequence number the stream holds, as far as the relay knows. */
   async position(): Promise<number> {
     await this.#ensureRow();
@@ -121,8 +112,7 @@ export class EventRelay {
         for (;;) {
           this.#inPass = this.#waiting;
           this.#waiting = [];
-          this.#passing = this.#pass();
-          const pass = await this.#passing.finally(() => (this.#passing = undefined));
+          const pass = await this.#pass();
           for (const passed of this.#inPass.splice(0)) passed();
           if (pass === 'busy' || !pass.more) break;
         }
@@ -134,22 +124,30 @@ export class EventRelay {
   }
 
   async #pass(): Promise<Pass> {
-    const { stream } = this.#options;
     if (!this.#db.capabilities.concurrentWriters) return this.#relayAfter(await this.position(), undefined);
+    // Every process relays after its own commits, so with several the row is mostly held by another: one statement
+    // outside a transaction finds that before the horizon read, which holds every publisher off while it waits for
+    // those in flight (`npm run bench -- distributed`).
+    if ((await this.#positionRow(this.#db.executor())) === undefined) return 'busy';
     // Out-of-order commits (PostgreSQL): read only up to the log's horizon, so the position never passes an event that
     // commits later. Read before the pass's transaction, which must not wait on publishers while it holds the row.
     const horizon = await this.#log.horizon();
     return this.#db.transaction(async (tx) => {
-      const row = await tx
-        .selectFrom('weft_event_relay')
-        .select('seq')
-        .where('stream', '=', stream)
-        .forUpdate()
-        .skipLocked()
-        .executeTakeFirst();
+      const row = await this.#positionRow(tx);
       if (row === undefined) return 'busy';
       return this.#relayAfter(Number(row.seq), horizon);
     });
+  }
+
+  /** The position row, locked until the end of the transaction; undefined while another process holds it. */
+  #positionRow(executor: Kysely<RelayTables>): Promise<{ seq: number } | undefined> {
+    return executor
+      .selectFrom('weft_event_relay')
+      .select('seq')
+      .where('stream', '=', this.#options.stream)
+      .forUpdate()
+      .skipLocked()
+      .executeTakeFirst();
   }
 
   /**

@@ -24,8 +24,6 @@ export interface NatsStreamContext {
    * that found nothing, so a long backlog (after NATS was away) is handled while the rest of it is relayed.
    */
   readonly relay: () => Promise<void>;
-  /** Waits for the relay pass in hand in this process, if any (one pass at most): run before each pull. */
-  readonly relayPassed: () => Promise<void>;
   /** Resolves once the stream holds every event up to `seq` (another process may be the one relaying them). */
   readonly relayThrough: (seq: number) => Promise<void>;
   /** Makes the subscription's durable consumer when it is new; resolves its name and unacknowledged count. */
@@ -111,13 +109,14 @@ export class NatsStream implements TransportStream {
   async fetch(max: number): Promise<LoggedEvent[]> {
     await this.ready;
     if (!this.#open || !(await this.#holds()) || Date.now() < this.#notBefore) return [];
-    // Serves the distributed benchmark (bench/distributed.bench.ts). Relaying before every pull made each fetch wait
-    // for a whole relay run, which goes on while processes keep committing: 7 of the 10 s a process spent in the
-    // stream went there, and events/s rose 3-5x without it. A fetch now waits for the relay pass in hand only (one
-    // batch at most; later passes wake the streams as they publish), and relays only when its pull found nothing.
-    await this.#context.relayPassed();
-    // Checked again after the wait: a holder whose lease ran out meanwhile would take events the next holder then
-    // gets only after their ack wait, behind newer ones (seen under load in test/events/nats-processes.*).
+    // Serves the distributed benchmark (bench/distributed.bench.ts). A fetch pulls what the stream holds now, without
+    // waiting for a relay: relaying before every pull held each fetch behind a whole relay run, and waiting for the
+    // relay pass in hand (up to eight rounds of publishes, behind a horizon read that waits for the publishers in
+    // flight) held every subscription of the relaying process to one group per pass: 400 events/s each, half the
+    // benchmark's throughput. Each relay round wakes the streams once its events are in; a fetch relays itself only
+    // when its pull found nothing.
+    // A holder whose lease runs out while it pulls would take events the next holder then gets only after their ack
+    // wait, behind newer ones (seen under load in test/events/nats-processes.*): it pulls only with a margin.
     if (!this.#lease.heldWithMargin) return this.#held.slice(0, max).map((held) => held.event);
     // The pull started at the end of the last fetch (below) brings its events first.
     await this.#pulling;

@@ -236,10 +236,6 @@ export class NatsTransport implements Transport {
       stream: this.#options.stream,
       db: this.#db,
       relay: () => this.#relayNow(),
-      relayPassed: async () => {
-        await this.started;
-        await this.#relay?.passed();
-      },
       relayThrough: (seq) => this.#relayThrough(seq),
       consumer: (subscription) => this.#consumer(subscription),
       handedOut: async (consumer) => {
