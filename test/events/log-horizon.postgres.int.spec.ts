@@ -134,4 +134,43 @@ describe.runIf(await postgresAvailableForTests())('event log horizon on PostgreS
     await Promise.all([a, b, exclusive]);
     expect(order.at(-1)).toBe('exclusive holds');
   });
+
+  it('takes the log lock once per transaction, and again after a savepoint rolled back', async () => {
+    const statements: string[] = [];
+    const watched = await createTestDatabase({
+      dialect: 'postgres',
+      options: { onQuery: (q) => statements.push(q.sql) },
+    });
+    try {
+      await new Migrator(watched).register('events', eventMigrations).up();
+      const watchedLog = new EventLog(watched);
+      const locks = () => statements.filter((text) => text.includes('pg_advisory_xact_lock_shared')).length;
+      // 300 events: three chunks of inserts, one lock.
+      await watched.transaction(async () => {
+        for (let n = 0; n < 300; n++) await watchedLog.append(envelope(`k${n % 5}`));
+      });
+      expect(locks()).toBe(1);
+      expect(await watchedLog.lastSeq()).toBe(300);
+
+      statements.length = 0;
+      await watched.transaction(async () => {
+        // The savepoint's rollback may release the lock taken inside it: the next write takes it again.
+        await watched
+          .transaction(async () => {
+            await watchedLog.append(envelope('ann'));
+            await watched.flushPending();
+            throw new Error('rolled back');
+          })
+          .catch(() => undefined);
+        await watchedLog.append(envelope('bob'));
+        await watched.flushPending();
+        await watchedLog.append(envelope('cid'));
+      });
+      expect(locks()).toBe(2);
+      const events = await watchedLog.readAfter(300, '*', 10);
+      expect(events.map((event) => event.envelope.partitionKey)).toEqual(['bob', 'cid']);
+    } finally {
+      await watched.close();
+    }
+  });
 });

@@ -6,8 +6,13 @@ import { EventLogQueries } from './event-log-queries.js';
 import type { EventTables } from './event-tables.js';
 
 const LOCK = 'weft_event_log';
-/** Rows per multi-row insert: 640 parameters, well under SQLite's and PostgreSQL's limits. */
-const CHUNK = 64;
+/** The owner of the note, kept for each transaction by every EventLog, that it holds the log's lock shared. */
+const LOCK_HELD = {};
+/**
+ * Rows per multi-row insert: 1,280 parameters, well under SQLite's and PostgreSQL's limits. One insert for a
+ * transaction of 100 events (`npm run bench -- distributed` publishes such transactions), two at 64.
+ */
+const CHUNK = 128;
 
 /** The durable event log: the outbox that publishing appends to and subscriptions read in order. */
 export class EventLog {
@@ -21,7 +26,7 @@ export class EventLog {
 
   /**
    * Appends in the caller's transaction (or in one statement of its own outside one). Inside a
-   * transaction the rows are held in memory and written in multi-row inserts (every 64 events,
+   * transaction the rows are held in memory and written in multi-row inserts (every 128 events,
    * and before the transaction commits): one statement for a transaction's events, those of the
    * savepoints inside it included.
    * On PostgreSQL, where transactions commit out of sequence order, the write takes the log's lock
@@ -38,19 +43,30 @@ export class EventLog {
   readonly #insertHeld = (held: EventEnvelope[]): Promise<void> => this.#insert(held);
 
   /**
-   * Writes envelopes in order, in multi-row inserts of up to 64 rows: one round trip for a transaction's events (each
+   * Writes envelopes in order, in multi-row inserts of up to 128 rows: one round trip for a transaction's events (each
    * statement shape compiled once).
    */
   async #insert(envelopes: readonly EventEnvelope[]): Promise<void> {
     if (envelopes.length === 0) return;
     // A backend with one writer at a time (SQLite) commits in sequence order already.
-    if (this.#db.capabilities.concurrentWriters) await this.#db.lockInTransaction(LOCK, { shared: true });
+    if (this.#db.capabilities.concurrentWriters) await this.#lockShared();
     if (envelopes.length <= CHUNK) {
       await this.#db.execute(this.#queries.append(envelopes));
       return;
     }
     for (let start = 0; start < envelopes.length; start += CHUNK)
       await this.#db.execute(this.#queries.append(envelopes.slice(start, start + CHUNK)));
+  }
+
+  /**
+   * Takes the log's lock shared, once per transaction: it is held to commit, so a transaction writing several chunks
+   * takes it with its first (a savepoint's rollback may release it, and empties the note, so it is taken again).
+   */
+  async #lockShared(): Promise<void> {
+    const held = this.#db.transactionCache<string, true>(LOCK_HELD);
+    if (held?.has(LOCK) === true) return;
+    await this.#db.lockInTransaction(LOCK, { shared: true });
+    held?.set(LOCK, true);
   }
 
   /** Events after `seq` whose type matches `pattern` (exact, `system.*` or `*`), oldest first. */
