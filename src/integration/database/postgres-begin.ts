@@ -37,10 +37,12 @@ export function preparedOn(client: pg.ClientBase, name: string): boolean {
 /**
  * Runs the statement `query` after `beginName` (a BEGIN this connection prepared already) in one batch of messages
  * with one Sync: Bind and Execute of the BEGIN, then the statement's own Parse (when new), Bind, Describe and Execute.
- * The server runs them in order and answers once, so a transaction's BEGIN costs no round trip of its own: a quarter
- * of a delivery's round trips under `npm run bench -- distributed`, one of the thirteen of a transfer under
+ * The server runs them in order and answers once, so a transaction's BEGIN costs no round trip of its own: one of a
+ * delivery's three under `npm run bench -- distributed`, one of the thirteen of a transfer under
  * `npm run bench -- transfer` (weft-full-postgres). Resolves the statement's result; a failure of either rejects, and
- * the transaction (begun or not) is then rolled back by the unit of work as after any failed statement.
+ * the transaction (begun or not) is then rolled back by the unit of work as after any failed statement. It leans on
+ * node-postgres's connection (its statement bookkeeping and message writers, which its types do not show): an upgrade
+ * that changes them fails `test/database/postgres-held-begin.int.spec.ts` and the whole PostgreSQL suite at once.
  */
 export function queryAfterBegin(
   client: pg.ClientBase,
