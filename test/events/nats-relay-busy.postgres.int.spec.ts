@@ -1,10 +1,11 @@
+import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventLog, EventRelay, Migrator, eventMigrations, uuidv7, type EventEnvelope } from 'weft/internal';
 import { createTestDatabase, postgresAvailableForTests, postgresTestUrl, type TestDatabase } from 'weft/testing';
-import { natsAvailableForTests, natsTestUrl, uniqueStream } from './nats-test-server.js';
+import { deleteStreams, natsAvailableForTests, natsTestUrl, uniqueStream } from './nats-test-server.js';
 
 const envelope = (): EventEnvelope => ({
   id: uuidv7(),
@@ -28,23 +29,17 @@ describe.runIf((await natsAvailableForTests()) && (await postgresAvailableForTes
   let db: TestDatabase<unknown>;
   let nc: NatsConnection;
   let other: pg.Client;
+  /** The relay of the test, stopped after it. */
+  let current: EventRelay | undefined;
+  const streams: string[] = [];
 
-  beforeEach(async () => {
-    db = await createTestDatabase({ dialect: 'postgres' });
-    await new Migrator(db).register('events', eventMigrations).up();
-    nc = await connect({ servers: natsTestUrl() });
-    other = new pg.Client({ connectionString: postgresTestUrl() });
-    await other.connect();
-  });
-
-  afterEach(async () => {
-    await other.end();
-    await nc.close();
-    await db.close();
-  });
-
-  it('returns while another process holds the position row and a publisher is still open', async () => {
+  /** A relay on a stream of the test's own (made on the server when `made`). */
+  async function relayOnNewStream(made: boolean): Promise<{ relay: EventRelay; stream: string }> {
     const { stream, subjectPrefix } = uniqueStream();
+    if (made) {
+      await (await jetstreamManager(nc)).streams.add({ name: stream, subjects: [`${subjectPrefix}.>`] });
+      streams.push(stream);
+    }
     const relay = new EventRelay({
       db,
       nc,
@@ -55,13 +50,44 @@ describe.runIf((await natsAvailableForTests()) && (await postgresAvailableForTes
       logger: undefined,
       lost: () => new AbortController().signal,
       published: () => undefined,
+      busyRetryMs: 20,
     });
+    current = relay;
     await relay.position();
-    // Another process is relaying: it holds the position row in its pass's transaction.
+    return { relay, stream };
+  }
+
+  /** Holds the relay's position row in `other`'s transaction, as another process's pass does. */
+  async function holdPositionRow(stream: string): Promise<void> {
     const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db.executor());
-    const schema = rows[0]?.schema ?? '';
     await other.query('begin');
-    await other.query(`select seq from "${schema}".weft_event_relay where stream = $1 for update`, [stream]);
+    await other.query(`select seq from "${rows[0]?.schema ?? ''}".weft_event_relay where stream = $1 for update`, [
+      stream,
+    ]);
+  }
+
+  beforeEach(async () => {
+    db = await createTestDatabase({ dialect: 'postgres' });
+    await new Migrator(db).register('events', eventMigrations).up();
+    nc = await connect({ servers: natsTestUrl() });
+    other = new pg.Client({ connectionString: postgresTestUrl() });
+    await other.connect();
+  });
+
+  afterEach(async () => {
+    current?.stop();
+    await current?.settled();
+    current = undefined;
+    await deleteStreams(streams.splice(0));
+    await other.end();
+    await nc.close();
+    await db.close();
+  });
+
+  it('returns while another process holds the position row and a publisher is still open', async () => {
+    const { relay, stream } = await relayOnNewStream(false);
+    // Another process is relaying: it holds the position row in its pass's transaction.
+    await holdPositionRow(stream);
 
     // A publisher has taken its sequence number and not committed yet.
     let commit: () => void = () => undefined;
@@ -84,5 +110,23 @@ describe.runIf((await natsAvailableForTests()) && (await postgresAvailableForTes
     commit();
     await publisher;
     await other.query('rollback');
+  });
+
+  it('relays what it committed once the other process lets go, without another commit or poll', async () => {
+    const { relay, stream } = await relayOnNewStream(true);
+    await holdPositionRow(stream);
+    const log = new EventLog(db);
+    await db.transaction(() => log.append(envelope()));
+    // The other process's pass read the horizon before this commit: it ends without this event.
+    await relay.run();
+    expect(await relay.position()).toBe(0);
+    await other.query('rollback');
+    // Nothing else happens here: no commit, no poll; the relay looks again by itself.
+    for (let look = 0; look < 500 && (await relay.position()) === 0; look++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(await relay.position()).toBe(1);
+    const info = await (await jetstreamManager(nc)).streams.info(stream);
+    expect(info.state.messages).toBe(1);
   });
 });

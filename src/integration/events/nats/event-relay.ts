@@ -25,6 +25,8 @@ export interface EventRelayOptions {
   readonly lost: () => AbortSignal;
   /** Called after a pass published events: subscribers may have some waiting. */
   readonly published: (count: number) => void;
+  /** How long after finding another process relaying a run looks again; until then it retries no sooner. */
+  readonly busyRetryMs: number;
 }
 
 /** What one pass did: published some (and whether more were left), or found another process relaying. */
@@ -53,6 +55,9 @@ export class EventRelay {
   readonly #options: EventRelayOptions;
   #running: Promise<void> | undefined;
   #again = false;
+  /** The run to come after one that found another process relaying, and whether `stop` ended the retries. */
+  #retry: NodeJS.Timeout | undefined;
+  #stopped = false;
   #created: Promise<void> | undefined;
   /** Callers of `pass` waiting for the next pass to start, and those waiting for the one running to end. */
   #waiting: Array<() => void> = [];
@@ -87,6 +92,13 @@ export class EventRelay {
     return Promise.race([this.run(), passed]);
   }
 
+  /** Ends the retries after a busy pass; a run in hand goes on (see `settled`). */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
+  }
+
   /** Resolves once the run in hand (if any) is over, however it ended: a close waits for it before disconnecting. */
   async settled(): Promise<void> {
     await this.#running?.catch(() => undefined);
@@ -107,20 +119,35 @@ export class EventRelay {
   async #loop(): Promise<void> {
     try {
       await this.#ensureRow();
+      let pass: Pass;
       do {
         this.#again = false;
         for (;;) {
           this.#inPass = this.#waiting;
           this.#waiting = [];
-          const pass = await this.#pass();
+          pass = await this.#pass();
           for (const passed of this.#inPass.splice(0)) passed();
           if (pass === 'busy' || !pass.more) break;
         }
       } while (this.#again);
+      if (pass === 'busy') this.#retryLater();
     } finally {
       // A failed pass rejects the run, which every waiter races against; any left are released with it.
       for (const passed of [...this.#inPass.splice(0), ...this.#waiting.splice(0)]) passed();
     }
+  }
+
+  /**
+   * Runs again shortly: the other process's pass may have read the log's horizon before this process's latest commit,
+   * and would then end without those events, which nobody else relays before the next poll (a second by default).
+   */
+  #retryLater(): void {
+    if (this.#stopped || this.#retry !== undefined) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.run().catch((error: unknown) => this.#options.logger?.warn({ err: error }, 'relaying events to NATS failed'));
+    }, this.#options.busyRetryMs);
+    this.#retry.unref();
   }
 
   async #pass(): Promise<Pass> {

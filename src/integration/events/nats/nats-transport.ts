@@ -49,6 +49,11 @@ export interface NatsTransportOptions {
 }
 
 const LAG_GAUGE = 'weft_nats_consumer_pending';
+/**
+ * How soon a relay that found another process relaying looks again (or the poll interval, when shorter): the other
+ * pass may end without the events this process just committed.
+ */
+const BUSY_RETRY_MS = 20;
 
 /**
  * The NATS JetStream transport. Publishing is unchanged: events go to the event log in the
@@ -160,6 +165,7 @@ export class NatsTransport implements Transport {
     clearInterval(this.#poller);
     await this.started.catch(() => undefined);
     // Its failure was logged by whoever started it; closing only waits for its end.
+    this.#relay?.stop();
     await this.#relay?.settled();
     const nc = this.#nc;
     if (nc !== undefined && !nc.isClosed()) await nc.close();
@@ -199,6 +205,7 @@ export class NatsTransport implements Transport {
       logger: this.#logger,
       lost: () => this.#lost.signal,
       published: () => nc.publish(wakeSubject(subjectPrefix)),
+      busyRetryMs: Math.min(this.#options.pollIntervalMs, BUSY_RETRY_MS),
     });
     nc.subscribe(wakeSubject(subjectPrefix), { callback: () => this.#notice() });
     this.#poller = setInterval(() => this.#poll(), this.#options.pollIntervalMs);
