@@ -145,7 +145,9 @@ export class EventRelay {
     if (this.#stopped || this.#retry !== undefined) return;
     this.#retry = setTimeout(() => {
       this.#retry = undefined;
-      this.run().catch((error: unknown) => this.#options.logger?.warn({ err: error }, 'relaying events to NATS failed'));
+      this.run().catch((error: unknown) =>
+        this.#options.logger?.warn({ err: error }, 'relaying events to NATS failed'),
+      );
     }, this.#options.busyRetryMs);
     this.#retry.unref();
   }
