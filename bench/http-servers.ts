@@ -2,7 +2,7 @@
 // parent) never shares their event loop: the game server as `weft serve` builds it, and a bare Fastify server doing
 // the same work by hand. Prints one JSON line (where they listen, who signs in, which characters craft), then
 // serves until its stdin closes.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,24 @@ import { PASSWORD, type HttpServers } from './http.bench.js';
 
 /** Players, one per load connection, each with one character that crafts. */
 const PLAYERS = Number(process.env.BENCH_HTTP_PLAYERS ?? 50);
+/** Helmet's default headers, as the game sends them on every answer. */
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';" +
+    "img-src 'self' data:;object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self' https: " +
+    "'unsafe-inline';upgrade-insecure-requests",
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'origin-agent-cluster': '?1',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-dns-prefetch-control': 'off',
+  'x-download-options': 'noopen',
+  'x-frame-options': 'SAMEORIGIN',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
+};
 /** Crafts each character can afford (smelt_copper takes 2 copper_ore, 1 coal, 1 gold): more than a run makes. */
 const STOCK = 5_000;
 
@@ -193,6 +211,18 @@ async function bareServer(file: string, gameFile: string): Promise<FastifyInstan
   });
 
   const app = Fastify();
+  // The same answer as the game's, headers included: every game route sends helmet's security headers, the request's
+  // id (as x-request-id and x-correlation-id) and its traceparent. Here they are written by hand, the security headers
+  // as constants. (Until 2026-12-04 the bare routes sent none of them, which left that work out of the comparison.)
+  app.addHook('onRequest', (request, reply, done) => {
+    const id = randomUUID();
+    const trace = randomBytes(24).toString('hex');
+    void reply.headers(SECURITY_HEADERS);
+    void reply.header('x-correlation-id', id);
+    void reply.header('x-request-id', id);
+    void reply.header('traceparent', `00-${trace.slice(0, 32)}-${trace.slice(32)}-01`);
+    done();
+  });
   app.post('/auth/login', async (request, reply) => {
     const { username, password } = request.body as { username: string; password: string };
     const account = byName.get(username) as { id: string; password_hash: string; roles: string } | undefined;

@@ -118,6 +118,21 @@ async function load(
   return { rps: result.requests.total / result.duration, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
+/** Fails the run unless both servers answer GET /me with the same body and the same headers (values aside). */
+async function expectSameAnswer(servers: HttpServers, signedIn: { game: readonly string[]; bare: readonly string[] }) {
+  const answer = async (base: string, token: string | undefined) => {
+    const response = await fetch(`${base}/me`, { headers: { authorization: `Bearer ${token ?? ''}` } });
+    return { body: await response.text(), headers: [...response.headers.keys()].sort().join(', ') };
+  };
+  const [game, bare] = await Promise.all([
+    answer(servers.game, signedIn.game[0]),
+    answer(servers.bare, signedIn.bare[0]),
+  ]);
+  if (game.body !== bare.body || game.headers !== bare.headers) {
+    throw new Error(`GET /me answers differ:\ngame ${JSON.stringify(game)}\nbare ${JSON.stringify(bare)}`);
+  }
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? NaN;
@@ -137,6 +152,7 @@ function httpLoadSuite(name: string, pairs: readonly Pair[]): LoadSuite {
       started = await startServers();
       const { servers } = started;
       const signedIn = { game: await tokens(servers.game, servers), bare: await tokens(servers.bare, servers) };
+      await expectSameAnswer(servers, signedIn);
       let report = `| route | server | requests/s | p50 ms | p99 ms |\n|---|---|---:|---:|---:|\n`;
       let ratios = `| ratio (game time per request / bare) | median (min–max) | target |\n|---|---:|---:|\n`;
       let missed = 0;
