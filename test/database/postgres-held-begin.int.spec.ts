@@ -199,4 +199,103 @@ describe.runIf(await postgresAvailableForTests())('PostgreSQL transactions with 
       await other.end();
     }
   });
+
+  describe('a lock taken before a write', () => {
+    const lock = () => db.lockInTransaction('ledger', { shared: true });
+
+    /** Another session holding the lock exclusively until `release` is called. */
+    async function holdLockElsewhere(): Promise<{ release: () => Promise<void> }> {
+      const other = new pg.Client({ connectionString: postgresTestUrl() });
+      await other.connect();
+      await other.query('select pg_advisory_lock(hashtext($1))', [`${schema}.ledger`]);
+      return {
+        release: async () => {
+          await other.query('select pg_advisory_unlock_all()');
+          await other.end();
+        },
+      };
+    }
+
+    beforeEach(async () => {
+      // The connection's first lock prepares it; from then on it goes with the statement after it.
+      await db.transaction(async () => {
+        await lock();
+        await pay(0);
+      });
+    });
+
+    it('goes with the next statement: BEGIN, lock and update are one round trip, COMMIT the other', async () => {
+      const trips = await roundTrips(() =>
+        db.transaction(async () => {
+          await lock();
+          await pay(1);
+        }),
+      );
+      expect(trips).toBe(2);
+      expect((await readAnn())?.gold).toBe(6);
+    });
+
+    it('still holds the write back until the lock is free', async () => {
+      const elsewhere = await holdLockElsewhere();
+      let paid = false;
+      const paying = db
+        .transaction(async () => {
+          await lock();
+          await pay(1);
+        })
+        .then(() => (paid = true));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(paid).toBe(false);
+      await elsewhere.release();
+      await paying;
+      expect((await readAnn())?.gold).toBe(6);
+    });
+
+    it('fails the statement after it when it cannot be taken, and nothing of the transaction commits', async () => {
+      const elsewhere = await holdLockElsewhere();
+      try {
+        await expect(
+          db.transaction(async () => {
+            await sql`set local lock_timeout = '100ms'`.execute(db.executor());
+            await pay(10);
+            await lock();
+            await pay(20);
+          }),
+        ).rejects.toThrow(/lock/i);
+      } finally {
+        await elsewhere.release();
+      }
+      expect((await readAnn())?.gold).toBe(5);
+      await db.transaction(async () => {
+        await lock();
+        await pay(1);
+      });
+      expect((await readAnn())?.gold).toBe(6);
+    });
+
+    it('is not sent when nothing follows it but the end of the transaction', async () => {
+      expect(await roundTrips(() => db.transaction(() => lock()))).toBe(0);
+      const trips = await roundTrips(() =>
+        db.transaction(async () => {
+          await pay(1);
+          await lock();
+        }),
+      );
+      // BEGIN with the update, then COMMIT.
+      expect(trips).toBe(2);
+      expect((await readAnn())?.gold).toBe(6);
+    });
+
+    it('goes in a batch of its own before a statement without parameters, which may hold several', async () => {
+      const trips = await roundTrips(() =>
+        db.transaction(async () => {
+          await lock();
+          await sql`update player set gold = gold + 1; update player set gold = gold + 1`.execute(db.executor());
+        }),
+      );
+      // BEGIN with the lock, the two updates in one message, COMMIT.
+      expect(trips).toBe(3);
+      expect((await readAnn())?.gold).toBe(7);
+    });
+  });
 });

@@ -4,8 +4,13 @@ import type { DatabaseBackend } from './backend.js';
 import { classifyPostgresError } from './driver-errors.js';
 import { describeTarget, type DatabaseLogger, type ResolvedPostgres } from './options.js';
 import { PostgresDriver } from './postgres-driver.js';
+import { holdBack } from './postgres-held-statements.js';
 import { StatementNames } from './statement-names.js';
 import type { StatementObserver } from './statement-observer.js';
+
+/** `lockInTransaction`'s statements, marked for the driver to send with the transaction's next statement. */
+const HELD_LOCK = sql.raw(holdBack('select pg_advisory_xact_lock'));
+const HELD_SHARED_LOCK = sql.raw(holdBack('select pg_advisory_xact_lock_shared'));
 
 /** PostgreSQL through a node-postgres pool and Weft's own driver; `observe` hears of every statement. */
 export function postgresBackend(
@@ -50,8 +55,10 @@ export function postgresBackend(
     lockInTransaction: async (executor: Kysely<unknown>, name: string, shared: boolean) => {
       // Keyed by schema too, so two schemas (parallel tests, tenants) never wait on each other.
       const key = sql`hashtext(current_schema() || '.' || ${name})`;
-      if (shared) await sql`select pg_advisory_xact_lock_shared(${key})`.execute(executor);
-      else await sql`select pg_advisory_xact_lock(${key})`.execute(executor);
+      // Held back by the driver and sent with the transaction's next statement (the write the lock protects): one
+      // round trip fewer per publishing transaction (npm run bench -- distributed, and -- transfer on PostgreSQL).
+      const lock = shared ? HELD_SHARED_LOCK : HELD_LOCK;
+      await sql`${lock}(${key})`.execute(executor);
     },
     begin: ({ isolation, readOnly }) => {
       const key = `${isolation ?? ''}|${readOnly}`;

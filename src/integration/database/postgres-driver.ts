@@ -5,7 +5,14 @@ import { mapDriverError, tooManyValuesError, type DriverErrorClassifier } from '
 import type { DatabaseLogger } from './options.js';
 import { observedStream, type StatementObserver } from './statement-observer.js';
 import type { StatementNames } from './statement-names.js';
-import { endsTransaction, opensTransaction, preparedOn, queryAfterBegin } from './postgres-begin.js';
+import {
+  endsTransaction,
+  heldBack,
+  opensTransaction,
+  preparedOn,
+  queryAfterHeld,
+  type HeldStatement,
+} from './postgres-held-statements.js';
 import { KyselyTransactionsRefused } from './transaction-handle.js';
 
 /** How the driver maps failures, names its database in them, and reports statements. */
@@ -78,8 +85,10 @@ class PooledConnection implements DatabaseConnection {
   readonly #settings: PostgresDriverSettings;
   /** Statements sent, not yet answered: a retry is safe only for a statement that ran alone outside a transaction. */
   #inFlight = 0;
-  /** The BEGIN of the transaction in hand, held back until its first statement goes (see `queryAfterBegin`). */
+  /** The BEGIN of the transaction in hand, held back until its first statement goes (see `queryAfterHeld`). */
   #begin: string | undefined;
+  /** Statements marked `holdBack`, held back until the transaction's next statement goes, after the BEGIN if held. */
+  #held: Array<HeldStatement & { readonly sql: string }> = [];
 
   constructor(client: pg.PoolClient, settings: PostgresDriverSettings) {
     this.#client = client;
@@ -108,6 +117,7 @@ class PooledConnection implements DatabaseConnection {
   /** Back to the pool; a client left inside a transaction (its rollback failed) is closed rather than lent again. */
   release(): void {
     this.#begin = undefined;
+    this.#held = [];
     this.#client.release(this.#client.getTransactionStatus() !== 'I');
   }
 
@@ -116,19 +126,33 @@ class PooledConnection implements DatabaseConnection {
     const values = query.parameters as unknown[];
     if (opensTransaction(sql)) {
       this.#begin = sql;
+      this.#held = [];
       return { rows: [] };
     }
+    if (heldBack(sql) && this.#holdBack(sql, values)) return { rows: [] };
     const begin = this.#begin;
+    const held = this.#held;
     this.#begin = undefined;
-    // A transaction that ran no statement: its BEGIN never went, so neither does its end.
+    this.#held = [];
+    // A transaction that ran no statement: its BEGIN never went, so neither does its end. Held statements with nothing
+    // after them but the end are dropped (holdBack: a lock that nothing follows protects nothing).
     if (begin !== undefined && endsTransaction(sql)) return { rows: [{ command: sql.trim().toUpperCase() } as R] };
+    const before = endsTransaction(sql) ? [] : held;
     // Without parameters, the simple protocol's one message is cheaper than preparing (BEGIN, COMMIT, DDL); a BEGIN
-    // held back goes in the same message.
-    if (values.length === 0) return kyselyResult<R>(await this.#send(begin === undefined ? sql : `${begin}; ${sql}`));
+    // held back goes in the same message. Held statements go first in a batch of their own: a text without parameters
+    // may hold several statements, which the extended protocol refuses.
+    if (values.length === 0) {
+      const last = before.at(-1);
+      if (last !== undefined) await this.#send(last.sql, last.name, [...last.values], begin, before.slice(0, -1));
+      const first = last === undefined ? begin : undefined;
+      return kyselyResult<R>(await this.#send(first === undefined ? sql : `${first}; ${sql}`));
+    }
     const { names, classify, logger } = this.#settings;
-    const alone = begin === undefined && this.#inFlight === 0 && this.#client.getTransactionStatus() === 'I';
+    const name = names.nameOf(sql);
+    const alone =
+      begin === undefined && before.length === 0 && this.#inFlight === 0 && this.#client.getTransactionStatus() === 'I';
     try {
-      return kyselyResult<R>(await this.#send(sql, names.nameOf(sql), values, begin));
+      return kyselyResult<R>(await this.#send(sql, name, values, begin, before));
     } catch (error) {
       const kind = classify(error);
       if (kind === 'stale-statement') names.forget(sql);
@@ -146,21 +170,42 @@ class PooledConnection implements DatabaseConnection {
     }
   }
 
-  /** Sends one statement (its transaction's held BEGIN first, when given) and resolves its result. */
-  async #send(sql: string, name?: string, values: unknown[] = [], begin?: string): Promise<pg.QueryResult> {
+  /**
+   * Holds a statement marked `holdBack` for the batch of the transaction's next statement, when a transaction is open
+   * (or its BEGIN held) and the statement is prepared on this connection; false when it must go now (it is then
+   * prepared, and held from the next transaction on).
+   */
+  #holdBack(sql: string, values: unknown[]): boolean {
+    if (this.#begin === undefined && this.#client.getTransactionStatus() !== 'T') return false;
+    const name = this.#settings.names.nameOf(sql);
+    if (name === undefined || !preparedOn(this.#client, name)) return false;
+    this.#held.push({ sql, name, values });
+    return true;
+  }
+
+  /** Sends one statement (its transaction's held BEGIN and held statements first, when given); resolves its result. */
+  async #send(
+    sql: string,
+    name?: string,
+    values: unknown[] = [],
+    begin?: string,
+    held: ReadonlyArray<HeldStatement & { readonly sql: string }> = [],
+  ): Promise<pg.QueryResult> {
     const client = this.#client;
     this.#inFlight += 1;
     try {
-      if (begin !== undefined) {
-        const beginName = this.#settings.names.nameOf(begin);
-        const query = name === undefined ? { text: sql, values } : { name, text: sql, values };
-        if (beginName !== undefined && preparedOn(client, beginName))
-          return await queryAfterBegin(client, beginName, query);
+      const query = name === undefined ? { text: sql, values } : { name, text: sql, values };
+      const beginName = begin === undefined ? undefined : this.#settings.names.nameOf(begin);
+      if (begin === undefined || (beginName !== undefined && preparedOn(client, beginName))) {
+        const before = beginName === undefined ? held : [{ name: beginName, values: [] }, ...held];
+        if (before.length > 0) return await queryAfterHeld(client, before, query);
+      } else {
         // The connection's first transaction prepares its BEGIN (unprepared ones when names stopped): one round trip.
         await (beginName === undefined ? client.query(begin) : client.query({ name: beginName, text: begin }));
+        for (const statement of held)
+          await client.query({ name: statement.name, text: statement.sql, values: [...statement.values] });
       }
-      const result: pg.QueryResult | pg.QueryResult[] =
-        name === undefined ? await client.query(sql, values) : await client.query({ name, text: sql, values });
+      const result: pg.QueryResult | pg.QueryResult[] = await client.query(query);
       // A simple query holding a held BEGIN and its statement answers for each.
       return Array.isArray(result) ? (result.at(-1) as pg.QueryResult) : result;
     } finally {
