@@ -3,7 +3,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError, createDatabase, type Database } from 'weft/internal';
+import { ConflictError, createDatabase, unreadWrite, type Database } from 'weft/internal';
 import { postgresAvailableForTests, postgresTestUrl } from 'weft/testing';
 
 interface Tables {
@@ -296,6 +296,78 @@ describe.runIf(await postgresAvailableForTests())('PostgreSQL transactions with 
       // BEGIN with the lock, the two updates in one message, COMMIT.
       expect(trips).toBe(3);
       expect((await readAnn())?.gold).toBe(7);
+    });
+  });
+
+  describe('a write whose result nobody reads', () => {
+    /** Pays ann `gold` with a statement marked as an unread write. */
+    const payUnread = (gold: number) =>
+      db.execute(
+        unreadWrite(
+          db
+            .executor()
+            .updateTable('player')
+            .set((eb) => ({ gold: eb('gold', '+', gold) }))
+            .where('id', '=', 'ann'),
+        ).compile(),
+      );
+
+    beforeEach(async () => {
+      // The connection's first use prepares it; from then on it waits for the next statement.
+      await db.transaction(() => payUnread(0));
+    });
+
+    it('goes with the COMMIT: a read, then the write and COMMIT, are two round trips', async () => {
+      const trips = await roundTrips(() =>
+        db.transaction(async () => {
+          await readAnn();
+          await payUnread(1);
+        }),
+      );
+      expect(trips).toBe(2);
+      expect((await readAnn())?.gold).toBe(6);
+    });
+
+    it('is seen by the statements after it in its transaction', async () => {
+      const seen = await db.transaction(async () => {
+        await payUnread(4);
+        return readAnn();
+      });
+      expect(seen?.gold).toBe(9);
+    });
+
+    it('fails the COMMIT when it fails, and nothing of the transaction commits', async () => {
+      await expect(
+        db.transaction(async () => {
+          await pay(10);
+          await db.execute(unreadWrite(db.executor().insertInto('player').values({ id: 'ann', gold: 1 })).compile());
+        }),
+      ).rejects.toThrow();
+      expect((await readAnn())?.gold).toBe(5);
+      await db.transaction(() => payUnread(1));
+      expect((await readAnn())?.gold).toBe(6);
+    });
+
+    it('is never sent when its transaction rolls back, and undone with a savepoint that rolls back', async () => {
+      const trips = await roundTrips(() =>
+        db
+          .transaction(async () => {
+            await payUnread(100);
+            throw new Error('changed my mind');
+          })
+          .catch(() => undefined),
+      );
+      expect(trips).toBe(0);
+      await db.transaction(async () => {
+        await pay(1);
+        await db
+          .transaction(async () => {
+            await payUnread(100);
+            throw new Error('not this part');
+          })
+          .catch(() => undefined);
+      });
+      expect((await readAnn())?.gold).toBe(6);
     });
   });
 });

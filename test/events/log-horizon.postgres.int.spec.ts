@@ -36,6 +36,9 @@ function heldPublisher(db: TestDatabase<unknown>, log: EventLog, event: EventEnv
   const done = db.transaction(async () => {
     await log.append(event);
     await db.flushPending();
+    // Then more work, as a publisher's transaction does: on PostgreSQL the insert and its lock go with this statement
+    // (a write nobody reads back waits for the next one), and are held from here to the commit.
+    await sql`select ${1}::int as more_work`.execute(db.executor());
     inserted();
     await release;
   });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Database } from '../database/internal.js';
+import { unreadWrite, type Database } from '../database/internal.js';
 import type { Actor } from './types.js';
 
 /** The table behind idempotency keys, for Kysely's types. */
@@ -75,13 +75,15 @@ export class IdempotencyRecords {
 
   /** Inside the same transaction, after the command succeeded: stores its result under the key. */
   async complete(actor: Actor, key: string, result: unknown): Promise<void> {
-    await this.#db
+    const update = this.#db
       .executor()
       .updateTable('weft_command_results')
       .set({ result: JSON.stringify(result ?? null) })
       .where('actor', '=', actorKey(actor))
-      .where('idempotency_key', '=', key)
-      .execute();
+      .where('idempotency_key', '=', key);
+    // The row is the claim's, made in this transaction: nothing to read back. On PostgreSQL the update goes with the
+    // transaction's next statement or its COMMIT.
+    await this.#db.execute(unreadWrite(update).compile());
   }
 
   /**

@@ -9,8 +9,8 @@ import { StatementNames } from './statement-names.js';
 import type { StatementObserver } from './statement-observer.js';
 
 /** `lockInTransaction`'s statements, marked for the driver to send with the transaction's next statement. */
-const HELD_LOCK = sql.raw(holdBack('select pg_advisory_xact_lock'));
-const HELD_SHARED_LOCK = sql.raw(holdBack('select pg_advisory_xact_lock_shared'));
+const HELD_LOCK = sql.raw(holdBack('select pg_advisory_xact_lock', 'lock'));
+const HELD_SHARED_LOCK = sql.raw(holdBack('select pg_advisory_xact_lock_shared', 'lock'));
 
 /** PostgreSQL through a node-postgres pool and Weft's own driver; `observe` hears of every statement. */
 export function postgresBackend(

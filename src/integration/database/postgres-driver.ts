@@ -6,13 +6,18 @@ import type { DatabaseLogger } from './options.js';
 import { observedStream, type StatementObserver } from './statement-observer.js';
 import type { StatementNames } from './statement-names.js';
 import {
+  EXTENDED_COMMIT,
   endsTransaction,
-  heldBack,
+  heldKind,
   opensTransaction,
   preparedOn,
   queryAfterHeld,
+  type HeldKind,
   type HeldStatement,
 } from './postgres-held-statements.js';
+
+/** A statement held back by the driver, with its text (for a connection that has not prepared it) and kind. */
+type Held = HeldStatement & { readonly sql: string; readonly kind: HeldKind };
 import { KyselyTransactionsRefused } from './transaction-handle.js';
 
 /** How the driver maps failures, names its database in them, and reports statements. */
@@ -88,7 +93,7 @@ class PooledConnection implements DatabaseConnection {
   /** The BEGIN of the transaction in hand, held back until its first statement goes (see `queryAfterHeld`). */
   #begin: string | undefined;
   /** Statements marked `holdBack`, held back until the transaction's next statement goes, after the BEGIN if held. */
-  #held: Array<HeldStatement & { readonly sql: string }> = [];
+  #held: Held[] = [];
 
   constructor(client: pg.PoolClient, settings: PostgresDriverSettings) {
     this.#client = client;
@@ -129,14 +134,21 @@ class PooledConnection implements DatabaseConnection {
       this.#held = [];
       return { rows: [] };
     }
-    if (heldBack(sql) && this.#holdBack(sql, values)) return { rows: [] };
+    const kind = heldKind(sql);
+    if (kind !== undefined && this.#holdBack(sql, values, kind)) return { rows: [] };
     const begin = this.#begin;
     const held = this.#held;
     this.#begin = undefined;
     this.#held = [];
-    // A transaction that ran no statement: its BEGIN never went, so neither does its end. Held statements with nothing
-    // after them but the end are dropped (holdBack: a lock that nothing follows protects nothing).
-    if (begin !== undefined && endsTransaction(sql)) return { rows: [{ command: sql.trim().toUpperCase() } as R] };
+    if (endsTransaction(sql)) {
+      // Held writes go with the COMMIT, in its batch; a ROLLBACK undoes them unsent. Held locks with nothing after
+      // them protect nothing and are dropped.
+      if (/^\s*commit/i.test(sql) && held.some((statement) => statement.kind === 'write')) {
+        return kyselyResult<R>(await this.#send(EXTENDED_COMMIT.text, undefined, [], begin, held));
+      }
+      // A transaction that ran no statement: its BEGIN never went, so neither does its end.
+      if (begin !== undefined) return { rows: [{ command: sql.trim().toUpperCase() } as R] };
+    }
     const before = endsTransaction(sql) ? [] : held;
     // Without parameters, the simple protocol's one message is cheaper than preparing (BEGIN, COMMIT, DDL); a BEGIN
     // held back goes in the same message. Held statements go first in a batch of their own: a text without parameters
@@ -175,11 +187,11 @@ class PooledConnection implements DatabaseConnection {
    * (or its BEGIN held) and the statement is prepared on this connection; false when it must go now (it is then
    * prepared, and held from the next transaction on).
    */
-  #holdBack(sql: string, values: unknown[]): boolean {
+  #holdBack(sql: string, values: unknown[], kind: HeldKind): boolean {
     if (this.#begin === undefined && this.#client.getTransactionStatus() !== 'T') return false;
     const name = this.#settings.names.nameOf(sql);
     if (name === undefined || !preparedOn(this.#client, name)) return false;
-    this.#held.push({ sql, name, values });
+    this.#held.push({ sql, name, values, kind });
     return true;
   }
 
@@ -189,12 +201,18 @@ class PooledConnection implements DatabaseConnection {
     name?: string,
     values: unknown[] = [],
     begin?: string,
-    held: ReadonlyArray<HeldStatement & { readonly sql: string }> = [],
+    held: readonly Held[] = [],
   ): Promise<pg.QueryResult> {
     const client = this.#client;
     this.#inFlight += 1;
     try {
-      const query = name === undefined ? { text: sql, values } : { name, text: sql, values };
+      // A statement without values after held ones (the COMMIT that carries held writes) goes extended, in their batch.
+      const mode =
+        values.length === 0 && (begin !== undefined || held.length > 0) ? EXTENDED_COMMIT.queryMode : undefined;
+      const query =
+        name === undefined
+          ? { text: sql, values, ...(mode === undefined ? {} : { queryMode: mode }) }
+          : { name, text: sql, values };
       const beginName = begin === undefined ? undefined : this.#settings.names.nameOf(begin);
       if (begin === undefined || (beginName !== undefined && preparedOn(client, beginName))) {
         const before = beginName === undefined ? held : [{ name: beginName, values: [] }, ...held];
@@ -205,7 +223,7 @@ class PooledConnection implements DatabaseConnection {
         for (const statement of held)
           await client.query({ name: statement.name, text: statement.sql, values: [...statement.values] });
       }
-      const result: pg.QueryResult | pg.QueryResult[] = await client.query(query);
+      const result: pg.QueryResult | pg.QueryResult[] = await client.query(query as pg.QueryConfig);
       // A simple query holding a held BEGIN and its statement answers for each.
       return Array.isArray(result) ? (result.at(-1) as pg.QueryResult) : result;
     } finally {

@@ -11,21 +11,26 @@ const BEGIN = /^\s*(begin|start\s+transaction)\b/i;
 /** The end of a whole transaction (not `rollback to savepoint`). */
 const END = /^\s*(commit|rollback)\s*$/i;
 /** What starts a statement its caller never reads the result of, which may go with the next one (see `holdBack`). */
-const HELD = '/* sent with the next statement */ ';
+const HELD = { lock: '/* lock, sent with the next statement */ ', write: '/* write, sent with the next statement */ ' };
+
+/** What a held statement is: a lock may be left out when nothing follows it; a write never is. */
+export type HeldKind = keyof typeof HELD;
 
 /**
  * `statement` marked so that Weft's PostgreSQL driver may hold it back inside a transaction and send it in the batch
- * of the transaction's next statement (a lock taken before a write): its caller gets no rows, and a failure of it
- * (a lock timeout, a deadlock) rejects the next statement instead. With nothing after it but the transaction's end,
- * it is not sent at all: a lock that nothing follows protects nothing.
+ * of the transaction's next statement (the COMMIT included): its caller gets no rows, and a failure of it (a lock
+ * timeout, a deadlock, a broken constraint) rejects that next statement instead. A `lock` that nothing follows but
+ * the transaction's end is not sent at all (it protects nothing); a `write` goes with the COMMIT.
  */
-export function holdBack(statement: string): string {
-  return `${HELD}${statement}`;
+export function holdBack(statement: string, kind: HeldKind): string {
+  return `${HELD[kind]}${statement}`;
 }
 
-/** Whether `sql` was marked by `holdBack`. */
-export function heldBack(sql: string): boolean {
-  return sql.startsWith(HELD);
+/** The kind `sql` was marked with by `holdBack`, if any. */
+export function heldKind(sql: string): HeldKind | undefined {
+  if (!sql.startsWith('/* ')) return undefined;
+  if (sql.startsWith(HELD.lock)) return 'lock';
+  return sql.startsWith(HELD.write) ? 'write' : undefined;
 }
 
 /** Whether `sql` opens a transaction: the driver holds it back and sends it with the transaction's first statement. */
@@ -64,6 +69,9 @@ export interface HeldStatement {
   readonly values: readonly unknown[];
 }
 
+/** The COMMIT that carries held writes: in the extended protocol, so that it goes in their batch. */
+export const EXTENDED_COMMIT = { text: 'commit', values: [] as unknown[], queryMode: 'extended' } as const;
+
 /**
  * Runs the statement `query` after `held` (statements this connection prepared already: a transaction's BEGIN, a
  * lock) in one batch of messages with one Sync: Bind, Describe and Execute of each held statement, then the
@@ -79,10 +87,11 @@ export interface HeldStatement {
 export function queryAfterHeld(
   client: pg.ClientBase,
   held: readonly HeldStatement[],
-  query: { name?: string; text: string; values: unknown[] },
+  query: { name?: string; text: string; values: unknown[]; queryMode?: 'extended' },
 ): Promise<pg.QueryResult> {
   return new Promise<pg.QueryResult>((resolve, reject) => {
-    const statement = new pg.Query(query);
+    // node-postgres takes `queryMode` (its types do not show it): a statement without values goes extended too.
+    const statement = new pg.Query(query as pg.QueryConfig);
     const submitStatement = statement.submit.bind(statement);
     statement.submit = (connection) => {
       const wire = connection as unknown as WireConnection;

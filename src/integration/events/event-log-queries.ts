@@ -1,5 +1,5 @@
 import { sql, type Compilable, type CompiledQuery, type Kysely } from 'kysely';
-import { StatementCache } from '../database/internal.js';
+import { StatementCache, unreadWrite } from '../database/internal.js';
 import type { EventEnvelope } from './envelope.js';
 import type { EventTables } from './event-tables.js';
 
@@ -108,7 +108,8 @@ export class EventLogQueries {
     }
     return this.#cache.get(
       `append:${envelopes.length}`,
-      () => eventLogStatements.append(this.#builder(), envelopes.length),
+      // Nobody reads what the insert returns: on PostgreSQL it goes with the transaction's next statement or COMMIT.
+      () => unreadWrite(eventLogStatements.append(this.#builder(), envelopes.length)),
       values,
     );
   }
