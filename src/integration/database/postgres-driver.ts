@@ -140,31 +140,28 @@ class PooledConnection implements DatabaseConnection {
     const held = this.#held;
     this.#begin = undefined;
     this.#held = [];
-    if (endsTransaction(sql)) {
-      // Held writes go with the COMMIT, in its batch; a ROLLBACK undoes them unsent. Held locks with nothing after
-      // them protect nothing and are dropped.
-      if (/^\s*commit/i.test(sql) && held.some((statement) => statement.kind === 'write')) {
-        return kyselyResult<R>(await this.#send(EXTENDED_COMMIT.text, undefined, [], begin, held));
-      }
-      // A transaction that ran no statement: its BEGIN never went, so neither does its end.
-      if (begin !== undefined) return { rows: [{ command: sql.trim().toUpperCase() } as R] };
-    }
-    const before = endsTransaction(sql) ? [] : held;
-    // Without parameters, the simple protocol's one message is cheaper than preparing (BEGIN, COMMIT, DDL); a BEGIN
-    // held back goes in the same message. Held statements go first in a batch of their own: a text without parameters
-    // may hold several statements, which the extended protocol refuses.
-    if (values.length === 0) {
-      const last = before.at(-1);
-      if (last !== undefined) await this.#send(last.sql, last.name, [...last.values], begin, before.slice(0, -1));
-      const first = last === undefined ? begin : undefined;
-      return kyselyResult<R>(await this.#send(first === undefined ? sql : `${first}; ${sql}`));
-    }
+    // A transaction that ran no statement, and holds no write: its BEGIN never went, so neither does its end. Held
+    // locks with nothing after them protect nothing and are dropped; a ROLLBACK undoes held writes unsent.
+    const ends = endsTransaction(sql);
+    const commitsWrites = ends && /^\s*commit/i.test(sql) && held.some((statement) => statement.kind === 'write');
+    if (ends && !commitsWrites && begin !== undefined) return { rows: [{ command: sql.trim().toUpperCase() } as R] };
+    const before = ends && !commitsWrites ? [] : held;
     const { names, classify, logger } = this.#settings;
-    const name = names.nameOf(sql);
     const alone =
       begin === undefined && before.length === 0 && this.#inFlight === 0 && this.#client.getTransactionStatus() === 'I';
     try {
-      return kyselyResult<R>(await this.#send(sql, name, values, begin, before));
+      // Held writes go with the COMMIT, in its batch.
+      if (commitsWrites) return kyselyResult<R>(await this.#send(EXTENDED_COMMIT.text, undefined, [], begin, before));
+      // Without parameters, the simple protocol's one message is cheaper than preparing (BEGIN, COMMIT, DDL); a BEGIN
+      // held back goes in the same message. Held statements go first in a batch of their own: a text without
+      // parameters may hold several statements, which the extended protocol refuses.
+      if (values.length === 0) {
+        const last = before.at(-1);
+        if (last !== undefined) await this.#send(last.sql, last.name, [...last.values], begin, before.slice(0, -1));
+        const first = last === undefined ? begin : undefined;
+        return kyselyResult<R>(await this.#send(first === undefined ? sql : `${first}; ${sql}`));
+      }
+      return kyselyResult<R>(await this.#send(sql, names.nameOf(sql), values, begin, before));
     } catch (error) {
       const kind = classify(error);
       if (kind === 'stale-statement') names.forget(sql);
