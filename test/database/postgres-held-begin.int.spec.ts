@@ -348,6 +348,18 @@ describe.runIf(await postgresAvailableForTests())('PostgreSQL transactions with 
       expect((await readAnn())?.gold).toBe(6);
     });
 
+    it('commits after the connection lost its prepared statements (a pooler reset): retried whole, unprepared', async () => {
+      await db.transaction(async () => {
+        // The server forgets every statement the connection prepared; node-postgres still counts them as prepared, so
+        // the held write is bound by a name the server no longer knows, in the COMMIT's batch.
+        await sql`deallocate all`.execute(db.executor());
+        await payUnread(1);
+      });
+      expect((await readAnn())?.gold).toBe(6);
+      await db.transaction(() => payUnread(1));
+      expect((await readAnn())?.gold).toBe(7);
+    });
+
     it('is never sent when its transaction rolls back, and undone with a savepoint that rolls back', async () => {
       const trips = await roundTrips(() =>
         db
