@@ -6,7 +6,7 @@ import type { DatabaseLogger } from './options.js';
 import { observedStream, type StatementObserver } from './statement-observer.js';
 import type { StatementNames } from './statement-names.js';
 import {
-  EXTENDED_COMMIT,
+  commitsTransaction,
   endsTransaction,
   heldKind,
   opensTransaction,
@@ -15,10 +15,10 @@ import {
   type HeldKind,
   type HeldStatement,
 } from './postgres-held-statements.js';
+import { KyselyTransactionsRefused } from './transaction-handle.js';
 
 /** A statement held back by the driver, with its text (for a connection that has not prepared it) and kind. */
 type Held = HeldStatement & { readonly sql: string; readonly kind: HeldKind };
-import { KyselyTransactionsRefused } from './transaction-handle.js';
 
 /** How the driver maps failures, names its database in them, and reports statements. */
 export interface PostgresDriverSettings {
@@ -143,7 +143,7 @@ class PooledConnection implements DatabaseConnection {
     // A transaction that ran no statement, and holds no write: its BEGIN never went, so neither does its end. Held
     // locks with nothing after them protect nothing and are dropped; a ROLLBACK undoes held writes unsent.
     const ends = endsTransaction(sql);
-    const commitsWrites = ends && /^\s*commit/i.test(sql) && held.some((statement) => statement.kind === 'write');
+    const commitsWrites = commitsTransaction(sql) && held.some((statement) => statement.kind === 'write');
     if (ends && !commitsWrites && begin !== undefined) return { rows: [{ command: sql.trim().toUpperCase() } as R] };
     const before = ends && !commitsWrites ? [] : held;
     const { names, classify, logger } = this.#settings;
@@ -151,7 +151,7 @@ class PooledConnection implements DatabaseConnection {
       begin === undefined && before.length === 0 && this.#inFlight === 0 && this.#client.getTransactionStatus() === 'I';
     try {
       // Held writes go with the COMMIT, in its batch.
-      if (commitsWrites) return kyselyResult<R>(await this.#send(EXTENDED_COMMIT.text, undefined, [], begin, before));
+      if (commitsWrites) return kyselyResult<R>(await this.#send(sql, undefined, [], begin, before));
       // Without parameters, the simple protocol's one message is cheaper than preparing (BEGIN, COMMIT, DDL); a BEGIN
       // held back goes in the same message. Held statements go first in a batch of their own: a text without
       // parameters may hold several statements, which the extended protocol refuses.
@@ -204,11 +204,10 @@ class PooledConnection implements DatabaseConnection {
     this.#inFlight += 1;
     try {
       // A statement without values after held ones (the COMMIT that carries held writes) goes extended, in their batch.
-      const mode =
-        values.length === 0 && (begin !== undefined || held.length > 0) ? EXTENDED_COMMIT.queryMode : undefined;
+      const extended = values.length === 0 && (begin !== undefined || held.length > 0);
       const query =
         name === undefined
-          ? { text: sql, values, ...(mode === undefined ? {} : { queryMode: mode }) }
+          ? { text: sql, values, ...(extended ? { queryMode: 'extended' as const } : {}) }
           : { name, text: sql, values };
       const beginName = begin === undefined ? undefined : this.#settings.names.nameOf(begin);
       if (begin === undefined || (beginName !== undefined && preparedOn(client, beginName))) {

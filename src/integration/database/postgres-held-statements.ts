@@ -43,6 +43,11 @@ export function endsTransaction(sql: string): boolean {
   return END.test(sql);
 }
 
+/** Whether `sql` is a transaction's COMMIT (held writes go with it; a ROLLBACK undoes them unsent). */
+export function commitsTransaction(sql: string): boolean {
+  return END.exec(sql)?.[1]?.toLowerCase() === 'commit';
+}
+
 /** What node-postgres keeps per connection of the statements it prepared there, and the socket it writes to. */
 interface WireConnection {
   readonly stream: { cork(): void; uncork(): void };
@@ -68,9 +73,6 @@ export interface HeldStatement {
   readonly name: string;
   readonly values: readonly unknown[];
 }
-
-/** The COMMIT that carries held writes: in the extended protocol, so that it goes in their batch. */
-export const EXTENDED_COMMIT = { text: 'commit', values: [] as unknown[], queryMode: 'extended' } as const;
 
 /**
  * Runs the statement `query` after `held` (statements this connection prepared already: a transaction's BEGIN, a
