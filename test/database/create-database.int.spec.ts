@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -103,8 +103,45 @@ describe('createDatabase input', () => {
       expect(await pragma('synchronous')).toBe(1);
       expect(await pragma('foreign_keys')).toBe(1);
       expect(await pragma('busy_timeout')).toBe(1000);
+      expect(await pragma('temp_store')).toBe(2);
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
   });
+
+  // Linux's /proc lists the files a process has open; SQLite unlinks its temporary files at once, so only there.
+  it.runIf(process.platform === 'linux')(
+    "keeps a savepoint's journal in memory however many pages it changes (no temporary file)",
+    async () => {
+      const folder = await mkdtemp(join(tmpdir(), 'weft-'));
+      const temporaryFiles = async () => {
+        const names = await readdir('/proc/self/fd');
+        const targets = await Promise.all(names.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+        return targets.filter((target) => /etilqs_/.test(target));
+      };
+      try {
+        await using db = await createDatabase(`sqlite:${join(folder, 'game.db')}`);
+        await sql`create table pages (id integer primary key, body blob not null)`.execute(db.executor());
+        const body = Buffer.alloc(3000, 1);
+        await db.transaction(async (tx) => {
+          for (let id = 0; id < 200; id++) await sql`insert into pages values (${id}, ${body})`.execute(tx);
+        });
+        let seen: string[] | undefined;
+        await db.transaction(async () => {
+          // A nested transaction is a savepoint; 200 rows of 3 KB change far more than SQLite's 64 KiB spill limit.
+          await db.transaction(async (tx) => {
+            await sql`update pages set body = ${Buffer.alloc(3000, 2)}`.execute(tx);
+            seen = await temporaryFiles();
+          });
+        });
+        expect(seen).toEqual([]);
+        const { rows } = await sql<{
+          n: number;
+        }>`select count(*) as n from pages where body = ${Buffer.alloc(3000, 2)}`.execute(db.executor());
+        expect(rows[0]?.n).toBe(200);
+      } finally {
+        await rm(folder, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -94,6 +94,11 @@ class SqliteDriver extends KyselyTransactionsRefused implements Driver {
       db.pragma(`synchronous = ${this.#config.synchronous}`);
       db.pragma('foreign_keys = ON');
       db.pragma(`busy_timeout = ${this.#config.busyTimeoutMs}`);
+      // The journal a savepoint keeps of the pages it changes (each group commit member has one) stays in memory.
+      // By default SQLite moves it to a temporary file past 64 KiB, which a transfer of the game's economy passes,
+      // and from then on writes each page changed in the transaction to that file: two system calls a page
+      // (`npm run bench -- transfer`, weft-full, docs/database.md). Temporary tables and sorts stay in memory too.
+      db.pragma('temp_store = MEMORY');
       this.#connection = new SqliteConnection(db, {
         cacheSize: this.#config.statementCacheSize,
         target: this.#target,
