@@ -81,7 +81,7 @@ export {
 export type { WeftErrorCode, WeftErrorOptions } from './errors/index.js';
 
 // The parts, for code that uses one on its own.
-export { createDatabase, Migrator, StatementCache } from './database/index.js';
+export { createDatabase, Migrator, StatementCache, unreadWrite } from './database/index.js';
 export type { Database, DatabaseOptions, TransactionOptions } from './database/index.js';
 export { ContentError, ValidationManager, contentProblem, loadContent } from './validation/index.js';
 export type { ContentProblem, ContentReference, ContentSpec } from './validation/index.js';

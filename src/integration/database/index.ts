@@ -14,4 +14,5 @@ export type {
 export type { IsolationLevel, TransactionOptions, TransactionWork } from './transaction-options.js';
 export { Migrator } from './migrator.js';
 export { StatementCache } from './statement-cache.js';
+export { unreadWrite } from './unread-write.js';
 export type { Migration, MigrationStatus, MigrationStep } from './migrator.js';

@@ -6,6 +6,7 @@ import {
   type Database,
   type Migration,
   type StateSlice,
+  unreadWrite,
   uuidv7,
 } from '../../../integration/index.js';
 import type { Wallet } from './schemas.js';
@@ -115,20 +116,22 @@ export class Ledger {
     // Time-ordered, so the ledger's index on movements grows at its end instead of on a random page per movement.
     const movementId = uuidv7();
     const at = new Date().toISOString();
-    await this.#db
-      .executor()
-      .insertInto('economy_ledger')
-      .values(
-        lines.map((line) => ({
-          movement_id: movementId,
-          account: line.account,
-          amount: line.amount,
-          reason,
-          at,
-          correlation_id: correlationId ?? null,
-        })),
-      )
-      .execute();
+    const db = this.#db.executor();
+    // Nothing in the movement reads the lines back: on PostgreSQL they go with the transaction's next statement.
+    await db.executeQuery(
+      unreadWrite(
+        db.insertInto('economy_ledger').values(
+          lines.map((line) => ({
+            movement_id: movementId,
+            account: line.account,
+            amount: line.amount,
+            reason,
+            at,
+            correlation_id: correlationId ?? null,
+          })),
+        ),
+      ),
+    );
     return { movementId, balances };
   }
 
