@@ -6,4 +6,4 @@ export { redactUrl } from './options.js';
 export { backoffDelay } from './backoff.js';
 export { lostRace } from './driver-errors.js';
 export { MAX_TIMER_MS } from './transaction-deadline.js';
-export { unreadWrite } from './unread-write.js';
+export { unreadCompiled, unreadWrite } from './unread-write.js';

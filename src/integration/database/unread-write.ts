@@ -8,10 +8,10 @@ import { holdBack } from './postgres-held-statements.js';
  * transaction rolls back whole as after any failed statement. SQLite runs it as it is (the mark is a comment).
  */
 export function unreadWrite<Row>(query: Compilable<Row>): Compilable<Row> {
-  return {
-    compile: () => {
-      const compiled = query.compile();
-      return CompiledQuery.raw(holdBack(compiled.sql, 'write'), [...compiled.parameters]);
-    },
-  };
+  return { compile: () => unreadCompiled(query.compile()) };
+}
+
+/** `unreadWrite` of a statement already compiled. */
+export function unreadCompiled<Row>(compiled: CompiledQuery<Row>): CompiledQuery<Row> {
+  return CompiledQuery.raw(holdBack(compiled.sql, 'write'), [...compiled.parameters]);
 }

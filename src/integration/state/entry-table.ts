@@ -1,5 +1,5 @@
 import { sql, type QueryResult, type Selectable } from 'kysely';
-import { StatementCache, type Database } from '../database/internal.js';
+import { StatementCache, unreadCompiled, type Database } from '../database/internal.js';
 import {
   deleteEntry,
   entryRow,
@@ -43,25 +43,70 @@ export class EntryTable {
   }
 
   /**
-   * The entry, locked until the transaction ends when `forUpdate` (on backends with row locks). On SQLite a
-   * transaction's reads and writes are kept for it (nothing else writes while it is open), so reading an entry again
-   * costs no statement: a craft reads its character four times and its wallet three (npm run bench -- http).
+   * The entry, locked until the transaction ends when `forUpdate` (on backends with row locks). A row nothing else can
+   * change before the transaction ends is kept for it (see #cache), so reading it again costs no statement: a craft
+   * reads its character four times and its wallet three (npm run bench -- http).
    */
   async read(system: string, key: string, forUpdate = false): Promise<StateEntry | undefined> {
     const cache = this.#cache();
     const id = cache === undefined ? '' : entryId(system, key);
     const known = cache?.get(id);
     if (known !== undefined) return known === null ? undefined : toEntry(known);
-    const statement = forUpdate && this.#lockRows ? readEntryForUpdate : readEntry;
+    const locking = forUpdate && this.#lockRows;
+    const statement = locking ? readEntryForUpdate : readEntry;
     const { rows } = await this.#run<EntryRow, [string, string]>(statement, system, key);
     const row = rows[0];
-    cache?.set(id, row ?? null);
+    // With row locks only a row read for update is held: a read without it, or of a row not there, locks nothing.
+    if (!this.#lockRows) cache?.set(id, row ?? null);
+    else if (locking && row !== undefined) cache?.set(id, row);
     return row === undefined ? undefined : toEntry(row);
   }
 
-  /** On a backend with one writer at a time, the rows the open transaction read or wrote (null: none), by entry. */
+  /**
+   * The entries of `keys` found (by key), read in one statement and kept for the transaction as `read` keeps them; with
+   * row locks and `forUpdate`, locked in the byte order of their keys, the order a caller that locks one entry after
+   * another in sorted order takes them in, so the two never deadlock.
+   */
+  async readMany(system: string, keys: readonly string[], forUpdate = false): Promise<Map<string, StateEntry>> {
+    const cache = this.#cache();
+    const found = new Map<string, StateEntry>();
+    const missing: string[] = [];
+    for (const key of new Set(keys)) {
+      const known = cache?.get(entryId(system, key));
+      if (known === undefined) missing.push(key);
+      else if (known !== null) found.set(key, toEntry(known));
+    }
+    if (missing.length === 0) return found;
+    const locking = forUpdate && this.#lockRows;
+    const build = () => {
+      const query = this.#db
+        .executor()
+        .selectFrom('weft_state_entries')
+        .selectAll()
+        .where('system', '=', '')
+        .where('key', 'in', missing);
+      return locking ? query.orderBy(sql`${sql.ref('key')} collate "C"`).forUpdate() : query;
+    };
+    const { rows } = await this.#db.execute<EntryRow>(
+      this.#statements.get(`readMany:${String(locking)}:${missing.length}`, build, [system, ...missing]),
+    );
+    const byKey = new Map(rows.map((row) => [row.key, row]));
+    for (const key of missing) {
+      const row = byKey.get(key);
+      if (!this.#lockRows) cache?.set(entryId(system, key), row ?? null);
+      else if (locking && row !== undefined) cache?.set(entryId(system, key), row);
+      if (row !== undefined) found.set(key, toEntry(row));
+    }
+    return found;
+  }
+
+  /**
+   * The rows the open transaction read or wrote that nothing else can change before it ends (null: none), by entry.
+   * With one writer at a time (SQLite), every row it read or wrote; with row locks (PostgreSQL), the rows it holds
+   * locked: read for update, or written. Emptied when a savepoint rolls back. Undefined outside a transaction.
+   */
   #cache(): Map<string, EntryRow | null> | undefined {
-    return this.#lockRows ? undefined : this.#db.transactionCache<string, EntryRow | null>(this);
+    return this.#db.transactionCache<string, EntryRow | null>(this);
   }
 
   /** A page of entries in key order. */
@@ -86,10 +131,23 @@ export class EntryTable {
     const cache = this.#cache();
     if (cache === undefined) return this.#writeRow(entry, previous);
     const id = entryId(entry.system, entry.key);
+    const held = cache.get(id);
     // Dropped first: a write that fails leaves nothing kept that may no longer hold.
     cache.delete(id);
-    const written = await this.#writeRow(entry, previous);
-    if (written) cache.set(id, entry.kind === 'delete' ? null : entryRow(entry));
+    let written: boolean;
+    if (this.#lockRows && this.#writableCte && held != null && Number(held.version) === previous) {
+      // This transaction holds the row locked at `previous`, so the version check cannot fail and its answer need not
+      // be read: the write goes with the transaction's next statement (a transfer on PostgreSQL writes two wallets,
+      // npm run bench -- transfer, weft-full-postgres). If it fails after all, that statement fails, and the
+      // transaction rolls back whole.
+      await this.#db.execute(unreadCompiled(writeWithHistory(entry, previous)));
+      written = true;
+    } else {
+      written = await this.#writeRow(entry, previous);
+    }
+    // A row written is locked by its writer too; a deleted one is kept as gone only with one writer at a time.
+    if (written && entry.kind !== 'delete') cache.set(id, entryRow(entry));
+    else if (written && !this.#lockRows) cache.set(id, null);
     return written;
   }
 

@@ -48,6 +48,15 @@ export function checkKey(key: unknown, field = 'key', options: { empty?: boolean
   );
 }
 
+/** Refuses a list of keys that is not an array of 1 to MAX_PAGE keys, each checked as `checkKey` checks one. */
+export function checkKeys(keys: unknown): asserts keys is readonly string[] {
+  if (!Array.isArray(keys) || keys.length === 0 || keys.length > MAX_PAGE) {
+    const message = `keys must be a list of 1 to ${MAX_PAGE} keys`;
+    refuse('keys', 'invalid_keys', message, `an array of 1 to ${MAX_PAGE} keys`, describeValue(keys));
+  }
+  for (const key of keys as unknown[]) checkKey(key);
+}
+
 /** Refuses a version that is not a safe integer of at least `min` (1 for a version to roll back to, 0 expected). */
 export function checkVersion(version: unknown, field: string, min: 0 | 1): asserts version is number {
   if (typeof version === 'number' && Number.isSafeInteger(version) && version >= min) return;

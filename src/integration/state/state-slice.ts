@@ -9,6 +9,7 @@ export interface SliceStore {
   list<T>(slice: string, options?: ListOptions): Promise<{ entries: Array<StateEntry<T>>; cursor: string | undefined }>;
   set<T>(slice: string, key: string, value: T, options?: SetOptions): Promise<StateEntry<T>>;
   update<T>(slice: string, key: string, fn: (value: T | undefined) => T | Promise<T>): Promise<StateEntry<T>>;
+  hold<T>(slice: string, keys: readonly string[]): Promise<Map<string, StateEntry<T>>>;
   delete(slice: string, key: string, options?: SetOptions): Promise<void>;
   history(slice: string, key: string): Promise<HistoryRow[]>;
   rollbackState<T>(slice: string, key: string, options: { toVersion: number }): Promise<StateEntry<T>>;
@@ -76,6 +77,16 @@ export class StateSlice<T> {
   /** Like `update`, but `fn` also makes the first value when `key` has none. */
   upsert(key: string, fn: (value: T | undefined) => T | Promise<T>): Promise<StateEntry<T>> {
     return this.#store.update<T>(this.id, key, fn);
+  }
+
+  /**
+   * Reads the entries of `keys` in one statement and holds them for the transaction open around the call: on
+   * PostgreSQL their rows stay locked until it ends, taken in the byte order of the keys (a caller that updates entries
+   * one by one in that order never deadlocks with it), and its later reads and writes of them need no read of their
+   * own. Returns the entries found, by key. A ValidationError for more than 1,000 keys or an invalid one.
+   */
+  hold(keys: readonly string[]): Promise<Map<string, StateEntry<T>>> {
+    return this.#store.hold<T>(this.id, keys);
   }
 
   /** Removes `key` (its history stays); NotFoundError when it has no value. */

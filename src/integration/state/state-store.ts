@@ -203,6 +203,11 @@ export class StateStore implements StateReader {
     }
   }
 
+  /** The entries of `keys` found, by key, read at once and held for the transaction open around the call. */
+  hold<T = unknown>(system: string, keys: readonly string[]): Promise<Map<string, StateEntry<T>>> {
+    return this.#inTransaction((tx) => tx.hold<T>(system, keys));
+  }
+
   /** Removes an entry (its history stays). */
   delete(system: string, key: string, options: SetOptions = {}): Promise<void> {
     return this.#inTransaction((tx) => tx.delete(system, key, options));

@@ -5,7 +5,7 @@ import { issue, validationFailed, type ValidationIssue, type ValidationManager }
 import type { EntryTable } from './entry-table.js';
 import { invariantIssue } from './invariant-check.js';
 import { diff } from './json-patch.js';
-import { checkKey, checkLimit, checkVersion } from './state-input.js';
+import { checkKey, checkKeys, checkLimit, checkVersion } from './state-input.js';
 import type { ListOptions, SetOptions, SliceOptions, StateChange, StateEntry, StateReader } from './types.js';
 
 /** A registered slice, as writes need it. */
@@ -71,6 +71,13 @@ export class StateTransaction implements StateReader {
     this.#context.slice(system);
     checkKey(key);
     return (await this.#context.table.read(system, key)) as StateEntry<T> | undefined;
+  }
+
+  /** The entries of `keys` found, by key, read at once and held for the transaction (see `StateSlice.hold`). */
+  async hold<T = unknown>(system: string, keys: readonly string[]): Promise<Map<string, StateEntry<T>>> {
+    this.#context.slice(system);
+    checkKeys(keys);
+    return (await this.#context.table.readMany(system, keys, true)) as Map<string, StateEntry<T>>;
   }
 
   async list<T = unknown>(

@@ -1,4 +1,4 @@
-export { createTestDatabase } from './test-database.js';
+export { createTestDatabase, dropSchema } from './test-database.js';
 export type { TestDatabase, TestDatabaseOptions } from './test-database.js';
 export { postgresAvailableForTests, postgresTestUrl } from './postgres-availability.js';
 export { withRollback } from './rollback.js';

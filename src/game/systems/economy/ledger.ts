@@ -90,6 +90,12 @@ export class Ledger {
     // the order given, a transfer A->B and one B->A at once would each hold one and wait for the other's, a deadlock
     // (npm run bench -- transfer, weft-full-postgres at alpha 1.5: 7 transfers/s, then timeouts).
     const byAccount = [...lines].sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
+    const walletIds = byAccount.flatMap((line) =>
+      line.account.startsWith('wallet:') ? [line.account.slice('wallet:'.length)] : [],
+    );
+    // A transfer's two wallets read and locked in one statement, in the same order (npm run bench -- transfer,
+    // weft-full-postgres); the updates below then read them from what the transaction holds.
+    if (walletIds.length > 1) await this.#wallets.hold(walletIds);
     for (const line of byAccount) {
       if (!line.account.startsWith('wallet:')) continue;
       const characterId = line.account.slice('wallet:'.length);
