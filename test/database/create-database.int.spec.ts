@@ -48,9 +48,10 @@ describe('createDatabase input', () => {
   it('never shows a password in a URL it reports', () => {
     fc.assert(
       fc.property(fc.stringMatching(/^[a-z]{1,8}$/), fc.stringMatching(/^[A-Za-z0-9%!~*]{4,20}$/), (user, password) => {
-        const shown = redactUrl(`postgres://${user}:${password}@db.example:5432/game`);
-        expect(shown).not.toContain(password);
-        expect(shown).toContain(`postgres://${user}:***@db.example`);
+        // The whole URL with the password put out: a password that is part of the user name may show there.
+        expect(redactUrl(`postgres://${user}:${password}@db.example:5432/game`)).toBe(
+          `postgres://${user}:***@db.example:5432/game`,
+        );
       }),
     );
   });
