@@ -57,7 +57,8 @@ function stageOfFrame(url: string, functionName: string): Stage | undefined {
 
 /**
  * The stage of one sample, `stack` leaf first. SQL run from the unit of work itself, with no query of the work above
- * it, is its BEGIN or COMMIT: with synchronous=FULL the COMMIT holds the flush to disk, so that is `commit`.
+ * it, is its BEGIN or COMMIT (a commit group's, its savepoints' too): with synchronous=FULL the COMMIT holds the flush
+ * to disk and the writing of the WAL, so that is `commit`.
  */
 export function stageOfSample(stack: ReadonlyArray<{ functionName: string; url: string }>): Stage {
   const leaf = stack[0];
@@ -76,7 +77,10 @@ export function stageOfSample(stack: ReadonlyArray<{ functionName: string; url: 
       .slice(i)
       .find((f) => !f.url.includes('/node_modules/kysely/') && !f.url.includes('sqlite-backend'));
     const own = above?.url.includes('/integration/database/unit-of-work') === true && above.functionName === '';
-    return own ? 'commit' : 'SQL';
+    // A commit group's BEGIN, savepoints and COMMIT are sent by the group itself (commit-group.ts); its members'
+    // statements come from their own code above it.
+    const group = above?.url.includes('/integration/database/commit-group') === true;
+    return own || group ? 'commit' : 'SQL';
   }
   return 'other';
 }

@@ -6,7 +6,7 @@ const native = at('executeQuery', '.bench-build/src/integration/database/sqlite-
 const driver = at('connection.executeQuery', 'node_modules/kysely/dist/esm/driver/runtime-driver.js');
 
 describe('the stage split of a transfer server profile', () => {
-  it('puts SQL sent by the unit of work itself in commit, and the work’s statements in SQL', () => {
+  it('puts SQL sent by the unit of work or a commit group itself in commit, and the work’s statements in SQL', () => {
     const body = at('', '.bench-build/src/integration/database/unit-of-work.js');
     const execute = at('execute', '.bench-build/src/integration/database/unit-of-work.js');
     const provide = at('provideConnection', '.bench-build/src/integration/database/unit-of-work.js');
@@ -15,6 +15,12 @@ describe('the stage split of a transfer server profile', () => {
       stageOfSample([native, driver, execute, at('#run', '.bench-build/src/integration/state/entry-table.js')]),
     ).toBe('SQL');
     expect(stageOfSample([native, driver, provide])).toBe('SQL');
+    // A commit group's own statements (BEGIN, savepoints, COMMIT), not its members'.
+    const group = at('#run', '.bench-build/src/integration/database/commit-group.js');
+    expect(stageOfSample([native, driver, group])).toBe('commit');
+    expect(
+      stageOfSample([native, driver, execute, at('#run', '.bench-build/src/integration/state/entry-table.js'), group]),
+    ).toBe('SQL');
   });
 
   it('gives Node’s own frames the stage of the first frame above them that has one', () => {
