@@ -55,12 +55,7 @@ describe.runIf(await postgresAvailableForTests())('PostgreSQL transactions with 
       .where('id', '=', 'ann')
       .execute();
 
-  /** Round trips `work` makes. */
-  async function roundTrips(work: () => Promise<unknown>): Promise<number> {
-    const before = counter.count;
-    await work();
-    return counter.count - before;
-  }
+  const roundTrips = (work: () => Promise<unknown>) => counter.roundTripsOf(work);
 
   it('sends BEGIN with the first statement: a transaction of two statements is three round trips', async () => {
     const trips = await roundTrips(() =>

@@ -45,6 +45,13 @@ export class RoundTripCounter {
     return { counter, port: address.port };
   }
 
+  /** Round trips `work` makes (with nothing else using the proxy meanwhile). */
+  async roundTripsOf(work: () => Promise<unknown>): Promise<number> {
+    const before = this.count;
+    await work();
+    return this.count - before;
+  }
+
   async close(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));

@@ -69,11 +69,7 @@ describe.runIf(process.env.CI === 'true' || (await postgresAvailableForTests()))
         await tx.update<Wallet>('economy', to, (w) => ({ gold: (w?.gold ?? 0) + gold }));
       });
 
-    async function roundTrips(work: () => Promise<unknown>): Promise<number> {
-      const before = counter.count;
-      await work();
-      return counter.count - before;
-    }
+    const roundTrips = (work: () => Promise<unknown>) => counter.roundTripsOf(work);
 
     it('writes two entries it read for update in three round trips, and reads them back from what it holds', async () => {
       // The first transfer prepares the statements on the connection.

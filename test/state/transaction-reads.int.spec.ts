@@ -29,11 +29,17 @@ describe.each(backends)('reading an entry again inside one transaction, %s', (_n
     return { events, state };
   }
 
-  it('sees its own writes, and reads a row it already holds (on PostgreSQL: locked) without a statement', async () => {
+  /** The statements a database runs, and how many of them read entries. */
+  function readCounter() {
     const statements: string[] = [];
+    const reads = () => statements.filter((sql) => /^select \* from "weft_state_entries" where/.test(sql)).length;
+    return { statements, reads };
+  }
+
+  it('sees its own writes, and reads a row it already holds (on PostgreSQL: locked) without a statement', async () => {
+    const { statements, reads } = readCounter();
     await using db = await open((sql) => statements.push(sql));
     const { events, state } = await setUp(db);
-    const reads = () => statements.filter((sql) => /^select \* from "weft_state_entries" where/.test(sql)).length;
     await state.set('economy', 'ann', { gold: 5 });
     statements.length = 0;
     await state.transaction(async (tx) => {
@@ -79,10 +85,9 @@ describe.each(backends)('reading an entry again inside one transaction, %s', (_n
   });
 
   it('holds several entries in one statement, and the updates after it read none of them again', async () => {
-    const statements: string[] = [];
+    const { statements, reads } = readCounter();
     await using db = await open((sql) => statements.push(sql));
     const { events, state } = await setUp(db);
-    const reads = () => statements.filter((sql) => /^select \* from "weft_state_entries" where/.test(sql)).length;
     await state.set('economy', 'ann', { gold: 5 });
     await state.set('economy', 'bob', { gold: 5 });
     statements.length = 0;

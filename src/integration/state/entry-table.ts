@@ -56,9 +56,7 @@ export class EntryTable {
     const statement = locking ? readEntryForUpdate : readEntry;
     const { rows } = await this.#run<EntryRow, [string, string]>(statement, system, key);
     const row = rows[0];
-    // With row locks only a row read for update is held: a read without it, or of a row not there, locks nothing.
-    if (!this.#lockRows) cache?.set(id, row ?? null);
-    else if (locking && row !== undefined) cache?.set(id, row);
+    if (cache !== undefined) this.#keep(cache, id, row, locking);
     return row === undefined ? undefined : toEntry(row);
   }
 
@@ -93,11 +91,19 @@ export class EntryTable {
     const byKey = new Map(rows.map((row) => [row.key, row]));
     for (const key of missing) {
       const row = byKey.get(key);
-      if (!this.#lockRows) cache?.set(entryId(system, key), row ?? null);
-      else if (locking && row !== undefined) cache?.set(entryId(system, key), row);
+      if (cache !== undefined) this.#keep(cache, entryId(system, key), row, locking);
       if (row !== undefined) found.set(key, toEntry(row));
     }
     return found;
+  }
+
+  /**
+   * Keeps what a read found, if nothing else can change it before the transaction ends. With row locks only a row read
+   * for update is held: a read without it, or of a row not there, locks nothing.
+   */
+  #keep(cache: Map<string, EntryRow | null>, id: string, row: EntryRow | undefined, locked: boolean): void {
+    if (!this.#lockRows) cache.set(id, row ?? null);
+    else if (locked && row !== undefined) cache.set(id, row);
   }
 
   /**
