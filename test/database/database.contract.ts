@@ -467,6 +467,38 @@ export function databaseContract(
       expect(queries.at(-1)?.error).toBeInstanceOf(ConflictError);
     });
 
+    it('runs a compiled statement outside a transaction on committed rows only, with typed errors, reported to onQuery', async () => {
+      const count = db
+        .executor()
+        .selectFrom('player')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .compile();
+      const insert = (id: string) => db.executor().insertInto('player').values({ id, gold: 1 }).compile();
+      let wroteFirst!: () => void;
+      const firstWritten = new Promise<void>((resolve) => (wroteFirst = resolve));
+      let readIssued!: () => void;
+      const issued = new Promise<void>((resolve) => (readIssued = resolve));
+      const writer = db.transaction(async (tx) => {
+        await tx.insertInto('player').values({ id: 'ann', gold: 1 }).execute();
+        wroteFirst();
+        await issued;
+        await tx.insertInto('player').values({ id: 'bob', gold: 1 }).execute();
+      });
+      await firstWritten;
+      // Issued while the transaction holds one row of two: it sees none (PostgreSQL) or both once they commit (SQLite,
+      // whose one connection the transaction holds), never the one.
+      const during = db.execute(count);
+      readIssued();
+      await writer;
+      expect([0, 2]).toContain(Number((await during).rows[0]?.n));
+      expect(Number((await db.execute(count)).rows[0]?.n)).toBe(2);
+      queries.length = 0;
+      const error = await db.execute(insert('ann')).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConflictError);
+      expect(queries.at(-1)?.error).toBeInstanceOf(ConflictError);
+      expect(await players(db)).toEqual(['ann', 'bob']);
+    });
+
     it('reports a streamed query to onQuery once it ends, read through or failed', async () => {
       await grantGold(db, 'ann', 1);
       queries.length = 0;

@@ -1,4 +1,4 @@
-import type { CompiledQuery, Dialect, Kysely } from 'kysely';
+import type { CompiledQuery, Dialect, Kysely, QueryResult } from 'kysely';
 import type { DeferredFlush } from './transaction-options.js';
 
 /**
@@ -51,5 +51,10 @@ export interface DatabaseBackend {
    * makes them queue (SQLite); undefined where it is off or the server runs writers side by side (PostgreSQL).
    */
   readonly groupCommit: { readonly maxSize: number } | undefined;
+  /**
+   * Runs a statement that belongs to no transaction at once, when a connection is free without waiting (SQLite: no
+   * transaction holds its one connection), or answers undefined and the statement goes through Kysely's executor.
+   */
+  readonly runIfIdle?: <R>(query: CompiledQuery) => Promise<QueryResult<R>> | undefined;
   poolStats(): PoolStats;
 }

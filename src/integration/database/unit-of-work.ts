@@ -17,6 +17,7 @@ import {
   type TransactionOptions,
   type TransactionWork,
 } from './transaction-options.js';
+import type { DatabaseBackend } from './backend.js';
 import type { DatabaseLogger, RetryPolicy } from './options.js';
 
 /**
@@ -34,6 +35,7 @@ export class UnitOfWork<DB> {
   readonly #maxWaiting: number;
   /** Where top-level write transactions queue to share a commit (one writer: SQLite); undefined otherwise. */
   readonly #groups: CommitGroups | undefined;
+  readonly #runIfIdle: UnitOfWorkSettings['runIfIdle'];
   #open = 0;
   /** Outermost transactions waiting for a connection (or for their next attempt), bounded by #maxWaiting. */
   #waiting = 0;
@@ -47,6 +49,7 @@ export class UnitOfWork<DB> {
     this.#retry = settings.retry;
     this.#logger = settings.logger;
     this.#maxWaiting = settings.maxWaiting;
+    this.#runIfIdle = settings.runIfIdle;
     const { groupCommit } = settings;
     this.#groups =
       groupCommit === undefined
@@ -108,14 +111,15 @@ export class UnitOfWork<DB> {
 
   /**
    * Runs a compiled statement on the open transaction's connection directly (no Kysely executor
-   * in between: for statements compiled once on hot paths), or through the pool outside one.
+   * in between: for statements compiled once on hot paths), or outside one on a free connection at once
+   * (`runIfIdle`), else through the pool.
    */
   execute<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     const refused = this.refusal();
     if (refused !== undefined) return Promise.reject(refused);
     const scope = this.#current();
     if (scope !== undefined) return scope.connection.executeQuery<R>(query);
-    return this.#root.executeQuery<R>(query);
+    return this.#runIfIdle?.<R>(query) ?? this.#root.executeQuery<R>(query);
   }
 
   /** True inside an open transaction; throws inside an abandoned one (see `timeoutMs`). */
@@ -404,6 +408,8 @@ export interface UnitOfWorkSettings {
   readonly maxWaiting: number;
   /** Group commit's largest group; undefined turns it off (PostgreSQL, or `sqlite.groupCommit: false`). */
   readonly groupCommit: { readonly maxSize: number } | undefined;
+  /** The backend's way to run a statement outside a transaction without waiting for a connection (see backend.ts). */
+  readonly runIfIdle?: DatabaseBackend['runIfIdle'];
 }
 
 const COMMIT = CompiledQuery.raw('commit');
