@@ -1,7 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
+import { ContextSlot } from '../async-context/internal.js';
 import type { Database } from '../database/internal.js';
 import { ConfigError, NotFoundError, ValidationError, WeftError, isWeftError } from '../errors/internal.js';
 import { uuidv7 } from '../events/internal.js';
@@ -64,7 +64,7 @@ export class CommandBus {
   readonly #logger: Logger;
   readonly #commands = new Map<string, Registered>();
   /** The command running in the calling async flow: nested commands inherit its actor. */
-  readonly #running = new AsyncLocalStorage<CommandContext>();
+  readonly #running = new ContextSlot<CommandContext>();
   /** Keys being run in this process: a repeat waits for the first instead of queueing a transaction behind it. */
   readonly #inFlight = new Map<string, Promise<unknown>>();
 
@@ -228,10 +228,13 @@ export class CommandBus {
     } finally {
       const durationMs = performance.now() - started;
       this.#metrics?.operationDuration.observe({ operation: info.name, outcome }, durationMs);
-      this.#logger.debug(
-        { command: info.name, actor: `${context.actor.kind}:${context.actor.id}`, outcome, durationMs },
-        'command ran',
-      );
+      // Checked first: the line's fields were built on every command, logged or not.
+      if (this.#logger.isLevelEnabled('debug')) {
+        this.#logger.debug(
+          { command: info.name, actor: `${context.actor.kind}:${context.actor.id}`, outcome, durationMs },
+          'command ran',
+        );
+      }
     }
   }
 
