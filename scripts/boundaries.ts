@@ -7,17 +7,18 @@ const LAYERS = ['integration', 'game', 'server', 'cli'] as const;
 
 /** Inside src/integration, which folders each folder may import. Root files (index.ts, ...) may import all. */
 const INTEGRATION_PARTS: Readonly<Record<string, readonly string[]>> = {
+  'async-context': [],
   errors: [],
-  database: ['errors'],
+  database: ['async-context', 'errors'],
   validation: ['errors'],
-  monitoring: ['errors', 'database'],
-  events: ['errors', 'database', 'validation', 'monitoring'],
-  state: ['errors', 'database', 'validation', 'monitoring', 'events'],
-  commands: ['errors', 'database', 'validation', 'monitoring', 'events', 'state'],
-  system: ['errors', 'database', 'validation', 'monitoring', 'events', 'state', 'commands'],
-  seed: ['errors', 'database', 'validation', 'monitoring', 'events', 'state', 'commands', 'system'],
+  monitoring: ['async-context', 'errors', 'database'],
+  events: ['async-context', 'errors', 'database', 'validation', 'monitoring'],
+  state: ['async-context', 'errors', 'database', 'validation', 'monitoring', 'events'],
+  commands: ['async-context', 'errors', 'database', 'validation', 'monitoring', 'events', 'state'],
+  system: ['async-context', 'errors', 'database', 'validation', 'monitoring', 'events', 'state', 'commands'],
+  seed: ['async-context', 'errors', 'database', 'validation', 'monitoring', 'events', 'state', 'commands', 'system'],
   // Fixtures assemble whole integrations too, so testing may also import the composition root.
-  testing: ['errors', 'database', 'validation', 'monitoring', 'events', 'state', 'commands', 'system'],
+  testing: ['async-context', 'errors', 'database', 'validation', 'monitoring', 'events', 'state', 'commands', 'system'],
 };
 
 /** The operator console: a browser app that imports only its own files and browser packages, and nothing imports it. */

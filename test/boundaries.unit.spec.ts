@@ -19,7 +19,7 @@ describe('import boundary check', () => {
       'src/integration/database/database.ts -> src/server/app.ts: integration must not import server',
     );
     expect(problems).toContain(
-      'src/integration/database/database.ts -> src/integration/events/bus.ts: integration/database may import only errors',
+      'src/integration/database/database.ts -> src/integration/events/bus.ts: integration/database may import only async-context, errors',
     );
     expect(problems.some((p) => p.includes("system crafting must not import system economy's files"))).toBe(true);
     expect(

@@ -1,4 +1,5 @@
 // `weft/internal`: every part's inside face, for Weft's own tests and benchmarks. Not a stable API.
+export * from './async-context/internal.js';
 export * from './errors/internal.js';
 export * from './database/internal.js';
 export * from './validation/internal.js';

@@ -1,12 +1,12 @@
-// What a transaction carries through AsyncLocalStorage (its Scope), and the one handle per connection that serves
+// What a transaction carries through its async flow (its Scope), and the one handle per connection that serves
 // queries only to the code of the transaction open on it.
-import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { DatabaseConnection, Dialect, QueryExecutor, Transaction } from 'kysely';
+import type { ContextSlot } from '../async-context/internal.js';
 import { refusedAfterAbandon } from './transaction-deadline.js';
 import { NESTING_REFUSED, OwnedConnectionProvider, UnitOfWorkTransaction } from './transaction-handle.js';
 import type { Root } from './transaction-root.js';
 
-/** One open transaction or savepoint, as carried by AsyncLocalStorage. */
+/** One open transaction or savepoint, as carried along its async flow. */
 export interface Scope<DB> {
   readonly trx: Transaction<DB>;
   /** The connection the transaction runs on (savepoints share it). */
@@ -36,10 +36,10 @@ export interface ConnectionHandle<DB> {
  */
 export class ConnectionHandles<DB> {
   readonly #dialect: Dialect;
-  readonly #storage: AsyncLocalStorage<Scope<DB>>;
+  readonly #storage: ContextSlot<Scope<DB>>;
   readonly #handles = new WeakMap<DatabaseConnection, ConnectionHandle<DB>>();
 
-  constructor(dialect: Dialect, storage: AsyncLocalStorage<Scope<DB>>) {
+  constructor(dialect: Dialect, storage: ContextSlot<Scope<DB>>) {
     this.#dialect = dialect;
     this.#storage = storage;
   }

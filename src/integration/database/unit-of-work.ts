@@ -1,6 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CompiledQuery, sql, type DatabaseConnection, type Dialect, type Kysely, type QueryResult } from 'kysely';
+import { ContextSlot } from '../async-context/internal.js';
 import { UsageError, WeftError } from '../errors/internal.js';
 import { backoffDelay } from './backoff.js';
 import { CommitGroups, type GroupExit } from './commit-group.js';
@@ -22,10 +22,10 @@ import type { DatabaseLogger, RetryPolicy } from './options.js';
 
 /**
  * Runs units of work: the outermost `run` is a database transaction retried on lost races,
- * nested ones are savepoints, and the open one travels with AsyncLocalStorage.
+ * nested ones are savepoints, and the open one travels along the async flow (a ContextSlot).
  */
 export class UnitOfWork<DB> {
-  readonly #storage = new AsyncLocalStorage<Scope<DB>>();
+  readonly #storage = new ContextSlot<Scope<DB>>();
   readonly #root: Kysely<DB>;
   readonly #begin: BeginStatement;
   readonly #deferredFlush: DeferredFlush;

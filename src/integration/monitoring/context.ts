@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { ContextSlot } from '../async-context/internal.js';
 import { randomUUID } from 'node:crypto';
 
 /** What every log line, event and span of one unit of work carries. */
@@ -17,7 +17,7 @@ export interface WeftContext {
   readonly replay?: boolean;
 }
 
-const storage = new AsyncLocalStorage<WeftContext>();
+const storage = new ContextSlot<WeftContext>();
 
 /**
  * Runs `fn` with `context` as the current context; fields not given are inherited from the

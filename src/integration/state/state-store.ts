@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
+import { ContextSlot } from '../async-context/internal.js';
 import { backoffDelay, type Database } from '../database/internal.js';
 import { ConfigError, ConflictError, NotFoundError, ValidationError } from '../errors/internal.js';
 import type { BacklogQuery, EventBacklog, EventDefinition, PublishOptions } from '../events/internal.js';
@@ -84,7 +84,7 @@ export class StateStore implements StateReader {
   readonly #callbacks: StateCallbacks;
   readonly #onSuccess = new Set<NonNullable<StateTransactionOptions['onSuccess']>>();
   readonly #onError = new Set<NonNullable<StateTransactionOptions['onError']>>();
-  readonly #current = new AsyncLocalStorage<StateTransaction>();
+  readonly #current = new ContextSlot<StateTransaction>();
   readonly #context: StateContext;
   readonly #updateAttempts: number;
   readonly #status: RecentResult<SyncStatus>;
