@@ -107,6 +107,26 @@ describe.each(backends)('reading an entry again inside one transaction, %s', (_n
     await events.close();
   });
 
+  it('holds entries whatever their keys hold, and on PostgreSQL in one statement text for any number of keys', async () => {
+    const { statements } = readCounter();
+    await using db = await open((sql) => statements.push(sql));
+    const { events, state } = await setUp(db);
+    // What an array literal escapes, a list's separator, SQL quoting, and characters past ASCII.
+    const keys = ['a,b', '{c}', 'd"e', "f'g", 'h\\i', ' j ', 'NULL', 'ä€😀', 'k'];
+    for (const [i, key] of keys.entries()) await state.set('economy', key, { gold: i });
+    statements.length = 0;
+    for (const count of [1, 2, keys.length]) {
+      const held = await state.transaction((tx) => tx.hold<{ gold: number }>('economy', keys.slice(0, count)));
+      expect([...held.entries()].map(([key, entry]) => [key, entry.value.gold])).toEqual(
+        keys.slice(0, count).map((key, i) => [key, i]),
+      );
+    }
+    const texts = new Set(statements.filter((sql) => /^select \* from "weft_state_entries" where/.test(sql)));
+    // SQLite lists the keys (one text per count); PostgreSQL passes them as one array, so its statement is named once.
+    expect(texts.size).toBe(cached ? 3 : 1);
+    await events.close();
+  });
+
   it('never hands out an object another read may change: a caller that edits a value in place edits its copy', async () => {
     await using db = await open(() => undefined);
     const { events, state } = await setUp(db);
