@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UnauthorizedError } from 'weft';
 import { AccessTokens, newSigningSecret } from '../../src/game/systems/auth_user/tokens.js';
 
@@ -25,5 +25,26 @@ describe('access tokens', () => {
     const [header, payload, signature] = token.split('.');
     const altered = `${header}.${payload}x.${signature}`;
     await expect(tokens.verify(altered, now)).rejects.toBeInstanceOf(UnauthorizedError);
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('checks a new token once for all the requests that bring it at once, and a bad one fails them all', async () => {
+    const tokens = new AccessTokens(newSigningSecret());
+    const now = Date.now();
+    const token = await tokens.sign(who, now);
+    const checks = vi.spyOn(crypto.subtle, 'verify');
+    const answers = await Promise.all(Array.from({ length: 20 }, () => tokens.verify(token, now)));
+    expect(answers).toEqual(Array.from({ length: 20 }, () => who));
+    expect(checks).toHaveBeenCalledTimes(1);
+    const forged = await new AccessTokens(newSigningSecret()).sign(who, now);
+    const refusals = await Promise.allSettled(Array.from({ length: 5 }, () => tokens.verify(forged, now)));
+    expect(refusals.every((r) => r.status === 'rejected' && r.reason instanceof UnauthorizedError)).toBe(true);
+    expect(checks).toHaveBeenCalledTimes(2);
+    // A refused token is checked again when it comes again: nothing of a failed check is kept.
+    await expect(tokens.verify(forged, now)).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(checks).toHaveBeenCalledTimes(3);
   });
 });
