@@ -99,7 +99,7 @@ export async function createDatabase<DB = UntypedTables>(input: string | Databas
       logger,
       maxWaiting: maxWaitingTransactions,
       groupCommit: backend.groupCommit,
-      ...(backend.runIfIdle === undefined ? {} : { runIfIdle: backend.runIfIdle }),
+      runIfIdle: backend.runIfIdle,
     }),
   );
   try {

@@ -76,16 +76,15 @@ export class EntryTable {
     }
     if (missing.length === 0) return found;
     const locking = forUpdate && this.#lockRows;
+    // PostgreSQL takes the keys as one array parameter, so every count of keys is one statement text, prepared once
+    // under its name (a list of values runs unnamed, planned on each run: docs/database.md, "Named prepared
+    // statements"); its generic plan reads the primary key, on an empty table as on a large one (EXPLAIN, PostgreSQL
+    // 15). SQLite lists them, one text per count.
+    const [shape, values] = this.#lockRows
+      ? [`readMany:${String(locking)}`, [system, missing]]
+      : [`readMany:${missing.length}`, [system, ...missing]];
     const { rows } = await this.#db.execute<EntryRow>(
-      this.#lockRows
-        ? // PostgreSQL: one array parameter, so every count of keys is one statement text, prepared once under its name
-          // (a list of values runs unnamed, planned on each run: docs/database.md, "Named prepared statements"). Its
-          // generic plan reads the primary key, on an empty table as on a large one (EXPLAIN, PostgreSQL 15).
-          this.#statements.get(`readMany:${String(locking)}`, () => this.#readManyQuery([], locking), [system, missing])
-        : this.#statements.get(`readMany:${missing.length}`, () => this.#readManyQuery(missing, false), [
-            system,
-            ...missing,
-          ]),
+      this.#statements.get(shape, () => this.#readManyQuery(missing, locking), values),
     );
     const byKey = new Map(rows.map((row) => [row.key, row]));
     for (const key of missing) {

@@ -90,15 +90,13 @@ export class Ledger {
     // the order given, a transfer A->B and one B->A at once would each hold one and wait for the other's, a deadlock
     // (npm run bench -- transfer, weft-full-postgres at alpha 1.5: 7 transfers/s, then timeouts).
     const byAccount = [...lines].sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
-    const walletIds = byAccount.flatMap((line) =>
-      line.account.startsWith('wallet:') ? [line.account.slice('wallet:'.length)] : [],
+    const walletLines = byAccount.flatMap((line) =>
+      line.account.startsWith('wallet:') ? [{ line, characterId: line.account.slice('wallet:'.length) }] : [],
     );
     // A transfer's two wallets read and locked in one statement, in the same order (npm run bench -- transfer,
     // weft-full-postgres); the updates below then read them from what the transaction holds.
-    if (walletIds.length > 1) await this.#wallets.hold(walletIds);
-    for (const line of byAccount) {
-      if (!line.account.startsWith('wallet:')) continue;
-      const characterId = line.account.slice('wallet:'.length);
+    if (walletLines.length > 1) await this.#wallets.hold(walletLines.map((wallet) => wallet.characterId));
+    for (const { line, characterId } of walletLines) {
       // Checked on the value the update holds (locked on PostgreSQL): two spends of the same gold queue here. A missing
       // wallet is found by the same read (upsert hands it over as undefined), so a movement reads each wallet once.
       const updated = await this.#wallets.upsert(characterId, (wallet) => {
