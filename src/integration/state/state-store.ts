@@ -19,6 +19,7 @@ import { EntryTable, type HistoryRow, type StateTables } from './entry-table.js'
 import { StateCallbacks, type ChangeCallback } from './state-callbacks.js';
 import { stateChanged, stateRolledBack } from './state-events.js';
 import { checkKey, checkVersion } from './state-input.js';
+import { restoreVersion, revertTransaction, type RollbackHost } from './state-rollback.js';
 import { StateTransaction, type Slice, type StateContext } from './state-transaction.js';
 import type {
   CrossSystemInvariant,
@@ -332,12 +333,7 @@ export class StateStore implements StateReader {
     this.#slice(system);
     checkKey(key);
     checkVersion(options.toVersion, 'toVersion', 1);
-    const old = await this.#table.version(system, key, options.toVersion);
-    if (old === undefined) throw new NotFoundError(`${system}/${key} has no version ${options.toVersion} in history.`);
-    await this.transaction(async (tx) => {
-      tx.rollback = { toVersion: options.toVersion };
-      await tx.restore(system, key, old.value === null ? undefined : JSON.parse(old.value), undefined);
-    });
+    await restoreVersion(this.#rollbackHost(), system, key, options.toVersion);
     const entry = await this.get<T>(system, key);
     if (entry === undefined) throw new NotFoundError(`${system}/${key} was deleted by its rollback.`);
     return entry;
@@ -352,52 +348,11 @@ export class StateStore implements StateReader {
     options: { force?: boolean } = {},
   ): Promise<{ transactionId: string; reverted: StateChange[] }> {
     checkKey(transactionId, 'transactionId');
-    const rows = await this.#table.writtenBy(transactionId);
-    if (rows.length === 0) throw new NotFoundError(`No state change of transaction ${transactionId} is in history.`);
-    const byEntry = new Map<string, { system: string; key: string; first: number; last: number }>();
-    for (const row of rows) {
-      const id = `${row.system}\u0000${row.key}`;
-      const known = byEntry.get(id);
-      byEntry.set(id, {
-        system: row.system,
-        key: row.key,
-        first: Math.min(known?.first ?? row.version, row.version),
-        last: Math.max(known?.last ?? row.version, row.version),
-      });
-    }
-    let reverted: StateChange[] = [];
-    let id = '';
-    await this.transaction(async (tx) => {
-      id = tx.id;
-      tx.rollback = { revertedTransactionId: transactionId };
-      const conflicts: Array<{ system: string; key: string; version: number; current: number }> = [];
-      for (const entry of byEntry.values()) {
-        const current = await this.#table.read(entry.system, entry.key, true);
-        const now = current?.version ?? (await this.#table.lastVersion(entry.system, entry.key));
-        if (now !== entry.last)
-          conflicts.push({ system: entry.system, key: entry.key, version: entry.last, current: now });
-      }
-      if (conflicts.length > 0 && options.force !== true) {
-        throw new ConflictError(
-          `Transaction ${transactionId} cannot be rolled back: later changes touched ${conflicts.map((c) => `${c.system}/${c.key}`).join(', ')}. Pass force to revert anyway.`,
-          { details: { conflicts } },
-        );
-      }
-      for (const entry of byEntry.values()) {
-        const before =
-          entry.first === 1 ? undefined : await this.#table.version(entry.system, entry.key, entry.first - 1);
-        if (entry.first !== 1 && before === undefined)
-          throw new NotFoundError(
-            `${entry.system}/${entry.key} version ${entry.first - 1} is no longer in history (retention).`,
-          );
-        const value: unknown = before?.value == null ? undefined : JSON.parse(before.value);
-        const exists = (await this.#table.read(entry.system, entry.key)) !== undefined;
-        if (value === undefined && !exists) continue;
-        await tx.restore(entry.system, entry.key, value, undefined);
-      }
-      reverted = tx.changes;
-    });
-    return { transactionId: id, reverted };
+    return revertTransaction(this.#rollbackHost(), transactionId, options.force === true);
+  }
+
+  #rollbackHost(): RollbackHost {
+    return { table: this.#table, transaction: (work) => this.transaction(work) };
   }
 
   #reader(): StateReader {
