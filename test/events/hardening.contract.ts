@@ -252,6 +252,37 @@ export function hardeningContract(
       }
     });
 
+    it('rejects publishAndWait when one of several handlers hangs, and a run queued behind the hung one times out too', async () => {
+      const { bus } = await setUp();
+      const quick: number[] = [];
+      const hung: number[] = [];
+      bus.subscribe('world_state.tick', (e) => {
+        quick.push(e.data.n);
+        return Promise.resolve();
+      });
+      // One worker: the second event waits in the queue behind the first, which never ends.
+      bus.subscribe(
+        'world_state.tick',
+        (e) => {
+          hung.push(e.data.n);
+          return new Promise(() => undefined);
+        },
+        { timeoutMs: 80, concurrency: 1 },
+      );
+      const started = performance.now();
+      const [first, second] = await Promise.all([
+        rejectionOf(() => bus.publishAndWait('world_state.tick', { n: 1 }, { source: 'world_state' })),
+        rejectionOf(() => bus.publishAndWait('world_state.tick', { n: 2 }, { source: 'world_state' })),
+      ]);
+      expect(first).toBeInstanceOf(TimeoutError);
+      expect(second).toBeInstanceOf(TimeoutError);
+      expect((second as TimeoutError).message).toContain('on event');
+      // The queued run started when the first gave its worker back, and had its own 80 ms from then.
+      expect(performance.now() - started).toBeGreaterThanOrEqual(150);
+      expect(quick).toEqual([1, 2]);
+      expect(hung).toEqual([1, 2]);
+    });
+
     it('takes a system.* subscription by its exact prefix: auth_user.* never gets authxuser events', async () => {
       const { bus } = await setUp();
       const [authUser, authxUser, worldState, worldxState] = lookalikes;

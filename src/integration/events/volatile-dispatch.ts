@@ -9,7 +9,7 @@ import type { Offered } from './delivery-queue.js';
 import { detached } from './detached.js';
 import type { EventEnvelope } from './envelope.js';
 import { handlerContext } from './event-context.js';
-import { withHandlerTimeout } from './handler-timeout.js';
+import { handlerDeadlines, handlerTimeoutError, withHandlerTimeout } from './handler-timeout.js';
 import { reportFailure, runHandler, type Route, type Subscription } from './subscription.js';
 
 /**
@@ -71,7 +71,6 @@ export class VolatileDispatch {
     const dispatched = performance.now();
     const traced = tracingEnabled();
     const countdown = new Countdown();
-    // The common case, one handler still running: its own promise is what the publisher awaits.
     let only: Promise<EventEnvelope> | undefined;
     for (const { subscription, series } of route) {
       if (!subscription.active) continue;
@@ -81,22 +80,16 @@ export class VolatileDispatch {
       if (collector !== undefined) {
         offered = new Promise<void>((done) => collector.add({ envelope, done }));
       } else if (subscription.queue.tryStart(envelope.partitionKey)) {
+        // A run that does not end at once is counted by the countdown, and tells it when it ends.
         const ran = this.#runVolatile(subscription, series, envelope, context, dispatched, traced, true, countdown);
-        // The run tells the countdown itself when it ends.
-        if (ran !== undefined) {
-          countdown.add();
-          // A run that is not the one returned has its timeout reported through the countdown.
-          if (only === undefined) only = ran;
-          else void ran.catch(countdown.reported);
-        }
+        // The common case, one handler still running: its own promise is what the publisher awaits.
+        if (ran !== undefined) only = ran;
         continue;
       } else {
         // A run the queue starts later (behind others of its key) enters the event's context itself.
         offered = subscription.queue.offer(envelope.partitionKey, () =>
           runInContext(context, () =>
-            this.#runVolatile(subscription, series, envelope, context, performance.now(), traced, false, undefined, {
-              timedOut: countdown.timedOut,
-            }),
+            this.#runVolatile(subscription, series, envelope, context, performance.now(), traced, false, countdown),
           ),
         );
       }
@@ -107,15 +100,17 @@ export class VolatileDispatch {
       }
     }
     if (countdown.running === 1 && only !== undefined) return only;
+    // Its timeout reached the countdown already.
     void only?.catch(countdown.reported);
     return countdown.settled(envelope);
   }
 
   /**
-   * Runs a handler on one volatile event, in the current context, without a promise of its own
-   * when the handler is synchronous (the hot path); with a tracing SDK it takes the spanned path.
-   * With `release`, gives the queue's worker back when done. Never throws; the promise rejects only with the
-   * TimeoutError of a run past the subscription's timeout (counted, logged and told to the countdown first).
+   * Runs a handler on one volatile event, in the current context, without a promise of its own when the handler is
+   * synchronous (the hot path); with a tracing SDK it takes the spanned path. With `release` the run was started here
+   * (`tryStart`): it gives the queue's worker back when done, and one that does not end at once is counted by
+   * `countdown`. Else the queue started it, and awaits the promise returned. Never throws; the promise rejects only
+   * with the TimeoutError of a run past the subscription's timeout (counted, logged and told to `countdown` first).
    */
   #runVolatile(
     subscription: Subscription,
@@ -125,8 +120,7 @@ export class VolatileDispatch {
     started: number,
     traced: boolean,
     release: boolean,
-    countdown?: Countdown,
-    queued?: { timedOut: (error: Error) => void },
+    countdown: Countdown,
   ): Promise<EventEnvelope> | undefined {
     const key = envelope.partitionKey;
     const queue = release ? subscription.queue : undefined;
@@ -134,14 +128,8 @@ export class VolatileDispatch {
     if (subscription.once) void this.#remove(subscription);
     if (traced) {
       // runHandler counts the run and logs its failure itself.
-      return this.#awaited(
-        runHandler(subscription, [envelope], this.#logger, context),
-        subscription,
-        envelope,
-        release,
-        countdown,
-        queued,
-      );
+      const run = runHandler(subscription, [envelope], this.#logger, context);
+      return this.#awaited(run, subscription, envelope, release, countdown, undefined, started);
     }
     let result: unknown;
     try {
@@ -150,54 +138,66 @@ export class VolatileDispatch {
       reportFailure(this.#logger, subscription, [envelope], error);
       return void queue?.release(key);
     }
-    if (result instanceof Promise) {
-      return this.#awaited(result, subscription, envelope, release, countdown, queued, { series, started });
-    }
+    if (result instanceof Promise)
+      return this.#awaited(result, subscription, envelope, release, countdown, series, started);
     series.delivered.inc();
     series.duration.observe(performance.now() - started);
     return void queue?.release(key);
   }
 
   /**
-   * Waits for an asynchronous run under the subscription's timeout; then gives the worker back (with `release`) and
-   * tells the countdown. With `count`, counts the run and logs its failure (else the run does). A run past its timeout
-   * is counted and logged here, told to the countdown and the queued run's publisher, and its promise rejects.
+   * Waits for an asynchronous run under the subscription's timeout, counted from `started`; then gives the worker back
+   * and tells `countdown` (with `release`). With `series`, counts the run and logs its failure (else the run does). A
+   * run past its timeout is counted and logged here and told to `countdown`; its end is no longer waited for. Returns a
+   * promise for the first run the countdown counts and for a run the queue started: it resolves with the envelope when
+   * the run ends, or rejects with the TimeoutError. A deadline in a shared queue and one pair of callbacks per run, no
+   * timer: a timer and a promise of its own per run put a volatile publish to ten async subscribers below emittery's
+   * (`npm run bench -- events`).
    */
   #awaited(
     run: Promise<unknown>,
     subscription: Subscription,
     envelope: EventEnvelope,
     release: boolean,
-    countdown: Countdown | undefined,
-    queued: { timedOut: (error: Error) => void } | undefined,
-    count?: { series: DeliverySeries; started: number },
-  ): Promise<EventEnvelope> {
-    const end = (): EventEnvelope => {
-      if (release) subscription.queue.release(envelope.partitionKey);
-      countdown?.done();
-      return envelope;
+    countdown: Countdown,
+    series: DeliverySeries | undefined,
+    started: number,
+  ): Promise<EventEnvelope> | undefined {
+    const promised = !release || countdown.running === 0;
+    let settle: { resolve: (envelope: EventEnvelope) => void; reject: (error: Error) => void } | undefined;
+    const end = (): void => {
+      if (release) {
+        subscription.queue.release(envelope.partitionKey);
+        countdown.done();
+      }
     };
-    let late = false;
-    const name = subscription.name ?? 'anonymous';
-    return withHandlerTimeout(run, subscription.timeoutMs, name, envelope, () => (late = true)).then(
+    const deadlines = handlerDeadlines(subscription.timeoutMs);
+    const deadline = deadlines.add(() => {
+      const timedOut = handlerTimeoutError(subscription.name ?? 'anonymous', subscription.timeoutMs, envelope);
+      reportFailure(this.#logger, subscription, [envelope], timedOut);
+      countdown.timedOut(timedOut);
+      end();
+      settle?.reject(timedOut);
+    }, started);
+    run.then(
       () => {
-        count?.series.delivered.inc();
-        count?.series.duration.observe(performance.now() - count.started);
-        return end();
+        if (deadline.settled) return;
+        deadlines.settle(deadline);
+        series?.delivered.inc();
+        series?.duration.observe(performance.now() - started);
+        end();
+        settle?.resolve(envelope);
       },
       (error: unknown) => {
-        if (late) {
-          const timedOut = error as Error;
-          reportFailure(this.#logger, subscription, [envelope], timedOut);
-          countdown?.timedOut(timedOut);
-          queued?.timedOut(timedOut);
-          end();
-          throw timedOut;
-        }
-        if (count !== undefined) reportFailure(this.#logger, subscription, [envelope], error);
-        return end();
+        if (deadline.settled) return;
+        deadlines.settle(deadline);
+        if (series !== undefined) reportFailure(this.#logger, subscription, [envelope], error);
+        end();
+        settle?.resolve(envelope);
       },
     );
+    if (release) countdown.add();
+    return promised ? new Promise<EventEnvelope>((resolve, reject) => (settle = { resolve, reject })) : undefined;
   }
 
   /** Queues a gathered batch for its subscription's handler. */
