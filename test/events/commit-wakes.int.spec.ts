@@ -115,4 +115,80 @@ describe('commit wake-ups of the default transport', () => {
       await bus.close();
     }
   });
+
+  it('lets the deliveries of a publisher that commits one event at a time take several events each', async () => {
+    const reads = { count: 0 };
+    // Commits without a flush to disk: the test counts deliveries, and the writer's queue must not outlast the wait
+    // for it on a slow disk.
+    const counted = await db.connectAgain({
+      sqlite: { synchronous: 'NORMAL' },
+      onQuery: (query) => void (/from "weft_event_log" where "seq" >/.test(query.sql) && reads.count++),
+    });
+    const bus = new EventBus({
+      db: counted,
+      validation: new ValidationManager(),
+      logger: quiet,
+      pollIntervalMs: NO_POLL,
+    }).define(itemCrafted);
+    const handled: string[] = [];
+    let allArrived: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => (allArrived = resolve));
+    bus.subscribe(
+      'crafting.item_crafted',
+      (e) => void (handled.push(e.data.itemId), handled.length === 100 && allArrived()),
+      {
+        name: 'crafts',
+      },
+    );
+    try {
+      await bus.ready();
+      reads.count = 0;
+      // Each publish is its own transaction, and the next waits for it: the delivery woken by one commit finds the
+      // next publish queued for the one writer.
+      for (let i = 0; i < 100; i++)
+        await bus.publish('crafting.item_crafted', { itemId: `item-${i}` }, { source: 'crafting' });
+      await arrived;
+      expect(handled).toEqual(Array.from({ length: 100 }, (_, i) => `item-${i}`));
+      // One read per delivery (woken on every commit, one event each, it read the log 100 times).
+      expect(reads.count).toBeLessThan(50);
+    } finally {
+      await bus.close();
+      await counted.close();
+    }
+  });
+
+  it('does not hold a delivery back for long while the writer stays busy', async () => {
+    const bus = new EventBus({
+      db,
+      validation: new ValidationManager(),
+      logger: quiet,
+      pollIntervalMs: NO_POLL,
+    }).define(itemCrafted);
+    let handledAt: number | undefined;
+    bus.subscribe('crafting.item_crafted', () => void (handledAt = performance.now()), { name: 'crafts' });
+    await db.transaction((tx) => tx.schema.createTable('busy').addColumn('n', 'integer').execute());
+    try {
+      await bus.ready();
+      await bus.publish('crafting.item_crafted', { itemId: 'sword' }, { source: 'crafting' });
+      const committedAt = performance.now();
+      // Four writers in a loop for 300 ms: transactions are queued for the writer the whole time.
+      let busy = true;
+      const writers = Array.from({ length: 4 }, async () => {
+        while (busy)
+          await db.transaction((tx) =>
+            tx
+              .insertInto('busy' as never)
+              .values({ n: 1 } as never)
+              .execute(),
+          );
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      busy = false;
+      await Promise.all(writers);
+      expect(handledAt).toBeDefined();
+      expect(handledAt! - committedAt).toBeLessThan(100);
+    } finally {
+      await bus.close();
+    }
+  });
 });

@@ -64,6 +64,28 @@ describe('WeftMetrics', () => {
     expect(samples.get('weft_db_query_duration_ms_count{operation="select",outcome="error"}')).toBe(1);
     expect(samples.get('weft_db_pool_size')).toBe(1);
     expect(samples.get('weft_db_pool_waiting')).toBe(0);
+    expect(samples.get('weft_db_transactions_waiting')).toBe(0);
+  });
+
+  it('exports the transactions waiting for the one SQLite writer, and none once they ran', async () => {
+    const metrics = new WeftMetrics();
+    await using db = await createTestDatabase();
+    metrics.watchDatabase(db);
+    let release: () => void = () => undefined;
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const first = db.transaction(async () => {
+      started();
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    await running;
+    const behind = [db.transaction(() => 1), db.transaction(() => 2)];
+    expect(db.poolStats().transactionsWaiting).toBe(2);
+    expect(parse(await metrics.text()).get('weft_db_transactions_waiting')).toBe(2);
+    release();
+    await first;
+    expect(await Promise.all(behind)).toEqual([1, 2]);
+    expect(parse(await metrics.text()).get('weft_db_transactions_waiting')).toBe(0);
   });
 
   it('collects process metrics into its registry', async () => {

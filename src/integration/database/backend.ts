@@ -18,10 +18,19 @@ export interface DatabaseCapabilities {
 }
 
 /** Connections: how many exist, how many are lent out, how many callers wait for one. */
-export interface PoolStats {
+export interface ConnectionStats {
   readonly size: number;
   readonly inUse: number;
   readonly waiting: number;
+}
+
+/** The connections, and the outermost transactions that wait their turn. */
+export interface PoolStats extends ConnectionStats {
+  /**
+   * Outermost transactions not running yet: waiting for a connection, for their commit group, or for their next attempt
+   * (at most `maxWaitingTransactions`).
+   */
+  readonly transactionsWaiting: number;
 }
 
 /**
@@ -56,5 +65,5 @@ export interface DatabaseBackend {
    * transaction holds its one connection), or answers undefined and the statement goes through Kysely's executor.
    */
   readonly runIfIdle?: <R>(query: CompiledQuery) => Promise<QueryResult<R>> | undefined;
-  poolStats(): PoolStats;
+  poolStats(): ConnectionStats;
 }

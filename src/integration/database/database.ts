@@ -197,7 +197,7 @@ class WeftDatabase<DB> implements Database<DB> {
   }
 
   poolStats(): PoolStats {
-    return this.#backend.poolStats();
+    return { ...this.#backend.poolStats(), transactionsWaiting: this.#work.waiting };
   }
 
   close(options: { timeoutMs?: number } = {}): Promise<void> {

@@ -10,7 +10,7 @@ import {
   type QueryResult,
 } from 'kysely';
 import { UsageError, WeftError } from '../errors/internal.js';
-import type { DatabaseBackend, PoolStats } from './backend.js';
+import type { ConnectionStats, DatabaseBackend } from './backend.js';
 import { classifySqliteError, mapDriverError } from './driver-errors.js';
 import { describeTarget, type ResolvedSqlite } from './options.js';
 import { SqliteFileGuard } from './sqlite-file-guard.js';
@@ -144,7 +144,7 @@ class SqliteDriver extends KyselyTransactionsRefused implements Driver {
     return Promise.resolve();
   }
 
-  stats(): PoolStats {
+  stats(): ConnectionStats {
     return {
       size: this.#connection === undefined ? 0 : 1,
       inUse: this.#mutex.locked ? 1 : 0,

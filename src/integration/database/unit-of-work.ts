@@ -144,6 +144,11 @@ export class UnitOfWork<DB> {
     });
   }
 
+  /** Outermost transactions not running yet (see PoolStats.transactionsWaiting). */
+  get waiting(): number {
+    return this.#waiting;
+  }
+
   run<T>(work: TransactionWork<DB, T>, options: TransactionOptions = {}): Promise<T> {
     const abandoned = this.refusal();
     if (abandoned !== undefined) return Promise.reject(abandoned);

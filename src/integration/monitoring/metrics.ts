@@ -222,6 +222,12 @@ export class WeftMetrics {
       registers: [this.registry],
       collect: read('waiting'),
     });
+    new Gauge({
+      name: 'weft_db_transactions_waiting',
+      help: 'Outermost transactions waiting their turn: for a connection, their commit group, or their next attempt.',
+      registers: [this.registry],
+      collect: read('transactionsWaiting'),
+    });
   }
 
   /** A counter in this registry; the name must be `weft_` prefixed and end in `_total`. */
