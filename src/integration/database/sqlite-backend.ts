@@ -66,9 +66,9 @@ export function sqliteBackend(
 }
 
 const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
+const BEGIN_DEFERRED = CompiledQuery.raw('begin deferred');
 /** SQLite's own `wal_autocheckpoint` default, in pages: where the WAL is copied back (by the worker, or inline). */
 const WAL_LIMIT_FRAMES = 1000;
-const BEGIN_DEFERRED = CompiledQuery.raw('begin deferred');
 
 /**
  * Weft's own Kysely driver over better-sqlite3, in place of Kysely's stock SqliteDialect driver.

@@ -144,6 +144,9 @@ export class SqliteCheckpointer {
     this.#closed ??= new Promise<void>((resolve) => {
       this.#stop(undefined);
       this.#worker.once('exit', () => resolve());
+      // Held by the worker until it has closed: an unreferenced one would let the process end (or a top-level await
+      // of `db.close()` fail with exit code 13) before its connection is closed.
+      this.#worker.ref();
       this.#worker.postMessage('close');
     });
     return this.#closed;
