@@ -33,10 +33,9 @@ const COALESCE = 32;
  * A delivery is a write transaction of its own: woken on the turn after each commit, it ran between every two commits
  * of a publisher and took one event each time (`npm run bench -- durable-e2e`: 100 events in their own transactions,
  * 100 deliveries, 0.33-0.39x raw inserts against the 0.6x target); waiting while the writer has work queued lets the
- * deliveries take the events of several commits at once. Waiting up to 2 ms gave 0.55-0.63x (median 0.60x over ten
- * runs), up to 5 ms 0.60-0.71x: a delivery behind a busy writer comes at most 5 ms later.
+ * deliveries take the events of several commits at once.
  */
-const BUSY_WRITER_WAIT_MS = 5;
+const BUSY_WRITER_WAIT_MS = 2;
 
 /**
  * The default transport: the event log in the database is the queue. Each subscription's stream
