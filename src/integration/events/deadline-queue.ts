@@ -63,13 +63,10 @@ export class DeadlineQueue {
     } else if (deadline === this.#entries[this.#front]) this.#dropSettledFront();
   }
 
+  /** Only ever armed for a pending run (by `add`, or by `#fire` for the first one left): referenced. */
   #arm(delayMs: number): void {
     this.#timer = setTimeout(this.#fire, Math.max(1, Math.ceil(delayMs)));
     this.#referenced = true;
-    if (this.#pending === 0) {
-      this.#timer.unref();
-      this.#referenced = false;
-    }
   }
 
   readonly #fire = (): void => {
