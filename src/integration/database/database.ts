@@ -86,7 +86,8 @@ export async function createDatabase<DB = UntypedTables>(input: string | Databas
   const options = typeof input === 'string' ? undefined : input;
   const logger = options?.logger ?? pino({ name: 'weft.database' });
   const observe = statementObserver(options?.onQuery, logger);
-  const backend = target.kind === 'sqlite' ? sqliteBackend(target, observe) : postgresBackend(target, logger, observe);
+  const backend =
+    target.kind === 'sqlite' ? sqliteBackend(target, logger, observe) : postgresBackend(target, logger, observe);
   const kysely = new Kysely<DB>({ dialect: backend.dialect });
   const db = new WeftDatabase<DB>(
     kysely,

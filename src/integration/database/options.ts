@@ -22,6 +22,11 @@ export interface SqliteSettings {
    * in its own savepoint. `maxSize` caps a group (default 64); `false` gives every transaction its own commit.
    */
   readonly groupCommit?: false | { readonly maxSize?: number };
+  /**
+   * Who copies the WAL back into a database file: `background` (default), a worker thread with a connection of its
+   * own, off the event loop; `inline`, SQLite's automatic checkpoint inside the commit that passes 1,000 pages.
+   */
+  readonly checkpoint?: 'background' | 'inline';
 }
 
 /** Settings that apply only to the PostgreSQL backend. */
@@ -86,6 +91,7 @@ export interface ResolvedSqlite {
   readonly busyTimeoutMs: number;
   readonly statementCacheSize: number;
   readonly groupCommit: false | { readonly maxSize: number };
+  readonly checkpoint: 'background' | 'inline';
 }
 
 /** The PostgreSQL target after parsing and defaults. */
@@ -162,7 +168,11 @@ function resolveTarget(options: DatabaseOptions): ResolvedTarget {
 }
 
 function resolveSqlite(path: string, settings: SqliteSettings): ResolvedSqlite {
-  assertKnownKeys(settings, ['synchronous', 'busyTimeoutMs', 'statementCacheSize', 'groupCommit'], 'sqlite');
+  assertKnownKeys(
+    settings,
+    ['synchronous', 'busyTimeoutMs', 'statementCacheSize', 'groupCommit', 'checkpoint'],
+    'sqlite',
+  );
   const filename = path.startsWith('//') ? path.slice(2) : path;
   if (filename.length === 0) {
     throw new ConfigError(`Database URL "sqlite:" names no file; use ${ACCEPTED_FORMS}.`);
@@ -180,7 +190,14 @@ function resolveSqlite(path: string, settings: SqliteSettings): ResolvedSqlite {
     busyTimeoutMs: integerSetting('sqlite.busyTimeoutMs', settings.busyTimeoutMs, 1000, 0),
     statementCacheSize: integerSetting('sqlite.statementCacheSize', settings.statementCacheSize, 256, 0),
     groupCommit: resolveGroupCommit(settings.groupCommit),
+    checkpoint: resolveCheckpoint(settings.checkpoint),
   };
+}
+
+function resolveCheckpoint(value: unknown): ResolvedSqlite['checkpoint'] {
+  if (value === undefined) return 'background';
+  if (value === 'background' || value === 'inline') return value;
+  throw new ConfigError(`Setting "sqlite.checkpoint" must be "background" or "inline"; received ${describe(value)}.`);
 }
 
 function resolveGroupCommit(value: unknown): ResolvedSqlite['groupCommit'] {

@@ -12,7 +12,8 @@ import {
 import { UsageError, WeftError } from '../errors/internal.js';
 import type { ConnectionStats, DatabaseBackend } from './backend.js';
 import { classifySqliteError, mapDriverError } from './driver-errors.js';
-import { describeTarget, type ResolvedSqlite } from './options.js';
+import { describeTarget, type DatabaseLogger, type ResolvedSqlite } from './options.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { SqliteFileGuard } from './sqlite-file-guard.js';
 import { observedStream, type StatementObserver } from './statement-observer.js';
 import { prepareSqliteFile } from './sqlite-path.js';
@@ -24,9 +25,13 @@ type Statement = BetterSqlite3.Statement<unknown[]>;
  * The embedded backend: one better-sqlite3 connection, WAL, foreign keys on, prepared statements reused; `observe`
  * hears of every statement.
  */
-export function sqliteBackend(config: ResolvedSqlite, observe?: StatementObserver): DatabaseBackend {
+export function sqliteBackend(
+  config: ResolvedSqlite,
+  logger: DatabaseLogger,
+  observe?: StatementObserver,
+): DatabaseBackend {
   const target = describeTarget(config);
-  const driver = new SqliteDriver(config, target, observe);
+  const driver = new SqliteDriver(config, target, logger, observe);
   return {
     capabilities: {
       concurrentWriters: false,
@@ -62,6 +67,14 @@ export function sqliteBackend(config: ResolvedSqlite, observe?: StatementObserve
 
 const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
 const BEGIN_DEFERRED = CompiledQuery.raw('begin deferred');
+/** SQLite's own `wal_autocheckpoint` default, in pages: where the WAL is copied back (by the worker, or inline). */
+const WAL_LIMIT_FRAMES = 1000;
+/**
+ * How long the checkpoint worker lets writes gather. A checkpoint after each write slowed one transaction at a time
+ * (`npm run bench -- database`: 1.76x a bare Kysely insert); every 20 ms slowed `weft-minimal`, whose worker shares the
+ * two cores with the load (`npm run bench -- transfer`, docs/benchmarks.md).
+ */
+const CHECKPOINT_INTERVAL_MS = 100;
 
 /**
  * Weft's own Kysely driver over better-sqlite3, in place of Kysely's stock SqliteDialect driver.
@@ -74,14 +87,17 @@ const BEGIN_DEFERRED = CompiledQuery.raw('begin deferred');
 class SqliteDriver extends KyselyTransactionsRefused implements Driver {
   readonly #config: ResolvedSqlite;
   readonly #target: string;
+  readonly #logger: DatabaseLogger;
   readonly #observe: StatementObserver | undefined;
   readonly #mutex = new ConnectionMutex();
   #connection: SqliteConnection | undefined;
+  #checkpointer: SqliteCheckpointer | undefined;
 
-  constructor(config: ResolvedSqlite, target: string, observe: StatementObserver | undefined) {
+  constructor(config: ResolvedSqlite, target: string, logger: DatabaseLogger, observe: StatementObserver | undefined) {
     super();
     this.#config = config;
     this.#target = target;
+    this.#logger = logger;
     this.#observe = observe;
   }
 
@@ -100,16 +116,37 @@ class SqliteDriver extends KyselyTransactionsRefused implements Driver {
       // and from then on writes each page changed in the transaction to that file: two system calls a page
       // (`npm run bench -- transfer`, weft-full, docs/database.md). Temporary tables and sorts stay in memory too.
       db.pragma('temp_store = MEMORY');
+      if (path !== undefined && this.#config.checkpoint === 'background') this.#checkpointInBackground(db, path);
       this.#connection = new SqliteConnection(db, {
         cacheSize: this.#config.statementCacheSize,
         target: this.#target,
         path,
         observe: this.#observe,
+        stopCheckpoints: () => this.#checkpointer?.stopNow(),
       });
     } catch (error) {
       return Promise.reject(mapDriverError(asConnectionError(error), classifySqliteError, this.#target));
     }
     return Promise.resolve();
+  }
+
+  /** The WAL is checkpointed by a worker thread from now on; should that stop, by the connection again. */
+  #checkpointInBackground(db: BetterSqlite3.Database, path: string): void {
+    db.pragma('wal_autocheckpoint = 0');
+    this.#checkpointer = new SqliteCheckpointer({
+      path,
+      synchronous: this.#config.synchronous,
+      busyTimeoutMs: this.#config.busyTimeoutMs,
+      walLimitFrames: WAL_LIMIT_FRAMES,
+      intervalMs: CHECKPOINT_INTERVAL_MS,
+      onStopped: (error) => {
+        this.#checkpointer = undefined;
+        if (error !== undefined) {
+          this.#logger.error({ err: error, database: this.#target }, 'WAL checkpoints in the background stopped');
+        }
+        if (db.open) db.pragma(`wal_autocheckpoint = ${WAL_LIMIT_FRAMES}`);
+      },
+    });
   }
 
   /**
@@ -126,6 +163,8 @@ class SqliteDriver extends KyselyTransactionsRefused implements Driver {
 
   async acquireConnection(): Promise<DatabaseConnection> {
     await this.#mutex.lock();
+    const walFull = this.#checkpointer?.beforeWrite();
+    if (walFull !== undefined) await walFull;
     if (this.#connection === undefined) {
       this.#mutex.unlock();
       throw new Error('SQLite driver is not initialised or already destroyed');
@@ -135,13 +174,15 @@ class SqliteDriver extends KyselyTransactionsRefused implements Driver {
 
   releaseConnection(): Promise<void> {
     this.#mutex.unlock();
+    this.#checkpointer?.afterWrite();
     return Promise.resolve();
   }
 
-  destroy(): Promise<void> {
+  async destroy(): Promise<void> {
+    // The worker's connection first: the last one to close copies the WAL back and removes it.
+    await this.#checkpointer?.close();
     this.#connection?.close();
     this.#connection = undefined;
-    return Promise.resolve();
   }
 
   stats(): ConnectionStats {
@@ -159,6 +200,8 @@ interface ConnectionSettings {
   readonly target: string;
   readonly path: string | undefined;
   readonly observe: StatementObserver | undefined;
+  /** Stops the background checkpoints for good, once none runs: the WAL is about to be emptied from here. */
+  readonly stopCheckpoints: () => void;
 }
 
 class SqliteConnection implements DatabaseConnection {
@@ -169,13 +212,21 @@ class SqliteConnection implements DatabaseConnection {
   readonly #guard: SqliteFileGuard | undefined;
   readonly #observe: StatementObserver | undefined;
 
-  constructor(db: BetterSqlite3.Database, { cacheSize, target, path, observe }: ConnectionSettings) {
+  constructor(db: BetterSqlite3.Database, settings: ConnectionSettings) {
+    const { cacheSize, target, path, observe, stopCheckpoints } = settings;
     this.#db = db;
     this.#cacheSize = cacheSize;
     this.#target = target;
     this.#observe = observe;
     this.#guard =
-      path === undefined ? undefined : new SqliteFileGuard(path, target, { onLost: () => this.#emptyWal() });
+      path === undefined
+        ? undefined
+        : new SqliteFileGuard(path, target, {
+            onLost: () => {
+              stopCheckpoints();
+              this.#emptyWal();
+            },
+          });
   }
 
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
