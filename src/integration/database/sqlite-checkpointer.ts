@@ -15,7 +15,7 @@ type WorkerReply = { readonly report: CheckpointReport } | { readonly error: str
 // The flags the two threads share. Main sets STOP, counts its writes in WRITES and sets WHOLE when a write waits for
 // the whole WAL to be copied back; the worker holds BUSY while a checkpoint runs. No message per write: a first version
 // posted one and ran a checkpoint after each write, and 30 µs transactions one at a time paid for both (`npm run bench
-// -- database`: 1.76x a bare Kysely insert, 1.00-1.11x now).
+// -- database`: 1.76x a bare Kysely insert, 1.00-1.12x now).
 const STOP = 0;
 const BUSY = 1;
 const WRITES = 2;
