@@ -1,16 +1,11 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
-/** What a checkpoint reported: WAL frames in the log, and how many of them are copied into the database file. */
-interface CheckpointReport {
-  readonly log: number;
-  readonly checkpointed: number;
-  /** The checkpoint ran because a write waited for the whole WAL to be copied back. */
-  readonly whole: boolean;
-}
-
-/** A message from the worker: a checkpoint's report, or the error it met. */
-type WorkerReply = { readonly report: CheckpointReport } | { readonly error: string };
+/**
+ * A message from the worker: a checkpoint that ran while a write waited for the whole WAL (`whole`), one that found
+ * the WAL past its limit (`past-limit`), or the error it met. The worker judges the limit; main needs no figures.
+ */
+type WorkerReply = { readonly checkpoint: 'whole' | 'past-limit' } | { readonly error: string };
 
 // The flags the two threads share. Main sets STOP, counts its writes in WRITES and sets WHOLE when a write waits for
 // the whole WAL to be copied back; the worker holds BUSY while a checkpoint runs. No message per write: a first version
@@ -65,9 +60,8 @@ while (db && Atomics.load(flags, ${STOP}) === 0) {
     if (Atomics.load(flags, ${STOP}) === 1) break;
     const [row] = db.pragma('wal_checkpoint(PASSIVE)');
     if (whole) Atomics.store(flags, ${WHOLE}, 0);
-    if (whole || row.log >= workerData.walLimitFrames) {
-      parentPort.postMessage({ report: { log: row.log, checkpointed: row.checkpointed, whole } });
-    }
+    if (whole) parentPort.postMessage({ checkpoint: 'whole' });
+    else if (row.log >= workerData.walLimitFrames) parentPort.postMessage({ checkpoint: 'past-limit' });
   } catch (error) {
     parentPort.postMessage({ error: describe(error) });
     break;
@@ -188,7 +182,7 @@ export class SqliteCheckpointer {
     // One that ran while a write waited copied the WAL back (whole, unless a reader of another process holds an older
     // snapshot: then writes go on, and wait again once the WAL passes its limit anew); that write starts it over. Any
     // other comes only when the WAL has grown past its limit, copied or not.
-    if (reply.report.whole) {
+    if (reply.checkpoint === 'whole') {
       this.#walFull = false;
       const served = this.#waiting;
       this.#waiting = [];
