@@ -78,13 +78,13 @@ export {
   WeftError,
   isWeftError,
 } from './errors/index.js';
-export type { WeftErrorCode, WeftErrorOptions } from './errors/index.js';
+export type { BadRequestCode, WeftErrorCode, WeftErrorOptions } from './errors/index.js';
 
 // The parts, for code that uses one on its own.
 export { createDatabase, Migrator, StatementCache, unreadWrite } from './database/index.js';
 export type { Database, DatabaseOptions, TransactionOptions } from './database/index.js';
-export { ContentError, ValidationManager, contentProblem, loadContent } from './validation/index.js';
-export type { ContentProblem, ContentReference, ContentSpec } from './validation/index.js';
+export { ContentError, ValidationManager, contentProblem, issue, loadContent } from './validation/index.js';
+export type { ContentCheckContext, ContentProblem, ContentReference, ContentSpec } from './validation/index.js';
 export { MonitoringManager, runWithContext, currentContext } from './monitoring/index.js';
 export type { WeftContext } from './monitoring/index.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ContentError } from 'weft/internal';
 import { createTestIntegration, type TestIntegration } from 'weft/testing';
-import { SHIPPED_CONTENT } from '../../src/game/systems/data/content.js';
+import { SHIPPED_CONTENT, checkContentFolder } from '../../src/game/systems/data/content.js';
 import { dataSystem } from '../../src/game/systems/data/index.js';
 
 /** A copy of the shipped content, changed by `edit(records of a file)`. */
@@ -91,5 +91,91 @@ describe('the data system', () => {
         'regions.json $ invalid_json',
       ]),
     );
+  });
+});
+
+/** What `weft validate-content` reports for a folder: `file path code` per problem, or [] when it is valid. */
+async function reported(folder: string): Promise<string[]> {
+  const failed = await checkContentFolder(folder).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  if (failed === undefined) return [];
+  expect(failed).toBeInstanceOf(ContentError);
+  return (failed as ContentError).problems.map((p) => `${p.file} ${p.pathText} ${p.code}`);
+}
+
+describe('content checks report what is wrong, not what follows from it', () => {
+  const folders: string[] = [];
+  const copy = (edits: Parameters<typeof brokenCopy>[0]): string => {
+    const folder = brokenCopy(edits);
+    folders.push(folder);
+    return folder;
+  };
+  afterEach(() => {
+    for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('a record that fails its schema still exists for the references to it', async () => {
+    const folder = copy({
+      'monsters.json': (monsters) => {
+        expect(monsters[1]!.id).toBe('wolf');
+        (monsters[1]!.loot as Array<{ chance: number }>)[0]!.chance = 1.5;
+      },
+    });
+    // The wolf is named by a quest and two regions: none of them is wrong.
+    expect(await reported(folder)).toEqual(['monsters.json $[1].loot[0].chance too_big']);
+  });
+
+  it('a reference to a record that exists nowhere is still reported, beside a broken record', async () => {
+    const folder = copy({
+      'monsters.json': (monsters) => {
+        (monsters[1]!.loot as Array<{ chance: number }>)[0]!.chance = 1.5;
+      },
+      'quests.json': (quests) => {
+        (quests[1]!.objectives as Array<{ monsterId: string }>)[0]!.monsterId = 'dragon';
+      },
+    });
+    const failed = (await checkContentFolder(folder).catch((error: unknown) => error)) as ContentError;
+    expect(failed.problems.map((p) => `${p.file} ${p.pathText}: ${p.message}`)).toEqual([
+      'monsters.json $[1].loot[0].chance: Too big: expected number to be <=1',
+      'quests.json $[1].objectives[0].monsterId: unknown monsters "dragon"',
+    ]);
+  });
+
+  it('a missing folder is one missing_file problem per collection, and nothing derived from them', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'weft-content-'));
+    folders.push(folder);
+    const missing = join(folder, 'nowhere');
+    expect(await reported(missing)).toEqual(
+      ['items', 'recipes', 'monsters', 'quests', 'factions', 'npcs', 'regions', 'classes', 'market'].map(
+        (collection) => `${collection}.json $ missing_file`,
+      ),
+    );
+  });
+
+  it('a file that cannot be read hides no real problem of the others, and adds none', async () => {
+    const folder = copy({
+      'quests.json': () => '[{ "id": "slime_cleanup", ',
+      'npcs.json': (npcs) => {
+        npcs[0]!.faction = 'nobody';
+      },
+    });
+    // The dialogues start quests of quests.json: whether those exist cannot be said, so it is not.
+    expect(await reported(folder)).toEqual(['quests.json $ invalid_json', 'npcs.json $[0].faction reference']);
+  });
+
+  it('a start region that fails its schema is not also "no region is marked start"', async () => {
+    const folder = copy({
+      'regions.json': (regions) => {
+        expect(regions[0]!.start).toBe(true);
+        (regions[0]!.level as { min: number }).min = 0;
+      },
+    });
+    expect(await reported(folder)).toEqual(['regions.json $[0].level.min too_small']);
+  });
+
+  it('the shipped content is valid', async () => {
+    expect(await reported(SHIPPED_CONTENT)).toEqual([]);
   });
 });

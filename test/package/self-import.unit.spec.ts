@@ -14,7 +14,6 @@ const INTERNALS = [
   'applyPatch',
   'diff',
   'parseSettings',
-  'issue',
   'matchesEventPattern',
   'eventMigrations',
   'stateMigrations',
@@ -28,6 +27,8 @@ describe('the package imports itself by name', () => {
     expect(database.createDatabase).toBe(weft.createDatabase);
     // Public since a game system compiles its hot statements with it (auth_user.authenticate).
     expect(database.StatementCache).toBe(weft.StatementCache);
+    // Public since a game system's command names the input field it refuses in a ValidationError's issues.
+    expect(validation.issue).toBe(weft.issue);
     // Public since a game system mints the ids of its indexed rows with it (the economy's movements).
     expect(events.uuidv7).toBe(weft.uuidv7);
     await using db = await createTestDatabase();

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -81,19 +84,73 @@ describe('game content loader', () => {
     const error = await loadContent(contentValidation(), `${fixtures}bad`, spec).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ContentError);
     const problems = (error as ContentError).problems.map((p) => `${p.file} ${p.pathText} ${p.code}`);
-    expect(problems).toEqual(
-      expect.arrayContaining([
-        'items.json $[1].value too_small',
-        'items.json $[2].value invalid_type',
-        'recipes.json $[1].inputs[1].itemId reference',
-        'monsters.json $ invalid_json',
-        'quests.json $[0].faction reference',
-      ]),
-    );
-    // Records that failed their schema are not targets: iron_bar and sword are missing, so references to them are
-    // reported too.
-    expect(problems).toContain('recipes.json $[0].output reference');
+    // iron_bar and sword fail their schema but exist: the recipes and the quest naming them are not wrong. The quest's
+    // "dragon" is not checked either: monsters.json cannot be parsed, so what it would hold is unknown.
+    expect(problems).toEqual([
+      'items.json $[1].value too_small',
+      'items.json $[2].value invalid_type',
+      'monsters.json $ invalid_json',
+      'recipes.json $[1].inputs[1].itemId reference',
+      'quests.json $[0].faction reference',
+    ]);
     expect((error as ContentError).status).toBe(422);
     expect((error as Error).message).toContain('recipes.json $[1].inputs[1].itemId: unknown items "mithril"');
+  });
+
+  it('counts a record that fails its schema as existing when it has an id, and only then', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'weft-content-'));
+    try {
+      await writeFile(
+        join(folder, 'items.json'),
+        JSON.stringify([
+          { id: 'hammer', name: 'Hammer', value: -1 },
+          { name: 'Anvil', value: 3 },
+        ]),
+      );
+      await writeFile(
+        join(folder, 'recipes.json'),
+        JSON.stringify([{ id: 'forge', inputs: [{ itemId: 'hammer', count: 1 }], output: 'anvil' }]),
+      );
+      const error = await loadContent(contentValidation(), folder, {
+        collections: { items: 'data.item', recipes: 'crafting.recipe' },
+        references: spec.references.slice(0, 2),
+      }).catch((e: unknown) => e);
+      expect((error as ContentError).problems.map((p) => `${p.file} ${p.pathText}: ${p.message}`)).toEqual([
+        'items.json $[0].value: Too small: expected number to be >=0',
+        'items.json $[1].id: Invalid input: expected string, received undefined',
+        'recipes.json $[0].output: unknown items "anvil"',
+      ]);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('tells checks every id, those of failed records included, and nothing of an unreadable file', async () => {
+    const seen: Record<string, unknown> = {};
+    const error = await loadContent(contentValidation(), `${fixtures}bad`, {
+      ...spec,
+      checks: [
+        (content, context) => {
+          seen.items = content.items?.length;
+          seen.itemIds = [...(context.ids('items') ?? [])];
+          seen.itemNames = [...(context.ids('items', 'name') ?? [])];
+          seen.rejectedItems = context.rejected('items').length;
+          seen.monsters = content.monsters;
+          seen.monsterIds = context.ids('monsters');
+          seen.rejectedMonsters = context.rejected('monsters');
+          return [];
+        },
+      ],
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ContentError);
+    expect(seen).toEqual({
+      items: 1,
+      itemIds: ['iron_ore', 'iron_bar', 'sword'],
+      itemNames: ['Iron ore', 'Iron bar', 'Sword'],
+      rejectedItems: 2,
+      monsters: undefined,
+      monsterIds: undefined,
+      rejectedMonsters: [],
+    });
   });
 });

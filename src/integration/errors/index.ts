@@ -14,4 +14,4 @@ export {
   WeftError,
   isWeftError,
 } from './weft-error.js';
-export type { ValidationIssue, WeftErrorCode, WeftErrorOptions } from './weft-error.js';
+export type { BadRequestCode, ValidationIssue, WeftErrorCode, WeftErrorOptions } from './weft-error.js';

@@ -14,6 +14,11 @@ export const ERROR_CODES = {
   WEFT_UNAUTHORIZED: 401,
   WEFT_FORBIDDEN: 403,
   WEFT_BAD_REQUEST: 400,
+  WEFT_REQUEST_TIMEOUT: 408,
+  WEFT_PAYLOAD_TOO_LARGE: 413,
+  WEFT_URI_TOO_LONG: 414,
+  WEFT_UNSUPPORTED_MEDIA_TYPE: 415,
+  WEFT_HEADERS_TOO_LARGE: 431,
   WEFT_VALIDATION: 422,
   WEFT_RATE_LIMITED: 429,
   WEFT_UNAVAILABLE: 503,
@@ -80,10 +85,24 @@ export class UnauthorizedError extends WeftError {
   }
 }
 
-/** The request itself is malformed before any rule applies: a body that is not JSON, a missing body. HTTP 400. */
+/** The codes of requests refused as requests, before any rule of the game applies (see BadRequestError). */
+export type BadRequestCode =
+  | 'WEFT_BAD_REQUEST'
+  | 'WEFT_METHOD_NOT_ALLOWED'
+  | 'WEFT_REQUEST_TIMEOUT'
+  | 'WEFT_PAYLOAD_TOO_LARGE'
+  | 'WEFT_URI_TOO_LONG'
+  | 'WEFT_UNSUPPORTED_MEDIA_TYPE'
+  | 'WEFT_HEADERS_TOO_LARGE';
+
+/**
+ * The request itself is refused before any rule applies: a body that is not JSON or missing (400, the default), a
+ * method the path does not answer (405), a request too slow (408), a body, URI or headers too large (413, 414, 431),
+ * a body of a media type the API does not read (415).
+ */
 export class BadRequestError extends WeftError {
-  constructor(message: string, options: WeftErrorOptions = {}) {
-    super('WEFT_BAD_REQUEST', message, options);
+  constructor(message: string, options: WeftErrorOptions & { code?: BadRequestCode } = {}) {
+    super(options.code ?? 'WEFT_BAD_REQUEST', message, options);
   }
 }
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ValidationError, type ValidationIssue } from '../errors/internal.js';
 import { formatPath, issue } from './issues.js';
-import { collectIds, compileReference } from './references.js';
+import { collectIds, compileReference, type ReferenceId } from './references.js';
 import type { ValidationManager } from './validation-manager.js';
 
 /** One problem in a content folder: the file, and the issue at its path inside that file. */
@@ -19,6 +19,21 @@ export interface ContentReference {
   readonly key?: string;
 }
 
+/**
+ * What a content check may ask besides the records that passed their schema, so that it reports only what is wrong
+ * itself: a record that failed its schema still exists (its own problems are reported), and a file that could not be
+ * read says nothing of what it would hold.
+ */
+export interface ContentCheckContext {
+  /**
+   * The ids (the `key` field, default `id`) of every record of a collection that names itself, those that failed
+   * their schema included; `undefined` when the collection's file could not be read, parsed, or held no array.
+   */
+  ids(collection: string, key?: string): ReadonlySet<ReferenceId> | undefined;
+  /** The records of a collection that failed their schema, as read from the file. */
+  rejected(collection: string): readonly unknown[];
+}
+
 /** What to load: each collection is `<name>.json` in the folder, a JSON array validated by one schema. */
 export interface ContentSpec {
   readonly collections: Readonly<Record<string, string>>;
@@ -26,9 +41,11 @@ export interface ContentSpec {
   /**
    * Checks across records and collections that schemas and references cannot express (a dialogue
    * tree's shape, an economy's balance), run on the records that passed their schema; their
-   * problems join the same report.
+   * problems join the same report. A collection whose file could not be read is absent from `content`.
    */
-  readonly checks?: ReadonlyArray<(content: Readonly<Record<string, readonly unknown[]>>) => readonly ContentProblem[]>;
+  readonly checks?: ReadonlyArray<
+    (content: Readonly<Record<string, readonly unknown[]>>, context: ContentCheckContext) => readonly ContentProblem[]
+  >;
 }
 
 /** Thrown by `loadContent`: every problem of every file at once, so one run shows all there is to fix. */
@@ -50,7 +67,9 @@ export class ContentError extends ValidationError {
  * Reads a folder of game content (items, recipes, monsters, quests, factions, dialogue), checks
  * every record against its schema, the rules and references registered for it, and the
  * references between collections; returns the parsed content, or throws one ContentError listing
- * every problem with its file and path.
+ * every problem with its file and path. A record that failed its schema but has an id still counts
+ * as existing for references, and references to or from a file that could not be read are not
+ * checked: the report names what is wrong, not what follows from it.
  * @example const content = await loadContent(validation, 'content', { collections: { items: 'data.item', recipes:
  * 'crafting.recipe' } })
  */
@@ -64,6 +83,8 @@ export async function loadContent<C extends Record<string, string>>(
   // Records that fail their schema are left out, so the n-th kept record is not the n-th of its file:
   // problems found on kept records name the record's place in its file.
   const places: Record<string, number[]> = {};
+  // Records that failed their schema, as read: they are not content, but they exist.
+  const rejected: Record<string, unknown[]> = {};
 
   for (const [collection, schema] of Object.entries(spec.collections)) {
     const file = `${collection}.json`;
@@ -71,25 +92,32 @@ export async function loadContent<C extends Record<string, string>>(
     if (records === undefined) continue;
     content[collection] = [];
     places[collection] = [];
+    rejected[collection] = [];
     for (const [index, record] of records.entries()) {
       const result = await validation.validateCrossSystem(schema, record);
       if (result.ok) {
         content[collection].push(result.value);
         places[collection].push(index);
       } else {
+        rejected[collection].push(record);
         problems.push(...result.issues.map((i) => inFile(file, [index, ...i.path], i)));
       }
     }
   }
 
+  const context: ContentCheckContext = {
+    ids: (collection, key = 'id') => {
+      const kept = content[collection];
+      if (kept === undefined) return undefined;
+      return new Set([...kept, ...(rejected[collection] ?? [])].flatMap((record) => idOf(record, key)));
+    },
+    rejected: (collection) => rejected[collection] ?? [],
+  };
+
   for (const reference of spec.references ?? []) {
-    const targets = content[reference.to];
+    const known = context.ids(reference.to, reference.key);
     const sources = content[reference.from];
-    if (targets === undefined || sources === undefined) continue;
-    const key = reference.key ?? 'id';
-    const known = new Set(
-      targets.map((t) => (typeof t === 'object' && t !== null ? (t as Record<string, unknown>)[key] : undefined)),
-    );
+    if (known === undefined || sources === undefined) continue;
     const { segments } = compileReference({
       from: reference.from,
       path: reference.path,
@@ -113,7 +141,7 @@ export async function loadContent<C extends Record<string, string>>(
   }
 
   for (const check of spec.checks ?? []) {
-    for (const problem of check(content)) problems.push(inPlace(problem, places));
+    for (const problem of check(content, context)) problems.push(inPlace(problem, places));
   }
 
   if (problems.length > 0) throw new ContentError(problems);
@@ -150,6 +178,13 @@ async function readRecords(path: string, file: string, problems: ContentProblem[
     return undefined;
   }
   return parsed as unknown[];
+}
+
+/** The id a record names itself by at `key`, if it has a readable one, whether or not the record passed its schema. */
+function idOf(record: unknown, key: string): ReferenceId[] {
+  if (typeof record !== 'object' || record === null || !Object.hasOwn(record, key)) return [];
+  const id = (record as Record<string, unknown>)[key];
+  return typeof id === 'string' || typeof id === 'number' ? [id] : [];
 }
 
 /** A check's problem, its record index turned from the kept records' order to the file's. */

@@ -1,4 +1,9 @@
-import { contentProblem, type ContentProblem, type ContentReference } from '../../../integration/index.js';
+import {
+  contentProblem,
+  type ContentCheckContext,
+  type ContentProblem,
+  type ContentReference,
+} from '../../../integration/index.js';
 import type { Content, DialogueTree } from './schemas.js';
 
 /** The references between collections that the content loader resolves (`path` of `from` names an id of `to`). */
@@ -23,7 +28,11 @@ export const REFERENCES: readonly ContentReference[] = [
   { from: 'market', path: 'itemId', to: 'items' },
 ];
 
-type Check = (content: Content) => ContentProblem[];
+/**
+ * A check of the game's content across records: it reports only what is wrong itself, never a consequence of a problem
+ * the loader has reported already (the context knows the ids of failed records, and which files could not be read).
+ */
+type Check = (content: Content, context: ContentCheckContext) => ContentProblem[];
 
 /** A record that names itself: by `id`, or by `itemId` (market prices). */
 type Named = { readonly id?: string; readonly itemId?: string };
@@ -47,7 +56,7 @@ const uniqueIds: Check = (content) =>
   });
 
 /** Ranges are ordered, thresholds grow, the world has a start, neighbours go both ways. */
-const shapes: Check = (content) => {
+const shapes: Check = (content, context) => {
   const problems: ContentProblem[] = [];
   content.regions.forEach((region, index) => {
     if (region.level.min > region.level.max) {
@@ -67,7 +76,10 @@ const shapes: Check = (content) => {
       }
     }
   });
-  if (!content.regions.some((region) => region.start === true)) {
+  // An unreadable regions.json, or a start region that failed its schema, is reported already.
+  const startRejected = context.rejected('regions').some((region) => (region as { start?: unknown }).start === true);
+  const regionsRead = context.ids('regions') !== undefined;
+  if (regionsRead && !startRejected && !content.regions.some((region) => region.start === true)) {
     problems.push(contentProblem('regions.json', [], 'no_start', 'no region is marked "start": true'));
   }
   content.monsters.forEach((monster, index) => {
@@ -88,7 +100,7 @@ const shapes: Check = (content) => {
       }
     });
   });
-  const factionIds = new Set(content.factions.map((f) => f.id));
+  const factionIds = context.ids('factions') ?? new Set();
   content.factions.forEach((faction, index) => {
     for (const other of Object.keys(faction.relations)) {
       if (!factionIds.has(other) || other === faction.id) {
@@ -125,9 +137,10 @@ const questChains: Check = (content) => {
  * ends the talk), every node can be reached from the start, every node can reach an end (no talk
  * that loops for ever), and its effects name known quests and factions.
  */
-const dialogues: Check = (content) => {
-  const quests = new Set(content.quests.map((q) => q.id));
-  const factions = new Set(content.factions.map((f) => f.id));
+const dialogues: Check = (content, context) => {
+  // Quests and factions that failed their schema still exist; an unreadable file's ids are unknown, so not checked.
+  const quests = context.ids('quests');
+  const factions = context.ids('factions');
   return content.npcs.flatMap((npc, index) => {
     const at = (...path: Array<string | number>) => [index, 'dialogue', ...path];
     const problems = dialogueShape(npc.dialogue).map(({ path, code, message }) =>
@@ -136,8 +149,8 @@ const dialogues: Check = (content) => {
     for (const [nodeId, node] of Object.entries(npc.dialogue.nodes)) {
       node.options.forEach((option, optionIndex) => {
         (option.effects ?? []).forEach((effect, effectIndex) => {
-          const known = effect.kind === 'start_quest' ? quests.has(effect.questId) : factions.has(effect.factionId);
-          if (!known) {
+          const known = effect.kind === 'start_quest' ? quests?.has(effect.questId) : factions?.has(effect.factionId);
+          if (known === false) {
             const what = effect.kind === 'start_quest' ? `quest ${effect.questId}` : `faction ${effect.factionId}`;
             const path = at('nodes', nodeId, 'options', optionIndex, 'effects', effectIndex);
             problems.push(contentProblem('npcs.json', path, 'reference', `unknown ${what}`));

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { ValidationManager, loadContent, type ContentProblem, type ContentSpec } from '../../../integration/index.js';
+import {
+  ValidationManager,
+  loadContent,
+  type ContentCheckContext,
+  type ContentProblem,
+  type ContentSpec,
+} from '../../../integration/index.js';
 import { CONTENT_CHECKS, REFERENCES } from './checks.js';
 import { COLLECTIONS, type Content } from './schemas.js';
 
@@ -17,10 +23,14 @@ export const CONTENT_SPEC = {
   references: REFERENCES,
   checks: CONTENT_CHECKS.map(
     (check) =>
-      (content: Readonly<Record<string, readonly unknown[]>>): readonly ContentProblem[] =>
+      (
+        content: Readonly<Record<string, readonly unknown[]>>,
+        context: ContentCheckContext,
+      ): readonly ContentProblem[] =>
         // The records reaching the checks passed their schemas: they are what `Content` says. A file
-        // that could not be read at all is reported already; the checks see it as empty.
-        check(withEveryCollection(content)),
+        // that could not be read at all is reported already; the checks see it as empty, and ask
+        // `context` before reporting what its absence would cause.
+        check(withEveryCollection(content), context),
   ),
 } satisfies ContentSpec;
 
