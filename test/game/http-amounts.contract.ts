@@ -80,6 +80,10 @@ export function httpAmountsContract(name: string, options: TestIntegrationOption
       expect(transfer.statusCode, transfer.body).toBe(422);
       expect(isProblem(transfer)).toBe(true);
       expect(transfer.json<{ detail: string }>().detail).toMatch(/more gold than a wallet can/);
+      // The issue names the field whose amount is too much for the receiving wallet.
+      expect(transfer.json<{ issues: unknown[] }>().issues).toEqual([
+        expect.objectContaining({ path: ['gold'], pathText: '$.gold', code: 'too_big' }),
+      ]);
       const topUp = await post(game, ann, `/characters/${alchemist}/transfer`, { toCharacterId: ranger, gold: 10 });
       expectStatus(topUp, 200, 'a transfer up to the limit');
       const full = await holdings(game, bob, ranger);
@@ -92,6 +96,9 @@ export function httpAmountsContract(name: string, options: TestIntegrationOption
       const back = await post(game, bob, `/characters/${ranger}/market/sell`, { itemId: 'bread', quantity: 1 });
       expect(back.statusCode, back.body).toBe(422);
       expect(back.json<{ detail: string }>().detail).toMatch(/more gold than a wallet can/);
+      expect(back.json<{ issues: unknown[] }>().issues).toEqual([
+        expect.objectContaining({ path: ['quantity'], pathText: '$.quantity', code: 'too_big' }),
+      ]);
       const gift = await post(game, ann, `/characters/${alchemist}/transfer`, { toCharacterId: ranger, gold: 1 });
       expect(gift.statusCode).toBe(422);
       await game.weft.events.drain();

@@ -2,9 +2,20 @@ import type { Database } from '../../../integration/index.js';
 import { RateLimitedError } from '../../../integration/index.js';
 import type { AuthTables } from './tables.js';
 
-/** Failed sign-ins a username gets free; then each failure doubles the wait, up to MAX_LOCK_SECONDS. */
+/**
+ * Failed sign-ins a username gets before it must wait: the failure that reaches this count locks it, so the next try
+ * (the 6th) is a 429. docs/game.md: "after 5 failures, each further try waits".
+ */
 const FREE_FAILURES = 5;
+/** The wait after the FREE_FAILURES-th failure; each further failure doubles it, up to MAX_LOCK_SECONDS. */
+const FIRST_LOCK_SECONDS = 2;
 const MAX_LOCK_SECONDS = 15 * 60;
+
+/** How long a username waits after its `failures`-th failed sign-in: 0 while it has free ones, then 2, 4, 8 s ... */
+function lockSecondsAfter(failures: number): number {
+  if (failures < FREE_FAILURES) return 0;
+  return Math.min(MAX_LOCK_SECONDS, FIRST_LOCK_SECONDS * 2 ** (failures - FREE_FAILURES));
+}
 
 /**
  * Slows down guessing one account's password, whichever addresses the guesses come from: after a
@@ -40,8 +51,8 @@ export class LoginGuard {
   }
 
   /**
-   * Counts a failure (one atomic upsert, so concurrent failures all count), and locks the username once it had its free
-   * ones.
+   * Counts a failure (one atomic upsert, so concurrent failures all count), and locks the username from its
+   * FREE_FAILURES-th failure on.
    */
   async failed(username: string): Promise<void> {
     await this.#db.transaction(async (tx) => {
@@ -53,8 +64,8 @@ export class LoginGuard {
         )
         .returning('failures')
         .executeTakeFirstOrThrow();
-      if (failures <= FREE_FAILURES) return;
-      const lockSeconds = Math.min(MAX_LOCK_SECONDS, 2 ** (failures - FREE_FAILURES));
+      const lockSeconds = lockSecondsAfter(failures);
+      if (lockSeconds === 0) return;
       await tx
         .updateTable('auth_user_login_failures')
         .set({ locked_until: new Date(this.#now() + lockSeconds * 1000).toISOString() })

@@ -7,8 +7,10 @@ import {
   defineSystem,
   type Actor,
   type SystemDefinition,
+  issue,
 } from '../../../integration/index.js';
 import { contentOf } from '../../shared/content.js';
+import { unknownReference } from '../../shared/input-issues.js';
 import {
   Character,
   CharacterRef,
@@ -139,6 +141,19 @@ export function characterSystem(): SystemDefinition<'character'> {
         if (unknown.length > 0) {
           throw new ValidationError(`Unknown item(s): ${unknown.map((s) => s.itemId).join(', ')}.`, {
             details: { unknown: unknown.map((s) => s.itemId) },
+            issues: stacks.flatMap((stack, index) =>
+              known.has(stack.itemId)
+                ? []
+                : [
+                    issue(
+                      ['items', index, 'itemId'],
+                      'reference',
+                      `unknown item ${JSON.stringify(stack.itemId)}`,
+                      'an existing item',
+                      JSON.stringify(stack.itemId),
+                    ),
+                  ],
+            ),
           });
         }
       }
@@ -147,11 +162,17 @@ export function characterSystem(): SystemDefinition<'character'> {
         'create',
         { input: CreateInput, output: Character, description: 'Creates a character of a class, in the start region.' },
         async (input, { actor }) => {
-          if (actor.kind !== 'user') throw new ValidationError('Characters belong to players: sign in.');
+          if (actor.kind !== 'user') {
+            // Named as the command bus names an actor it refuses.
+            throw new ValidationError('Characters belong to players: sign in.', {
+              issues: [issue(['actor'], 'not_a_player', 'a character is created by a player', 'a user', actor.kind)],
+            });
+          }
           const characterClass = (await classes(sys.execute)).find((c) => c.id === input.class);
           if (characterClass === undefined) {
             throw new ValidationError(`Unknown class ${JSON.stringify(input.class)}.`, {
               details: { class: input.class },
+              issues: [unknownReference('class', 'class', input.class)],
             });
           }
           const start = (await regions(sys.execute)).find((r) => r.start === true);
@@ -329,7 +350,10 @@ export function characterSystem(): SystemDefinition<'character'> {
         async ({ characterId, regionId, from }, { actor }) => {
           const character = await mine(actor, characterId);
           if (!(await regions(sys.execute)).some((r) => r.id === regionId))
-            throw new ValidationError(`Unknown region ${JSON.stringify(regionId)}.`);
+            throw new ValidationError(`Unknown region ${JSON.stringify(regionId)}.`, {
+              details: { regionId },
+              issues: [unknownReference('regionId', 'region', regionId)],
+            });
           // Checked on the value the update holds (locked on PostgreSQL): two moves at once, each from the same
           // region, cannot both pass.
           let before = character.region;
@@ -357,15 +381,38 @@ export function characterSystem(): SystemDefinition<'character'> {
         {
           input: UseInput,
           output: z.strictObject({ hp: z.int(), maxHp: z.int() }),
-          description: 'Uses a consumable: a potion heals.',
+          description: 'Uses a consumable: a potion heals. Refused at full hp, where it would do nothing.',
         },
         async ({ characterId, itemId }, { actor }) => {
           const item = (await items(sys.execute)).find((i) => i.id === itemId);
           const heal = item?.kind === 'consumable' ? (item.stats?.heal ?? 0) : 0;
-          if (heal === 0) throw new ValidationError(`${itemId} is not something to use.`, { details: { itemId } });
-          await sys.execute('character.take_items', { characterId, items: [{ itemId, count: 1 }], reason: 'use' });
+          if (heal === 0) {
+            throw new ValidationError(`${itemId} is not something to use.`, {
+              details: { itemId },
+              issues: [
+                issue(
+                  ['itemId'],
+                  'not_usable',
+                  `${JSON.stringify(itemId)} is not something to use`,
+                  'a consumable that heals',
+                  JSON.stringify(itemId),
+                ),
+              ],
+            });
+          }
           const character = await mine(actor, characterId);
-          const updated = await characters.update(characterId, (c) => ({ ...c, hp: Math.min(c.maxHp, c.hp + heal) }));
+          const full = (c: Character) =>
+            new ConflictError(`${c.name} is at full hp (${c.hp} of ${c.maxHp}): ${itemId} would do nothing.`, {
+              details: { itemId, hp: c.hp, maxHp: c.maxHp },
+            });
+          // Checked before anything is taken, so the answer says why; and again on the value the update holds (locked
+          // on PostgreSQL), so that of two uses at once the one that would heal nothing fails and its item stays.
+          if (character.hp >= character.maxHp) throw full(character);
+          await sys.execute('character.take_items', { characterId, items: [{ itemId, count: 1 }], reason: 'use' });
+          const updated = await characters.update(characterId, (c) => {
+            if (c.hp >= c.maxHp) throw full(c);
+            return { ...c, hp: Math.min(c.maxHp, c.hp + heal) };
+          });
           sys.logger.debug({ characterId, itemId, healed: updated.value.hp - character.hp }, 'item used');
           return { hp: updated.value.hp, maxHp: updated.value.maxHp };
         },

@@ -43,7 +43,7 @@ export const characterRoutes: readonly GameRoute[] = routesOf('character', (rout
     url: '/characters/:id/use',
     access: 'player',
     idempotent: true,
-    summary: 'Use a consumable (a potion heals)',
+    summary: 'Use a consumable (a potion heals; 409 at full hp, where it would do nothing, and the item is kept)',
     params: Id,
     body: z.strictObject({ itemId: z.string().min(1).max(64) }),
     responses: { 200: z.strictObject({ hp: z.int(), maxHp: z.int() }) },

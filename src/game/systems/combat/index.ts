@@ -9,6 +9,7 @@ import {
   type SystemDefinition,
 } from '../../../integration/index.js';
 import { contentOf } from '../../shared/content.js';
+import { unknownReference } from '../../shared/input-issues.js';
 import { SEED_LIMIT, resolveFight } from './fight.js';
 import { replayEncounter } from './replay.js';
 import { Encounter, EncounterRef, EncounterResolved, FightInput, MonsterSide, Replay } from './schemas.js';
@@ -104,7 +105,10 @@ export function combatSystem(options: CombatOptions = {}): SystemDefinition<'com
           const character = await sys.execute('character.get', { characterId });
           const monster = (await monsters(sys.execute)).find((m) => m.id === monsterId);
           if (monster === undefined) {
-            throw new ValidationError(`Unknown monster ${JSON.stringify(monsterId)}.`, { details: { monsterId } });
+            throw new ValidationError(`Unknown monster ${JSON.stringify(monsterId)}.`, {
+              details: { monsterId },
+              issues: [unknownReference('monsterId', 'monster', monsterId)],
+            });
           }
           const region = (await regions(sys.execute)).find((r) => r.id === character.region);
           if (region === undefined || !region.monsters.includes(monsterId)) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NotFoundError, ValidationError, defineSystem, type SystemDefinition } from '../../../integration/index.js';
 import { contentOf } from '../../shared/content.js';
+import { unknownReference } from '../../shared/input-issues.js';
 import {
   ChangeInput,
   ChangeResult,
@@ -150,7 +151,10 @@ export function diplomacySystem(): SystemDefinition<'diplomacy'> {
           const all = await factions(sys.execute);
           const starting = new Map(all.map((f) => [f.id, f.startingReputation]));
           if (!starting.has(factionId)) {
-            throw new ValidationError(`Unknown faction ${JSON.stringify(factionId)}.`, { details: { factionId } });
+            throw new ValidationError(`Unknown faction ${JSON.stringify(factionId)}.`, {
+              details: { factionId },
+              issues: [unknownReference('factionId', 'faction', factionId)],
+            });
           }
           const spread = spreadOf(all, factionId, amount);
           // The spread names only factions of the content, so the fallback never applies.

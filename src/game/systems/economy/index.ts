@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { NotFoundError, ValidationError, defineSystem, type SystemDefinition } from '../../../integration/index.js';
+import {
+  NotFoundError,
+  ValidationError,
+  defineSystem,
+  type SystemDefinition,
+  issue,
+} from '../../../integration/index.js';
 import { contentOf } from '../../shared/content.js';
 import { economyHistory } from './history.js';
 import { Ledger, ledgerMigrations, walletAccount, type LedgerTables } from './ledger.js';
@@ -69,9 +75,14 @@ export function economySystem(): SystemDefinition<'economy'> {
       const ledger = new Ledger(sys.database<LedgerTables>(), wallets);
       const goldMoved = sys.events.define({ name: 'gold_moved', durable: true, schema: GoldMoved });
 
-      /** Moves gold and says so. */
-      async function move(lines: Array<{ account: string; amount: number }>, reason: string, correlationId: string) {
-        const moved = await ledger.move(lines, reason, correlationId);
+      /** Moves gold and says so; `amountField` is the input field a wallet's overflow is blamed on. */
+      async function move(
+        lines: Array<{ account: string; amount: number }>,
+        reason: string,
+        correlationId: string,
+        amountField = 'gold',
+      ) {
+        const moved = await ledger.move(lines, reason, correlationId, amountField);
         await sys.events.publish(goldMoved, { movementId: moved.movementId, reason, lines });
         return moved;
       }
@@ -94,6 +105,7 @@ export function economySystem(): SystemDefinition<'economy'> {
             ],
             'starting_gold',
             correlationId,
+            'startingGold',
           );
           return { characterId, gold: moved.balances.get(characterId) ?? startingGold };
         },
@@ -149,7 +161,19 @@ export function economySystem(): SystemDefinition<'economy'> {
         'transfer',
         { input: TransferInput, output: TransferResult, idempotent: true, description: 'Gives gold to any character.' },
         async ({ fromCharacterId, toCharacterId, gold }, { correlationId }) => {
-          if (fromCharacterId === toCharacterId) throw new ValidationError('A transfer goes to another character.');
+          if (fromCharacterId === toCharacterId) {
+            throw new ValidationError('A transfer goes to another character.', {
+              issues: [
+                issue(
+                  ['toCharacterId'],
+                  'same_character',
+                  'a transfer goes to another character',
+                  'a character other than the giver',
+                  JSON.stringify(toCharacterId),
+                ),
+              ],
+            });
+          }
           await character(fromCharacterId);
           // A receiver without a wallet is a 404 from the ledger's own read of it.
           const moved = await move(
@@ -181,7 +205,11 @@ export function economySystem(): SystemDefinition<'economy'> {
         async ({ characterId, itemId, quantity }, { correlationId }) => {
           await character(characterId);
           const total = (await priceOf(itemId)).buy * quantity;
-          if (!Number.isSafeInteger(total)) throw new ValidationError('That costs more gold than there can be.');
+          if (!Number.isSafeInteger(total)) {
+            throw new ValidationError('That costs more gold than there can be.', {
+              issues: [issue(['quantity'], 'too_big', 'that many cost more gold than there can be')],
+            });
+          }
           const moved = await move(
             [
               { account: walletAccount(characterId), amount: -total },
@@ -204,14 +232,20 @@ export function economySystem(): SystemDefinition<'economy'> {
         { input: TradeInput, output: TradeResult, idempotent: true, description: 'Sells items at the market price.' },
         async ({ characterId, itemId, quantity }, { correlationId }) => {
           await character(characterId);
-          const total = (await priceOf(itemId)).sell * quantity;
+          const { sell } = await priceOf(itemId);
+          // The market sells some items (wood) but pays nothing for them: refused before anything is taken, so that a
+          // sale is always a movement of gold and items never vanish for nothing.
+          if (sell === 0) {
+            throw new NotFoundError(`The market does not buy ${itemId}: it pays nothing for it.`, {
+              details: { itemId },
+            });
+          }
+          const total = sell * quantity;
           await sys.execute('character.take_items', {
             characterId,
             items: [{ itemId, count: quantity }],
             reason: 'market',
           });
-          if (total === 0)
-            return { movementId: '', gold: (await wallets.get(characterId))?.gold ?? 0, total, itemId, quantity };
           const moved = await move(
             [
               { account: 'source:selling', amount: -total },
@@ -219,6 +253,7 @@ export function economySystem(): SystemDefinition<'economy'> {
             ],
             'selling',
             correlationId,
+            'quantity',
           );
           return { movementId: moved.movementId, gold: moved.balances.get(characterId) ?? 0, total, itemId, quantity };
         },

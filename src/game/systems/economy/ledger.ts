@@ -8,6 +8,7 @@ import {
   type StateSlice,
   unreadWrite,
   uuidv7,
+  issue,
 } from '../../../integration/index.js';
 import type { Wallet } from './schemas.js';
 
@@ -76,14 +77,22 @@ export class Ledger {
     this.#wallets = wallets;
   }
 
-  /** Applies a movement; returns its id and the wallets' new balances. */
+  /**
+   * Applies a movement; returns its id and the wallets' new balances. `amountField` is the field of the command's
+   * input the amount came from, named by the issue when a wallet would hold more than it can.
+   */
   async move(
     lines: readonly Line[],
     reason: string,
     correlationId: string | undefined,
+    amountField = 'gold',
   ): Promise<{ movementId: string; balances: Map<string, number> }> {
     if (lines.reduce((sum, line) => sum + line.amount, 0) !== 0) {
-      throw new ValidationError(`A movement of gold sums to zero; ${reason} does not.`, { details: { lines } });
+      // A command built its lines wrong: no field of anyone's input is to blame, so the issue is the movement's own.
+      throw new ValidationError(`A movement of gold sums to zero; ${reason} does not.`, {
+        details: { lines },
+        issues: [issue([], 'unbalanced', `the lines of ${reason} do not sum to zero`)],
+      });
     }
     const balances = new Map<string, number>();
     // Wallets are locked in one order by every movement (on PostgreSQL each update holds its row to the commit): in
@@ -111,6 +120,13 @@ export class Ledger {
         if (!Number.isSafeInteger(after)) {
           throw new ValidationError(`That would hold more gold than a wallet can (${Number.MAX_SAFE_INTEGER}).`, {
             details: { characterId },
+            issues: [
+              issue(
+                [amountField],
+                'too_big',
+                `the wallet of ${characterId} would hold more than ${Number.MAX_SAFE_INTEGER} gold`,
+              ),
+            ],
           });
         }
         return { ...wallet, gold: after };
@@ -149,7 +165,17 @@ export class Ledger {
     if (cursor !== undefined) {
       const before = Number(cursor);
       if (!Number.isSafeInteger(before) || before < 1)
-        throw new ValidationError('The cursor is not one this route gave.');
+        throw new ValidationError('The cursor is not one this route gave.', {
+          issues: [
+            issue(
+              ['cursor'],
+              'invalid_cursor',
+              'not a cursor this route gave',
+              'the next of a page of this ledger',
+              JSON.stringify(cursor),
+            ),
+          ],
+        });
       query = query.where('seq', '<', before);
     }
     const rows = await query

@@ -67,7 +67,10 @@ export const economyRoutes: readonly GameRoute[] = routesOf('economy', (route) =
       url: `/characters/:id/market/${side}`,
       access: 'player',
       idempotent: true,
-      summary: side === 'buy' ? 'Buy items at the market price' : 'Sell items at the market price',
+      summary:
+        side === 'buy'
+          ? 'Buy items at the market price'
+          : 'Sell items at the market price (404 for an item the market pays nothing for: nothing is taken)',
       params: Id,
       body: Trade,
       responses: { 200: TradeResult },

@@ -54,9 +54,11 @@ export const WalletView = z.union([
   z.strictObject({ status: z.literal('opening'), characterId: z.string() }),
 ]);
 export const Balance = z.strictObject({ characterId: z.string(), gold: z.int() });
-export const TransferResult = z.strictObject({ movementId: z.string(), from: Balance, to: Balance });
+/** The id of the ledger movement a transfer or a trade made: every one makes one, so it is never empty. */
+const MovementId = z.string().min(1);
+export const TransferResult = z.strictObject({ movementId: MovementId, from: Balance, to: Balance });
 export const TradeResult = z.strictObject({
-  movementId: z.string(),
+  movementId: MovementId,
   gold: z.int(),
   total: z.int(),
   itemId: z.string(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConflictError, ValidationError, defineSystem, type SystemDefinition } from '../../../integration/index.js';
 import { contentOf } from '../../shared/content.js';
+import { unknownReference } from '../../shared/input-issues.js';
 import { linked, linksOf } from './map.js';
 import { Clock, Tick, TravelInput, Travelled, World, type RegionView } from './schemas.js';
 
@@ -84,7 +85,10 @@ export function worldStateSystem(options: WorldStateOptions = {}): SystemDefinit
           const character = await sys.execute('character.get', { characterId });
           const all = await regions(sys.execute);
           if (!all.some((region) => region.id === regionId)) {
-            throw new ValidationError(`Unknown region ${JSON.stringify(regionId)}.`, { details: { regionId } });
+            throw new ValidationError(`Unknown region ${JSON.stringify(regionId)}.`, {
+              details: { regionId },
+              issues: [unknownReference('regionId', 'region', regionId)],
+            });
           }
           const from = character.region;
           if (from === regionId) {

@@ -1,0 +1,3 @@
+import { httpRefusalsContract } from './http-refusals.contract.js';
+
+httpRefusalsContract('SQLite file', { file: true });
