@@ -10,8 +10,9 @@ import {
   parseTraceparent,
   runWithContext,
   startSpan,
+  BadRequestError,
   NotFoundError,
-  WeftError,
+  RateLimitedError,
   type Integration,
   type MonitoringManager,
   type StateStore,
@@ -26,11 +27,12 @@ import { mountGameRoutes, type RateLimits } from './game-api.js';
 import { metricsAccess } from './metrics-access.js';
 import { RouteTable } from './method-not-allowed.js';
 import { registerOpenApi } from './openapi.js';
-import { operatorAccess } from './operator-access.js';
+import { registerJsonBodyParser } from './json-body.js';
+import { digest, operatorAccess } from './operator-access.js';
 import { registerOperatorRoutes } from './operator-routes.js';
 import { problemHandler } from './problem.js';
 import { accessCheck } from './request-actor.js';
-import { registerSecurityHeaders } from './security-headers.js';
+import { helmetHeaders, registerSecurityHeaders } from './security-headers.js';
 import { registerTraceRoute } from './trace-route.js';
 
 /** What the HTTP app is built from. */
@@ -83,6 +85,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   );
   // Typed as Fastify's logger so the app keeps Fastify's default instance type.
   const logger: FastifyBaseLogger = logging.forSystem('http');
+  const securityHeaders = helmetHeaders();
   const app = Fastify({
     loggerInstance: logger,
     // The correlation id is read by genReqId, which checks it; Fastify's own header reading would not.
@@ -90,15 +93,18 @@ export function buildApp(options: AppOptions): FastifyInstance {
     genReqId: correlationIdOf,
     // `weft serve` drains connections before closing the app (drain.ts); this covers embedders that do not.
     return503OnClosing: true,
-    // Errors met before a route exists (a malformed URL, a path parameter too long) are problems too.
+    // Errors met before a route exists (a malformed URL, a path parameter too long) are problems too, and carry what
+    // every answer carries, though the onRequest hooks that set it have not run.
     frameworkErrors: (error, request, reply) => {
+      void reply.headers(securityHeaders).header('x-request-id', request.id).header('x-correlation-id', request.id);
       void problemHandler(error, request, reply);
     },
-    clientErrorHandler: clientErrorHandler(logging.forSystem('http')),
+    clientErrorHandler: clientErrorHandler(logging.forSystem('http'), securityHeaders),
     bodyLimit: BODY_LIMIT,
   });
   // The API speaks JSON: a text body is a 415, not a string that then fails a schema.
   app.removeContentTypeParser('text/plain');
+  registerJsonBodyParser(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(problemHandler);
@@ -111,7 +117,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     }
     void reply.header('allow', allowed.join(', '));
     return problemHandler(
-      new WeftError('WEFT_METHOD_NOT_ALLOWED', `This path answers ${allowed.join(', ')}, not ${request.method}.`),
+      new BadRequestError(`This path answers ${allowed.join(', ')}, not ${request.method}.`, {
+        code: 'WEFT_METHOD_NOT_ALLOWED',
+      }),
       request,
       reply,
     );
@@ -151,7 +159,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     done();
   });
 
-  registerSecurityHeaders(app);
+  registerSecurityHeaders(app, securityHeaders);
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
     void app.register(cors, {
       origin: [...options.corsOrigins],
@@ -159,7 +167,15 @@ export function buildApp(options: AppOptions): FastifyInstance {
     });
   }
   // Per route (game routes set theirs); after authentication, so a signed-in user is limited as themself.
-  void app.register(rateLimit, { global: false, hook: 'preHandler' });
+  // Its refusal is Weft's RateLimitedError, so the 429 is a problem document with a code of the registry.
+  void app.register(rateLimit, {
+    global: false,
+    hook: 'preHandler',
+    errorResponseBuilder: (_request, context) =>
+      new RateLimitedError(`Too many requests: at most ${context.max} in this window; try again in ${context.after}.`, {
+        retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)),
+      }),
+  });
   // Routes go in a plugin registered after the OpenAPI one, so each is in the document.
   void app.register(async (api) => {
     await registerOpenApi(api);
@@ -169,7 +185,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
       access,
       metrics: metricsAccess(options.metricsToken),
     });
-    if (game !== undefined) mountGameRoutes(api, game.weft, game.routes, game.rateLimits);
+    if (game !== undefined) {
+      mountGameRoutes(api, game.weft, game.routes, {
+        ...(game.rateLimits === undefined ? {} : { rateLimits: game.rateLimits }),
+        ...(options.adminToken === undefined ? {} : { adminTokenDigest: digest(options.adminToken) }),
+      });
+    }
     if (game !== undefined) registerTraceRoute(api, access, game.weft);
     const consoleOptions = options.console ?? {};
     if (consoleOptions !== false && game !== undefined && options.state !== undefined) {

@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import type { ConnectionError } from 'fastify';
 import type { Logger } from 'pino';
-import { PROBLEM_CONTENT_TYPE, clientProblem } from './problem.js';
+import { uuidv7 } from '../integration/internal.js';
+import { PROBLEM_CONTENT_TYPE, refusalProblem } from './problem.js';
 
 /**
  * Fastify's `clientErrorHandler`: what the Node HTTP server could not parse (a URI or headers past
@@ -9,7 +10,14 @@ import { PROBLEM_CONTENT_TYPE, clientProblem } from './problem.js';
  * is a minimal problem document written on the socket, which is then closed. Logged at info: the
  * client's fault, kept out of the ring of recent warnings.
  */
-export function clientErrorHandler(logger: Pick<Logger, 'info' | 'debug'>) {
+export function clientErrorHandler(
+  logger: Pick<Logger, 'info' | 'debug'>,
+  securityHeaders: Readonly<Record<string, string>>,
+) {
+  // Every answer carries the security headers and a request id, these too (no request was read: the id is new).
+  const fixedHeaders = Object.entries(securityHeaders)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   return (error: ConnectionError, socket: Socket): void => {
     const response = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
     // A reset connection cannot be answered; one already answering would get our bytes mid-response.
@@ -19,12 +27,14 @@ export function clientErrorHandler(logger: Pick<Logger, 'info' | 'debug'>) {
       return;
     }
     const { status, detail } = classify(error);
-    const problem = clientProblem(status, error.code, detail);
-    logger.info({ err: error, status }, 'request refused before routing');
+    const problem = refusalProblem(status, detail);
+    const id = uuidv7();
+    logger.info({ err: error, status, reqId: id }, 'request refused before routing');
     const body = JSON.stringify(problem);
     socket.end(
-      `HTTP/1.1 ${status} ${problem.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\nx-correlation-id: ${id}\r\n` +
+        `${fixedHeaders}Connection: close\r\n\r\n${body}`,
     );
   };
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { ValidationError, currentContext, issue, type Integration } from '../integration/internal.js';
+import { BadRequestError, ValidationError, currentContext, issue, type Integration } from '../integration/internal.js';
 import type { GameRoute, RateLimit, RouteCall } from '../game/index.js';
 import { accessCheck } from './request-actor.js';
 
@@ -8,6 +8,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call the route: every game route declares it, and a test checks that none is missing. */
     access?: GameRoute['access'];
+    /** Whether the route takes an `Idempotency-Key` (the OpenAPI document lists the header for those that do). */
+    idempotent?: boolean;
   }
 }
 
@@ -23,21 +25,30 @@ export interface RateLimits {
 export const DEFAULT_RATE_LIMITS: RateLimits = { auth: 30, command: 600 };
 
 /** `Idempotency-Key` as clients send it: printable ASCII without spaces, 1 to 200 characters. */
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+/** How the game's routes are mounted. */
+export interface GameRouteOptions {
+  /** Requests per minute by kind of route; default DEFAULT_RATE_LIMITS. */
+  readonly rateLimits?: RateLimits;
+  /** The SHA-256 of WEFT_ADMIN_TOKEN: its holder may call the admin routes too. */
+  readonly adminTokenDigest?: Buffer;
+}
 
 /**
  * Mounts the game's routes: each with its zod schemas (request validation, reply serialization,
  * the OpenAPI document), its access check, its rate limit, and a handler that runs commands as the
  * caller, with the request's correlation id and, for routes that take one, its Idempotency-Key. A
  * replayed idempotent command answers `Idempotent-Replayed: true`; an ETag answers 304 to a
- * matching `If-None-Match`.
+ * matching `If-None-Match`; a route that takes a body refuses a request without one (400).
  */
 export function mountGameRoutes(
   app: FastifyInstance,
   weft: Pick<Integration, 'execute' | 'commands'>,
   routes: readonly GameRoute[],
-  limits: RateLimits = DEFAULT_RATE_LIMITS,
+  options: GameRouteOptions = {},
 ): void {
+  const limits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
   const typed = app.withTypeProvider<ZodTypeProvider>();
   for (const route of routes) {
     typed.route({
@@ -52,9 +63,10 @@ export function mountGameRoutes(
         ...(route.schemas.query === undefined ? {} : { querystring: route.schemas.query }),
         response: route.schemas.responses,
       },
-      config: { access: route.access, ...rateLimitConfig(route.rateLimit, limits) },
+      config: { access: route.access, idempotent: route.idempotent, ...rateLimitConfig(route.rateLimit, limits) },
       // Before the body is read; the rate limit (a preHandler) then knows who asks.
-      onRequest: accessCheck(weft, route.access),
+      onRequest: accessCheck(weft, route.access, options.adminTokenDigest),
+      ...(route.schemas.body === undefined ? {} : { preValidation: requireBody }),
       handler: (request, reply) => handle(route, weft, request, reply),
     });
   }
@@ -90,9 +102,31 @@ async function handle(
   if (replayed) void reply.header('idempotent-replayed', 'true');
   if (answer.etag !== undefined) {
     void reply.header('etag', answer.etag);
-    if (request.headers['if-none-match'] === answer.etag) return reply.code(304).send();
+    if (matchesETag(request.headers['if-none-match'], answer.etag)) return reply.code(304).send();
   }
   return reply.code(answer.status ?? 200).send(answer.body);
+}
+
+/** A route that takes a body refuses a request with none as such (400), not as a body that fails its schema (422). */
+function requireBody(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
+  done(
+    request.body === undefined
+      ? new BadRequestError('This route takes a JSON body (Content-Type: application/json).')
+      : undefined,
+  );
+}
+
+/**
+ * Whether `If-None-Match` matches the current ETag (RFC 9110, 13.1.2): `*`, or a list of entity tags compared weakly
+ * (`W/"x"` matches `"x"`), as caches and proxies that compress answers send them.
+ */
+export function matchesETag(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  const current = etag.replace(/^W\//, '');
+  // Each tag is an optional W/ and a quoted string (which may itself hold a comma).
+  for (const [, tag] of header.matchAll(/(?:W\/)?("[^"]*")/g)) if (tag === current) return true;
+  return false;
 }
 
 /** The Idempotency-Key header, checked; absent is allowed (the command then simply runs). */

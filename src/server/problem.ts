@@ -1,7 +1,19 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import { RateLimitedError, ValidationError, WeftError, issue, type ValidationIssue } from '../integration/internal.js';
+import {
+  BadRequestError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  RateLimitedError,
+  UnauthorizedError,
+  ValidationError,
+  WeftError,
+  issue,
+  type BadRequestCode,
+  type ValidationIssue,
+} from '../integration/internal.js';
 
 /** An RFC 9457 problem document, the body of every error response. */
 export interface Problem {
@@ -22,8 +34,8 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /**
  * The problem document for an error: Weft errors keep their status and code; an HTTP client error
- * of Fastify or Node (bad JSON, a URL too long) shows its own code; anything else is a 500 whose
- * detail hides driver text.
+ * of Fastify or a plugin (a malformed URL, a body too large) becomes the Weft error of its status
+ * (`asWeftError`); anything else is a 500 whose detail hides driver text.
  */
 export function toProblem(error: FastifyError | Error, instance: string): Problem {
   if (hasZodFastifySchemaValidationErrors(error)) return toProblem(requestValidationError(error), instance);
@@ -31,7 +43,8 @@ export function toProblem(error: FastifyError | Error, instance: string): Proble
   if (error instanceof WeftError) {
     const problem: Problem = {
       type: `urn:weft:error:${error.code}`,
-      title: error.name,
+      // A refusal of the request as such is titled by its status ("Payload Too Large"), which says more than a class.
+      title: error instanceof BadRequestError ? (STATUS_CODES[error.status] ?? error.name) : error.name,
       status: error.status,
       detail: error.message,
       code: error.code,
@@ -42,12 +55,39 @@ export function toProblem(error: FastifyError | Error, instance: string): Proble
     return { ...problem, issues: error.issues, ...(typeof omitted === 'number' ? { omittedIssues: omitted } : {}) };
   }
   const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
-  if (status >= 400 && status < 500) {
-    // Fastify's own client errors (bad JSON, unknown content type) are safe to show.
-    const code = 'code' in error && typeof error.code === 'string' ? error.code : 'HTTP_ERROR';
-    return { ...clientProblem(status, code, error.message), instance };
-  }
+  if (status >= 400 && status < 500) return toProblem(asWeftError(status, error), instance);
   return internalProblem(instance);
+}
+
+/** The code of each HTTP refusal a request can meet before Weft's own checks, by status. */
+const REFUSALS: Readonly<Record<number, BadRequestCode>> = {
+  400: 'WEFT_BAD_REQUEST',
+  405: 'WEFT_METHOD_NOT_ALLOWED',
+  408: 'WEFT_REQUEST_TIMEOUT',
+  413: 'WEFT_PAYLOAD_TOO_LARGE',
+  414: 'WEFT_URI_TOO_LONG',
+  415: 'WEFT_UNSUPPORTED_MEDIA_TYPE',
+  431: 'WEFT_HEADERS_TOO_LARGE',
+};
+
+/** The Weft errors of the other client statuses Fastify or a plugin may answer with, by status. */
+const CLIENT_ERRORS: Readonly<Record<number, (message: string, cause: Error) => WeftError>> = {
+  401: (message, cause) => new UnauthorizedError(message, { cause }),
+  403: (message, cause) => new ForbiddenError(message, { cause }),
+  404: (message, cause) => new NotFoundError(message, { cause }),
+  409: (message, cause) => new ConflictError(message, { cause }),
+  422: (message, cause) => new ValidationError(message, { cause }),
+};
+
+/**
+ * A client error of Fastify, Node or a plugin as the Weft error of its status, so that every answer's code is in
+ * the registry (ERROR_CODES) whatever raised it. Their messages (a body too large, a bad URL) are safe to show; a 4xx
+ * status with no code of its own (a Range a static file cannot serve) is a plain 400.
+ */
+export function asWeftError(status: number, error: Error): WeftError {
+  const refusal = REFUSALS[status];
+  if (refusal !== undefined) return new BadRequestError(error.message, { code: refusal, cause: error });
+  return CLIENT_ERRORS[status]?.(error.message, error) ?? new BadRequestError(error.message, { cause: error });
 }
 
 function internalProblem(instance: string): Problem {
@@ -92,11 +132,18 @@ function requestValidationError(error: {
 }
 
 /**
- * A problem document for an HTTP client error that is not a Weft error, titled by its status; without
- * `instance` where no request was read.
+ * The problem document of a request refused before one was read (the HTTP parser's refusals, written on the socket):
+ * no `instance`, as there is no request to name.
  */
-export function clientProblem(status: number, code: string, detail: string): Omit<Problem, 'instance'> {
-  return { type: `urn:weft:error:${code}`, title: STATUS_CODES[status] ?? 'Bad Request', status, detail, code };
+export function refusalProblem(status: number, detail: string): Omit<Problem, 'instance'> {
+  const error = asWeftError(status, new Error(detail));
+  return {
+    type: `urn:weft:error:${error.code}`,
+    title: STATUS_CODES[error.status] ?? 'Bad Request',
+    status: error.status,
+    detail,
+    code: error.code,
+  };
 }
 
 /**

@@ -8,8 +8,7 @@ import helmet from 'helmet';
  * thirteen middlewares on each request (each a `setHeader` with Node's checks) took about a quarter of an
  * authenticated read's time in `npm run bench -- http`, and `@fastify/helmet` also built them again on each request.
  */
-export function registerSecurityHeaders(app: FastifyInstance): void {
-  const headers = helmetHeaders();
+export function registerSecurityHeaders(app: FastifyInstance, headers: Readonly<Record<string, string>>): void {
   app.addHook('onRequest', (request, reply, done) => {
     void reply.headers(headers);
     done();
@@ -17,7 +16,7 @@ export function registerSecurityHeaders(app: FastifyInstance): void {
 }
 
 /** The headers helmet's default middleware sets, run once on a response that only records them. */
-function helmetHeaders(): Readonly<Record<string, string>> {
+export function helmetHeaders(): Readonly<Record<string, string>> {
   const headers: Record<string, string> = {};
   const recorder = {
     setHeader(name: string, value: number | string | readonly string[]) {

@@ -34,11 +34,11 @@ describe('errors Fastify routes itself', () => {
     const long = await app.inject({ method: 'PUT', url: `/logs/levels/${'a'.repeat(200)}`, payload: {} });
     expect(long.statusCode).toBe(414);
     expect(long.headers['content-type']).toContain('application/problem+json');
-    expect(long.json()).toMatchObject({ status: 414, title: 'URI Too Long', code: 'FST_ERR_MAX_PARAM_LENGTH' });
+    expect(long.json()).toMatchObject({ status: 414, title: 'URI Too Long', code: 'WEFT_URI_TOO_LONG' });
     const bad = await app.inject({ method: 'PUT', url: '/logs/levels/%E0%A4%A', payload: {} });
     expect(bad.statusCode).toBe(400);
     expect(bad.headers['content-type']).toContain('application/problem+json');
-    expect(bad.json()).toMatchObject({ status: 400, code: 'FST_ERR_BAD_URL' });
+    expect(bad.json()).toMatchObject({ status: 400, code: 'WEFT_BAD_REQUEST' });
     await app.close();
   });
 });
@@ -74,7 +74,7 @@ describe('errors the HTTP server meets before Fastify, over a real socket', () =
     expect(answer.status).toBe(414);
     expect(answer.headers).toContain('content-type: application/problem+json');
     expect(answer.headers).toContain('connection: close');
-    expect(answer.body).toMatchObject({ status: 414, title: 'URI Too Long', code: 'HPE_HEADER_OVERFLOW' });
+    expect(answer.body).toMatchObject({ status: 414, title: 'URI Too Long', code: 'WEFT_URI_TOO_LONG' });
   });
 
   it('answer headers too large with a 431 problem document', async () => {
@@ -84,7 +84,11 @@ describe('errors the HTTP server meets before Fastify, over a real socket', () =
       const answer = parse(await exchange(port, request));
       expect(answer.status).toBe(431);
       expect(answer.headers).toContain('content-type: application/problem+json');
-      expect(answer.body).toMatchObject({ status: 431, title: 'Request Header Fields Too Large' });
+      expect(answer.body).toMatchObject({
+        status: 431,
+        title: 'Request Header Fields Too Large',
+        code: 'WEFT_HEADERS_TOO_LARGE',
+      });
     }
   });
 
@@ -92,7 +96,7 @@ describe('errors the HTTP server meets before Fastify, over a real socket', () =
     const answer = parse(await exchange(port, 'HELLO THERE\r\n\r\n'));
     expect(answer.status).toBe(400);
     expect(answer.headers).toContain('content-type: application/problem+json');
-    expect(answer.body).toMatchObject({ status: 400, title: 'Bad Request' });
+    expect(answer.body).toMatchObject({ status: 400, title: 'Bad Request', code: 'WEFT_BAD_REQUEST' });
   });
 
   it('still serves the next connection', async () => {
