@@ -1,13 +1,22 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
-import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { routeTransform, withRouteNotes } from './openapi-routes.js';
 
 /**
  * The OpenAPI 3.1 document, generated from the routes' zod schemas (`GET /openapi.json`), and
- * Swagger UI over it (`GET /docs`). Registered before any route, so every route is in it.
+ * Swagger UI over it (`GET /docs`). Registered before any route, so every route is in it. Beyond
+ * the schemas, each operation lists the problem documents it can answer and, where the route takes
+ * one, the `Idempotency-Key` header (openapi-routes.ts).
  */
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  // The app has accounts when it mounts game routes (each declares its access); the document is
+  // built on the first request for it, after every route is registered.
+  let accounts = false;
+  app.addHook('onRoute', (route) => {
+    if (route.config?.access !== undefined) accounts = true;
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -23,7 +32,10 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         },
       },
     },
-    transform: jsonSchemaTransform,
+    transform: routeTransform(() => accounts),
+    // Zod schemas registered with an id (z.globalRegistry) become components, which routes' `$ref`s
+    // to them need; a recursive schema only resolves that way (fastify-type-provider-zod issue 210).
+    transformObject: (document) => withRouteNotes(jsonSchemaTransformObject(document)),
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());

@@ -33,6 +33,10 @@ const TracedEventSchema: z.ZodType<TracedEvent> = z.strictObject({
   },
 });
 
+// Recursive, so the OpenAPI document needs it as a component of its own: without an id the generator refers to a
+// `schema0` it never defines (fastify-type-provider-zod issue 210).
+z.globalRegistry.add(TracedEventSchema, { id: 'TracedEvent' });
+
 /** The causal tree of one action. */
 export const Trace = z.strictObject({
   correlationId: z.string(),

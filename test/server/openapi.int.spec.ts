@@ -1,0 +1,273 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MonitoringManager } from 'weft/internal';
+import { gameRoutes } from '../../src/game/index.js';
+import { buildApp } from '../../src/server/index.js';
+import { gameApp, type GameApp } from '../game/http-harness.js';
+import { createCharacter } from '../game/http-play.js';
+
+/** The parts of the OpenAPI document the tests read. */
+interface Parameter {
+  readonly name: string;
+  readonly in: string;
+  readonly required?: boolean;
+  readonly description?: string;
+  readonly schema?: { readonly type?: string; readonly pattern?: string };
+}
+interface Response {
+  readonly description: string;
+  readonly headers?: Record<string, unknown>;
+  readonly content?: Record<string, { readonly schema?: unknown }>;
+}
+interface Operation {
+  readonly parameters?: readonly Parameter[];
+  readonly responses: Record<string, Response>;
+}
+interface Document {
+  readonly openapi: string;
+  readonly paths: Record<string, Record<string, Operation>>;
+  readonly components: { readonly schemas: Record<string, object> };
+}
+
+const PROBLEM = { $ref: '#/components/schemas/Problem' };
+
+function operation(document: Document, method: string, path: string): Operation {
+  const found = document.paths[path]?.[method.toLowerCase()];
+  if (found === undefined) throw new Error(`${method} ${path} is not in the document`);
+  return found;
+}
+
+function idempotencyKey(operation: Operation): Parameter | undefined {
+  return operation.parameters?.find((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key');
+}
+
+/** Every `$ref` in the document, with where it is. */
+function refsOf(value: unknown, at = '#'): Array<{ at: string; ref: string }> {
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, child]) =>
+    key === '$ref' && typeof child === 'string'
+      ? [{ at, ref: child }]
+      : refsOf(child, `${at}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`),
+  );
+}
+
+/** The value a local `$ref` (`#/a/b~1c`) points at, or undefined. */
+function resolve(document: unknown, ref: string): unknown {
+  if (!ref.startsWith('#/')) return undefined;
+  return ref
+    .slice(2)
+    .split('/')
+    .map((token) => decodeURIComponent(token).replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce<unknown>(
+      (node, token) =>
+        typeof node === 'object' && node !== null && Object.hasOwn(node, token)
+          ? (node as Record<string, unknown>)[token]
+          : undefined,
+      document,
+    );
+}
+
+/** Whether a body is a problem document by the document's own Problem schema. */
+function problemValidator(document: Document) {
+  const ajv = new Ajv2020({ strict: false });
+  ajv.addSchema({ $id: 'openapi.json', components: document.components });
+  return ajv.compile({ $ref: `openapi.json${PROBLEM.$ref}` });
+}
+
+describe('the OpenAPI document', () => {
+  let game: GameApp;
+  let document: Document;
+  beforeAll(async () => {
+    game = await gameApp();
+    const answer = await game.request({ method: 'GET', url: '/openapi.json' });
+    expect(answer.statusCode).toBe(200);
+    document = answer.json<Document>();
+  });
+  afterAll(() => game.close());
+
+  it('lists the optional Idempotency-Key header of an idempotent route, and Idempotent-Replayed on its success', () => {
+    const transfer = operation(document, 'POST', '/characters/{id}/transfer');
+    expect(transfer.parameters?.map((p) => `${p.in} ${p.name}`)).toEqual(['path id', 'header Idempotency-Key']);
+    const key = idempotencyKey(transfer);
+    expect(key).toMatchObject({ required: false, schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,200}$' } });
+    expect(key?.description).toMatch(/Idempotent-Replayed: true/);
+    expect(key?.description).toMatch(/422/);
+    expect(Object.keys(transfer.responses['200']?.headers ?? {})).toEqual(['Idempotent-Replayed']);
+    // An idempotent route that answers 201 says so on its 201.
+    const encounter = operation(document, 'POST', '/characters/{id}/encounters');
+    expect(idempotencyKey(encounter)).toBeDefined();
+    expect(Object.keys(encounter.responses['201']?.headers ?? {})).toEqual(['Idempotent-Replayed']);
+  });
+
+  it('lists the problem documents of the transfer route, each referencing the Problem schema', () => {
+    const transfer = operation(document, 'POST', '/characters/{id}/transfer');
+    expect(Object.keys(transfer.responses)).toEqual(['200', '401', '404', '422', '429', 'default']);
+    for (const status of ['401', '404', '422', '429', 'default']) {
+      expect([status, transfer.responses[status]?.content]).toEqual([
+        status,
+        { 'application/problem+json': { schema: PROBLEM } },
+      ]);
+      expect(transfer.responses[status]?.description).toEqual(expect.any(String));
+    }
+    expect(Object.keys(transfer.responses['429']?.headers ?? {})).toEqual(['Retry-After']);
+    expect(document.components.schemas.Problem).toMatchObject({
+      required: ['type', 'title', 'status', 'detail', 'code', 'instance'],
+      properties: { issues: { items: { $ref: '#/components/schemas/ValidationIssue' } }, omittedIssues: {} },
+    });
+  });
+
+  it('lists no Idempotency-Key on other routes, and only the errors each route can give', () => {
+    const me = operation(document, 'GET', '/me');
+    expect(idempotencyKey(me)).toBeUndefined();
+    expect(me.responses['200']?.headers).toBeUndefined();
+    // No input to refuse, no path to miss, no limit on GETs.
+    expect(Object.keys(me.responses)).toEqual(['200', '401', 'default']);
+    // Public: no 401.
+    expect(Object.keys(operation(document, 'GET', '/content/items').responses)).toEqual(['200', 'default']);
+    expect(Object.keys(operation(document, 'GET', '/content/items/{id}').responses)).toEqual([
+      '200',
+      '404',
+      '422',
+      'default',
+    ]);
+    expect(Object.keys(operation(document, 'POST', '/auth/login').responses)).toEqual(['200', '422', '429', 'default']);
+    // An admin game route refuses a player with 403; so does the operator guard, the app having accounts.
+    expect(Object.keys(operation(document, 'GET', '/admin/economy').responses)).toEqual([
+      '200',
+      '401',
+      '403',
+      'default',
+    ]);
+    expect(Object.keys(operation(document, 'GET', '/admin/dead-letters/{id}').responses)).toEqual([
+      '200',
+      '401',
+      '403',
+      '404',
+      '422',
+      'default',
+    ]);
+    // The probes' routes are open.
+    expect(Object.keys(operation(document, 'GET', '/health/live').responses)).toEqual(['200', 'default']);
+    const withKey = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item).flatMap(([method, op]) => (idempotencyKey(op) === undefined ? [] : [`${method} ${path}`])),
+    );
+    const idempotent = gameRoutes
+      .filter((route) => route.idempotent)
+      .map((route) => `${route.method.toLowerCase()} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
+    expect(withKey.sort()).toEqual(idempotent.sort());
+    expect(withKey).not.toContain('post /characters/{id}/quests/{questId}/accept');
+  });
+
+  it('resolves every $ref, and keeps nothing of its own making in the operations', () => {
+    expect(document.openapi).toBe('3.1.0');
+    const refs = refsOf(document);
+    expect(refs.filter(({ ref }) => ref === PROBLEM.$ref).length).toBeGreaterThan(100);
+    expect(refs.filter(({ ref }) => resolve(document, ref) === undefined)).toEqual([]);
+    // The trace route's recursive event tree is a component of its own (trace-route.ts).
+    expect(resolve(document, '#/components/schemas/TracedEvent')).toBeDefined();
+    expect(JSON.stringify(document)).not.toContain('x-weft-route');
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        expect([method, path, op.responses.default?.content]).toEqual([
+          method,
+          path,
+          { 'application/problem+json': { schema: PROBLEM } },
+        ]);
+      }
+    }
+  });
+
+  it('answers as before: an idempotent transfer replays, and each refusal is a documented problem', async () => {
+    const isProblem = problemValidator(document);
+    const transfer = operation(document, 'POST', '/characters/{id}/transfer');
+    const refused = (answer: LightMyRequestResponse, status: number): void => {
+      expect([answer.statusCode, answer.headers['content-type']]).toEqual([
+        status,
+        'application/problem+json; charset=utf-8',
+      ]);
+      expect(Object.keys(transfer.responses)).toContain(String(status));
+      expect(isProblem(answer.json()), JSON.stringify(isProblem.errors)).toBe(true);
+    };
+
+    const ann = await game.player('ann');
+    const bob = await game.player('bob');
+    const giver = await createCharacter(game, ann, 'Anna', 'warrior');
+    const taker = await createCharacter(game, bob, 'Bert', 'ranger');
+    const send = (key: string | undefined, payload: object, from = giver, auth: object = ann.auth) =>
+      game.request({
+        method: 'POST',
+        url: `/characters/${from}/transfer`,
+        headers: { ...auth, ...(key === undefined ? {} : { 'idempotency-key': key }) },
+        payload,
+      });
+
+    const first = await send('gift-1', { toCharacterId: taker, gold: 15 });
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    const again = await send('gift-1', { toCharacterId: taker, gold: 15 });
+    expect(again.statusCode).toBe(200);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json()).toEqual(first.json());
+    expect(first.json()).toMatchObject({ from: { gold: 50 - 15 }, to: { gold: 60 + 15 } });
+
+    refused(await send('gift-1', { toCharacterId: taker, gold: 16 }), 422);
+    // The document's pattern and the route agree on what a key is.
+    const pattern = new RegExp(idempotencyKey(transfer)?.schema?.pattern ?? '');
+    expect([pattern.test('gift 2'), pattern.test('x'.repeat(201)), pattern.test('gift-2')]).toEqual([
+      false,
+      false,
+      true,
+    ]);
+    refused(await send('gift 2', { toCharacterId: taker, gold: 1 }), 422);
+    refused(await send('x'.repeat(201), { toCharacterId: taker, gold: 1 }), 422);
+    const invalid = await send(undefined, { toCharacterId: taker, gold: 0 });
+    refused(invalid, 422);
+    expect(invalid.json<{ issues: Array<{ path: unknown[] }> }>().issues[0]?.path).toEqual(['body', 'gold']);
+    refused(await send(undefined, { toCharacterId: taker, gold: 1 }, giver, {}), 401);
+    refused(await send(undefined, { toCharacterId: giver, gold: 1 }, taker), 404);
+    const wallet = await game.request({ method: 'GET', url: `/characters/${giver}/wallet`, headers: ann.auth });
+    expect(wallet.json()).toMatchObject({ gold: 50 - 15 });
+  });
+});
+
+describe('the OpenAPI document of an app without accounts', () => {
+  it('lists 401 but no 403 on the operator routes: only a signed-in player could be forbidden', async () => {
+    const monitoring = new MonitoringManager({ logger: { level: 'silent' }, processMetrics: false });
+    const app = buildApp({ monitoring });
+    try {
+      const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<Document>();
+      expect(Object.keys(operation(document, 'GET', '/alerts').responses)).toEqual(['200', '401', 'default']);
+      expect(Object.keys(operation(document, 'PUT', '/logs/levels/{system}').responses)).toEqual([
+        '200',
+        '401',
+        '404',
+        'default',
+      ]);
+      expect(Object.keys(operation(document, 'GET', '/health').responses)).toEqual(['200', 'default']);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('the 429 the document lists', () => {
+  it('is a problem document with Retry-After past a route’s rate limit', async () => {
+    const limited = await gameApp({ rateLimits: { auth: 1, command: 1000 } });
+    try {
+      const login = () =>
+        limited.request({ method: 'POST', url: '/auth/login', payload: { username: 'nobody', password: 'guess' } });
+      await login();
+      const refused = await login();
+      expect(refused.statusCode).toBe(429);
+      expect(refused.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      const document = (await limited.request({ method: 'GET', url: '/openapi.json' })).json<Document>();
+      const isProblem = problemValidator(document);
+      expect(isProblem(refused.json()), JSON.stringify(isProblem.errors)).toBe(true);
+      expect(Object.keys(operation(document, 'POST', '/auth/login').responses)).toContain('429');
+    } finally {
+      await limited.close();
+    }
+  });
+});
