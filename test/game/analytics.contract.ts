@@ -51,7 +51,9 @@ export function analyticsContract(name: string, options: TestIntegrationOptions)
 
       const summary = await weft.execute('analytics.summary', { hours: 3 });
       expect(summary.hours).toHaveLength(3);
-      expect(summary.to).toBe(new Date(Math.floor(now() / HOUR) * HOUR).toISOString());
+      // [from, to): to is the end of the current hour, as the economy's history answers it.
+      expect(summary.to).toBe(new Date((Math.floor(now() / HOUR) + 1) * HOUR).toISOString());
+      expect(summary.from).toBe(new Date((Math.floor(now() / HOUR) - 2) * HOUR).toISOString());
       expect(summary.totals.byType).toMatchObject({
         'feed.ping': 25,
         'character.created': 2,

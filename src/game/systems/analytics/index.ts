@@ -68,9 +68,9 @@ export function analyticsSystem(options: AnalyticsOptions = {}): SystemDefinitio
           description: 'Events, active characters and gold per hour over the last hours.',
         },
         async ({ hours }) => {
-          const to = hourOf(now());
-          const from = hoursAfter(to, -(hours - 1));
-          return summarize(await store.read(from), from, to);
+          const last = hourOf(now());
+          const from = hoursAfter(last, -(hours - 1));
+          return summarize(await store.read(from), from, last);
         },
       );
     },

@@ -2,10 +2,13 @@ import type { GoldSides, HourlyRows } from './store.js';
 import type { Summary } from './schemas.js';
 import { hoursAfter } from './tally.js';
 
-/** The summary of the hours `from` to `to` (both hour starts): every hour listed, oldest first, zeros included. */
-export function summarize(rows: HourlyRows, from: string, to: string): Summary {
+/**
+ * The summary of the hours `from` to `last` (both hour starts): every hour listed, oldest first, zeros included. Its
+ * `to` is the end of the last hour, so `[from, to)` is the range, as the economy's history answers it.
+ */
+export function summarize(rows: HourlyRows, from: string, last: string): Summary {
   const hours = new Map<string, Summary['hours'][number]>();
-  for (let hour = from; hour <= to; hour = hoursAfter(hour, 1)) {
+  for (let hour = from; hour <= last; hour = hoursAfter(hour, 1)) {
     hours.set(hour, { hour, events: 0, bySystem: {}, activeCharacters: 0, gold: { sources: {}, sinks: {} } });
   }
   const totals: Summary['totals'] = {
@@ -34,7 +37,7 @@ export function summarize(rows: HourlyRows, from: string, to: string): Summary {
     add(sideOf(hour.gold, row.side), row.name, row.amount);
     add(sideOf(totals.gold, row.side), row.name, row.amount);
   }
-  return { from, to, hours: [...hours.values()], totals };
+  return { from, to: hoursAfter(last, 1), hours: [...hours.values()], totals };
 }
 
 function add(counts: Record<string, number>, key: string, amount: number): void {
