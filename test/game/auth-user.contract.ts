@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConflictError, RateLimitedError, UnauthorizedError, ValidationError, type EventEnvelope } from 'weft/internal';
 import { createTestIntegration, type TestIntegration, type TestIntegrationOptions } from 'weft/testing';
@@ -192,6 +193,19 @@ export function authUserContract(name: string, options: TestIntegrationOptions):
       expect(who.roles.sort()).toEqual(['admin', 'player']);
       const me = await weft.execute('auth_user.me', {}, { actor: { kind: 'user', id: who.userId } });
       expect(me).toMatchObject({ username: 'admin' });
+    });
+
+    it('makes one admin when processes start together: the others find it, none fails', async () => {
+      await open();
+      // Concurrent on PostgreSQL (a pool of connections): each reads no admin, and all but one lose the insert.
+      const made = await Promise.all(
+        Array.from({ length: 4 }, (_, i) => weft.execute('auth_user.bootstrap_admin', { password: `password ${i}!!` })),
+      );
+      expect(made.filter((m) => m.created)).toHaveLength(1);
+      const { rows } = await sql<{ n: number | string }>`
+        select count(*) as n from auth_user_accounts where username = 'admin'
+      `.execute(weft.db.executor());
+      expect(Number(rows[0]?.n)).toBe(1);
     });
   });
 }

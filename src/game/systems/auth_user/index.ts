@@ -386,7 +386,15 @@ export function authUserSystem(options: AuthUserOptions = {}): SystemDefinition<
             .where('username', '=', 'admin')
             .executeTakeFirst();
           if (existing !== undefined) return { created: false };
-          await createAccount('admin', prepared.hash, ['admin', 'player']);
+          try {
+            // In a savepoint: processes that start together on an empty database all get here, and the one whose insert
+            // loses the race on the unique name finds the admin another just made (a PostgreSQL transaction whose
+            // statement failed could not go on without it).
+            await db.transaction(() => createAccount('admin', prepared.hash, ['admin', 'player']));
+          } catch (error) {
+            if (isWeftError(error, 'WEFT_CONFLICT')) return { created: false };
+            throw error;
+          }
           return prepared.generated ? { created: true, generatedPassword: prepared.password } : { created: true };
         },
       );
