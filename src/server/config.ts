@@ -22,6 +22,8 @@ export interface ServeConfig {
   readonly worldTickMs: number;
   /** The NATS server durable events travel through (`nats://host:port`); absent: the database's event log. */
   readonly eventsTransport?: string;
+  /** This deployment's namespace on a NATS server other deployments share (its stream and subjects). */
+  readonly natsNamespace?: string;
   /** How long a durable subscription's lease lasts: another process takes over within it once the holder dies. */
   readonly subscriptionLeaseMs?: number;
   /** The operator console's built files, served at `/console/`; absent: dist/console (`npm run build:console`). */
@@ -40,6 +42,7 @@ const KNOWN_VARIABLES = [
   'WEFT_EVENTS_TRANSPORT',
   'WEFT_LOG_LEVEL',
   'WEFT_METRICS_TOKEN',
+  'WEFT_NATS_NAMESPACE',
   'WEFT_SUBSCRIPTION_LEASE_MS',
   'WEFT_TEST_NATS_URL',
   'WEFT_TEST_POSTGRES_URL',
@@ -121,6 +124,10 @@ const environment = z.object({
     )
     .default(String(DEFAULT_WORLD_TICK_MS)),
   WEFT_EVENTS_TRANSPORT: z.string().refine(isEventsTransport, TRANSPORT_MESSAGE).default('database'),
+  WEFT_NATS_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1 to 40 letters, digits, _ and - (eu1)')
+    .optional(),
   WEFT_SUBSCRIPTION_LEASE_MS: z
     .string()
     .refine((ms) => /^\d{1,9}$/.test(ms) && Number(ms) >= LEASE_MIN_MS && Number(ms) <= LEASE_MAX_MS, LEASE_MESSAGE)
@@ -129,9 +136,10 @@ const environment = z.object({
 
 /**
  * Reads PORT, HOST and every WEFT_ setting (database, log level, tokens, the first admin's password,
- * CORS origins, the content folder, the world tick, the events transport, the subscription lease) against a
- * schema. A wrong value stops the start with a ConfigError naming the setting, the value received and what is
- * accepted; an unknown WEFT_ variable (a misspelt one) is refused rather than ignored.
+ * CORS origins, the content folder, the world tick, the events transport and its NATS namespace, the
+ * subscription lease) against a schema. A wrong value stops the start with a ConfigError naming the
+ * setting, the value received and what is accepted; an unknown WEFT_ variable (a misspelt one) is
+ * refused rather than ignored.
  */
 export function readServeConfig(env: Readonly<Record<string, string | undefined>>): ServeConfig {
   // A misspelt WEFT_ variable would otherwise fall back to a default without a word.
@@ -157,7 +165,20 @@ export function readServeConfig(env: Readonly<Record<string, string | undefined>
     ...(adminPassword === undefined ? {} : { adminPassword }),
     ...(settings.WEFT_CONTENT_DIR === undefined ? {} : { contentDir: settings.WEFT_CONTENT_DIR }),
     ...(settings.WEFT_EVENTS_TRANSPORT === 'database' ? {} : { eventsTransport: settings.WEFT_EVENTS_TRANSPORT }),
+    ...natsNamespace(settings.WEFT_EVENTS_TRANSPORT, settings.WEFT_NATS_NAMESPACE),
   };
+}
+
+/** The NATS namespace, which only the NATS transport has: set without it, it would be silently ignored. */
+function natsNamespace(transport: string, namespace: string | undefined): { natsNamespace?: string } {
+  if (namespace === undefined) return {};
+  if (transport === 'database') {
+    throw new ConfigError(
+      'Invalid environment: setting WEFT_NATS_NAMESPACE: names a deployment on a NATS server, but ' +
+        'WEFT_EVENTS_TRANSPORT is database; set WEFT_EVENTS_TRANSPORT=nats://host:port or leave the namespace out.',
+    );
+  }
+  return { natsNamespace: namespace };
 }
 
 /** Checked by hand rather than by the schema, whose message would quote the value: a secret stays out of it. */

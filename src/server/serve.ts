@@ -55,6 +55,7 @@ export async function startServer(
             metrics: monitoring.metrics,
             logger: monitoring.logger('events'),
             ...lease,
+            ...(config.natsNamespace === undefined ? {} : { namespace: config.natsNamespace }),
           }));
   // Migrated here rather than by createIntegration, so the start-up log names what was applied.
   const weft = await createIntegration({

@@ -20,6 +20,23 @@ export function checkStreamName(name: string): string {
   throw new ConfigError(`Invalid JetStream stream name "${name}": must be 1 to 64 letters, digits, _ and -.`);
 }
 
+/** A deployment's name on a NATS server shared with others: letters, digits, _ and -. */
+const NAMESPACE = /^[A-Za-z0-9_-]{1,40}$/;
+
+/**
+ * The stream and subject prefix of a deployment's events on a NATS server: `WEFT_EVENTS` and `weft.events` without a
+ * namespace; `WEFT_EVENTS_<namespace>` and `weft.ns.<namespace>` with one. Deployments on one NATS server with other
+ * databases need namespaces of their own: with the same names each would consume the other's events as its own. The
+ * prefixes never overlap (`weft.events.>` against `weft.ns.<namespace>.>`), which JetStream requires of two streams.
+ */
+export function natsNamesOf(namespace?: string): { readonly stream: string; readonly subjectPrefix: string } {
+  if (namespace === undefined) return { stream: 'WEFT_EVENTS', subjectPrefix: 'weft.events' };
+  if (!NAMESPACE.test(namespace)) {
+    throw new ConfigError(`Invalid NATS namespace "${namespace}": must be 1 to 40 letters, digits, _ and -.`);
+  }
+  return { stream: `WEFT_EVENTS_${namespace}`, subjectPrefix: `weft.ns.${namespace}` };
+}
+
 /** The subject an event of `type` (`system.event`) is published on: one subject per type. */
 export function subjectOf(prefix: string, type: string): string {
   return `${prefix}.${type}`;

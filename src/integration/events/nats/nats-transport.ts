@@ -12,7 +12,7 @@ import { SubscriptionLease } from '../subscription-lease.js';
 import type { Transport, TransportStream, TransportSubscription } from '../transport.js';
 import { EventRelay } from './event-relay.js';
 import { ensureConsumer, ensureStream } from './jetstream-setup.js';
-import { checkStreamName, checkSubjectPrefix } from './names.js';
+import { checkStreamName, checkSubjectPrefix, natsNamesOf } from './names.js';
 import { NatsStream, type NatsStreamContext } from './nats-stream.js';
 
 /** Options of a NatsTransport. */
@@ -20,9 +20,15 @@ export interface NatsTransportOptions {
   /** The NATS server: `nats://host:port`. */
   readonly url: string;
   readonly db: Pick<Database<unknown>, 'withTables'>;
-  /** The JetStream stream the event log is relayed to; made when missing. Default `WEFT_EVENTS`. */
+  /**
+   * This deployment's name on a NATS server that other deployments (other databases) share: its events go to stream
+   * `WEFT_EVENTS_<namespace>` on subjects `weft.ns.<namespace>.*` (see `natsNamesOf`), unless `stream` or
+   * `subjectPrefix` say otherwise. Without one, deployments on one server consume each other's events.
+   */
+  readonly namespace?: string;
+  /** The JetStream stream the event log is relayed to; made when missing. Default `WEFT_EVENTS` (see `namespace`). */
   readonly stream?: string;
-  /** Events of type `system.event` go to subject `<prefix>.system.event`. Default `weft.events`. */
+  /** Events of type `system.event` go to subject `<prefix>.system.event`. Default `weft.events` (see `namespace`). */
   readonly subjectPrefix?: string;
   /**
    * How long a relay may take to publish an event again after a first try (a relay that died and the
@@ -66,7 +72,7 @@ const BUSY_RETRY_MS = 20;
 export class NatsTransport implements Transport {
   /** Resolves once connected and the stream is there with a long enough duplicate window; rejects when not. */
   readonly started: Promise<void>;
-  readonly #options: Required<Omit<NatsTransportOptions, 'metrics' | 'logger'>>;
+  readonly #options: Required<Omit<NatsTransportOptions, 'metrics' | 'logger' | 'namespace'>>;
   readonly #logger: NatsTransportOptions['logger'];
   readonly #db: Database<EventTables>;
   readonly #streams = new Set<NatsStream>();
@@ -101,11 +107,12 @@ export class NatsTransport implements Transport {
       throw new ConfigError(`Invalid NATS URL "${options.url}": must be nats://host:port (nats://127.0.0.1:4222).`);
     }
     const horizon = options.relayRetryHorizonMs ?? 60_000;
+    const names = natsNamesOf(options.namespace);
     this.#options = {
       url: options.url,
       db: options.db,
-      stream: checkStreamName(options.stream ?? 'WEFT_EVENTS'),
-      subjectPrefix: checkSubjectPrefix(options.subjectPrefix ?? 'weft.events'),
+      stream: checkStreamName(options.stream ?? names.stream),
+      subjectPrefix: checkSubjectPrefix(options.subjectPrefix ?? names.subjectPrefix),
       relayRetryHorizonMs: horizon,
       ackWaitMs: options.ackWaitMs ?? 3000,
       pollIntervalMs: options.pollIntervalMs ?? 1000,
