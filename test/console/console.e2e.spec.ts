@@ -35,12 +35,19 @@ describe.runIf(chromiumAvailable())('the operator console in a browser', () => {
   let page: Page;
   let ann: PlayerCharacter;
 
+  /** What the page wrote to the browser's console as errors, and errors it threw. */
+  const browserErrors: string[] = [];
+
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await build({ configFile: 'vite.console.config.ts', logLevel: 'warn', build: { outDir: BUILD } });
     [server, browser] = await Promise.all([startConsoleServer(env), launchBrowser()]);
     context = browser.context;
     page = await context.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error') browserErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => browserErrors.push(String(error)));
     ann = await createWarrior(server.url, await registerPlayer(server.url, 'ann', PLAYER_PASSWORD), 'Ann');
   });
 
@@ -167,6 +174,11 @@ describe.runIf(chromiumAvailable())('the operator console in a browser', () => {
     expect(overflow).toBeLessThanOrEqual(0);
     await shot('6-phone-systems');
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('wrote no error to the browser console while used, but for the refusals the tests asked for', () => {
+    // The player's sign-in is refused on purpose (401/403); anything else, a missing /favicon.ico (404) once, is not.
+    expect(browserErrors.filter((text) => !/status of 40[13]/.test(text))).toEqual([]);
   });
 
   it('reconnects the stream by itself after the server restarts, and says so', async () => {
