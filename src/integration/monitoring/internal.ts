@@ -2,6 +2,8 @@
 export * from './index.js';
 export { runInContext } from './context.js';
 export { SeriesCounter, SeriesHistogram } from './series-instruments.js';
+export { DELIVERY_LAG_HOLD_MS, DeliveryLag } from './delivery-lag.js';
+export type { DeliveryLagOptions } from './delivery-lag.js';
 export { runHealthChecks } from './health.js';
 export { alertRuleSchema, durationMs } from './alerting/index.js';
 export { SpanKind, idsOf, newSpanContext, startSpan, tracingEnabled } from './tracing.js';

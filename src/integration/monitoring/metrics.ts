@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ConfigError } from '../errors/internal.js';
 import type { PoolStats, QueryEvent } from '../database/internal.js';
+import { DeliveryLag, type DeliveryLagOptions } from './delivery-lag.js';
 import { SeriesCounter, SeriesHistogram, type HistogramSeries } from './series-instruments.js';
 
 /** Buckets for durations in milliseconds: from sub-millisecond queries to 10-second stalls. */
@@ -91,10 +92,20 @@ export class WeftMetrics {
     help: 'Database statement time in ms, by operation.',
     labelNames: ['operation', 'outcome'],
   });
-  readonly eventDeliveryLag = this.gauge({
+  readonly #lags = new Map<string, DeliveryLag>();
+  readonly #lagOptions: DeliveryLagOptions;
+  /**
+   * Durable subscriptions' delivery lag. Read at scrape time from each subscription's `deliveryLag(name)`, which
+   * overwrites its series then; a value `set` by hand stays only on a subscription that has none.
+   */
+  readonly eventDeliveryLag: Gauge<'subscription'> = new Gauge({
     name: 'weft_event_delivery_lag_ms',
-    help: 'Age of the oldest event a subscription has not handled yet, in ms.',
+    help: 'Age of the oldest event a durable subscription has started on and not finished with, in ms; 0 once caught up.',
     labelNames: ['subscription'],
+    registers: [this.registry],
+    collect: () => {
+      for (const [subscription, lag] of this.#lags) this.eventDeliveryLag.set({ subscription }, lag.ageMs());
+    },
   });
   readonly #queues = new Map<string, () => number>();
   #database: WatchedDatabase | undefined;
@@ -134,6 +145,11 @@ export class WeftMetrics {
     help: 'HTTP request time in ms, by route and status.',
     labelNames: ['method', 'route', 'status'],
   });
+
+  /** `deliveryLag`: the lags' hold and clock (tests). */
+  constructor(options: { readonly deliveryLag?: DeliveryLagOptions } = {}) {
+    this.#lagOptions = options.deliveryLag ?? {};
+  }
 
   /** Runs `fn`, recording its duration under `operation` with outcome ok or error; performance budgets read this. */
   async timeOperation<T>(operation: string, fn: () => Promise<T> | T): Promise<T> {
@@ -272,6 +288,20 @@ export class WeftMetrics {
       this.#queues.delete(subscription);
       this.eventQueueDepth.remove({ subscription });
     };
+  }
+
+  /**
+   * The delivery lag of the durable subscription `subscription`, exported as `weft_event_delivery_lag_ms` from now on
+   * (0 until its handlers start on something). Made on the first call; every later call for the name (another engine
+   * of it: a restart, a second bus on this registry) shares it.
+   */
+  deliveryLag(subscription: string): DeliveryLag {
+    let lag = this.#lags.get(subscription);
+    if (lag === undefined) {
+      lag = new DeliveryLag(this.#lagOptions);
+      this.#lags.set(subscription, lag);
+    }
+    return lag;
   }
 
   /** A gauge in this registry. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { WeftMetrics } from '../../monitoring/internal.js';
+import type { DeliveryLag, WeftMetrics } from '../../monitoring/internal.js';
 import { DeliveryMetrics } from '../delivery-metrics.js';
 import type { EventEnvelope, LoggedEvent } from '../envelope.js';
 import { SubscriptionLeaseLostError } from '../subscription-lease.js';
@@ -11,7 +11,7 @@ import { SubscriptionLeaseLostError } from '../subscription-lease.js';
 export class DeliveryRecorder {
   readonly #subscription: string;
   readonly #series: DeliveryMetrics;
-  readonly #lag: { set(value: number): void } | undefined;
+  readonly #lag: DeliveryLag | undefined;
   readonly #logger: Pick<Logger, 'level' | 'debug' | 'warn' | 'error'>;
 
   constructor(
@@ -21,13 +21,16 @@ export class DeliveryRecorder {
   ) {
     this.#subscription = subscription;
     this.#series = new DeliveryMetrics(metrics, subscription);
-    this.#lag = metrics?.eventDeliveryLag.labels({ subscription });
+    this.#lag = metrics?.deliveryLag(subscription);
     this.#logger = logger;
   }
 
-  /** Handlers are starting on events, the oldest first: how long it waited since it was published. */
+  /**
+   * Handlers are starting on events, the oldest first: it is in hand (for the delivery lag, its age since it was
+   * published) until it is delivered or dead-lettered, or the round fails.
+   */
   starting(oldest: EventEnvelope): void {
-    this.#lag?.set(Math.max(0, Date.now() - Date.parse(oldest.time)));
+    this.#lag?.started(oldest.id, Date.parse(oldest.time), this);
   }
 
   /**
@@ -46,10 +49,12 @@ export class DeliveryRecorder {
 
   /** These events were handled (or skipped) and committed; `durationMs` is each one's share of the time. */
   delivered(events: readonly LoggedEvent[], durationMs: number): void {
+    const lag = this.#lag;
     for (const event of events) {
       const series = this.#series.of(event.envelope.type);
       series.duration.observe(durationMs);
       series.delivered.inc();
+      lag?.finished(event.envelope.id);
     }
   }
 
@@ -68,6 +73,7 @@ export class DeliveryRecorder {
   /** The event was parked in the dead-letter table. */
   deadLettered(envelope: EventEnvelope, error: unknown, attempts: number): void {
     this.#series.of(envelope.type).deadLettered.inc();
+    this.#lag?.finished(envelope.id);
     this.#logger.error(
       { err: error, eventId: envelope.id, type: envelope.type, subscription: this.#subscription, attempts },
       'event dead-lettered',
@@ -89,6 +95,9 @@ export class DeliveryRecorder {
 
   /** A round of delivery stopped on something other than a handler (the database); the events come again. */
   roundFailed(error: unknown): void {
+    // What it had in hand is not behind here any more: it comes again (and is in hand again), or another process took
+    // the subscription over and delivers it.
+    this.#lag?.released(this);
     if (error instanceof SubscriptionLeaseLostError) {
       this.#logger.warn({ err: error, subscription: this.#subscription }, 'subscription taken over by another process');
       return;

@@ -2,12 +2,14 @@ import { z } from 'zod';
 import { ConfigError } from '../../errors/index.js';
 
 /** How a rule reduces a metric over its window. */
-export type Aggregate = 'value' | 'rate' | 'ratio' | 'p50' | 'p95' | 'p99';
+export type Aggregate = 'value' | 'max' | 'rate' | 'ratio' | 'p50' | 'p95' | 'p99';
 export type Comparison = '>' | '>=' | '<' | '<=' | '==' | '!=';
 export type Severity = 'info' | 'warning' | 'critical';
 
 /**
- * A threshold on a metric. `value`: the current sum of the matching series; `rate`: its increase
+ * A threshold on a metric. `value`: the current sum of the matching series; `max`: the largest of them now (no
+ * value, so the condition does not hold, when none matches), for a figure of each series that must not be added
+ * up (the delivery lag of each subscription); `rate`: its increase
  * per second over `window`; `ratio`: the increase of `metric` over the increase of `denominator`;
  * `p50`/`p95`/`p99`: the quantile of a histogram's observations within `window`.
  */
@@ -51,7 +53,7 @@ export const alertRuleSchema = z
     name: z.string().regex(/^[a-z][a-z0-9_.-]*$/, 'lower-case words joined by _ . or -'),
     metric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'a Prometheus metric name'),
     labels: z.record(z.string(), z.string()).optional(),
-    aggregate: z.enum(['value', 'rate', 'ratio', 'p50', 'p95', 'p99']),
+    aggregate: z.enum(['value', 'max', 'rate', 'ratio', 'p50', 'p95', 'p99']),
     denominator: z.string().optional(),
     denominatorLabels: z.record(z.string(), z.string()).optional(),
     window: duration,

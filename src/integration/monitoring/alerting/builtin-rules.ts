@@ -6,7 +6,7 @@ export interface BuiltinThresholds {
   readonly handlerErrorRatio?: number;
   /** Dead letters per second, over 5 minutes. Default 0 (any new dead letter). */
   readonly deadLettersPerSecond?: number;
-  /** Age of the oldest unhandled event, in ms. Default 30 000. */
+  /** Delivery lag of the subscription furthest behind (`weft_event_delivery_lag_ms`), in ms. Default 30 000. */
   readonly deliveryLagMs?: number;
   /** State conflicts per commit, over 5 minutes. Default 0.2. */
   readonly conflictRatio?: number;
@@ -44,7 +44,8 @@ export function builtinRules(thresholds: BuiltinThresholds = {}): AlertRule[] {
     {
       name: 'weft.event_delivery_lag',
       metric: 'weft_event_delivery_lag_ms',
-      aggregate: 'value',
+      // The lag of the subscription furthest behind: lags of different subscriptions do not add up.
+      aggregate: 'max',
       window: '1m',
       op: '>',
       threshold: thresholds.deliveryLagMs ?? 30_000,

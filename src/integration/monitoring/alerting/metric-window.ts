@@ -1,10 +1,12 @@
 import type { Registry } from 'prom-client';
 import type { CompiledRule } from './alert-rule.js';
 
-/** What one evaluation read of a rule's metrics: sums over the matching series. */
+/** What one evaluation read of a rule's metrics: sums over the matching series, and the largest of them. */
 export interface Sample {
   readonly time: number;
   readonly value: number;
+  /** The largest matching series (a histogram's: its count); undefined when none matches. */
+  readonly max: number | undefined;
   readonly denominator: number;
   /** Histogram buckets: upper bound -> cumulative count. */
   readonly buckets: ReadonlyMap<number, number>;
@@ -18,36 +20,43 @@ export async function readSample(registry: Registry, rule: CompiledRule, time: n
     rule.denominator === undefined
       ? undefined
       : await sumSeries(registry, rule.denominator, rule.denominatorLabels ?? rule.labels);
-  return { time, value: main.value, denominator: denominator?.value ?? 0, buckets: main.buckets };
+  return { time, value: main.value, max: main.max, denominator: denominator?.value ?? 0, buckets: main.buckets };
 }
 
-/** Sums the matching series of one metric: the value (a histogram's count) and the histogram's buckets. */
+/**
+ * Sums the matching series of one metric: the value (a histogram's count) and the histogram's buckets; `max` is the
+ * largest of the values summed (undefined when no series matches).
+ */
 export async function sumSeries(
   registry: Registry,
   name: string,
   labels: Readonly<Record<string, string>> | undefined,
-): Promise<{ value: number; buckets: Map<number, number> } | undefined> {
+): Promise<{ value: number; max: number | undefined; buckets: Map<number, number> } | undefined> {
   const metric = registry.getSingleMetric(name);
   if (metric === undefined) return undefined;
   const { type, values } = await metric.get();
   let value = 0;
+  let max: number | undefined;
   const buckets = new Map<number, number>();
   for (const series of values) {
     if (!matches(series.labels, labels)) continue;
     const metricName = (series as { metricName?: string }).metricName;
     // prom-client reports the type as a string at run time, whatever its typings say.
     if ((type as unknown) === 'histogram') {
-      if (metricName === `${name}_count`) value += series.value;
-      else if (metricName === `${name}_bucket`) {
+      if (metricName === `${name}_count`) {
+        value += series.value;
+        max = Math.max(max ?? series.value, series.value);
+      } else if (metricName === `${name}_bucket`) {
         const le = series.labels.le;
         const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le);
         buckets.set(bound, (buckets.get(bound) ?? 0) + series.value);
       }
     } else {
       value += series.value;
+      max = Math.max(max ?? series.value, series.value);
     }
   }
-  return { value, buckets };
+  return { value, max, buckets };
 }
 
 function matches(
@@ -70,6 +79,8 @@ export function aggregateOf(rule: CompiledRule, samples: readonly Sample[]): num
   switch (rule.aggregate) {
     case 'value':
       return latest.value;
+    case 'max':
+      return latest.max;
     case 'rate': {
       const seconds = (latest.time - oldest.time) / 1000;
       return seconds > 0 ? (latest.value - oldest.value) / seconds : undefined;
