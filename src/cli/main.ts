@@ -1,49 +1,34 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
-import {
-  ConfigError,
-  ContentError,
-  MonitoringManager,
-  createIntegration,
-  isWeftError,
-} from '../integration/internal.js';
+import { ContentError, MonitoringManager, createIntegration, isWeftError } from '../integration/internal.js';
 import { checkContentFolder, gameSystems } from '../game/index.js';
 import { closeOnSignals, readServeConfig, startServer } from '../server/index.js';
+import { CommandLineError, commandName, parseCommandLine, usage, type CommandLine } from './command-line.js';
 import { demo } from './demo.js';
 
-const USAGE = `Usage: weft <command>
-
-Commands:
-  serve                    start the game server (PORT, HOST and the WEFT_ settings of the README)
-  migrate up               apply every pending migration (Weft's and the game systems')
-  migrate down [--steps N] revert the N most recent migrations (default 1)
-  migrate status           list migrations and whether each is applied
-  validate-content DIR     check a folder of game content: exit 0 with a summary, or 1 with every problem
-  demo [--url URL]         play a scripted session over HTTP (a server of its own, or the one at URL: then set
-                           WEFT_ADMIN_PASSWORD); exit 0 when every step did what it should
-
-The database is WEFT_DATABASE_URL (default sqlite:./data/weft.db).
-`;
-
-/** Runs one CLI command; resolves to the process exit code. */
+/** Runs one CLI command; resolves to the process exit code (2 for a command line it cannot run). */
 export async function main(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
-  if (argv[0] === 'demo') return demo(argv.slice(1), env);
-  const { positionals, values } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: { steps: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
-  const [command, sub] = positionals;
-  if (values.help === true || command === undefined) {
-    process.stdout.write(USAGE);
-    return command === undefined && values.help !== true ? 2 : 0;
+  let line: CommandLine;
+  try {
+    line = parseCommandLine(argv);
+  } catch (error) {
+    if (!(error instanceof CommandLineError)) throw error;
+    process.stderr.write(`${error.message}\n\n${usage(error.commands)}`);
+    return 2;
   }
-  if (command === 'validate-content') return validateContent(sub);
+  if (line.kind === 'help') {
+    process.stdout.write(usage(line.commands));
+    return 0;
+  }
+  const { options, positionals } = line;
+  const name = commandName(line.command);
+  // parseCommandLine checked that validate-content has its DIR.
+  if (name === 'validate-content') return validateContent(positionals[0]!);
+  if (name === 'demo') return demo(options.url === undefined ? {} : { url: options.url }, env);
   const config = readServeConfig(env);
-  if (command === 'serve') {
+  if (name === 'serve') {
     const monitoring = new MonitoringManager({ logger: { level: config.logLevel } });
     const server = await startServer(config, monitoring);
     closeOnSignals(server, monitoring);
@@ -67,16 +52,18 @@ export async function main(
     }
     return -1;
   }
-  if (command === 'migrate' && (sub === 'up' || sub === 'down' || sub === 'status')) {
+  if (name === 'migrate up' || name === 'migrate down' || name === 'migrate status') {
     await using weft = await createIntegration({
       database: config.databaseUrl,
       migrate: false,
       monitoring: { logger: { level: 'warn' }, processMetrics: false },
     });
-    // The game systems' migrations are known once they are set up (not applied, nothing started).
-    await weft.prepare(...gameSystems(config.contentDir === undefined ? {} : { contentFolder: config.contentDir }));
+    // The game systems' migrations are known once they are set up (not applied, nothing started). The data system is
+    // left out: its setup loads and checks the content (WEFT_CONTENT_DIR) and it declares no migrations, so the schema
+    // does not depend on the content and migrate runs whatever the content folder holds.
+    await weft.prepare(...gameSystems().filter((system) => system.name !== 'data'));
     const migrator = weft.migrator();
-    if (sub === 'status') {
+    if (name === 'migrate status') {
       const rows = await migrator.status();
       process.stdout.write(rows.length === 0 ? 'No migrations are registered.\n' : '');
       for (const row of rows) {
@@ -87,21 +74,18 @@ export async function main(
       }
       return 0;
     }
-    const steps = sub === 'up' ? [] : await migrator.down({ steps: parseSteps(values.steps) });
-    const applied = sub === 'up' ? await migrator.up() : steps;
-    const verb = sub === 'up' ? 'applied' : 'reverted';
-    process.stdout.write(applied.length === 0 ? `Nothing to ${sub === 'up' ? 'apply' : 'revert'}.\n` : '');
-    for (const step of applied) process.stdout.write(`${verb} ${step.part}/${step.name}\n`);
+    const up = name === 'migrate up';
+    // parseCommandLine checked --steps: an integer >= 1.
+    const done = up ? await migrator.up() : await migrator.down({ steps: Number(options.steps ?? '1') });
+    process.stdout.write(done.length === 0 ? `Nothing to ${up ? 'apply' : 'revert'}.\n` : '');
+    for (const step of done) process.stdout.write(`${up ? 'applied' : 'reverted'} ${step.part}/${step.name}\n`);
     return 0;
   }
-  process.stderr.write(`Unknown command "${positionals.join(' ')}".\n\n${USAGE}`);
-  return 2;
+  throw new Error(`The command ${JSON.stringify(name)} is in COMMANDS but main has no branch for it.`);
 }
 
 /** `weft validate-content DIR`: the same checks the data system runs at start, for modders. */
-async function validateContent(folder: string | undefined): Promise<number> {
-  if (folder === undefined)
-    throw new ConfigError('validate-content needs a folder: weft validate-content ./my-content');
+async function validateContent(folder: string): Promise<number> {
   try {
     const content = await checkContentFolder(folder);
     const counts = Object.entries(content).map(
@@ -117,13 +101,6 @@ async function validateContent(folder: string | undefined): Promise<number> {
     }
     return 1;
   }
-}
-
-function parseSteps(value: string | undefined): number {
-  if (value === undefined) return 1;
-  if (!/^\d+$/.test(value) || Number(value) < 1)
-    throw new ConfigError(`--steps must be an integer >= 1; received ${JSON.stringify(value)}.`);
-  return Number(value);
 }
 
 main(process.argv.slice(2), process.env).then(

@@ -1,22 +1,11 @@
-import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+import { runCli, type CliRun } from './cli-process.js';
 
 /** Runs `weft validate-content folder`: its exit code and what it wrote. */
-async function validateContent(folder: string): Promise<{ code: number; stdout: string }> {
-  try {
-    const { stdout } = await promisify(execFile)(process.execPath, [...CLI, 'validate-content', folder]);
-    return { code: 0, stdout };
-  } catch (error) {
-    const { code, stdout } = error as { code: number; stdout: string };
-    return { code, stdout };
-  }
-}
+const validateContent = (folder: string): Promise<CliRun> => runCli(['validate-content', folder]);
 
 describe('weft validate-content, as a real process', () => {
   let folder: string;

@@ -65,10 +65,10 @@ describe('weft demo, as a real process', () => {
   }, 180_000);
 
   it('exits 1 naming the step that went wrong, and refuses --url without the admin password', async () => {
-    // Nothing listens on port 1: the first step gets no answer.
+    // Nothing listens on port 1: the first step, the admin's sign-in (before any player is made), gets no answer.
     const nobody = await runDemo({ WEFT_ADMIN_PASSWORD: 'some admin password' }, ['--url', 'http://127.0.0.1:1']);
     expect(nobody.code).toBe(1);
-    expect(nobody.err).toMatch(/^demo failed: step "Ann [0-9a-f]{6} registers": POST \/auth\/register got no answer/m);
+    expect(nobody.err).toMatch(/^demo failed: step "admin signs in": POST \/auth\/login got no answer/m);
     const noPassword = await runDemo({ WEFT_ADMIN_PASSWORD: undefined }, ['--url', 'http://127.0.0.1:1']);
     expect(noPassword.code).toBe(1);
     expect(noPassword.err).toContain('weft demo --url needs WEFT_ADMIN_PASSWORD');
