@@ -76,6 +76,12 @@ describe('HTTP conventions', () => {
       const answer = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       expect(answer.statusCode, `${url}: ${answer.body}`).toBe(200);
     }
+    const tick = await app.inject({
+      method: 'POST',
+      url: '/admin/world/tick',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(tick.statusCode, tick.body).toBe(200);
     const wrong = await app.inject({
       method: 'GET',
       url: '/admin/economy',
