@@ -121,13 +121,16 @@ export function usage(commands: readonly CommandSpec[] = COMMANDS): string {
   const [only] = commands;
   if (commands.length === 1 && only !== undefined)
     return `Usage: weft ${synopsis(only)}\n${only.summary.map((line) => `  ${line}\n`).join('')}`;
-  const width = Math.max(...commands.map((command) => synopsis(command).length)) + 2;
+  const every = commands === COMMANDS;
+  // A group's lines are whole command lines (`weft migrate up`); the full list sits under `Usage: weft <command>`.
+  const named = (command: CommandSpec) => `${every ? '' : 'weft '}${synopsis(command)}`;
+  const width = Math.max(...commands.map((command) => named(command).length)) + 2;
   const list = commands
     .flatMap((command) =>
-      command.summary.map((line, index) => `  ${(index === 0 ? synopsis(command) : '').padEnd(width)}${line}\n`),
+      command.summary.map((line, index) => `  ${(index === 0 ? named(command) : '').padEnd(width)}${line}\n`),
     )
     .join('');
-  return commands === COMMANDS
+  return every
     ? `Usage: weft <command>\n\nCommands:\n${list}\nThe database is WEFT_DATABASE_URL (default sqlite:./data/weft.db).\n`
     : `Usage:\n${list}`;
 }
