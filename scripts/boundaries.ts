@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 
 /** Imports point one way: cli -> server -> game -> integration (DESIGN.md, Layout). */
@@ -46,7 +46,8 @@ export function readImportGraph(root: string, srcDir = 'src'): ImportGraph {
         targets.push(`package:${fileName}`);
       }
     }
-    graph.set(toKey(root, file), targets);
+    // An import and a `declare module` of the same name are one problem, reported once.
+    graph.set(toKey(root, file), [...new Set(targets)]);
   }
   return graph;
 }
@@ -57,7 +58,10 @@ export function checkBoundaries(graph: ImportGraph): string[] {
   for (const [file, targets] of graph) {
     for (const target of targets) {
       if (target.startsWith('package:')) {
-        problems.push(`${file} imports "${target.slice(8)}" by package name; inside src use a relative import`);
+        const name = target.slice('package:'.length);
+        problems.push(
+          `${file} imports "${name}" by package name; inside src use a relative import: "${relativeImportOf(file, name)}"`,
+        );
         continue;
       }
       const rule = violation(file, target);
@@ -161,4 +165,15 @@ function* walk(dir: string): Generator<string> {
 
 function toKey(root: string, file: string): string {
   return relative(root, file).split(sep).join('/');
+}
+
+/**
+ * The relative import inside src of what the package exports as `name` (package.json's exports): `weft` is
+ * src/integration/index.ts, `weft/internal` src/integration/internal.ts, `weft/<part>` src/integration/<part>/index.ts.
+ */
+export function relativeImportOf(file: string, name: string): string {
+  const part = name.slice('weft/'.length);
+  const module = name === 'weft' ? 'index.js' : part === 'internal' ? 'internal.js' : `${part}/index.js`;
+  const path = posix.relative(posix.dirname(file), `src/integration/${module}`);
+  return path.startsWith('.') ? path : `./${path}`;
 }

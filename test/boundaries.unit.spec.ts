@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkBoundaries, readImportGraph } from '../scripts/boundaries.js';
+import { checkBoundaries, readImportGraph, relativeImportOf } from '../scripts/boundaries.js';
 
 describe('import boundary check', () => {
   it('passes on this repository', () => {
@@ -28,6 +28,13 @@ describe('import boundary check', () => {
       ),
     ).toBe(true);
     expect(problems.some((p) => p.includes('imports "weft/database" by package name'))).toBe(true);
+  });
+
+  it('names the relative import to use in place of the package', () => {
+    expect(relativeImportOf('src/game/systems/fishing/index.ts', 'weft')).toBe('../../../integration/index.js');
+    expect(relativeImportOf('src/server/app.ts', 'weft/internal')).toBe('../integration/internal.js');
+    expect(relativeImportOf('src/integration/state/store.ts', 'weft/database')).toBe('../database/index.js');
+    expect(relativeImportOf('src/integration/index.ts', 'weft/testing')).toBe('./testing/index.js');
   });
 
   it('flags the console importing server code, and anything importing the console', () => {
