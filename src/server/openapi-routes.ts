@@ -210,8 +210,14 @@ function isNoted(value: unknown): value is Operation & { readonly [NOTES]: Route
 function withNotes(operation: Operation & { readonly [NOTES]: RouteNotes }): Operation {
   const { [NOTES]: notes, ...rest } = operation;
   const responses: Record<string, ResponseObject> = {};
-  for (const [status, response] of Object.entries(operation.responses ?? {})) {
+  for (const [status, given] of Object.entries(operation.responses ?? {})) {
     const success = /^2/.test(status);
+    // The generator calls every answer "Default Response"; the route's summary says what a success is.
+    const summary = typeof operation.summary === 'string' ? operation.summary : undefined;
+    const response =
+      success && given.description === 'Default Response' && summary !== undefined
+        ? { ...given, description: summary }
+        : given;
     responses[status] =
       notes.idempotent && success
         ? { ...response, headers: { ...response.headers, 'Idempotent-Replayed': IDEMPOTENT_REPLAYED_HEADER } }

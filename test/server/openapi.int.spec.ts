@@ -21,6 +21,7 @@ interface Response {
   readonly content?: Record<string, { readonly schema?: unknown }>;
 }
 interface Operation {
+  readonly summary?: string;
   readonly parameters?: readonly Parameter[];
   readonly responses: Record<string, Response>;
 }
@@ -111,6 +112,8 @@ describe('the OpenAPI document', () => {
       expect(transfer.responses[status]?.description).toEqual(expect.any(String));
     }
     expect(Object.keys(transfer.responses['429']?.headers ?? {})).toEqual(['Retry-After']);
+    // A success is described by the route's summary, not the generator's "Default Response".
+    expect(transfer.responses['200']?.description).toBe(transfer.summary);
     expect(document.components.schemas.Problem).toMatchObject({
       required: ['type', 'title', 'status', 'detail', 'code', 'instance'],
       properties: { issues: { items: { $ref: '#/components/schemas/ValidationIssue' } }, omittedIssues: {} },
