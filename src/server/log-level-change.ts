@@ -1,4 +1,4 @@
-import { BadRequestError, LOG_LEVELS, ValidationError, type LogLevel } from '../integration/internal.js';
+import { BadRequestError, LOG_LEVELS, ValidationError, issue, type LogLevel } from '../integration/internal.js';
 
 /** What `PUT /logs/levels/:system` asks for, once checked. */
 export interface LevelChange {
@@ -11,8 +11,9 @@ const SYSTEM_NAME = /^(?:\*|[a-z][a-z0-9_]*)$/;
 
 /**
  * Checks a level change before it reaches the logger: a body that is not a JSON object is a
- * BadRequestError (400), a system name that could never be one or a level that is not one is a
- * ValidationError (422). Whether the system is known is the logger's call (404).
+ * BadRequestError (400), a system name that could never be one, a level that is not one or a field
+ * other than `level` is a ValidationError (422), as the game's strict schemas refuse unknown fields.
+ * Whether the system is known is the logger's call (404).
  */
 export function parseLevelChange(system: string, body: unknown): LevelChange {
   if (!SYSTEM_NAME.test(system)) {
@@ -45,6 +46,14 @@ export function parseLevelChange(system: string, body: unknown): LevelChange {
           received: JSON.stringify(level)?.slice(0, 100) ?? 'undefined',
         },
       ],
+    });
+  }
+  const unknown = Object.keys(body).filter((key) => key !== 'level');
+  if (unknown.length > 0) {
+    throw new ValidationError('The body of a level change holds "level" only.', {
+      issues: unknown
+        .slice(0, 10)
+        .map((key) => issue([key], 'unrecognized_keys', 'not a field of a level change', '"level" only')),
     });
   }
   return { system, level: level as LogLevel };

@@ -42,7 +42,7 @@ describe('PUT /logs/levels/:system', () => {
   });
 
   it('answers 400 to a body that is not a JSON object and 422 to one whose level is not a level', async () => {
-    const { app } = build();
+    const { app, logging } = build();
     const json = { 'content-type': 'application/json' };
     const bad = [
       { headers: json, payload: 'null' },
@@ -62,6 +62,15 @@ describe('PUT /logs/levels/:system', () => {
       expect(res.statusCode, JSON.stringify(level)).toBe(422);
       expect(res.json()).toMatchObject({ code: 'WEFT_VALIDATION', issues: [{ pathText: '$.level' }] });
     }
+    // Unknown fields are refused, as the game's strict schemas refuse them, and the level stays as it was.
+    const extra = await app.inject({
+      method: 'PUT',
+      url: '/logs/levels/http',
+      payload: { level: 'debug', levle: 'trace' },
+    });
+    expect(extra.statusCode).toBe(422);
+    expect(extra.json()).toMatchObject({ code: 'WEFT_VALIDATION', issues: [{ path: ['levle'] }] });
+    expect(logging.forSystem('http').level).toBe('info');
     // The API speaks JSON only: a text body is refused before any route sees it.
     const text = await app.inject({
       method: 'PUT',
