@@ -16,6 +16,7 @@ import {
   type WeftLogger,
 } from 'weft/internal';
 import { createTestDatabase, postgresAvailableForTests, type TestDatabase } from 'weft/testing';
+import { lags } from '../monitoring/lag-readings.js';
 
 const walletCreated = defineEvent({
   type: 'economy.wallet_created',
@@ -70,12 +71,6 @@ function lagTest(name: string, open: () => Promise<TestDatabase<unknown>>): void
       bus = undefined;
       await db.close();
     });
-
-    /** The lag gauge of each subscription now, as `/metrics` and the alert rules read it. */
-    async function lags(metrics: WeftMetrics): Promise<Record<string, number>> {
-      const { values } = await metrics.eventDeliveryLag.get();
-      return Object.fromEntries(values.map((series) => [String(series.labels.subscription), series.value]));
-    }
 
     it('reports the lag while a late event is in hand, and 0 once the subscription caught up, with nothing more', async () => {
       const metrics = new WeftMetrics({ deliveryLag: { holdMs: HOLD_MS } });

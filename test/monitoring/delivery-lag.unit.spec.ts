@@ -8,6 +8,7 @@ import {
   type Alert,
   type AlertRule,
 } from 'weft/internal';
+import { lags } from './lag-readings.js';
 
 /** A clock that moves only when told. */
 function fakeClock(start = Date.parse('2026-11-26T10:00:00Z')) {
@@ -16,12 +17,6 @@ function fakeClock(start = Date.parse('2026-11-26T10:00:00Z')) {
 }
 
 const quiet = { warn: () => undefined, error: () => undefined, info: () => undefined };
-
-/** The lag gauge's series now, as a scrape (or an alert evaluation) reads them. */
-async function lags(metrics: WeftMetrics): Promise<Record<string, number>> {
-  const { values } = await metrics.eventDeliveryLag.get();
-  return Object.fromEntries(values.map((series) => [String(series.labels.subscription), series.value]));
-}
 
 /** Metrics and an alert engine on one fake clock, with only the built-in delivery lag rule (threshold 30 s). */
 function setup() {
