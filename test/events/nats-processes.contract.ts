@@ -221,6 +221,78 @@ export function natsProcessesContract(name: string, open: () => Promise<TestData
       expect(await effects.executor().selectFrom('effects').selectAll().execute()).toHaveLength(4);
     });
 
+    it('keeps the lease when the consumer hands acknowledged events again (its state lost in a crash)', async () => {
+      // A nats-server killed while writing a consumer's state restarts with an older or empty one, and hands events
+      // again that were acknowledged and mirrored to the cursor row: the holder must go on, not drop the subscription.
+      const lost: unknown[] = [];
+      const logger = {
+        ...quiet,
+        warn: (fields: unknown, message?: string) =>
+          void (message === 'lost the subscription lease' && lost.push(fields)),
+      } as unknown as WeftLogger['root'];
+      const transport = new NatsTransport({
+        url: natsTestUrl(),
+        db,
+        ...names,
+        pollIntervalMs: 20,
+        // One process: a lease that never runs out under load, so only a misread cursor move can lose it.
+        leaseMs: 5000,
+        ackWaitMs: 300,
+        logger,
+      });
+      closing.push(() => transport.close());
+      const stream = transport.subscribe({ name: 'books', pattern: '*', startFrom: 'beginning' });
+      closing.push(() => stream.close());
+      await stream.ready;
+      /** Fetches, records and acknowledges until `count` events were handed; resolves their log positions. */
+      const deliver = async (count: number): Promise<number[]> => {
+        const seqs: number[] = [];
+        for (const until = Date.now() + 10_000; seqs.length < count && Date.now() < until;) {
+          const group = await stream.fetch(count - seqs.length);
+          if (group.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+          else {
+            await db.transaction(() => stream.record(group));
+            await stream.ack(group);
+            seqs.push(...group.map((event) => event.seq));
+          }
+        }
+        return seqs;
+      };
+      const cursor = async (): Promise<number> =>
+        Number(
+          (
+            await db
+              .withTables<{ weft_event_cursors: { subscription: string; seq: number } }>()
+              .executor()
+              .selectFrom('weft_event_cursors')
+              .select('seq')
+              .where('subscription', '=', 'books')
+              .executeTakeFirstOrThrow()
+          ).seq,
+        );
+      await appendEntries(db, 10);
+      transport.committed();
+      expect(await deliver(10)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      await vi.waitFor(async () => expect(await cursor()).toBe(10), { timeout: 5000, interval: 10 });
+      // The consumer starts over, as with the empty state file such a crash leaves.
+      const nc = await connect({ servers: natsTestUrl() });
+      try {
+        const jsm = await jetstreamManager(nc);
+        const { config } = await jsm.consumers.info(names.stream, 'books');
+        await jsm.consumers.delete(names.stream, 'books');
+        await jsm.consumers.add(names.stream, config);
+      } finally {
+        await nc.close();
+      }
+      expect(await deliver(4)).toEqual([1, 2, 3, 4]);
+      await appendEntries(db, 5);
+      transport.committed();
+      expect(await deliver(11)).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+      // Mirrors run in order: once the row is at the last one, the one for the events handed again was tried.
+      await vi.waitFor(async () => expect(await cursor()).toBe(15), { timeout: 5000, interval: 10 });
+      expect(lost).toEqual([]);
+    });
+
     it('relays each event to the stream once, even when a relay publishes it again', async () => {
       const transport = transportOver(db);
       await transport.started;
