@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  ConfigError,
   ConflictError,
   EventBus,
   Migrator,
@@ -362,6 +363,34 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
       await state.rollbackTransaction(second, { force: true });
       expect(await state.get('economy', 'ann')).toMatchObject({ value: { gold: 10 }, version: 6 });
       await expect(state.rollbackTransaction('no-such-transaction')).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('lists what a transaction wrote, and refuses to roll back a slice registered with rollback: false', async () => {
+      state.registerStateSync('ledgered', { schema: z.strictObject({ gold: z.int() }), rollback: false });
+      await state.set('ledgered', 'ann', { gold: 1 });
+      let id = '';
+      await state.transaction(async (tx) => {
+        id = tx.id;
+        await tx.set('ledgered', 'ann', { gold: 9 });
+        await tx.set('character', 'ann', { items: ['coin'] });
+      });
+      const written = await state.transactionChanges(id);
+      expect(written.map((row) => `${row.system}/${row.key}@${row.version}`).sort()).toEqual([
+        'character/ann@1',
+        'ledgered/ann@2',
+      ]);
+      expect(await state.transactionChanges('no-such-transaction')).toEqual([]);
+
+      const whole = await state.rollbackTransaction(id).catch((error: unknown) => error);
+      expect(whole).toBeInstanceOf(ConflictError);
+      expect((whole as ConflictError).details).toMatchObject({ slices: ['ledgered'] });
+      await expect(state.rollbackState('ledgered', 'ann', { toVersion: 1 })).rejects.toBeInstanceOf(ConflictError);
+      // Refused before anything was written: the other slice's change stands too.
+      expect(await state.get('ledgered', 'ann')).toMatchObject({ value: { gold: 9 }, version: 2 });
+      expect(await state.get('character', 'ann')).toMatchObject({ version: 1 });
+      expect(() =>
+        state.registerStateSync('odd', { schema: z.object({}), rollback: 'no' as unknown as boolean }),
+      ).toThrow(ConfigError);
     });
 
     it('validates all state on demand and reports status per system', async () => {

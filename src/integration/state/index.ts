@@ -17,4 +17,4 @@ export type {
   StateReader,
   StateTransactionOptions,
 } from './types.js';
-export { readStateTrace, type StateTrace, type StateTraceOptions, type TracedStateChange } from './trace.js';
+export { readStateTrace, versionOf, type StateTrace, type StateTraceOptions, type TracedStateChange } from './trace.js';

@@ -7,6 +7,19 @@ import type { StateChange } from './types.js';
 export interface RollbackHost {
   readonly table: EntryTable;
   transaction<T>(work: (tx: StateTransaction) => Promise<T>): Promise<T>;
+  /** False for a slice registered with `rollback: false`. */
+  rollbackAllowed(system: string): boolean;
+}
+
+/** Refuses a rollback touching slices that keep no rollback (`rollback: false`), before anything is written. */
+function refuseKept(host: RollbackHost, what: string, systems: Iterable<string>): void {
+  const kept = [...new Set(systems)].filter((system) => !host.rollbackAllowed(system)).sort();
+  if (kept.length === 0) return;
+  throw new ConflictError(
+    `${what} cannot be rolled back: ${kept.join(', ')} ${kept.length === 1 ? 'is' : 'are'} kept in step with ` +
+      'records the state part does not revert (rollback: false); undo it through its system instead.',
+    { details: { slices: kept } },
+  );
 }
 
 /** Writes a new version of the entry equal to version `toVersion`'s value, in a transaction marked as a rollback. */
@@ -16,6 +29,7 @@ export async function restoreVersion(
   key: string,
   toVersion: number,
 ): Promise<void> {
+  refuseKept(host, `${system}/${key}`, [system]);
   const old = await host.table.version(system, key, toVersion);
   if (old === undefined) throw new NotFoundError(`${system}/${key} has no version ${toVersion} in history.`);
   await host.transaction(async (tx) => {
@@ -35,6 +49,11 @@ export async function revertTransaction(
 ): Promise<{ transactionId: string; reverted: StateChange[] }> {
   const rows = await host.table.writtenBy(transactionId);
   if (rows.length === 0) throw new NotFoundError(`No state change of transaction ${transactionId} is in history.`);
+  refuseKept(
+    host,
+    `Transaction ${transactionId}`,
+    rows.map((row) => row.system),
+  );
   const byEntry = new Map<string, { system: string; key: string; first: number; last: number }>();
   for (const row of rows) {
     const id = `${row.system}\u0000${row.key}`;

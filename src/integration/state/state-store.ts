@@ -145,6 +145,8 @@ export class StateStore implements StateReader {
       if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
         throw new ConfigError(`retention.${name} must be an integer >= 1; received ${JSON.stringify(value)}.`);
     }
+    if (options.rollback !== undefined && typeof options.rollback !== 'boolean')
+      throw new ConfigError(`rollback must be true or false; received ${JSON.stringify(options.rollback)}.`);
     const schemaName = `${slice}.state_entry`;
     this.#validation.registerSchema(schemaName, options.schema, { owner: ownerOf(slice) });
     this.#slices.set(slice, { system: slice, schemaName, options: options as SliceOptions });
@@ -324,6 +326,12 @@ export class StateStore implements StateReader {
     return this.#table.history(system, key);
   }
 
+  /** The versions one transaction wrote, oldest first: what `rollbackTransaction` would revert. */
+  async transactionChanges(transactionId: string): Promise<HistoryRow[]> {
+    checkKey(transactionId, 'transactionId');
+    return this.#table.writtenBy(transactionId);
+  }
+
   /** Writes a new version equal to `toVersion`'s value (validated like any write) and emits `state.rolled_back`. */
   async rollbackState<T = unknown>(
     system: string,
@@ -352,7 +360,11 @@ export class StateStore implements StateReader {
   }
 
   #rollbackHost(): RollbackHost {
-    return { table: this.#table, transaction: (work) => this.transaction(work) };
+    return {
+      table: this.#table,
+      transaction: (work) => this.transaction(work),
+      rollbackAllowed: (system) => this.#slices.get(system)?.options.rollback !== false,
+    };
   }
 
   #reader(): StateReader {

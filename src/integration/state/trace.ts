@@ -73,17 +73,22 @@ export async function readStateTrace(
   const truncated = rows.length > limit;
   return {
     truncated,
-    changes: rows.slice(0, limit).map((row) => ({
-      system: row.system,
-      key: row.key,
-      version: Number(row.version),
-      kind: row.kind,
-      value: row.value === null ? undefined : (JSON.parse(row.value) as unknown),
-      patch: JSON.parse(row.patch) as unknown,
-      transactionId: row.transaction_id,
-      changedAt: row.changed_at,
-      changedBy: row.changed_by ?? undefined,
-    })),
+    changes: rows.slice(0, limit).map(versionOf),
+  };
+}
+
+/** A history row as readers want it: its value and patch parsed, its version a number. */
+export function versionOf(row: HistoryRow): TracedStateChange {
+  return {
+    system: row.system,
+    key: row.key,
+    version: Number(row.version),
+    kind: row.kind,
+    value: row.value === null ? undefined : (JSON.parse(row.value) as unknown),
+    patch: JSON.parse(row.patch) as unknown,
+    transactionId: row.transaction_id,
+    changedAt: row.changed_at,
+    changedBy: row.changed_by ?? undefined,
   };
 }
 

@@ -16,6 +16,12 @@ export interface SliceOptions<T = unknown> {
   readonly invariants?: Readonly<Record<string, EntryInvariant<T>>>;
   /** History kept per entry: the last `versions` versions and/or those younger than `maxAgeMs`. Default: all. */
   readonly retention?: { readonly versions?: number; readonly maxAgeMs?: number };
+  /**
+   * Whether `rollbackState` and `rollbackTransaction` may restore its entries (default true). `false` for a slice
+   * kept in step with rows the state part does not revert, such as wallets beside their ledger: a rollback that
+   * would touch it is a ConflictError, and the system offers its own way to undo (a compensating entry).
+   */
+  readonly rollback?: boolean;
 }
 
 /** One entry as stored. */

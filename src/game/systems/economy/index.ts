@@ -71,6 +71,8 @@ export function economySystem(): SystemDefinition<'economy'> {
       const wallets = sys.state.slice('wallets', {
         schema: Wallet,
         invariants: { 'never negative': (w) => w.gold >= 0 },
+        // A wallet is the sum of its ledger lines, which a state rollback would not undo: the audit would break.
+        rollback: false,
       });
       const ledger = new Ledger(sys.database<LedgerTables>(), wallets);
       const goldMoved = sys.events.define({ name: 'gold_moved', durable: true, schema: GoldMoved });
