@@ -2,13 +2,17 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 /**
- * A message from the worker: a checkpoint that ran while a write waited for the whole WAL (`whole`), one that found
- * the WAL past its limit (`past-limit`), or the error it met. The worker judges the limit; main needs no figures.
+ * A message from the worker: a checkpoint that ran while a write waited for the whole WAL (`whole`), or the error it
+ * met. That the WAL is past its limit is a shared flag (FULL), not a message: the worker judges the limit; main needs
+ * no figures.
  */
-type WorkerReply = { readonly checkpoint: 'whole' | 'past-limit' } | { readonly error: string };
+type WorkerReply = { readonly checkpoint: 'whole' } | { readonly error: string };
 
 // The flags the two threads share. Main sets STOP, counts its writes in WRITES and sets WHOLE when a write waits for
-// the whole WAL to be copied back; the worker holds BUSY while a checkpoint runs. No message per write: a first version
+// the whole WAL to be copied back; the worker holds BUSY while a checkpoint runs, and sets FULL when it found the WAL
+// past its limit (cleared once copied back whole). FULL was a message: main read it only once its event loop came
+// round, and a run of writes that never yielded to it grew the WAL past its bound (sqlite-checkpointer.int.spec.ts,
+// under load). No message per write: a first version
 // posted one and ran a checkpoint after each write, and 30 µs transactions one at a time paid for both (`npm run bench
 // -- database`: 1.76x a bare Kysely insert, 1.00-1.12x now).
 const STOP = 0;
@@ -17,6 +21,7 @@ const WRITES = 2;
 const WHOLE = 3;
 /** An index nobody changes: the worker waits on it to pause. */
 const PAUSE = 4;
+const FULL = 5;
 /** While writes gather, the worker looks at their count this often (ms)... */
 const STEP_MS = 5;
 /** ...and checkpoints at once after this many: a stream of small transactions would grow the WAL past its limit. */
@@ -59,9 +64,11 @@ while (db && Atomics.load(flags, ${STOP}) === 0) {
   try {
     if (Atomics.load(flags, ${STOP}) === 1) break;
     const [row] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (whole) Atomics.store(flags, ${WHOLE}, 0);
-    if (whole) parentPort.postMessage({ checkpoint: 'whole' });
-    else if (row.log >= workerData.walLimitFrames) parentPort.postMessage({ checkpoint: 'past-limit' });
+    if (whole) {
+      Atomics.store(flags, ${WHOLE}, 0);
+      Atomics.store(flags, ${FULL}, 0);
+      parentPort.postMessage({ checkpoint: 'whole' });
+    } else if (row.log >= workerData.walLimitFrames) Atomics.store(flags, ${FULL}, 1);
   } catch (error) {
     parentPort.postMessage({ error: describe(error) });
     break;
@@ -99,11 +106,10 @@ export interface CheckpointerSettings {
  */
 export class SqliteCheckpointer {
   readonly #settings: CheckpointerSettings;
-  readonly #flags = new Int32Array(new SharedArrayBuffer(4 * 5));
+  readonly #flags = new Int32Array(new SharedArrayBuffer(4 * 6));
   readonly #worker: Worker;
   /** Writes waiting for the whole WAL to be copied back. */
   #waiting: Array<() => void> = [];
-  #walFull = false;
   #stopped = false;
   #closed: Promise<void> | undefined;
 
@@ -139,7 +145,7 @@ export class SqliteCheckpointer {
 
   /** Before a transaction takes the connection: a promise to await when the WAL is past its limit, else undefined. */
   beforeWrite(): Promise<void> | undefined {
-    if (!this.#walFull || this.#stopped) return undefined;
+    if (Atomics.load(this.#flags, FULL) === 0 || this.#stopped) return undefined;
     return new Promise((resolve) => {
       this.#waiting.push(resolve);
       if (this.#waiting.length > 1) return;
@@ -180,16 +186,10 @@ export class SqliteCheckpointer {
       return;
     }
     // One that ran while a write waited copied the WAL back (whole, unless a reader of another process holds an older
-    // snapshot: then writes go on, and wait again once the WAL passes its limit anew); that write starts it over. Any
-    // other comes only when the WAL has grown past its limit, copied or not.
-    if (reply.checkpoint === 'whole') {
-      this.#walFull = false;
-      const served = this.#waiting;
-      this.#waiting = [];
-      for (const resolve of served) resolve();
-    } else {
-      this.#walFull = true;
-    }
+    // snapshot: then writes go on, and wait again once the WAL passes its limit anew); that write starts it over.
+    const served = this.#waiting;
+    this.#waiting = [];
+    for (const resolve of served) resolve();
   }
 
   /** Asks the worker to stop (it closes its connection and ends): a flag, since it never reads messages. */
