@@ -136,13 +136,13 @@ function requestValidationError(error: {
  * no `instance`, as there is no request to name.
  */
 export function refusalProblem(status: number, detail: string): Omit<Problem, 'instance'> {
-  const error = asWeftError(status, new Error(detail));
+  const problem = toProblem(asWeftError(status, new Error(detail)), '');
   return {
-    type: `urn:weft:error:${error.code}`,
-    title: STATUS_CODES[error.status] ?? 'Bad Request',
-    status: error.status,
-    detail,
-    code: error.code,
+    type: problem.type,
+    title: problem.title,
+    status: problem.status,
+    detail: problem.detail,
+    code: problem.code,
   };
 }
 

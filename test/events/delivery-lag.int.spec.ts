@@ -72,8 +72,8 @@ function lagTest(name: string, open: () => Promise<TestDatabase<unknown>>): void
       await db.close();
     });
 
-    it('reports the lag while a late event is in hand, and 0 once the subscription caught up, with nothing more', async () => {
-      const metrics = new WeftMetrics({ deliveryLag: { holdMs: HOLD_MS } });
+    /** A bus with two subscriptions to wallet creations: `economy.on_created` runs `handler`, the other nothing. */
+    async function subscribed(metrics: WeftMetrics, handler: (e: EventEnvelope) => Promise<void>) {
       const events = new EventBus({
         db,
         validation: new ValidationManager(),
@@ -83,22 +83,24 @@ function lagTest(name: string, open: () => Promise<TestDatabase<unknown>>): void
       });
       bus = events;
       const typed = events.define(walletCreated);
-      let stuck: ReturnType<typeof gate> | undefined;
-      const handled: string[] = [];
-      typed.subscribe(
-        'economy.wallet_created',
-        async (e) => {
-          const waiting = stuck;
-          if (waiting !== undefined) {
-            waiting.entered();
-            await waiting.opened;
-          }
-          handled.push(e.id);
-        },
-        { name: 'economy.on_created' },
-      );
+      typed.subscribe('economy.wallet_created', handler, { name: 'economy.on_created' });
       typed.subscribe('economy.wallet_created', () => undefined, { name: 'quest.on_wallet' });
       await typed.ready();
+      return typed;
+    }
+
+    it('reports the lag while a late event is in hand, and 0 once the subscription caught up, with nothing more', async () => {
+      const metrics = new WeftMetrics({ deliveryLag: { holdMs: HOLD_MS } });
+      let stuck: ReturnType<typeof gate> | undefined;
+      const handled: string[] = [];
+      const typed = await subscribed(metrics, async (e) => {
+        const waiting = stuck;
+        if (waiting !== undefined) {
+          waiting.entered();
+          await waiting.opened;
+        }
+        handled.push(e.id);
+      });
       expect(await lags(metrics)).toEqual({ 'economy.on_created': 0, 'quest.on_wallet': 0 });
 
       // The takeover: an event that waited 48 681 ms for the lease of a process killed with SIGKILL.
@@ -143,26 +145,11 @@ function lagTest(name: string, open: () => Promise<TestDatabase<unknown>>): void
         await alerting.evaluate();
         return alerting.list()[0];
       };
-      const events = new EventBus({
-        db,
-        validation: new ValidationManager(),
-        metrics,
-        logger: quiet,
-        pollIntervalMs: 20,
-      });
-      bus = events;
-      const typed = events.define(walletCreated);
       const stuck = gate();
-      typed.subscribe(
-        'economy.wallet_created',
-        async () => {
-          stuck.entered();
-          await stuck.opened;
-        },
-        { name: 'economy.on_created' },
-      );
-      typed.subscribe('economy.wallet_created', () => undefined, { name: 'quest.on_wallet' });
-      await typed.ready();
+      const typed = await subscribed(metrics, async () => {
+        stuck.entered();
+        await stuck.opened;
+      });
 
       await db.transaction(() => new EventLog(db).append(oldEnvelope(48_681)));
       await stuck.reached;
