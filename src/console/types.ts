@@ -41,6 +41,7 @@ export interface StateChange {
   readonly kind: string;
   readonly value: unknown;
   readonly patch: unknown;
+  readonly transactionId: string;
   readonly changedAt: string;
 }
 

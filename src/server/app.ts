@@ -29,18 +29,20 @@ import { RouteTable } from './method-not-allowed.js';
 import { registerOpenApi } from './openapi.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { digest, operatorAccess } from './operator-access.js';
+import { auditOperatorAction } from './operator-audit.js';
 import { registerOperatorRoutes } from './operator-routes.js';
 import { problemHandler } from './problem.js';
 import { accessCheck } from './request-actor.js';
 import { helmetHeaders, registerSecurityHeaders } from './security-headers.js';
+import { registerStateRoutes, type StateRouteStore } from './state-routes.js';
 import { registerTraceRoute } from './trace-route.js';
 
 /** What the HTTP app is built from. */
 export interface AppOptions {
   /** Logs, metrics, health checks and alerts of the process. */
   readonly monitoring: MonitoringManager;
-  /** The state store whose sync status `GET /status` reports. */
-  readonly state?: Pick<StateStore, 'getSyncStatus'>;
+  /** The state store: its sync status for `GET /status`, its entries, history and rollbacks for `/admin/state/*`. */
+  readonly state?: Pick<StateStore, 'getSyncStatus'> & StateRouteStore;
   /**
    * The token that lets a caller other than loopback use the operator routes (`Authorization: Bearer`);
    * without it only loopback may.
@@ -79,9 +81,10 @@ const BODY_LIMIT = 64 * 1024;
 export function buildApp(options: AppOptions): FastifyInstance {
   const { logging, metrics } = options.monitoring;
   const game = options.game;
+  const adminTokenDigest = options.adminToken === undefined ? undefined : digest(options.adminToken);
   const access = operatorAccess(
     options.adminToken,
-    game === undefined ? undefined : (request) => accessCheck(game.weft, 'admin')(request),
+    game === undefined ? undefined : (request) => accessCheck(game.weft, 'admin', adminTokenDigest)(request),
   );
   // Typed as Fastify's logger so the app keeps Fastify's default instance type.
   const logger: FastifyBaseLogger = logging.forSystem('http');
@@ -154,8 +157,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
     span.setAttributes({ 'http.route': route, 'http.response.status_code': statusCode });
     span.end();
   };
+  const operatorLog = logging.forSystem('operator');
   app.addHook('onResponse', (request, reply, done) => {
     finish(request, reply.statusCode, reply.elapsedTime);
+    auditOperatorAction(operatorLog, request, reply.statusCode);
     done();
   });
 
@@ -188,10 +193,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     if (game !== undefined) {
       mountGameRoutes(api, game.weft, game.routes, {
         ...(game.rateLimits === undefined ? {} : { rateLimits: game.rateLimits }),
-        ...(options.adminToken === undefined ? {} : { adminTokenDigest: digest(options.adminToken) }),
+        ...(adminTokenDigest === undefined ? {} : { adminTokenDigest }),
       });
     }
     if (game !== undefined) registerTraceRoute(api, access, game.weft);
+    if (options.state !== undefined) registerStateRoutes(api, access, options.state);
     const consoleOptions = options.console ?? {};
     if (consoleOptions !== false && game !== undefined && options.state !== undefined) {
       registerConsoleRoutes(

@@ -46,7 +46,7 @@ export function registerConsoleRoutes(
   app.withTypeProvider<ZodTypeProvider>().get(
     '/admin/metrics/recent',
     {
-      onRequest: access.requireOperator,
+      ...access.guard,
       schema: {
         summary: 'Events/s, deliveries/s, delivery lag and handler p99, sampled from this process’s metrics',
         tags: ['operator'],

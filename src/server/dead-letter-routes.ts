@@ -19,7 +19,7 @@ export function registerDeadLetterRoutes(
   deadLetters: Pick<DeadLetters, 'list' | 'get' | 'redrive' | 'discard'>,
 ): void {
   const typed = app.withTypeProvider<ZodTypeProvider>();
-  const guarded = { onRequest: access.requireOperator };
+  const guarded = access.guard;
   const tags = ['operator'];
   const security = [{ bearer: [] }];
   const find = async (id: string): Promise<DeadLetter> => {

@@ -58,7 +58,7 @@ export function registerEventStreamRoute(
   app.withTypeProvider<ZodTypeProvider>().get(
     '/admin/events/stream',
     {
-      onRequest: access.requireOperator,
+      ...access.guard,
       schema: {
         summary:
           'Events as they commit (Server-Sent Events; filters: system, type, characterId, correlationId; resume: Last-Event-ID or since)',

@@ -10,6 +10,8 @@ declare module 'fastify' {
     access?: GameRoute['access'];
     /** Whether the route takes an `Idempotency-Key` (the OpenAPI document lists the header for those that do). */
     idempotent?: boolean;
+    /** Behind the operator guard (operator-access.ts), which lets this machine in where the app has no accounts. */
+    operator?: boolean;
   }
 }
 

@@ -48,14 +48,14 @@ function routeNotes(route: RouteOptions, hasAccounts: boolean): RouteNotes {
   const schema = route.schema ?? {};
   const idempotent = config.idempotent === true;
   const errors = new Set<ErrorStatus>();
-  if (config.access === 'player' || config.access === 'admin') {
+  if (config.operator === true) {
+    // The operator guard (operator-access.ts) forbids only a signed-in player, so only where there are accounts.
+    errors.add(401);
+    if (hasAccounts) errors.add(403);
+  } else if (config.access === 'player' || config.access === 'admin') {
     // A game route's access check (request-actor.ts): 401 without a valid token, 403 for a player on an admin route.
     errors.add(401);
     if (config.access === 'admin') errors.add(403);
-  } else if (config.access === undefined && schema.security !== undefined) {
-    // Every other route that asks for a bearer token is behind the operator guard (operator-access.ts).
-    errors.add(401);
-    if (hasAccounts) errors.add(403);
   }
   // A path parameter (`:id`) names something that may not be there.
   if (/:[A-Za-z_]/.test(route.url)) errors.add(404);

@@ -15,7 +15,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   // built on the first request for it, after every route is registered.
   let accounts = false;
   app.addHook('onRoute', (route) => {
-    if (route.config?.access !== undefined) accounts = true;
+    if (route.config?.access !== undefined && route.config.operator !== true) accounts = true;
   });
   await app.register(swagger, {
     openapi: {

@@ -1,53 +1,88 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { UnauthorizedError } from '../integration/internal.js';
+import { UnauthorizedError, type Actor } from '../integration/internal.js';
 
 /**
  * Who may use the operator routes: a signed-in account with the admin role, or a holder of the
  * admin token (automation); where the app has no accounts, the local machine or the token holder.
  */
 export interface OperatorAccess {
-  /** An `onRequest` hook: refuses anyone else (401, or 403 for a signed-in player) before the body is read. */
+  /**
+   * An `onRequest` hook: refuses anyone else (401, or 403 for a signed-in player) before the body is read,
+   * and names who passed in `request.actor`.
+   */
   readonly requireOperator: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /**
+   * What an operator route spreads into its options: the guard, and in its config `access: 'admin'` (the audit
+   * log, the docs) and `operator: true` (the OpenAPI document: no 403 where there are no accounts).
+   */
+  readonly guard: {
+    readonly onRequest: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    readonly config: { readonly access: 'admin'; readonly operator: true };
+  };
 }
 
-/** Checks that a request is an admin's (its bearer token, through the accounts system); throws 401 or 403 otherwise. */
+/**
+ * Checks that a request is an admin's (its bearer token, through the accounts system, or the admin token) and sets
+ * `request.actor`; throws 401 or 403 otherwise.
+ */
 export type AdminCheck = (request: FastifyRequest) => Promise<void>;
+
+/** Who a holder of `WEFT_ADMIN_TOKEN` acts as: automation, not an account. */
+export const ADMIN_TOKEN_ACTOR: Actor = Object.freeze({
+  kind: 'operator',
+  id: 'admin-token',
+  name: 'WEFT_ADMIN_TOKEN',
+  roles: Object.freeze(['admin']),
+});
+
+/** Who a caller on this machine acts as where the app has no accounts. */
+export const LOOPBACK_ACTOR: Actor = Object.freeze({
+  kind: 'operator',
+  id: 'loopback',
+  name: 'this machine',
+  roles: Object.freeze(['admin']),
+});
 
 /** The challenge a 401 answers with (RFC 6750). */
 const CHALLENGE = 'Bearer realm="weft-operator"';
 
 /**
- * The guard of the operator routes. `Authorization: Bearer <adminToken>` (compared in constant time)
- * always passes. With accounts (`admin`), an admin's access token passes and anyone else is refused.
- * Without them, a request from the machine passes, judged by its socket's remote address (127.0.0.0/8,
- * ::1, ::ffff:127.x), never by a forwarded header: such a header can only take the trust away (a local
+ * The guard of the operator routes. With accounts, `admin` decides: an admin's access token or the
+ * admin token passes (the game's access check, so the token is judged in one place) and anyone else
+ * is refused. Without them, `Authorization: Bearer <adminToken>` (compared in constant time) passes,
+ * and so does a request from the machine, judged by its socket's remote address (127.0.0.0/8, ::1,
+ * ::ffff:127.x), never by a forwarded header: such a header can only take the trust away (a local
  * reverse proxy makes every caller look like loopback), never grant it.
  */
 export function operatorAccess(adminToken: string | undefined, admin?: AdminCheck): OperatorAccess {
   // Digests have one length whatever was sent, so the comparison leaks neither content nor length.
   const expected = adminToken === undefined ? undefined : digest(adminToken);
-  const hasToken = (request: FastifyRequest): boolean => bearerMatches(request, expected);
-  return {
-    requireOperator: async (request, reply) => {
-      if (hasToken(request)) return;
-      // With accounts, being on the machine is not enough: an admin signs in like anyone else.
-      if (admin !== undefined) {
-        try {
-          await admin(request);
-          return;
-        } catch (error) {
-          void reply.header('www-authenticate', CHALLENGE);
-          throw error;
-        }
+  const requireOperator = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    // With accounts, being on the machine is not enough: an admin signs in like anyone else.
+    if (admin !== undefined) {
+      try {
+        await admin(request);
+        return;
+      } catch (error) {
+        void reply.header('www-authenticate', CHALLENGE);
+        throw error;
       }
-      if (isLocal(request)) return;
-      void reply.header('www-authenticate', CHALLENGE);
-      throw new UnauthorizedError(
-        'Operator routes answer on loopback, or to Authorization: Bearer with the WEFT_ADMIN_TOKEN of the server.',
-      );
-    },
+    }
+    if (bearerMatches(request, expected)) {
+      request.actor = ADMIN_TOKEN_ACTOR;
+      return;
+    }
+    if (isLocal(request)) {
+      request.actor = LOOPBACK_ACTOR;
+      return;
+    }
+    void reply.header('www-authenticate', CHALLENGE);
+    throw new UnauthorizedError(
+      'Operator routes answer on loopback, or to Authorization: Bearer with the WEFT_ADMIN_TOKEN of the server.',
+    );
   };
+  return { requireOperator, guard: { onRequest: requireOperator, config: { access: 'admin', operator: true } } };
 }
 
 /**

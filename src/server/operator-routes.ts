@@ -22,7 +22,7 @@ export function registerOperatorRoutes(app: FastifyInstance, options: OperatorRo
   const { logging, health, metrics, alerting } = monitoring;
   // In the OpenAPI document too: the probes' routes open, the rest needing an admin's token.
   const open = { schema: { tags: ['operator'] } };
-  const guarded = { onRequest: access.requireOperator, schema: { tags: ['operator'], security: [{ bearer: [] }] } };
+  const guarded = { ...access.guard, schema: { tags: ['operator'], security: [{ bearer: [] }] } };
 
   app.get<{ Querystring: { detail?: string } }>('/health', open, async (request, reply) => {
     // The detail names targets and error text: only operators see it.

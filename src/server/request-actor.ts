@@ -7,7 +7,7 @@ import {
   type Integration,
 } from '../integration/internal.js';
 import type { Access } from '../game/index.js';
-import { bearerMatches } from './operator-access.js';
+import { ADMIN_TOKEN_ACTOR, bearerMatches } from './operator-access.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,14 +25,6 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   const match = /^Bearer ([A-Za-z0-9._~+/=-]{1,4096})$/.exec(header);
   return match?.[1];
 }
-
-/** Who a holder of `WEFT_ADMIN_TOKEN` acts as on the game's admin routes: automation, not an account. */
-export const ADMIN_TOKEN_ACTOR: Actor = Object.freeze({
-  kind: 'operator',
-  id: 'admin-token',
-  name: 'WEFT_ADMIN_TOKEN',
-  roles: Object.freeze(['admin']),
-});
 
 /** The challenge a 401 of a game route answers with (RFC 6750). */
 const CHALLENGE = 'Bearer realm="weft"';

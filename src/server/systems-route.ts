@@ -22,7 +22,7 @@ export function registerSystemsRoute(app: FastifyInstance, access: OperatorAcces
   app.withTypeProvider<ZodTypeProvider>().get(
     '/admin/systems',
     {
-      onRequest: access.requireOperator,
+      ...access.guard,
       schema: {
         summary:
           'Each system’s slices (entries, last change) and subscriptions (undelivered, lag, dead letters, failures)',

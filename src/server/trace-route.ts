@@ -74,7 +74,7 @@ export function registerTraceRoute(
   app.withTypeProvider<ZodTypeProvider>().get(
     '/admin/trace/:correlationId',
     {
-      onRequest: access.requireOperator,
+      ...access.guard,
       schema: {
         summary:
           'The causal tree of one request: its events, what caused what, handler outcomes, state changes (404: none)',

@@ -8,7 +8,7 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, launchBrowser } from './browser.js';
 import { startConsoleServer, type ServerProcess } from './console-process.js';
-import { createWarrior, registerPlayer, sawPlanks, type PlayerCharacter } from './game-client.js';
+import { createWarrior, regionOf, registerPlayer, sawPlanks, travel, type PlayerCharacter } from './game-client.js';
 
 const ARTIFACTS = 'test-artifacts/console';
 /** The most JavaScript the page may ship, gzipped. */
@@ -104,6 +104,25 @@ describe.runIf(chromiumAvailable())('the operator console in a browser', () => {
     await shot('2-trace-panel');
   });
 
+  it('rolls back a traced request from the trace panel, and refuses one that moved gold', async () => {
+    page.on('dialog', (dialog) => void dialog.accept());
+    const outcome = page.locator('#panel-trace section[aria-label="Transactions"] [role="status"]');
+    // The craft shown in the panel took a fee: its transaction wrote a wallet, kept with the ledger.
+    const craft = page.locator('#panel-trace [data-transaction]', { hasText: 'economy.wallets' }).first();
+    await craft.getByRole('button', { name: /^Roll back transaction/ }).click();
+    await expect.poll(() => outcome.textContent()).toMatch(/^Rollback refused: .*economy\.wallets is kept in step/);
+
+    const journey = await travel(server.url, ann, 'oakwood');
+    await page.getByLabel('Correlation id to trace').fill(journey);
+    await page.getByRole('button', { name: 'Trace', exact: true }).click();
+    const moved = page.locator('#panel-trace [data-transaction]', { hasText: 'character.characters' }).first();
+    await moved.waitFor();
+    await moved.getByRole('button', { name: /^Roll back transaction/ }).click();
+    await expect.poll(() => outcome.textContent()).toContain('Rolled back');
+    expect(await regionOf(server.url, ann)).toBe('greenvale');
+    await shot('2-trace-rolled-back');
+  });
+
   it('re-drives a dead letter from the page, says so, and it disappears', async () => {
     await tab('Dead letters');
     const letter = page.locator('#panel-dead-letters tbody tr', { hasText: 'console_test.workshop' }).first();
@@ -177,8 +196,9 @@ describe.runIf(chromiumAvailable())('the operator console in a browser', () => {
   });
 
   it('wrote no error to the browser console while used, but for the refusals the tests asked for', () => {
-    // The player's sign-in is refused on purpose (401/403); anything else, a missing /favicon.ico (404) once, is not.
-    expect(browserErrors.filter((text) => !/status of 40[13]/.test(text))).toEqual([]);
+    // The player's sign-in is refused on purpose (401/403), and so is the rollback of a craft (409); anything else, a
+    // missing /favicon.ico (404) once, is not.
+    expect(browserErrors.filter((text) => !/status of (40[13]|409)/.test(text))).toEqual([]);
   });
 
   it('reconnects the stream by itself after the server restarts, and says so', async () => {

@@ -53,3 +53,14 @@ export async function sawPlanks(
   const craft = await call(base, 'POST', `/characters/${who.characterId}/craft`, { recipeId: 'saw_planks' }, who.token);
   return { requestId: craft.requestId, answeredAt: Date.now() };
 }
+
+/** Travels the character to a neighbouring region; answers the request's x-request-id. */
+export async function travel(base: string, who: PlayerCharacter, regionId: string): Promise<string> {
+  return (await call(base, 'POST', `/characters/${who.characterId}/travel`, { regionId }, who.token)).requestId;
+}
+
+/** Where the character is, as its player sees it. */
+export async function regionOf(base: string, who: PlayerCharacter): Promise<string> {
+  return (await call<{ region: string }>(base, 'GET', `/characters/${who.characterId}`, undefined, who.token)).body
+    .region;
+}

@@ -3,6 +3,7 @@ import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { gameRoutes } from '../../src/game/index.js';
 import { registerConsoleRoutes } from '../../src/server/console-routes.js';
+import { registerStateRoutes } from '../../src/server/state-routes.js';
 
 /** Every `METHOD path` docs/game.md names in a route table: `| GET | \`/a\`, \`/b\` | ...`. */
 function documentedRoutes(markdown: string): Set<string> {
@@ -15,7 +16,10 @@ function documentedRoutes(markdown: string): Set<string> {
   return named;
 }
 
-/** The operator console's routes as the server registers them (nothing they read is called while registering). */
+/**
+ * The operator console's and the state's routes as the server registers them (nothing they read is called while
+ * registering).
+ */
 function consoleRoutes(): Array<{ method: string; url: string; access: string }> {
   const app = Fastify();
   const routes: Array<{ method: string; url: string; access: string }> = [];
@@ -26,15 +30,17 @@ function consoleRoutes(): Array<{ method: string; url: string; access: string }>
   const unused = () => {
     throw new Error('not read while registering');
   };
-  registerConsoleRoutes(
-    app,
-    { requireOperator: () => Promise.resolve() },
-    {
-      monitoring: { metrics: { registry: {} }, logging: { forSystem: () => ({ warn: unused }) } } as never,
-      state: { getSyncStatus: unused },
-      events: { log: {}, wiring: unused, backlog: unused, deadLetters: {} } as never,
-    },
-  );
+  const requireOperator = () => Promise.resolve();
+  const access = {
+    requireOperator,
+    guard: { onRequest: requireOperator, config: { access: 'admin', operator: true } },
+  } as const;
+  registerStateRoutes(app, access, {} as never);
+  registerConsoleRoutes(app, access, {
+    monitoring: { metrics: { registry: {} }, logging: { forSystem: () => ({ warn: unused }) } } as never,
+    state: { getSyncStatus: unused },
+    events: { log: {}, wiring: unused, backlog: unused, deadLetters: {} } as never,
+  });
   return routes;
 }
 

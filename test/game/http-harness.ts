@@ -1,7 +1,7 @@
 // What the game's HTTP tests share: the game installed on a test database, the app that serves it,
 // and players who register and sign in through it.
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { MonitoringManager } from 'weft/internal';
+import { MonitoringManager, type LoggerOptions } from 'weft/internal';
 import { createTestIntegration, type TestIntegration, type TestIntegrationOptions } from 'weft/testing';
 import { gameRoutes, gameSystems, type GameOptions } from '../../src/game/index.js';
 import { buildApp } from '../../src/server/index.js';
@@ -49,13 +49,18 @@ export const ADMIN_PASSWORD = 'the admin password of the tests';
 
 /** The game on a fresh test database, served by `buildApp` (no socket: `app.inject`). */
 export async function gameApp(
-  options: TestIntegrationOptions & { readonly game?: GameOptions; readonly rateLimits?: RateLimits } = {},
+  options: TestIntegrationOptions & {
+    readonly game?: GameOptions;
+    readonly rateLimits?: RateLimits;
+    /** The app's logging; default silent. */
+    readonly logger?: LoggerOptions;
+  } = {},
 ): Promise<GameApp> {
-  const { game, rateLimits, ...integration } = options;
+  const { game, rateLimits, logger, ...integration } = options;
   const weft = await createTestIntegration({ pollIntervalMs: 20, ...integration });
   await weft.install(...gameSystems(game));
   await weft.execute('auth_user.bootstrap_admin', { password: ADMIN_PASSWORD });
-  const monitoring = new MonitoringManager({ logger: { level: 'silent' }, processMetrics: false });
+  const monitoring = new MonitoringManager({ logger: logger ?? { level: 'silent' }, processMetrics: false });
   const app = buildApp({
     monitoring,
     state: weft.state,

@@ -1,7 +1,7 @@
 // The game's routes as its HTTP tests know them: who may call each, and a body each accepts.
 
 /** Who may call a route: the tests' own list, written by hand, so a new route cannot ship without deciding it. */
-export type RouteAccess = 'public' | 'player' | 'admin' | 'operator' | 'open';
+export type RouteAccess = 'public' | 'player' | 'admin' | 'open';
 
 /**
  * Routes that answer a stream that stays open (Server-Sent Events): `app.inject` would wait for ever, so the
@@ -22,18 +22,22 @@ export const MATRIX: Readonly<Record<string, RouteAccess>> = {
   'GET /health/live': 'open',
   'GET /health/ready': 'open',
   'GET /metrics': 'open',
-  'GET /alerts': 'operator',
-  'GET /status': 'operator',
-  'GET /logs/recent': 'operator',
-  'PUT /logs/levels/:system': 'operator',
-  'GET /admin/trace/:correlationId': 'operator',
-  'GET /admin/events/stream': 'operator',
-  'GET /admin/dead-letters': 'operator',
-  'GET /admin/dead-letters/:id': 'operator',
-  'POST /admin/dead-letters/:id/redrive': 'operator',
-  'DELETE /admin/dead-letters/:id': 'operator',
-  'GET /admin/systems': 'operator',
-  'GET /admin/metrics/recent': 'operator',
+  'GET /alerts': 'admin',
+  'GET /status': 'admin',
+  'GET /logs/recent': 'admin',
+  'PUT /logs/levels/:system': 'admin',
+  'GET /admin/trace/:correlationId': 'admin',
+  'GET /admin/events/stream': 'admin',
+  'GET /admin/dead-letters': 'admin',
+  'GET /admin/dead-letters/:id': 'admin',
+  'POST /admin/dead-letters/:id/redrive': 'admin',
+  'DELETE /admin/dead-letters/:id': 'admin',
+  'GET /admin/systems': 'admin',
+  'GET /admin/metrics/recent': 'admin',
+  'GET /admin/state/entries/:slice/:key': 'admin',
+  'POST /admin/state/entries/:slice/:key/rollback': 'admin',
+  'GET /admin/state/transactions/:transactionId': 'admin',
+  'POST /admin/state/transactions/:transactionId/rollback': 'admin',
   'GET /console': 'open',
   'GET /console/*': 'open',
   'GET /openapi.json': 'open',
@@ -88,6 +92,8 @@ export const BODIES: Readonly<Record<string, unknown>> = {
   'POST /characters/:id/encounters': { monsterId: 'slime' },
   'POST /characters/:id/travel': { regionId: 'oakwood' },
   'PUT /logs/levels/:system': { level: 'silent' },
+  'POST /admin/state/entries/:slice/:key/rollback': { toVersion: 1 },
+  'POST /admin/state/transactions/:transactionId/rollback': { force: false },
   'POST /characters/:id/dialogue/:npcId': { optionId: 'greeting.0' },
   'POST /auth/register': { username: 'someone', password: 'a good long password' },
   'POST /auth/login': { username: 'someone', password: 'a good long password' },
@@ -99,10 +105,15 @@ export const BODIES: Readonly<Record<string, unknown>> = {
  * other parameters name things the shipped content has.
  */
 export function urlOf(url: string, character: string, contentId = 'x', correlationId = 'no-such-request'): string {
-  return url
-    .replace(':id', url.startsWith('/content/') ? contentId : character)
-    .replace(':system', 'http')
-    .replace(':questId', 'slime_cleanup')
-    .replace(':npcId', 'captain_ada')
-    .replace(':correlationId', correlationId);
+  return (
+    url
+      .replace(':id', url.startsWith('/content/') ? contentId : character)
+      .replace(':system', 'http')
+      .replace(':questId', 'slime_cleanup')
+      .replace(':npcId', 'captain_ada')
+      .replace(':correlationId', correlationId)
+      // The character's own entry, which has a version 1 to go back to; no transaction has that id.
+      .replace(':slice/:key', `character.characters/${character}`)
+      .replace(':transactionId', 'no-such-transaction')
+  );
 }

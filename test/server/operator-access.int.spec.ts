@@ -1,15 +1,23 @@
 import { request as httpRequest } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { MonitoringManager } from 'weft/internal';
+import { MonitoringManager, type LoggerOptions } from 'weft/internal';
 import { buildApp } from '../../src/server/index.js';
 
 const TOKEN = 'a-long-operator-token-for-the-tests-0123456789';
 const OUTSIDE = '203.0.113.7';
 
-function build(adminToken: string | undefined = TOKEN) {
-  const monitoring = new MonitoringManager({ logger: { level: 'silent' }, processMetrics: false });
-  const state = { getSyncStatus: () => Promise.resolve({ health: 'ok' as const, systems: [] }) };
+function build(adminToken: string | undefined = TOKEN, logger: LoggerOptions = { level: 'silent' }) {
+  const monitoring = new MonitoringManager({ logger, processMetrics: false });
+  const unused = () => Promise.reject(new Error('these tests read no state entry'));
+  const state = {
+    getSyncStatus: () => Promise.resolve({ health: 'ok' as const, systems: [] }),
+    get: unused,
+    history: unused,
+    transactionChanges: unused,
+    rollbackState: unused,
+    rollbackTransaction: unused,
+  };
   return buildApp({ monitoring, state, ...(adminToken === undefined ? {} : { adminToken }) });
 }
 
@@ -80,6 +88,26 @@ describe('operator routes', () => {
     // A forwarded header never makes an outside caller an operator.
     const spoofed = await app.inject({ url: '/alerts', remoteAddress: OUTSIDE, headers: { 'x-forwarded-for': '::1' } });
     expect(spoofed.statusCode).toBe(401);
+    await app.close();
+  });
+
+  it('name who changed something in the operator log: the token holder, or this machine', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const app = build(TOKEN, {
+      level: 'silent',
+      systemLevels: { operator: 'info' },
+      destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+    });
+    const change = { method: 'PUT', url: '/logs/levels/http', payload: { level: 'warn' } } as const;
+    await app.inject({ ...change, remoteAddress: OUTSIDE, headers: { authorization: `Bearer ${TOKEN}` } });
+    await app.inject({ ...change, remoteAddress: '127.0.0.1' });
+    await app.inject({ ...change, remoteAddress: OUTSIDE });
+    await app.inject({ url: '/alerts', remoteAddress: '127.0.0.1' });
+    expect(lines.map((line) => [line.msg, line.actor, line.statusCode])).toEqual([
+      ['operator action', { kind: 'operator', id: 'admin-token', name: 'WEFT_ADMIN_TOKEN' }, 200],
+      ['operator action', { kind: 'operator', id: 'loopback', name: 'this machine' }, 200],
+      ['operator action refused', undefined, 401],
+    ]);
     await app.close();
   });
 

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { CausalTree } from '../causal-tree.js';
+import { TransactionRollback } from '../transaction-rollback.js';
 import type { Trace } from '../types.js';
 
 /** Trace: the causal tree of a correlation id, pasted here or clicked elsewhere. */
@@ -52,6 +53,7 @@ export function TracePanel(props: {
         </p>
       )}
       {trace !== undefined && <CausalTree trace={trace} />}
+      {trace !== undefined && <TransactionRollback api={props.api} changes={trace.stateChanges} />}
     </div>
   );
 }

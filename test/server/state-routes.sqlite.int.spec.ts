@@ -1,0 +1,3 @@
+import { stateRoutesContract } from './state-routes.contract.js';
+
+stateRoutesContract('SQLite file', { file: true });
