@@ -1,14 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import {
-  ConflictError,
-  StatementCache,
-  UnauthorizedError,
-  UsageError,
-  defineSystem,
-  isWeftError,
-  type SystemDefinition,
-} from '../../../integration/index.js';
+import { UnauthorizedError, defineSystem, isWeftError, type SystemDefinition } from '../../../integration/index.js';
+import { AuthRows } from './auth-rows.js';
 import { LoginGuard } from './login-guard.js';
 import { hashPassword, passwordMatches } from './passwords.js';
 import {
@@ -26,13 +19,7 @@ import {
   type Role,
 } from './schemas.js';
 import { authMigrations, type AuthTables } from './tables.js';
-import {
-  ACCESS_TOKEN_SECONDS,
-  AccessTokens,
-  REFRESH_TOKEN_SECONDS,
-  newRefreshToken,
-  refreshTokenHash,
-} from './tokens.js';
+import { ACCESS_TOKEN_SECONDS, AccessTokens } from './tokens.js';
 
 const SignIn = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(128) });
 const RefreshResult = z.discriminatedUnion('ok', [
@@ -84,9 +71,7 @@ export function authUserSystem(options: AuthUserOptions = {}): SystemDefinition<
     setup(sys) {
       sys.migrations(authMigrations);
       const db = sys.database<AuthTables>();
-      // Every authenticated request reads its session: compiled once, as building and compiling it through Kysely was
-      // a tenth of GET /me in `npm run bench -- http`.
-      const statements = new StatementCache();
+      const rows = new AuthRows(db, now);
       const guard = new LoginGuard(db, now);
       const registered = sys.events.define({
         name: 'registered',
@@ -104,80 +89,20 @@ export function authUserSystem(options: AuthUserOptions = {}): SystemDefinition<
       // Made on first use: the tables exist only once the system's migrations ran.
       let tokens: Promise<AccessTokens> | undefined;
       const accessTokens = (): Promise<AccessTokens> =>
-        (tokens ??= signingKey().then((secret) => new AccessTokens(secret)));
+        (tokens ??= rows.signingKey().then((secret) => new AccessTokens(secret)));
       let decoy: Promise<string> | undefined;
       const decoyHash = (): Promise<string> => (decoy ??= hashPassword(randomBytes(16).toString('base64url')));
 
-      /** The shared signing secret, made by the system's migrations (`002_signing_key`); every process reads it. */
-      async function signingKey(): Promise<string> {
-        const row = await db
-          .executor()
-          .selectFrom('auth_user_keys')
-          .select('secret')
-          .where('name', '=', 'access_tokens')
-          .executeTakeFirst();
-        if (row === undefined)
-          throw new UsageError(
-            'The access-token signing key is missing: apply the auth_user migrations (weft migrate up).',
-          );
-        return row.secret;
-      }
-
       async function createAccount(username: string, passwordHash: string, roles: readonly Role[]): Promise<string> {
-        const userId = randomUUID();
-        try {
-          await db
-            .executor()
-            .insertInto('auth_user_accounts')
-            .values({
-              id: userId,
-              username,
-              password_hash: passwordHash,
-              roles: JSON.stringify(roles),
-              created_at: new Date(now()).toISOString(),
-            })
-            .execute();
-        } catch (error) {
-          if (isWeftError(error, 'WEFT_CONFLICT'))
-            throw new ConflictError(`The username ${username} is taken.`, { details: { username } });
-          throw error;
-        }
+        const userId = await rows.addAccount(username, passwordHash, roles);
         await sys.events.publish(registered, { userId, username });
         return userId;
       }
 
-      /** A new refresh token of `sessionId`, stored hashed. */
-      async function issueRefreshToken(sessionId: string): Promise<string> {
-        const token = newRefreshToken();
-        await db
-          .executor()
-          .insertInto('auth_user_refresh_tokens')
-          .values({
-            hash: refreshTokenHash(token),
-            session_id: sessionId,
-            state: 'current',
-            expires_at: new Date(now() + REFRESH_TOKEN_SECONDS * 1000).toISOString(),
-            created_at: new Date(now()).toISOString(),
-          })
-          .execute();
-        return token;
-      }
-
       async function tokenPair(who: TokenClaims): Promise<z.infer<typeof Tokens>> {
         const accessToken = await (await accessTokens()).sign(who, now());
-        const refreshToken = await issueRefreshToken(who.sessionId);
+        const refreshToken = await rows.issueRefreshToken(who.sessionId);
         return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_SECONDS };
-      }
-
-      async function revoke(sessionId: string): Promise<boolean> {
-        const result = await db
-          .executor()
-          .updateTable('auth_user_sessions')
-          .set({ state: 'revoked', revoked_at: new Date(now()).toISOString() })
-          .where('id', '=', sessionId)
-          .where('state', '=', 'active')
-          .executeTakeFirst();
-        return Number(result.numUpdatedRows) > 0;
       }
 
       sys.command(
@@ -206,38 +131,17 @@ export function authUserSystem(options: AuthUserOptions = {}): SystemDefinition<
             const name = Username.safeParse(username);
             const key = name.success ? name.data : username.toLowerCase();
             await guard.check(key);
-            const account = name.success
-              ? await db
-                  .executor()
-                  .selectFrom('auth_user_accounts')
-                  .selectAll()
-                  .where('username', '=', key)
-                  .executeTakeFirst()
-              : undefined;
-            if (
-              !(await passwordMatches(account?.password_hash, password, await decoyHash())) ||
-              account === undefined
-            ) {
+            const account = name.success ? await rows.accountNamed(key) : undefined;
+            if (!(await passwordMatches(account?.passwordHash, password, await decoyHash())) || account === undefined) {
               await guard.failed(key);
               throw new UnauthorizedError('Wrong username or password.');
             }
-            return { userId: account.id, username: account.username, roles: JSON.parse(account.roles) as Role[] };
+            return { userId: account.userId, username: account.username, roles: account.roles };
           },
         },
         async (_input, _context, account) => {
           await guard.succeeded(account.username);
-          const sessionId = randomUUID();
-          await db
-            .executor()
-            .insertInto('auth_user_sessions')
-            .values({
-              id: sessionId,
-              user_id: account.userId,
-              state: 'active',
-              created_at: new Date(now()).toISOString(),
-              revoked_at: null,
-            })
-            .execute();
+          const sessionId = await rows.openSession(account.userId);
           await sys.events.publish(loggedIn, { userId: account.userId, sessionId });
           return tokenPair({ userId: account.userId, sessionId, roles: account.roles });
         },
@@ -253,21 +157,14 @@ export function authUserSystem(options: AuthUserOptions = {}): SystemDefinition<
         // A failed refresh is an answer, not a throw: revoking a session whose rotated token came back
         // must commit, so the route turns `ok: false` into a 401.
         async ({ refreshToken }) => {
-          const hash = refreshTokenHash(refreshToken);
-          const select = db.executor().selectFrom('auth_user_refresh_tokens').selectAll().where('hash', '=', hash);
-          const found = await (db.capabilities.concurrentWriters ? select.forUpdate() : select).executeTakeFirst();
+          const found = await rows.refreshToken(refreshToken);
           if (found === undefined) return { ok: false as const, reason: 'unknown' as const };
-          const session = await db
-            .executor()
-            .selectFrom('auth_user_sessions')
-            .selectAll()
-            .where('id', '=', found.session_id)
-            .executeTakeFirst();
+          const session = await rows.session(found.session_id);
           if (session === undefined || session.state !== 'active')
             return { ok: false as const, reason: 'revoked' as const };
           if (found.state === 'rotated') {
             // Someone holds a token that was already traded: the session is not safe any more.
-            await revoke(session.id);
+            await rows.revoke(session.id);
             sys.logger.warn(
               { sessionId: session.id, userId: session.user_id },
               'a rotated refresh token was used again; session revoked',
@@ -275,23 +172,10 @@ export function authUserSystem(options: AuthUserOptions = {}): SystemDefinition<
             return { ok: false as const, reason: 'reused' as const };
           }
           if (Date.parse(found.expires_at) <= now()) return { ok: false as const, reason: 'expired' as const };
-          await db
-            .executor()
-            .updateTable('auth_user_refresh_tokens')
-            .set({ state: 'rotated' })
-            .where('hash', '=', hash)
-            .execute();
-          const account = await db
-            .executor()
-            .selectFrom('auth_user_accounts')
-            .select('roles')
-            .where('id', '=', session.user_id)
-            .executeTakeFirstOrThrow();
-          const pair = await tokenPair({
-            userId: session.user_id,
-            sessionId: session.id,
-            roles: JSON.parse(account.roles) as Role[],
-          });
+          await rows.rotate(found.hash);
+          const account = await rows.account(session.user_id);
+          if (account === undefined) return { ok: false as const, reason: 'revoked' as const };
+          const pair = await tokenPair({ userId: session.user_id, sessionId: session.id, roles: account.roles });
           return { ok: true as const, ...pair };
         },
       );
@@ -305,7 +189,7 @@ export function authUserSystem(options: AuthUserOptions = {}): SystemDefinition<
         },
         async ({ accessToken }) => {
           const who = await (await accessTokens()).verify(accessToken, now());
-          return { revoked: await revoke(who.sessionId) };
+          return { revoked: await rows.revoke(who.sessionId) };
         },
       );
 
@@ -322,24 +206,10 @@ export function authUserSystem(options: AuthUserOptions = {}): SystemDefinition<
         },
         async ({ accessToken }) => {
           const who = await (await accessTokens()).verify(accessToken, now());
-          const {
-            rows: [session],
-          } = await db.execute(
-            statements.get(
-              'session_with_account',
-              () =>
-                db
-                  .executor()
-                  .selectFrom('auth_user_sessions as s')
-                  .innerJoin('auth_user_accounts as a', 'a.id', 's.user_id')
-                  .select(['s.state', 'a.username', 'a.roles'])
-                  .where('s.id', '=', ''),
-              [who.sessionId],
-            ),
-          );
+          const session = await rows.sessionWithAccount(who.sessionId);
           if (session?.state !== 'active') throw new UnauthorizedError('The session of this access token is closed.');
           // Roles as the account has them now, not as the token was signed with them.
-          return { ...who, username: session.username, roles: JSON.parse(session.roles) as Role[] };
+          return { ...who, username: session.username, roles: session.roles };
         },
       );
 
@@ -353,17 +223,9 @@ export function authUserSystem(options: AuthUserOptions = {}): SystemDefinition<
           description: 'The signed-in account.',
         },
         async (_input, { actor }) => {
-          const account =
-            actor.kind === 'user'
-              ? await db
-                  .executor()
-                  .selectFrom('auth_user_accounts')
-                  .selectAll()
-                  .where('id', '=', actor.id)
-                  .executeTakeFirst()
-              : undefined;
+          const account = actor.kind === 'user' ? await rows.account(actor.id) : undefined;
           if (account === undefined) throw new UnauthorizedError('Sign in first.');
-          return { userId: account.id, username: account.username, roles: JSON.parse(account.roles) as Role[] };
+          return { userId: account.userId, username: account.username, roles: account.roles };
         },
       );
 
@@ -379,13 +241,7 @@ export function authUserSystem(options: AuthUserOptions = {}): SystemDefinition<
           },
         },
         async (_input, _context, prepared) => {
-          const existing = await db
-            .executor()
-            .selectFrom('auth_user_accounts')
-            .select('id')
-            .where('username', '=', 'admin')
-            .executeTakeFirst();
-          if (existing !== undefined) return { created: false };
+          if ((await rows.accountNamed('admin')) !== undefined) return { created: false };
           try {
             // In a savepoint: processes that start together on an empty database all get here, and the one whose insert
             // loses the race on the unique name finds the admin another just made (a PostgreSQL transaction whose
