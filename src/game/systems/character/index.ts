@@ -11,6 +11,7 @@ import {
 } from '../../../integration/index.js';
 import { contentOf } from '../../shared/content.js';
 import { unknownReference } from '../../shared/input-issues.js';
+import { withItems, withoutItems, withXp } from './rules.js';
 import {
   Character,
   CharacterRef,
@@ -187,9 +188,7 @@ export function characterSystem(): SystemDefinition<'character'> {
               : error;
           });
           await owned.upsert(actor.id, (list) => ({ ids: [...(list?.ids ?? []), id] }));
-          const inventory: Inventory = {};
-          for (const stack of characterClass.startingItems)
-            inventory[stack.itemId] = (inventory[stack.itemId] ?? 0) + stack.count;
+          const inventory = withItems({}, characterClass.startingItems);
           const character: Character = {
             id,
             ownerId: actor.id,
@@ -243,11 +242,10 @@ export function characterSystem(): SystemDefinition<'character'> {
         async ({ characterId, items: stacks, reason }, { actor }) => {
           await knownItems(stacks);
           const character = await mine(actor, characterId);
-          const updated = await characters.update(characterId, (c) => {
-            const inventory = { ...c.inventory };
-            for (const stack of stacks) inventory[stack.itemId] = (inventory[stack.itemId] ?? 0) + stack.count;
-            return { ...c, inventory };
-          });
+          const updated = await characters.update(characterId, (c) => ({
+            ...c,
+            inventory: withItems(c.inventory, stacks),
+          }));
           await sys.events.publish(itemsChanged, {
             characterId,
             ownerId: character.ownerId,
@@ -263,32 +261,16 @@ export function characterSystem(): SystemDefinition<'character'> {
         { input: ItemsInput, output: z.strictObject({ inventory: Inventory }) },
         async ({ characterId, items: stacks, reason }, { actor }) => {
           const character = await mine(actor, characterId);
-          const needed = new Map<string, number>();
-          for (const stack of stacks) needed.set(stack.itemId, (needed.get(stack.itemId) ?? 0) + stack.count);
           // Checked on the value the update holds (locked on PostgreSQL): of two takes of the same items, one fails.
-          const updated = await characters.update(characterId, (c) => {
-            const missing = [...needed].flatMap(([itemId, count]) => {
-              const have = c.inventory[itemId] ?? 0;
-              return have >= count ? [] : [{ itemId, needed: count, have }];
-            });
-            if (missing.length > 0) {
-              throw new ConflictError(
-                `Not enough items: ${missing.map((m) => `${m.itemId} (${m.have} of ${m.needed})`).join(', ')}.`,
-                { details: { missing } },
-              );
-            }
-            const inventory = { ...c.inventory };
-            for (const [itemId, count] of needed) {
-              const left = (inventory[itemId] ?? 0) - count;
-              if (left > 0) inventory[itemId] = left;
-              else delete inventory[itemId];
-            }
-            return { ...c, inventory };
-          });
+          const updated = await characters.update(characterId, (c) => ({
+            ...c,
+            inventory: withoutItems(c.inventory, stacks),
+          }));
+          const taken = withItems({}, stacks);
           await sys.events.publish(itemsChanged, {
             characterId,
             ownerId: character.ownerId,
-            changes: [...needed].map(([itemId, count]) => ({ itemId, delta: -count })),
+            changes: Object.entries(taken).map(([itemId, count]) => ({ itemId, delta: -count })),
             reason,
           });
           return { inventory: updated.value.inventory };
@@ -301,25 +283,17 @@ export function characterSystem(): SystemDefinition<'character'> {
         async ({ characterId, xp }, { actor }) => {
           const character = await mine(actor, characterId);
           const characterClass = (await classes(sys.execute)).find((c) => c.id === character.class);
-          const thresholds = characterClass?.xpThresholds ?? [];
-          const perLevelHp = characterClass?.perLevel.hp ?? 0;
+          const curve = {
+            xpThresholds: characterClass?.xpThresholds ?? [],
+            hpPerLevel: characterClass?.perLevel.hp ?? 0,
+          };
           let gained = 0;
           // From the value the update holds (locked on PostgreSQL), not the read above: two gains at once (a fight's
           // and a quest's) each add theirs; computed from the earlier read, the later write dropped the other's xp.
           const updated = await characters.update(characterId, (c) => {
-            const total = c.xp + xp;
-            // Level n + 1 needs thresholds[n - 1] xp in all.
-            let level = 1;
-            while (level - 1 < thresholds.length && total >= (thresholds[level - 1] ?? Infinity)) level++;
-            gained = Math.max(0, level - c.level);
-            return {
-              ...c,
-              xp: total,
-              level: Math.max(c.level, level),
-              maxHp: c.maxHp + gained * perLevelHp,
-              // A level-up heals fully.
-              hp: gained > 0 ? c.maxHp + gained * perLevelHp : c.hp,
-            };
+            const after = withXp(c, xp, curve);
+            gained = after.gained;
+            return after.character;
           });
           if (gained > 0)
             await sys.events.publish(leveledUp, {
