@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
   NotFoundError,
+  SLICE_ID,
   versionOf,
   type HistoryRow,
   type StateChange,
@@ -17,7 +18,7 @@ export type StateRouteStore = Pick<
 >;
 
 /** A slice id as the state store names them: `system` or `system.slice`, snake_case. */
-const SliceId = z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/, 'a slice id such as economy.wallets');
+const SliceId = z.string().regex(SLICE_ID, 'a slice id such as economy.wallets');
 /** A key or transaction id; the store refuses what it cannot hold (422) and Fastify what is longer than 100 (414). */
 const Key = z.string().min(1);
 

@@ -1,6 +1,6 @@
 // The state part's face inside Weft: the public face, and what other parts and tests may use.
 export * from './index.js';
-export { StateStore } from './state-store.js';
+export { SLICE_ID, StateStore } from './state-store.js';
 export { StateTransaction } from './state-transaction.js';
 export { stateMigrations } from './migrations.js';
 export { stateChanged, stateRolledBack } from './state-events.js';

@@ -59,7 +59,8 @@ export interface StateStoreOptions {
 /** Waits between tries of `update` that lost a race: short, since the other writer is done already. */
 const UPDATE_BACKOFF = { baseDelayMs: 2, maxDelayMs: 50 };
 
-const SLICE_ID = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/;
+/** A slice id: `system` or `system.slice`, snake_case. */
+export const SLICE_ID = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/;
 
 /**
  * Versioned state per system. Each system registers a slice; entries are read and written with

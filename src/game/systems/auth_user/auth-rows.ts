@@ -72,23 +72,21 @@ export class AuthRows {
   }
 
   /** The account of a (lower-case) username, if there is one. */
-  async accountNamed(username: string): Promise<AccountRow | undefined> {
-    const row = await this.#db
-      .executor()
-      .selectFrom('auth_user_accounts')
-      .selectAll()
-      .where('username', '=', username)
-      .executeTakeFirst();
-    return row === undefined ? undefined : accountOf(row);
+  accountNamed(username: string): Promise<AccountRow | undefined> {
+    return this.#accountWhere('username', username);
   }
 
   /** The account of an id, if there is one. */
-  async account(userId: string): Promise<AccountRow | undefined> {
+  account(userId: string): Promise<AccountRow | undefined> {
+    return this.#accountWhere('id', userId);
+  }
+
+  async #accountWhere(column: 'id' | 'username', value: string): Promise<AccountRow | undefined> {
     const row = await this.#db
       .executor()
       .selectFrom('auth_user_accounts')
       .selectAll()
-      .where('id', '=', userId)
+      .where(column, '=', value)
       .executeTakeFirst();
     return row === undefined ? undefined : accountOf(row);
   }
