@@ -81,6 +81,7 @@ describe('createIntegration wires monitoring into the parts', () => {
     // A transport of the test's own, over the memory transport once the database exists: the bus must use it.
     let memory: MemoryTransport | undefined;
     const transport: Transport = {
+      rewindable: true,
       committed: () => {
         commits++;
         memory?.committed();

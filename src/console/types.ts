@@ -66,6 +66,8 @@ export interface Slice {
 export interface Subscription {
   readonly name: string;
   readonly pattern: string;
+  /** It declares a reset: an operator may replay it from the start of the log. */
+  readonly replayable: boolean;
   readonly undelivered: number;
   readonly lagMs: number;
   readonly deadLetters: number;

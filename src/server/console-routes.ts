@@ -6,6 +6,7 @@ import { registerDeadLetterRoutes } from './dead-letter-routes.js';
 import { registerEventStreamRoute, type EventStreamOptions } from './event-stream-route.js';
 import { MetricsSampler, type MetricsSamplerOptions } from './metrics-sampler.js';
 import type { OperatorAccess } from './operator-access.js';
+import { registerSubscriptionRoutes } from './subscription-routes.js';
 import { registerSystemsRoute } from './systems-route.js';
 
 /** How the console's routes behave; tests poll and sample faster. */
@@ -18,12 +19,12 @@ export interface ConsoleRouteOptions {
 export interface ConsoleSources {
   readonly monitoring: Pick<MonitoringManager, 'metrics' | 'logging'>;
   readonly state: Pick<StateStore, 'getSyncStatus'>;
-  readonly events: Pick<EventBus, 'log' | 'wiring' | 'backlog' | 'deadLetters'>;
+  readonly events: Pick<EventBus, 'log' | 'wiring' | 'backlog' | 'deadLetters' | 'rebuild'>;
 }
 
 /**
  * The routes the operator console reads besides the existing operator ones, all behind the operator
- * guard: the live event stream, dead letters, systems, and recent throughput (a sampler of this
+ * guard: the live event stream, dead letters, systems, subscription replays, and recent throughput (a sampler of this
  * process's metrics, started when the app is ready and stopped when it closes).
  */
 export function registerConsoleRoutes(
@@ -36,6 +37,7 @@ export function registerConsoleRoutes(
   registerEventStreamRoute(app, access, events, options.stream);
   registerDeadLetterRoutes(app, access, events.deadLetters);
   registerSystemsRoute(app, access, { state, events, metrics: monitoring.metrics });
+  registerSubscriptionRoutes(app, access, events);
   const sampler = new MetricsSampler(
     monitoring.metrics.registry,
     monitoring.logging.forSystem('http'),

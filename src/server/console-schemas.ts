@@ -30,10 +30,15 @@ export const DeadLetterView = z.strictObject({
 /** A dead letter's id, as the table holds them. */
 export const DeadLetterId = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'a dead letter id') });
 
+/** A subscription name as the game names them. */
+export const SubscriptionName = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'a subscription name');
+
 /** A durable subscription's figures: what it has not handled yet, what it gave up on, how it fails now. */
 export const SubscriptionView = z.strictObject({
   name: z.string(),
   pattern: z.string(),
+  /** Whether it declares a reset, so an operator may replay it from the start of the log. */
+  replayable: z.boolean(),
   /** Events of the types it takes that it has not handled yet (counted in the database). */
   undelivered: z.int(),
   /** Age of the oldest event it has not handled yet, in ms, as this process last saw it. */

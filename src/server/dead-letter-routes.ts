@@ -2,11 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { NotFoundError, type DeadLetter, type DeadLetters } from '../integration/internal.js';
-import { DeadLetterId, DeadLetterView } from './console-schemas.js';
+import { DeadLetterId, DeadLetterView, SubscriptionName } from './console-schemas.js';
 import type { OperatorAccess } from './operator-access.js';
-
-/** A subscription name as the game names them. */
-const SubscriptionName = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'a subscription name');
 
 /**
  * The dead-letter routes (operators): list them (oldest first, paged, by subscription), inspect one,

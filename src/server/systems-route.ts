@@ -48,7 +48,7 @@ async function readSystems(sources: SystemsSources) {
   const failures = sumByLabel(failed, 'subscription');
   const lags = sumByLabel(lag, 'subscription');
   const deadBy = new Map(dead.map((count) => [count.subscription, count.count]));
-  const patterns = new Map(wiring.subscriptions.map((s) => [s.name, s.pattern]));
+  const wired = new Map(wiring.subscriptions.map((s) => [s.name, s]));
   const names = new Set([...status.systems.map((slice) => slice.system), ...backlog.subscriptions.map(ownerOf)]);
   return {
     health: status.health,
@@ -73,7 +73,8 @@ async function readSystems(sources: SystemsSources) {
         .filter((subscription) => ownerOf(subscription) === name)
         .map(({ subscription, undelivered }) => ({
           name: subscription,
-          pattern: patterns.get(subscription) ?? '',
+          pattern: wired.get(subscription)?.pattern ?? '',
+          replayable: wired.get(subscription)?.replayable === true,
           undelivered,
           lagMs: lags.get(subscription) ?? 0,
           deadLetters: deadBy.get(subscription) ?? 0,

@@ -772,6 +772,7 @@ export function eventsContract(
       const inner = new MemoryTransport({ db, pollIntervalMs: 20 });
       const seen = { committed: 0, streams: [] as string[] };
       const transport: Transport = {
+        rewindable: true,
         committed: () => {
           seen.committed++;
           inner.committed();

@@ -171,6 +171,7 @@ export function natsProcessesContract(name: string, open: () => Promise<TestData
       // A process that commits its deliveries and dies before each acknowledgement.
       const dying = transportOver(db);
       const neverAcks: Transport = {
+        rewindable: false,
         committed: () => dying.committed(),
         subscribe: (subscription) => {
           const stream = dying.subscribe(subscription);

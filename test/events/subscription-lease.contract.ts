@@ -225,6 +225,59 @@ export function subscriptionLeaseContract(name: string, open: () => Promise<Test
       expect(a.continued).toBe(false);
     });
 
+    it('keeps a newer claim when a cursor move of the claim before it comes back refused', async () => {
+      const tables = db.withTables<EventTables>();
+      await tables
+        .executor()
+        .insertInto('weft_event_cursors')
+        .values({ subscription: 'ledger', seq: 0, updated_at: new Date().toISOString() })
+        .execute();
+      const on = (await connection()).withTables<EventTables>();
+      // The cursor move's answer is held back until the test lets it through: the move ran, its result is in flight.
+      let letThrough: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (letThrough = resolve));
+      const slowAnswers = {
+        ...on,
+        executor: () => {
+          const executor = on.executor();
+          return new Proxy(executor, {
+            get: (target, key) => {
+              if (key === 'executeQuery')
+                return async (query: Parameters<typeof executor.executeQuery>[0]) => {
+                  const result = await target.executeQuery(query);
+                  await held;
+                  return result;
+                };
+              // Kysely's builders keep private fields: their methods run on the real executor.
+              const value: unknown = Reflect.get(target, key, target);
+              return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+            },
+          });
+        },
+      } as Database<EventTables>;
+      const lease = new SubscriptionLease({
+        db: slowAnswers,
+        queries: new EventLogQueries(() => on.executor()),
+        subscription: 'ledger',
+        leaseMs: LEASE_MS,
+        logger: quiet,
+      });
+      closing.push(() => lease.release());
+      expect(await lease.claim()).toBe(0);
+      // Its lease is lost (cut off past it), so the move it starts now finds the row under another claim...
+      await tables.executor().updateTable('weft_event_cursors').set({ holder: 'cut off', lease_until: 0 }).execute();
+      const move = lease.moveCursor(1);
+      // ...and while that answer is on its way, the same process claims the subscription again.
+      await sleep(LEASE_MS / 5 + 20);
+      expect(await lease.claim()).toBe(0);
+      letThrough();
+      await expect(move).rejects.toBeInstanceOf(SubscriptionLeaseLostError);
+      // The refusal was about the old claim: the new one holds, and moves the cursor.
+      expect(lease.held).toBe(true);
+      await lease.moveCursor(2);
+      expect(await cursor()).toBe(2);
+    });
+
     it('calls each handler once per event with two processes running one subscription', async () => {
       const calls = new Map<string, number>();
       const buses = await Promise.all(

@@ -38,6 +38,7 @@ export const MATRIX: Readonly<Record<string, RouteAccess>> = {
   'POST /admin/state/entries/:slice/:key/rollback': 'admin',
   'GET /admin/state/transactions/:transactionId': 'admin',
   'POST /admin/state/transactions/:transactionId/rollback': 'admin',
+  'POST /admin/subscriptions/:name/replay': 'admin',
   'GET /console': 'open',
   'GET /console/*': 'open',
   'GET /openapi.json': 'open',
@@ -115,5 +116,7 @@ export function urlOf(url: string, character: string, contentId = 'x', correlati
       // The character's own entry, which has a version 1 to go back to; no transaction has that id.
       .replace(':slice/:key', `character.characters/${character}`)
       .replace(':transactionId', 'no-such-transaction')
+      // Replayed for real by the admin's call: analytics' counts are a projection of the log.
+      .replace(':name', 'analytics.tally')
   );
 }

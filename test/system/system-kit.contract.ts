@@ -147,6 +147,7 @@ export function systemKitContract(name: string, options: TestIntegrationOptions)
       expect(weft.events.wiring().subscriptions).toContainEqual({
         pattern: 'crafting.item_crafted',
         name: 'quest.on_item_crafted',
+        replayable: false,
       });
       await expect(quest.events.publish(crafted, { itemId: 'sword' })).rejects.toBeInstanceOf(ForbiddenError);
       await expect(
@@ -231,6 +232,7 @@ export function systemKitContract(name: string, options: TestIntegrationOptions)
       expect(weft.events.wiring().subscriptions).toContainEqual({
         pattern: 'bank.gold_paid',
         name: 'store.on_gold_paid',
+        replayable: false,
       });
       await expect(weft.install(economy())).rejects.toBeInstanceOf(ConfigError);
       expect(() => weft.system('store').migrations([])).toThrow(ConfigError);

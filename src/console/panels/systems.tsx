@@ -1,13 +1,35 @@
+import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import type { Systems } from '../types.js';
 import { usePolling } from '../use-polling.js';
 
-/** Systems: each system's slices (sync status) and durable subscriptions (backlog, lag, dead letters, failures). */
+/**
+ * Systems: each system's slices (sync status) and durable subscriptions (backlog, lag, dead letters, failures), with a
+ * button replaying each subscription that declares a reset; the outcome, or the server's reason for refusing, below.
+ */
 export function SystemsPanel(props: { readonly api: Api }) {
   const { data, error } = usePolling<Systems>(props.api, '/admin/systems', 3000);
+  const [outcome, setOutcome] = useState('');
+
+  async function replay(name: string): Promise<void> {
+    if (!window.confirm(`Replay ${name} from the start of the log? What it built is cleared and counted again.`))
+      return;
+    try {
+      const answer = await props.api.post<{ throughSeq: number }>(
+        `/admin/subscriptions/${encodeURIComponent(name)}/replay`,
+      );
+      setOutcome(`Replaying ${name}: every event up to #${answer.throughSeq} comes through it again.`);
+    } catch (failure) {
+      setOutcome(`Replay refused: ${failure instanceof Error ? failure.message : String(failure)}`);
+    }
+  }
+
   return (
     <div>
       {error !== undefined && <p class="error">{error}</p>}
+      <p role="status" class="outcome">
+        {outcome}
+      </p>
       {data !== undefined && (
         <>
           <p class={`health ${data.health}`}>State: {data.health}</p>
@@ -46,6 +68,7 @@ export function SystemsPanel(props: { readonly api: Api }) {
                         <th scope="col">Lag</th>
                         <th scope="col">Dead</th>
                         <th scope="col">Failures</th>
+                        <th scope="col">Replay</th>
                       </tr>
                     </thead>
                     <tbody>
@@ -56,6 +79,13 @@ export function SystemsPanel(props: { readonly api: Api }) {
                           <td>{Math.round(s.lagMs)} ms</td>
                           <td>{s.deadLetters}</td>
                           <td>{s.failures}</td>
+                          <td>
+                            {s.replayable && (
+                              <button type="button" onClick={() => void replay(s.name)} aria-label={`Replay ${s.name}`}>
+                                Replay
+                              </button>
+                            )}
+                          </td>
                         </tr>
                       ))}
                     </tbody>

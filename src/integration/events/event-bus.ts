@@ -2,7 +2,7 @@ import type { SpanContext } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { Database, RetryPolicy } from '../database/internal.js';
-import { ConfigError, ForbiddenError, NotFoundError, UnavailableError } from '../errors/internal.js';
+import { ConfigError, ConflictError, ForbiddenError, NotFoundError, UnavailableError } from '../errors/internal.js';
 import { currentContext, formatTraceparent, type CounterSeries, type WeftMetrics } from '../monitoring/internal.js';
 import { matchesEventPattern, validationFailed, type ValidationManager } from '../validation/internal.js';
 import { readBacklog, type BacklogQuery, type EventBacklog } from './backlog.js';
@@ -21,6 +21,7 @@ import { MemoryTransport } from './memory-transport.js';
 import { replayLog } from './replay.js';
 import { checkSubscribeOptions } from './subscribe-options.js';
 import { runHandler, type Subscription } from './subscription.js';
+import { rewindSubscription, type SubscriptionRebuild } from './subscription-rewind.js';
 import type { Transport } from './transport.js';
 import type {
   BatchOptions,
@@ -249,6 +250,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       queue,
       metrics: new DeliveryMetrics(this.#metrics, label),
       stopWatching: this.#metrics?.watchQueueDepth(label, () => queue.depth),
+      reset: options.reset,
       collector: undefined,
       durable: undefined,
       active: true,
@@ -308,12 +310,14 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   /** The defined event types (with owners) and the subscriptions' patterns: what the integration lint checks. */
   wiring(): {
     events: Array<{ type: string; owner: string }>;
-    subscriptions: Array<{ pattern: string; name?: string }>;
+    subscriptions: Array<{ pattern: string; name?: string; replayable?: boolean }>;
   } {
     return {
       events: this.definitions().map((d) => ({ type: d.type, owner: d.owner })),
       subscriptions: this.#subscriptions.map((s) =>
-        s.name === undefined ? { pattern: s.pattern } : { pattern: s.pattern, name: s.name },
+        s.name === undefined
+          ? { pattern: s.pattern }
+          : { pattern: s.pattern, name: s.name, replayable: s.durable !== undefined && s.reset !== undefined },
       ),
     };
   }
@@ -376,6 +380,37 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       ...(options.from === undefined ? {} : { from: options.from }),
       ...(options.to === undefined ? {} : { to: options.to }),
     });
+  }
+
+  /**
+   * Replays a durable subscription from the start of the log: its `reset` clears what it built, its cursor goes back
+   * to 0 and its inbox and dead letters are forgotten, in one transaction that fences a delivery in flight in any
+   * process; then every event comes through its handler again, delivered as usual by whichever process holds it.
+   * NotFoundError for no durable subscription of that name here; ConflictError when it has no `reset` (its effects
+   * would happen twice) or the transport keeps positions of its own (NATS).
+   */
+  async rebuild(name: string): Promise<SubscriptionRebuild> {
+    const subscription = this.#subscriptions.find((s) => s.name === name && s.durable !== undefined);
+    if (subscription?.durable === undefined)
+      throw new NotFoundError(`No durable subscription is named "${name}".`, { details: { subscription: name } });
+    const reset = subscription.reset;
+    if (reset === undefined)
+      throw new ConflictError(
+        `Subscription "${name}" declares no reset: replayed, its handler's effects would happen twice.`,
+        { details: { subscription: name } },
+      );
+    if (!this.#transport.rewindable)
+      throw new ConflictError(
+        `Subscription "${name}" cannot be replayed on this transport: its position is the broker's, not a cursor ` +
+          'row a rebuild can rewind (replays need the database transport).',
+        { details: { subscription: name } },
+      );
+    await subscription.durable.ready;
+    const rebuilt = await rewindSubscription(this.#db, this.log, { name, reset });
+    this.#logger.info({ subscription: name, throughSeq: rebuilt.throughSeq }, 'subscription rewound for a replay');
+    subscription.durable.rewound();
+    this.#transport.committed();
+    return rebuilt;
   }
 
   /** Resolves once every durable subscription has read its cursor (tests, start-up). */

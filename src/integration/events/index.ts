@@ -21,6 +21,7 @@ export { MemoryTransport } from './memory-transport.js';
 export type { MemoryTransportOptions } from './memory-transport.js';
 export { NatsTransport, type NatsTransportOptions } from './nats/index.js';
 export { SubscriptionLeaseLostError } from './subscription-lease.js';
+export type { SubscriptionRebuild } from './subscription-rewind.js';
 export type { Transport, TransportStream, TransportSubscription } from './transport.js';
 export {
   readEventTrace,

@@ -47,6 +47,8 @@ const BUSY_WRITER_WAIT_MS = 5;
  * (SubscriptionLease); the others' streams hand nothing until it runs out.
  */
 export class MemoryTransport implements Transport {
+  /** Positions are cursor rows, moved in the delivery transaction. */
+  readonly rewindable = true;
   readonly #db: Database<EventTables>;
   readonly #log: EventLog;
   readonly #horizons: LogHorizon;
@@ -222,6 +224,10 @@ class MemoryStream implements TransportStream {
     const events = await this.#log.readAfter(from, pattern, max, this.#horizon);
     if (events.length === 0) this.#scanned = Math.max(this.#scanned, this.#horizon);
     return events;
+  }
+
+  rewound(): void {
+    this.#lease.forget('a replay in this process rewound its cursor');
   }
 
   fence(): void {

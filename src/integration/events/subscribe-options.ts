@@ -61,5 +61,15 @@ export function checkSubscribeOptions<E>(
         `A live subscription keeps no cursor, inbox or dead letter, so ${durableOnly.join(', ')} cannot apply; drop ${durableOnly.length === 1 ? 'it' : 'them'} or live.`,
       );
   }
+  if (options.reset !== undefined) {
+    if (typeof options.reset !== 'function')
+      throw new ConfigError(`reset must be a function; received ${JSON.stringify(options.reset)}.`);
+    if (live) throw new ConfigError('A live subscription keeps no cursor to rewind, so reset cannot apply.');
+    // Lanes commit each event's effects before the cursor moves, outside the transaction a rebuild fences.
+    if ((options.concurrency ?? 1) > 1)
+      throw new ConfigError(
+        'A subscription with reset is replayed in log order, one group at a time: drop concurrency.',
+      );
+  }
   return { batch, timeoutMs, live };
 }

@@ -13,8 +13,8 @@ import type { EventTables } from './event-tables.js';
 export class SubscriptionLeaseLostError extends ConflictError {
   constructor(subscription: string) {
     super(
-      `Subscription "${subscription}" is delivered by another process now (this one's lease ran out); ` +
-        'this delivery rolled back and the new holder delivers its events.',
+      `Subscription "${subscription}" is no longer this process's to deliver (its lease ran out, or a replay ` +
+        'rewound it); this delivery rolled back and whoever claims it next delivers its events.',
       { details: { subscription } },
     );
   }
@@ -134,7 +134,7 @@ export class SubscriptionLease {
       }),
     );
     if (Number(result.numAffectedRows ?? 0) !== 1) {
-      this.#lost('its cursor row has another holder');
+      this.#lost('its cursor row has another holder', epoch);
       throw new SubscriptionLeaseLostError(subscription);
     }
   }
@@ -166,6 +166,11 @@ export class SubscriptionLease {
     }
   }
 
+  /** Drops the claim without asking the database (its row was rewound and freed already); next claim at once. */
+  forget(why: string): void {
+    if (this.#epoch !== undefined) this.#lost(why, this.#epoch);
+  }
+
   #renew(): Promise<void> {
     this.#renewing ??= this.#renewOnce().finally(() => (this.#renewing = undefined));
     return this.#renewing;
@@ -186,17 +191,20 @@ export class SubscriptionLease {
         .where('epoch', '=', epoch)
         .executeTakeFirst();
       if (Number(result.numUpdatedRows) === 1 && this.#epoch === epoch) this.#heldUntil = now + leaseMs;
-      else this.#lost('another process claimed it');
+      else this.#lost('another process claimed it', epoch);
     } catch (error) {
       // Not known to be lost: the lease runs out by itself if renewals keep failing, and moveCursor guards the writes.
       logger?.warn({ err: error, subscription }, 'renewing the subscription lease failed; retrying');
     }
   }
 
-  #lost(why: string): void {
-    if (this.#epoch === undefined) return;
+  /** Forgets the claim of `epoch`, unless a newer claim replaced it while the statement that found it gone ran. */
+  #lost(why: string, epoch: number): void {
+    if (this.#epoch !== epoch) return;
     this.#options.logger?.warn({ subscription: this.#options.subscription, why }, 'lost the subscription lease');
     this.#epoch = undefined;
+    // The next fetch may claim at once: a replay that rewound the cursor left it free for whoever asks first.
+    this.#nextClaim = 0;
     clearInterval(this.#renewer);
     this.#renewer = undefined;
   }

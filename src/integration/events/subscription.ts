@@ -27,6 +27,8 @@ export interface Subscription {
   readonly stopWatching: (() => void) | undefined;
   /** Volatile events waiting for their batch to fill (batch subscriptions only). */
   collector: BatchCollector | undefined;
+  /** Clears what the handler built, so the subscription can be replayed from the start (SubscribeOptions.reset). */
+  readonly reset: (() => unknown) | undefined;
   /** The engine delivering its durable events; undefined for volatile and live subscriptions. */
   durable: DeliveryEngine | undefined;
   active: boolean;

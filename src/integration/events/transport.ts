@@ -48,6 +48,11 @@ export interface TransportStream {
    * `record` is the strict check, refusing in the transaction itself.
    */
   fence(): void;
+  /**
+   * A replay in this process rewound the subscription's cursor row (only on a `rewindable` transport): forget the
+   * claim and the position, so the next fetch claims it afresh and reads from where the row now says.
+   */
+  rewound?(): void;
   /** Stops waking; what was not acknowledged comes again to the next stream of this name. */
   close(): Promise<void>;
 }
@@ -60,6 +65,11 @@ export interface TransportStream {
  * and consumes from it.
  */
 export interface Transport {
+  /**
+   * Whether each subscription's position is its cursor row, moved inside every delivery transaction (the database's
+   * event log): then a rebuild can rewind it and fence the delivery in flight. A broker keeps positions of its own.
+   */
+  readonly rewindable: boolean;
   /**
    * This process committed events to the log: look now (or cue the relay). With `types`, the events were of these
    * types only, and a stream whose pattern matches none of them need not look.

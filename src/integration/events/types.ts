@@ -58,6 +58,13 @@ export interface SubscribeOptions<E> {
    * `retry` and `durability` do not apply.
    */
   readonly live?: boolean;
+  /**
+   * Durable: makes the subscription replayable from the start of the log (`bus.rebuild`). Clears what its handler
+   * built (a projection's rows), in the transaction that rewinds the subscription's cursor and forgets its inbox and
+   * dead letters; every event then comes through the handler again. Without it a replay is refused, since the handler's
+   * effects would happen twice.
+   */
+  readonly reset?: () => unknown;
 }
 
 /** Hand a handler several events at once (analytics): up to `maxSize`, or what came within `maxWaitMs`. */

@@ -132,7 +132,12 @@ export class SystemEvents<S extends string> {
     // The handler works as the system: what it writes is `updatedBy` it, what it publishes has it as source.
     const system = { system: this.#system };
     const asSystem = (event: never): unknown => runWithContext(system, () => handler(event));
-    const unsubscribe = this.#subscribe(pattern, asSystem, { ...(options as SubscribeOptions<EventEnvelope>), name });
+    const reset = options.reset;
+    const unsubscribe = this.#subscribe(pattern, asSystem, {
+      ...(options as SubscribeOptions<EventEnvelope>),
+      name,
+      ...(reset === undefined ? {} : { reset: () => runWithContext(system, reset) }),
+    });
     return () => {
       this.#names.delete(name);
       return unsubscribe();

@@ -56,6 +56,8 @@ export function analyticsSystem(options: AnalyticsOptions = {}): SystemDefinitio
           batch: options.batch ?? { maxSize: 500, maxWaitMs: 1000 },
           // Analytics installed on a running game counts what the log still holds.
           startFrom: 'beginning',
+          // Counts are a projection of the log: an operator's replay clears them and counts every event again.
+          reset: () => store.clear(),
         },
       );
 

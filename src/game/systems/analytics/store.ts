@@ -72,6 +72,14 @@ export class HourlyStore {
     await db.deleteFrom('analytics_gold').where('hour', '<', hour).execute();
   }
 
+  /** Removes every row: what a replay of the subscription starts from. */
+  async clear(): Promise<void> {
+    const db = this.#db.executor();
+    await db.deleteFrom('analytics_event_counts').execute();
+    await db.deleteFrom('analytics_active_characters').execute();
+    await db.deleteFrom('analytics_gold').execute();
+  }
+
   /** The rows of the hours from `from` on. */
   async read(from: string): Promise<HourlyRows> {
     const db = this.#db.executor();

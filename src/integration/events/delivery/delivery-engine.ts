@@ -13,6 +13,7 @@ import { deliverInLanes } from './deliver-lanes.js';
 import type { DurableSubscription } from './durable-subscription.js';
 import { Inbox } from './inbox.js';
 import { redrive } from './redrive.js';
+import { SubscriptionLeaseLostError } from '../subscription-lease.js';
 
 /** Options of a DeliveryEngine. */
 export interface DeliveryEngineOptions {
@@ -83,6 +84,11 @@ export class DeliveryEngine {
     return redrive(this.#context, deadLetterId, envelope, attempts);
   }
 
+  /** The subscription's cursor was rewound by a replay in this process: the stream forgets where it stood. */
+  rewound(): void {
+    this.#context.stream.rewound?.();
+  }
+
   /** Stops after the transaction in hand (a backoff wait is cut short), then closes the stream. */
   async stop(): Promise<void> {
     this.#stop.abort();
@@ -104,14 +110,25 @@ export class DeliveryEngine {
     const lanes = context.subscription.concurrency > 1;
     try {
       await this.ready;
+      let lostOnce = false;
       do {
         this.#again = false;
         for (;;) {
           if (context.stopping.aborted) return;
           const events = await context.stream.fetch(GROUP);
           if (events.length === 0) break;
-          if (lanes) await deliverInLanes(context, events);
-          else await deliverGroup(context, events);
+          try {
+            if (lanes) await deliverInLanes(context, events);
+            else await deliverGroup(context, events);
+          } catch (error) {
+            // The lease went (a takeover, or a replay that rewound the cursor, maybe from this very process): the
+            // group rolled back, and the next fetch claims the subscription again, from where its cursor row says, or
+            // finds another process holding it. Once per round: a lease lost again is reported to the caller.
+            if (!(error instanceof SubscriptionLeaseLostError) || lostOnce) throw error;
+            lostOnce = true;
+            context.recorder.roundFailed(error);
+            continue;
+          }
           if (events.length < GROUP) break;
         }
       } while (this.#again && !context.stopping.aborted);

@@ -99,7 +99,10 @@ export class DeliveryRecorder {
     // the subscription over and delivers it.
     this.#lag?.released(this);
     if (error instanceof SubscriptionLeaseLostError) {
-      this.#logger.warn({ err: error, subscription: this.#subscription }, 'subscription taken over by another process');
+      this.#logger.warn(
+        { err: error, subscription: this.#subscription },
+        'subscription lease lost: another process took it over, or a replay rewound it',
+      );
       return;
     }
     this.#logger.error({ err: error, subscription: this.#subscription }, 'durable delivery failed');

@@ -70,6 +70,8 @@ const BUSY_RETRY_MS = 20;
  * once that committed. A core NATS message after each relay pass wakes the streams of every process.
  */
 export class NatsTransport implements Transport {
+  /** Positions are the broker's consumers; the cursor rows only mirror them. */
+  readonly rewindable = false;
   /** Resolves once connected and the stream is there with a long enough duplicate window; rejects when not. */
   readonly started: Promise<void>;
   readonly #options: Required<Omit<NatsTransportOptions, 'metrics' | 'logger' | 'namespace'>>;

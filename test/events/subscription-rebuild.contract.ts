@@ -1,0 +1,247 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  ConfigError,
+  ConflictError,
+  EventBus,
+  MemoryTransport,
+  Migrator,
+  NotFoundError,
+  ValidationManager,
+  defineEvent,
+  eventMigrations,
+  type Database,
+  type EventTables,
+  type Transport,
+  type WeftLogger,
+} from 'weft/internal';
+import type { TestDatabase } from 'weft/testing';
+
+const itemCrafted = defineEvent({
+  type: 'crafting.item_crafted',
+  version: 1,
+  owner: 'crafting',
+  durable: true,
+  schema: z.object({ itemId: z.string(), n: z.int() }),
+});
+
+const quiet = { warn: () => undefined, error: () => undefined, info: () => undefined } as unknown as WeftLogger['root'];
+
+interface Projection {
+  /** One row per event the projection counted: a second count of one event breaks the key. */
+  projected: { event_id: string; n: number };
+}
+
+/**
+ * Replaying a durable subscription from the start (`bus.rebuild`) on every database: its reset clears what it built,
+ * every event comes through it again exactly once, and a delivery in flight in another process is fenced.
+ */
+export function subscriptionRebuildContract(name: string, open: () => Promise<TestDatabase<unknown>>): void {
+  describe(`subscription rebuild: ${name}`, () => {
+    let db: TestDatabase<unknown>;
+    let closing: Array<() => Promise<void>>;
+
+    /** A bus of its own over `on` (another process's connection, or the test's). */
+    const busOn = (on: Database<unknown>, transport?: Transport) => {
+      const bus = new EventBus({
+        db: on,
+        validation: new ValidationManager(),
+        logger: quiet,
+        pollIntervalMs: 20,
+        leaseMs: 1000,
+        retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+        ...(transport === undefined ? {} : { transport }),
+      }).define(itemCrafted);
+      closing.push(() => bus.close());
+      return bus;
+    };
+
+    /** A projection of the crafted items: a row per event, cleared by its reset. */
+    const project = (
+      bus: ReturnType<typeof busOn>,
+      on: Database<unknown>,
+      options: { readonly before?: (n: number) => Promise<void> | void; readonly reset?: boolean } = {},
+    ) => {
+      const rows = on.withTables<Projection>();
+      let calls = 0;
+      bus.subscribe(
+        'crafting.item_crafted',
+        async (event) => {
+          calls++;
+          await options.before?.(event.data.n);
+          await rows.executor().insertInto('projected').values({ event_id: event.id, n: event.data.n }).execute();
+        },
+        {
+          name: 'projection',
+          startFrom: 'beginning',
+          ...(options.reset === false
+            ? {}
+            : {
+                reset: () =>
+                  rows
+                    .executor()
+                    .deleteFrom('projected')
+                    .execute()
+                    .then(() => undefined),
+              }),
+        },
+      );
+      return { calls: () => calls };
+    };
+
+    const publish = async (bus: ReturnType<typeof busOn>, from: number, count: number): Promise<void> => {
+      for (let n = from; n < from + count; n++)
+        await bus.publish('crafting.item_crafted', { itemId: `item-${n}`, n }, { source: 'crafting' });
+    };
+
+    const projected = async (): Promise<number[]> => {
+      const rows = await db.withTables<Projection>().executor().selectFrom('projected').select('n').execute();
+      return rows.map((row) => Number(row.n)).sort((a, b) => a - b);
+    };
+
+    const until = async (check: () => Promise<boolean>, ms = 10_000): Promise<void> => {
+      for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) if (await check()) return;
+      throw new Error(`not reached within ${ms} ms`);
+    };
+
+    const range = (count: number): number[] => Array.from({ length: count }, (_, n) => n);
+
+    beforeEach(async () => {
+      closing = [];
+      db = await open();
+      await new Migrator(db).register('events', eventMigrations).up();
+      await db
+        .executor()
+        .schema.createTable('projected')
+        .addColumn('event_id', 'text', (c) => c.primaryKey())
+        .addColumn('n', 'integer')
+        .execute();
+    });
+
+    afterEach(async () => {
+      for (const close of closing.reverse()) await close().catch(() => undefined);
+      await db.close();
+    });
+
+    it('replays from the start: the reset clears, every event comes once more, dead letters go with it', async () => {
+      const bus = busOn(db);
+      let broken = true;
+      const projection = project(bus, db, {
+        before: (n) => {
+          if (broken && n === 3) throw new Error('the projection cannot read item 3 yet');
+        },
+      });
+      await bus.ready();
+      await publish(bus, 0, 6);
+      await bus.drain();
+      expect(await projected()).toEqual([0, 1, 2, 4, 5]);
+      expect(await bus.deadLetters.list({ subscription: 'projection' })).toHaveLength(1);
+
+      // The projection's code is fixed; a replay builds it again from the log, item 3 included.
+      broken = false;
+      const callsBefore = projection.calls();
+      const rebuilt = await bus.rebuild('projection');
+      expect(rebuilt).toEqual({ subscription: 'projection', throughSeq: 6 });
+      await bus.drain();
+      expect(await projected()).toEqual(range(6));
+      expect(projection.calls() - callsBefore).toBe(6);
+      expect(await bus.deadLetters.list({ subscription: 'projection' })).toEqual([]);
+      // Later events go on from there, once each.
+      await publish(bus, 6, 2);
+      await bus.drain();
+      expect(await projected()).toEqual(range(8));
+    });
+
+    it('refuses what it cannot replay, changing nothing', async () => {
+      const bus = busOn(db);
+      project(bus, db, { reset: false });
+      await bus.ready();
+      await publish(bus, 0, 2);
+      await bus.drain();
+      const cursorBefore = await db
+        .withTables<EventTables>()
+        .executor()
+        .selectFrom('weft_event_cursors')
+        .selectAll()
+        .execute();
+      await expect(bus.rebuild('projection')).rejects.toThrow(ConflictError);
+      await expect(bus.rebuild('projection')).rejects.toThrow(/declares no reset/);
+      await expect(bus.rebuild('nobody')).rejects.toThrow(NotFoundError);
+      expect(
+        await db.withTables<EventTables>().executor().selectFrom('weft_event_cursors').selectAll().execute(),
+      ).toEqual(cursorBefore);
+      expect(await projected()).toEqual([0, 1]);
+      // A replay needs a cursor row it can rewind: a reset on a live tap or on lanes is a mistake caught at subscribe.
+      expect(() => bus.subscribe('crafting.*', () => undefined, { live: true, reset: () => undefined })).toThrow(
+        ConfigError,
+      );
+      expect(() =>
+        bus.subscribe('crafting.*', () => undefined, { name: 'lanes', concurrency: 4, reset: () => undefined }),
+      ).toThrow(/drop concurrency/);
+    });
+
+    it('refuses on a transport whose positions are the broker’s', async () => {
+      const inner = new MemoryTransport({ db, pollIntervalMs: 20, logger: quiet });
+      const broker: Transport = {
+        rewindable: false,
+        committed: (types) => inner.committed(types),
+        subscribe: (subscription) => inner.subscribe(subscription),
+        close: () => inner.close(),
+      };
+      const bus = busOn(db, broker);
+      project(bus, db);
+      await bus.ready();
+      await publish(bus, 0, 2);
+      await bus.drain();
+      await expect(bus.rebuild('projection')).rejects.toThrow(/cannot be replayed on this transport/);
+      expect(await projected()).toEqual([0, 1]);
+    });
+
+    it('fences a delivery in flight in another process: each event counted once after the replay', async () => {
+      const holderDb = await db.connectAgain();
+      closing.push(() => holderDb.close());
+      const operatorDb = await db.connectAgain();
+      closing.push(() => operatorDb.close());
+      // The process delivering the subscription: its handler stops on item 7 until the test lets it go on.
+      const holder = busOn(holderDb);
+      let reached: () => void = () => undefined;
+      const atSeven = new Promise<void>((resolve) => (reached = resolve));
+      let goOn: () => void = () => undefined;
+      const released = new Promise<void>((resolve) => (goOn = resolve));
+      let firstTime = true;
+      project(holder, holderDb, {
+        before: async (n) => {
+          if (n !== 7 || !firstTime) return;
+          firstTime = false;
+          reached();
+          await released;
+        },
+      });
+      await holder.ready();
+      await publish(holder, 0, 5);
+      await holder.drain();
+      expect(await projected()).toEqual(range(5));
+      // The operator's process: the same subscription, which it cannot take while the holder renews its lease.
+      const operator = busOn(operatorDb);
+      project(operator, operatorDb);
+      await operator.ready();
+      // One commit, so the holder's delivery starts after it (its transaction holds SQLite's one writer meanwhile).
+      await holderDb.transaction(() => publish(holder, 5, 5));
+      void holder.drain();
+      await atSeven;
+      // A replay while the holder is inside the transaction that handles items 5 to 9.
+      const rebuild = operator.rebuild('projection');
+      await sleep(100);
+      goOn();
+      await rebuild;
+      await publish(operator, 10, 3);
+      // Whoever claims it next delivers everything again; nothing is counted twice (the key would refuse it, and the
+      // event would be dead-lettered) and nothing is missing.
+      await until(async () => (await projected()).length === 13);
+      await sleep(300);
+      expect(await projected()).toEqual(range(13));
+      expect(await operator.deadLetters.list()).toEqual([]);
+    });
+  });
+}

@@ -1,0 +1,3 @@
+import { subscriptionRoutesContract } from './subscription-routes.contract.js';
+
+subscriptionRoutesContract('SQLite file', { file: true });
