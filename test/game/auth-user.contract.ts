@@ -122,6 +122,24 @@ export function authUserContract(name: string, options: TestIntegrationOptions):
       await waits('nobody', 2);
     });
 
+    it('checks the password of only 5 of 20 wrong sign-ins sent at once, and makes the rest wait', async () => {
+      await open();
+      await weft.execute('auth_user.register', { username: 'ann', password: PASSWORD });
+      const outcomes = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          weft.execute('auth_user.login', { username: 'ann', password: `wrong guess ${i}` }).catch((e: unknown) => e),
+        ),
+      );
+      // Each guess counted before its password is checked: guesses sent together get no more tries than one by one.
+      expect(outcomes.filter((e) => e instanceof UnauthorizedError)).toHaveLength(5);
+      expect(outcomes.filter((e) => e instanceof RateLimitedError)).toHaveLength(15);
+      const next = await weft
+        .execute('auth_user.login', { username: 'ann', password: PASSWORD })
+        .catch((e: unknown) => e);
+      expect(next).toBeInstanceOf(RateLimitedError);
+      expect((next as RateLimitedError).retryAfterSeconds).toBe(2);
+    });
+
     it('rotates refresh tokens; a rotated one used again revokes the session; sign-out and expiry stop access tokens', async () => {
       await open();
       const { userId } = await weft.execute('auth_user.register', { username: 'ann', password: PASSWORD });

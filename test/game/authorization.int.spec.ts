@@ -95,6 +95,16 @@ describe('the authorization matrix', () => {
     }
   });
 
+  it('takes an Idempotency-Key on every route that says it does: another player’s character is still a 404', async () => {
+    const idempotent = gameRoutes().filter((r) => r.idempotent);
+    expect(idempotent.length).toBeGreaterThanOrEqual(9);
+    for (const route of idempotent) {
+      // A route whose command does not take keys answers every key with a 422, before looking at the character.
+      const answer = await call(route, { ...ann.auth, 'idempotency-key': `key-of-${key(route)}`.replace(/\s/g, '_') });
+      expect(answer.statusCode, `${key(route)} with an Idempotency-Key: ${answer.body}`).toBe(404);
+    }
+  });
+
   it('lets anyone call the public routes', async () => {
     for (const route of gameRoutes().filter((r) => MATRIX[key(r)] === 'public' && r.method === 'GET')) {
       const answer = await call({ ...route, url: route.url.replace(':id', 'iron_sword') });

@@ -52,5 +52,22 @@ export function characterRacesContract(name: string, options: TestIntegrationOpt
       expect(after.xp).toBe(200);
       expect(after.level).toBeGreaterThan(1);
     });
+
+    it('makes at most ten characters for a player when thirty creations come at once', async () => {
+      weft = await createTestIntegration({ pollIntervalMs: 20, ...options });
+      await weft.install(...gameSystems());
+      // The first is made alone: first creations at once race on making the player's list, and all but one are a 409.
+      await weft.execute('character.create', { name: 'Hero', class: 'alchemist' }, { actor: ann });
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 30 }, (_, i) =>
+          weft.execute('character.create', { name: `Hero${i}`, class: 'alchemist' }, { actor: ann }),
+        ),
+      );
+      const made = outcomes.filter((o) => o.status === 'fulfilled').length;
+      const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+      expect(refused.every((error) => error instanceof ConflictError)).toBe(true);
+      expect(made).toBe(9);
+      expect((await weft.execute('character.list', {}, { actor: ann })).characters).toHaveLength(10);
+    });
   });
 }

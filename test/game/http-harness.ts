@@ -26,6 +26,8 @@ export interface GameApp {
     readonly method: string;
     readonly url: string;
     readonly access: string | undefined;
+    /** Whether the game route takes an Idempotency-Key. */
+    readonly idempotent: boolean;
     /** The request schemas the route was registered with (zod, for the game's routes). */
     readonly schema: RouteRequestSchemas;
   }>;
@@ -71,7 +73,14 @@ export async function gameApp(
     const { body, params, querystring } = route.schema ?? {};
     const schema = { body, params, querystring };
     for (const method of [route.method].flat()) {
-      if (method !== 'HEAD') routes.push({ method, url: route.url, access: route.config?.access, schema });
+      if (method !== 'HEAD')
+        routes.push({
+          method,
+          url: route.url,
+          access: route.config?.access,
+          idempotent: route.config?.idempotent === true,
+          schema,
+        });
     }
   });
   await app.ready();

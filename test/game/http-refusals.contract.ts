@@ -158,5 +158,30 @@ export function httpRefusalsContract(name: string, options: TestIntegrationOptio
       expect((await post(game, ann, `/characters/${mira}/use`, { itemId: 'healing_potion' })).statusCode).toBe(409);
       expect((await character()).inventory.healing_potion).toBe(1);
     });
+
+    it('uses a potion once for an Idempotency-Key, as its route says, and answers a retry with the first answer', async () => {
+      const { game, ann } = await begin();
+      const mira = await createCharacter(game, ann, 'Mira', 'alchemist');
+      await game.weft.execute('character.change_hp', { characterId: mira, delta: -70 });
+      const key = { 'idempotency-key': 'potion-1' };
+      const first = expectStatus(
+        await post(game, ann, `/characters/${mira}/use`, { itemId: 'healing_potion' }, key),
+        200,
+        'use with a key',
+      );
+      const again = expectStatus(
+        await post(game, ann, `/characters/${mira}/use`, { itemId: 'healing_potion' }, key),
+        200,
+        'the retry',
+      );
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.json()).toEqual(first.json());
+      const after = expectStatus(await get(game, ann, `/characters/${mira}`), 200, 'character').json<{
+        hp: number;
+        inventory: Record<string, number>;
+      }>();
+      expect(after.inventory.healing_potion).toBe(2);
+      expect(after.hp).toBe(first.json<{ hp: number }>().hp);
+    });
   });
 }

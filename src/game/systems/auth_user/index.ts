@@ -130,10 +130,10 @@ export function authUserSystem(options: AuthUserOptions = {}): SystemDefinition<
           async prepare({ username, password }) {
             const name = Username.safeParse(username);
             const key = name.success ? name.data : username.toLowerCase();
-            await guard.check(key);
+            // Counted as a failure before the check, forgotten by the sign-in when the password matches.
+            await guard.attempt(key);
             const account = name.success ? await rows.accountNamed(key) : undefined;
             if (!(await passwordMatches(account?.passwordHash, password, await decoyHash())) || account === undefined) {
-              await guard.failed(key);
               throw new UnauthorizedError('Wrong username or password.');
             }
             return { userId: account.userId, username: account.username, roles: account.roles };

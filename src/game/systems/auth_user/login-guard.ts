@@ -32,43 +32,53 @@ export class LoginGuard {
     this.#now = now;
   }
 
-  /** Throws a RateLimitedError while `username` must wait. */
-  async check(username: string): Promise<void> {
-    const row = await this.#db
-      .executor()
-      .selectFrom('auth_user_login_failures')
-      .select('locked_until')
-      .where('username', '=', username)
-      .executeTakeFirst();
-    const until = row?.locked_until === null || row === undefined ? 0 : Date.parse(row.locked_until);
-    const waitMs = until - this.#now();
-    if (waitMs > 0) {
-      const retryAfterSeconds = Math.ceil(waitMs / 1000);
-      throw new RateLimitedError(`Too many failed sign-ins for this account; try again in ${retryAfterSeconds} s.`, {
-        retryAfterSeconds,
-      });
-    }
-  }
-
   /**
-   * Counts a failure (one atomic upsert, so concurrent failures all count), and locks the username from its
-   * FREE_FAILURES-th failure on.
+   * Counts a sign-in attempt as a failure before its password is checked, or throws a RateLimitedError (counting
+   * nothing) while `username` must wait; a sign-in that succeeds then forgets the count (`succeeded`). Counted first,
+   * in one atomic upsert that refuses a locked username: guesses sent at once each see the others, so only those the
+   * free failures allow get their password checked. (Read first and counted after the slow check, twenty guesses sent
+   * together were all checked.) The attempt that reaches FREE_FAILURES locks the username.
    */
-  async failed(username: string): Promise<void> {
+  async attempt(username: string): Promise<void> {
+    const now = this.#now();
+    const at = new Date(now).toISOString();
     await this.#db.transaction(async (tx) => {
-      const { failures } = await tx
+      const counted = await tx
         .insertInto('auth_user_login_failures')
         .values({ username, failures: 1, locked_until: null })
         .onConflict((oc) =>
-          oc.column('username').doUpdateSet((eb) => ({ failures: eb('auth_user_login_failures.failures', '+', 1) })),
+          oc
+            .column('username')
+            .doUpdateSet((eb) => ({ failures: eb('auth_user_login_failures.failures', '+', 1) }))
+            // ISO times of one format compare as text.
+            .where((eb) =>
+              eb.or([
+                eb('auth_user_login_failures.locked_until', 'is', null),
+                eb('auth_user_login_failures.locked_until', '<=', at),
+              ]),
+            ),
         )
         .returning('failures')
-        .executeTakeFirstOrThrow();
-      const lockSeconds = lockSecondsAfter(failures);
+        .executeTakeFirst();
+      if (counted === undefined) {
+        const row = await tx
+          .selectFrom('auth_user_login_failures')
+          .select('locked_until')
+          .where('username', '=', username)
+          .executeTakeFirst();
+        // The clock read again: this statement may have waited on the row for the attempt that locked it.
+        const later = this.#now();
+        const waitMs = Math.max(1, (row?.locked_until == null ? later : Date.parse(row.locked_until)) - later);
+        const retryAfterSeconds = Math.ceil(waitMs / 1000);
+        throw new RateLimitedError(`Too many failed sign-ins for this account; try again in ${retryAfterSeconds} s.`, {
+          retryAfterSeconds,
+        });
+      }
+      const lockSeconds = lockSecondsAfter(counted.failures);
       if (lockSeconds === 0) return;
       await tx
         .updateTable('auth_user_login_failures')
-        .set({ locked_until: new Date(this.#now() + lockSeconds * 1000).toISOString() })
+        .set({ locked_until: new Date(now + lockSeconds * 1000).toISOString() })
         .where('username', '=', username)
         .execute();
     });

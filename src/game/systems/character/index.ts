@@ -178,16 +178,21 @@ export function characterSystem(): SystemDefinition<'character'> {
           }
           const start = (await regions(sys.execute)).find((r) => r.start === true);
           if (start === undefined) throw new NotFoundError('The content has no start region.');
-          const mineSoFar = (await owned.get(actor.id))?.ids ?? [];
-          if (mineSoFar.length >= MAX_CHARACTERS)
-            throw new ConflictError(`A player has at most ${MAX_CHARACTERS} characters.`);
+          const tooMany = () => new ConflictError(`A player has at most ${MAX_CHARACTERS} characters.`);
+          // Checked here so that a player at the cap is told before anything is written, and again below on the value
+          // the update holds (locked on PostgreSQL): of creations at once, each counts the others that committed.
+          if (((await owned.get(actor.id))?.ids.length ?? 0) >= MAX_CHARACTERS) throw tooMany();
           const id = randomUUID();
           await names.create(input.name.toLowerCase(), { characterId: id }).catch((error: unknown) => {
             throw error instanceof ConflictError
               ? new ConflictError(`The name ${input.name} is taken.`, { details: { name: input.name } })
               : error;
           });
-          await owned.upsert(actor.id, (list) => ({ ids: [...(list?.ids ?? []), id] }));
+          await owned.upsert(actor.id, (list) => {
+            const ids = list?.ids ?? [];
+            if (ids.length >= MAX_CHARACTERS) throw tooMany();
+            return { ids: [...ids, id] };
+          });
           const inventory = withItems({}, characterClass.startingItems);
           const character: Character = {
             id,
@@ -355,6 +360,8 @@ export function characterSystem(): SystemDefinition<'character'> {
         {
           input: UseInput,
           output: z.strictObject({ hp: z.int(), maxHp: z.int() }),
+          // Its route takes an Idempotency-Key: a retried use spends no second potion.
+          idempotent: true,
           description: 'Uses a consumable: a potion heals. Refused at full hp, where it would do nothing.',
         },
         async ({ characterId, itemId }, { actor }) => {
