@@ -12,8 +12,11 @@ import {
   ValidationManager,
   defineEvent,
   eventMigrations,
+  type Database,
   type WeftLogger,
 } from 'weft/internal';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { createTestDatabase } from 'weft/testing';
 import { readServeConfig } from '../../src/server/index.js';
 import { natsNamesOf } from '../../src/integration/events/nats/names.js';
@@ -87,6 +90,61 @@ describe.runIf(await natsAvailableForTests())('two deployments on one NATS serve
     } finally {
       for (const close of closing.reverse()) await close();
       await deleteStreams(namespaces.map((namespace) => natsNamesOf(namespace).stream));
+    }
+  });
+  it('refuses a second deployment on a stream another marked, and lets the first one’s processes in', async () => {
+    const namespace = `shared_${randomBytes(4).toString('hex')}`;
+    const { stream } = natsNamesOf(namespace);
+    const closing: Array<() => Promise<void>> = [];
+    const start = async (db: Pick<Database<unknown>, 'withTables'>): Promise<NatsTransport> => {
+      const transport = new NatsTransport({ url: natsTestUrl(), db, namespace, pollIntervalMs: 20 });
+      closing.push(() => transport.close());
+      await transport.started;
+      return transport;
+    };
+    try {
+      const first = await createTestDatabase({ file: true });
+      closing.push(() => first.close());
+      await new Migrator(first).register('events', eventMigrations).up();
+      await start(first);
+      // Another process of the same deployment (the same database) shares the stream.
+      const again = await first.connectAgain();
+      closing.push(() => again.close());
+      await start(again);
+
+      // A deployment on another database, with the same namespace by mistake, is stopped at start.
+      const other = await createTestDatabase({ file: true });
+      closing.push(() => other.close());
+      await new Migrator(other).register('events', eventMigrations).up();
+      const refused = start(other);
+      await expect(refused).rejects.toBeInstanceOf(ConfigError);
+      await expect(refused).rejects.toThrow(
+        new RegExp(`stream "${stream}" carries the events of another Weft deployment.*WEFT_NATS_NAMESPACE`),
+      );
+    } finally {
+      for (const close of closing.reverse()) await close().catch(() => undefined);
+      await deleteStreams([stream]);
+    }
+  });
+
+  it('marks a stream made without a mark as the first deployment’s to start on it', async () => {
+    const namespace = `unmarked_${randomBytes(4).toString('hex')}`;
+    const { stream, subjectPrefix } = natsNamesOf(namespace);
+    const nc = await connect({ servers: natsTestUrl() });
+    const jsm = await jetstreamManager(nc);
+    const db = await createTestDatabase({ file: true });
+    try {
+      // As a Weft of before the mark made it.
+      await jsm.streams.add({ name: stream, subjects: [`${subjectPrefix}.>`], duplicate_window: 600_000_000_000 });
+      await new Migrator(db).register('events', eventMigrations).up();
+      const transport = new NatsTransport({ url: natsTestUrl(), db, namespace, pollIntervalMs: 20 });
+      await transport.started;
+      await transport.close();
+      expect((await jsm.streams.info(stream)).config.description).toMatch(/^weft deployment [0-9a-f-]{36}$/);
+    } finally {
+      await db.close();
+      await jsm.streams.delete(stream).catch(() => undefined);
+      await nc.close();
     }
   });
 });

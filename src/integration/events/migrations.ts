@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Migration } from '../database/internal.js';
+import { deploymentMigration } from './nats/deployment.js';
 import { relayMigration } from './nats/relay-migration.js';
 
 /** The tables of the events part: the log (outbox), cursors, inbox, dead letters, the relay's position. */
@@ -79,4 +80,6 @@ export const eventMigrations: readonly Migration[] = [
   },
   // The NATS transport's relay keeps how far it fed each JetStream stream from the log.
   relayMigration,
+  // The id the NATS transport marks its stream with, so two deployments never share one.
+  deploymentMigration,
 ];

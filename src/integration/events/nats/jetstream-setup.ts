@@ -17,12 +17,25 @@ import { consumerNameOf, filterOf } from './names.js';
 /** The most events a consumer hands out unacknowledged: several delivery groups of the engine. */
 const MAX_ACK_PENDING = 1000;
 
-/** Makes the stream when missing; refuses one whose duplicate window would let a relay's retry through twice. */
+/** How a stream says which deployment feeds it, in its description. */
+const OWNER = /^weft deployment ([0-9a-f-]{36})$/;
+
+/**
+ * Makes the stream when missing, marked as this deployment's; refuses one another deployment marked (two databases
+ * feeding one stream consume each other's events as their own) and one whose duplicate window would let a relay's
+ * retry through twice. A stream with no description (made before the mark, or by hand) is marked now.
+ */
 export async function ensureStream(
   jsm: JetStreamManager,
-  settings: { readonly stream: string; readonly subjectPrefix: string; readonly relayRetryHorizonMs: number },
+  settings: {
+    readonly stream: string;
+    readonly subjectPrefix: string;
+    readonly relayRetryHorizonMs: number;
+    readonly deployment: string;
+  },
 ): Promise<void> {
-  const { stream, subjectPrefix, relayRetryHorizonMs } = settings;
+  const { stream, subjectPrefix, relayRetryHorizonMs, deployment } = settings;
+  const mark = `weft deployment ${deployment}`;
   let window: number;
   try {
     const { config } = await jsm.streams.info(stream);
@@ -32,11 +45,17 @@ export async function ensureStream(
           `${config.subjects?.join(', ') ?? 'none'}): give it those subjects or choose another stream or prefix.`,
       );
     }
+    const owner = OWNER.exec(config.description ?? '')?.[1];
+    if (owner !== undefined && owner !== deployment) throw anotherDeployment(stream, owner, deployment);
+    // Unmarked (made before the mark, or by hand without a description): the first deployment to start on it owns it.
+    if (config.description === undefined || config.description === '')
+      await jsm.streams.update(stream, { description: mark });
     window = millis(config.duplicate_window);
   } catch (error) {
     if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound) throw error;
     const made = await jsm.streams.add({
       name: stream,
+      description: mark,
       subjects: [`${subjectPrefix}.>`],
       storage: StorageType.File,
       retention: RetentionPolicy.Limits,
@@ -51,6 +70,16 @@ export async function ensureStream(
         `Raise its duplicate_window (nats stream edit ${stream} --dupe-window) above the horizon.`,
     );
   }
+}
+
+function anotherDeployment(stream: string, owner: string, deployment: string): ConfigError {
+  return new ConfigError(
+    `JetStream stream "${stream}" carries the events of another Weft deployment (${owner}; this database is ` +
+      `${deployment}): two databases on one stream would consume each other's events. Give each deployment on this ` +
+      `NATS server its own WEFT_NATS_NAMESPACE, or delete the stream (nats stream rm ${stream}) if that deployment ` +
+      'is gone for good.',
+    { details: { stream, owner, deployment } },
+  );
 }
 
 /** The subscription's durable consumer, made when new; resolves its name. */

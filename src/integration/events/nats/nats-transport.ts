@@ -11,6 +11,7 @@ import type { EventTables } from '../event-tables.js';
 import { SubscriptionLease } from '../subscription-lease.js';
 import type { Transport, TransportStream, TransportSubscription } from '../transport.js';
 import { EventRelay } from './event-relay.js';
+import { deploymentIdOf } from './deployment.js';
 import { ensureConsumer, ensureStream } from './jetstream-setup.js';
 import { checkStreamName, checkSubjectPrefix, natsNamesOf } from './names.js';
 import { NatsStream, type NatsStreamContext } from './nats-stream.js';
@@ -203,7 +204,7 @@ export class NatsTransport implements Transport {
     } catch (error) {
       throw new UnavailableError(`NATS at ${url} has no JetStream (start nats-server with -js).`, { cause: error });
     }
-    await ensureStream(this.#manager(), this.#options);
+    await ensureStream(this.#manager(), { ...this.#options, deployment: await deploymentIdOf(this.#options.db) });
     this.#relay = new EventRelay({
       db: this.#options.db,
       nc,
