@@ -82,6 +82,8 @@ export function registerDeadLetterRoutes(
         tags,
         security,
         params: DeadLetterId,
+        // Takes no body: one that says something is refused rather than ignored.
+        body: z.strictObject({}).nullish(),
         response: {
           200: z.strictObject({ id: z.string(), redriven: z.boolean(), deadLetter: DeadLetterView.optional() }),
         },

@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { BadRequestError, ValidationError, currentContext, issue, type Integration } from '../integration/internal.js';
+import { z } from 'zod';
+import { ValidationError, currentContext, issue, type Integration } from '../integration/internal.js';
 import type { GameRoute, RateLimit, RouteCall } from '../game/index.js';
+import { requireBody } from './json-body.js';
 import { accessCheck } from './request-actor.js';
 
 declare module 'fastify' {
@@ -60,7 +62,12 @@ export function mountGameRoutes(
         summary: route.summary,
         tags: [route.system],
         ...(route.access === 'public' ? {} : { security: [{ bearer: [] }] }),
-        ...(route.schemas.body === undefined ? {} : { body: route.schemas.body }),
+        // A route that takes no body refuses one that says something (422), rather than act as if it were not there.
+        ...(route.schemas.body === undefined
+          ? route.method === 'GET'
+            ? {}
+            : { body: NO_BODY }
+          : { body: route.schemas.body }),
         ...(route.schemas.params === undefined ? {} : { params: route.schemas.params }),
         ...(route.schemas.query === undefined ? {} : { querystring: route.schemas.query }),
         response: route.schemas.responses,
@@ -73,6 +80,9 @@ export function mountGameRoutes(
     });
   }
 }
+
+/** The body of a route that takes none: nothing, or an empty object (which some clients always send). */
+const NO_BODY = z.strictObject({}).nullish();
 
 async function handle(
   route: GameRoute,
@@ -107,15 +117,6 @@ async function handle(
     if (matchesETag(request.headers['if-none-match'], answer.etag)) return reply.code(304).send();
   }
   return reply.code(answer.status ?? 200).send(answer.body);
-}
-
-/** A route that takes a body refuses a request with none as such (400), not as a body that fails its schema (422). */
-function requireBody(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
-  done(
-    request.body === undefined
-      ? new BadRequestError('This route takes a JSON body (Content-Type: application/json).')
-      : undefined,
-  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { BadRequestError } from '../integration/internal.js';
 
@@ -36,4 +36,16 @@ export function parseJsonBody(text: string): unknown {
       cause: error,
     });
   }
+}
+
+/**
+ * A `preValidation` hook for a route that takes a body: a request without one is refused as such (400), not as a body
+ * that fails its schema (422, which would speak of a null body).
+ */
+export function requireBody(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
+  done(
+    request.body === undefined
+      ? new BadRequestError('This route takes a JSON body (Content-Type: application/json).')
+      : undefined,
+  );
 }

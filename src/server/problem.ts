@@ -46,7 +46,7 @@ export function toProblem(error: FastifyError | Error, instance: string): Proble
       // A refusal of the request as such is titled by its status ("Payload Too Large"), which says more than a class.
       title: error instanceof BadRequestError ? (STATUS_CODES[error.status] ?? error.name) : error.name,
       status: error.status,
-      detail: error.message,
+      detail: error.status >= 500 ? serverFailureDetail(error.status) : error.message,
       code: error.code,
       instance,
     };
@@ -88,6 +88,18 @@ export function asWeftError(status: number, error: Error): WeftError {
   const refusal = REFUSALS[status];
   if (refusal !== undefined) return new BadRequestError(error.message, { code: refusal, cause: error });
   return CLIENT_ERRORS[status]?.(error.message, error) ?? new BadRequestError(error.message, { cause: error });
+}
+
+/**
+ * What a client is told of a failure of the server (5xx) of Weft's own: its code says which, this says what to do. The
+ * message stays in the log only: it names what failed, and where (`PostgreSQL at db:5432/game as weft is unavailable:
+ * <the driver's text>`, a SQLite file's path, a NATS server's URL), which is for operators, never for anyone who asks.
+ */
+function serverFailureDetail(status: number): string {
+  if (status === 503)
+    return 'The server cannot answer this now; try again shortly. The request id finds why in its log.';
+  if (status === 504) return 'The server took too long and stopped; try again. The request id finds why in its log.';
+  return 'The server failed; see its log.';
 }
 
 function internalProblem(instance: string): Problem {

@@ -9,6 +9,7 @@ import {
   type StateChange,
   type StateStore,
 } from '../integration/internal.js';
+import { requireBody } from './json-body.js';
 import type { OperatorAccess } from './operator-access.js';
 
 /** What the state routes ask of the state store. */
@@ -103,6 +104,8 @@ export function registerStateRoutes(app: FastifyInstance, access: OperatorAccess
         body: z.strictObject({ toVersion: z.int().min(1).describe('the version whose value comes back') }),
         response: { 200: Entry },
       },
+      // No body at all is a 400 saying so, as on the game's routes (a 422 would speak of a null body).
+      preValidation: requireBody,
     },
     async (request) => {
       const { slice, key } = request.params;

@@ -13,6 +13,21 @@ interface Tables {
 /** Longer than the interval between two checks of the file (at most 250 ms). */
 const PAST_ONE_CHECK_MS = 300;
 
+/**
+ * Waits until the database's check of its file has run since the change (its ping then fails, or answers again):
+ * on progress, not on a sleep, since a loaded machine may run the check later than its interval says.
+ */
+async function untilPing(db: Database<Tables>, outcome: 'fails' | 'answers'): Promise<void> {
+  for (const end = Date.now() + 10_000; Date.now() < end; await sleep(20)) {
+    const failed = await db.ping().then(
+      () => false,
+      (error: unknown) => error instanceof UnavailableError,
+    );
+    if (failed === (outcome === 'fails')) return;
+  }
+  throw new Error(`the ping never ${outcome === 'fails' ? 'failed' : 'answered'} within 10 s`);
+}
+
 /** What a process sees at restart: the ids of `player` in the file now at `path` (none without the table). */
 async function idsAfterRestart(path: string): Promise<number[]> {
   await using db = await createDatabase<Tables>(`sqlite:${path}`);
@@ -79,7 +94,7 @@ describe('a SQLite file deleted or replaced while the database is open', () => {
     ],
   ])('%s: the health check fails, writes are refused, and nothing acknowledged is lost at restart', async (_, swap) => {
     await swap();
-    await sleep(PAST_ONE_CHECK_MS);
+    await untilPing(db, 'fails');
 
     const ping = await db.ping().catch((e: unknown) => e);
     const { acknowledged, failures } = await writeAfterwards();
@@ -102,7 +117,7 @@ describe('a SQLite file deleted or replaced while the database is open', () => {
   it('leaves a replacement file as it was', async () => {
     await anotherDatabase(join(folder, 'backup.db'));
     await rename(join(folder, 'backup.db'), path);
-    await sleep(PAST_ONE_CHECK_MS);
+    await untilPing(db, 'fails');
     await writeAfterwards();
     await db.close();
     expect(await idsAfterRestart(path)).toEqual([999]);
@@ -113,7 +128,7 @@ describe('a SQLite file deleted or replaced while the database is open', () => {
     'keeps the whole database in the deleted file, which can be copied back while the process runs',
     async () => {
       await rm(path);
-      await sleep(PAST_ONE_CHECK_MS);
+      await untilPing(db, 'fails');
       await expect(db.ping()).rejects.toBeInstanceOf(UnavailableError);
       // The process still holds the deleted file open: /proc/self/fd/<n> -> "<path> (deleted)".
       const fds = await readdir('/proc/self/fd');
@@ -127,10 +142,10 @@ describe('a SQLite file deleted or replaced while the database is open', () => {
 
   it('serves again once the very file is moved back to the path', async () => {
     await rename(path, join(folder, 'moved.db'));
-    await sleep(PAST_ONE_CHECK_MS);
+    await untilPing(db, 'fails');
     await expect(db.ping()).rejects.toBeInstanceOf(UnavailableError);
     await rename(join(folder, 'moved.db'), path);
-    await sleep(PAST_ONE_CHECK_MS);
+    await untilPing(db, 'answers');
     await expect(db.ping()).resolves.toBeUndefined();
     const { acknowledged } = await writeAfterwards();
     expect(acknowledged).toHaveLength(65);

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ConflictError, MonitoringManager, type HealthCheck } from 'weft/internal';
+import { ConflictError, MonitoringManager, TimeoutError, UnavailableError, type HealthCheck } from 'weft/internal';
 import { createTestDatabase } from 'weft/testing';
 import { buildApp as build, readServeConfig } from '../../src/server/index.js';
 
@@ -68,6 +68,34 @@ describe('HTTP app', () => {
     const broken = await app.inject({ method: 'GET', url: '/broken' });
     expect(broken.statusCode).toBe(500);
     expect(broken.body).not.toContain('secret driver text');
+    await app.close();
+  });
+
+  it('answers a Weft 5xx with its status and code, and keeps where it failed (hosts, files, driver text) in the log', async () => {
+    const app = buildApp({ checks: [] });
+    const down = 'PostgreSQL at db.internal:5432/game_db as gm_user is unavailable: connect ECONNREFUSED 10.0.0.5:5432';
+    const slow =
+      'PostgreSQL at db.internal:5432/game_db as gm_user timed out: canceling statement due to statement timeout';
+    app.get('/down', () => {
+      throw new UnavailableError(down);
+    });
+    app.get('/slow', () => {
+      throw new TimeoutError(slow);
+    });
+    for (const [url, status, code, message] of [
+      ['/down', 503, 'WEFT_UNAVAILABLE', down],
+      ['/slow', 504, 'WEFT_TIMEOUT', slow],
+    ] as const) {
+      const answer = await app.inject({ method: 'GET', url });
+      expect(answer.statusCode).toBe(status);
+      expect(answer.json()).toMatchObject({ status, code, type: `urn:weft:error:${code}`, instance: url });
+      for (const secret of ['db.internal', '10.0.0.5', 'gm_user', 'game_db', 'ECONNREFUSED', 'canceling'])
+        expect(answer.body).not.toContain(secret);
+      const logged = lines.find(
+        (line) => line.msg === 'request failed' && line.reqId === answer.headers['x-request-id'],
+      );
+      expect(logged?.err).toMatchObject({ message });
+    }
     await app.close();
   });
 });

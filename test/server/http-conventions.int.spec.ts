@@ -143,6 +143,25 @@ describe('HTTP conventions', () => {
     expect(login.statusCode).toBe(401);
   });
 
+  it('refuses a body that says something on a route that takes none, and acts on none or {}', async () => {
+    const tick = (payload?: object) =>
+      app.inject({
+        method: 'POST',
+        url: '/admin/world/tick',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        ...(payload === undefined ? {} : { payload }),
+      });
+    const clock = async () =>
+      (await app.inject({ method: 'GET', url: '/world' })).json<{ clock: { tick: number } }>().clock.tick;
+    const before = await clock();
+    const refused = expectProblem(await tick({ ticks: 5 }), 'WEFT_VALIDATION');
+    expect(JSON.stringify(refused.issues)).toContain('ticks');
+    expect(await clock()).toBe(before);
+    expect((await tick()).statusCode).toBe(200);
+    expect((await tick({})).statusCode).toBe(200);
+    expect(await clock()).toBe(before + 2);
+  });
+
   it('answers a malformed URL and a path parameter past its limit with the headers every answer carries', async () => {
     expectProblem(await app.inject({ method: 'GET', url: '/content/items/%E0%A4%A' }), 'WEFT_BAD_REQUEST');
     const long = await app.inject({ method: 'GET', url: `/content/items/${'x'.repeat(101)}` });

@@ -169,6 +169,8 @@ export function stateRoutesContract(name: string, options: TestIntegrationOption
         [operator.post(`${entryUrl}/rollback`, { toVersion: 1.5 }), 422, 'WEFT_VALIDATION'],
         [operator.post(`${entryUrl}/rollback`, { toVersion: 1, extra: true }), 422, 'WEFT_VALIDATION'],
         [operator.post(`${entryUrl}/rollback`, { toVersion: 99 }), 404, 'WEFT_NOT_FOUND'],
+        // No body on a route that takes one is a 400 saying so, as on the game's routes, not a 422 about a null.
+        [operator.post(`${entryUrl}/rollback`), 400, 'WEFT_BAD_REQUEST'],
         [operator.get('/admin/state/transactions/no-such-transaction'), 404, 'WEFT_NOT_FOUND'],
         [operator.post('/admin/state/transactions/no-such-transaction/rollback'), 404, 'WEFT_NOT_FOUND'],
         [operator.post('/admin/state/transactions/x/rollback', { force: 'yes' }), 422, 'WEFT_VALIDATION'],

@@ -5,6 +5,7 @@ interface JsonSchema {
   type?: string;
   enum?: unknown[];
   const?: unknown;
+  anyOf?: JsonSchema[];
   properties?: Record<string, JsonSchema>;
   required?: string[];
   items?: JsonSchema;
@@ -20,7 +21,10 @@ interface JsonSchema {
 export function arbitraryFor(schema: JsonSchema): fc.Arbitrary<unknown> {
   if (schema.enum !== undefined) return fc.constantFrom(...schema.enum);
   if (schema.const !== undefined) return fc.constant(schema.const);
+  if (schema.anyOf !== undefined) return fc.oneof(...schema.anyOf.map(arbitraryFor));
   switch (schema.type) {
+    case 'null':
+      return fc.constant(null);
     case 'object': {
       const required = new Set(schema.required ?? []);
       const entries = Object.entries(schema.properties ?? {});

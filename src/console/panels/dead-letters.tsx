@@ -54,7 +54,7 @@ export function DeadLettersPanel(props: { readonly api: Api; readonly onTrace: (
           <input
             name="subscription"
             value={subscription}
-            placeholder="economy.on_character_created"
+            placeholder="economy.on_created"
             aria-label="Filter dead letters by subscription"
             onInput={(e) => setSubscription(e.currentTarget.value)}
           />

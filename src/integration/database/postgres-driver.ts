@@ -57,7 +57,11 @@ export class PostgresDriver extends KyselyTransactionsRefused implements Driver 
     try {
       client = await this.#pool.connect();
     } catch (error) {
-      throw mapDriverError(error, this.#settings.classify, this.#settings.target);
+      // No connection to be had is the database being unavailable, whatever the server said why: besides the codes the
+      // classifier knows (refused, no such database, too many connections, shutting down), a database that takes no
+      // connections now (55000, `ALLOW_CONNECTIONS false` during maintenance) must be a 503, not a 500.
+      const { classify } = this.#settings;
+      throw mapDriverError(error, (e) => classify(e) ?? 'connection', this.#settings.target);
     }
     let connection = this.#connections.get(client);
     if (connection === undefined) {

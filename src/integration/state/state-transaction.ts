@@ -181,7 +181,11 @@ export class StateTransaction implements StateReader {
   #stale(slice: Slice, key: string, expected: number, actual: number): never {
     this.#context.conflicted(slice.system);
     throw new ConflictError(
-      `${slice.system}/${key} is at version ${actual}, not ${expected}: it changed since it was read.`,
+      expected === 0
+        ? `${slice.system}/${key} exists already (version ${actual}): create makes a new entry only.`
+        : actual === 0
+          ? `${slice.system}/${key} does not exist (any more): it was expected at version ${expected}.`
+          : `${slice.system}/${key} is at version ${actual}, not ${expected}: it changed since it was read.`,
       { details: { system: slice.system, key, expectedVersion: expected, actualVersion: actual } },
     );
   }

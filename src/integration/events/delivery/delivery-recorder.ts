@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
-import type { DeliveryLag, WeftMetrics } from '../../monitoring/internal.js';
+import { runInContext, type DeliveryLag, type WeftMetrics } from '../../monitoring/internal.js';
 import { DeliveryMetrics } from '../delivery-metrics.js';
 import type { EventEnvelope, LoggedEvent } from '../envelope.js';
+import { handlerContext } from '../event-context.js';
 import { SubscriptionLeaseLostError } from '../subscription-lease.js';
 
 /**
@@ -64,9 +65,13 @@ export class DeliveryRecorder {
     series.failed.inc();
     if (!retrying) return;
     series.retried.inc();
-    this.#logger.warn(
-      { err: error, eventId: envelope.id, type: envelope.type, subscription: this.#subscription, attempt },
-      'event handler failed; retrying',
+    // In the event's context, as its handler ran: the line carries its correlationId (so /logs/recent shows it, and
+    // the trace of the request that caused the event is one click away) and the event as its causationId.
+    runInContext(handlerContext(envelope), () =>
+      this.#logger.warn(
+        { err: error, eventId: envelope.id, type: envelope.type, subscription: this.#subscription, attempt },
+        'event handler failed; retrying',
+      ),
     );
   }
 
@@ -74,9 +79,11 @@ export class DeliveryRecorder {
   deadLettered(envelope: EventEnvelope, error: unknown, attempts: number): void {
     this.#series.of(envelope.type).deadLettered.inc();
     this.#lag?.finished(envelope.id);
-    this.#logger.error(
-      { err: error, eventId: envelope.id, type: envelope.type, subscription: this.#subscription, attempts },
-      'event dead-lettered',
+    runInContext(handlerContext(envelope), () =>
+      this.#logger.error(
+        { err: error, eventId: envelope.id, type: envelope.type, subscription: this.#subscription, attempts },
+        'event dead-lettered',
+      ),
     );
   }
 
