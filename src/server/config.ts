@@ -26,6 +26,8 @@ export interface ServeConfig {
   readonly natsNamespace?: string;
   /** How long a durable subscription's lease lasts: another process takes over within it once the holder dies. */
   readonly subscriptionLeaseMs?: number;
+  /** How long the answer of an idempotent command is kept for its key, in hours (default 24); older ones are pruned. */
+  readonly idempotencyRetentionHours?: number;
   /** The operator console's built files, served at `/console/`; absent: dist/console (`npm run build:console`). */
   readonly consoleDir?: string;
 }
@@ -40,6 +42,7 @@ const KNOWN_VARIABLES = [
   'WEFT_CORS_ORIGINS',
   'WEFT_DATABASE_URL',
   'WEFT_EVENTS_TRANSPORT',
+  'WEFT_IDEMPOTENCY_RETENTION_HOURS',
   'WEFT_LOG_LEVEL',
   'WEFT_METRICS_TOKEN',
   'WEFT_NATS_NAMESPACE',
@@ -77,6 +80,10 @@ function isHost(host: string): boolean {
   const labels = host.split('.');
   return host.length <= 253 && labels.every((label) => HOST_LABEL.test(label)) && !/^\d+$/.test(labels.at(-1) ?? '');
 }
+
+/** A day: clients retry a command within minutes; a key replayed a day later is a new intent or a bug. */
+export const DEFAULT_IDEMPOTENCY_RETENTION_HOURS = 24;
+const RETENTION_MESSAGE = 'must be an integer of hours from 1 to 8760 (a year)';
 
 /** The lease a process holds on each durable subscription it delivers, unless WEFT_SUBSCRIPTION_LEASE_MS says. */
 export const DEFAULT_SUBSCRIPTION_LEASE_MS = 5000;
@@ -128,6 +135,10 @@ const environment = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1 to 40 letters, digits, _ and - (eu1)')
     .optional(),
+  WEFT_IDEMPOTENCY_RETENTION_HOURS: z
+    .string()
+    .refine((hours) => /^\d{1,4}$/.test(hours) && Number(hours) >= 1 && Number(hours) <= 8760, RETENTION_MESSAGE)
+    .default(String(DEFAULT_IDEMPOTENCY_RETENTION_HOURS)),
   WEFT_SUBSCRIPTION_LEASE_MS: z
     .string()
     .refine((ms) => /^\d{1,9}$/.test(ms) && Number(ms) >= LEASE_MIN_MS && Number(ms) <= LEASE_MAX_MS, LEASE_MESSAGE)
@@ -137,9 +148,9 @@ const environment = z.object({
 /**
  * Reads PORT, HOST and every WEFT_ setting (database, log level, tokens, the first admin's password,
  * CORS origins, the content folder, the world tick, the events transport and its NATS namespace, the
- * subscription lease) against a schema. A wrong value stops the start with a ConfigError naming the
- * setting, the value received and what is accepted; an unknown WEFT_ variable (a misspelt one) is
- * refused rather than ignored.
+ * subscription lease, how long idempotent answers are kept) against a schema. A wrong value stops the start
+ * with a ConfigError naming the setting, the value received and what is accepted; an unknown WEFT_ variable
+ * (a misspelt one) is refused rather than ignored.
  */
 export function readServeConfig(env: Readonly<Record<string, string | undefined>>): ServeConfig {
   // A misspelt WEFT_ variable would otherwise fall back to a default without a word.
@@ -160,6 +171,7 @@ export function readServeConfig(env: Readonly<Record<string, string | undefined>
     corsOrigins: settings.WEFT_CORS_ORIGINS?.split(',').map((origin) => origin.trim()) ?? [],
     worldTickMs: settings.WEFT_WORLD_TICK_MS === 'off' ? 0 : Number(settings.WEFT_WORLD_TICK_MS),
     subscriptionLeaseMs: Number(settings.WEFT_SUBSCRIPTION_LEASE_MS),
+    idempotencyRetentionHours: Number(settings.WEFT_IDEMPOTENCY_RETENTION_HOURS),
     ...(adminToken === undefined ? {} : { adminToken }),
     ...(metricsToken === undefined ? {} : { metricsToken }),
     ...(adminPassword === undefined ? {} : { adminPassword }),

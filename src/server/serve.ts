@@ -9,10 +9,11 @@ import {
 } from '../integration/internal.js';
 import { gameRoutes, gameSystems } from '../game/index.js';
 import { buildApp } from './app.js';
-import type { ServeConfig } from './config.js';
+import { DEFAULT_IDEMPOTENCY_RETENTION_HOURS, type ServeConfig } from './config.js';
 import { drainConnections } from './drain.js';
 import { endEventStreams } from './event-stream-route.js';
 import { listenError } from './listen-error.js';
+import { startIdempotencyPruner } from './idempotency-pruner.js';
 import { startWorldTicker } from './world-ticker.js';
 
 /** A started server: where it listens, and how to stop it in order. */
@@ -34,7 +35,7 @@ export interface RunningServer {
 /**
  * Opens the database, applies Weft's migrations, installs the game (content checked, its systems'
  * migrations applied, subscriptions started), makes the first admin, builds the app, listens, and
- * ticks the world clock every `worldTickMs`.
+ * ticks the world clock every `worldTickMs` and prunes idempotency keys past their retention.
  */
 export async function startServer(
   config: ServeConfig,
@@ -98,6 +99,9 @@ export async function startServer(
     const started = app;
     // Started last, so a refused start has no tick to stop; stopped first, so no tick meets a closing database.
     const ticker = config.worldTickMs > 0 ? startWorldTicker(weft, monitoring, config.worldTickMs) : undefined;
+    const pruner = startIdempotencyPruner(weft, monitoring, {
+      retentionMs: (config.idempotencyRetentionHours ?? DEFAULT_IDEMPOTENCY_RETENTION_HOURS) * 3_600_000,
+    });
     let closing: Promise<void> | undefined;
     return {
       url,
@@ -106,7 +110,7 @@ export async function startServer(
       weft,
       generatedAdminPassword: admin.generatedPassword,
       close: () => {
-        closing ??= Promise.resolve(ticker?.stop())
+        closing ??= Promise.all([ticker?.stop(), pruner.stop()])
           // Event streams never end on their own: ended first, so draining waits only for real requests.
           .then(() => endEventStreams(started))
           .then(() => drain.close())

@@ -233,6 +233,7 @@ describe('server configuration', () => {
       corsOrigins: [],
       worldTickMs: 60_000,
       subscriptionLeaseMs: 5000,
+      idempotencyRetentionHours: 24,
     });
   });
 
