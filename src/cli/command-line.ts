@@ -54,6 +54,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: ['list migrations and whether each is applied'],
   },
   {
+    words: ['replay'],
+    options: {},
+    positionals: ['SUBSCRIPTION'],
+    summary: [
+      'replay a durable subscription from the start of the log (one with a reset: analytics.tally);',
+      'the servers on WEFT_DATABASE_URL deliver every event to it again',
+    ],
+  },
+  {
     words: ['validate-content'],
     options: {},
     positionals: ['DIR'],

@@ -4,6 +4,7 @@ import { checkContentFolder, gameSystems } from '../game/index.js';
 import { closeOnSignals, readServeConfig, startServer } from '../server/index.js';
 import { CommandLineError, commandName, parseCommandLine, usage, type CommandLine } from './command-line.js';
 import { demo } from './demo.js';
+import { replay } from './replay.js';
 
 /** Runs one CLI command; resolves to the process exit code (2 for a command line it cannot run). */
 export async function main(
@@ -28,6 +29,8 @@ export async function main(
   if (name === 'validate-content') return validateContent(positionals[0]!);
   if (name === 'demo') return demo(options.url === undefined ? {} : { url: options.url }, env);
   const config = readServeConfig(env);
+  // parseCommandLine checked that replay has its SUBSCRIPTION.
+  if (name === 'replay') return replay(positionals[0]!, config);
   if (name === 'serve') {
     const monitoring = new MonitoringManager({ logger: { level: config.logLevel } });
     const server = await startServer(config, monitoring);

@@ -168,7 +168,10 @@ export class SubscriptionLease {
 
   /** Drops the claim without asking the database (its row was rewound and freed already); next claim at once. */
   forget(why: string): void {
-    if (this.#epoch !== undefined) this.#lost(why, this.#epoch);
+    if (this.#epoch === undefined) return;
+    // Given up on purpose, not lost to another process: no warning.
+    this.#options.logger?.info({ subscription: this.#options.subscription, why }, 'gave the subscription lease up');
+    this.#drop();
   }
 
   #renew(): Promise<void> {
@@ -202,6 +205,10 @@ export class SubscriptionLease {
   #lost(why: string, epoch: number): void {
     if (this.#epoch !== epoch) return;
     this.#options.logger?.warn({ subscription: this.#options.subscription, why }, 'lost the subscription lease');
+    this.#drop();
+  }
+
+  #drop(): void {
     this.#epoch = undefined;
     // The next fetch may claim at once: a replay that rewound the cursor left it free for whoever asks first.
     this.#nextClaim = 0;

@@ -1,0 +1,99 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIntegration } from 'weft';
+import { gameSystems } from '../../src/game/index.js';
+import { runCli } from './cli-process.js';
+
+interface Counts {
+  analytics_event_counts: { type: string; count: number };
+}
+
+/**
+ * `weft replay SUBSCRIPTION` as a real process, on a SQLite file the test plays on first: analytics' counts, made
+ * wrong on purpose, are counted again from the log; what cannot be replayed is refused with a message and exit 1.
+ */
+describe('weft replay, as a real process', () => {
+  let folder: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'weft-replay-'));
+    env = { WEFT_DATABASE_URL: `sqlite:${join(folder, 'weft.db')}`, WEFT_LOG_LEVEL: 'silent' };
+    const migrated = await runCli(['migrate', 'up'], env);
+    expect(migrated.code, migrated.stderr).toBe(0);
+  }, 60_000);
+
+  afterAll(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  /** The game on the test's file, as a server would have it: its events delivered before it closes. */
+  async function withGame<T>(work: (weft: Awaited<ReturnType<typeof createIntegration>>) => Promise<T>): Promise<T> {
+    await using weft = await createIntegration({
+      database: env.WEFT_DATABASE_URL!,
+      migrate: false,
+      monitoring: { logger: { level: 'silent' }, processMetrics: false },
+    });
+    await weft.install(...gameSystems());
+    const result = await work(weft);
+    await weft.events.drain();
+    return result;
+  }
+
+  const counts = (weft: Awaited<ReturnType<typeof createIntegration>>) =>
+    weft.db
+      .withTables<Counts>()
+      .executor()
+      .selectFrom('analytics_event_counts')
+      .select(['type', 'count'])
+      .orderBy('type')
+      .execute()
+      .then((rows) => rows.map((row) => `${row.type} ${Number(row.count)}`));
+
+  /** Analytics' counts once what waits is delivered. */
+  const delivered = async (weft: Awaited<ReturnType<typeof createIntegration>>) => {
+    await weft.events.drain();
+    return counts(weft);
+  };
+
+  it('counts analytics again from the log, and refuses what it cannot replay', async () => {
+    const before = await withGame(async (weft) => {
+      for (const username of ['ann', 'bob', 'cyd'])
+        await weft.execute('auth_user.register', { username, password: 'a long enough password' });
+      await weft.events.drain();
+      const right = await counts(weft);
+      // A bug in the projection's code counted wrong.
+      await weft.db
+        .withTables<Counts>()
+        .executor()
+        .updateTable('analytics_event_counts')
+        .set((eb) => ({ count: eb('count', '+', 100) }))
+        .execute();
+      return right;
+    });
+    expect(before).toContain('auth_user.registered 3');
+
+    const replayed = await runCli(['replay', 'analytics.tally'], env);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    expect(replayed.stdout).toMatch(/^Rewound analytics\.tally: .* every event up to #\d+ comes through it again/);
+    expect(await withGame(delivered)).toEqual(before);
+
+    const noReset = await runCli(['replay', 'economy.on_encounter_resolved'], env);
+    expect(noReset.code).toBe(1);
+    expect(noReset.stderr).toMatch(/declares no reset.*\(WEFT_CONFLICT\)/);
+    const unknown = await runCli(['replay', 'nobody.here'], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/No durable subscription is named "nobody\.here".*\(WEFT_NOT_FOUND\)/);
+    const nats = await runCli(['replay', 'analytics.tally'], {
+      ...env,
+      WEFT_EVENTS_TRANSPORT: 'nats://127.0.0.1:4222',
+    });
+    expect(nats.code).toBe(1);
+    expect(nats.stderr).toMatch(/needs the database transport/);
+    const missing = await runCli(['replay'], env);
+    expect(missing.code).toBe(2);
+    expect(await withGame(delivered)).toEqual(before);
+  }, 120_000);
+});
