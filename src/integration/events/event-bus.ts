@@ -2,7 +2,7 @@ import type { SpanContext } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { Database, RetryPolicy } from '../database/internal.js';
-import { ConfigError, ConflictError, ForbiddenError, NotFoundError, UnavailableError } from '../errors/internal.js';
+import { ConfigError, ForbiddenError, NotFoundError, UnavailableError } from '../errors/internal.js';
 import { currentContext, formatTraceparent, type CounterSeries, type WeftMetrics } from '../monitoring/internal.js';
 import { matchesEventPattern, validationFailed, type ValidationManager } from '../validation/internal.js';
 import { readBacklog, type BacklogQuery, type EventBacklog } from './backlog.js';
@@ -21,7 +21,7 @@ import { MemoryTransport } from './memory-transport.js';
 import { replayLog } from './replay.js';
 import { checkSubscribeOptions } from './subscribe-options.js';
 import { runHandler, type Subscription } from './subscription.js';
-import { rewindSubscription, type SubscriptionRebuild } from './subscription-rewind.js';
+import { rebuildSubscription, type SubscriptionRebuild } from './subscription-rewind.js';
 import type { Transport } from './transport.js';
 import type {
   BatchOptions,
@@ -391,25 +391,12 @@ export class EventBus<M extends EventMap = Record<never, never>> {
    */
   async rebuild(name: string): Promise<SubscriptionRebuild> {
     const subscription = this.#subscriptions.find((s) => s.name === name && s.durable !== undefined);
-    if (subscription?.durable === undefined)
-      throw new NotFoundError(`No durable subscription is named "${name}".`, { details: { subscription: name } });
-    const reset = subscription.reset;
-    if (reset === undefined)
-      throw new ConflictError(
-        `Subscription "${name}" declares no reset: replayed, its handler's effects would happen twice.`,
-        { details: { subscription: name } },
-      );
-    if (!this.#transport.rewindable)
-      throw new ConflictError(
-        `Subscription "${name}" cannot be replayed on this transport: its position is the broker's, not a cursor ` +
-          'row a rebuild can rewind (replays need the database transport).',
-        { details: { subscription: name } },
-      );
-    await subscription.durable.ready;
-    const rebuilt = await rewindSubscription(this.#db, this.log, { name, reset });
+    const rebuilt = await rebuildSubscription(this.#db, this.log, this.#transport, {
+      name,
+      reset: subscription?.reset,
+      engine: subscription?.durable,
+    });
     this.#logger.info({ subscription: name, throughSeq: rebuilt.throughSeq }, 'subscription rewound for a replay');
-    subscription.durable.rewound();
-    this.#transport.committed();
     return rebuilt;
   }
 

@@ -1,13 +1,57 @@
 import type { Database } from '../database/internal.js';
-import { NotFoundError } from '../errors/internal.js';
+import { ConflictError, NotFoundError, UsageError } from '../errors/internal.js';
+import type { DeliveryEngine } from './delivery/delivery-engine.js';
 import type { EventLog } from './event-log.js';
 import type { EventTables } from './event-tables.js';
+import type { Transport } from './transport.js';
 
 /** What a rebuild did: the subscription, and the log's last event when it was rewound. */
 export interface SubscriptionRebuild {
   readonly subscription: string;
   /** The log's last sequence number at the rewind: once the subscription's cursor passes it, the replay is done. */
   readonly throughSeq: number;
+}
+
+/** What a rebuild needs of the subscription, as the bus keeps it: its reset, and its engine in this process. */
+export interface RebuildTarget {
+  readonly name: string;
+  readonly reset: (() => unknown) | undefined;
+  readonly engine: Pick<DeliveryEngine, 'ready' | 'rewound'> | undefined;
+}
+
+/**
+ * `bus.rebuild`: refuses what cannot be replayed before anything is written (NotFoundError for no durable subscription
+ * of that name in this process; ConflictError for one without `reset`, whose effects would happen twice, or on a
+ * transport that keeps positions of its own; UsageError inside a transaction, whose commit the rewind must not wait
+ * for), rewinds, then tells this process's engine and wakes the transport.
+ */
+export async function rebuildSubscription(
+  db: Database<EventTables>,
+  log: EventLog,
+  transport: Pick<Transport, 'rewindable' | 'committed'>,
+  target: RebuildTarget,
+): Promise<SubscriptionRebuild> {
+  const { name, reset, engine } = target;
+  const details = { details: { subscription: name } };
+  if (engine === undefined) throw new NotFoundError(`No durable subscription is named "${name}".`, details);
+  if (reset === undefined)
+    throw new ConflictError(
+      `Subscription "${name}" declares no reset: replayed, its handler's effects would happen twice.`,
+      details,
+    );
+  if (!transport.rewindable)
+    throw new ConflictError(
+      `Subscription "${name}" cannot be replayed on this transport: its position is the broker's, not a cursor ` +
+        'row a rebuild can rewind (replays need the database transport).',
+      details,
+    );
+  if (db.inTransaction())
+    throw new UsageError(`Replay subscription "${name}" outside a transaction: its rewind commits on its own.`);
+  await engine.ready;
+  const rebuilt = await rewindSubscription(db, log, { name, reset });
+  engine.rewound();
+  transport.committed();
+  return rebuilt;
 }
 
 /**
