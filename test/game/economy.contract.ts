@@ -79,6 +79,27 @@ export function economyContract(name: string, options: TestIntegrationOptions): 
       });
     });
 
+    it('credits and debits only a wallet the caller may act on: another player’s is a 404, nothing moved', async () => {
+      const { a } = await world();
+      for (const attempt of [
+        weft.execute('economy.debit', { characterId: a, gold: 80, sink: 'buying' }, { actor: bob }),
+        weft.execute('economy.credit', { characterId: a, gold: 1000, source: 'loot' }, { actor: bob }),
+      ]) {
+        const refused = await attempt.catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(NotFoundError);
+        expect((refused as NotFoundError).message).toBe(`Character ${a} has no wallet (yet).`);
+      }
+      expect(await weft.execute('economy.wallet', { characterId: a }, { actor: ann })).toMatchObject({ gold: 80 });
+      // Its owner, an operator and the game's own subscriptions (a system actor) still move it.
+      await weft.execute('economy.debit', { characterId: a, gold: 5, sink: 'buying' }, { actor: ann });
+      const operator = { kind: 'operator', id: 'op', roles: ['admin'] } as const;
+      await weft.execute('economy.credit', { characterId: a, gold: 3, source: 'loot' }, { actor: operator });
+      expect(await weft.execute('economy.credit', { characterId: a, gold: 2, source: 'loot' })).toEqual({
+        characterId: a,
+        gold: 80,
+      });
+    });
+
     it('refuses amounts that are zero, negative, fractional, past 2^53 or overflowing a balance, moving nothing', async () => {
       const { a, b } = await world();
       for (const gold of [0, -5, 1.5, 2 ** 53, Number.NaN]) {

@@ -3,6 +3,7 @@ import {
   NotFoundError,
   ValidationError,
   defineSystem,
+  type Actor,
   type SystemDefinition,
   issue,
 } from '../../../integration/index.js';
@@ -127,10 +128,22 @@ export function economySystem(): SystemDefinition<'economy'> {
         },
       );
 
+      /**
+       * Refuses, as a wallet that does not exist (404), a credit or debit of a wallet the caller may not act on: these
+       * commands run as their caller, like every other, so another player's wallet answers as no wallet.
+       */
+      async function mayMove(actor: Actor, characterId: string): Promise<void> {
+        if (actor.kind === 'system' || (actor.roles ?? []).includes('admin')) return;
+        const wallet = await wallets.get(characterId);
+        if (wallet !== undefined && wallet.ownerId !== actor.id)
+          throw new NotFoundError(`Character ${characterId} has no wallet (yet).`, { details: { characterId } });
+      }
+
       sys.command(
         'credit',
         { input: CreditInput, output: Balance },
-        async ({ characterId, gold, source }, { correlationId }) => {
+        async ({ characterId, gold, source }, { correlationId, actor }) => {
+          await mayMove(actor, characterId);
           const moved = await move(
             [
               { account: `source:${source}`, amount: -gold },
@@ -146,7 +159,8 @@ export function economySystem(): SystemDefinition<'economy'> {
       sys.command(
         'debit',
         { input: DebitInput, output: Balance },
-        async ({ characterId, gold, sink }, { correlationId }) => {
+        async ({ characterId, gold, sink }, { correlationId, actor }) => {
+          await mayMove(actor, characterId);
           const moved = await move(
             [
               { account: walletAccount(characterId), amount: -gold },
