@@ -28,6 +28,11 @@ const itemCrafted = defineEvent({
 
 const quiet = { warn: () => undefined, error: () => undefined, info: () => undefined } as unknown as WeftLogger['root'];
 
+/** A tally of the crafted items without a key: an event counted twice is two rows. */
+interface Tallied {
+  tallied: { n: number };
+}
+
 interface Projection {
   /** One row per event the projection counted: a second count of one event breaks the key. */
   projected: { event_id: string; n: number };
@@ -198,6 +203,110 @@ export function subscriptionRebuildContract(name: string, open: () => Promise<Te
       await bus.drain();
       await expect(bus.rebuild('projection')).rejects.toThrow(/cannot be replayed on this transport/);
       expect(await projected()).toEqual([0, 1]);
+    });
+
+    it('a redrive racing a replay in another process: its event counted once', async () => {
+      // A tally with no key: an event counted twice shows as two rows.
+      await db.executor().schema.createTable('tallied').addColumn('n', 'integer').execute();
+      const tallied = async (): Promise<number[]> => {
+        const rows = await db.withTables<Tallied>().executor().selectFrom('tallied').select('n').execute();
+        return rows.map((row) => Number(row.n)).sort((a, b) => a - b);
+      };
+      const holderDb = await db.connectAgain();
+      closing.push(() => holderDb.close());
+      const operatorDb = await db.connectAgain();
+      closing.push(() => operatorDb.close());
+      let broken = true;
+      let reached: () => void = () => undefined;
+      const inReset = new Promise<void>((resolve) => (reached = resolve));
+      let goOn: () => void = () => undefined;
+      const released = new Promise<void>((resolve) => (goOn = resolve));
+      const tally = (bus: ReturnType<typeof busOn>, on: Database<unknown>, gated: boolean) => {
+        const rows = on.withTables<Tallied>();
+        bus.subscribe(
+          'crafting.item_crafted',
+          async (event) => {
+            if (broken && event.data.n === 3) throw new Error('the tally cannot read item 3 yet');
+            await rows.executor().insertInto('tallied').values({ n: event.data.n }).execute();
+          },
+          {
+            name: 'projection',
+            startFrom: 'beginning',
+            reset: async () => {
+              await rows.executor().deleteFrom('tallied').execute();
+              // The rewind's transaction stays open after its reset here while the redrive runs.
+              if (gated) {
+                reached();
+                await released;
+              }
+            },
+          },
+        );
+      };
+      const holder = busOn(holderDb);
+      tally(holder, holderDb, false);
+      await holder.ready();
+      await publish(holder, 0, 6);
+      await holder.drain();
+      const [letter] = await holder.deadLetters.list({ subscription: 'projection' });
+      expect(letter).toBeDefined();
+      const operator = busOn(operatorDb);
+      tally(operator, operatorDb, true);
+      await operator.ready();
+
+      // The code is fixed; one operator replays the subscription while another redrives its dead letter.
+      broken = false;
+      const rebuild = operator.rebuild('projection');
+      await inReset;
+      const redriven = holder.deadLetters.redrive([letter?.id ?? '']);
+      await sleep(200);
+      goOn();
+      await rebuild;
+      await redriven;
+      await until(async () => (await tallied()).length >= 6);
+      await sleep(500);
+      expect(await tallied()).toEqual(range(6));
+      expect(await operator.deadLetters.list()).toEqual([]);
+    });
+
+    it('two redrives of one dead letter at once, in two processes: its handler runs once', async () => {
+      await db.executor().schema.createTable('tallied').addColumn('n', 'integer').execute();
+      let broken = true;
+      const tally = (bus: ReturnType<typeof busOn>, on: Database<unknown>) => {
+        const rows = on.withTables<Tallied>();
+        bus.subscribe(
+          'crafting.item_crafted',
+          async (event) => {
+            if (event.data.n === 3) {
+              if (broken) throw new Error('the tally cannot read item 3 yet');
+              await sleep(100);
+            }
+            await rows.executor().insertInto('tallied').values({ n: event.data.n }).execute();
+          },
+          { name: 'projection', startFrom: 'beginning' },
+        );
+      };
+      const [oneDb, otherDb] = [await db.connectAgain(), await db.connectAgain()];
+      closing.push(
+        () => oneDb.close(),
+        () => otherDb.close(),
+      );
+      const [one, other] = [busOn(oneDb), busOn(otherDb)];
+      tally(one, oneDb);
+      tally(other, otherDb);
+      await Promise.all([one.ready(), other.ready()]);
+      await publish(one, 0, 6);
+      // Whichever of the two holds the subscription delivers it.
+      await until(async () => (await one.deadLetters.list({ subscription: 'projection' })).length === 1);
+      const [letter] = await one.deadLetters.list({ subscription: 'projection' });
+      broken = false;
+      const done = await Promise.all([
+        one.deadLetters.redrive([letter?.id ?? '']),
+        other.deadLetters.redrive([letter?.id ?? '']),
+      ]);
+      expect(done.flat()).toEqual([letter?.id]);
+      const rows = await db.withTables<Tallied>().executor().selectFrom('tallied').select('n').execute();
+      expect(rows.map((row) => Number(row.n)).sort((a, b) => a - b)).toEqual(range(6));
     });
 
     it('fences a delivery in flight in another process: each event counted once after the replay', async () => {

@@ -56,11 +56,11 @@ export async function rebuildSubscription(
 
 /**
  * Rewinds a durable subscription to the start of the log, in one transaction flushed to disk: its cursor row goes to
- * 0 with a new lease epoch and no holder, `reset` clears what its handler built, and its inbox rows and dead letters
- * go (every event comes again). The cursor row is written first: on PostgreSQL that waits for a delivery that moved
- * it already to commit, and a delivery yet to move it then finds another epoch and rolls back whole (with SQLite's one
- * writer, deliveries and the rewind simply take turns). Whichever process claims the subscription next, this one or
- * another, reads it from 0 and delivers everything again through the usual path.
+ * 0 with a new lease epoch and no holder, its dead letters go, `reset` clears what its handler built, and its
+ * inbox rows go (every event comes again). The cursor row is written first: on PostgreSQL that waits for a delivery
+ * that moved it already to commit, and a delivery yet to move it then finds another epoch and rolls back whole (with
+ * SQLite's one writer, deliveries and the rewind simply take turns). Whichever process claims the subscription next,
+ * this one or another, reads it from 0 and delivers everything again through the usual path.
  */
 export async function rewindSubscription(
   db: Database<EventTables>,
@@ -83,9 +83,13 @@ export async function rewindSubscription(
         .where('subscription', '=', name)
         .executeTakeFirst();
       if (Number(moved.numUpdatedRows) !== 1) throw new NotFoundError(`Subscription "${name}" has no cursor yet.`);
+      // The dead letters before the reset: a redrive takes its letter's row first, so one in flight is waited for
+      // here and its effects are then cleared by the reset and its inbox row deleted below; one yet to start finds its
+      // letter gone and runs nothing. After the reset, a redrive committing in between kept its effects past the reset
+      // while its inbox row went, and the replay counted its event again.
+      await db.executor().deleteFrom('weft_dead_letters').where('subscription', '=', name).execute();
       await reset();
       await db.executor().deleteFrom('weft_event_inbox').where('subscription', '=', name).execute();
-      await db.executor().deleteFrom('weft_dead_letters').where('subscription', '=', name).execute();
       return { subscription: name, throughSeq: await log.lastSeq() };
     },
     { durability: 'full' },

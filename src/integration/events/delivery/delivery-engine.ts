@@ -102,7 +102,12 @@ export class DeliveryEngine {
   }
 
   readonly #wake = (): void => {
-    this.drain().catch((error: unknown) => this.#context.recorder.roundFailed(error));
+    // A wake-up that joins a round in flight (every commit under load) leaves its failure to whoever started it: one
+    // failed round is reported once, not once per wake-up that joined it.
+    const joined = this.#running !== undefined;
+    const round = this.drain();
+    if (joined) round.catch(() => undefined);
+    else round.catch((error: unknown) => this.#context.recorder.roundFailed(error));
   };
 
   async #drain(): Promise<void> {

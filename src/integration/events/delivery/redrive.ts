@@ -3,6 +3,9 @@ import { describeFailure } from './dead-letter.js';
 import type { DeliveryContext } from './delivery-context.js';
 import { deliveryTransaction } from './delivery-transaction.js';
 
+/** The dead letter was gone when the redrive's transaction took it. */
+class DeadLetterGone extends Error {}
+
 /**
  * Runs a dead-lettered event through the subscription's handler again, in one transaction with its
  * inbox row and the dead letter's removal. Resolves true when it went through; a new failure is
@@ -21,13 +24,24 @@ export async function redrive(
     await deliveryTransaction(
       context,
       async (handle) => {
+        // Taken before the handler runs: a redrive of the same letter elsewhere, or a replay's rewind (which deletes
+        // the subscription's dead letters before its reset), holds the row until it commits, and this one then finds
+        // it gone and runs nothing. Deleted last, both redrives ran the handler (its effects twice), and a redrive that
+        // committed inside a rewind left its effects past the reset with its inbox row deleted (counted again).
+        const taken = await db
+          .executor()
+          .deleteFrom('weft_dead_letters')
+          .where('id', '=', deadLetterId)
+          .executeTakeFirst();
+        if (Number(taken.numDeletedRows) !== 1) throw new DeadLetterGone();
         await handle([envelope]);
         await context.inbox.recordOnce(envelope);
-        await db.executor().deleteFrom('weft_dead_letters').where('id', '=', deadLetterId).execute();
       },
       { durability: 'full' },
     );
   } catch (error) {
+    // Redriven, discarded or forgotten by a replay meanwhile: nothing ran, nothing to record.
+    if (error instanceof DeadLetterGone) return false;
     await db
       .executor()
       .updateTable('weft_dead_letters')
