@@ -278,6 +278,49 @@ export function subscriptionLeaseContract(name: string, open: () => Promise<Test
       expect(await cursor()).toBe(2);
     });
 
+    it('forgets, after a replay in its process, only a claim made before the rewind', async () => {
+      const tables = db.withTables<EventTables>();
+      await tables
+        .executor()
+        .insertInto('weft_event_cursors')
+        .values({ subscription: 'ledger', seq: 0, updated_at: new Date().toISOString() })
+        .execute();
+      const on = (await connection()).withTables<EventTables>();
+      const lease = new SubscriptionLease({
+        db: on,
+        queries: new EventLogQueries(() => on.executor()),
+        subscription: 'ledger',
+        leaseMs: LEASE_MS,
+        logger: quiet,
+      });
+      closing.push(() => lease.release());
+      const epochOf = async () =>
+        Number(
+          (await tables.executor().selectFrom('weft_event_cursors').select('epoch').executeTakeFirstOrThrow()).epoch,
+        );
+      const rewind = async (): Promise<number> => {
+        await tables.executor().updateTable('weft_event_cursors').set({ holder: null, lease_until: 0 }).execute();
+        await tables
+          .executor()
+          .updateTable('weft_event_cursors')
+          .set((eb) => ({ epoch: eb('epoch', '+', 1) }))
+          .execute();
+        return epochOf();
+      };
+      expect(await lease.claim()).toBe(0);
+      // A rewind, then this process claims again before it is told of the rewind: the new claim is kept.
+      const rewoundAt = await rewind();
+      await sleep(LEASE_MS / 5 + 20);
+      expect(await lease.claim()).toBe(0);
+      lease.forget('a replay', rewoundAt);
+      expect(lease.held).toBe(true);
+      // Told of a rewind after its claim: the claim goes, and the next one comes at once.
+      lease.forget('a replay', await rewind());
+      expect(lease.held).toBe(false);
+      expect(await lease.claim()).toBe(0);
+      expect(lease.held).toBe(true);
+    });
+
     it('calls each handler once per event with two processes running one subscription', async () => {
       const calls = new Map<string, number>();
       const buses = await Promise.all(

@@ -226,8 +226,8 @@ class MemoryStream implements TransportStream {
     return events;
   }
 
-  rewound(): void {
-    this.#lease.forget('a replay in this process rewound its cursor');
+  rewound(epoch: number): void {
+    this.#lease.forget('a replay in this process rewound its cursor', epoch);
   }
 
   fence(): void {

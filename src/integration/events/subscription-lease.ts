@@ -166,9 +166,12 @@ export class SubscriptionLease {
     }
   }
 
-  /** Drops the claim without asking the database (its row was rewound and freed already); next claim at once. */
-  forget(why: string): void {
-    if (this.#epoch === undefined) return;
+  /**
+   * Drops a claim older than epoch `before` without asking the database (its row was rewound and freed already, at
+   * that epoch); the next claim may come at once. A claim made since (after the rewind committed) stays.
+   */
+  forget(why: string, before: number): void {
+    if (this.#epoch === undefined || this.#epoch >= before) return;
     // Given up on purpose, not lost to another process: no warning.
     this.#options.logger?.info({ subscription: this.#options.subscription, why }, 'gave the subscription lease up');
     this.#drop();

@@ -48,8 +48,8 @@ export async function rebuildSubscription(
   if (db.inTransaction())
     throw new UsageError(`Replay subscription "${name}" outside a transaction: its rewind commits on its own.`);
   await engine.ready;
-  const rebuilt = await rewindSubscription(db, log, { name, reset });
-  engine.rewound();
+  const { rebuilt, epoch } = await rewindSubscription(db, log, { name, reset });
+  engine.rewound(epoch);
   transport.committed();
   return rebuilt;
 }
@@ -66,7 +66,7 @@ export async function rewindSubscription(
   db: Database<EventTables>,
   log: EventLog,
   subscription: { readonly name: string; readonly reset: () => unknown },
-): Promise<SubscriptionRebuild> {
+): Promise<{ rebuilt: SubscriptionRebuild; epoch: number }> {
   const { name, reset } = subscription;
   return db.transaction(
     async () => {
@@ -81,8 +81,9 @@ export async function rewindSubscription(
           updated_at: new Date().toISOString(),
         }))
         .where('subscription', '=', name)
+        .returning('epoch')
         .executeTakeFirst();
-      if (Number(moved.numUpdatedRows) !== 1) throw new NotFoundError(`Subscription "${name}" has no cursor yet.`);
+      if (moved === undefined) throw new NotFoundError(`Subscription "${name}" has no cursor yet.`);
       // The dead letters before the reset: a redrive takes its letter's row first, so one in flight is waited for
       // here and its effects are then cleared by the reset and its inbox row deleted below; one yet to start finds its
       // letter gone and runs nothing. After the reset, a redrive committing in between kept its effects past the reset
@@ -90,7 +91,7 @@ export async function rewindSubscription(
       await db.executor().deleteFrom('weft_dead_letters').where('subscription', '=', name).execute();
       await reset();
       await db.executor().deleteFrom('weft_event_inbox').where('subscription', '=', name).execute();
-      return { subscription: name, throughSeq: await log.lastSeq() };
+      return { rebuilt: { subscription: name, throughSeq: await log.lastSeq() }, epoch: Number(moved.epoch) };
     },
     { durability: 'full' },
   );

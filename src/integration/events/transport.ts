@@ -49,10 +49,10 @@ export interface TransportStream {
    */
   fence(): void;
   /**
-   * A replay in this process rewound the subscription's cursor row (only on a `rewindable` transport): forget the
-   * claim and the position, so the next fetch claims it afresh and reads from where the row now says.
+   * A replay in this process rewound the subscription's cursor row (only on a `rewindable` transport), at lease
+   * `epoch`: forget a claim older than that, so the next fetch claims it afresh and reads from where the row now says.
    */
-  rewound?(): void;
+  rewound?(epoch: number): void;
   /** Stops waking; what was not acknowledged comes again to the next stream of this name. */
   close(): Promise<void>;
 }

@@ -84,9 +84,9 @@ export class DeliveryEngine {
     return redrive(this.#context, deadLetterId, envelope, attempts);
   }
 
-  /** The subscription's cursor was rewound by a replay in this process: the stream forgets where it stood. */
-  rewound(): void {
-    this.#context.stream.rewound?.();
+  /** A replay in this process rewound the cursor, at lease `epoch`: the stream forgets where it stood before. */
+  rewound(epoch: number): void {
+    this.#context.stream.rewound?.(epoch);
   }
 
   /** Stops after the transaction in hand (a backoff wait is cut short), then closes the stream. */
