@@ -1,0 +1,3 @@
+import { marketRacesContract } from './market-races.contract.js';
+
+marketRacesContract('SQLite file', { file: true });
