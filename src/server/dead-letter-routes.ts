@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { NotFoundError, type DeadLetter, type DeadLetters } from '../integration/internal.js';
 import { DeadLetterId, DeadLetterView, SubscriptionName } from './console-schemas.js';
+import { NO_BODY } from './json-body.js';
 import type { OperatorAccess } from './operator-access.js';
 
 /**
@@ -83,7 +84,7 @@ export function registerDeadLetterRoutes(
         security,
         params: DeadLetterId,
         // Takes no body: one that says something is refused rather than ignored.
-        body: z.strictObject({}).nullish(),
+        body: NO_BODY,
         response: {
           200: z.strictObject({ id: z.string(), redriven: z.boolean(), deadLetter: DeadLetterView.optional() }),
         },

@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { ValidationError, currentContext, issue, type Integration } from '../integration/internal.js';
 import type { GameRoute, RateLimit, RouteCall } from '../game/index.js';
-import { requireBody } from './json-body.js';
+import { NO_BODY, requireBody } from './json-body.js';
 import { accessCheck } from './request-actor.js';
 
 declare module 'fastify' {
@@ -80,9 +79,6 @@ export function mountGameRoutes(
     });
   }
 }
-
-/** The body of a route that takes none: nothing, or an empty object (which some clients always send). */
-const NO_BODY = z.strictObject({}).nullish();
 
 async function handle(
   route: GameRoute,

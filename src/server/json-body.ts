@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
+import { z } from 'zod';
 import { BadRequestError } from '../integration/internal.js';
 
 /**
@@ -49,3 +50,6 @@ export function requireBody(request: FastifyRequest, _reply: FastifyReply, done:
       : undefined,
   );
 }
+
+/** The body of a route that takes none: nothing, or an empty object (which some clients always send); any other 422. */
+export const NO_BODY = z.strictObject({}).nullish();

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { EventBus } from '../integration/internal.js';
 import { SubscriptionName } from './console-schemas.js';
+import { NO_BODY } from './json-body.js';
 import type { OperatorAccess } from './operator-access.js';
 
 /**
@@ -27,7 +28,7 @@ export function registerSubscriptionRoutes(
         tags: ['operator'],
         security: [{ bearer: [] }],
         params: z.strictObject({ name: SubscriptionName }),
-        body: z.strictObject({}).nullish(),
+        body: NO_BODY,
         response: {
           202: z.strictObject({
             subscription: z.string(),

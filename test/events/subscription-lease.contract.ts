@@ -95,6 +95,22 @@ export function subscriptionLeaseContract(name: string, open: () => Promise<Test
       return Number(row.seq);
     };
 
+    /** The subscription's cursor row, as a stream's start makes it, for tests that drive a lease alone. */
+    const cursorRow = () =>
+      db
+        .withTables<EventTables>()
+        .executor()
+        .insertInto('weft_event_cursors')
+        .values({ subscription: 'ledger', seq: 0, updated_at: new Date().toISOString() })
+        .execute();
+
+    /** A lease of its own over `on` (`queries` compiled with `on`'s builder), given up when the test ends. */
+    const leaseOver = (on: Database<EventTables>, queries = new EventLogQueries(() => on.executor())) => {
+      const made = new SubscriptionLease({ db: on, queries, subscription: 'ledger', leaseMs: LEASE_MS, logger: quiet });
+      closing.push(() => made.release());
+      return made;
+    };
+
     beforeEach(async () => {
       closing = [];
       db = await open();
@@ -185,22 +201,8 @@ export function subscriptionLeaseContract(name: string, open: () => Promise<Test
 
     it('tells a holder whether it took the subscription back with nobody holding it in between', async () => {
       const tables = db.withTables<EventTables>();
-      await tables
-        .executor()
-        .insertInto('weft_event_cursors')
-        .values({ subscription: 'ledger', seq: 0, updated_at: new Date().toISOString() })
-        .execute();
-      const lease = (on: Database<unknown>): SubscriptionLease => {
-        const made = new SubscriptionLease({
-          db: on.withTables<EventTables>(),
-          queries: new EventLogQueries(() => on.withTables<EventTables>().executor()),
-          subscription: 'ledger',
-          leaseMs: LEASE_MS,
-          logger: quiet,
-        });
-        closing.push(() => made.release());
-        return made;
-      };
+      await cursorRow();
+      const lease = (on: Database<unknown>): SubscriptionLease => leaseOver(on.withTables<EventTables>());
       const claimed = async (holder: SubscriptionLease): Promise<boolean> => {
         for (const until = Date.now() + 5 * LEASE_MS; Date.now() < until; await sleep(10)) {
           if ((await holder.claim()) !== undefined) return true;
@@ -227,11 +229,7 @@ export function subscriptionLeaseContract(name: string, open: () => Promise<Test
 
     it('keeps a newer claim when a cursor move of the claim before it comes back refused', async () => {
       const tables = db.withTables<EventTables>();
-      await tables
-        .executor()
-        .insertInto('weft_event_cursors')
-        .values({ subscription: 'ledger', seq: 0, updated_at: new Date().toISOString() })
-        .execute();
+      await cursorRow();
       const on = (await connection()).withTables<EventTables>();
       // The cursor move's answer is held back until the test lets it through: the move ran, its result is in flight.
       let letThrough: () => void = () => undefined;
@@ -255,14 +253,7 @@ export function subscriptionLeaseContract(name: string, open: () => Promise<Test
           });
         },
       } as Database<EventTables>;
-      const lease = new SubscriptionLease({
-        db: slowAnswers,
-        queries: new EventLogQueries(() => on.executor()),
-        subscription: 'ledger',
-        leaseMs: LEASE_MS,
-        logger: quiet,
-      });
-      closing.push(() => lease.release());
+      const lease = leaseOver(slowAnswers, new EventLogQueries(() => on.executor()));
       expect(await lease.claim()).toBe(0);
       // Its lease is lost (cut off past it), so the move it starts now finds the row under another claim...
       await tables.executor().updateTable('weft_event_cursors').set({ holder: 'cut off', lease_until: 0 }).execute();
@@ -280,20 +271,9 @@ export function subscriptionLeaseContract(name: string, open: () => Promise<Test
 
     it('forgets, after a replay in its process, only a claim made before the rewind', async () => {
       const tables = db.withTables<EventTables>();
-      await tables
-        .executor()
-        .insertInto('weft_event_cursors')
-        .values({ subscription: 'ledger', seq: 0, updated_at: new Date().toISOString() })
-        .execute();
+      await cursorRow();
       const on = (await connection()).withTables<EventTables>();
-      const lease = new SubscriptionLease({
-        db: on,
-        queries: new EventLogQueries(() => on.executor()),
-        subscription: 'ledger',
-        leaseMs: LEASE_MS,
-        logger: quiet,
-      });
-      closing.push(() => lease.release());
+      const lease = leaseOver(on);
       const epochOf = async () =>
         Number(
           (await tables.executor().selectFrom('weft_event_cursors').select('epoch').executeTakeFirstOrThrow()).epoch,
