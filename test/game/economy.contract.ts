@@ -81,11 +81,12 @@ export function economyContract(name: string, options: TestIntegrationOptions): 
 
     it('credits and debits only a wallet the caller may act on: another player’s is a 404, nothing moved', async () => {
       const { a } = await world();
+      // One at a time: both started at once, the second's refusal would go unhandled while the first is awaited.
       for (const attempt of [
-        weft.execute('economy.debit', { characterId: a, gold: 80, sink: 'buying' }, { actor: bob }),
-        weft.execute('economy.credit', { characterId: a, gold: 1000, source: 'loot' }, { actor: bob }),
+        () => weft.execute('economy.debit', { characterId: a, gold: 80, sink: 'buying' }, { actor: bob }),
+        () => weft.execute('economy.credit', { characterId: a, gold: 1000, source: 'loot' }, { actor: bob }),
       ]) {
-        const refused = await attempt.catch((e: unknown) => e);
+        const refused = await attempt().catch((e: unknown) => e);
         expect(refused).toBeInstanceOf(NotFoundError);
         expect((refused as NotFoundError).message).toBe(`Character ${a} has no wallet (yet).`);
       }
