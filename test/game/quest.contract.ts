@@ -243,5 +243,52 @@ export function questContract(name: string, options: TestIntegrationOptions): vo
       expect(await weft.execute('quest.claim', ref2, { ...as, idempotencyKey: 'claim-1' })).toEqual(first);
       expect(await weft.execute('economy.wallet', { characterId: second.id }, as)).toMatchObject({ gold: 70 });
     });
+
+    it('pays claims while their characters sell at the market, all at once, with no deadlock', async () => {
+      // No retries: a deadlock reaches the caller instead of being retried away. A claim paid the gold (the wallet's
+      // lock) before the xp (the character's) while a sale takes the items before paying: on PostgreSQL the two
+      // could each wait for the other.
+      weft = await questWorld({ ...options, retry: { maxAttempts: 1 } });
+      const heroes = [];
+      for (let i = 0; i < 8; i++) {
+        const hero = await weft.execute('character.create', { name: `Hero${i}`, class: 'warrior' }, { actor: ann });
+        await weft.execute('character.give_items', {
+          characterId: hero.id,
+          items: [{ itemId: 'healing_potion', count: 10 }],
+          reason: 'loot',
+        });
+        await weft.execute('quest.accept', { characterId: hero.id, questId: 'slime_cleanup' }, { actor: ann });
+        heroes.push(hero);
+      }
+      await fights(
+        weft,
+        heroes.flatMap((hero) => Array.from({ length: 5 }, () => fight(hero, 'slime', 'the_wild'))),
+      );
+      await weft.events.drain();
+      const sells = 6;
+      const outcomes = await Promise.allSettled(
+        heroes.flatMap((hero) => [
+          weft.execute('quest.claim', { characterId: hero.id, questId: 'slime_cleanup' }, { actor: ann }),
+          ...Array.from({ length: sells }, () =>
+            weft.execute(
+              'economy.sell',
+              { characterId: hero.id, itemId: 'healing_potion', quantity: 1 },
+              { actor: ann },
+            ),
+          ),
+        ]),
+      );
+      expect(outcomes.flatMap((o) => (o.status === 'rejected' ? [String(o.reason)] : []))).toEqual([]);
+      for (const hero of heroes) {
+        // 50 to start, 20 for the quest, 6 a potion (src/game/content/market.json); 50 xp.
+        expect(await weft.execute('economy.wallet', { characterId: hero.id }, { actor: ann })).toMatchObject({
+          gold: 50 + 20 + sells * 6,
+        });
+        expect(await weft.execute('character.get', { characterId: hero.id }, { actor: ann })).toMatchObject({
+          xp: 50,
+          inventory: expect.objectContaining({ healing_potion: 10 - sells }) as unknown,
+        });
+      }
+    });
   });
 }

@@ -3,7 +3,7 @@ import type { QuestView } from './schemas.js';
 
 /**
  * Takes a claimed quest's collected items and pays its rewards through their owners' commands:
- * the items to collect (a 409 naming what is missing), gold as `quest_reward`, items, xp and
+ * the items to collect (a 409 naming what is missing), items, xp, gold as `quest_reward` and
  * reputation. Run inside the claim, so everything commits with it or nothing does.
  */
 export async function payRewards(execute: Execute, characterId: string, quest: QuestView): Promise<void> {
@@ -18,9 +18,11 @@ export async function payRewards(execute: Execute, characterId: string, quest: Q
     await execute('character.take_items', { characterId, items, reason });
   }
   const { gold, xp, items, reputation } = quest.rewards;
-  if (gold > 0) await execute('economy.credit', { characterId, gold, source: 'quest_reward' });
+  // The character before the wallet, the order sales, crafts and buys lock them in: gold first deadlocked on
+  // PostgreSQL with a sale of the same character's (test/game/quest.contract.ts).
   if (items.length > 0) await execute('character.give_items', { characterId, items, reason: 'quest_reward' });
   if (xp > 0) await execute('character.gain_xp', { characterId, xp });
+  if (gold > 0) await execute('economy.credit', { characterId, gold, source: 'quest_reward' });
   for (const { factionId, amount } of reputation) {
     await execute('diplomacy.change_reputation', { characterId, factionId, amount, reason });
   }
