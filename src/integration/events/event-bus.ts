@@ -9,9 +9,10 @@ import { readBacklog, type BacklogQuery, type EventBacklog } from './backlog.js'
 import { BatchCollector } from './batch-collector.js';
 import { DeadLetters } from './dead-letters.js';
 import type { EventDefinition } from './definition.js';
-import { DeliveryEngine } from './delivery/delivery-engine.js';
+import type { DeliveryEngine } from './delivery/delivery-engine.js';
 import { DeliveryMetrics } from './delivery-metrics.js';
 import { DeliveryQueue } from './delivery-queue.js';
+import { CursorsRead, startDurableDelivery } from './durable-start.js';
 import { envelopeTime, type EventEnvelope } from './envelope.js';
 import { publishTrace } from './event-context.js';
 import { EventLogQueries } from './event-log-queries.js';
@@ -20,7 +21,7 @@ import type { EventTables } from './event-tables.js';
 import { MemoryTransport } from './memory-transport.js';
 import { replayLog } from './replay.js';
 import { checkSubscribeOptions } from './subscribe-options.js';
-import { runHandler, type Subscription } from './subscription.js';
+import type { Subscription } from './subscription.js';
 import { rebuildSubscription, type SubscriptionRebuild } from './subscription-rewind.js';
 import type { Transport } from './transport.js';
 import type {
@@ -88,15 +89,9 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   readonly #liveDispatch: VolatileDispatch;
   readonly #transport: Transport;
   readonly #queries: EventLogQueries;
+  readonly #cursors = new CursorsRead();
   #nextId = 1;
   #closed = false;
-  /**
-   * Every durable subscription's cursor is read: a durable publish waits for it, so a new subscriber's "now" misses
-   * nothing.
-   */
-  #durablesReady: Promise<unknown> = Promise.resolve();
-  /** False while some durable subscription is still reading its cursor (publish then waits for #durablesReady). */
-  #durablesSettled = true;
 
   constructor(options: EventBusOptions) {
     this.#db = options.db.withTables<EventTables>();
@@ -152,7 +147,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
   ): Promise<EventEnvelope<T, M[T]>> {
     const { envelope, definition, trace } = this.#envelope(type, data, options);
     if (definition.durable) {
-      if (!this.#durablesSettled) await this.#durablesReady;
+      if (!this.#cursors.settled) await this.#cursors.wait();
       // Inside a transaction the append joins it (no savepoint: one failed insert fails the publish, which throws
       // anyway).
       if (this.#db.inTransaction()) await this.log.append(envelope);
@@ -262,44 +257,21 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       this.#live.sort((a, b) => b.priority - a.priority || a.id - b.id);
       this.#liveDispatch.invalidate();
     } else if (this.#matchesDurable(pattern)) {
-      if (options.name === undefined)
-        throw new ConfigError(
-          `Subscription to ${pattern} receives durable events, so it needs a stable name (its consumer id).`,
-        );
-      if (batch !== undefined && (options.concurrency ?? 1) > 1)
-        throw new ConfigError(
-          `Subscription "${options.name}" receives durable events in batches, which go one batch at a time: drop concurrency or batch.`,
-        );
-      const startFrom = options.startFrom ?? 'now';
-      subscription.durable = new DeliveryEngine({
-        db: this.#db,
-        stream: this.#transport.subscribe({ name: options.name, pattern, startFrom }),
-        subscription: {
-          name: options.name,
-          pattern,
-          startFrom,
-          filter: subscription.filter,
-          retry: { ...this.#retry, ...options.retry },
-          batchSize: batch?.maxSize ?? 1,
-          durability: options.durability ?? 'deferred',
-          concurrency: options.concurrency ?? 1,
-          timeoutMs,
-          // The engine counts, retries and logs its own attempts.
-          handle: (envelopes) => runHandler(subscription, envelopes, undefined),
-        },
-        queries: this.#queries,
-        metrics: this.#metrics,
-        logger: this.#logger,
-      });
-      const ready = Promise.all([this.#durablesReady, subscription.durable.ready]);
-      this.#durablesReady = ready;
-      this.#durablesSettled = false;
-      void ready.then(
-        () => {
-          if (this.#durablesReady === ready) this.#durablesSettled = true;
-        },
-        () => undefined,
-      );
+      try {
+        subscription.durable = startDurableDelivery(subscription, options, {
+          db: this.#db,
+          transport: this.#transport,
+          queries: this.#queries,
+          retry: this.#retry,
+          metrics: this.#metrics,
+          logger: this.#logger,
+        });
+      } catch (error) {
+        // Refused: nothing of it stays, its queue-depth gauge included.
+        subscription.stopWatching?.();
+        throw error;
+      }
+      this.#cursors.add(subscription.durable.ready);
     }
     this.#subscriptions.push(subscription);
     this.#subscriptions.sort((a, b) => b.priority - a.priority || a.id - b.id);
@@ -337,7 +309,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
    * @example await bus.backlog({ types: ['state.changed'], prefixes: ['economy:', 'character:'] })
    */
   async backlog(query: BacklogQuery): Promise<EventBacklog> {
-    await this.#durablesReady;
+    await this.#cursors.wait();
     const takers = this.#subscriptions.flatMap((s) => {
       if (s.durable === undefined || s.name === undefined) return [];
       const types = query.types.filter((type) => matchesEventPattern(s.pattern, type));
@@ -402,7 +374,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
 
   /** Resolves once every durable subscription has read its cursor (tests, start-up). */
   async ready(): Promise<void> {
-    await this.#durablesReady;
+    await this.#cursors.wait();
   }
 
   /** Delivers what durable subscriptions have not handled yet, and resolves when they are done. */
