@@ -11,22 +11,21 @@ import {
 } from '../../../integration/index.js';
 import { contentOf } from '../../shared/content.js';
 import { unknownReference } from '../../shared/input-issues.js';
-import { withItems, withoutItems, withXp } from './rules.js';
+import { inventoryCommands } from './inventory.js';
+import { withItems, withXp } from './rules.js';
 import {
   Character,
   CharacterRef,
   CreateInput,
   Created,
   HpInput,
-  Inventory,
+  type Inventory,
   ItemsChanged,
-  ItemsInput,
+  type ItemsInput,
   LeveledUp,
   MoveInput,
   Moved,
-  UseInput,
   XpInput,
-  type ItemStack,
 } from './schemas.js';
 
 /** A player may hold this many characters. */
@@ -45,10 +44,6 @@ const classes = contentOf(
   }),
 );
 const regions = contentOf('regions', z.object({ id: z.string(), start: z.boolean().optional() }));
-const items = contentOf(
-  'items',
-  z.object({ id: z.string(), kind: z.string(), stats: z.object({ heal: z.int().optional() }).optional() }),
-);
 
 /** What this system reads of `combat.encounter_resolved`. */
 const EncounterResolved = z.object({
@@ -136,29 +131,6 @@ export function characterSystem(): SystemDefinition<'character'> {
         return character;
       }
 
-      async function knownItems(stacks: readonly ItemStack[]): Promise<void> {
-        const known = new Set((await items(sys.execute)).map((item) => item.id));
-        const unknown = stacks.filter((stack) => !known.has(stack.itemId));
-        if (unknown.length > 0) {
-          throw new ValidationError(`Unknown item(s): ${unknown.map((s) => s.itemId).join(', ')}.`, {
-            details: { unknown: unknown.map((s) => s.itemId) },
-            issues: stacks.flatMap((stack, index) =>
-              known.has(stack.itemId)
-                ? []
-                : [
-                    issue(
-                      ['items', index, 'itemId'],
-                      'reference',
-                      `unknown item ${JSON.stringify(stack.itemId)}`,
-                      'an existing item',
-                      JSON.stringify(stack.itemId),
-                    ),
-                  ],
-            ),
-          });
-        }
-      }
-
       sys.command(
         'create',
         { input: CreateInput, output: Character, description: 'Creates a character of a class, in the start region.' },
@@ -241,46 +213,7 @@ export function characterSystem(): SystemDefinition<'character'> {
         ({ characterId }, { actor }) => mine(actor, characterId),
       );
 
-      sys.command(
-        'give_items',
-        { input: ItemsInput, output: z.strictObject({ inventory: Inventory }) },
-        async ({ characterId, items: stacks, reason }, { actor }) => {
-          await knownItems(stacks);
-          const character = await mine(actor, characterId);
-          const updated = await characters.update(characterId, (c) => ({
-            ...c,
-            inventory: withItems(c.inventory, stacks),
-          }));
-          await sys.events.publish(itemsChanged, {
-            characterId,
-            ownerId: character.ownerId,
-            changes: stacks.map((s) => ({ itemId: s.itemId, delta: s.count })),
-            reason,
-          });
-          return { inventory: updated.value.inventory };
-        },
-      );
-
-      sys.command(
-        'take_items',
-        { input: ItemsInput, output: z.strictObject({ inventory: Inventory }) },
-        async ({ characterId, items: stacks, reason }, { actor }) => {
-          const character = await mine(actor, characterId);
-          // Checked on the value the update holds (locked on PostgreSQL): of two takes of the same items, one fails.
-          const updated = await characters.update(characterId, (c) => ({
-            ...c,
-            inventory: withoutItems(c.inventory, stacks),
-          }));
-          const taken = withItems({}, stacks);
-          await sys.events.publish(itemsChanged, {
-            characterId,
-            ownerId: character.ownerId,
-            changes: Object.entries(taken).map(([itemId, count]) => ({ itemId, delta: -count })),
-            reason,
-          });
-          return { inventory: updated.value.inventory };
-        },
-      );
+      inventoryCommands(sys, { characters, itemsChanged, mine });
 
       sys.command(
         'gain_xp',
@@ -352,50 +285,6 @@ export function characterSystem(): SystemDefinition<'character'> {
             to: regionId,
           });
           return { region: regionId };
-        },
-      );
-
-      sys.command(
-        'use_item',
-        {
-          input: UseInput,
-          output: z.strictObject({ hp: z.int(), maxHp: z.int() }),
-          // Its route takes an Idempotency-Key: a retried use spends no second potion.
-          idempotent: true,
-          description: 'Uses a consumable: a potion heals. Refused at full hp, where it would do nothing.',
-        },
-        async ({ characterId, itemId }, { actor }) => {
-          const item = (await items(sys.execute)).find((i) => i.id === itemId);
-          const heal = item?.kind === 'consumable' ? (item.stats?.heal ?? 0) : 0;
-          if (heal === 0) {
-            throw new ValidationError(`${itemId} is not something to use.`, {
-              details: { itemId },
-              issues: [
-                issue(
-                  ['itemId'],
-                  'not_usable',
-                  `${JSON.stringify(itemId)} is not something to use`,
-                  'a consumable that heals',
-                  JSON.stringify(itemId),
-                ),
-              ],
-            });
-          }
-          const character = await mine(actor, characterId);
-          const full = (c: Character) =>
-            new ConflictError(`${c.name} is at full hp (${c.hp} of ${c.maxHp}): ${itemId} would do nothing.`, {
-              details: { itemId, hp: c.hp, maxHp: c.maxHp },
-            });
-          // Checked before anything is taken, so the answer says why; and again on the value the update holds (locked
-          // on PostgreSQL), so that of two uses at once the one that would heal nothing fails and its item stays.
-          if (character.hp >= character.maxHp) throw full(character);
-          await sys.execute('character.take_items', { characterId, items: [{ itemId, count: 1 }], reason: 'use' });
-          const updated = await characters.update(characterId, (c) => {
-            if (c.hp >= c.maxHp) throw full(c);
-            return { ...c, hp: Math.min(c.maxHp, c.hp + heal) };
-          });
-          sys.logger.debug({ characterId, itemId, healed: updated.value.hp - character.hp }, 'item used');
-          return { hp: updated.value.hp, maxHp: updated.value.maxHp };
         },
       );
 
