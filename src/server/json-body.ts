@@ -32,10 +32,9 @@ export function parseJsonBody(text: string): unknown {
         'The body holds a "__proto__" or "constructor": { "prototype" } key, which is refused.',
       );
     }
-    // JSON.parse's message names the position of the fault and quotes at most a few characters around it.
-    throw new BadRequestError(`The body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    // JSON.parse's message names the fault, and V8's quotes characters of the body around it, which may be part of a
+    // password: that quote is left out, as the message reaches the log.
+    throw new BadRequestError(`The body is not valid JSON: ${withoutQuote(error)}`);
   }
 }
 
@@ -53,3 +52,12 @@ export function requireBody(request: FastifyRequest, _reply: FastifyReply, done:
 
 /** The body of a route that takes none: nothing, or an empty object (which some clients always send); any other 422. */
 export const NO_BODY = z.strictObject({}).nullish();
+
+/**
+ * A JSON.parse error's message without the body's text: V8's `Unexpected token 'x', ..."ab x cd"... is not valid JSON`
+ * quotes the faulty character and those around it. Its other messages name a position, which is kept.
+ */
+function withoutQuote(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return /^Unexpected token\b/.test(message) || message.includes('"') ? 'Unexpected token in JSON' : message;
+}

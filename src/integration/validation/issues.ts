@@ -109,7 +109,7 @@ function keyPath(path: readonly PropertyKey[]): (string | number)[] {
  */
 export function fromZodIssue(raw: core.$ZodIssue, root: unknown): ValidationIssue {
   const path = keyPath(raw.path);
-  const received = raw.code === 'unrecognized_keys' ? undefined : describeValue(valueAt(root, path));
+  const received = raw.code === 'unrecognized_keys' ? undefined : describeAt(root, path);
   switch (raw.code) {
     case 'invalid_type':
       return issue(path, raw.code, raw.message, raw.expected, received);
@@ -150,6 +150,22 @@ export function fromZodIssue(raw: core.$ZodIssue, root: unknown): ValidationIssu
     default:
       return issue(path, raw.code, raw.message, undefined, received);
   }
+}
+
+/**
+ * A field whose value is a credential (`password`, `refreshToken`, `secret`, ...): an issue names its kind and length,
+ * never its text, as issues reach problem documents and, through the errors that carry them, the log.
+ */
+const SECRET_FIELD = /passw|secret|token|api[-_]?key|credential/i;
+
+/** `received` for the value at `path`: describeValue, but only the length of a string held by a secret field. */
+function describeAt(root: unknown, path: readonly (string | number)[]): string {
+  const value = valueAt(root, path);
+  const field = path.at(-1);
+  if (typeof field === 'string' && SECRET_FIELD.test(field) && typeof value === 'string') {
+    return `string(${value.length})`;
+  }
+  return describeValue(value);
 }
 
 function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
