@@ -20,6 +20,12 @@ export interface EventStreamOptions {
   readonly heartbeatMs?: number;
   /** Streams open at once in this process; one more is a 429. Default 16. */
   readonly maxStreams?: number;
+  /**
+   * How often a quiet stream checks its caller's access again (the token's expiry, its session, the admin role), in
+   * ms; a stream whose caller no longer passes ends. Events are sent only after a check made since they were read.
+   * Default 5000.
+   */
+  readonly accessCheckMs?: number;
 }
 
 /** Events read from the log per query: a burst is sent in pages, never loaded whole. */
@@ -46,6 +52,7 @@ export function registerEventStreamRoute(
   const pollMs = options.pollMs ?? 250;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const maxStreams = options.maxStreams ?? 16;
+  const accessCheckMs = options.accessCheckMs ?? 5000;
   // On PostgreSQL a horizon read holds publishers off for a moment: the open streams share each one.
   const horizons = new LogHorizon(events.log);
   const open = new Set<ServerResponse>();
@@ -94,7 +101,22 @@ export function registerEventStreamRoute(
       raw.write(`retry: ${RECONNECT_MS}\n\n`);
       open.add(raw);
       raw.on('close', () => open.delete(raw));
-      void pump(raw, { log: events.log, horizons }, filter, start, { pollMs, heartbeatMs }, request.log);
+      // The guard ran once, at the open: a stream would live on past a sign-out, a revoked session, an expired token or
+      // a lost admin role unless the caller is judged again while it is open.
+      const stillAllowed = (): Promise<boolean> =>
+        access.requireOperator(request, reply).then(
+          () => true,
+          () => false,
+        );
+      void pump(
+        raw,
+        { log: events.log, horizons },
+        filter,
+        start,
+        { pollMs, heartbeatMs, accessCheckMs },
+        request.log,
+        stillAllowed,
+      );
     },
   );
 }
@@ -110,14 +132,24 @@ async function pump(
   events: { readonly log: EventBus['log']; readonly horizons: LogHorizon },
   filter: EventStreamFilter,
   from: number,
-  timing: { pollMs: number; heartbeatMs: number },
+  timing: { pollMs: number; heartbeatMs: number; accessCheckMs: number },
   log: FastifyBaseLogger,
+  stillAllowed: () => Promise<boolean>,
 ): Promise<void> {
   let position = from;
   let lastWrite = Date.now();
+  let lastAccessCheck = Date.now();
   const send = (text: string): void => {
     raw.write(text);
     lastWrite = Date.now();
+  };
+  /** Judges the caller again; ends the stream when they no longer pass. */
+  const allowed = async (): Promise<boolean> => {
+    lastAccessCheck = Date.now();
+    if (await stillAllowed()) return true;
+    log.info({ position }, 'event stream ended: its caller no longer has access');
+    raw.end();
+    return false;
   };
   send(heartbeat(position));
   try {
@@ -127,12 +159,17 @@ async function pump(
       // them again.
       const end = await events.horizons.read();
       const page: LoggedEvent[] = await events.log.readAfter(position, filter.pattern, PAGE, end);
+      // Judged again after the read and before any of it is sent: what committed after a sign-out (or a revoked
+      // session, an expired token, a lost role) never reaches the stream.
+      if (page.some((event) => matchesStreamFilter(filter, event.envelope)) && !(await allowed())) return;
       for (const event of page) {
         position = event.seq;
         if (matchesStreamFilter(filter, event.envelope)) send(eventMessage(event));
       }
       if (page.length === PAGE) continue;
       position = Math.max(position, end);
+      // A quiet stream is judged too, so that it does not stay open for a caller who left.
+      if (Date.now() - lastAccessCheck >= timing.accessCheckMs && !(await allowed())) return;
       // Filtered-out events move the position too; the heartbeat carries it, so a resume skips them.
       if (Date.now() - lastWrite >= timing.heartbeatMs) send(heartbeat(position));
       await new Promise((resolve) => setTimeout(resolve, timing.pollMs));

@@ -63,4 +63,41 @@ describe('the event stream’s heartbeats and position', () => {
     };
     await expect.poll(streamed).toBe(2);
   });
+
+  it('ends an open stream once its caller signed out: the session that opened it is no longer an admin’s', async () => {
+    weft = await createTestIntegration({ file: true, pollIntervalMs: 20 });
+    await weft.install(...gameSystems());
+    await weft.execute('auth_user.bootstrap_admin', { password: PASSWORD });
+    const monitoring = new MonitoringManager({ logger: { level: 'silent' }, processMetrics: false });
+    app = buildApp({
+      monitoring,
+      state: weft.state,
+      game: { weft, routes: gameRoutes, rateLimits: { auth: 10_000, command: 100_000 } },
+      console: { stream: { pollMs: 20, heartbeatMs: 50, accessCheckMs: 50 } },
+    });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { username: 'admin', password: PASSWORD },
+    });
+    const token = login.json<{ accessToken: string }>().accessToken;
+    const stream = readEventStream(`${url}/admin/events/stream`, token);
+    await stream.opened;
+
+    const logout = await app.inject({
+      method: 'POST',
+      url: '/auth/logout',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(logout.statusCode).toBe(200);
+    expect((await app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(401);
+
+    // What commits after the sign-out never reaches the signed-out reader: the stream ends instead.
+    await app.inject({ method: 'POST', url: '/auth/register', payload: { username: 'eve', password: PASSWORD } });
+    await expect(
+      stream.until((m) => m.event === 'event' && m.data.envelope?.type === 'auth_user.registered', 3000),
+    ).rejects.toThrow('the stream ended');
+    stream.close();
+  });
 });
