@@ -2,6 +2,11 @@ import { ConflictError, createIntegration } from '../integration/internal.js';
 import { gameSystems } from '../game/index.js';
 import type { ServeConfig } from '../server/index.js';
 
+/** The NATS relay's position table (events migration `003_event_relay`): a row per stream it fed from the log. */
+interface RelayTables {
+  weft_event_relay: { stream: string; updated_at: string };
+}
+
 /**
  * `weft replay SUBSCRIPTION`: replays a durable subscription of the game from the start of the log on
  * WEFT_DATABASE_URL, as `POST /admin/subscriptions/:name/replay` does over HTTP. The game is installed in this process
@@ -23,6 +28,23 @@ export async function replay(subscription: string, config: ServeConfig): Promise
     monitoring: { logger: { level: 'error' }, processMetrics: false },
     ...(config.subscriptionLeaseMs === undefined ? {} : { leaseMs: config.subscriptionLeaseMs }),
   });
+  // WEFT_EVENTS_TRANSPORT is this shell's, not the servers': a deployment on NATS replayed from a shell without it had
+  // its projection cleared and its cursor row rewound while the servers' consumers, whose position is the broker's,
+  // never came back for the events. The database knows: the relay keeps a position for each stream it fed.
+  const relayed = await weft.db
+    .withTables<RelayTables>()
+    .executor()
+    .selectFrom('weft_event_relay')
+    .select(['stream', 'updated_at'])
+    .orderBy('updated_at', 'desc')
+    .executeTakeFirst();
+  if (relayed !== undefined) {
+    throw new ConflictError(
+      `weft replay needs the database transport: this database's events travel on NATS (the relay fed stream ` +
+        `${relayed.stream}, last at ${relayed.updated_at}), where the broker keeps the positions. If the servers run ` +
+        'on the database transport now, replay through one of them: POST /admin/subscriptions/:name/replay.',
+    );
+  }
   await weft.install(...gameSystems(config.contentDir === undefined ? {} : { contentFolder: config.contentDir }));
   const { throughSeq } = await weft.events.rebuild(subscription);
   process.stdout.write(

@@ -10,6 +10,10 @@ interface Counts {
   analytics_event_counts: { type: string; count: number };
 }
 
+interface Relay {
+  weft_event_relay: { stream: string; seq: number; updated_at: string };
+}
+
 /**
  * `weft replay SUBSCRIPTION` as a real process, on a SQLite file the test plays on first: analytics' counts, made
  * wrong on purpose, are counted again from the log; what cannot be replayed is refused with a message and exit 1.
@@ -95,5 +99,27 @@ describe('weft replay, as a real process', () => {
     const missing = await runCli(['replay'], env);
     expect(missing.code).toBe(2);
     expect(await withGame(delivered)).toEqual(before);
+  }, 120_000);
+
+  it('refuses a database whose events travel on NATS, even from a shell without WEFT_EVENTS_TRANSPORT', async () => {
+    // A NATS deployment's database: its relay keeps the position of the stream it feeds. The servers' consumers hold
+    // their positions in the broker, so a rewind here would clear the counts for good.
+    const before = await withGame(async (weft) => {
+      await weft.db
+        .withTables<Relay>()
+        .executor()
+        .insertInto('weft_event_relay')
+        .values({ stream: 'WEFT_EVENTS_eu1', seq: 1, updated_at: new Date().toISOString() })
+        .execute();
+      return counts(weft);
+    });
+    try {
+      const refused = await runCli(['replay', 'analytics.tally'], { ...env, WEFT_EVENTS_TRANSPORT: undefined });
+      expect(refused.code, refused.stdout).toBe(1);
+      expect(refused.stderr).toMatch(/events travel on NATS \(the relay fed stream WEFT_EVENTS_eu1.*\(WEFT_CONFLICT\)/);
+      expect(await withGame(counts)).toEqual(before);
+    } finally {
+      await withGame((weft) => weft.db.withTables<Relay>().executor().deleteFrom('weft_event_relay').execute());
+    }
   }, 120_000);
 });

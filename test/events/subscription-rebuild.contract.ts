@@ -203,6 +203,8 @@ export function subscriptionRebuildContract(name: string, open: () => Promise<Te
       await bus.drain();
       await expect(bus.rebuild('projection')).rejects.toThrow(/cannot be replayed on this transport/);
       expect(await projected()).toEqual([0, 1]);
+      // What GET /admin/systems and the console's replay button read: not replayable here, whatever its reset.
+      expect(bus.wiring().subscriptions.find((s) => s.name === 'projection')?.replayable).toBe(false);
     });
 
     it('a redrive racing a replay in another process: its event counted once', async () => {

@@ -289,7 +289,12 @@ export class EventBus<M extends EventMap = Record<never, never>> {
       subscriptions: this.#subscriptions.map((s) =>
         s.name === undefined
           ? { pattern: s.pattern }
-          : { pattern: s.pattern, name: s.name, replayable: s.durable !== undefined && s.reset !== undefined },
+          : {
+              pattern: s.pattern,
+              name: s.name,
+              // A reset alone is not enough: on NATS the broker keeps the position, and `rebuild` refuses.
+              replayable: s.durable !== undefined && s.reset !== undefined && this.#transport.rewindable,
+            },
       ),
     };
   }
