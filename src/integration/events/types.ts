@@ -62,7 +62,8 @@ export interface SubscribeOptions<E> {
    * Durable: makes the subscription replayable from the start of the log (`bus.rebuild`). Clears what its handler
    * built (a projection's rows), in the transaction that rewinds the subscription's cursor and forgets its inbox and
    * dead letters; every event then comes through the handler again. Without it a replay is refused, since the handler's
-   * effects would happen twice.
+   * effects would happen twice. Such a subscription takes only what the log holds: volatile events its pattern
+   * matches, which no replay could bring again, do not reach it.
    */
   readonly reset?: () => unknown;
 }

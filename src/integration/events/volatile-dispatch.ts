@@ -48,7 +48,8 @@ export class VolatileDispatch {
     if (route === undefined) {
       const type = envelope.type;
       route = subscriptions
-        .filter((s) => matchesEventPattern(s.pattern, type))
+        // A subscription with `reset` is a projection of the log: what no replay could bring again does not reach it.
+        .filter((s) => s.reset === undefined && matchesEventPattern(s.pattern, type))
         .map((subscription) => ({ subscription, series: subscription.metrics.of(type) }));
       this.#routes.set(type, route);
     }

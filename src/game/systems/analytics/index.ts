@@ -23,7 +23,7 @@ export interface AnalyticsOptions {
 }
 
 /**
- * The analytics system: one durable batch subscription to every event counts, per hour, the
+ * The analytics system: one durable batch subscription to every event of the log counts, per hour, the
  * events of each type and publishing system, the distinct characters named in event data, and
  * gold by source and sink (from `economy.gold_moved`), in its own hourly tables; `summary` reads
  * them back. Counting in the delivery's transaction makes every event count once.
