@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +10,18 @@ import { ConfigError, UnavailableError, createDatabase, redactUrl } from 'weft/i
 import { postgresAvailableForTests, postgresTestUrl } from 'weft/testing';
 
 const postgres = await postgresAvailableForTests();
+
+/**
+ * A loopback port nothing listens on: one the system just gave out and took back. (Port 1 was not: a program on the
+ * machine listening there once answered CI's connection and ended it.)
+ */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 describe('createDatabase input', () => {
   it('refuses an unsupported URL with a ConfigError naming the accepted forms', async () => {
@@ -57,14 +71,15 @@ describe('createDatabase input', () => {
   });
 
   it('reports an unreachable PostgreSQL server as unavailable, naming host and failure but not the password', async () => {
+    const port = await closedPort();
     const error = await createDatabase({
-      url: 'postgres://postgres:hunter2@127.0.0.1:1/test',
+      url: `postgres://postgres:hunter2@127.0.0.1:${port}/test`,
       postgres: { pool: { connectTimeoutMs: 1000 } },
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnavailableError);
     expect(error).toMatchObject({ code: 'WEFT_UNAVAILABLE', status: 503 });
     const message = (error as Error).message;
-    expect(message).toContain('PostgreSQL at 127.0.0.1:1/test as postgres is unavailable');
+    expect(message).toContain(`PostgreSQL at 127.0.0.1:${port}/test as postgres is unavailable`);
     expect(message).toContain('ECONNREFUSED');
     expect(message).not.toContain('hunter2');
   });
