@@ -332,6 +332,31 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
       expect(rolled.map((e) => e.data)).toMatchObject([{ system: 'economy', key: 'ann', version: 5, toVersion: 2 }]);
     });
 
+    it('refuses to roll an entry back to a version that was a deletion, writing nothing', async () => {
+      const rolled: EventEnvelope[] = [];
+      bus.subscribe('state.rolled_back', (e) => void rolled.push(e), { name: 'rollbacks' });
+      await bus.ready();
+      await state.set('economy', 'ann', { gold: 1 });
+      await state.delete('economy', 'ann');
+      await state.set('economy', 'ann', { gold: 5 });
+      // Version 2 holds no value: once, the entry was deleted and then a 404 answered for the change committed.
+      const refused = await state.rollbackState('economy', 'ann', { toVersion: 2 }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ValidationError);
+      expect(refused).toMatchObject({
+        issues: [{ path: ['toVersion'], code: 'deleted_version' }],
+        details: { system: 'economy', key: 'ann', toVersion: 2 },
+      });
+      expect(await state.get('economy', 'ann')).toMatchObject({ value: { gold: 5 }, version: 3 });
+      expect((await state.history('economy', 'ann')).map((h) => h.kind)).toEqual(['set', 'delete', 'set']);
+      // A version holding a value comes back, answered as the rollback wrote it.
+      expect(await state.rollbackState('economy', 'ann', { toVersion: 1 })).toMatchObject({
+        value: { gold: 1 },
+        version: 4,
+      });
+      await bus.drain();
+      expect(rolled.map((e) => e.data)).toMatchObject([{ key: 'ann', version: 4, toVersion: 1 }]);
+    });
+
     it('rolls back a whole transaction, refusing when a later change touched its entries unless forced', async () => {
       await state.set('economy', 'ann', { gold: 10 });
       let id = '';
@@ -363,6 +388,41 @@ export function stateContract(name: string, open: () => Promise<TestDatabase<unk
       await state.rollbackTransaction(second, { force: true });
       expect(await state.get('economy', 'ann')).toMatchObject({ value: { gold: 10 }, version: 6 });
       await expect(state.rollbackTransaction('no-such-transaction')).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('rolls back inside another transaction, reporting and announcing only what the rollback wrote', async () => {
+      const rolled: EventEnvelope[] = [];
+      bus.subscribe('state.rolled_back', (e) => void rolled.push(e), { name: 'rollbacks' });
+      await bus.ready();
+      await state.set('character', 'old', { items: [] });
+      await state.set('economy', 'bob', { gold: 3 });
+      let id = '';
+      await state.transaction(async (tx) => {
+        id = tx.id;
+        await tx.set('economy', 'ann', { gold: 1 });
+      });
+      // The outer transaction's own writes, before and after the rollback, are neither reverted nor rolled back.
+      const undone = await state.transaction(async () => {
+        await state.set('character', 'bob', { items: ['x'] });
+        await state.delete('character', 'old');
+        const inner = await state.rollbackTransaction(id);
+        await state.delete('economy', 'bob');
+        return inner;
+      });
+      expect(undone.reverted.map((c) => `${c.system}/${c.key}:${c.kind}`)).toEqual(['economy/ann:delete']);
+      expect(await state.get('economy', 'ann')).toBeUndefined();
+      expect(await state.get('character', 'old')).toBeUndefined();
+      await state.set('character', 'cid', { items: [] });
+      await state.transaction(async () => {
+        await state.set('character', 'cid', { items: ['y'] });
+        await state.rollbackState('character', 'cid', { toVersion: 1 });
+        await state.delete('character', 'bob');
+      });
+      await bus.drain();
+      expect(rolled.map((e) => e.data)).toEqual([
+        expect.objectContaining({ system: 'economy', key: 'ann', kind: 'delete', revertedTransactionId: id }),
+        expect.objectContaining({ system: 'character', key: 'cid', version: 3, kind: 'rollback', toVersion: 1 }),
+      ]);
     });
 
     it('lists what a transaction wrote, and refuses to roll back a slice registered with rollback: false', async () => {

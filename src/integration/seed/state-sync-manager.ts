@@ -45,7 +45,6 @@ export class StateSyncManager {
   async rollback(system: string, state: unknown): Promise<StateEntry> {
     const store = await this.#ready(system);
     return store.transaction(async (tx) => {
-      tx.rollback = {};
       await tx.restore(system, SEED_KEY, state, undefined);
       const entry = await tx.get(system, SEED_KEY);
       if (entry === undefined) throw new Error(`${system} has no state after its rollback`);

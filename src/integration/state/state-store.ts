@@ -342,10 +342,7 @@ export class StateStore implements StateReader {
     this.#slice(system);
     checkKey(key);
     checkVersion(options.toVersion, 'toVersion', 1);
-    await restoreVersion(this.#rollbackHost(), system, key, options.toVersion);
-    const entry = await this.get<T>(system, key);
-    if (entry === undefined) throw new NotFoundError(`${system}/${key} was deleted by its rollback.`);
-    return entry;
+    return (await restoreVersion(this.#rollbackHost(), system, key, options.toVersion)) as StateEntry<T>;
   }
 
   /**
@@ -423,8 +420,9 @@ export class StateStore implements StateReader {
         value: change.after ?? null,
       };
       await this.#events.publish('state.changed' as never, data as never, { source: 'state' });
-      if (change.kind !== 'set' && tx.rollback !== undefined)
-        await this.#events.publish('state.rolled_back' as never, { ...data, ...tx.rollback } as never, {
+      const rolledBack = tx.rolledBack(change);
+      if (rolledBack !== undefined)
+        await this.#events.publish('state.rolled_back' as never, { ...data, ...rolledBack } as never, {
           source: 'state',
         });
     }

@@ -8,6 +8,12 @@ import { diff } from './json-patch.js';
 import { checkKey, checkKeys, checkLimit, checkVersion } from './state-input.js';
 import type { ListOptions, SetOptions, SliceOptions, StateChange, StateEntry, StateReader } from './types.js';
 
+/** What a rollback reports of each version it wrote (`state.rolled_back`): the version or transaction it undid. */
+export interface RollbackMark {
+  readonly toVersion?: number;
+  readonly revertedTransactionId?: string;
+}
+
 /** A registered slice, as writes need it. */
 export interface Slice {
   readonly system: string;
@@ -58,8 +64,11 @@ export function checkEntry(
 export class StateTransaction implements StateReader {
   readonly id: string;
   readonly changes: StateChange[] = [];
-  /** Set by the rollback operations: what `state.rolled_back` reports. */
-  rollback: { readonly toVersion?: number; readonly revertedTransactionId?: string } | undefined;
+  /**
+   * The changes `restore` wrote, with what `state.rolled_back` reports of each. Kept per change, not per transaction:
+   * a rollback made inside another transaction (a savepoint of it) marks its own writes only, never the others.
+   */
+  readonly #rolledBack = new WeakMap<StateChange, RollbackMark>();
   readonly #context: StateContext;
 
   constructor(id: string, context: StateContext) {
@@ -133,12 +142,16 @@ export class StateTransaction implements StateReader {
     await this.#record(slice.system, key, current, undefined, 'delete');
   }
 
-  /** Writes a value as a rollback (validated like any write); used by `rollbackState` and `rollbackTransaction`. */
+  /**
+   * Writes a value as a rollback (validated like any write), marked with `mark` for `state.rolled_back`; used by
+   * `rollbackState` and `rollbackTransaction`.
+   */
   async restore(
     system: string,
     key: string,
     value: unknown,
     expectedVersion: number | undefined,
+    mark: RollbackMark = {},
   ): Promise<StateChange> {
     const current = await this.#context.table.read(system, key, true);
     if (value === undefined) {
@@ -149,7 +162,13 @@ export class StateTransaction implements StateReader {
     }
     const change = this.changes.at(-1);
     if (change === undefined) throw new NotFoundError(`${system}/${key} was not written.`);
+    this.#rolledBack.set(change, mark);
     return change;
+  }
+
+  /** What `state.rolled_back` reports of `change`, when `restore` wrote it; undefined for any other write. */
+  rolledBack(change: StateChange): RollbackMark | undefined {
+    return this.#rolledBack.get(change);
   }
 
   async #write<T>(
