@@ -168,7 +168,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
     void app.register(cors, {
       origin: [...options.corsOrigins],
-      exposedHeaders: ['x-request-id', 'idempotent-replayed'],
+      // A browser's script reads only the headers listed here (beyond the CORS-safelisted ones): the request id, a
+      // replay, the ETag to send back as If-None-Match, and how long a 429 asks it to wait.
+      exposedHeaders: ['x-request-id', 'x-correlation-id', 'idempotent-replayed', 'etag', 'retry-after'],
     });
   }
   // Per route (game routes set theirs); after authentication, so a signed-in user is limited as themself.

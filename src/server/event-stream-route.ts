@@ -66,6 +66,8 @@ export function registerEventStreamRoute(
     '/admin/events/stream',
     {
       ...access.guard,
+      // Past maxStreams open streams: a 429 with Retry-After (the OpenAPI document lists it).
+      config: { ...access.guard.config, limited: true },
       schema: {
         summary:
           'Events as they commit (Server-Sent Events; filters: system, type, characterId, correlationId; resume: Last-Event-ID or since)',

@@ -11,6 +11,18 @@ declare module 'fastify' {
     access?: GameRoute['access'];
     /** Whether the route takes an `Idempotency-Key` (the OpenAPI document lists the header for those that do). */
     idempotent?: boolean;
+    /** Whether the route answers an `ETag`, and 304 to a matching `If-None-Match` (listed in the OpenAPI document). */
+    etag?: boolean;
+    /** Whether the route refuses past a limit of its own (429 with `Retry-After`), without @fastify/rate-limit. */
+    limited?: boolean;
+    /**
+     * What the OpenAPI document says of a route without zod schemas (operator routes): its responses by status and
+     * its request body, as OpenAPI objects. The document only: neither validation nor serialization changes.
+     */
+    openapi?: {
+      readonly responses?: Readonly<Record<string, object>>;
+      readonly requestBody?: Readonly<Record<string, unknown>>;
+    };
     /** Behind the operator guard (operator-access.ts), which lets this machine in where the app has no accounts. */
     operator?: boolean;
   }
@@ -71,7 +83,12 @@ export function mountGameRoutes(
         ...(route.schemas.query === undefined ? {} : { querystring: route.schemas.query }),
         response: route.schemas.responses,
       },
-      config: { access: route.access, idempotent: route.idempotent, ...rateLimitConfig(route.rateLimit, limits) },
+      config: {
+        access: route.access,
+        idempotent: route.idempotent,
+        ...(route.etag === true ? { etag: true } : {}),
+        ...rateLimitConfig(route.rateLimit, limits),
+      },
       // Before the body is read; the rate limit (a preHandler) then knows who asks.
       onRequest: accessCheck(weft, route.access, options.adminTokenDigest),
       ...(route.schemas.body === undefined ? {} : { preValidation: requireBody }),

@@ -17,6 +17,15 @@ type ErrorStatus = 401 | 403 | 404 | 422 | 429;
 interface RouteNotes {
   readonly idempotent: boolean;
   readonly errors: readonly ErrorStatus[];
+  /** Answers an ETag, and 304 to a matching If-None-Match. */
+  readonly etag: boolean;
+  /** Its body schema accepts no body at all (a route that takes none, or an optional one). */
+  readonly optionalBody: boolean;
+  /** Responses and request body the route declares for the document only (`config.openapi`). */
+  readonly documented?: {
+    readonly responses?: Readonly<Record<string, object>>;
+    readonly requestBody?: Readonly<Record<string, unknown>>;
+  };
 }
 
 /**
@@ -63,8 +72,24 @@ function routeNotes(route: RouteOptions, hasAccounts: boolean): RouteNotes {
   if (schema.body !== undefined || schema.params !== undefined || schema.querystring !== undefined || idempotent) {
     errors.add(422);
   }
-  if (config.rateLimit !== undefined && config.rateLimit !== false) errors.add(429);
-  return { idempotent, errors: [...errors].sort((a, b) => a - b) };
+  if ((config.rateLimit !== undefined && config.rateLimit !== false) || config.limited === true) errors.add(429);
+  return {
+    idempotent,
+    errors: [...errors].sort((a, b) => a - b),
+    etag: config.etag === true,
+    optionalBody: acceptsNoBody(schema.body),
+    ...(config.openapi === undefined ? {} : { documented: config.openapi }),
+  };
+}
+
+/**
+ * Whether a route's body schema (zod) lets a request without a body through. @fastify/swagger marks every
+ * `requestBody` required, which is wrong for such a route: a client generated from the document would have to send one.
+ */
+function acceptsNoBody(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null || !('safeParse' in body)) return false;
+  const parse = (body as { safeParse: (value: unknown) => { success: boolean } }).safeParse;
+  return typeof parse === 'function' && parse.call(body, undefined).success;
 }
 
 /** The pattern of an `Idempotency-Key`: the one game-api.ts checks it with. */
@@ -79,6 +104,24 @@ const IDEMPOTENCY_KEY_PARAMETER = {
     '`Idempotent-Replayed: true`, and changes nothing again; the same key with another body is a 422. ' +
     'Without it the command simply runs.',
   schema: { type: 'string', minLength: 1, maxLength: 200, pattern: IDEMPOTENCY_KEY_PATTERN },
+};
+
+const ETAG_HEADER = {
+  description: 'A hash of the content: send it back as If-None-Match to get a 304 while it has not changed.',
+  schema: { type: 'string' },
+};
+
+const IF_NONE_MATCH_PARAMETER = {
+  name: 'If-None-Match',
+  in: 'header',
+  required: false,
+  description: 'ETags of copies the caller holds (RFC 9110: `*`, or a list, compared weakly): a match answers 304.',
+  schema: { type: 'string' },
+};
+
+const NOT_MODIFIED = {
+  description: 'Not Modified: If-None-Match matched the current ETag; no body.',
+  headers: { ETag: ETAG_HEADER },
 };
 
 const IDEMPOTENT_REPLAYED_HEADER = {
@@ -175,6 +218,7 @@ interface ResponseObject {
 }
 interface Operation {
   readonly parameters?: readonly unknown[];
+  readonly requestBody?: { readonly required?: boolean; readonly [key: string]: unknown };
   readonly responses?: Readonly<Record<string, ResponseObject>>;
   readonly [NOTES]?: RouteNotes;
   readonly [key: string]: unknown;
@@ -218,18 +262,35 @@ function withNotes(operation: Operation & { readonly [NOTES]: RouteNotes }): Ope
       success && given.description === 'Default Response' && summary !== undefined
         ? { ...given, description: summary }
         : given;
-    responses[status] =
-      notes.idempotent && success
-        ? { ...response, headers: { ...response.headers, 'Idempotent-Replayed': IDEMPOTENT_REPLAYED_HEADER } }
-        : response;
+    const headers = {
+      ...response.headers,
+      ...(notes.idempotent && success ? { 'Idempotent-Replayed': IDEMPOTENT_REPLAYED_HEADER } : {}),
+      ...(notes.etag && success ? { ETag: ETAG_HEADER } : {}),
+    };
+    responses[status] = Object.keys(headers).length === 0 ? response : { ...response, headers };
+  }
+  if (notes.etag) responses['304'] ??= NOT_MODIFIED;
+  // What a route without zod schemas declares replaces the generator's bare "Default Response".
+  for (const [status, response] of Object.entries(notes.documented?.responses ?? {})) {
+    responses[status] = response as ResponseObject;
   }
   for (const status of notes.errors) {
     responses[status] ??= status === 422 && notes.idempotent ? IDEMPOTENT_422 : ERROR_RESPONSES[status];
   }
   responses.default ??= DEFAULT_RESPONSE;
+  const parameters = [
+    ...(notes.idempotent ? [IDEMPOTENCY_KEY_PARAMETER] : []),
+    ...(notes.etag ? [IF_NONE_MATCH_PARAMETER] : []),
+  ];
   return {
     ...rest,
-    ...(notes.idempotent ? { parameters: [...(operation.parameters ?? []), IDEMPOTENCY_KEY_PARAMETER] } : {}),
+    ...(parameters.length === 0 ? {} : { parameters: [...(operation.parameters ?? []), ...parameters] }),
+    ...(notes.optionalBody && operation.requestBody !== undefined
+      ? { requestBody: { ...operation.requestBody, required: false } }
+      : {}),
+    ...(operation.requestBody === undefined && notes.documented?.requestBody !== undefined
+      ? { requestBody: notes.documented.requestBody }
+      : {}),
     responses,
   };
 }

@@ -2,6 +2,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { publicHealthReport, type MonitoringManager, type StateStore } from '../integration/internal.js';
 import { parseLevelChange } from './log-level-change.js';
 import type { OperatorAccess } from './operator-access.js';
+import {
+  HEALTH_RESPONSES,
+  LEVEL_CHANGE_OPENAPI,
+  LIVE_RESPONSES,
+  METRICS_RESPONSES,
+  jsonObject,
+} from './operator-openapi.js';
 
 /** What the operator routes read. */
 export interface OperatorRoutesOptions {
@@ -23,28 +30,40 @@ export function registerOperatorRoutes(app: FastifyInstance, options: OperatorRo
   // In the OpenAPI document too: the probes' routes open, the rest needing an admin's token.
   const open = { schema: { tags: ['operator'] } };
   const guarded = { ...access.guard, schema: { tags: ['operator'], security: [{ bearer: [] }] } };
+  // A health report answers 200 (up or degraded) and 503 (down) alike: the document says so, as the 503 is no problem.
+  const healthReport = { ...open, config: { openapi: { responses: HEALTH_RESPONSES } } };
 
-  app.get<{ Querystring: { detail?: string } }>('/health', open, async (request, reply) => {
+  app.get<{ Querystring: { detail?: string } }>('/health', healthReport, async (request, reply) => {
     // The detail names targets and error text: only operators see it.
     const detail = wantsDetail(request.query.detail);
     if (detail) await access.requireOperator(request, reply);
     const report = await health.run();
     return reply.status(report.status === 'down' ? 503 : 200).send(detail ? report : publicHealthReport(report));
   });
-  app.get('/health/live', open, () => ({ status: 'up' }));
-  app.get('/health/ready', open, async (_request, reply) => {
+  app.get('/health/live', { ...open, config: { openapi: { responses: LIVE_RESPONSES } } }, () => ({ status: 'up' }));
+  app.get('/health/ready', healthReport, async (_request, reply) => {
     const report = await health.run();
     return reply.status(report.status === 'down' ? 503 : 200).send(publicHealthReport(report));
   });
-  app.get('/metrics', { ...open, onRequest: options.metrics }, async (_request, reply) =>
-    reply.type(metrics.contentType).send(await metrics.text()),
+  app.get(
+    '/metrics',
+    { ...open, onRequest: options.metrics, config: { openapi: { responses: METRICS_RESPONSES } } },
+    async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()),
   );
 
-  app.get('/alerts', guarded, () => ({ rules: alerting.list() }));
-  if (state !== undefined) app.get('/status', guarded, () => state.getSyncStatus());
-  app.get('/logs/recent', guarded, () => ({ lines: logging.recent() }));
+  const report = (description: string) => ({
+    ...guarded,
+    config: { ...guarded.config, openapi: { responses: { 200: jsonObject(description) } } },
+  });
+  app.get('/alerts', report('Every alert rule with its state and recent transitions (`rules`)'), () => ({
+    rules: alerting.list(),
+  }));
+  if (state !== undefined)
+    app.get('/status', report('How in sync each system’s state is'), () => state.getSyncStatus());
+  app.get('/logs/recent', report('The recent warnings and errors (`lines`)'), () => ({ lines: logging.recent() }));
   // Change a system's log level (or every one's, with "*") while the server runs.
-  app.put<{ Params: { system: string }; Body: unknown }>('/logs/levels/:system', guarded, (request) => {
+  const levels = { ...guarded, config: { ...guarded.config, openapi: LEVEL_CHANGE_OPENAPI } };
+  app.put<{ Params: { system: string }; Body: unknown }>('/logs/levels/:system', levels, (request) => {
     const change = parseLevelChange(request.params.system, request.body);
     logging.setLevel(change.system, change.level);
     return change;

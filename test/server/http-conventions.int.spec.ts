@@ -71,6 +71,16 @@ describe('HTTP conventions', () => {
     expect(preflight.headers['access-control-allow-origin']).toBe(ORIGIN);
   });
 
+  it('lets a page of an allowed origin read the ETag, Retry-After and request id headers', async () => {
+    const content = await app.inject({ method: 'GET', url: '/content/items', headers: { origin: ORIGIN } });
+    expect(content.statusCode).toBe(200);
+    expect(content.headers.etag).toEqual(expect.any(String));
+    const exposed = String(content.headers['access-control-expose-headers'])
+      .split(',')
+      .map((name) => name.trim().toLowerCase());
+    expect(exposed).toEqual(expect.arrayContaining(['etag', 'retry-after', 'x-request-id', 'idempotent-replayed']));
+  });
+
   it('opens the game’s admin routes to WEFT_ADMIN_TOKEN, and to nobody else without an admin’s token', async () => {
     for (const url of ['/admin/economy', '/admin/economy/audit', '/admin/analytics/summary']) {
       const answer = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });

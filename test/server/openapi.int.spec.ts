@@ -22,6 +22,7 @@ interface Response {
 }
 interface Operation {
   readonly summary?: string;
+  readonly requestBody?: { readonly required?: boolean };
   readonly parameters?: readonly Parameter[];
   readonly responses: Record<string, Response>;
 }
@@ -126,10 +127,11 @@ describe('the OpenAPI document', () => {
     expect(me.responses['200']?.headers).toBeUndefined();
     // No input to refuse, no path to miss, no limit on GETs.
     expect(Object.keys(me.responses)).toEqual(['200', '401', 'default']);
-    // Public: no 401.
-    expect(Object.keys(operation(document, 'GET', '/content/items').responses)).toEqual(['200', 'default']);
+    // Public: no 401; content answers 304 to a matching If-None-Match.
+    expect(Object.keys(operation(document, 'GET', '/content/items').responses)).toEqual(['200', '304', 'default']);
     expect(Object.keys(operation(document, 'GET', '/content/items/{id}').responses)).toEqual([
       '200',
+      '304',
       '404',
       '422',
       'default',
@@ -179,6 +181,57 @@ describe('the OpenAPI document', () => {
         ]);
       }
     }
+  });
+
+  it('lists the ETag, If-None-Match and 304 of the content routes, and answers as it says', async () => {
+    for (const path of ['/content/items', '/content/items/{id}', '/content/market', '/content/market/{id}']) {
+      const read = operation(document, 'GET', path);
+      expect([path, Object.keys(read.responses['200']?.headers ?? {})]).toEqual([path, ['ETag']]);
+      expect([path, read.responses['304']?.content]).toEqual([path, undefined]);
+      expect(read.parameters?.find((p) => p.in === 'header')).toMatchObject({ name: 'If-None-Match', required: false });
+    }
+    // Routes that send no ETag list none.
+    expect(operation(document, 'GET', '/world').responses['304']).toBeUndefined();
+    const first = await game.request({ method: 'GET', url: '/content/items/wood' });
+    const etag = first.headers.etag;
+    expect(etag).toEqual(expect.any(String));
+    const again = await game.request({
+      method: 'GET',
+      url: '/content/items/wood',
+      headers: { 'if-none-match': String(etag) },
+    });
+    expect([again.statusCode, again.body]).toEqual([304, '']);
+    expect(Object.keys(operation(document, 'GET', '/content/items/{id}').responses)).toContain('304');
+  });
+
+  it('marks a body not required where the route takes none or an optional one, and the route agrees', async () => {
+    const optional = [
+      ['POST', '/auth/logout'],
+      ['POST', '/admin/world/tick'],
+      ['POST', '/characters/{id}/quests/{questId}/accept'],
+      ['POST', '/characters/{id}/quests/{questId}/claim'],
+      ['POST', '/admin/dead-letters/{id}/redrive'],
+      ['POST', '/admin/subscriptions/{name}/replay'],
+      ['POST', '/admin/state/transactions/{transactionId}/rollback'],
+    ] as const;
+    for (const [method, path] of optional) {
+      expect([method, path, operation(document, method, path).requestBody?.required]).toEqual([method, path, false]);
+    }
+    for (const path of ['/characters', '/characters/{id}/transfer', '/auth/login']) {
+      expect([path, operation(document, 'POST', path).requestBody?.required]).toEqual([path, true]);
+    }
+    const admin = await game.admin();
+    const tick = await game.request({ method: 'POST', url: '/admin/world/tick', headers: admin.auth });
+    expect(tick.statusCode, tick.body).toBe(200);
+    const ann = await game.player('ann_no_body');
+    const out = await game.request({ method: 'POST', url: '/auth/logout', headers: ann.auth });
+    expect([out.statusCode, out.json()]).toEqual([200, { revoked: true }]);
+  });
+
+  it('lists the 429 of the event stream, which refuses past its open streams', () => {
+    const stream = operation(document, 'GET', '/admin/events/stream');
+    expect(Object.keys(stream.responses)).toContain('429');
+    expect(Object.keys(stream.responses['429']?.headers ?? {})).toEqual(['Retry-After']);
   });
 
   it('answers as before: an idempotent transfer replays, and each refusal is a documented problem', async () => {
@@ -243,11 +296,56 @@ describe('the OpenAPI document of an app without accounts', () => {
       expect(Object.keys(operation(document, 'GET', '/alerts').responses)).toEqual(['200', '401', 'default']);
       expect(Object.keys(operation(document, 'PUT', '/logs/levels/{system}').responses)).toEqual([
         '200',
+        '400',
         '401',
         '404',
+        '422',
         'default',
       ]);
-      expect(Object.keys(operation(document, 'GET', '/health').responses)).toEqual(['200', 'default']);
+      expect(Object.keys(operation(document, 'GET', '/health').responses)).toEqual(['200', '503', 'default']);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('the operator routes as the document shows them', () => {
+  it('declares the health report of a 200 and a 503, the level change’s body and refusals, and answers so', async () => {
+    const monitoring = new MonitoringManager({ logger: { level: 'silent' }, processMetrics: false });
+    monitoring.health.register({ name: 'database', check: () => Promise.reject(new Error('no database')) });
+    const app = buildApp({ monitoring });
+    try {
+      const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<Document>();
+      const ajv = new Ajv2020({ strict: false });
+      ajv.addSchema({ $id: 'openapi.json', components: document.components });
+      /** Whether an answer is one the document declares for its route and status, by content type and schema. */
+      const declared = (answer: LightMyRequestResponse, method: string, path: string): unknown => {
+        const responses = operation(document, method, path).responses;
+        const response = responses[String(answer.statusCode)] ?? responses.default;
+        const type = String(answer.headers['content-type']).split(';')[0] ?? '';
+        const schema = response?.content?.[type]?.schema;
+        if (schema === undefined) return `${answer.statusCode} ${type} is not declared`;
+        const check = ajv.compile(JSON.parse(JSON.stringify(schema).replaceAll('"#/', '"openapi.json#/')) as object);
+        const body: unknown = type.endsWith('json') ? answer.json() : answer.body;
+        return check(body) ? true : check.errors;
+      };
+      for (const url of ['/health', '/health/ready']) {
+        const down = await app.inject({ method: 'GET', url });
+        expect([url, down.statusCode, declared(down, 'GET', url)]).toEqual([url, 503, true]);
+      }
+      for (const url of ['/health/live', '/metrics', '/alerts', '/logs/recent']) {
+        const answer = await app.inject({ method: 'GET', url });
+        expect([url, answer.statusCode, declared(answer, 'GET', url)]).toEqual([url, 200, true]);
+      }
+      const levels = operation(document, 'PUT', '/logs/levels/{system}') as Operation & {
+        requestBody?: { content?: Record<string, unknown> };
+      };
+      expect(Object.keys(levels.requestBody?.content ?? {})).toEqual(['application/json']);
+      const change = (payload: object) => app.inject({ method: 'PUT', url: '/logs/levels/http', payload });
+      const changed = await change({ level: 'warn' });
+      expect([changed.statusCode, declared(changed, 'PUT', '/logs/levels/{system}')]).toEqual([200, true]);
+      const refused = await change({ level: 'loud' });
+      expect([refused.statusCode, declared(refused, 'PUT', '/logs/levels/{system}')]).toEqual([422, true]);
     } finally {
       await app.close();
     }

@@ -53,6 +53,8 @@ export interface GameRoute {
   readonly schemas: RouteSchemas<z.ZodType, z.ZodType, z.ZodType>;
   /** Takes an `Idempotency-Key` header (commands that move gold or items). */
   readonly idempotent: boolean;
+  /** Answers an `ETag`, and 304 to a matching `If-None-Match` (the OpenAPI document lists both). */
+  readonly etag?: boolean;
   readonly rateLimit: RateLimit;
   handle(call: RouteCall<unknown, unknown, unknown>): Promise<RouteReply<unknown>>;
 }
@@ -68,6 +70,8 @@ export interface RouteDefinition<Body extends z.ZodType, Params extends z.ZodTyp
   readonly query?: Query;
   readonly responses: Readonly<Record<number, z.ZodType>>;
   readonly idempotent?: boolean;
+  /** The handler answers an `etag`: the route says so in the OpenAPI document (the ETag header, 304). */
+  readonly etag?: boolean;
   readonly rateLimit?: RateLimit;
   handle(call: RouteCall<z.infer<Body>, z.infer<Params>, z.infer<Query>>): Promise<RouteReply<Reply>>;
 }
@@ -89,6 +93,7 @@ export function routesOf(system: string, define: (route: RouteMaker) => void): r
         responses: definition.responses,
       },
       idempotent: definition.idempotent === true,
+      ...(definition.etag === true ? { etag: true } : {}),
       rateLimit: definition.rateLimit ?? (definition.method === 'GET' ? 'none' : 'command'),
       // The server validates the request against these schemas before it calls the handler.
       handle: (call) => definition.handle(call as RouteCall<never, never, never>),

@@ -12,6 +12,7 @@ export const dataRoutes: readonly GameRoute[] = routesOf('data', (route) => {
       method: 'GET',
       url: `/content/${collection}`,
       access: 'public',
+      etag: true,
       summary: `Every record of ${collection}`,
       responses: { 200: z.array(shape) },
       async handle({ execute }) {
@@ -23,6 +24,7 @@ export const dataRoutes: readonly GameRoute[] = routesOf('data', (route) => {
       method: 'GET',
       url: `/content/${collection}/:id`,
       access: 'public',
+      etag: true,
       summary: `One record of ${collection}`,
       params: IdParams,
       responses: { 200: shape },
