@@ -33,8 +33,10 @@ export async function main(
   if (name === 'replay') return replay(positionals[0]!, config);
   if (name === 'serve') {
     const monitoring = new MonitoringManager({ logger: { level: config.logLevel } });
-    const server = await startServer(config, monitoring);
-    closeOnSignals(server, monitoring);
+    const starting = startServer(config, monitoring);
+    // Handled from now on: a signal in the instant after listen would otherwise kill the process the default way.
+    closeOnSignals(starting, monitoring);
+    const server = await starting;
     // stdout carries one JSON log record per line (log shippers and the tests parse it), so the
     // banner and the first admin's password are log records too.
     const logger = monitoring.logging.root;

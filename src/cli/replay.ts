@@ -28,6 +28,15 @@ export async function replay(subscription: string, config: ServeConfig): Promise
     monitoring: { logger: { level: 'error' }, processMetrics: false },
     ...(config.subscriptionLeaseMs === undefined ? {} : { leaseMs: config.subscriptionLeaseMs }),
   });
+  // A database no server has migrated (a new file, a mistyped URL) has no event log to rewind: said in one line,
+  // rather than as the driver's "no such table" with its stack.
+  const pending = (await weft.migrator().status()).filter((migration) => !migration.applied);
+  if (pending.length > 0) {
+    throw new ConflictError(
+      `weft replay needs a migrated database: ${weft.db.target} has ${pending.length} of Weft's migrations pending ` +
+        `(${pending[0]!.part}/${pending[0]!.name} first); run weft migrate up, or start weft serve on it, first.`,
+    );
+  }
   // WEFT_EVENTS_TRANSPORT is this shell's, not the servers': a deployment on NATS replayed from a shell without it had
   // its projection cleared and its cursor row rewound while the servers' consumers, whose position is the broker's,
   // never came back for the events. The database knows: the relay keeps a position for each stream it fed.

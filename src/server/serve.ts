@@ -1,5 +1,7 @@
+import { stat } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import {
+  ConfigError,
   MonitoringManager,
   NatsTransport,
   createIntegration,
@@ -41,6 +43,9 @@ export async function startServer(
   config: ServeConfig,
   monitoring = new MonitoringManager({ logger: { level: config.logLevel } }),
 ): Promise<RunningServer> {
+  // Checked before the database is opened: a mistyped folder would otherwise be found only once Weft's
+  // migrations had run, and reported as one unreadable file per collection without naming the setting.
+  if (config.contentDir !== undefined) await checkContentDir(config.contentDir);
   const dbLogger = monitoring.logger('database');
   // Connected at start, so an unreachable NATS stops the start with one line (UnavailableError or ConfigError).
   let nats: NatsTransport | undefined;
@@ -129,18 +134,30 @@ export async function startServer(
   }
 }
 
-/** Closes the server on SIGINT or SIGTERM and exits 0; a second signal exits at once with 1. */
-export function closeOnSignals(server: RunningServer, monitoring: MonitoringManager): void {
+/** A ConfigError naming WEFT_CONTENT_DIR unless `folder` is a folder this process can read. */
+async function checkContentDir(folder: string): Promise<void> {
+  const refuse = (why: string): never => {
+    throw new ConfigError(
+      `Invalid environment: setting WEFT_CONTENT_DIR: must be a folder of content JSON files (received: ${JSON.stringify(folder)}, ${why}).`,
+    );
+  };
+  const found = await stat(folder).catch((error: NodeJS.ErrnoException) =>
+    refuse(error.code === 'ENOENT' ? 'which does not exist' : `which cannot be read (${error.code ?? error.message})`),
+  );
+  if (!found.isDirectory()) refuse('which is not a folder');
+}
+
+/**
+ * Closes the server on SIGINT or SIGTERM and exits 0; a second signal (of either kind) exits at once with 1. The
+ * handlers are installed at once, so pass the start's promise to be covered while it runs: a signal then is held
+ * until the server has started (it listens by then), and the server is closed as soon as it has.
+ */
+export function closeOnSignals(server: RunningServer | Promise<RunningServer>, monitoring: MonitoringManager): void {
   const logger = monitoring.logging.root;
   let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting without waiting');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'shutting down: no new requests, finishing open ones');
-    server.close().then(
+  let running: RunningServer | undefined;
+  const close = (started: RunningServer): void => {
+    started.close().then(
       () => {
         logger.info('shut down cleanly');
         logger.flush();
@@ -153,6 +170,34 @@ export function closeOnSignals(server: RunningServer, monitoring: MonitoringMana
       },
     );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without waiting');
+      logger.flush();
+      process.exit(1);
+    }
+    stopping = true;
+    if (running === undefined) {
+      logger.info({ signal }, 'shutting down as soon as the start has finished');
+      return;
+    }
+    logger.info({ signal }, 'shutting down: no new requests, finishing open ones');
+    close(running);
+  };
+  // `on`, not `once`: with its listener gone, a second signal would kill the process the default way (no line, no 1).
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  Promise.resolve(server).then(
+    (started) => {
+      running = started;
+      if (!stopping) return;
+      logger.info('started: shutting down now, no new requests, finishing open ones');
+      close(started);
+    },
+    () => {
+      // The start failed and says so itself; the process ends as it would without these handlers.
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    },
+  );
 }

@@ -122,4 +122,19 @@ describe('weft replay, as a real process', () => {
       await withGame((weft) => weft.db.withTables<Relay>().executor().deleteFrom('weft_event_relay').execute());
     }
   }, 120_000);
+
+  it('refuses a database nobody migrated in one line, without a stack', async () => {
+    // A new file (or a mistyped WEFT_DATABASE_URL) has no event log: the driver's error came out with its stack.
+    const fresh = { ...env, WEFT_DATABASE_URL: `sqlite:${join(folder, 'fresh', 'weft.db')}` };
+    const refused = await runCli(['replay', 'analytics.tally'], fresh);
+    expect(refused.code, refused.stdout).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr.split('\n')).toEqual([
+      expect.stringMatching(/^weft: weft replay needs a migrated database: SQLite \S+ has \d+ of Weft's migrations/),
+      '',
+    ]);
+    expect(refused.stderr).toContain(
+      'pending (events/001_event_log first); run weft migrate up, or start weft serve on it, first. (WEFT_CONFLICT)',
+    );
+  }, 60_000);
 });
