@@ -4,6 +4,7 @@ import {
   ConfigError,
   MonitoringManager,
   NatsTransport,
+  UnavailableError,
   createIntegration,
   type Database,
   type Integration,
@@ -51,18 +52,23 @@ export async function startServer(
   let nats: NatsTransport | undefined;
   const lease = config.subscriptionLeaseMs === undefined ? {} : { leaseMs: config.subscriptionLeaseMs };
   const url = config.eventsTransport;
+  /** Set once the database is open (the transport is made after it): what failed before is the database's. */
+  let databaseOpened = false;
   const transport: TransportFactory | undefined =
     url === undefined
       ? undefined
-      : async ({ db }) =>
-          (nats = await NatsTransport.connect({
+      : async ({ db }) => {
+          databaseOpened = true;
+          nats = await NatsTransport.connect({
             url,
             db,
             metrics: monitoring.metrics,
             logger: monitoring.logger('events'),
             ...lease,
             ...(config.natsNamespace === undefined ? {} : { namespace: config.natsNamespace }),
-          }));
+          });
+          return nats;
+        };
   // Migrated here rather than by createIntegration, so the start-up log names what was applied.
   const weft = await createIntegration({
     database: config.databaseUrl,
@@ -70,6 +76,8 @@ export async function startServer(
     migrate: false,
     ...lease,
     ...(transport === undefined ? {} : { transport }),
+  }).catch((error: unknown) => {
+    throw databaseOpened ? error : namingDatabaseSetting(error);
   });
   const { db } = weft;
   let app: FastifyInstance | undefined;
@@ -132,6 +140,18 @@ export async function startServer(
     await weft.close();
     throw error;
   }
+}
+
+/**
+ * A bad or unreachable database, said as a setting like every other (`Setting WEFT_DATABASE_URL: ...`): the database
+ * layer names the URL, not where it came from.
+ */
+function namingDatabaseSetting(error: unknown): unknown {
+  if (!(error instanceof ConfigError || error instanceof UnavailableError)) return error;
+  const message = `Setting WEFT_DATABASE_URL: ${error.message.replace(/^Setting "url": /, '')}`;
+  return error instanceof ConfigError
+    ? new ConfigError(message, { cause: error, details: error.details })
+    : new UnavailableError(message, { cause: error, details: error.details });
 }
 
 /** A ConfigError naming WEFT_CONTENT_DIR unless `folder` is a folder this process can read. */
