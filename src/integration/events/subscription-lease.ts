@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database } from '../database/internal.js';
 import { ConflictError } from '../errors/internal.js';
+import { RepeatedFailure } from '../monitoring/internal.js';
 import type { EventLogQueries } from './event-log-queries.js';
 import type { EventTables } from './event-tables.js';
 
@@ -47,6 +48,8 @@ export class SubscriptionLease {
   /** Unique per stream, so two streams of one name in one process (a restart in a test) are two holders. */
   readonly holder = randomUUID();
   readonly #options: SubscriptionLeaseOptions;
+  /** Renewals failing on the database (it went away): one line per interval, not three a lease. */
+  readonly #renewFailures = new RepeatedFailure();
   /** The epoch of the current claim, while this process believes it holds the lease. */
   #epoch: number | undefined;
   /** Until when (this process's clock) the last claim or renewal holds. */
@@ -196,11 +199,17 @@ export class SubscriptionLease {
         .where('holder', '=', this.holder)
         .where('epoch', '=', epoch)
         .executeTakeFirst();
+      this.#renewFailures.recovered();
       if (Number(result.numUpdatedRows) === 1 && this.#epoch === epoch) this.#heldUntil = now + leaseMs;
       else this.#lost('another process claimed it', epoch);
     } catch (error) {
       // Not known to be lost: the lease runs out by itself if renewals keep failing, and moveCursor guards the writes.
-      logger?.warn({ err: error, subscription }, 'renewing the subscription lease failed; retrying');
+      const leftOut = this.#renewFailures.next();
+      if (leftOut !== undefined)
+        logger?.warn(
+          { err: error, subscription, ...(leftOut > 0 ? { failedRenewalsLeftOut: leftOut } : {}) },
+          'renewing the subscription lease failed; retrying',
+        );
     }
   }
 

@@ -8,3 +8,4 @@ export { runHealthChecks } from './health.js';
 export { alertRuleSchema, durationMs } from './alerting/index.js';
 export { SpanKind, idsOf, newSpanContext, startSpan, tracingEnabled } from './tracing.js';
 export { randomHex } from './random-hex.js';
+export { RepeatedFailure } from './repeated-failure.js';

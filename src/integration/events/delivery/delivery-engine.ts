@@ -23,7 +23,7 @@ export interface DeliveryEngineOptions {
   readonly stream: TransportStream;
   readonly queries: EventLogQueries;
   readonly metrics: WeftMetrics | undefined;
-  readonly logger: Pick<Logger, 'level' | 'debug' | 'warn' | 'error'>;
+  readonly logger: Pick<Logger, 'level' | 'debug' | 'info' | 'warn' | 'error'>;
 }
 
 /** Events fetched from the stream at once. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { runInContext, type DeliveryLag, type WeftMetrics } from '../../monitoring/internal.js';
+import { RepeatedFailure, runInContext, type DeliveryLag, type WeftMetrics } from '../../monitoring/internal.js';
 import { DeliveryMetrics } from '../delivery-metrics.js';
 import type { EventEnvelope, LoggedEvent } from '../envelope.js';
 import { handlerContext } from '../event-context.js';
@@ -13,12 +13,14 @@ export class DeliveryRecorder {
   readonly #subscription: string;
   readonly #series: DeliveryMetrics;
   readonly #lag: DeliveryLag | undefined;
-  readonly #logger: Pick<Logger, 'level' | 'debug' | 'warn' | 'error'>;
+  readonly #logger: Pick<Logger, 'level' | 'debug' | 'info' | 'warn' | 'error'>;
+  /** Rounds failing on the database (it went away): one line per interval, not one per round. */
+  readonly #roundFailures = new RepeatedFailure();
 
   constructor(
     subscription: string,
     metrics: WeftMetrics | undefined,
-    logger: Pick<Logger, 'level' | 'debug' | 'warn' | 'error'>,
+    logger: Pick<Logger, 'level' | 'debug' | 'info' | 'warn' | 'error'>,
   ) {
     this.#subscription = subscription;
     this.#series = new DeliveryMetrics(metrics, subscription);
@@ -50,6 +52,12 @@ export class DeliveryRecorder {
 
   /** These events were handled (or skipped) and committed; `durationMs` is each one's share of the time. */
   delivered(events: readonly LoggedEvent[], durationMs: number): void {
+    const failedBefore = this.#roundFailures.recovered();
+    if (failedBefore !== undefined)
+      this.#logger.info(
+        { subscription: this.#subscription, failedRoundsLeftOut: failedBefore },
+        'durable delivery works again',
+      );
     const lag = this.#lag;
     for (const event of events) {
       const series = this.#series.of(event.envelope.type);
@@ -112,7 +120,12 @@ export class DeliveryRecorder {
       );
       return;
     }
-    this.#logger.error({ err: error, subscription: this.#subscription }, 'durable delivery failed');
+    const leftOut = this.#roundFailures.next();
+    if (leftOut === undefined) return;
+    this.#logger.error(
+      { err: error, subscription: this.#subscription, ...(leftOut > 0 ? { failedRoundsLeftOut: leftOut } : {}) },
+      'durable delivery failed',
+    );
   }
 
   /** The stream could not tell where the subscription stands. */
