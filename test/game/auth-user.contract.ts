@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { decodeJwt, SignJWT } from 'jose';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConflictError, RateLimitedError, UnauthorizedError, ValidationError, type EventEnvelope } from 'weft/internal';
@@ -193,6 +194,37 @@ export function authUserContract(name: string, options: TestIntegrationOptions):
       await expect(weft.execute('auth_user.authenticate', { accessToken: 'not.a.token' })).rejects.toBeInstanceOf(
         UnauthorizedError,
       );
+    });
+
+    it('refuses tokens signed with the real key that no sign-in made: without an expiry, or for another account', async () => {
+      await open();
+      const ann = await weft.execute('auth_user.register', { username: 'ann', password: PASSWORD });
+      const bob = await weft.execute('auth_user.register', { username: 'bob', password: PASSWORD });
+      const session = await weft.execute('auth_user.login', { username: 'ann', password: PASSWORD });
+      const sid = String(decodeJwt(session.accessToken).sid);
+      const { secret } = await weft.db
+        .withTables<{ auth_user_keys: { secret: string } }>()
+        .executor()
+        .selectFrom('auth_user_keys')
+        .select('secret')
+        .executeTakeFirstOrThrow();
+      const forge = (subject: string, expires: boolean) => {
+        const jwt = new SignJWT({ sid, roles: ['player'] })
+          .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+          .setIssuer('weft')
+          .setSubject(subject)
+          .setIssuedAt(Math.floor(clock / 1000));
+        return (expires ? jwt.setExpirationTime(Math.floor(clock / 1000) + 60) : jwt).sign(
+          new TextEncoder().encode(secret),
+        );
+      };
+      // The forger's control: ann's own session, with an expiry, passes.
+      expect(
+        await weft.execute('auth_user.authenticate', { accessToken: await forge(ann.userId, true) }),
+      ).toMatchObject({ userId: ann.userId });
+      for (const accessToken of [await forge(ann.userId, false), await forge(bob.userId, true)]) {
+        await expect(weft.execute('auth_user.authenticate', { accessToken })).rejects.toBeInstanceOf(UnauthorizedError);
+      }
     });
 
     it('makes the first admin once, with a generated password when none is set', async () => {

@@ -125,7 +125,9 @@ export class AuthRows {
   }
 
   /** The state of a session with its account's name and current roles: what every authenticated request reads. */
-  async sessionWithAccount(sessionId: string): Promise<{ state: string; username: string; roles: Role[] } | undefined> {
+  async sessionWithAccount(
+    sessionId: string,
+  ): Promise<{ state: string; userId: string; username: string; roles: Role[] } | undefined> {
     const {
       rows: [row],
     } = await this.#db.execute(
@@ -136,12 +138,14 @@ export class AuthRows {
             .executor()
             .selectFrom('auth_user_sessions as s')
             .innerJoin('auth_user_accounts as a', 'a.id', 's.user_id')
-            .select(['s.state', 'a.username', 'a.roles'])
+            .select(['s.state', 's.user_id', 'a.username', 'a.roles'])
             .where('s.id', '=', ''),
         [sessionId],
       ),
     );
-    return row === undefined ? undefined : { ...row, roles: JSON.parse(row.roles) as Role[] };
+    return row === undefined
+      ? undefined
+      : { state: row.state, userId: row.user_id, username: row.username, roles: JSON.parse(row.roles) as Role[] };
   }
 
   /** A new refresh token of the session, stored hashed; the token itself is returned once, here. */

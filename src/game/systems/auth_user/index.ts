@@ -208,6 +208,8 @@ export function authUserSystem(options: AuthUserOptions = {}): SystemDefinition<
           const who = await (await accessTokens()).verify(accessToken, now());
           const session = await rows.sessionWithAccount(who.sessionId);
           if (session?.state !== 'active') throw new UnauthorizedError('The session of this access token is closed.');
+          // Only a token signed with our key gets here; still, it speaks for its session's account and no other.
+          if (session.userId !== who.userId) throw new UnauthorizedError('The access token is not one of ours.');
           // Roles as the account has them now, not as the token was signed with them.
           return { ...who, username: session.username, roles: session.roles };
         },

@@ -68,14 +68,17 @@ export class AccessTokens {
       const { payload } = await jwtVerify(token, this.#key, {
         algorithms: ['HS256'],
         issuer: ISSUER,
+        // A token without an expiry would be good for ever: ours all have one.
+        requiredClaims: ['exp', 'sub'],
         currentDate: new Date(now),
       });
       const roles = Role.array().safeParse(payload.roles);
       if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || !roles.success) {
         throw new UnauthorizedError('The access token is not one of ours.');
       }
+      if (typeof payload.exp !== 'number') throw new UnauthorizedError('The access token is not one of ours.');
       const who = { userId: payload.sub, sessionId: payload.sid, roles: roles.data };
-      if (typeof payload.exp === 'number') this.#remember(token, who, payload.exp * 1000);
+      this.#remember(token, who, payload.exp * 1000);
       return who;
     } catch (error) {
       if (error instanceof UnauthorizedError) throw error;
