@@ -101,6 +101,28 @@ export function economyContract(name: string, options: TestIntegrationOptions): 
       });
     });
 
+    it('counts a wallet still opening as 0 gold: a purchase is the 409 of a short wallet, nothing given', async () => {
+      await world();
+      // Made in a transaction that is still open, so the wallet (opened when character.created is heard) is not there.
+      const refused = await weft.transaction(async () => {
+        const c = await weft.execute('character.create', { name: 'Cid', class: 'warrior' }, { actor: ann });
+        const buy = weft.execute('economy.buy', { characterId: c.id, itemId: 'bread', quantity: 1 }, { actor: ann });
+        return { id: c.id, error: await buy.catch((e: unknown) => e) };
+      });
+      expect(refused.error).toBeInstanceOf(ConflictError);
+      expect((refused.error as ConflictError).details).toMatchObject({ needed: 5, have: 0, missing: 5 });
+      await weft.events.drain();
+      expect(await weft.execute('economy.wallet', { characterId: refused.id }, { actor: ann })).toMatchObject({
+        status: 'open',
+        gold: 50,
+      });
+      // The bread the refused purchase would have given was rolled back with it: the class's 3 only.
+      expect((await weft.execute('character.get', { characterId: refused.id }, { actor: ann })).inventory).toEqual({
+        copper_sword: 1,
+        bread: 3,
+      });
+    });
+
     it('refuses amounts that are zero, negative, fractional, past 2^53 or overflowing a balance, moving nothing', async () => {
       const { a, b } = await world();
       for (const gold of [0, -5, 1.5, 2 ** 53, Number.NaN]) {

@@ -63,6 +63,13 @@ export interface Line {
 /** The account of a character's wallet. */
 export const walletAccount = (characterId: string): string => `wallet:${characterId}`;
 
+/** The 409 of a movement that takes more gold than a wallet holds. */
+function notEnough(characterId: string, needed: number, have: number): ConflictError {
+  return new ConflictError(`Not enough gold: ${needed} needed, ${have} held, ${needed - have} missing.`, {
+    details: { characterId, needed, have, missing: needed - have },
+  });
+}
+
 /**
  * Double-entry bookkeeping: a movement of gold is lines that sum to zero, written to the ledger
  * together with the wallets they change, in the transaction open around the call. A wallet never
@@ -109,14 +116,14 @@ export class Ledger {
       // Checked on the value the update holds (locked on PostgreSQL): two spends of the same gold queue here. A missing
       // wallet is found by the same read (upsert hands it over as undefined), so a movement reads each wallet once.
       const updated = await this.#wallets.upsert(characterId, (wallet) => {
-        if (wallet === undefined)
+        if (wallet === undefined) {
+          // A wallet still opening (its character's creation not heard yet) holds no gold: paying from it is the 409 of
+          // any wallet short of gold (game.md: a purchase then counts it as 0 gold); crediting it is the 404.
+          if (line.amount < 0) throw notEnough(characterId, -line.amount, 0);
           throw new NotFoundError(`Character ${characterId} has no wallet (yet).`, { details: { characterId } });
-        const after = wallet.gold + line.amount;
-        if (after < 0) {
-          throw new ConflictError(`Not enough gold: ${-line.amount} needed, ${wallet.gold} held, ${-after} missing.`, {
-            details: { characterId, needed: -line.amount, have: wallet.gold, missing: -after },
-          });
         }
+        const after = wallet.gold + line.amount;
+        if (after < 0) throw notEnough(characterId, -line.amount, wallet.gold);
         if (!Number.isSafeInteger(after)) {
           throw new ValidationError(`That would hold more gold than a wallet can (${Number.MAX_SAFE_INTEGER}).`, {
             details: { characterId },
