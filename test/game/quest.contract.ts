@@ -209,6 +209,51 @@ export function questContract(name: string, options: TestIntegrationOptions): vo
       expect(accepted).toMatchObject({ status: 'active', objectives: [{ progress: 1, done: true }, { progress: 0 }] });
     });
 
+    it('counts only what happened after the quest was taken, even when its event arrives after the accept', async () => {
+      const hero = await world();
+      const as = { actor: ann };
+      await weft.execute('character.gain_xp', { characterId: hero.id, xp: 100 }); // level 2
+      // A kill and a craft made before the accept, whose events are delivered after it (their commit comes first;
+      // here one transaction holds both, so delivery waits for the accept).
+      await weft.transaction(async () => {
+        await fights(weft, [fight(hero, 'slime', 'the_wild'), fight(hero, 'slime', 'the_wild')]);
+        const sword = { characterId: hero.id, ownerId: ann.id, recipeId: 'forge_copper_sword', itemId: 'copper_sword' };
+        await publishAs(weft, 'crafting', 'crafting.item_crafted', { ...sword, count: 1 });
+        await weft.execute('quest.accept', { characterId: hero.id, questId: 'slime_cleanup' }, as);
+        await weft.execute('quest.accept', { characterId: hero.id, questId: 'forge_a_sword' }, as);
+      });
+      await weft.events.drain();
+      expect(await statusOf(hero.id, 'slime_cleanup')).toMatchObject({
+        status: 'active',
+        objectives: [{ progress: 0 }],
+      });
+      expect(await statusOf(hero.id, 'forge_a_sword')).toMatchObject({
+        status: 'active',
+        objectives: [{ progress: 0 }],
+      });
+      // What happens after counts.
+      await fights(weft, [fight(hero, 'slime', 'the_wild')]);
+      await weft.events.drain();
+      expect(await statusOf(hero.id, 'slime_cleanup')).toMatchObject({ objectives: [{ progress: 1 }] });
+
+      // A quest a dialogue choice starts counts from the choice, not from the kill before it.
+      const choose = (optionId: string) =>
+        weft.execute('dialogue.choose', { characterId: hero.id, npcId: 'warden_lyra', optionId }, as);
+      await weft.execute('character.move', { characterId: hero.id, regionId: 'oakwood' }, as);
+      await weft.transaction(async () => {
+        await fights(weft, [fight(hero, 'wolf', 'the_wild')]);
+        await choose('greet.0'); // starts wolf_hunt
+      });
+      await weft.events.drain();
+      expect(await statusOf(hero.id, 'wolf_hunt')).toMatchObject({
+        status: 'active',
+        objectives: [{ progress: 0 }, {}],
+      });
+      await fights(weft, [fight(hero, 'wolf', 'the_wild')]);
+      await weft.events.drain();
+      expect(await statusOf(hero.id, 'wolf_hunt')).toMatchObject({ objectives: [{ progress: 1 }, {}] });
+    });
+
     it('pays a claim once: a repeat is a 409, a retried key replays, and of claims at once exactly one pays', async () => {
       const hero = await world();
       const as = { actor: ann };

@@ -1,5 +1,11 @@
 import type { z } from 'zod';
-import { ConflictError, NotFoundError, defineSystem, type SystemDefinition } from '../../../integration/index.js';
+import {
+  ConflictError,
+  NotFoundError,
+  defineSystem,
+  uuidv7,
+  type SystemDefinition,
+} from '../../../integration/index.js';
 import { contentOf } from '../../shared/content.js';
 import { EncounterResolved, ItemCrafted, Moved, OptionChosen, Talked } from './heard.js';
 import {
@@ -135,8 +141,11 @@ export function questSystem(): SystemDefinition<'quest'> {
         };
       }
 
-      /** Takes an available quest to active (completed at once when no tracked objective is left). */
-      async function start(facts: CharacterFacts, quest: QuestView): Promise<Progress> {
+      /**
+       * Takes an available quest to active (completed at once when no tracked objective is left). `since` is when it
+       * was taken, as a UUIDv7: the dialogue choice's event id, or a new one at accept.
+       */
+      async function start(facts: CharacterFacts, quest: QuestView, since = uuidv7()): Promise<Progress> {
         const now = new Date().toISOString();
         const begun = startingProgress(quest, facts.region);
         const done = isDone(quest, begun);
@@ -147,6 +156,7 @@ export function questSystem(): SystemDefinition<'quest'> {
           status: done ? 'completed' : 'active',
           progress: begun,
           acceptedAt: now,
+          since,
           ...(done ? { completedAt: now } : {}),
         });
         const event = { characterId: facts.id, ownerId: facts.ownerId, questId: quest.id };
@@ -213,11 +223,21 @@ export function questSystem(): SystemDefinition<'quest'> {
         },
       );
 
-      /** Advances the character's active quests by what happened; a quest whose objectives are all done completes. */
-      async function happened(characterId: string, happening: Happening): Promise<void> {
+      /**
+       * Whether the event `eventId` happened after the quest was taken. Events are delivered after their commit, so a
+       * kill made just before an accept may arrive after it: it must not count (ids are UUIDv7, ordered by time).
+       */
+      const after = (kept: Pick<Progress, 'since'>, eventId: string) =>
+        kept.since === undefined || eventId >= kept.since;
+
+      /**
+       * Advances the character's active quests by what happened (the event `eventId`, which counts only for quests
+       * taken before it); a quest whose objectives are all done completes.
+       */
+      async function happened(characterId: string, happening: Happening, eventId: string): Promise<void> {
         const all = await quests(sys.execute);
         for (const kept of (await journalOf(characterId)).values()) {
-          if (kept.status !== 'active') continue;
+          if (kept.status !== 'active' || !after(kept, eventId)) continue;
           const quest = all.find((q) => q.id === kept.questId);
           if (quest === undefined) {
             sys.logger.warn({ characterId, questId: kept.questId }, 'an active quest is no longer in the content');
@@ -227,7 +247,10 @@ export function questSystem(): SystemDefinition<'quest'> {
           let finished = false;
           // Worked out again on the value the update holds: an accept or another event may have moved it.
           await progress.update(keyOf(characterId, quest.id), (current) => {
-            const next = current.status === 'active' ? advance(quest, current.progress, happening) : undefined;
+            const next =
+              current.status === 'active' && after(current, eventId)
+                ? advance(quest, current.progress, happening)
+                : undefined;
             if (next === undefined) return current;
             finished = isDone(quest, next);
             const now = new Date().toISOString();
@@ -243,39 +266,40 @@ export function questSystem(): SystemDefinition<'quest'> {
 
       sys.events.subscribe('combat.encounter_resolved', async (event) => {
         const fight = EncounterResolved.parse(event.data);
-        if (fight.won) await happened(fight.characterId, { kind: 'kill', monsterId: fight.monsterId });
+        if (fight.won) await happened(fight.characterId, { kind: 'kill', monsterId: fight.monsterId }, event.id);
       });
       sys.events.subscribe('crafting.item_crafted', async (event) => {
         const crafted = ItemCrafted.parse(event.data);
-        await happened(crafted.characterId, { kind: 'craft', itemId: crafted.itemId, count: crafted.count });
+        await happened(crafted.characterId, { kind: 'craft', itemId: crafted.itemId, count: crafted.count }, event.id);
       });
       sys.events.subscribe('character.moved', async (event) => {
         const moved = Moved.parse(event.data);
-        await happened(moved.characterId, { kind: 'reach', regionId: moved.to });
+        await happened(moved.characterId, { kind: 'reach', regionId: moved.to }, event.id);
       });
       // One subscription for both dialogue events, so a talk and a quest it starts are handled in the order they
       // happened.
       sys.events.subscribe('dialogue.*', async (event) => {
         if (event.type === 'dialogue.talked') {
           const talked = Talked.parse(event.data);
-          await happened(talked.characterId, { kind: 'talk', npcId: talked.npcId });
+          await happened(talked.characterId, { kind: 'talk', npcId: talked.npcId }, event.id);
         } else if (event.type === 'dialogue.option_chosen') {
           const chosen = OptionChosen.parse(event.data);
-          for (const questId of chosen.startQuests) await startFromDialogue(chosen.characterId, questId);
+          for (const questId of chosen.startQuests) await startFromDialogue(chosen.characterId, questId, event.id);
         }
       });
 
       /**
        * A quest a dialogue option starts: dialogue offers the option only while the quest is
        * available, but the character may have accepted it since (through the route); then the
-       * option has nothing left to do.
+       * option has nothing left to do. The quest counts what happened from the choice on (`since`, the choice's event
+       * id), not from when this handler runs.
        */
-      async function startFromDialogue(characterId: string, questId: string): Promise<void> {
+      async function startFromDialogue(characterId: string, questId: string, since: string): Promise<void> {
         const facts = await character(characterId);
         const quest = await questOf(questId);
         const journal = await journalOf(characterId);
         const status = statusOf(quest, journal.get(questId), facts.level, rewardedIn(journal));
-        if (status === 'available') await start(facts, quest);
+        if (status === 'available') await start(facts, quest, since);
         else sys.logger.info({ characterId, questId, status }, 'a dialogue option started a quest no longer available');
       }
     },

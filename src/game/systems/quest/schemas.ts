@@ -47,6 +47,11 @@ export const Progress = z.strictObject({
   status: z.enum(['active', 'completed', 'rewarded']),
   progress: z.array(z.int().min(0)),
   acceptedAt: z.string(),
+  /**
+   * The UUIDv7 the quest was taken at (the id of the dialogue choice that started it, or one made at accept): an event
+   * with a smaller id happened before the quest was taken and advances nothing. Absent on older entries.
+   */
+  since: z.string().optional(),
   completedAt: z.string().optional(),
   rewardedAt: z.string().optional(),
 });
