@@ -147,6 +147,23 @@ export function databaseContract(
       await expect(db.transaction(() => 1, { durability: 'later' as never })).rejects.toThrow(/durability/);
     });
 
+    it('refuses an isolation level it does not know, before any statement: never SQL of the caller in its BEGIN', async () => {
+      for (const isolation of ['chaos', 'serializable; create table injected (x int); --', 'SERIALIZABLE', 1]) {
+        const refused = await db
+          .transaction(() => grantGold(db, 'ann', 1), { isolation: isolation as never, retry: false })
+          .catch((error: unknown) => error);
+        expect(refused).toBeInstanceOf(WeftError);
+        expect(refused).toMatchObject({ code: 'WEFT_INVALID_CONFIG' });
+        expect((refused as Error).message).toMatch(/isolation/);
+      }
+      expect(await players(db)).toEqual([]);
+      const tables = await db.executor().introspection.getTables();
+      expect(tables.map((table) => table.name)).not.toContain('injected');
+      for (const isolation of ['read committed', 'repeatable read', 'serializable'] as const)
+        await db.transaction(() => grantGold(db, isolation, 1), { isolation });
+      expect(await players(db)).toEqual(['read committed', 'repeatable read', 'serializable']);
+    });
+
     it('holds rows to commit across savepoints, in order; a rolled-back savepoint drops its own and holds again what it flushed', async () => {
       const owner = {};
       const hold = (id: string) => {
@@ -544,6 +561,12 @@ export function databaseContract(
       const error = await db.transaction(() => 1).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UnavailableError);
       expect(error).toMatchObject({ code: 'WEFT_CLOSED' });
+      // A statement outside a transaction (the state part's reads, the health check) is refused the same way.
+      for (const late of [db.execute(sql`select 1`.compile(db.executor())), db.ping()]) {
+        const refused = await late.catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(UnavailableError);
+        expect(refused).toMatchObject({ code: 'WEFT_CLOSED' });
+      }
     });
 
     describe('migrations', () => {

@@ -463,6 +463,41 @@ export function systemKitContract(name: string, options: TestIntegrationOptions)
       expect(await notes.get('ann')).toEqual({ text: 'third' });
     });
 
+    it('refuses a subscription whose options are wrong at the call, leaving its name free and nothing started', async () => {
+      const weft = await integration();
+      const crafting = weft.system('crafting');
+      const crafted = crafting.events.define({ name: 'item_crafted', durable: true, schema: z.object({}) });
+      const quest = weft.system('quest');
+      expect(() => quest.events.subscribe(crafted, () => undefined, { timeoutMs: -1 })).toThrow(ConfigError);
+      expect(() => quest.events.subscribe(crafted, () => undefined, { reset: 5 as never })).toThrow(/reset/);
+      expect(() => quest.events.subscribe(crafted, 5 as never)).toThrow(ConfigError);
+      expect(weft.events.wiring().subscriptions).toEqual([]);
+      // The corrected call takes the name the refused ones asked for.
+      await quest.events.subscribe(crafted, () => undefined)();
+
+      let setUp = 0;
+      const refused = defineSystem({
+        name: 'tally',
+        setup(sys) {
+          sys.migrations([
+            {
+              name: '001_tally',
+              up: (db) => db.schema.createTable('tally_counts').addColumn('id', 'text').execute(),
+              down: (db) => db.schema.dropTable('tally_counts').execute(),
+            },
+          ]);
+          sys.events.subscribe(crafted, () => undefined, { name: 'first' });
+          setUp++;
+          sys.events.subscribe(crafted, () => undefined, { name: 'second', timeoutMs: 0 });
+        },
+      });
+      await expect(weft.install(refused)).rejects.toThrow(/timeoutMs/);
+      expect(setUp).toBe(1);
+      // Refused inside its setup: no migration applied, no subscription of it delivering.
+      expect((await weft.migrator().status()).filter((row) => row.part === 'tally')).toEqual([]);
+      expect(weft.events.wiring().subscriptions).toEqual([]);
+    });
+
     it('lints commands with the rest of the wiring', async () => {
       const weft = await integration();
       await weft.install(economy());

@@ -122,6 +122,8 @@ class WeftDatabase<DB> implements Database<DB> {
   readonly #backend: DatabaseBackend;
   readonly #work: UnitOfWork<DB>;
   #closing: Promise<void> | undefined;
+  /** Set once the connections are being closed: a statement outside a transaction is refused with WEFT_CLOSED. */
+  #closed = false;
 
   constructor(kysely: Kysely<DB>, backend: DatabaseBackend, work: UnitOfWork<DB>) {
     this.#kysely = kysely;
@@ -136,6 +138,8 @@ class WeftDatabase<DB> implements Database<DB> {
   }
 
   execute<R = unknown>(query: CompiledQuery<R>): Promise<QueryResult<R>> {
+    // Kysely's own refusal once its driver is destroyed is a bare Error, named nowhere in Weft's codes.
+    if (this.#closed && !this.#work.inTransaction()) return Promise.reject(this.#closedError());
     return this.#work.execute<R>(query);
   }
 
@@ -154,9 +158,7 @@ class WeftDatabase<DB> implements Database<DB> {
   transaction<T>(work: TransactionWork<DB, T>, options?: TransactionOptions): Promise<T> {
     const abandoned = this.#work.refusal();
     if (abandoned !== undefined) return Promise.reject(abandoned);
-    if (this.#closing !== undefined && !this.#work.inTransaction()) {
-      return Promise.reject(new UnavailableError(`${this.target} is closed`, { code: 'WEFT_CLOSED' }));
-    }
+    if (this.#closing !== undefined && !this.#work.inTransaction()) return Promise.reject(this.#closedError());
     return this.#work.run(work, options);
   }
 
@@ -182,6 +184,7 @@ class WeftDatabase<DB> implements Database<DB> {
   }
 
   async ping(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.#closed) throw this.#closedError();
     const timeoutMs = options.timeoutMs ?? 2000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -210,6 +213,10 @@ class WeftDatabase<DB> implements Database<DB> {
     await this.close();
   }
 
+  #closedError(): UnavailableError {
+    return new UnavailableError(`${this.target} is closed`, { code: 'WEFT_CLOSED' });
+  }
+
   async #close(timeoutMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<'expired'>((resolve) => {
@@ -218,6 +225,7 @@ class WeftDatabase<DB> implements Database<DB> {
     const outcome = await Promise.race([this.#work.whenIdle().then(() => 'idle' as const), expired]);
     clearTimeout(timer);
     const stillOpen = this.#work.openCount;
+    this.#closed = true;
     await this.#kysely.destroy();
     if (outcome === 'expired') {
       throw new TimeoutError(`Closed ${this.target} with ${stillOpen} transaction(s) still open after ${timeoutMs} ms`);

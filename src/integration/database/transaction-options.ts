@@ -8,6 +8,13 @@ import { MAX_TIMER_MS } from './transaction-deadline.js';
 /** Isolation levels a caller may ask for; backends without them (SQLite) are always serializable. */
 export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
 
+/** Every isolation level: the only texts a backend may put in its BEGIN statement. */
+const ISOLATION_LEVELS: readonly unknown[] = [
+  'read committed',
+  'repeatable read',
+  'serializable',
+] satisfies IsolationLevel[];
+
 /** Options of one `transaction` call. Only the outermost call's options count, but for `readOnly`. */
 export interface TransactionOptions {
   readonly isolation?: IsolationLevel;
@@ -66,7 +73,12 @@ export function overloaded(waiting: number, maxWaitingTransactions: number): Una
 
 /** The first wrong option of an outermost transaction, or undefined. */
 export function refusedOptions(options: TransactionOptions): ConfigError | undefined {
-  const { durability, timeoutMs } = options;
+  const { durability, isolation, timeoutMs } = options;
+  // The PostgreSQL backend writes the level into its START TRANSACTION text: anything else would be run as SQL.
+  if (isolation !== undefined && !ISOLATION_LEVELS.includes(isolation))
+    return new ConfigError(
+      `Transaction isolation must be 'read committed', 'repeatable read' or 'serializable'; received ${JSON.stringify(isolation)}.`,
+    );
   if (durability !== undefined && durability !== 'full' && durability !== 'deferred')
     return new ConfigError(
       `Transaction durability must be 'full' or 'deferred'; received ${JSON.stringify(durability)}.`,

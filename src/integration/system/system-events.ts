@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors/internal.js';
 import {
+  checkSubscribeOptions,
   defineEvent,
   type BatchOptions,
   type EventBus,
@@ -128,16 +129,23 @@ export class SystemEvents<S extends string> {
     if (this.#names.has(name)) {
       throw new ConfigError(`${this.#system} subscribes as ${name} already; give this subscription its own name.`);
     }
-    this.#names.add(name);
+    if (typeof handler !== 'function') {
+      throw new ConfigError(`The handler of ${name} must be a function; received ${typeof handler}.`);
+    }
+    // Checked here, before they are wrapped below (a wrapped reset is always a function) and before an install stages
+    // them: a refused subscription throws at the call, during a setup before any migration runs.
+    checkSubscribeOptions(pattern, { ...(options as SubscribeOptions<EventEnvelope>), name });
     // The handler works as the system: what it writes is `updatedBy` it, what it publishes has it as source.
     const system = { system: this.#system };
     const asSystem = (event: never): unknown => runWithContext(system, () => handler(event));
     const reset = options.reset;
+    // Refused by the bus: the name stays free for the corrected call.
     const unsubscribe = this.#subscribe(pattern, asSystem, {
       ...(options as SubscribeOptions<EventEnvelope>),
       name,
       ...(reset === undefined ? {} : { reset: () => runWithContext(system, reset) }),
     });
+    this.#names.add(name);
     return () => {
       this.#names.delete(name);
       return unsubscribe();

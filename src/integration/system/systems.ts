@@ -115,9 +115,18 @@ export class Systems {
       const migrator = new Migrator(this.#parts.db);
       for (const { system, list } of install.migrations) migrator.register(system, list);
       if (mode.migrate && install.migrations.length > 0) await migrator.up();
-      for (const staged of mode.start ? install.subscriptions : []) {
-        if (!staged.cancelled)
-          staged.started = this.#parts.events.subscribe(staged.pattern as never, staged.handler, staged.options);
+      try {
+        for (const staged of mode.start ? install.subscriptions : []) {
+          if (!staged.cancelled)
+            staged.started = this.#parts.events.subscribe(staged.pattern as never, staged.handler, staged.options);
+        }
+      } catch (error) {
+        // One refused: none of this install's subscriptions delivers to systems whose install failed.
+        for (const staged of install.subscriptions) {
+          staged.cancelled = true;
+          await staged.started?.();
+        }
+        throw error;
       }
     } finally {
       this.#install = undefined;
