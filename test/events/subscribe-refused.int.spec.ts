@@ -31,7 +31,7 @@ describe('a durable subscription refused at subscribe', () => {
     await db.close();
   });
 
-  it('leaves nothing behind: no subscription, no queue-depth gauge', async () => {
+  it('names what is wrong and leaves nothing behind: no subscription, no queue-depth gauge', async () => {
     const metrics = new WeftMetrics();
     const bus = new EventBus({ db, validation: new ValidationManager(), metrics }).define(itemCrafted);
     const handler = () => undefined;
@@ -41,6 +41,19 @@ describe('a durable subscription refused at subscribe', () => {
     expect(() =>
       bus.subscribe('crafting.*', handler, { name: 'tally', batch: { maxSize: 10, maxWaitMs: 5 }, concurrency: 2 }),
     ).toThrow(/one batch at a time/);
+    // A misspelt option, or one of the wrong kind, is refused, not ignored (a mistyped startFrom started from now).
+    for (const [options, message] of [
+      [{ name: 'tally', startFrom: 'begining' }, /startFrom must be 'now' or 'beginning'; received "begining"/],
+      [{ name: 'tally', startfrom: 'beginning' }, /Unknown subscribe option "startfrom"/],
+      [{ name: 'tally', priority: 'high' }, /priority must be a finite number/],
+      [{ name: 'tally', retry: { maxAttempts: -1 } }, /retry.maxAttempts must be an integer >= 1/],
+      [{ name: 'tally', retry: { maxDelayMs: Number.NaN } }, /retry.maxDelayMs must be an integer/],
+      [{ name: 'tally', once: 'yes' }, /once must be true or false/],
+      [{ name: 'tally', filter: 'crafted' }, /filter must be a function/],
+      [{ name: '' }, /name must be a non-empty string/],
+    ] as const) {
+      expect(() => bus.subscribe('crafting.*', handler, options as never)).toThrow(message);
+    }
     expect(bus.wiring().subscriptions).toEqual([]);
     expect(await metrics.text()).not.toMatch(/weft_event_queue_depth\{/);
     await bus.close();
