@@ -41,6 +41,16 @@ export function defineEvent<const Type extends string, Data>(
       `Event ${definition.type} owner must be a system name such as crafting; received ${JSON.stringify(definition.owner)}.`,
     );
   }
+  if (typeof definition.durable !== 'boolean') {
+    // Left out or misspelt, it would read as volatile: events delivered at most once, never logged.
+    throw new ConfigError(
+      `Event ${definition.type} must say durable: true (logged, delivered at least once) or false (in memory, at most ` +
+        `once); received ${JSON.stringify(definition.durable) ?? typeof definition.durable}.`,
+    );
+  }
+  if (definition.partitionKey !== undefined && typeof definition.partitionKey !== 'function') {
+    throw new ConfigError(`Event ${definition.type} partitionKey must be a function of the event's data.`);
+  }
   return Object.freeze({ ...definition });
 }
 
