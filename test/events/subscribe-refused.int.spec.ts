@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   ConfigError,
   EventBus,
+  MemoryTransport,
   Migrator,
   ValidationManager,
   WeftMetrics,
@@ -57,5 +58,16 @@ describe('a durable subscription refused at subscribe', () => {
     expect(bus.wiring().subscriptions).toEqual([]);
     expect(await metrics.text()).not.toMatch(/weft_event_queue_depth\{/);
     await bus.close();
+  });
+
+  it('refuses a lease or poll interval that is no integer in range, as the environment’s settings are', () => {
+    for (const options of [
+      { leaseMs: Number.NaN },
+      { leaseMs: -1 },
+      { pollIntervalMs: 0 },
+      { pollIntervalMs: 2 ** 31 },
+    ])
+      expect(() => new MemoryTransport({ db, ...options })).toThrow(/must be an integer from/);
+    expect(() => new EventBus({ db, validation: new ValidationManager(), leaseMs: 1.5 })).toThrow(ConfigError);
   });
 });

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Database } from '../database/internal.js';
-import { UsageError } from '../errors/internal.js';
+import { MAX_TIMER_MS, type Database } from '../database/internal.js';
+import { ConfigError, UsageError } from '../errors/internal.js';
 import { matchesEventPattern } from '../validation/internal.js';
 import type { LoggedEvent } from './envelope.js';
 import { EventLogQueries } from './event-log-queries.js';
@@ -59,6 +59,15 @@ export class MemoryTransport implements Transport {
   readonly #logger: Pick<Logger, 'info' | 'warn'> | undefined;
 
   constructor(options: MemoryTransportOptions) {
+    // Checked as the environment's settings are: NaN or a negative would make a lease that never holds or a poll
+    // that spins.
+    for (const [option, value, least] of [
+      ['leaseMs', options.leaseMs, 100],
+      ['pollIntervalMs', options.pollIntervalMs, 1],
+    ] as const) {
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < least || value > MAX_TIMER_MS))
+        throw new ConfigError(`${option} must be an integer from ${least} to ${MAX_TIMER_MS}; received ${value}.`);
+    }
     this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.#logger = options.logger;
     this.#db = options.db.withTables<EventTables>();
