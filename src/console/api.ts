@@ -22,6 +22,8 @@ export interface Tokens {
 export class Api {
   #tokens: Tokens;
   readonly #onTokens: (tokens: Tokens | undefined) => void;
+  /** The refresh under way: calls refused at once share it (a refresh token works once; reused, the session ends). */
+  #refreshing: Promise<boolean> | undefined;
 
   constructor(tokens: Tokens, onTokens: (tokens: Tokens | undefined) => void) {
     this.#tokens = tokens;
@@ -53,8 +55,28 @@ export class Api {
     return this.#call<void>(path, { method: 'DELETE' });
   }
 
-  /** Trades the refresh token for new tokens; undefined (signed out) when it no longer works. */
-  async refresh(): Promise<boolean> {
+  /**
+   * Trades the refresh token for new tokens, once for every call refused with the same access token: `stale` is the
+   * access token the server refused; when the tokens were renewed since, the call only has to be sent again. False
+   * (signed out) when the refresh token no longer works.
+   */
+  refresh(stale: string = this.#tokens.accessToken): Promise<boolean> {
+    if (stale !== this.#tokens.accessToken) return Promise.resolve(true);
+    this.#refreshing ??= this.#renew().finally(() => (this.#refreshing = undefined));
+    return this.#refreshing;
+  }
+
+  /** Signs out: the server ends the session (its refresh token and access tokens), then the tokens are forgotten. */
+  async signOut(): Promise<void> {
+    try {
+      await send<unknown>('/auth/logout', { method: 'POST' }, this.#tokens.accessToken);
+    } catch {
+      // Already ended (expired, revoked) or the server is away: forgotten here all the same.
+    }
+    this.#onTokens(undefined);
+  }
+
+  async #renew(): Promise<boolean> {
     try {
       this.#tokens = await send<Tokens>('/auth/refresh', {
         method: 'POST',
@@ -70,10 +92,11 @@ export class Api {
   }
 
   async #call<T>(path: string, init: RequestInit): Promise<T> {
+    const token = this.#tokens.accessToken;
     try {
-      return await send<T>(path, init, this.#tokens.accessToken);
+      return await send<T>(path, init, token);
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401 && (await this.refresh()))
+      if (error instanceof ApiError && error.status === 401 && (await this.refresh(token)))
         return send<T>(path, init, this.#tokens.accessToken);
       throw error;
     }
@@ -91,7 +114,7 @@ async function send<T>(path: string, init: RequestInit, token?: string): Promise
 }
 
 /** The `detail` of a problem document, else the status line. */
-async function problemText(response: Response): Promise<string> {
+export async function problemText(response: Response): Promise<string> {
   try {
     const problem = (await response.json()) as { detail?: unknown };
     if (typeof problem.detail === 'string') return problem.detail;

@@ -39,7 +39,7 @@ export function App() {
     <div class="console">
       <header>
         <h1>Weft operator console</h1>
-        <button type="button" onClick={() => signedIn(undefined)} aria-label="Sign out">
+        <button type="button" onClick={() => void api.signOut()} aria-label="Sign out">
           Sign out
         </button>
       </header>

@@ -1,4 +1,4 @@
-import type { Api } from './api.js';
+import { problemText, type Api } from './api.js';
 import { parseSse } from './sse.js';
 import type { StreamedEvent } from './types.js';
 
@@ -6,7 +6,12 @@ import type { StreamedEvent } from './types.js';
 export type StreamState =
   | { readonly kind: 'connecting' }
   | { readonly kind: 'live'; readonly reconnectedAt?: string }
-  | { readonly kind: 'reconnecting'; readonly attempt: number; readonly reason: string };
+  | { readonly kind: 'reconnecting'; readonly attempt: number; readonly reason: string }
+  /** The server refused the stream for good (a filter it does not take, the admin role gone): no retry helps. */
+  | { readonly kind: 'refused'; readonly reason: string };
+
+/** A refusal that asking again would not change: the stream stops and says why. */
+class StreamRefused extends Error {}
 
 /** The stream's filters, as `GET /admin/events/stream` takes them. */
 export interface StreamFilter {
@@ -40,10 +45,15 @@ export function openEventStream(
   const url = `/admin/events/stream${query.size > 0 ? `?${query.toString()}` : ''}`;
 
   async function connectOnce(): Promise<void> {
-    const headers: Record<string, string> = { authorization: `Bearer ${api.accessToken}` };
+    const token = api.accessToken;
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
     if (lastId !== undefined) headers['last-event-id'] = lastId;
     const response = await fetch(url, { headers, signal: abort.signal });
-    if (response.status === 401 && (await api.refresh())) throw new Error('the access token was renewed');
+    if (response.status === 401 && (await api.refresh(token))) throw new Error('the access token was renewed');
+    // A 4xx but a timeout or too many streams is the same on every try (a filter the server refuses): said once, with
+    // the problem document's sentence, and not asked again.
+    if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429)
+      throw new StreamRefused(await problemText(response));
     if (!response.ok || response.body === null) throw new Error(`the server answered ${response.status}`);
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
@@ -71,6 +81,10 @@ export function openEventStream(
         await connectOnce();
       } catch (error) {
         if (abort.signal.aborted) return;
+        if (error instanceof StreamRefused) {
+          onState({ kind: 'refused', reason: error.message });
+          return;
+        }
         attempt++;
         onState({ kind: 'reconnecting', attempt, reason: error instanceof Error ? error.message : String(error) });
         await new Promise((resolve) => setTimeout(resolve, backoff(attempt)));

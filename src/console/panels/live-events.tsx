@@ -20,7 +20,9 @@ export function LiveEventsPanel(props: { readonly api: Api; readonly onTrace: (c
   const [selected, setSelected] = useState<StreamedEvent | undefined>(undefined);
 
   useEffect(() => {
+    // What the former filter's stream gave, shown or held while paused, is not what the new filter asks for.
     setRows([]);
+    setHeld([]);
     return openEventStream(api, filter, (event) => setHeld((queue) => [...queue, event].slice(-KEPT)), setState);
   }, [api, filter]);
 
@@ -115,11 +117,17 @@ function StreamStatus(props: { readonly state: StreamState }) {
       ? 'Connecting to the event stream…'
       : state.kind === 'reconnecting'
         ? `Stream dropped (${state.reason}); reconnecting, attempt ${state.attempt}…`
-        : state.reconnectedAt !== undefined
-          ? `Live: reconnected at ${state.reconnectedAt}`
-          : 'Live';
+        : state.kind === 'refused'
+          ? `The server refused the stream: ${state.reason}`
+          : state.reconnectedAt !== undefined
+            ? `Live: reconnected at ${state.reconnectedAt}`
+            : 'Live';
   return (
-    <p class={`stream-status ${state.kind}`} role="status" data-state={state.kind}>
+    <p
+      class={`stream-status ${state.kind}${state.kind === 'refused' ? ' error' : ''}`}
+      role={state.kind === 'refused' ? 'alert' : 'status'}
+      data-state={state.kind}
+    >
       {text}
     </p>
   );

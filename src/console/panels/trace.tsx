@@ -13,6 +13,8 @@ export function TracePanel(props: {
   const [draft, setDraft] = useState(props.correlationId ?? '');
   const [trace, setTrace] = useState<Trace | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
+  // Each Trace asked for reads again, the same id too: its handlers' outcomes move on (pending, then handled).
+  const [asked, setAsked] = useState(0);
   const id = props.correlationId;
 
   useEffect(() => {
@@ -23,7 +25,7 @@ export function TracePanel(props: {
     props.api
       .get<Trace>(`/admin/trace/${encodeURIComponent(id)}`)
       .then(setTrace, (failure: unknown) => setError(failure instanceof Error ? failure.message : String(failure)));
-  }, [props.api, id]);
+  }, [props.api, id, asked]);
 
   return (
     <div>
@@ -32,7 +34,9 @@ export function TracePanel(props: {
         aria-label="Trace a correlation id"
         onSubmit={(e) => {
           e.preventDefault();
-          if (draft.trim() !== '') props.onTrace(draft.trim());
+          if (draft.trim() === '') return;
+          props.onTrace(draft.trim());
+          setAsked((n) => n + 1);
         }}
       >
         <label>
