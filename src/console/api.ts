@@ -107,7 +107,12 @@ async function send<T>(path: string, init: RequestInit, token?: string): Promise
   const headers: Record<string, string> = {};
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(path, { ...init, headers });
+  const response = await fetch(path, { ...init, headers }).catch((failure: unknown) => {
+    // The browser's own words ("Failed to fetch") tell an operator nothing: the server is away or the network is.
+    throw new Error(
+      `The server could not be reached (${failure instanceof Error ? failure.message : String(failure)}).`,
+    );
+  });
   if (!response.ok) throw new ApiError(response.status, await problemText(response));
   if (response.status === 204) return undefined as T;
   return (await response.json()) as T;

@@ -227,6 +227,12 @@ describe.runIf(chromiumAvailable())('the operator console in a browser', () => {
     await server.stop();
     await status.and(page.locator('[data-state="reconnecting"]')).waitFor({ timeout: 10_000 });
     await shot('7-stream-dropped');
+    // A panel that polls says the server is away in words, not the browser's "Failed to fetch".
+    await tab('Systems');
+    await page
+      .locator('#panel-systems .error', { hasText: 'The server could not be reached' })
+      .waitFor({ timeout: 10_000 });
+    await tab('Live events');
     server = await startConsoleServer(env, port);
     await expect.poll(() => status.textContent(), { timeout: 15_000 }).toContain('reconnected at');
     // What happens after the restart arrives on the same page.
