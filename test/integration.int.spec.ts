@@ -54,6 +54,9 @@ describe('createIntegration', () => {
       await weft.close();
     }
     await expect(weft.db.ping()).rejects.toThrow();
+    // Closed is closed: a system asked for or installed now would have nothing to run on.
+    expect(() => weft.system('crafting')).toThrow(/This integration is closed/);
+    await expect(weft.install()).rejects.toMatchObject({ code: 'WEFT_CLOSED' });
   });
 
   it('refuses to go on when the wiring is wrong: a subscription that matches no defined event', async () => {

@@ -1,6 +1,6 @@
 import { CommandBus, commandMigrations, type ExecuteOptions } from './commands/internal.js';
 import { Migrator, createDatabase, type Database, type DatabaseOptions, type Migration } from './database/internal.js';
-import { ConfigError } from './errors/internal.js';
+import { ConfigError, UnavailableError } from './errors/internal.js';
 import { EventBus, eventMigrations, type Transport } from './events/internal.js';
 import { MonitoringManager, currentContext, type MonitoringOptions } from './monitoring/internal.js';
 import { StateStore, stateMigrations } from './state/internal.js';
@@ -155,6 +155,10 @@ export async function createIntegration(options: IntegrationOptions = {}): Promi
   const systems = new Systems({ db, events, state, validation, monitoring, commands });
   const checkWiring = () => validation.validateIntegration({ ...events.wiring(), commands: commands.list() });
   let closing: Promise<void> | undefined;
+  /** A system asked for or installed after `close` would have no database or delivery to run on. */
+  const refuseIfClosed = (): void => {
+    if (closing !== undefined) throw new UnavailableError('This integration is closed.', { code: 'WEFT_CLOSED' });
+  };
   const close = () => {
     closing ??= events.close().then(() => db.close());
     return closing;
@@ -167,9 +171,18 @@ export async function createIntegration(options: IntegrationOptions = {}): Promi
     state,
     commands,
     transaction: (fn, transactionOptions) => state.transaction(fn, transactionOptions),
-    system: (name) => systems.handle(name),
-    install: (...definitions) => systems.install(definitions),
-    prepare: (...definitions) => systems.install(definitions, { migrate: false, start: false }),
+    system: (name) => {
+      refuseIfClosed();
+      return systems.handle(name);
+    },
+    install: async (...definitions) => {
+      refuseIfClosed();
+      await systems.install(definitions);
+    },
+    prepare: async (...definitions) => {
+      refuseIfClosed();
+      await systems.install(definitions, { migrate: false, start: false });
+    },
     execute: (command: string | { name: string }, input: unknown, executeOptions?: ExecuteOptions) =>
       commands.execute(command, input, executeOptions),
     migrator: () => {
