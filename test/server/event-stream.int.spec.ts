@@ -16,7 +16,10 @@ describe('the event stream’s heartbeats and position', () => {
     await weft.close();
   });
 
-  it('sends heartbeats carrying the position past filtered-out events, so a resume skips them', async () => {
+  /** The game with an admin, served on a real socket with a fast stream: its URL and its monitoring. */
+  async function serve(
+    stream: { readonly accessCheckMs?: number } = {},
+  ): Promise<{ url: string; monitoring: MonitoringManager }> {
     weft = await createTestIntegration({ file: true, pollIntervalMs: 20 });
     await weft.install(...gameSystems());
     await weft.execute('auth_user.bootstrap_admin', { password: PASSWORD });
@@ -25,9 +28,13 @@ describe('the event stream’s heartbeats and position', () => {
       monitoring,
       state: weft.state,
       game: { weft, routes: gameRoutes, rateLimits: { auth: 10_000, command: 100_000 } },
-      console: { stream: { pollMs: 20, heartbeatMs: 50 } },
+      console: { stream: { pollMs: 20, heartbeatMs: 50, ...stream } },
     });
-    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    return { url: await app.listen({ port: 0, host: '127.0.0.1' }), monitoring };
+  }
+
+  it('sends heartbeats carrying the position past filtered-out events, so a resume skips them', async () => {
+    const { url, monitoring } = await serve();
     const login = await app.inject({
       method: 'POST',
       url: '/auth/login',
@@ -65,17 +72,7 @@ describe('the event stream’s heartbeats and position', () => {
   });
 
   it('ends an open stream once its caller signed out: the session that opened it is no longer an admin’s', async () => {
-    weft = await createTestIntegration({ file: true, pollIntervalMs: 20 });
-    await weft.install(...gameSystems());
-    await weft.execute('auth_user.bootstrap_admin', { password: PASSWORD });
-    const monitoring = new MonitoringManager({ logger: { level: 'silent' }, processMetrics: false });
-    app = buildApp({
-      monitoring,
-      state: weft.state,
-      game: { weft, routes: gameRoutes, rateLimits: { auth: 10_000, command: 100_000 } },
-      console: { stream: { pollMs: 20, heartbeatMs: 50, accessCheckMs: 50 } },
-    });
-    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const { url } = await serve({ accessCheckMs: 50 });
     const login = await app.inject({
       method: 'POST',
       url: '/auth/login',
