@@ -162,6 +162,16 @@ export function systemKitContract(name: string, options: TestIntegrationOptions)
       );
       expect(() => quest.events.subscribe(crafted, () => undefined)).toThrow(ConfigError);
       expect(() => quest.events.subscribe(crafted, () => undefined, { name: 'Bad Name' })).toThrow(ConfigError);
+      // A wrong name is quoted as it was given, not as `crafting.crafting.sword_made`.
+      expect(() =>
+        crafting.events.define({ name: 'crafting.sword_made', durable: true, schema: z.object({}) }),
+      ).toThrow(
+        'An event of crafting is named in snake_case (it becomes crafting.<name>); received "crafting.sword_made".',
+      );
+      // An event nobody defined names the call a system makes to define it.
+      await expect(crafting.events.publish('crafting.sword_made' as never, {} as never)).rejects.toThrow(
+        /not defined; its owner defines it in setup with sys\.events\.define/,
+      );
       await unsubscribe();
     });
 

@@ -13,7 +13,10 @@ export interface Actor {
 
 /** How one command is run. */
 export interface ExecuteOptions {
-  /** Who asked; default `{ kind: 'system', id: 'weft' }`. */
+  /**
+   * Who asked. Default: the actor of the command running around the call; outside any command `weft.execute` runs as
+   * `{ kind: 'system', id: 'weft' }` and `sys.execute` as its system.
+   */
   readonly actor?: Actor;
   /**
    * Makes a retry safe: the first result is stored with the command's writes, and a repeat with the

@@ -415,7 +415,9 @@ export class EventBus<M extends EventMap = Record<never, never>> {
     if (this.#closed) throw new UnavailableError('The event bus is closed.', { code: 'WEFT_CLOSED' });
     const definition = this.#definitions.get(type);
     if (definition === undefined)
-      throw new NotFoundError(`Event type ${type} is not defined; define it with defineEvent and bus.define.`);
+      throw new NotFoundError(
+        `Event type ${type} is not defined; its owner defines it in setup with sys.events.define({ name, durable, schema }) (on a bare bus: bus.define(defineEvent(...))).`,
+      );
     const context = currentContext();
     const source = options.source ?? context?.system;
     if (source !== definition.owner) {

@@ -68,6 +68,12 @@ export class SystemEvents<S extends string> {
   define<const Name extends string, Data>(
     options: SystemEventOptions<Name, Data>,
   ): EventDefinition<`${S}.${Name}`, Data> {
+    // Checked here, where the name is the one given: defineEvent would quote the whole type, `crafting.crafting.x`.
+    if (!SHORT_NAME.test(options.name)) {
+      throw new ConfigError(
+        `An event of ${this.#system} is named in snake_case (it becomes ${this.#system}.<name>); received ${JSON.stringify(options.name)}.`,
+      );
+    }
     const definition = defineEvent({
       type: `${this.#system}.${options.name}`,
       version: options.version ?? 1,
