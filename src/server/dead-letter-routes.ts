@@ -86,7 +86,10 @@ export function registerDeadLetterRoutes(
         // Takes no body: one that says something is refused rather than ignored.
         body: NO_BODY,
         response: {
-          200: z.strictObject({ id: z.string(), redriven: z.boolean(), deadLetter: DeadLetterView.optional() }),
+          200: z.union([
+            z.strictObject({ id: z.string(), redriven: z.literal(true) }),
+            z.strictObject({ id: z.string(), redriven: z.literal(false), deadLetter: DeadLetterView }),
+          ]),
         },
       },
     },
@@ -94,9 +97,10 @@ export function registerDeadLetterRoutes(
       const { id } = request.params;
       await find(id);
       const done = await deadLetters.redrive([id]);
-      if (done.includes(id)) return { id, redriven: true };
-      const after = await deadLetters.get(id);
-      return after === undefined ? { id, redriven: false } : { id, redriven: false, deadLetter: view(after) };
+      if (done.includes(id)) return { id, redriven: true as const };
+      // Gone without going through here: another re-drive or a discard took it meanwhile. That is the 404 a request
+      // after theirs gets; a `redriven: false` would say this re-drive failed, which it did not (nothing ran).
+      return { id, redriven: false as const, deadLetter: view(await find(id)) };
     },
   );
 
@@ -109,6 +113,8 @@ export function registerDeadLetterRoutes(
         tags,
         security,
         params: DeadLetterId,
+        // Takes no body, as the re-drive: one that says something is refused rather than ignored.
+        body: NO_BODY,
         response: { 204: z.null().describe('discarded') },
       },
     },

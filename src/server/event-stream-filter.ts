@@ -6,8 +6,23 @@ const Name = z.string().regex(/^[a-z][a-z0-9_]*$/, 'lower-case letters, digits a
 const TypeName = z.string().regex(/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$/, 'system.event_name');
 /** An id as the game hands them out (character ids) or as `x-request-id` carries it (correlation ids). */
 const Id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, '1 to 128 of A-Z a-z 0-9 . _ : -');
-/** A position in the event log: events after it are sent. */
-const Seq = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/**
+ * The largest position the event log holds: its `seq` is an `integer` column, 32 bits on PostgreSQL. A position past
+ * it is refused: on PostgreSQL the stream's first read would fail (out of range for the column), ending the stream as
+ * it opens and sending the client back to the same position every second; on SQLite it would wait for events that
+ * never come.
+ */
+export const MAX_LOG_POSITION = 2_147_483_647;
+
+/**
+ * A position in the event log: events after it are sent. Digits only, as a stream sends them: a number coercion would
+ * read `''` and `' '` as 0 (the whole log, from an empty `Last-Event-ID`) and accept `0x10` or `1e3`.
+ */
+const Seq = z
+  .string()
+  .regex(/^\d{1,10}$/, 'a log position: a whole number')
+  .transform(Number)
+  .pipe(z.int().max(MAX_LOG_POSITION));
 
 /** The query of `GET /admin/events/stream`: every filter optional, all that are given must match. */
 export const EventStreamQuery = z.strictObject({

@@ -23,6 +23,9 @@ const SliceId = z.string().regex(SLICE_ID, 'a slice id such as economy.wallets')
 /** A key or transaction id; the store refuses what it cannot hold (422) and Fastify what is longer than 100 (414). */
 const Key = z.string().min(1);
 
+/** The largest version an entry can have: history's `version` is an `integer` column, 32 bits on PostgreSQL. */
+const MAX_VERSION = 2_147_483_647;
+
 const EntryParams = z.strictObject({ slice: SliceId, key: Key });
 const TransactionParams = z.strictObject({ transactionId: Key });
 
@@ -101,7 +104,11 @@ export function registerStateRoutes(app: FastifyInstance, access: OperatorAccess
         tags,
         security,
         params: EntryParams,
-        body: z.strictObject({ toVersion: z.int().min(1).describe('the version whose value comes back') }),
+        body: z.strictObject({
+          // At most what history's `integer` column holds on PostgreSQL, so that a larger one is the same 422, with its
+          // issue, on every backend (not a 404 on SQLite and the driver's out-of-range, without issues, on PostgreSQL).
+          toVersion: z.int().min(1).max(MAX_VERSION).describe('the version whose value comes back'),
+        }),
         response: { 200: Entry },
       },
       // No body at all is a 400 saying so, as on the game's routes (a 422 would speak of a null body).

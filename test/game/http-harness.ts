@@ -20,6 +20,8 @@ export interface Player {
 export interface GameApp {
   readonly weft: TestIntegration;
   readonly app: FastifyInstance;
+  /** The app's logs, metrics and alerts: what the operator routes read and change (log levels). */
+  readonly monitoring: MonitoringManager;
   readonly adminPassword: string;
   /** Every route the app registered: method, URL pattern, and the access a game route declares. */
   readonly routes: ReadonlyArray<{
@@ -104,6 +106,7 @@ export async function gameApp(
   return {
     weft,
     app,
+    monitoring,
     adminPassword: ADMIN_PASSWORD,
     routes,
     request: (request) => app.inject(request),

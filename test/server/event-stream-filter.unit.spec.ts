@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError, type EventEnvelope } from 'weft/internal';
 import {
   EventStreamQuery,
+  MAX_LOG_POSITION,
   eventStreamFilter,
   matchesStreamFilter,
   resumePosition,
@@ -40,5 +41,16 @@ describe('the event stream’s filters', () => {
     expect(resumePosition('12', 3)).toBe(12);
     expect(resumePosition(undefined, 3)).toBe(3);
     expect(() => resumePosition('twelve', undefined)).toThrow(ValidationError);
+  });
+
+  it('takes a position as digits up to the log’s largest, and nothing else for one', () => {
+    expect(resumePosition(String(MAX_LOG_POSITION), undefined)).toBe(MAX_LOG_POSITION);
+    expect(EventStreamQuery.parse({ since: '0' }).since).toBe(0);
+    // Past what PostgreSQL's integer column holds (the stream's first read failed there), or what a coercion read as a
+    // number: '' and ' ' as 0 (the whole log), hex and exponents.
+    for (const position of [String(MAX_LOG_POSITION + 1), '9007199254740991', '', ' ', '0x10', '1e3', '+1', '1.0']) {
+      expect([position, EventStreamQuery.safeParse({ since: position }).success]).toEqual([position, false]);
+      expect(() => resumePosition(position, undefined)).toThrow(ValidationError);
+    }
   });
 });

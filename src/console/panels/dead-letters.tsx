@@ -20,13 +20,14 @@ export function DeadLettersPanel(props: { readonly api: Api; readonly onTrace: (
         await api.delete(`/admin/dead-letters/${encodeURIComponent(letter.id)}`);
         setOutcome(`Discarded the ${letter.type} letter of ${letter.subscription}.`);
       } else {
-        const answer = await api.post<{ redriven: boolean; deadLetter?: DeadLetter }>(
+        // A letter another operator re-drove or discarded meanwhile is a 404, said by the catch below.
+        const answer = await api.post<{ redriven: true } | { redriven: false; deadLetter: DeadLetter }>(
           `/admin/dead-letters/${encodeURIComponent(letter.id)}/redrive`,
         );
         setOutcome(
           answer.redriven
             ? `Re-driven: ${letter.subscription} handled the ${letter.type} event.`
-            : `Re-drive failed again (attempt ${answer.deadLetter?.attempts ?? '?'}): ${answer.deadLetter?.error ?? 'gone'}`,
+            : `Re-drive failed again (attempt ${answer.deadLetter.attempts}): ${answer.deadLetter.error}`,
         );
       }
       if (open?.id === letter.id) setOpen(undefined);
