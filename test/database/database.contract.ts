@@ -232,6 +232,20 @@ export function databaseContract(
       expect(queries.filter((q) => q.sql.toLowerCase().includes('savepoint'))).toEqual([]);
     });
 
+    it('refuses a write in an outermost read-only transaction with a typed error, then writes again', async () => {
+      const refused = await db
+        .transaction(() => grantGold(db, 'ann', 10), { readOnly: true })
+        .catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(UsageError);
+      expect((refused as UsageError).message).toMatch(/^A read-only transaction tried to write/);
+      expect(await players(db)).toEqual([]);
+      // The connection is writable again for the next transaction, and reads in a read-only one still work.
+      await db.transaction(() => grantGold(db, 'bob', 5));
+      expect(await db.transaction((tx) => tx.selectFrom('player').select('id').execute(), { readOnly: true })).toEqual([
+        { id: 'bob' },
+      ]);
+    });
+
     it('rolls back everything when the work throws, and rethrows the same error', async () => {
       const failure = new Error('crafting failed');
       await expect(

@@ -43,8 +43,8 @@ export interface CommandOptions<Input, Output, Prepared = undefined> {
   /** It honours idempotency keys (store the first result, replay it). Default false: a key is refused. */
   readonly idempotent?: boolean;
   /**
-   * It only reads: it runs in a read-only transaction (SQLite takes no write lock; PostgreSQL refuses
-   * writes in it), or inside the transaction of a command that runs it. Not with `idempotent`.
+   * It only reads: it runs in a read-only transaction (SQLite takes no write lock; a write in it is a UsageError on
+   * both backends), or inside the transaction of a command that runs it. Not with `idempotent`.
    */
   readonly readOnly?: boolean;
   /**

@@ -56,6 +56,11 @@ export interface DatabaseBackend {
   /** How a transaction asked for `durability: 'deferred'` commits without waiting for the disk. */
   readonly deferredFlush: DeferredFlush;
   /**
+   * Statements around an outermost read-only transaction that make the connection refuse writes in it, where its
+   * BEGIN does not (SQLite's `query_only`; PostgreSQL's `begin transaction read only` refuses them itself).
+   */
+  readonly readOnlyGuard?: { readonly afterBegin: CompiledQuery; readonly afterEnd: CompiledQuery };
+  /**
    * Group commit: the largest group of concurrent write transactions that share one commit, where one writer at a time
    * makes them queue (SQLite); undefined where it is off or the server runs writers side by side (PostgreSQL).
    */

@@ -101,6 +101,7 @@ export async function createDatabase<DB = UntypedTables>(input: string | Databas
       maxWaiting: maxWaitingTransactions,
       groupCommit: backend.groupCommit,
       runIfIdle: backend.runIfIdle,
+      ...(backend.readOnlyGuard === undefined ? {} : { readOnlyGuard: backend.readOnlyGuard }),
     }),
   );
   try {

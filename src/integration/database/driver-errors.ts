@@ -1,4 +1,11 @@
-import { ConflictError, TimeoutError, UnavailableError, ValidationError, WeftError } from '../errors/internal.js';
+import {
+  ConflictError,
+  TimeoutError,
+  UnavailableError,
+  UsageError,
+  ValidationError,
+  WeftError,
+} from '../errors/internal.js';
 
 /** What a driver error means, independent of the driver that raised it. */
 export type DriverErrorKind =
@@ -16,7 +23,8 @@ export type DriverErrorKind =
   | 'lost-statement'
   | 'busy'
   | 'connection'
-  | 'timeout';
+  | 'timeout'
+  | 'read-only';
 
 /** Reads one backend's errors; each backend supplies its own. */
 export type DriverErrorClassifier = (error: unknown) => DriverErrorKind | undefined;
@@ -119,6 +127,13 @@ export function mapDriverError(error: unknown, classify: DriverErrorClassifier, 
       break;
     case 'timeout':
       mapped = new TimeoutError(`${where} timed out: ${messageOf(error)}`, { cause: error });
+      break;
+    case 'read-only':
+      mapped = new UsageError(
+        'A read-only transaction tried to write (a readOnly command, or a transaction with readOnly: true); ' +
+          'declare it read-write to change anything.',
+        options,
+      );
       break;
   }
   (mapped as Classified)[KIND] = kind;
@@ -242,6 +257,8 @@ export const classifyPostgresError: DriverErrorClassifier = (error) => {
     if (code === '40P01') return 'deadlock';
     if (code === '57014') return 'timeout';
     if (code === '55P03') return 'busy';
+    // read_only_sql_transaction: a write in a transaction begun read only.
+    if (code === '25006') return 'read-only';
     // A named statement prepared before a migration changed its table's columns: PostgreSQL refuses to run it.
     if (
       code === '0A000' &&

@@ -11,7 +11,7 @@ import {
 } from 'kysely';
 import { UsageError, WeftError } from '../errors/internal.js';
 import type { ConnectionStats, DatabaseBackend } from './backend.js';
-import { classifySqliteError, mapDriverError } from './driver-errors.js';
+import { classifySqliteError, mapDriverError, type DriverErrorKind } from './driver-errors.js';
 import { describeTarget, type DatabaseLogger, type ResolvedSqlite } from './options.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { SqliteFileGuard } from './sqlite-file-guard.js';
@@ -60,6 +60,8 @@ export function sqliteBackend(
           }
         : {},
     groupCommit: config.groupCommit === false ? undefined : config.groupCommit,
+    // `BEGIN DEFERRED` alone lets a read-only transaction write, which PostgreSQL refuses: both refuse it alike.
+    readOnlyGuard: { afterBegin: QUERY_ONLY, afterEnd: QUERY_ANY },
     runIfIdle: (query) => driver.runIfIdle(query),
     poolStats: () => driver.stats(),
   };
@@ -67,6 +69,8 @@ export function sqliteBackend(
 
 const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
 const BEGIN_DEFERRED = CompiledQuery.raw('begin deferred');
+const QUERY_ONLY = CompiledQuery.raw('pragma query_only = 1');
+const QUERY_ANY = CompiledQuery.raw('pragma query_only = 0');
 /** SQLite's own `wal_autocheckpoint` default, in pages: where the WAL is copied back (by the worker, or inline). */
 const WAL_LIMIT_FRAMES = 1000;
 /**
@@ -235,12 +239,33 @@ class SqliteConnection implements DatabaseConnection {
     try {
       result = this.#run(query);
     } catch (error) {
-      const mapped = mapDriverError(error, classifySqliteError, this.#target);
+      const mapped = mapDriverError(error, this.#classify, this.#target);
       this.#observe?.(query.sql, startedAt, mapped);
       return Promise.reject(mapped);
     }
     this.#observe?.(query.sql, startedAt);
     return Promise.resolve(result);
+  }
+
+  /**
+   * SQLite's errors, with one told apart by the connection's state: SQLITE_READONLY while `query_only` is on is a
+   * write in a read-only transaction (the caller's mistake), not a database file that cannot be written.
+   */
+  readonly #classify = (error: unknown): DriverErrorKind | undefined => {
+    const kind = classifySqliteError(error);
+    if (kind === 'connection' && (error as { code?: unknown }).code === 'SQLITE_READONLY' && this.#queryOnly()) {
+      return 'read-only';
+    }
+    return kind;
+  };
+
+  #queryOnly(): boolean {
+    try {
+      return this.#db.pragma('query_only', { simple: true }) === 1;
+    } catch {
+      // Unreadable: the error is classified as it was raised.
+      return false;
+    }
   }
 
   #run<R>(query: CompiledQuery): QueryResult<R> {

@@ -36,6 +36,7 @@ export class UnitOfWork<DB> {
   /** Where top-level write transactions queue to share a commit (one writer: SQLite); undefined otherwise. */
   readonly #groups: CommitGroups | undefined;
   readonly #runIfIdle: UnitOfWorkSettings['runIfIdle'];
+  readonly #readOnlyGuard: UnitOfWorkSettings['readOnlyGuard'];
   #open = 0;
   /** Outermost transactions waiting for a connection (or for their next attempt), bounded by #maxWaiting. */
   #waiting = 0;
@@ -50,6 +51,7 @@ export class UnitOfWork<DB> {
     this.#logger = settings.logger;
     this.#maxWaiting = settings.maxWaiting;
     this.#runIfIdle = settings.runIfIdle;
+    this.#readOnlyGuard = settings.readOnlyGuard;
     const { groupCommit } = settings;
     this.#groups =
       groupCommit === undefined
@@ -244,6 +246,7 @@ export class UnitOfWork<DB> {
     work: TransactionWork<DB, T>,
     options: TransactionOptions,
   ): Promise<Outcome<DB, T>> {
+    const guard = options.readOnly === true ? this.#readOnlyGuard : undefined;
     const deferred = options.durability === 'deferred' ? this.#deferredFlush : undefined;
     if (deferred?.beforeBegin !== undefined) await connection.executeQuery(deferred.beforeBegin);
     try {
@@ -254,6 +257,7 @@ export class UnitOfWork<DB> {
     }
     try {
       if (deferred?.afterBegin !== undefined) await connection.executeQuery(deferred.afterBegin);
+      if (guard !== undefined) await connection.executeQuery(guard.afterBegin);
       const outcome = await this.#work(connection, work, options);
       const committed = await connection.executeQuery<{ command?: string }>(COMMIT);
       if (committed.rows[0]?.command === 'ROLLBACK') {
@@ -267,8 +271,9 @@ export class UnitOfWork<DB> {
       await this.#rollback(connection, error);
       throw error;
     } finally {
-      // The connection goes back to the pool with its usual durability.
+      // The connection goes back to the pool with its usual durability, and writable.
       if (deferred?.afterEnd !== undefined) await connection.executeQuery(deferred.afterEnd);
+      if (guard !== undefined) await connection.executeQuery(guard.afterEnd);
     }
   }
 
@@ -415,6 +420,8 @@ export interface UnitOfWorkSettings {
   readonly groupCommit: { readonly maxSize: number } | undefined;
   /** The backend's way to run a statement outside a transaction without waiting for a connection (see backend.ts). */
   readonly runIfIdle?: DatabaseBackend['runIfIdle'];
+  /** What makes a read-only transaction refuse writes, where its BEGIN does not (see backend.ts). */
+  readonly readOnlyGuard?: DatabaseBackend['readOnlyGuard'];
 }
 
 const COMMIT = CompiledQuery.raw('commit');
