@@ -1,4 +1,4 @@
-import { ConflictError, createIntegration } from '../integration/internal.js';
+import { ConflictError, NatsTransport, createIntegration, type TransportFactory } from '../integration/internal.js';
 import { gameSystems } from '../game/index.js';
 import type { ServeConfig } from '../server/index.js';
 
@@ -11,22 +11,30 @@ interface RelayTables {
  * `weft replay SUBSCRIPTION`: replays a durable subscription of the game from the start of the log on
  * WEFT_DATABASE_URL, as `POST /admin/subscriptions/:name/replay` does over HTTP. The game is installed in this process
  * (the subscription's reset is code), the rewind commits, and the servers running on the database deliver every
- * event again (this process too, until it exits). Resolves the exit code; a refusal (no such subscription, no reset)
- * is thrown as the WeftError it is.
+ * event again (this process too, until it exits). On NATS (WEFT_EVENTS_TRANSPORT, as the servers have it) the
+ * subscription's consumer is made anew from the start of the stream. Resolves the exit code; a refusal (no such
+ * subscription, no reset) is thrown as the WeftError it is.
  */
 export async function replay(subscription: string, config: ServeConfig): Promise<number> {
-  if (config.eventsTransport !== undefined) {
-    // The rewind would clear the projection while the servers' NATS consumers never come back for the events.
-    throw new ConflictError(
-      'weft replay needs the database transport: with WEFT_EVENTS_TRANSPORT on NATS the broker keeps the positions.',
-    );
-  }
+  const lease = config.subscriptionLeaseMs === undefined ? {} : { leaseMs: config.subscriptionLeaseMs };
+  const url = config.eventsTransport;
+  const transport: TransportFactory | undefined =
+    url === undefined
+      ? undefined
+      : ({ db }) =>
+          NatsTransport.connect({
+            url,
+            db,
+            ...lease,
+            ...(config.natsNamespace === undefined ? {} : { namespace: config.natsNamespace }),
+          });
   await using weft = await createIntegration({
     database: config.databaseUrl,
     migrate: false,
     // stdout carries the outcome; what this short-lived process delivers meanwhile is the servers' business to log.
     monitoring: { logger: { level: 'error' }, processMetrics: false },
-    ...(config.subscriptionLeaseMs === undefined ? {} : { leaseMs: config.subscriptionLeaseMs }),
+    ...lease,
+    ...(transport === undefined ? {} : { transport }),
   });
   // A database no server has migrated (a new file, a mistyped URL) has no event log to rewind: said in one line,
   // rather than as the driver's "no such table" with its stack.
@@ -40,18 +48,21 @@ export async function replay(subscription: string, config: ServeConfig): Promise
   // WEFT_EVENTS_TRANSPORT is this shell's, not the servers': a deployment on NATS replayed from a shell without it had
   // its projection cleared and its cursor row rewound while the servers' consumers, whose position is the broker's,
   // never came back for the events. The database knows: the relay keeps a position for each stream it fed.
-  const relayed = await weft.db
-    .withTables<RelayTables>()
-    .executor()
-    .selectFrom('weft_event_relay')
-    .select(['stream', 'updated_at'])
-    .orderBy('updated_at', 'desc')
-    .executeTakeFirst();
+  const relayed =
+    url !== undefined
+      ? undefined
+      : await weft.db
+          .withTables<RelayTables>()
+          .executor()
+          .selectFrom('weft_event_relay')
+          .select(['stream', 'updated_at'])
+          .orderBy('updated_at', 'desc')
+          .executeTakeFirst();
   if (relayed !== undefined) {
     throw new ConflictError(
-      `weft replay needs the database transport: this database's events travel on NATS (the relay fed stream ` +
-        `${relayed.stream}, last at ${relayed.updated_at}), where the broker keeps the positions. If the servers run ` +
-        'on the database transport now, replay through one of them: POST /admin/subscriptions/:name/replay.',
+      `weft replay needs WEFT_EVENTS_TRANSPORT here: this database's events travel on NATS (the relay fed stream ` +
+        `${relayed.stream}, last at ${relayed.updated_at}), whose consumers keep the positions. Set it (and ` +
+        'WEFT_NATS_NAMESPACE) as the servers have it, or replay through a server: POST /admin/subscriptions/:name/replay.',
     );
   }
   await weft.install(...gameSystems(config.contentDir === undefined ? {} : { contentFolder: config.contentDir }));

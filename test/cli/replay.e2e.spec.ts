@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIntegration } from 'weft';
 import { gameSystems } from '../../src/game/index.js';
 import { runCli } from './cli-process.js';
+import { closedPort } from '../network/closed-port.js';
 
 interface Counts {
   analytics_event_counts: { type: string; count: number };
@@ -18,6 +19,7 @@ interface Relay {
  * `weft replay SUBSCRIPTION` as a real process, on a SQLite file the test plays on first: analytics' counts, made
  * wrong on purpose, are counted again from the log; what cannot be replayed is refused with a message and exit 1.
  */
+
 describe('weft replay, as a real process', () => {
   let folder: string;
   let env: Record<string, string>;
@@ -90,12 +92,13 @@ describe('weft replay, as a real process', () => {
     const unknown = await runCli(['replay', 'nobody.here'], env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/No durable subscription is named "nobody\.here".*\(WEFT_NOT_FOUND\)/);
+    // On NATS the replay makes the subscription's consumer anew: a broker it cannot reach stops it before anything.
     const nats = await runCli(['replay', 'analytics.tally'], {
       ...env,
-      WEFT_EVENTS_TRANSPORT: 'nats://127.0.0.1:4222',
+      WEFT_EVENTS_TRANSPORT: `nats://127.0.0.1:${await closedPort()}`,
     });
     expect(nats.code).toBe(1);
-    expect(nats.stderr).toMatch(/needs the database transport/);
+    expect(nats.stderr).toMatch(/NATS at nats:\/\/127\.0\.0\.1:\d+ is unreachable \(WEFT_EVENTS_TRANSPORT\)/);
     const missing = await runCli(['replay'], env);
     expect(missing.code).toBe(2);
     expect(await withGame(delivered)).toEqual(before);

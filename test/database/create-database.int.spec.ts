@@ -1,5 +1,3 @@
-import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
 import { mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,20 +6,9 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, UnavailableError, createDatabase, redactUrl } from 'weft/internal';
 import { postgresAvailableForTests, postgresTestUrl } from 'weft/testing';
+import { closedPort } from '../network/closed-port.js';
 
 const postgres = await postgresAvailableForTests();
-
-/**
- * A loopback port nothing listens on: one the system just gave out and took back. (Port 1 was not: a program on the
- * machine listening there once answered CI's connection and ended it.)
- */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('createDatabase input', () => {
   it('refuses an unsupported URL with a ConfigError naming the accepted forms', async () => {

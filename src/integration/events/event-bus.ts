@@ -292,7 +292,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
           : {
               pattern: s.pattern,
               name: s.name,
-              // A reset alone is not enough: on NATS the broker keeps the position, and `rebuild` refuses.
+              // A reset alone is not enough: a transport that cannot take its position back refuses `rebuild`.
               replayable: s.durable !== undefined && s.reset !== undefined && this.#transport.rewindable,
             },
       ),
@@ -364,7 +364,7 @@ export class EventBus<M extends EventMap = Record<never, never>> {
    * to 0 and its inbox and dead letters are forgotten, in one transaction that fences a delivery in flight in any
    * process; then every event comes through its handler again, delivered as usual by whichever process holds it.
    * NotFoundError for no durable subscription of that name here; ConflictError when it has no `reset` (its effects
-   * would happen twice) or the transport keeps positions of its own (NATS).
+   * would happen twice) or the transport cannot take its position back (on NATS: a stream missing the log's start).
    */
   async rebuild(name: string): Promise<SubscriptionRebuild> {
     const subscription = this.#subscriptions.find((s) => s.name === name && s.durable !== undefined);

@@ -142,6 +142,29 @@ export class SubscriptionLease {
     }
   }
 
+  /**
+   * Confirms the lease inside a delivery transaction whose position is kept elsewhere (a broker's consumer): writes
+   * the cursor row's lease, which waits for a rewind that moved the row first and fails after it, or throws
+   * SubscriptionLeaseLostError (rolling the delivery back). A rewind after it waits for the delivery to commit.
+   */
+  async confirm(): Promise<void> {
+    const { db, subscription, leaseMs } = this.#options;
+    const epoch = this.#epoch;
+    if (epoch === undefined) throw new SubscriptionLeaseLostError(subscription);
+    const result = await db
+      .executor()
+      .updateTable('weft_event_cursors')
+      .set({ lease_until: Date.now() + leaseMs })
+      .where('subscription', '=', subscription)
+      .where('holder', '=', this.holder)
+      .where('epoch', '=', epoch)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) {
+      this.#lost('its cursor row has another holder', epoch);
+      throw new SubscriptionLeaseLostError(subscription);
+    }
+  }
+
   /** Gives the subscription up at once (a clean stop), so another process need not wait for the lease to run out. */
   async release(): Promise<void> {
     clearInterval(this.#renewer);

@@ -28,7 +28,7 @@ export interface RebuildTarget {
 export async function rebuildSubscription(
   db: Database<EventTables>,
   log: EventLog,
-  transport: Pick<Transport, 'rewindable' | 'committed'>,
+  transport: Pick<Transport, 'rewindable' | 'committed' | 'rewind'>,
   target: RebuildTarget,
 ): Promise<SubscriptionRebuild> {
   const { name, reset, engine } = target;
@@ -41,14 +41,14 @@ export async function rebuildSubscription(
     );
   if (!transport.rewindable)
     throw new ConflictError(
-      `Subscription "${name}" cannot be replayed on this transport: its position is the broker's, not a cursor ` +
-        'row a rebuild can rewind (replays need the database transport).',
+      `Subscription "${name}" cannot be replayed on this transport: its position is the broker's, and this ` +
+        'transport cannot take it back.',
       details,
     );
   if (db.inTransaction())
     throw new UsageError(`Replay subscription "${name}" outside a transaction: its rewind commits on its own.`);
   await engine.ready;
-  const { rebuilt, epoch } = await rewindSubscription(db, log, { name, reset });
+  const { rebuilt, epoch } = await rewindSubscription(db, log, { name, reset }, transport);
   engine.rewound(epoch);
   transport.committed();
   return rebuilt;
@@ -59,13 +59,15 @@ export async function rebuildSubscription(
  * 0 with a new lease epoch and no holder, its dead letters go, `reset` clears what its handler built, and its
  * inbox rows go (every event comes again). The cursor row is written first: on PostgreSQL that waits for a delivery
  * that moved it already to commit, and a delivery yet to move it then finds another epoch and rolls back whole (with
- * SQLite's one writer, deliveries and the rewind simply take turns). Whichever process claims the subscription next,
- * this one or another, reads it from 0 and delivers everything again through the usual path.
+ * SQLite's one writer, deliveries and the rewind simply take turns). A transport with a position of its own rewinds it
+ * right after (`Transport.rewind`), under the same fence. Whichever process claims the subscription next, this one or
+ * another, reads it from the start and delivers everything again through the usual path.
  */
 export async function rewindSubscription(
   db: Database<EventTables>,
   log: EventLog,
   subscription: { readonly name: string; readonly reset: () => unknown },
+  transport?: Pick<Transport, 'rewind'>,
 ): Promise<{ rebuilt: SubscriptionRebuild; epoch: number }> {
   const { name, reset } = subscription;
   return db.transaction(
@@ -84,6 +86,7 @@ export async function rewindSubscription(
         .returning('epoch')
         .executeTakeFirst();
       if (moved === undefined) throw new NotFoundError(`Subscription "${name}" has no cursor yet.`);
+      await transport?.rewind?.(name);
       // The dead letters before the reset: a redrive takes its letter's row first, so one in flight is waited for
       // here and its effects are then cleared by the reset and its inbox row deleted below; one yet to start finds its
       // letter gone and runs nothing. After the reset, a redrive committing in between kept its effects past the reset

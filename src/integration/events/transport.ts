@@ -50,7 +50,8 @@ export interface TransportStream {
   fence(): void;
   /**
    * A replay in this process rewound the subscription's cursor row (only on a `rewindable` transport), at lease
-   * `epoch`: forget a claim older than that, so the next fetch claims it afresh and reads from where the row now says.
+   * `epoch`: forget a claim older than that, and what was fetched under it, so the next fetch claims it afresh and
+   * reads from where the row (or the transport's own position) now says.
    */
   rewound?(epoch: number): void;
   /** Stops waking; what was not acknowledged comes again to the next stream of this name. */
@@ -66,10 +67,17 @@ export interface TransportStream {
  */
 export interface Transport {
   /**
-   * Whether each subscription's position is its cursor row, moved inside every delivery transaction (the database's
-   * event log): then a rebuild can rewind it and fence the delivery in flight. A broker keeps positions of its own.
+   * Whether a rebuild can replay a subscription from the start of the log: its cursor row is rewound in a transaction
+   * that fences the delivery in flight (every delivery transaction confirms the row's lease), and `rewind` moves a
+   * position the transport keeps elsewhere back with it.
    */
   readonly rewindable: boolean;
+  /**
+   * Called inside a rebuild's transaction, once the subscription's cursor row is rewound (its lease fenced), before
+   * anything else is cleared: a transport that keeps positions of its own (a broker's consumer) takes it back to the
+   * start of the log here, or refuses (and the rebuild rolls back, changing nothing). None: the row is the position.
+   */
+  rewind?(subscription: string): Promise<void>;
   /**
    * This process committed events to the log: look now (or cue the relay). With `types`, the events were of these
    * types only, and a stream whose pattern matches none of them need not look.

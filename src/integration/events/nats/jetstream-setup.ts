@@ -10,7 +10,7 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import { millis, nanos } from '@nats-io/transport-node';
-import { ConfigError } from '../../errors/internal.js';
+import { ConfigError, ConflictError } from '../../errors/internal.js';
 import type { TransportSubscription } from '../transport.js';
 import { consumerNameOf, filterOf } from './names.js';
 
@@ -88,21 +88,66 @@ export async function ensureConsumer(
   settings: { readonly stream: string; readonly subjectPrefix: string; readonly ackWaitMs: number },
   subscription: TransportSubscription,
 ): Promise<string> {
-  const { stream, subjectPrefix, ackWaitMs } = settings;
   const name = consumerNameOf(subscription.name);
   try {
-    await jsm.consumers.info(stream, name);
+    await jsm.consumers.info(settings.stream, name);
     return name;
   } catch (error) {
     if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.ConsumerNotFound) throw error;
   }
+  await addConsumer(jsm, settings, subscription);
+  return name;
+}
+
+/** Adds the subscription's durable consumer, from the stream's start or (`startFrom: 'now'`) its end. */
+async function addConsumer(
+  jsm: JetStreamManager,
+  settings: { readonly stream: string; readonly subjectPrefix: string; readonly ackWaitMs: number },
+  subscription: TransportSubscription,
+): Promise<void> {
+  const { stream, subjectPrefix, ackWaitMs } = settings;
   await jsm.consumers.add(stream, {
-    durable_name: name,
+    durable_name: consumerNameOf(subscription.name),
     ack_policy: AckPolicy.Explicit,
     ack_wait: nanos(ackWaitMs),
     max_ack_pending: MAX_ACK_PENDING,
     filter_subject: filterOf(subjectPrefix, subscription.pattern),
     deliver_policy: subscription.startFrom === 'now' ? DeliverPolicy.New : DeliverPolicy.All,
   });
-  return name;
+}
+
+/**
+ * A replay's consumer: the subscription's durable consumer made anew from the start of the stream, after checking the
+ * stream still holds the log from its first event (a stream with limits, or purged, does not: refused, nothing
+ * changed). JetStream 2.9 cannot move a consumer back, so it is deleted and added again under its name, and the
+ * processes pulling it pull the new one. An add that fails after the delete is tried once more, then reported: the
+ * rebuild then rolls back, and the subscription has no consumer until a process subscribes it again.
+ */
+export async function restartConsumer(
+  jsm: JetStreamManager,
+  settings: { readonly stream: string; readonly subjectPrefix: string; readonly ackWaitMs: number },
+  subscription: TransportSubscription,
+): Promise<void> {
+  const { state } = await jsm.streams.info(settings.stream);
+  if (state.messages > 0 && state.first_seq > 1) {
+    throw new ConflictError(
+      `Subscription "${subscription.name}" cannot be replayed: JetStream stream "${settings.stream}" no longer holds ` +
+        `the start of the event log (its first message is #${state.first_seq}; limits or a purge removed the ones ` +
+        'before), and a replay from it would miss them.',
+      { details: { subscription: subscription.name, stream: settings.stream, firstSeq: state.first_seq } },
+    );
+  }
+  const name = consumerNameOf(subscription.name);
+  try {
+    await jsm.consumers.delete(settings.stream, name);
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.ConsumerNotFound) throw error;
+  }
+  // Added without looking first: right after the delete, the server may still describe the consumer it removed.
+  const fromStart = { ...subscription, startFrom: 'beginning' as const };
+  try {
+    await addConsumer(jsm, settings, fromStart);
+  } catch {
+    await addConsumer(jsm, settings, fromStart);
+  }
 }

@@ -89,6 +89,11 @@ export class NatsStream implements TransportStream {
     return this.#subscription.name;
   }
 
+  /** The subscription, as it was subscribed: what its consumer is made from. */
+  get subscription(): TransportSubscription {
+    return this.#subscription;
+  }
+
   /** The durable consumer this stream pulls from (known once ready). */
   get consumer(): string {
     return this.#consumer;
@@ -153,18 +158,43 @@ export class NatsStream implements TransportStream {
     });
   }
 
-  /** Writes nothing (the broker keeps the position); refuses, rolling the delivery back, once the lease is lost. */
-  record(events: readonly LoggedEvent[]): Promise<void> {
-    if (events.length === 0) return Promise.resolve();
+  /**
+   * Confirms the lease in the delivery's transaction (the broker keeps the position): refuses, rolling the delivery
+   * back, once the lease is lost, or once a replay rewound the subscription. The confirmation writes the cursor row,
+   * so a replay that rewound it first fails this delivery, and one that comes after waits for it to commit, and its
+   * reset then clears what it did (a delivery committing between the reset and the inbox's clearing would count its
+   * event twice).
+   */
+  async record(events: readonly LoggedEvent[]): Promise<void> {
+    if (events.length === 0) return;
     if (!this.#context.db.inTransaction()) {
-      return Promise.reject(
-        new UsageError(
-          `record() for subscription "${this.#subscription.name}" must run inside the transaction that handled the events.`,
-        ),
+      throw new UsageError(
+        `record() for subscription "${this.#subscription.name}" must run inside the transaction that handled the events.`,
       );
     }
-    if (!this.#lease.held) return Promise.reject(new SubscriptionLeaseLostError(this.#subscription.name));
-    return Promise.resolve();
+    if (!this.#lease.held) throw new SubscriptionLeaseLostError(this.#subscription.name);
+    await this.#lease.confirm();
+  }
+
+  /**
+   * A replay in this process is about to make the consumer anew: stops pulling (the claim goes; what is held stays,
+   * should the replay be refused and roll back) and waits for a pull in flight, which would otherwise wait for an
+   * answer from the consumer deleted under it. Resolves whether this process held the subscription.
+   */
+  async rewinding(): Promise<boolean> {
+    const held = this.#lease.held;
+    this.#lease.forget('a replay in this process rewinds it', Number.POSITIVE_INFINITY);
+    await this.#pulling;
+    return held;
+  }
+
+  /**
+   * A replay in this process rewound the subscription and made its consumer anew: the claim older than `epoch` goes.
+   * What was pulled from the old consumer goes at the next claim, which continues no earlier one (the rewind moved the
+   * epoch): it all comes again from the new consumer.
+   */
+  rewound(epoch: number): void {
+    this.#lease.forget('a replay in this process rewound it', epoch);
   }
 
   /**
@@ -245,6 +275,8 @@ export class NatsStream implements TransportStream {
     // Its own lease ran out (database cut past it) and nobody held it since: what it pulled is still its own, in order.
     if (this.#lease.continued) return true;
     this.#held = [];
+    // Freed by a clean close, whose messages were handed back. Not after a replay (the holder is REWOUND): a process
+    // that held it then may have pulled from the new consumer before it learnt, and those come again only later.
     if (row?.holder == null) return true;
     const handed = await this.#context.handedOut(this.#consumer);
     if (handed.pending === 0) return true;

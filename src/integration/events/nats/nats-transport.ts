@@ -4,7 +4,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Gauge } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Database } from '../../database/internal.js';
-import { ConfigError, UnavailableError } from '../../errors/internal.js';
+import { ConfigError, NotFoundError, UnavailableError } from '../../errors/internal.js';
 import type { WeftMetrics } from '../../monitoring/internal.js';
 import { EventLogQueries } from '../event-log-queries.js';
 import type { EventTables } from '../event-tables.js';
@@ -12,7 +12,7 @@ import { SubscriptionLease } from '../subscription-lease.js';
 import type { Transport, TransportStream, TransportSubscription } from '../transport.js';
 import { EventRelay } from './event-relay.js';
 import { deploymentIdOf } from './deployment.js';
-import { ensureConsumer, ensureStream } from './jetstream-setup.js';
+import { ensureConsumer, ensureStream, restartConsumer } from './jetstream-setup.js';
 import { checkStreamName, checkSubjectPrefix, natsNamesOf } from './names.js';
 import { NatsStream, type NatsStreamContext } from './nats-stream.js';
 
@@ -62,6 +62,9 @@ const LAG_GAUGE = 'weft_nats_consumer_pending';
  */
 const BUSY_RETRY_MS = 20;
 
+/** The holder a replay leaves in the cursor row: nobody's, claimable once the lease it sets runs out. */
+const REWOUND = '(rewound)';
+
 /**
  * The NATS JetStream transport. Publishing is unchanged: events go to the event log in the
  * publisher's transaction (the outbox). A relay (EventRelay) publishes committed events to one
@@ -71,8 +74,11 @@ const BUSY_RETRY_MS = 20;
  * once that committed. A core NATS message after each relay pass wakes the streams of every process.
  */
 export class NatsTransport implements Transport {
-  /** Positions are the broker's consumers; the cursor rows only mirror them. */
-  readonly rewindable = false;
+  /**
+   * Positions are the broker's consumers (the cursor rows mirror them); a replay makes the consumer anew from the start
+   * of the stream (`rewind`), fenced by the cursor row's lease, which every delivery confirms (NatsStream.record).
+   */
+  readonly rewindable = true;
   /** Resolves once connected and the stream is there with a long enough duplicate window; rejects when not. */
   readonly started: Promise<void>;
   readonly #options: Required<Omit<NatsTransportOptions, 'metrics' | 'logger' | 'namespace'>>;
@@ -149,6 +155,28 @@ export class NatsTransport implements Transport {
     const stream = new NatsStream(this.#context(), subscription, () => this.#streams.delete(stream));
     this.#streams.add(stream);
     return stream;
+  }
+
+  /**
+   * Inside a replay's transaction, once the cursor row is rewound: makes the subscription's consumer anew from the
+   * start of the stream (refused when the stream lost its first events). When another process may hold the
+   * subscription, the row is claimable only once that lease is surely over: a holder that has not yet learnt of the
+   * rewind could pull the new consumer's first events meanwhile, and whoever claims next waits for them to come
+   * again, in order. When this process held it, nobody else did, and the replay starts at once.
+   */
+  async rewind(subscription: string): Promise<void> {
+    const stream = [...this.#streams].find((s) => s.name === subscription);
+    if (stream === undefined) throw new NotFoundError(`No durable subscription is named "${subscription}" here.`);
+    await this.started;
+    if (!(await stream.rewinding())) {
+      await this.#db
+        .executor()
+        .updateTable('weft_event_cursors')
+        .set({ holder: REWOUND, lease_until: Date.now() + this.#options.leaseMs })
+        .where('subscription', '=', subscription)
+        .execute();
+    }
+    await restartConsumer(this.#manager(), this.#options, stream.subscription);
   }
 
   /** Resolves when NATS answers a round trip; rejects with UnavailableError when it does not (a readiness check). */
