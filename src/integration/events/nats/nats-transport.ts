@@ -15,6 +15,7 @@ import { deploymentIdOf } from './deployment.js';
 import { ensureConsumer, ensureStream, restartConsumer } from './jetstream-setup.js';
 import { checkStreamName, checkSubjectPrefix, natsNamesOf } from './names.js';
 import { NatsStream, type NatsStreamContext } from './nats-stream.js';
+import { untilLost } from './until-lost.js';
 
 /** Options of a NatsTransport. */
 export interface NatsTransportOptions {
@@ -92,6 +93,8 @@ export class NatsTransport implements Transport {
   #relay: EventRelay | undefined;
   #poller: NodeJS.Timeout | undefined;
   #lastLag = 0;
+  /** Set while a lag read waits for its answers: the next poll skips its read rather than pile one more on. */
+  #readingLag = false;
   #relaying = false;
   #closed = false;
   /** Set while the connection is lost and the client reconnects: readiness fails at once then. */
@@ -341,14 +344,28 @@ export class NatsTransport implements Transport {
 
   /** The consumer lag gauge: events a subscription has not acknowledged yet, pending and handed out. */
   async #reportLag(gauge: Gauge<'subscription'>): Promise<void> {
-    for (const stream of this.#streams) {
-      if (stream.consumer === '') continue;
-      try {
-        const info = await this.#manager().consumers.info(this.#options.stream, stream.consumer);
-        gauge.set({ subscription: stream.name }, info.num_pending + info.num_ack_pending);
-      } catch (error) {
-        this.#logger?.warn({ err: error, consumer: stream.consumer }, 'could not read a NATS consumer lag');
+    if (this.#readingLag) return;
+    this.#readingLag = true;
+    try {
+      for (const stream of this.#streams) {
+        // Nothing answers while the connection is lost, and #watch logged the loss once: the gauge keeps its last
+        // figures until a poll after the return reads them again.
+        if (this.#disconnected) return;
+        if (stream.consumer === '') continue;
+        try {
+          const info = await untilLost(
+            this.#manager().consumers.info(this.#options.stream, stream.consumer),
+            this.#lost.signal,
+            `Reading the lag of consumer "${stream.consumer}"`,
+          );
+          gauge.set({ subscription: stream.name }, info.num_pending + info.num_ack_pending);
+        } catch (error) {
+          if (this.#disconnected) return;
+          this.#logger?.warn({ err: error, consumer: stream.consumer }, 'could not read a NATS consumer lag');
+        }
       }
+    } finally {
+      this.#readingLag = false;
     }
   }
 
