@@ -68,14 +68,20 @@ describe.runIf(natsServerInstalled())('a NATS outage in the log', () => {
     const lagRead = async (): Promise<boolean> =>
       (await monitoring.metrics.text()).includes('weft_nats_consumer_pending{subscription="shop.till"}');
     await expect.poll(lagRead, { timeout: 10_000 }).toBe(true);
+    // What the built-in alert weft.nats_unavailable reads.
+    const up = async (): Promise<string | undefined> =>
+      /^weft_nats_up (\d)$/m.exec(await monitoring.metrics.text())?.[1];
+    expect(await up()).toBe('1');
 
     await nats.kill();
     await expect.poll(() => lines.some((line) => line.msg === 'lost the NATS connection; reconnecting')).toBe(true);
+    expect(await up()).toBe('0');
     // The outage itself: long enough for several lag reads (one a second) to have timed out.
     await sleep(3500);
     await weft.transaction(() => shop.events.publish(sold, { itemId: 'sword' }));
     await nats.restart();
     await expect.poll(() => handled, { timeout: 20_000 }).toBe(1);
+    expect(await up()).toBe('1');
     // Readers sent during the outage would time out by now, and one after the return has read the lag again.
     monitoring.metrics.registry.resetMetrics();
     await expect.poll(lagRead, { timeout: 10_000 }).toBe(true);

@@ -243,6 +243,7 @@ describe('Alerting', () => {
         'weft.event_delivery_lag',
         'weft.transaction_conflict_rate',
         'weft.database_unavailable',
+        'weft.nats_unavailable',
         'from_file',
       ]);
     } finally {

@@ -57,6 +57,8 @@ export interface NatsTransportOptions {
 }
 
 const LAG_GAUGE = 'weft_nats_consumer_pending';
+/** Whether the transport's connection to NATS is up: what the built-in `weft.nats_unavailable` alert reads. */
+const UP_GAUGE = 'weft_nats_up';
 /**
  * How soon a relay that found another process relaying looks again (or the poll interval, when shorter): the other
  * pass may end without the events this process just committed.
@@ -88,6 +90,8 @@ export class NatsTransport implements Transport {
   readonly #streams = new Set<NatsStream>();
   readonly #queries: EventLogQueries;
   readonly #lag: Gauge<'subscription'> | undefined;
+  /** 1 while connected, 0 while the connection is lost or closed; one series per registry (the latest transport's). */
+  readonly #up: Gauge | undefined;
   #nc: NatsConnection | undefined;
   #jsm: JetStreamManager | undefined;
   #relay: EventRelay | undefined;
@@ -136,6 +140,7 @@ export class NatsTransport implements Transport {
     this.#db = options.db.withTables<EventTables>();
     this.#queries = new EventLogQueries(() => this.#db.executor());
     this.#lag = options.metrics === undefined ? undefined : lagGauge(options.metrics);
+    this.#up = options.metrics === undefined ? undefined : upGauge(options.metrics);
     this.started = this.#start();
     // Reported to whoever waits on it (connect(), a stream's ready); logged here so it is never lost.
     this.started.catch((error: unknown) => this.#logger?.error({ err: error }, 'the NATS transport did not start'));
@@ -203,6 +208,7 @@ export class NatsTransport implements Transport {
   /** Stops polling and closes the connection; the bus closed the streams first. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#up?.set(0);
     clearInterval(this.#poller);
     await this.started.catch(() => undefined);
     // Its failure was logged by whoever started it; closing only waits for its end.
@@ -228,6 +234,7 @@ export class NatsTransport implements Transport {
       });
     }
     this.#nc = nc;
+    this.#up?.set(1);
     this.#watch(nc).catch((error: unknown) => this.#logger?.warn({ err: error }, 'stopped following the NATS status'));
     if (this.#closed) return;
     try {
@@ -258,10 +265,12 @@ export class NatsTransport implements Transport {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect') {
         this.#disconnected = true;
+        this.#up?.set(0);
         this.#lost.abort();
         this.#logger?.warn({ server: status.server }, 'lost the NATS connection; reconnecting');
       } else if (status.type === 'reconnect') {
         this.#disconnected = false;
+        this.#up?.set(1);
         this.#lost = new AbortController();
         this.#logger?.info({ server: status.server }, 'reconnected to NATS');
         // Relay what piled up and wake the streams now, not at the next poll.
@@ -411,4 +420,9 @@ function lagGauge(metrics: WeftMetrics): Gauge<'subscription'> {
       labelNames: ['subscription'],
     })
   );
+}
+
+function upGauge(metrics: WeftMetrics): Gauge {
+  const existing = metrics.registry.getSingleMetric(UP_GAUGE) as Gauge | undefined;
+  return existing ?? metrics.gauge({ name: UP_GAUGE, help: 'Whether the connection to NATS is up (1) or not (0).' });
 }

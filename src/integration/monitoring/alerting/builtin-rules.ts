@@ -79,5 +79,19 @@ export function builtinRules(thresholds: BuiltinThresholds = {}): AlertRule[] {
       severity: 'critical',
       summary: 'The database does not answer',
     },
+    {
+      // `max`: on the database transport there is no such series, and no data keeps the rule inactive (a `value`
+      // would read the missing series as 0 and fire).
+      name: 'weft.nats_unavailable',
+      metric: 'weft_nats_up',
+      aggregate: 'max',
+      window: '1m',
+      op: '<',
+      threshold: 1,
+      for: '30s',
+      resolveAfter: '30s',
+      severity: 'critical',
+      summary: 'NATS does not answer: durable events wait in the log',
+    },
   ];
 }
