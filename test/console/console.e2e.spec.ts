@@ -123,6 +123,25 @@ describe.runIf(chromiumAvailable())('the operator console in a browser', () => {
     await shot('2-trace-rolled-back');
   });
 
+  it('rolls back a journey over the one after it only when asked to, from the trace panel', async () => {
+    // Its confirmations are accepted by the dialog handler the test before set on this page.
+    const outcome = page.locator('#panel-trace section[aria-label="Transactions"] [role="status"]');
+    const first = await travel(server.url, ann, 'oakwood');
+    await travel(server.url, ann, 'misty_marsh');
+    await page.getByLabel('Correlation id to trace').fill(first);
+    await page.getByRole('button', { name: 'Trace', exact: true }).click();
+    const moved = page.locator('#panel-trace [data-transaction]', { hasText: 'character.characters' }).first();
+    await moved.waitFor();
+    await moved.getByRole('button', { name: /^Roll back transaction \S+$/ }).click();
+    // The later journey changed the character since: refused, and only then offered anyway.
+    await expect.poll(() => outcome.textContent()).toMatch(/^Rollback refused: .*later changes touched/);
+    expect(await regionOf(server.url, ann)).toBe('misty_marsh');
+    await moved.getByRole('button', { name: /anyway, over later changes$/ }).click();
+    await expect.poll(() => outcome.textContent()).toContain('Rolled back');
+    expect(await regionOf(server.url, ann)).toBe('greenvale');
+    await expect.poll(() => moved.getByRole('button', { name: /anyway/ }).count()).toBe(0);
+  });
+
   it('re-drives a dead letter from the page, says so, and it disappears', async () => {
     await tab('Dead letters');
     const letter = page.locator('#panel-dead-letters tbody tr', { hasText: 'console_test.workshop' }).first();
