@@ -88,15 +88,24 @@ export async function ensureConsumer(
   settings: { readonly stream: string; readonly subjectPrefix: string; readonly ackWaitMs: number },
   subscription: TransportSubscription,
 ): Promise<string> {
-  const name = consumerNameOf(subscription.name);
+  await consumerAdded(jsm, settings, subscription);
+  return consumerNameOf(subscription.name);
+}
+
+/** Makes the subscription's durable consumer when it is not there; resolves whether it made it. */
+export async function consumerAdded(
+  jsm: JetStreamManager,
+  settings: { readonly stream: string; readonly subjectPrefix: string; readonly ackWaitMs: number },
+  subscription: TransportSubscription,
+): Promise<boolean> {
   try {
-    await jsm.consumers.info(settings.stream, name);
-    return name;
+    await jsm.consumers.info(settings.stream, consumerNameOf(subscription.name));
+    return false;
   } catch (error) {
     if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.ConsumerNotFound) throw error;
   }
   await addConsumer(jsm, settings, subscription);
-  return name;
+  return true;
 }
 
 /** Adds the subscription's durable consumer, from the stream's start or (`startFrom: 'now'`) its end. */
@@ -121,7 +130,8 @@ async function addConsumer(
  * stream still holds the log from its first event (a stream with limits, or purged, does not: refused, nothing
  * changed). JetStream 2.9 cannot move a consumer back, so it is deleted and added again under its name, and the
  * processes pulling it pull the new one. An add that fails after the delete is tried once more, then reported: the
- * rebuild then rolls back, and the subscription has no consumer until a process subscribes it again.
+ * rebuild then rolls back, and the holder's next pull or acknowledgement that finds no consumer makes it again
+ * (NatsStream), as a subscribe would.
  */
 export async function restartConsumer(
   jsm: JetStreamManager,

@@ -28,6 +28,8 @@ export interface NatsStreamContext {
   readonly relayThrough: (seq: number) => Promise<void>;
   /** Makes the subscription's durable consumer when it is new; resolves its name and unacknowledged count. */
   readonly consumer: (subscription: TransportSubscription) => Promise<string>;
+  /** Makes the subscription's durable consumer when it is not there (any more); resolves whether it made it. */
+  readonly consumerAdded: (subscription: TransportSubscription) => Promise<boolean>;
   /**
    * How many messages the consumer has handed out and not had acknowledged, and when (ms since the epoch, the
    * server's clock) it last handed one out, when the server says.
@@ -75,6 +77,8 @@ export class NatsStream implements TransportStream {
   #mirrorNext: number | undefined;
   /** Where the cursor row stands, as far as this holder knows: read with its claim, then moved by its own mirrors. */
   #mirrored = 0;
+  /** Events up to here are acknowledged without being handed: a consumer made anew from the stream's start had them. */
+  #skipThrough = 0;
 
   constructor(context: NatsStreamContext, subscription: TransportSubscription, closed: () => void) {
     this.#context = context;
@@ -127,10 +131,15 @@ export class NatsStream implements TransportStream {
     if (!this.#lease.heldWithMargin) return this.#held.slice(0, max).map((held) => held.event);
     // The pull started at the end of the last fetch (below) brings its events first.
     await this.#pulling;
-    if (this.#held.length < max) await this.#pull(max - this.#held.length);
-    if (this.#held.length === 0 && this.#lease.heldWithMargin) {
-      await this.#context.relay();
-      await this.#pull(max);
+    try {
+      if (this.#held.length < max) await this.#pull(max - this.#held.length);
+      if (this.#held.length === 0 && this.#lease.heldWithMargin) {
+        await this.#context.relay();
+        await this.#pull(max);
+      }
+    } catch (error) {
+      await this.#consumerGone();
+      throw error;
     }
     // Nothing left: the position is mirrored before the delivery reports itself done (the backlog reads it then).
     if (this.#held.length === 0) await this.#mirroring;
@@ -194,6 +203,7 @@ export class NatsStream implements TransportStream {
    * epoch): it all comes again from the new consumer.
    */
   rewound(epoch: number): void {
+    this.#skipThrough = 0;
     this.#lease.forget('a replay in this process rewound it', epoch);
   }
 
@@ -218,7 +228,12 @@ export class NatsStream implements TransportStream {
     const last = acked.at(-1);
     if (last !== undefined) {
       const request = nc.request(last.reply, '+ACK', { timeout: this.#context.requestTimeoutMs });
-      await untilLost(request, this.#context.lost(), `Acknowledging to consumer "${this.#consumer}"`);
+      try {
+        await untilLost(request, this.#context.lost(), `Acknowledging to consumer "${this.#consumer}"`);
+      } catch (error) {
+        await this.#consumerGone();
+        throw error;
+      }
     }
     this.#held = this.#held.slice(acked.length);
     if (last !== undefined) this.#mirrorInTurn(last.event.seq);
@@ -259,22 +274,60 @@ export class NatsStream implements TransportStream {
     await this.#lease.release();
   }
 
+  /**
+   * After a pull or acknowledgement failed: when the consumer is gone, makes it again. A replay that deleted it and
+   * could not add it again (NATS went away in between) rolled back, and nothing else would make it while this process
+   * runs: every pull and acknowledgement failed until a restart. It is made from the stream's start, and what the
+   * cursor row says was acknowledged is skipped as it comes (for a subscription that started at `now`, what came
+   * before it too): made at the stream's end, it would skip what was not delivered yet. What was pulled from the
+   * deleted consumer goes (acknowledging it can never succeed); the new one hands it again, in order, and the inbox
+   * skips what committed since the row's last move. A failure here (NATS away still) only leaves it to the next try.
+   */
+  async #consumerGone(): Promise<void> {
+    if (this.#context.connectionClosed() || this.#context.lost().aborted) return;
+    try {
+      if (await this.#context.consumerAdded({ ...this.#subscription, startFrom: 'beginning' })) {
+        this.#skipThrough = Number((await this.#cursorRow())?.seq ?? 0);
+        this.#context.logger?.warn(
+          { subscription: this.#subscription.name, consumer: this.#consumer, skipThrough: this.#skipThrough },
+          'the subscription’s consumer was gone (a replay that failed after deleting it): made it again',
+        );
+        this.#held = [];
+      }
+    } catch (error) {
+      this.#context.logger?.warn(
+        { err: error, subscription: this.#subscription.name },
+        'could not check the subscription’s consumer after a failed pull or acknowledgement',
+      );
+    }
+  }
+
+  /** The subscription's cursor row: who holds it, and the position mirrored there. */
+  #cursorRow(): Promise<{ holder: string | null; seq: number } | undefined> {
+    return this.#context.db
+      .executor()
+      .selectFrom('weft_event_cursors')
+      .select(['holder', 'seq'])
+      .where('subscription', '=', this.#subscription.name)
+      .executeTakeFirst();
+  }
+
   /** True while this process holds the subscription; claims it when free, and sets the wait a takeover needs. */
   async #holds(): Promise<boolean> {
     if (this.#lease.held) return true;
     // A lease given up at a clean close (no holder) left its messages handed back; one that ran out may not have.
-    const row = await this.#context.db
-      .executor()
-      .selectFrom('weft_event_cursors')
-      .select('holder')
-      .where('subscription', '=', this.#subscription.name)
-      .executeTakeFirst();
+    const row = await this.#cursorRow();
     const position = await this.#lease.claim();
     if (position === undefined) return false;
     this.#mirrored = position;
+    // Never past the row: a replay (in any process) took it back to the start, and every event comes through again.
+    this.#skipThrough = Math.min(this.#skipThrough, position);
     // Its own lease ran out (database cut past it) and nobody held it since: what it pulled is still its own, in order.
     if (this.#lease.continued) return true;
     this.#held = [];
+    // A position acknowledged under the earlier claim, not mirrored yet, is not this claim's to write (after a replay
+    // it would put the row ahead of where the replay stands).
+    this.#mirrorNext = undefined;
     // Freed by a clean close, whose messages were handed back. Not after a replay (the holder is REWOUND): a process
     // that held it then may have pulled from the new consumer before it learnt, and those come again only later.
     if (row?.holder == null) return true;
@@ -309,6 +362,10 @@ export class NatsStream implements TransportStream {
     for (const msg of msgs) {
       const event = this.#parse(msg);
       if (event === undefined || msg.reply === undefined) continue;
+      if (event.seq <= this.#skipThrough) {
+        this.#context.nc().publish(msg.reply, '+ACK');
+        continue;
+      }
       // Handed again while held (its ack wait ran out): the same event, acknowledged through its latest delivery.
       const held = this.#held.find((h) => h.event.envelope.id === event.envelope.id);
       if (held === undefined) this.#held.push({ event, reply: msg.reply });

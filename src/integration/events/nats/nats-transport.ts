@@ -12,7 +12,7 @@ import { SubscriptionLease } from '../subscription-lease.js';
 import type { Transport, TransportStream, TransportSubscription } from '../transport.js';
 import { EventRelay } from './event-relay.js';
 import { deploymentIdOf } from './deployment.js';
-import { ensureConsumer, ensureStream, restartConsumer } from './jetstream-setup.js';
+import { consumerAdded, ensureConsumer, ensureStream, restartConsumer } from './jetstream-setup.js';
 import { checkStreamName, checkSubjectPrefix, natsNamesOf } from './names.js';
 import { NatsStream, type NatsStreamContext } from './nats-stream.js';
 import { untilLost } from './until-lost.js';
@@ -295,6 +295,7 @@ export class NatsTransport implements Transport {
       relay: () => this.#relayNow(),
       relayThrough: (seq) => this.#relayThrough(seq),
       consumer: (subscription) => this.#consumer(subscription),
+      consumerAdded: (subscription) => consumerAdded(this.#manager(), this.#options, subscription),
       handedOut: async (consumer) => {
         const info = await this.#manager().consumers.info(this.#options.stream, consumer);
         return { pending: info.num_ack_pending, lastDelivered: timeOf(info.delivered.last_active) };
