@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   ConfigError,
   MemoryTransport,
+  UsageError,
   ValidationError,
   createIntegration,
   defineEvent,
@@ -57,6 +58,38 @@ describe('createIntegration', () => {
     // Closed is closed: a system asked for or installed now would have nothing to run on.
     expect(() => weft.system('crafting')).toThrow(/This integration is closed/);
     await expect(weft.install()).rejects.toMatchObject({ code: 'WEFT_CLOSED' });
+  });
+
+  it('says what a caller without the types (JavaScript) got wrong, as a UsageError, and changes nothing', async () => {
+    await using weft = await createIntegration({
+      database: 'sqlite::memory:',
+      monitoring: { processMetrics: false, logger: { level: 'silent' } },
+    });
+    const shop = weft.system('shop');
+    const stock = shop.state.slice('stock', { schema: z.object({ count: z.int() }) });
+    const count = shop.command('count', { input: z.object({}), output: z.object({ n: z.int() }) }, () => ({ n: 1 }));
+    await stock.create('sword', { count: 1 });
+    const refusals = await Promise.all(
+      [
+        () => weft.execute(count, {}, null as never),
+        () => weft.transaction(5 as never),
+        () => weft.db.transaction(5 as never),
+        () => weft.db.transaction(() => 1, 'readOnly' as never),
+        () => stock.update('sword', 5 as never),
+        () => stock.upsert('sword', null as never),
+        () => Promise.resolve().then(() => weft.db.afterCommit(5 as never)),
+      ].map((call) =>
+        call().then(
+          () => undefined,
+          (error: unknown) => error,
+        ),
+      ),
+    );
+    for (const refusal of refusals) {
+      expect(refusal).toBeInstanceOf(UsageError);
+      expect((refusal as UsageError).message).toMatch(/takes|are an object/);
+    }
+    expect(await stock.get('sword')).toEqual({ count: 1 });
   });
 
   it('refuses to go on when the wiring is wrong: a subscription that matches no defined event', async () => {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { ContextSlot } from '../async-context/internal.js';
 import type { Database } from '../database/internal.js';
-import { ConfigError, NotFoundError, ValidationError, WeftError, isWeftError } from '../errors/internal.js';
+import { ConfigError, NotFoundError, UsageError, ValidationError, WeftError, isWeftError } from '../errors/internal.js';
 import { uuidv7 } from '../events/internal.js';
 import { currentContext, runWithContext, type WeftContext, type WeftMetrics } from '../monitoring/internal.js';
 import type { StateStore } from '../state/internal.js';
@@ -146,6 +146,9 @@ export class CommandBus {
     input: unknown,
     options: ExecuteOptions = {},
   ): Promise<{ readonly output: Output; readonly replayed: boolean }> {
+    if (typeof options !== 'object' || options === null) {
+      throw new UsageError('The options of a command run are an object, such as { actor, idempotencyKey }.');
+    }
     const name = typeof command === 'string' ? command : command.name;
     const registered = this.#commands.get(name);
     if (registered === undefined)

@@ -157,6 +157,15 @@ class WeftDatabase<DB> implements Database<DB> {
   }
 
   transaction<T>(work: TransactionWork<DB, T>, options?: TransactionOptions): Promise<T> {
+    // What the types refuse, said in Weft's words to a caller without them (JavaScript, `as never`), not a TypeError.
+    if (typeof work !== 'function') {
+      return Promise.reject(
+        new UsageError('transaction takes its work as a function: transaction(async (tx) => ...).'),
+      );
+    }
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      return Promise.reject(new UsageError('The options of a transaction are an object, such as { readOnly: true }.'));
+    }
     const abandoned = this.#work.refusal();
     if (abandoned !== undefined) return Promise.reject(abandoned);
     if (this.#closing !== undefined && !this.#work.inTransaction()) return Promise.reject(this.#closedError());
@@ -164,6 +173,9 @@ class WeftDatabase<DB> implements Database<DB> {
   }
 
   afterCommit(callback: () => unknown): void {
+    if (typeof callback !== 'function') {
+      throw new UsageError('afterCommit takes a function, run once the transaction around the call commits.');
+    }
     this.#work.afterCommit(callback);
   }
 

@@ -1,4 +1,4 @@
-import { NotFoundError } from '../errors/internal.js';
+import { NotFoundError, UsageError } from '../errors/internal.js';
 import type { HistoryRow } from './entry-table.js';
 import type { ChangeCallback } from './state-callbacks.js';
 import type { ListOptions, SetOptions, StateChange, StateEntry } from './types.js';
@@ -67,6 +67,12 @@ export class StateSlice<T> {
    * NotFoundError when `key` has no value.
    */
   update(key: string, fn: (value: T) => T | Promise<T>): Promise<StateEntry<T>> {
+    // Checked here, where `fn` is the caller's: the store is handed the wrapper below.
+    if (typeof fn !== 'function') {
+      return Promise.reject(
+        new UsageError(`An update of ${this.id}/${key} takes a function of the current value to the next one.`),
+      );
+    }
     return this.#store.update<T>(this.id, key, (value) => {
       if (value === undefined)
         throw new NotFoundError(`${this.id}/${key} does not exist.`, { details: { slice: this.id, key } });

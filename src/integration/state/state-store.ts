@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { ContextSlot } from '../async-context/internal.js';
 import { backoffDelay, type Database } from '../database/internal.js';
-import { ConfigError, ConflictError, NotFoundError, ValidationError } from '../errors/internal.js';
+import { ConfigError, ConflictError, NotFoundError, UsageError, ValidationError } from '../errors/internal.js';
 import type { BacklogQuery, EventBacklog, EventDefinition, PublishOptions } from '../events/internal.js';
 import { uuidv7 } from '../events/internal.js';
 import type { WeftMetrics } from '../monitoring/internal.js';
@@ -196,6 +196,9 @@ export class StateStore implements StateReader {
     key: string,
     fn: (value: T | undefined) => T | Promise<T>,
   ): Promise<StateEntry<T>> {
+    if (typeof fn !== 'function') {
+      throw new UsageError(`An update of ${system}/${key} takes a function of the current value to the next one.`);
+    }
     if (this.#db.inTransaction()) return this.#inTransaction((tx) => tx.update(system, key, fn));
     for (let attempt = 1; ; attempt++) {
       try {
@@ -235,6 +238,9 @@ export class StateStore implements StateReader {
     fn: (tx: StateTransaction) => Promise<T> | T,
     options: StateTransactionOptions = {},
   ): Promise<T> {
+    if (typeof fn !== 'function') {
+      throw new UsageError('transaction takes its work as a function: transaction(async (tx) => ...).');
+    }
     const open = this.#current.getStore();
     if (open !== undefined && this.#db.inTransaction()) return this.#nested(open, fn, options);
     const id = uuidv7();

@@ -287,12 +287,17 @@ export class NatsStream implements TransportStream {
     if (this.#context.connectionClosed() || this.#context.lost().aborted) return;
     try {
       if (await this.#context.consumerAdded({ ...this.#subscription, startFrom: 'beginning' })) {
-        this.#skipThrough = Number((await this.#cursorRow())?.seq ?? 0);
+        this.#held = [];
+        // Read after confirming the lease (a write): a replay rewinding the row meanwhile is waited for, and its new
+        // epoch ends the claim; its old position, read beside it, would skip what the replay must hand again.
+        this.#skipThrough = await this.#lease.confirm().then(
+          async () => Number((await this.#cursorRow())?.seq ?? 0),
+          () => 0,
+        );
         this.#context.logger?.warn(
           { subscription: this.#subscription.name, consumer: this.#consumer, skipThrough: this.#skipThrough },
           'the subscription’s consumer was gone (a replay that failed after deleting it): made it again',
         );
-        this.#held = [];
       }
     } catch (error) {
       this.#context.logger?.warn(
@@ -371,6 +376,9 @@ export class NatsStream implements TransportStream {
       if (held === undefined) this.#held.push({ event, reply: msg.reply });
       else held.reply = msg.reply;
     }
+    // Short: the consumer handed all it had, so everything to skip came (in stream order). Kept, it would skip the
+    // first events of a consumer a replay in another process makes anew before this holder learns of it.
+    if (msgs.length < count) this.#skipThrough = 0;
   }
 
   /** The event a message carries; a message that is not one is terminated (never handed again) and logged. */
