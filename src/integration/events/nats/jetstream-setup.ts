@@ -126,27 +126,38 @@ async function addConsumer(
 }
 
 /**
- * A replay's consumer: the subscription's durable consumer made anew from the start of the stream, after checking the
- * stream still holds the log from its first event (a stream with limits, or purged, does not: refused, nothing
- * changed). JetStream 2.9 cannot move a consumer back, so it is deleted and added again under its name, and the
- * processes pulling it pull the new one. An add that fails after the delete is tried once more, then reported: the
- * rebuild then rolls back, and the holder's next pull or acknowledgement that finds no consumer makes it again
- * (NatsStream), as a subscribe would.
+ * Refuses a replay the stream cannot serve: one that no longer holds the log from its first event (a stream with
+ * limits, or purged) would hand the replay without the events before. Checked before anything of the replay is done.
+ */
+export async function assertStreamHoldsLogStart(
+  jsm: JetStreamManager,
+  stream: string,
+  subscription: TransportSubscription,
+): Promise<void> {
+  const { state } = await jsm.streams.info(stream);
+  if (state.messages > 0 && state.first_seq > 1) {
+    throw new ConflictError(
+      `Subscription "${subscription.name}" cannot be replayed: JetStream stream "${stream}" no longer holds ` +
+        `the start of the event log (its first message is #${state.first_seq}; limits or a purge removed the ones ` +
+        'before), and a replay from it would miss them.',
+      { details: { subscription: subscription.name, stream, firstSeq: state.first_seq } },
+    );
+  }
+}
+
+/**
+ * A replay's consumer: the subscription's durable consumer made anew from the start of the stream. JetStream 2.9
+ * cannot move a consumer back, so it is deleted and added again under its name, and the processes pulling it pull the
+ * new one. An add that fails after the delete is tried once more, then reported: the rebuild then rolls back, and the
+ * holder's next pull or acknowledgement that finds no consumer makes it again (NatsStream), from the stream's start,
+ * skipping what the cursor row says was acknowledged. A rebuild that rolls back after the add (a reset that throws)
+ * leaves the new consumer: everything comes again, and the inbox turns away what was handled.
  */
 export async function restartConsumer(
   jsm: JetStreamManager,
   settings: { readonly stream: string; readonly subjectPrefix: string; readonly ackWaitMs: number },
   subscription: TransportSubscription,
 ): Promise<void> {
-  const { state } = await jsm.streams.info(settings.stream);
-  if (state.messages > 0 && state.first_seq > 1) {
-    throw new ConflictError(
-      `Subscription "${subscription.name}" cannot be replayed: JetStream stream "${settings.stream}" no longer holds ` +
-        `the start of the event log (its first message is #${state.first_seq}; limits or a purge removed the ones ` +
-        'before), and a replay from it would miss them.',
-      { details: { subscription: subscription.name, stream: settings.stream, firstSeq: state.first_seq } },
-    );
-  }
   const name = consumerNameOf(subscription.name);
   try {
     await jsm.consumers.delete(settings.stream, name);

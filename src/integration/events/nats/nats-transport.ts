@@ -12,7 +12,13 @@ import { SubscriptionLease } from '../subscription-lease.js';
 import type { Transport, TransportStream, TransportSubscription } from '../transport.js';
 import { EventRelay } from './event-relay.js';
 import { deploymentIdOf } from './deployment.js';
-import { consumerAdded, ensureConsumer, ensureStream, restartConsumer } from './jetstream-setup.js';
+import {
+  assertStreamHoldsLogStart,
+  consumerAdded,
+  ensureConsumer,
+  ensureStream,
+  restartConsumer,
+} from './jetstream-setup.js';
 import { checkStreamName, checkSubjectPrefix, natsNamesOf } from './names.js';
 import { NatsStream, type NatsStreamContext } from './nats-stream.js';
 import { untilLost } from './until-lost.js';
@@ -176,6 +182,8 @@ export class NatsTransport implements Transport {
     const stream = [...this.#streams].find((s) => s.name === subscription);
     if (stream === undefined) throw new NotFoundError(`No durable subscription is named "${subscription}" here.`);
     await this.started;
+    // Before this process lets go of the subscription: a refusal then changes nothing, its deliveries included.
+    await assertStreamHoldsLogStart(this.#manager(), this.#options.stream, stream.subscription);
     if (!(await stream.rewinding())) {
       await this.#db
         .executor()
