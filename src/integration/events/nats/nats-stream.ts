@@ -279,9 +279,10 @@ export class NatsStream implements TransportStream {
    * could not add it again (NATS went away in between) rolled back, and nothing else would make it while this process
    * runs: every pull and acknowledgement failed until a restart. It is made from the stream's start, and what the
    * cursor row says was acknowledged is skipped as it comes, until a pull comes back short (for a subscription that
-   * started at `now`, what came before it too): made at the stream's end, it would skip what was not delivered yet. What was pulled from the
-   * deleted consumer goes (acknowledging it can never succeed); the new one hands it again, in order, and the inbox
-   * skips what committed since the row's last move. A failure here (NATS away still) only leaves it to the next try.
+   * started at `now`, what came before it too): made at the stream's end, it would skip what was not delivered yet.
+   * What was pulled from the deleted consumer goes (acknowledging it can never succeed); the new one hands it again,
+   * in order, and the inbox skips what committed since the row's last move. A failure here (NATS away still) only
+   * leaves it to the next try.
    */
   async #consumerGone(): Promise<void> {
     if (this.#context.connectionClosed() || this.#context.lost().aborted) return;
