@@ -21,6 +21,9 @@ export class SubscriptionLeaseLostError extends ConflictError {
   }
 }
 
+/** The holder a replay on a broker transport leaves in the cursor row: nobody's, claimable once its lease runs out. */
+const REWOUND = '(rewound)';
+
 /** Options of a SubscriptionLease. */
 export interface SubscriptionLeaseOptions {
   readonly db: Database<EventTables>;
@@ -148,21 +151,41 @@ export class SubscriptionLease {
    * SubscriptionLeaseLostError (rolling the delivery back). A rewind after it waits for the delivery to commit.
    */
   async confirm(): Promise<void> {
-    const { db, subscription, leaseMs } = this.#options;
+    const { subscription, leaseMs } = this.#options;
     const epoch = this.#epoch;
     if (epoch === undefined) throw new SubscriptionLeaseLostError(subscription);
+    if (!(await this.#extend(epoch, Date.now() + leaseMs))) {
+      this.#lost('its cursor row has another holder', epoch);
+      throw new SubscriptionLeaseLostError(subscription);
+    }
+  }
+
+  /**
+   * Inside a replay's transaction, once the row is rewound: keeps it from being claimed for one lease, under a holder
+   * that is nobody's. A holder in another process that has not learnt of the rewind is surely past its lease then.
+   */
+  async holdOffClaims(): Promise<void> {
+    const { db, subscription, leaseMs } = this.#options;
+    await db
+      .executor()
+      .updateTable('weft_event_cursors')
+      .set({ holder: REWOUND, lease_until: Date.now() + leaseMs })
+      .where('subscription', '=', subscription)
+      .execute();
+  }
+
+  /** Extends the lease of claim `epoch` to `until`; false when the row no longer holds that claim. */
+  async #extend(epoch: number, until: number): Promise<boolean> {
+    const { db, subscription } = this.#options;
     const result = await db
       .executor()
       .updateTable('weft_event_cursors')
-      .set({ lease_until: Date.now() + leaseMs })
+      .set({ lease_until: until })
       .where('subscription', '=', subscription)
       .where('holder', '=', this.holder)
       .where('epoch', '=', epoch)
       .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) {
-      this.#lost('its cursor row has another holder', epoch);
-      throw new SubscriptionLeaseLostError(subscription);
-    }
+    return Number(result.numUpdatedRows) === 1;
   }
 
   /** Gives the subscription up at once (a clean stop), so another process need not wait for the lease to run out. */
@@ -209,21 +232,14 @@ export class SubscriptionLease {
   }
 
   async #renewOnce(): Promise<void> {
-    const { db, subscription, leaseMs, logger } = this.#options;
+    const { subscription, leaseMs, logger } = this.#options;
     const epoch = this.#epoch;
     if (epoch === undefined) return;
     const now = Date.now();
     try {
-      const result = await db
-        .executor()
-        .updateTable('weft_event_cursors')
-        .set({ lease_until: now + leaseMs })
-        .where('subscription', '=', subscription)
-        .where('holder', '=', this.holder)
-        .where('epoch', '=', epoch)
-        .executeTakeFirst();
+      const extended = await this.#extend(epoch, now + leaseMs);
       this.#renewFailures.recovered();
-      if (Number(result.numUpdatedRows) === 1 && this.#epoch === epoch) this.#heldUntil = now + leaseMs;
+      if (extended && this.#epoch === epoch) this.#heldUntil = now + leaseMs;
       else this.#lost('another process claimed it', epoch);
     } catch (error) {
       // Not known to be lost: the lease runs out by itself if renewals keep failing, and moveCursor guards the writes.

@@ -188,13 +188,15 @@ export class NatsStream implements TransportStream {
   /**
    * A replay in this process is about to make the consumer anew: stops pulling (the claim goes; what is held stays,
    * should the replay be refused and roll back) and waits for a pull in flight, which would otherwise wait for an
-   * answer from the consumer deleted under it. Resolves whether this process held the subscription.
+   * answer from the consumer deleted under it; when another process may hold it, holds off the next claim for a lease.
    */
-  async rewinding(): Promise<boolean> {
+  async rewinding(): Promise<void> {
     const held = this.#lease.held;
     this.#lease.forget('a replay in this process rewinds it', Number.POSITIVE_INFINITY);
     await this.#pulling;
-    return held;
+    // Held here, nobody else held it: the replay may start at once. Else a holder elsewhere that has not learnt of the
+    // rewind could pull the new consumer's first events, and whoever claims next must wait for them to come again.
+    if (!held) await this.#lease.holdOffClaims();
   }
 
   /**

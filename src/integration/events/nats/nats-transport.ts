@@ -71,9 +71,6 @@ const UP_GAUGE = 'weft_nats_up';
  */
 const BUSY_RETRY_MS = 20;
 
-/** The holder a replay leaves in the cursor row: nobody's, claimable once the lease it sets runs out. */
-const REWOUND = '(rewound)';
-
 /**
  * The NATS JetStream transport. Publishing is unchanged: events go to the event log in the
  * publisher's transaction (the outbox). A relay (EventRelay) publishes committed events to one
@@ -184,14 +181,7 @@ export class NatsTransport implements Transport {
     await this.started;
     // Before this process lets go of the subscription: a refusal then changes nothing, its deliveries included.
     await assertStreamHoldsLogStart(this.#manager(), this.#options.stream, stream.subscription);
-    if (!(await stream.rewinding())) {
-      await this.#db
-        .executor()
-        .updateTable('weft_event_cursors')
-        .set({ holder: REWOUND, lease_until: Date.now() + this.#options.leaseMs })
-        .where('subscription', '=', subscription)
-        .execute();
-    }
+    await stream.rewinding();
     await restartConsumer(this.#manager(), this.#options, stream.subscription);
   }
 
