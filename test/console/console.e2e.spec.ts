@@ -115,9 +115,11 @@ describe.runIf(chromiumAvailable())('the operator console in a browser', () => {
     const journey = await travel(server.url, ann, 'oakwood');
     await page.getByLabel('Correlation id to trace').fill(journey);
     await page.getByRole('button', { name: 'Trace', exact: true }).click();
+    // The craft's trace stays on screen until the journey's arrives, and its transaction wrote the character too.
+    await page.getByRole('tree', { name: `Causal tree of ${journey}` }).waitFor();
     const moved = page.locator('#panel-trace [data-transaction]', { hasText: 'character.characters' }).first();
     await moved.waitFor();
-    await moved.getByRole('button', { name: /^Roll back transaction/ }).click();
+    await moved.getByRole('button', { name: /^Roll back transaction \S+$/ }).click();
     await expect.poll(() => outcome.textContent()).toContain('Rolled back');
     expect(await regionOf(server.url, ann)).toBe('greenvale');
     await shot('2-trace-rolled-back');
@@ -130,6 +132,7 @@ describe.runIf(chromiumAvailable())('the operator console in a browser', () => {
     await travel(server.url, ann, 'misty_marsh');
     await page.getByLabel('Correlation id to trace').fill(first);
     await page.getByRole('button', { name: 'Trace', exact: true }).click();
+    await page.getByRole('tree', { name: `Causal tree of ${first}` }).waitFor();
     const moved = page.locator('#panel-trace [data-transaction]', { hasText: 'character.characters' }).first();
     await moved.waitFor();
     await moved.getByRole('button', { name: /^Roll back transaction \S+$/ }).click();
