@@ -1,11 +1,14 @@
 /** A refused or failed call, with the problem document's sentence when the server sent one. */
 export class ApiError extends Error {
   readonly status: number;
+  /** The problem document's members (RFC 9457), empty when the answer was not one. */
+  readonly problem: Readonly<Record<string, unknown>>;
 
-  constructor(status: number, message: string) {
+  constructor(status: number, message: string, problem: Readonly<Record<string, unknown>> = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
+    this.problem = problem;
   }
 }
 
@@ -113,18 +116,32 @@ async function send<T>(path: string, init: RequestInit, token?: string): Promise
       `The server could not be reached (${failure instanceof Error ? failure.message : String(failure)}).`,
     );
   });
-  if (!response.ok) throw new ApiError(response.status, await problemText(response));
+  if (!response.ok) {
+    const problem = await problemOf(response);
+    throw new ApiError(response.status, detailOf(problem, response), problem);
+  }
   if (response.status === 204) return undefined as T;
   return (await response.json()) as T;
 }
 
 /** The `detail` of a problem document, else the status line. */
 export async function problemText(response: Response): Promise<string> {
+  return detailOf(await problemOf(response), response);
+}
+
+/** The members of the problem document answered, or none when the body is not a JSON object (a proxy's page). */
+async function problemOf(response: Response): Promise<Readonly<Record<string, unknown>>> {
   try {
-    const problem = (await response.json()) as { detail?: unknown };
-    if (typeof problem.detail === 'string') return problem.detail;
+    const problem: unknown = await response.json();
+    if (typeof problem === 'object' && problem !== null && !Array.isArray(problem)) {
+      return problem as Record<string, unknown>;
+    }
   } catch {
-    // Not JSON (a proxy's page): the status line says enough.
+    // Not JSON: the status line says enough.
   }
-  return `${response.status} ${response.statusText}`;
+  return {};
+}
+
+function detailOf(problem: Readonly<Record<string, unknown>>, response: Response): string {
+  return typeof problem.detail === 'string' ? problem.detail : `${response.status} ${response.statusText}`;
 }

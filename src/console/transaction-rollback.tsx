@@ -11,8 +11,8 @@ interface Reverted {
 /**
  * The state transactions of a trace, each with the slices it wrote and a button that rolls it back
  * as a whole; the outcome (what was reverted, or the server's reason for refusing) is said below. A
- * transaction refused over later changes (409) gets a second button that rolls it back anyway (`force`),
- * overwriting them, after its own confirmation; the server still refuses what force cannot undo.
+ * transaction refused over later changes (a 409 naming its `conflicts`) gets a second button that rolls it back
+ * anyway (`force`), overwriting them, after its own confirmation; the server still refuses what force cannot undo.
  */
 export function TransactionRollback(props: { readonly api: Api; readonly changes: readonly StateChange[] }) {
   const [outcome, setOutcome] = useState('');
@@ -38,7 +38,10 @@ export function TransactionRollback(props: { readonly api: Api; readonly changes
       setConflicted(undefined);
       setOutcome(`Rolled back ${id}: ${entries || 'nothing left to revert'} (as transaction ${answer.transactionId}).`);
     } catch (failure) {
-      setConflicted(failure instanceof ApiError && failure.status === 409 && !force ? id : undefined);
+      // Only a refusal over later changes (its `conflicts`) is one that force overcomes; a slice kept with its
+      // ledger is refused forced or not, so it is not offered.
+      const overLaterChanges = failure instanceof ApiError && Array.isArray(failure.problem.conflicts);
+      setConflicted(overLaterChanges && !force ? id : undefined);
       setOutcome(`Rollback refused: ${failure instanceof Error ? failure.message : String(failure)}`);
     }
   }

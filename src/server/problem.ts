@@ -15,7 +15,10 @@ import {
   type ValidationIssue,
 } from '../integration/internal.js';
 
-/** An RFC 9457 problem document, the body of every error response. */
+/**
+ * An RFC 9457 problem document, the body of every error response; beside these members, the extension members a Weft
+ * error carries (`WeftErrorOptions.extensions`), such as a refused rollback's `conflicts`.
+ */
 export interface Problem {
   readonly type: string;
   readonly title: string;
@@ -42,6 +45,8 @@ export function toProblem(error: FastifyError | Error, instance: string): Proble
   if (isResponseSerializationError(error)) return internalProblem(instance);
   if (error instanceof WeftError) {
     const problem: Problem = {
+      // Extension members first: the standard ones always say what RFC 9457 means by them.
+      ...(error.status >= 500 ? {} : error.extensions),
       type: `urn:weft:error:${error.code}`,
       // A refusal of the request as such is titled by its status ("Payload Too Large"), which says more than a class.
       title: error instanceof BadRequestError ? (STATUS_CODES[error.status] ?? error.name) : error.name,

@@ -111,6 +111,8 @@ describe.runIf(chromiumAvailable())('the operator console in a browser', () => {
     const craft = page.locator('#panel-trace [data-transaction]', { hasText: 'economy.wallets' }).first();
     await craft.getByRole('button', { name: /^Roll back transaction/ }).click();
     await expect.poll(() => outcome.textContent()).toMatch(/^Rollback refused: .*economy\.wallets is kept in step/);
+    // Force would be refused the same: not offered.
+    expect(await craft.getByRole('button', { name: /anyway, over later changes$/ }).count()).toBe(0);
 
     const journey = await travel(server.url, ann, 'oakwood');
     await page.getByLabel('Correlation id to trace').fill(journey);

@@ -119,6 +119,10 @@ export function stateRoutesContract(name: string, options: TestIntegrationOption
       expect(conflict.json<{ code: string; detail: string }>()).toMatchObject({
         code: 'WEFT_CONFLICT',
         detail: expect.stringContaining(`later changes touched character.characters/${mira}`) as unknown,
+        // What a script or the console acts on: the entry, the version the transaction wrote, and the current one.
+        conflicts: [
+          { system: 'character.characters', key: mira, version: first!.version, current: first!.version + 1 },
+        ],
       });
       expect(await history()).toEqual(before);
       const forced = await operator.post(`/admin/state/transactions/${first!.transactionId}/rollback`, { force: true });
@@ -152,7 +156,9 @@ export function stateRoutesContract(name: string, options: TestIntegrationOption
         expect(refused.json()).toMatchObject({
           code: 'WEFT_CONFLICT',
           detail: expect.stringContaining('economy.wallets is kept in step with records') as unknown,
+          keptSlices: ['economy.wallets'],
         });
+        expect(refused.json()).not.toHaveProperty('conflicts');
       }
       expect((await operator.get(walletUrl)).json()).toEqual(wallet);
       expect((await history()).at(-1)?.value?.inventory).toMatchObject({ wood: 1 });

@@ -37,6 +37,11 @@ export interface WeftErrorOptions {
   readonly cause?: unknown;
   /** Structured facts for logs and problem documents (a constraint name, a host). Never secrets. */
   readonly details?: Readonly<Record<string, unknown>>;
+  /**
+   * Members the problem document adds beside `detail` (RFC 9457 extension members): facts a client acts on, such as
+   * the entries a rollback was refused over. Shown to the caller: never secrets or driver text.
+   */
+  readonly extensions?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -47,6 +52,8 @@ export class WeftError extends Error {
   readonly code: WeftErrorCode;
   readonly status: number;
   readonly details: Readonly<Record<string, unknown>>;
+  /** Extension members of the error's problem document (WeftErrorOptions.extensions). */
+  readonly extensions: Readonly<Record<string, unknown>>;
 
   constructor(code: WeftErrorCode, message: string, options: WeftErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -54,6 +61,7 @@ export class WeftError extends Error {
     this.code = code;
     this.status = ERROR_CODES[code];
     this.details = Object.freeze({ ...options.details });
+    this.extensions = Object.freeze({ ...options.extensions });
   }
 
   /** A JSON-safe view for logs and HTTP bodies; the cause is left out on purpose (it may hold driver text). */

@@ -19,7 +19,7 @@ function refuseKept(host: RollbackHost, what: string, systems: Iterable<string>)
   throw new ConflictError(
     `${what} cannot be rolled back: ${kept.join(', ')} ${kept.length === 1 ? 'is' : 'are'} kept in step with ` +
       'records the state part does not revert (rollback: false); undo it through its system instead.',
-    { details: { slices: kept } },
+    { details: { slices: kept }, extensions: { keptSlices: kept } },
   );
 }
 
@@ -144,6 +144,6 @@ interface Conflict {
 function laterChanges(transactionId: string, conflicts: readonly Conflict[]): ConflictError {
   return new ConflictError(
     `Transaction ${transactionId} cannot be rolled back: later changes touched ${conflicts.map((c) => `${c.system}/${c.key}`).join(', ')}. Pass force to revert anyway.`,
-    { details: { conflicts } },
+    { details: { conflicts }, extensions: { conflicts } },
   );
 }
