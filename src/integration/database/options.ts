@@ -38,7 +38,7 @@ export interface PostgresSettings {
     readonly max?: number;
     /** Close a connection idle this long. */
     readonly idleTimeoutMs?: number;
-    /** Give up opening a connection after this long. */
+    /** How long a statement waits for a connection (a free one from the pool, or a new one) before it fails. */
     readonly connectTimeoutMs?: number;
   };
 }
