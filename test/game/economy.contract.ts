@@ -123,6 +123,46 @@ export function economyContract(name: string, options: TestIntegrationOptions): 
       });
     });
 
+    it('credits loot heard before its character’s creation once the wallet opens, past the default retries', async () => {
+      await world();
+      // As when the process holding economy.on_character_created died and another waits out its lease (5 s): the
+      // fight's gold reaches the economy first. Published as their systems would, for a character made up here.
+      const late = { characterId: 'char-late', ownerId: ann.id };
+      const failures = async () =>
+        (await weft.monitoring.metrics.eventsFailed.get()).values.find(
+          ({ labels }) => labels.subscription === 'economy.on_encounter_resolved',
+        )?.value ?? 0;
+      await weft.events.publish(
+        'combat.encounter_resolved' as never,
+        {
+          ...late,
+          encounterId: 'encounter-late',
+          monsterId: 'wolf',
+          faction: 'wilds',
+          region: 'greenvale',
+          won: true,
+          xp: 0,
+          hpLost: 0,
+          loot: [],
+          gold: 7,
+        } as never,
+        { source: 'combat' },
+      );
+      // Five failed attempts: the default policy's last, after which the gold would be a dead letter.
+      await expect.poll(failures, { timeout: 10_000, interval: 50 }).toBeGreaterThanOrEqual(5);
+      await weft.events.publish(
+        'character.created' as never,
+        { ...late, name: 'Late', class: 'warrior', region: 'greenvale', startingGold: 50 } as never,
+        { source: 'character' },
+      );
+      // Read from the slice: the wallet route asks the character system, which never heard of this character.
+      await expect
+        .poll(async () => (await weft.state.get('economy.wallets', late.characterId))?.value, { timeout: 20_000 })
+        .toMatchObject({ characterId: late.characterId, gold: 57 });
+      const letters = await weft.events.deadLetters.list({ subscription: 'economy.on_encounter_resolved' });
+      expect(letters).toEqual([]);
+    });
+
     it('refuses amounts that are zero, negative, fractional, past 2^53 or overflowing a balance, moving nothing', async () => {
       const { a, b } = await world();
       for (const gold of [0, -5, 1.5, 2 ** 53, Number.NaN]) {

@@ -38,6 +38,11 @@ const prices = contentOf('market', z.object({ itemId: z.string(), buy: z.int(), 
 /** What this system hears, read with its own view of the fields it uses. */
 const CharacterCreated = z.object({ characterId: z.string(), ownerId: z.string(), startingGold: z.int().min(0) });
 const EncounterResolved = z.object({ characterId: z.string(), gold: z.int().min(0) });
+/**
+ * Twelve attempts, each wait drawn up to 0.1, 0.2, 0.4 ... then 5 s: about 18 s in all on average (36 s at most), past
+ * a lease handed over to another process (see the subscription); the default gives up after about 0.8 s.
+ */
+const LOOT_RETRY = { maxAttempts: 12, baseDelayMs: 100, maxDelayMs: 5_000 } as const;
 
 declare module '../../../integration/index.js' {
   interface WeftCommands {
@@ -370,16 +375,22 @@ export function economySystem(): SystemDefinition<'economy'> {
         const created = CharacterCreated.parse(event.data);
         await sys.execute('economy.open_wallet', created);
       });
-      // Gold a won fight dropped.
-      sys.events.subscribe('combat.encounter_resolved', async (event) => {
-        const resolved = EncounterResolved.parse(event.data);
-        if (resolved.gold > 0)
-          await sys.execute('economy.credit', {
-            characterId: resolved.characterId,
-            gold: resolved.gold,
-            source: 'loot',
-          });
-      });
+      // Gold a won fight dropped. The wallet it goes to is opened by the subscription above, which may be behind this
+      // one (its holder died and another process waits out the lease, 5 s): crediting a wallet not open yet is a 404,
+      // so this one retries for longer (LOOT_RETRY) before the gold becomes a dead letter.
+      sys.events.subscribe(
+        'combat.encounter_resolved',
+        async (event) => {
+          const resolved = EncounterResolved.parse(event.data);
+          if (resolved.gold > 0)
+            await sys.execute('economy.credit', {
+              characterId: resolved.characterId,
+              gold: resolved.gold,
+              source: 'loot',
+            });
+        },
+        { retry: LOOT_RETRY },
+      );
     },
   });
 }
