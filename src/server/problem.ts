@@ -164,6 +164,33 @@ export function refusalProblem(status: number, detail: string): Omit<Problem, 'i
 }
 
 /**
+ * Fastify's refusals of a body say only their status ("Unsupported Media Type", "Request body is too large"); as
+ * Weft errors they say what the server takes instead: JSON, and at most the route's body limit.
+ */
+function refusalOfBody(error: FastifyError | Error, request: FastifyRequest): FastifyError | Error {
+  const code = 'code' in error ? error.code : undefined;
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    const received = String(request.headers['content-type'] ?? '')
+      .split(';')[0]
+      ?.trim()
+      .slice(0, 100);
+    const sent = received === undefined || received === '' ? 'has no Content-Type' : `is ${received}`;
+    return new BadRequestError(
+      `The body ${sent}; this server takes JSON only: send it with Content-Type: application/json.`,
+      { code: 'WEFT_UNSUPPORTED_MEDIA_TYPE', cause: error },
+    );
+  }
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    const limit = request.routeOptions.bodyLimit;
+    return new BadRequestError(`The body is larger than the server accepts (${Math.floor(limit / 1024)} KB).`, {
+      code: 'WEFT_PAYLOAD_TOO_LARGE',
+      cause: error,
+    });
+  }
+  return error;
+}
+
+/**
  * The one place errors become HTTP responses (the error handler, the not-found handler and
  * Fastify's framework errors all end here). A 5xx is logged as an error with its cause; a refused
  * request (4xx) at info, so a flood of bad requests never fills the ring of recent warnings.
@@ -173,7 +200,7 @@ export function problemHandler(
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  const problem = toProblem(error, request.url);
+  const problem = toProblem(refusalOfBody(error, request), request.url);
   // A client told to wait is told for how long (RFC 9110); the rate limiter sets its own header.
   if (error instanceof RateLimitedError) void reply.header('retry-after', String(error.retryAfterSeconds));
   if (problem.status >= 500) request.log.error({ err: error }, 'request failed');

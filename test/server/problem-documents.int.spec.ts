@@ -41,6 +41,32 @@ describe('errors Fastify routes itself', () => {
     expect(bad.json()).toMatchObject({ status: 400, code: 'WEFT_BAD_REQUEST' });
     await app.close();
   });
+
+  it('say in the detail of a 415 and a 413 what the server takes, not only the status again', async () => {
+    const app = build();
+    const text = await app.inject({
+      method: 'PUT',
+      url: '/logs/levels/http',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'debug',
+    });
+    expect(text.statusCode).toBe(415);
+    expect(text.json()).toMatchObject({ code: 'WEFT_UNSUPPORTED_MEDIA_TYPE', instance: '/logs/levels/http' });
+    expect(text.json<{ detail: string }>().detail).toBe(
+      'The body is text/plain; this server takes JSON only: send it with Content-Type: application/json.',
+    );
+    const huge = await app.inject({
+      method: 'PUT',
+      url: '/logs/levels/http',
+      payload: { level: 'debug', padding: 'x'.repeat(70_000) },
+    });
+    expect(huge.statusCode).toBe(413);
+    expect(huge.json()).toMatchObject({
+      code: 'WEFT_PAYLOAD_TOO_LARGE',
+      detail: 'The body is larger than the server accepts (64 KB).',
+    });
+    await app.close();
+  });
 });
 
 /** Sends raw bytes and resolves with everything the server wrote before closing. */

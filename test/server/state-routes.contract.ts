@@ -189,6 +189,23 @@ export function stateRoutesContract(name: string, options: TestIntegrationOption
       expect((await as(ann).get(entryUrl)).statusCode).toBe(403);
     });
 
+    it('answers an unknown slice with a 404 that names it in the route’s terms, not a call to make in code', async () => {
+      const { operator, mira } = await play();
+      for (const url of [
+        `/admin/state/entries/no_such.slice/${mira}`,
+        `/admin/state/entries/no_such.slice/${mira}/rollback`,
+      ]) {
+        const got = url.endsWith('/rollback') ? await operator.post(url, { toVersion: 1 }) : await operator.get(url);
+        expect([got.statusCode, got.json()]).toEqual([
+          404,
+          expect.objectContaining({
+            code: 'WEFT_NOT_FOUND',
+            detail: 'No state slice is named no_such.slice (a system declares its own with sys.state.slice).',
+          }),
+        ]);
+      }
+    });
+
     it('writes each change asked of an admin route to the operator log, with who asked', async () => {
       const lines: Array<Record<string, unknown>> = [];
       const { ann, admin, operator, mira, entryUrl } = await play({

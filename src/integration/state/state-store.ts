@@ -378,7 +378,7 @@ export class StateStore implements StateReader {
   #slice(system: string): Slice {
     const slice = this.#slices.get(system);
     if (slice === undefined)
-      throw new NotFoundError(`No state slice is registered for ${system}; register it with registerStateSync.`);
+      throw new NotFoundError(`No state slice is named ${system} (a system declares its own with sys.state.slice).`);
     return slice;
   }
 
