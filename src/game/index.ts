@@ -25,7 +25,7 @@ import { dialogueRoutes } from './systems/dialogue/routes.js';
 import { diplomacySystem } from './systems/diplomacy/index.js';
 import { diplomacyRoutes } from './systems/diplomacy/routes.js';
 
-export { routesOf } from './http/index.js';
+export { queryInt, routesOf } from './http/index.js';
 export type { Access, GameRoute, RateLimit, RouteCall, RouteReply } from './http/index.js';
 export { checkContentFolder, SHIPPED_CONTENT };
 

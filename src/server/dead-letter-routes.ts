@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { NotFoundError, type DeadLetter, type DeadLetters } from '../integration/internal.js';
+import { queryInt } from '../game/index.js';
 import { DeadLetterId, DeadLetterView, SubscriptionName } from './console-schemas.js';
 import { NO_BODY } from './json-body.js';
 import type { OperatorAccess } from './operator-access.js';
@@ -36,7 +37,7 @@ export function registerDeadLetterRoutes(
         security,
         querystring: z.strictObject({
           subscription: SubscriptionName.optional(),
-          limit: z.coerce.number().int().min(1).max(200).default(50),
+          limit: queryInt(1, 200).default(50),
           after: DeadLetterId.shape.id.optional().describe('the `next` of the previous page'),
         }),
         response: { 200: z.strictObject({ deadLetters: z.array(DeadLetterView), next: z.string().optional() }) },

@@ -84,6 +84,10 @@ export function consoleRoutesContract(name: string, options: TestIntegrationOpti
         `/admin/dead-letters/${encodeURIComponent('a b')}`,
         '/admin/economy/history?hours=0',
         '/admin/economy/history?hours=169',
+        // Digits only: a number coercion read these as 2, 100 and 0.
+        '/admin/economy/history?hours=0x2',
+        '/admin/analytics/summary?hours=1e2',
+        '/admin/dead-letters?limit=',
       ];
       for (const url of bad) {
         const answer = await game.request({ method: 'GET', url, headers: admin.auth });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { routesOf, type GameRoute } from '../../http/index.js';
+import { queryInt, routesOf, type GameRoute } from '../../http/index.js';
 import {
   Audit,
   EconomyHistory,
@@ -34,7 +34,7 @@ export const economyRoutes: readonly GameRoute[] = routesOf('economy', (route) =
     summary: 'A character’s ledger lines, newest first, paged',
     params: Id,
     query: z.strictObject({
-      limit: z.coerce.number().int().min(1).max(200).optional(),
+      limit: queryInt(1, 200).optional(),
       cursor: z.string().max(200).optional(),
     }),
     responses: { 200: LedgerPage },
@@ -106,7 +106,7 @@ export const economyRoutes: readonly GameRoute[] = routesOf('economy', (route) =
     url: '/admin/economy/history',
     access: 'admin',
     summary: 'Gold supply per hour, and gold by source and sink per hour',
-    query: z.strictObject({ hours: z.coerce.number().int().min(1).max(168).optional() }),
+    query: z.strictObject({ hours: queryInt(1, 168).optional() }),
     responses: { 200: EconomyHistory },
     async handle({ query, execute }) {
       return { body: await execute('economy.history', query.hours === undefined ? {} : { hours: query.hours }) };
