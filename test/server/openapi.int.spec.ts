@@ -228,6 +228,18 @@ describe('the OpenAPI document', () => {
     expect([out.statusCode, out.json()]).toEqual([200, { revoked: true }]);
   });
 
+  it('says the rules a new account’s and a new character’s names are checked against, which a 422 enforces', () => {
+    const fieldOf = (path: string, field: string) => {
+      const body = operation(document, 'POST', path).requestBody as {
+        content: { 'application/json': { schema: { properties: Record<string, { description?: string }> } } };
+      };
+      return body.content['application/json'].schema.properties[field]?.description ?? '';
+    };
+    expect(fieldOf('/auth/register', 'username')).toContain('3 to 32 of a-z, 0-9 and _');
+    expect(fieldOf('/auth/register', 'password')).toContain('10 to 128 characters');
+    expect(fieldOf('/characters', 'name')).toContain('3 to 24 letters');
+  });
+
   it('lists the 429 of the event stream, which refuses past its open streams', () => {
     const stream = operation(document, 'GET', '/admin/events/stream');
     expect(Object.keys(stream.responses)).toContain('429');

@@ -5,6 +5,11 @@ import { Account, Me, Tokens } from './schemas.js';
 
 // Bodies are checked for shape here (and in the OpenAPI document); the commands check the rules.
 const CredentialsBody = z.strictObject({ username: z.string().max(64), password: z.string().max(128) });
+// The same shape; the OpenAPI document says the rules a new account's command checks (a 422 names the field).
+const RegisterBody = z.strictObject({
+  username: z.string().max(64).describe('3 to 32 of a-z, 0-9 and _ once folded to lower case; unique'),
+  password: z.string().max(128).describe('10 to 128 characters'),
+});
 
 /** Sign-up, sign-in, refresh, sign-out and who am I. */
 export const authRoutes: readonly GameRoute[] = routesOf('auth_user', (route) => {
@@ -14,7 +19,7 @@ export const authRoutes: readonly GameRoute[] = routesOf('auth_user', (route) =>
     access: 'public',
     rateLimit: 'auth',
     summary: 'Create a player account',
-    body: CredentialsBody,
+    body: RegisterBody,
     responses: { 201: Account },
     async handle({ body, execute }) {
       return { status: 201, body: await execute('auth_user.register', body) };

@@ -11,7 +11,17 @@ export const characterRoutes: readonly GameRoute[] = routesOf('character', (rout
     url: '/characters',
     access: 'player',
     summary: 'Create a character',
-    body: z.strictObject({ name: z.string().max(64), class: z.string().max(40) }),
+    // Shape only here; the rules, said in the OpenAPI document, are the command's (a 422 names the field).
+    body: z.strictObject({
+      name: z
+        .string()
+        .max(64)
+        .describe(
+          '3 to 24 letters, digits, spaces, apostrophes or hyphens, starting with a letter (trimmed); unique ' +
+            'whatever its case',
+        ),
+      class: z.string().max(40).describe('a class id of GET /content/classes'),
+    }),
     responses: { 201: Character },
     async handle({ body, execute }) {
       return { status: 201, body: await execute('character.create', body) };
