@@ -10,7 +10,8 @@ import type { OperatorAccess } from './operator-access.js';
  * `POST /admin/subscriptions/:name/replay` (operators): replays a durable subscription from the start of the log
  * through the events part's `rebuild`. Answered 202 once the rewind committed (its reset ran, its cursor is at 0, its
  * inbox and dead letters are gone); the events then come again through the usual delivery, which `GET /admin/systems`
- * follows (`undelivered` back to 0). 404 for no such subscription; 409 for one without a reset, or on NATS.
+ * follows (`undelivered` back to 0). 404 for no such subscription; 409 for one without a reset, or, on NATS, when
+ * the stream no longer holds the log's first event.
  */
 export function registerSubscriptionRoutes(
   app: FastifyInstance,
@@ -24,7 +25,7 @@ export function registerSubscriptionRoutes(
       schema: {
         summary:
           'Replays a durable subscription from the start of the log: its reset clears what it built, then every event ' +
-          'comes through it again (409: it declares no reset, or the transport is NATS)',
+          'comes through it again (409: it declares no reset, or the NATS stream no longer holds the log’s first event)',
         tags: ['operator'],
         security: [{ bearer: [] }],
         params: z.strictObject({ name: SubscriptionName }),
