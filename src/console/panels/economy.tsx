@@ -58,9 +58,14 @@ function AuditResult(props: { readonly audit: Audit | undefined; readonly error:
   if (audit === undefined) return <p>Auditing…</p>;
   return (
     <p class={audit.balanced ? 'audit ok' : 'audit bad'} role="status">
-      Audit: {audit.balanced ? 'balanced' : 'NOT balanced'}; {audit.wallets} wallets recomputed from the ledger, ledger
-      sum {audit.ledgerSum}
-      {audit.mismatches.length > 0 ? `, ${audit.mismatches.length} mismatched wallets` : ''}.
+      Audit: {audit.balanced ? 'balanced' : 'NOT balanced'}; {count(audit.wallets, 'wallet')} recomputed from the
+      ledger, ledger sum {audit.ledgerSum}
+      {audit.mismatches.length > 0 ? `, ${count(audit.mismatches.length, 'mismatched wallet')}` : ''}.
     </p>
   );
+}
+
+/** `1 wallet`, `2 wallets`. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
