@@ -1,3 +1,4 @@
+import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import type { Systems } from '../types.js';
@@ -49,7 +50,7 @@ export function SystemsPanel(props: { readonly api: Api }) {
                     <tbody>
                       {system.slices.map((slice) => (
                         <tr key={slice.slice}>
-                          <td>{slice.slice}</td>
+                          <td class="name">{breakable(slice.slice)}</td>
                           <td>{slice.entries}</td>
                           <td>
                             {slice.lastChangeAt === undefined ? '—' : new Date(slice.lastChangeAt).toLocaleString()}
@@ -74,7 +75,9 @@ export function SystemsPanel(props: { readonly api: Api }) {
                     <tbody>
                       {system.subscriptions.map((s) => (
                         <tr key={s.name} class={s.deadLetters > 0 || s.failures > 0 ? 'warn' : undefined}>
-                          <td title={s.pattern}>{s.name}</td>
+                          <td class="name" title={s.pattern}>
+                            {breakable(s.name)}
+                          </td>
                           <td>{s.undelivered}</td>
                           <td>{Math.round(s.lagMs)} ms</td>
                           <td>{s.deadLetters}</td>
@@ -98,4 +101,14 @@ export function SystemsPanel(props: { readonly api: Api }) {
       )}
     </div>
   );
+}
+
+/** A dotted name with a line break allowed after each `.` and `_`, so a narrow column wraps it between words. */
+function breakable(name: string) {
+  return name.split(/(?<=[._])/).map((part, i) => (
+    <Fragment key={i}>
+      {i > 0 && <wbr />}
+      {part}
+    </Fragment>
+  ));
 }
