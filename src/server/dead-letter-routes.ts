@@ -37,7 +37,7 @@ export function registerDeadLetterRoutes(
         security,
         querystring: z.strictObject({
           subscription: SubscriptionName.optional(),
-          limit: queryInt(1, 200).default(50),
+          limit: queryInt(1, 200, 50),
           after: DeadLetterId.shape.id.optional().describe('the `next` of the previous page'),
         }),
         response: { 200: z.strictObject({ deadLetters: z.array(DeadLetterView), next: z.string().optional() }) },

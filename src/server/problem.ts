@@ -182,7 +182,9 @@ function refusalOfBody(error: FastifyError | Error, request: FastifyRequest): Fa
   }
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     const limit = request.routeOptions.bodyLimit;
-    return new BadRequestError(`The body is larger than the server accepts (${Math.floor(limit / 1024)} KB).`, {
+    // A route's own limit need not be whole KB: rounded down, 1,000 bytes would read "0 KB".
+    const size = limit % 1024 === 0 ? `${limit / 1024} KB` : `${limit} bytes`;
+    return new BadRequestError(`The body is larger than the server accepts (${size}).`, {
       code: 'WEFT_PAYLOAD_TOO_LARGE',
       cause: error,
     });

@@ -147,7 +147,7 @@ export function registerStateRoutes(app: FastifyInstance, access: OperatorAccess
       schema: {
         summary:
           'Reverts every entry a transaction changed, as one new transaction (409: later changes touched them, ' +
-          'unless force; or a slice with rollback: false)',
+          'listed in `conflicts`, unless force; or a slice with rollback: false, named in `keptSlices`)',
         tags,
         security,
         params: TransactionParams,

@@ -84,9 +84,10 @@ export function consoleRoutesContract(name: string, options: TestIntegrationOpti
         `/admin/dead-letters/${encodeURIComponent('a b')}`,
         '/admin/economy/history?hours=0',
         '/admin/economy/history?hours=169',
-        // Digits only: a number coercion read these as 2, 100 and 0.
+        // Digits only: a number coercion read these as 2, 100 and 5 (an empty one as 0, which min refused anyway).
         '/admin/economy/history?hours=0x2',
         '/admin/analytics/summary?hours=1e2',
+        '/admin/dead-letters?limit=%205',
         '/admin/dead-letters?limit=',
       ];
       for (const url of bad) {

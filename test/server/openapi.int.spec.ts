@@ -240,6 +240,14 @@ describe('the OpenAPI document', () => {
     expect(fieldOf('/characters', 'name')).toContain('3 to 24 letters');
   });
 
+  it('says a query number as the integer a client sends, with its range and default, not as a bare pattern', () => {
+    const query = (path: string, name: string) =>
+      operation(document, 'GET', path).parameters?.find((p) => p.in === 'query' && p.name === name)?.schema;
+    expect(query('/admin/dead-letters', 'limit')).toEqual({ type: 'integer', minimum: 1, maximum: 200, default: 50 });
+    expect(query('/characters/{id}/ledger', 'limit')).toEqual({ type: 'integer', minimum: 1, maximum: 200 });
+    expect(query('/admin/economy/history', 'hours')).toEqual({ type: 'integer', minimum: 1, maximum: 168 });
+  });
+
   it('lists the 429 of the event stream, which refuses past its open streams', () => {
     const stream = operation(document, 'GET', '/admin/events/stream');
     expect(Object.keys(stream.responses)).toContain('429');

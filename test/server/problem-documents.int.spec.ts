@@ -44,6 +44,8 @@ describe('errors Fastify routes itself', () => {
 
   it('say in the detail of a 415 and a 413 what the server takes, not only the status again', async () => {
     const app = build();
+    // A route's own limit is the one said, in bytes when it is not whole KB.
+    app.post('/tiny', { bodyLimit: 1000 }, () => ({}));
     const text = await app.inject({
       method: 'PUT',
       url: '/logs/levels/http',
@@ -65,6 +67,11 @@ describe('errors Fastify routes itself', () => {
       code: 'WEFT_PAYLOAD_TOO_LARGE',
       detail: 'The body is larger than the server accepts (64 KB).',
     });
+    const tiny = await app.inject({ method: 'POST', url: '/tiny', payload: { padding: 'x'.repeat(2000) } });
+    expect([tiny.statusCode, tiny.json<{ detail: string }>().detail]).toEqual([
+      413,
+      'The body is larger than the server accepts (1000 bytes).',
+    ]);
     await app.close();
   });
 });
