@@ -40,9 +40,11 @@ const CharacterCreated = z.object({ characterId: z.string(), ownerId: z.string()
 const EncounterResolved = z.object({ characterId: z.string(), gold: z.int().min(0) });
 /**
  * Twelve attempts, each wait drawn up to 0.1, 0.2, 0.4 ... then 5 s: about 18 s in all on average (36 s at most), past
- * a lease handed over to another process (see the subscription); the default gives up after about 0.8 s.
+ * a subscription's lease handed over to another process at the default `leaseMs` (5 s); the default policy gives up
+ * after about 0.8 s. Both of the economy's subscriptions take it: a wallet that failed to open for good would hold
+ * every fight's gold behind its character's for that long, so opening it gets the same patience.
  */
-const LOOT_RETRY = { maxAttempts: 12, baseDelayMs: 100, maxDelayMs: 5_000 } as const;
+const WALLET_RETRY = { maxAttempts: 12, baseDelayMs: 100, maxDelayMs: 5_000 } as const;
 
 declare module '../../../integration/index.js' {
   interface WeftCommands {
@@ -371,13 +373,18 @@ export function economySystem(): SystemDefinition<'economy'> {
       );
 
       // A new character's wallet, with its class's starting gold.
-      sys.events.subscribe('character.created', async (event) => {
-        const created = CharacterCreated.parse(event.data);
-        await sys.execute('economy.open_wallet', created);
-      });
+      sys.events.subscribe(
+        'character.created',
+        async (event) => {
+          const created = CharacterCreated.parse(event.data);
+          await sys.execute('economy.open_wallet', created);
+        },
+        { retry: WALLET_RETRY },
+      );
       // Gold a won fight dropped. The wallet it goes to is opened by the subscription above, which may be behind this
       // one (its holder died and another process waits out the lease, 5 s): crediting a wallet not open yet is a 404,
-      // so this one retries for longer (LOOT_RETRY) before the gold becomes a dead letter.
+      // so this one retries for longer (WALLET_RETRY) before the gold becomes a dead letter. Deliveries keep the log's
+      // order, so meanwhile later fights' gold waits too.
       sys.events.subscribe(
         'combat.encounter_resolved',
         async (event) => {
@@ -389,7 +396,7 @@ export function economySystem(): SystemDefinition<'economy'> {
               source: 'loot',
             });
         },
-        { retry: LOOT_RETRY },
+        { retry: WALLET_RETRY },
       );
     },
   });
