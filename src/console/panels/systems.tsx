@@ -79,7 +79,7 @@ export function SystemsPanel(props: { readonly api: Api }) {
                             {breakable(s.name)}
                           </td>
                           <td>{s.undelivered}</td>
-                          <td>{Math.round(s.lagMs)} ms</td>
+                          <td class="nowrap">{Math.round(s.lagMs)} ms</td>
                           <td>{s.deadLetters}</td>
                           <td>{s.failures}</td>
                           <td>
