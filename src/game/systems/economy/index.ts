@@ -8,6 +8,7 @@ import {
   issue,
 } from '../../../integration/index.js';
 import { contentOf } from '../../shared/content.js';
+import { auditWallets } from './audit.js';
 import { economyHistory } from './history.js';
 import { Ledger, ledgerMigrations, walletAccount, type LedgerTables } from './ledger.js';
 import {
@@ -336,29 +337,7 @@ export function economySystem(): SystemDefinition<'economy'> {
           readOnly: true,
           description: 'Recomputes every wallet from the ledger.',
         },
-        async () => {
-          const sums = await ledger.sums();
-          const mismatches = [];
-          let count = 0;
-          for (let cursor: string | undefined, first = true; first || cursor !== undefined; first = false) {
-            const page = await wallets.list({ limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
-            for (const { value } of page.entries) {
-              count++;
-              const fromLedger = sums.get(walletAccount(value.characterId)) ?? 0n;
-              if (fromLedger !== BigInt(value.gold)) {
-                mismatches.push({ characterId: value.characterId, wallet: value.gold, ledger: Number(fromLedger) });
-              }
-            }
-            cursor = page.cursor;
-          }
-          const ledgerSum = [...sums.values()].reduce((sum, total) => sum + total, 0n);
-          return {
-            balanced: mismatches.length === 0 && ledgerSum === 0n,
-            wallets: count,
-            ledgerSum: Number(ledgerSum),
-            mismatches,
-          };
-        },
+        () => auditWallets(ledger, wallets),
       );
 
       sys.command(
